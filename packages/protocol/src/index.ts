@@ -1,0 +1,5 @@
+/** @lagebild/protocol: every message that crosses a process boundary, as zod schemas and types. */
+export * from './common.ts';
+export * from './control.ts';
+export * from './device.ts';
+export * from './http.ts';
