@@ -33,10 +33,16 @@ export async function startRedis(opts: RedisOptions): Promise<RedisHandle> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (err) =>
-      reject(new Error(`cannot start redis-server (${err.message}); install it: apt-get install redis-server`)),
+      reject(
+        new Error(`cannot start redis-server (${err.message}); install it: apt-get install redis-server`),
+      ),
     ),
   );
-  await Promise.race([waitForPing(port), spawnError, exited.then((c) => Promise.reject(new Error(`redis-server exited with ${c}`)))]);
+  await Promise.race([
+    waitForPing(port),
+    spawnError,
+    exited.then((c) => Promise.reject(new Error(`redis-server exited with ${c}`))),
+  ]);
   let stopped = false;
   return {
     port,

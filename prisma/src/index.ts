@@ -3,4 +3,11 @@ export type * from '../generated/client.ts';
 export { Prisma } from '../generated/client.ts';
 export { type Db, openDb } from './client.ts';
 export { type DeviceCredentials, openShifts, provisionDevices } from './devices.ts';
-export { decoyPasswordHash, hashPassword, newToken, secretMatches, sha256Hex, verifyPassword } from './secrets.ts';
+export {
+  decoyPasswordHash,
+  hashPassword,
+  newToken,
+  secretMatches,
+  sha256Hex,
+  verifyPassword,
+} from './secrets.ts';

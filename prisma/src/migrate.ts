@@ -26,9 +26,11 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
     await client.query(`CREATE TABLE IF NOT EXISTS "_lagebild_migrations" (
       "name" TEXT PRIMARY KEY, "checksum" TEXT NOT NULL, "applied_at" TIMESTAMPTZ NOT NULL DEFAULT now())`);
     const done = new Map<string, string>(
-      (await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM _lagebild_migrations')).rows.map(
-        (r) => [r.name, r.checksum],
-      ),
+      (
+        await client.query<{ name: string; checksum: string }>(
+          'SELECT name, checksum FROM _lagebild_migrations',
+        )
+      ).rows.map((r) => [r.name, r.checksum]),
     );
     const names = (await readdir(dir, { withFileTypes: true }))
       .filter((e) => e.isDirectory())
@@ -51,7 +53,10 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       try {
         await client.query('BEGIN');
         await client.query(sql);
-        await client.query('INSERT INTO _lagebild_migrations (name, checksum) VALUES ($1, $2)', [name, checksum]);
+        await client.query('INSERT INTO _lagebild_migrations (name, checksum) VALUES ($1, $2)', [
+          name,
+          checksum,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});

@@ -85,7 +85,10 @@ export async function seedDemo(db: Db, opts: SeedOptions): Promise<SeededTenant[
         },
       });
     }
-    const labels = Array.from({ length: perTenant }, (_, i) => `${t.devicePrefix}-BWC-${String(i + 1).padStart(2, '0')}`);
+    const labels = Array.from(
+      { length: perTenant },
+      (_, i) => `${t.devicePrefix}-BWC-${String(i + 1).padStart(2, '0')}`,
+    );
     const devices = await provisionDevices(db.pool, tenant.id, labels);
     await openShifts(
       db.pool,

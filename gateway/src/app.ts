@@ -1,0 +1,183 @@
+/**
+ * Builds a gateway: HTTP API (Fastify), Socket.IO namespaces /device and /control on the same
+ * server, Redis streams adapter for multi-process fan-out and connection-state recovery, status
+ * persistence. `buildGateway` wires; `listen` opens the port; `close` drains and stops.
+ */
+import cookie from '@fastify/cookie';
+import { type Db, openDb } from '@lagebild/db';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
+import type { GatewayConfig } from './config.ts';
+import { AppError } from './errors.ts';
+import { registerAuthRoutes } from './http/auth-routes.ts';
+import { registerDeviceRoutes } from './http/device-routes.ts';
+import type { RouteDeps } from './http/route-deps.ts';
+import { sessionGuard } from './http/session.ts';
+import { registerStaticWeb } from './http/static-web.ts';
+import { registerUnitRoutes } from './http/unit-routes.ts';
+import { createCoalescer } from './live/coalescer.ts';
+import { attachControlNamespace } from './live/control-namespace.ts';
+import { attachDeviceNamespace, deviceRoom } from './live/device-namespace.ts';
+import { createLiveStore } from './live/live-store.ts';
+import { createStatusPersister } from './live/status-persister.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+
+export { loadConfig } from './config.ts';
+
+export interface Gateway {
+  app: FastifyInstance;
+  io: Server;
+  db: Db;
+  metrics: Metrics;
+  log: Logger;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function buildGateway(config: GatewayConfig, opts: { log?: Logger } = {}): Promise<Gateway> {
+  const log = opts.log ?? createLogger(config.LOG_LEVEL, config.INSTANCE_ID);
+  const metrics = createMetrics();
+  const db = openDb(config.DATABASE_URL, {
+    max: 20,
+    applicationName: `lagebild-gateway${config.INSTANCE_ID ? `-${config.INSTANCE_ID}` : ''}`,
+  });
+  const redisOpts = { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false };
+  const redis = new Redis(config.REDIS_URL, redisOpts);
+  const adapterRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  for (const [name, r] of [
+    ['redis', redis],
+    ['adapter-redis', adapterRedis],
+  ] as const) {
+    r.on('error', (err) => log.warn({ err: err.message, client: name }, 'redis connection error'));
+  }
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log.child({ mod: 'http' }) as FastifyBaseLogger,
+    bodyLimit: 16 * 1024,
+    trustProxy: false,
+    disableRequestLogging: true,
+  });
+  await app.register(cookie);
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+    reply.header('x-frame-options', 'DENY');
+    const tiles = config.TILE_URL ? ` ${new URL(config.TILE_URL.replace(/\{[a-z]\}/g, 'a')).origin}` : '';
+    reply.header(
+      'content-security-policy',
+      `default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:${tiles}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'`,
+    );
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof AppError) return reply.code(err.status).send(err.toBody());
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send(new AppError('too_large', 'request body too large (max 16 KiB)').toBody());
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send(new AppError('bad_request', err.message).toBody());
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send(new AppError('internal', 'internal error; it has been logged').toBody());
+  });
+
+  const io = new Server(app.server, {
+    serveClient: false,
+    maxHttpBufferSize: 16 * 1024,
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
+    connectionStateRecovery: { maxDisconnectionDuration: config.RECOVERY_WINDOW_MS, skipMiddlewares: false },
+    adapter: createAdapter(adapterRedis, {
+      maxLen: config.REDIS_STREAM_MAXLEN,
+      onlyPlaintext: true,
+      streamName: 'lb:sio',
+    }),
+  });
+
+  const live = createLiveStore(redis, db.pool);
+  const persister = createStatusPersister({
+    pool: db.pool,
+    log: log.child({ mod: 'persister' }),
+    metrics,
+    batchMax: config.PERSIST_BATCH_MAX,
+    queueMax: config.PERSIST_QUEUE_MAX,
+  });
+  const control = attachControlNamespace({ io, db, live, metrics, log: log.child({ mod: 'control' }) });
+  const coalescer = createCoalescer({
+    intervalMs: config.COALESCE_MS,
+    emit: (tenantId, batch) => {
+      metrics.batchesEmitted++;
+      control.emitBatch(tenantId, batch);
+    },
+  });
+  const devices = attachDeviceNamespace({
+    io,
+    pool: db.pool,
+    live,
+    persister,
+    coalescer,
+    metrics,
+    log: log.child({ mod: 'device' }),
+    ratePerS: config.DEVICE_RATE_PER_S,
+    rateBurst: config.DEVICE_RATE_BURST,
+  });
+
+  const guard = sessionGuard(db, (user, req) => {
+    metrics.forbidden++;
+    log.warn(
+      { audit: 'forbidden', userId: user.id, role: user.role, url: req.url },
+      'request refused for role',
+    );
+  });
+  const deps: RouteDeps = {
+    app,
+    db,
+    redis,
+    config,
+    guard,
+    live,
+    metrics,
+    persister,
+    log,
+    endSession: control.endSession,
+    disconnectDevice(deviceId, message) {
+      devices.to(deviceRoom(deviceId)).emit('bye', { code: 'forbidden', message });
+      devices.in(deviceRoom(deviceId)).disconnectSockets(true);
+    },
+  };
+  registerAuthRoutes(deps);
+  registerUnitRoutes(deps);
+  registerDeviceRoutes(deps);
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/api/metrics', async (req) => {
+    await guard(req, ['admin']);
+    return { ...metrics, persistQueue: persister.queued() };
+  });
+  await registerStaticWeb(app, config.WEB_DIR);
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    io,
+    db,
+    metrics,
+    log,
+    async listen() {
+      return app.listen({ host: config.HOST, port: config.PORT });
+    },
+    close() {
+      closing ??= (async () => {
+        coalescer.stop();
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await persister.close();
+        await app.close();
+        redis.disconnect();
+        adapterRedis.disconnect();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}

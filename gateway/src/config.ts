@@ -1,0 +1,44 @@
+/**
+ * Gateway configuration: parsed once from the environment with zod, frozen, passed down.
+ * Nothing else reads process.env. A bad value stops the process before it listens, naming it.
+ */
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const GatewayEnv = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().url().startsWith('postgres'),
+  REDIS_URL: z.string().url().startsWith('redis'),
+  /** static export of the control room (web/out); empty = API only */
+  WEB_DIR: z.string().default(''),
+  TILE_URL: z.string().default(''),
+  TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
+  /** dashboards receive one batch per tenant per tick */
+  COALESCE_MS: z.coerce.number().int().min(10).max(5000).default(100),
+  SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(72).default(12),
+  /** Secure cookies: on behind TLS (production), off on http://127.0.0.1 */
+  COOKIE_SECURE: bool.default(false),
+  DEVICE_RATE_PER_S: z.coerce.number().min(1).max(10_000).default(50),
+  DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(100_000).default(300),
+  /** status events waiting for PostgreSQL beyond this are refused (the device keeps them) */
+  PERSIST_QUEUE_MAX: z.coerce.number().int().min(100).default(200_000),
+  PERSIST_BATCH_MAX: z.coerce.number().int().min(1).max(20_000).default(2000),
+  /** entries the Socket.IO Redis stream keeps (bounds memory and the recovery window) */
+  REDIS_STREAM_MAXLEN: z.coerce.number().int().min(100).default(2000),
+  RECOVERY_WINDOW_MS: z.coerce.number().int().min(0).default(120_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INSTANCE_ID: z.string().default(''),
+});
+
+export type GatewayConfig = Readonly<z.infer<typeof GatewayEnv>>;
+
+export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const parsed = GatewayEnv.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,43 @@
+/**
+ * The gateway's error catalog: one code → HTTP status map, typed errors with a message meant for
+ * the caller. Internal errors never leak their message; they are logged and answered generically.
+ */
+import type { ErrorBody, ErrorCode } from '@lagebild/protocol';
+
+export const STATUS_OF: Record<ErrorCode, number> = {
+  bad_request: 400,
+  too_large: 413,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+  protocol_too_old: 426,
+  protocol_too_new: 400,
+};
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly issues: string[] | undefined;
+  constructor(code: ErrorCode, message: string, issues?: string[]) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.issues = issues;
+  }
+  get status(): number {
+    return STATUS_OF[this.code];
+  }
+  toBody(): ErrorBody {
+    return {
+      error: { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) },
+    };
+  }
+}
+
+/** A Socket.IO middleware refusal: the client reads err.data.code in `connect_error`. */
+export function socketError(code: ErrorCode, message: string): Error & { data: { code: ErrorCode } } {
+  return Object.assign(new Error(message), { data: { code } });
+}

@@ -1,0 +1,89 @@
+/** Administration of devices: list, provision (the secret is shown once), revoke (disconnects at once). */
+import { newToken, Prisma, sha256Hex } from '@lagebild/db';
+import {
+  type Device,
+  type DevicesResponse,
+  ProvisionDeviceRequest,
+  type ProvisionDeviceResponse,
+} from '@lagebild/protocol';
+import { AppError } from '../errors.ts';
+import type { RouteDeps } from './route-deps.ts';
+import { parseInput, pathId } from './validate.ts';
+
+type DeviceRow = {
+  id: string;
+  label: string;
+  state: Device['state'];
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastSeenAt: Date | null;
+};
+const toDevice = (d: DeviceRow): Device => ({
+  id: d.id,
+  label: d.label,
+  state: d.state,
+  createdAt: d.createdAt.getTime(),
+  revokedAt: d.revokedAt?.getTime() ?? null,
+  lastSeenAt: d.lastSeenAt?.getTime() ?? null,
+});
+
+export function registerDeviceRoutes({ app, db, guard, log, metrics, disconnectDevice }: RouteDeps): void {
+  app.get('/api/devices', async (req): Promise<DevicesResponse> => {
+    const user = await guard(req, ['admin']);
+    const rows = await db.prisma.device.findMany({
+      where: { tenantId: user.tenant.id },
+      orderBy: { label: 'asc' },
+    });
+    return { devices: rows.map(toDevice) };
+  });
+
+  app.post('/api/devices', async (req, reply): Promise<ProvisionDeviceResponse> => {
+    const user = await guard(req, ['admin']);
+    const { label } = parseInput(ProvisionDeviceRequest, req.body);
+    const secret = newToken();
+    try {
+      const d = await db.prisma.device.create({
+        data: { tenantId: user.tenant.id, label, secretHash: sha256Hex(secret) },
+      });
+      log.info(
+        { audit: 'device_provisioned', userId: user.id, tenantId: user.tenant.id, deviceId: d.id },
+        'device provisioned',
+      );
+      reply.code(201);
+      return { device: toDevice(d), secret };
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+        throw new AppError('conflict', `a device labelled "${label}" already exists`);
+      }
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/api/devices/:id/revoke', async (req) => {
+    const user = await guard(req, ['admin']);
+    const id = pathId(req.params.id, 'device');
+    const d = await db.prisma.device.findUnique({ where: { id } });
+    if (!d) throw new AppError('not_found', 'device not found');
+    if (d.tenantId !== user.tenant.id) {
+      metrics.forbidden++;
+      log.warn(
+        { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, deviceId: id },
+        'cross-tenant request refused',
+      );
+      throw new AppError('forbidden', 'this device belongs to another organisation');
+    }
+    const [updated] = await db.prisma.$transaction([
+      db.prisma.device.update({
+        where: { id },
+        data: { state: 'revoked', revokedAt: d.revokedAt ?? new Date() },
+      }),
+      db.prisma.shift.updateMany({ where: { deviceId: id, endedAt: null }, data: { endedAt: new Date() } }),
+    ]);
+    disconnectDevice(id, 'this device has been revoked');
+    log.info(
+      { audit: 'device_revoked', userId: user.id, tenantId: user.tenant.id, deviceId: id },
+      'device revoked',
+    );
+    return { device: toDevice(updated) };
+  });
+}

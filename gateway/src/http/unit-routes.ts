@@ -1,0 +1,87 @@
+/** Units on shift with their live state, and one unit's detail with the stage history of its shift. */
+import {
+  LIVE_ROLES,
+  type StageChange,
+  type Unit,
+  type UnitDetailResponse,
+  type UnitsResponse,
+} from '@lagebild/protocol';
+import { AppError } from '../errors.ts';
+import type { RouteDeps } from './route-deps.ts';
+import { pathId } from './validate.ts';
+
+const HISTORY_LIMIT = 1000;
+
+export function registerUnitRoutes({ app, db, guard, live, log, metrics }: RouteDeps): void {
+  app.get('/api/units', async (req): Promise<UnitsResponse> => {
+    const user = await guard(req, LIVE_ROLES);
+    const [shifts, states] = await Promise.all([
+      db.prisma.shift.findMany({
+        where: { tenantId: user.tenant.id, endedAt: null },
+        include: { unit: true },
+        orderBy: { unit: { callsign: 'asc' } },
+      }),
+      live.snapshot(user.tenant.id),
+    ]);
+    const byDevice = new Map(states.map((s) => [s.deviceId, s]));
+    return {
+      units: shifts.map((s) => ({
+        id: s.unit.id,
+        callsign: s.unit.callsign,
+        team: s.unit.team,
+        deviceId: s.deviceId,
+        shiftStartedAt: s.startedAt.getTime(),
+        live: byDevice.get(s.deviceId) ?? null,
+      })),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/units/:id', async (req): Promise<UnitDetailResponse> => {
+    const user = await guard(req, LIVE_ROLES);
+    const id = pathId(req.params.id, 'unit');
+    const unit = await db.prisma.unit.findUnique({
+      where: { id },
+      include: { shifts: { orderBy: { startedAt: 'desc' }, take: 1 } },
+    });
+    if (!unit) throw new AppError('not_found', 'unit not found');
+    if (unit.tenantId !== user.tenant.id) {
+      metrics.forbidden++;
+      log.warn(
+        { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, unitId: id },
+        'cross-tenant request refused',
+      );
+      throw new AppError('forbidden', 'this unit belongs to another organisation');
+    }
+    const shift = unit.shifts[0] ?? null;
+    const since = shift?.startedAt ?? new Date(Date.now() - 12 * 3_600_000);
+    const rows = await db.prisma.stageChange.findMany({
+      where: { unitId: id, deviceTime: { gte: since } },
+      orderBy: { deviceTime: 'asc' },
+      take: HISTORY_LIMIT,
+    });
+    const stageHistory: StageChange[] = rows.map((r) => ({
+      deviceId: r.deviceId,
+      unitId: r.unitId,
+      seq: Number(r.seq),
+      from: r.fromStage,
+      to: r.toStage,
+      at: r.deviceTime.getTime(),
+      receivedAt: r.receivedAt.getTime(),
+      announced: r.announced,
+      unannouncedReason: r.unannouncedReason,
+      emergency: r.emergency,
+    }));
+    const dto: Unit = {
+      id: unit.id,
+      callsign: unit.callsign,
+      team: unit.team,
+      deviceId: shift && !shift.endedAt ? shift.deviceId : null,
+      shiftStartedAt: shift && !shift.endedAt ? shift.startedAt.getTime() : null,
+    };
+    return {
+      unit: dto,
+      live: dto.deviceId ? await live.get(user.tenant.id, dto.deviceId) : null,
+      stageHistory,
+    };
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * `/control`: operators' browsers. The handshake is authenticated by the session cookie (again on
+ * every connection-state recovery), the Origin must be our own, and only live roles of the tenant
+ * join its room. A new connection gets a snapshot; batches come from the coalescer.
+ */
+
+import type { Db } from '@lagebild/db';
+import type { ControlBatch, ControlClientToServer, ControlServerToClient } from '@lagebild/protocol';
+import { LIVE_ROLES } from '@lagebild/protocol';
+import type { Namespace, Server } from 'socket.io';
+import { socketError } from '../errors.ts';
+import type { SessionUser } from '../http/session.ts';
+import { cookieFrom, resolveSession, SESSION_COOKIE } from '../http/session.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { LiveStore } from './live-store.ts';
+
+export type ControlNamespace = Namespace<
+  ControlClientToServer,
+  ControlServerToClient,
+  Record<string, never>,
+  SessionUser
+>;
+
+export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
+export const sessionRoom = (sessionHash: string) => `session:${sessionHash}`;
+
+export function attachControlNamespace(deps: {
+  io: Server;
+  db: Db;
+  live: LiveStore;
+  metrics: Metrics;
+  log: Logger;
+}) {
+  const { io, db, live, metrics, log } = deps;
+  const nsp = io.of('/control') as unknown as ControlNamespace;
+
+  nsp.use(async (socket, next) => {
+    const { headers } = socket.handshake;
+    const origin = headers.origin;
+    if (origin && new URL(origin).host !== headers.host) {
+      log.warn({ origin, host: headers.host }, 'control connection from foreign origin refused');
+      return next(socketError('forbidden', 'cross-origin connection refused'));
+    }
+    try {
+      const user = await resolveSession(db, cookieFrom(headers.cookie, SESSION_COOKIE));
+      if (!user) return next(socketError('unauthenticated', 'not logged in or session expired'));
+      if (!LIVE_ROLES.includes(user.role)) {
+        metrics.forbidden++;
+        log.warn({ userId: user.id, role: user.role }, 'live feed refused for role');
+        return next(socketError('forbidden', 'your role has no access to live data'));
+      }
+      socket.data = user;
+      next();
+    } catch (err) {
+      log.error({ err }, 'control auth lookup failed');
+      next(socketError('unavailable', 'authentication is unavailable; retry'));
+    }
+  });
+
+  nsp.on('connection', async (socket) => {
+    const user = socket.data;
+    metrics.controlConnections++;
+    socket.on('disconnect', () => metrics.controlConnections--);
+    socket.join([tenantRoom(user.tenant.id), sessionRoom(user.sessionHash)]);
+    if (socket.recovered) return; // missed batches were replayed from the Redis stream
+    try {
+      socket.emit('snapshot', { serverTime: Date.now(), units: await live.snapshot(user.tenant.id) });
+    } catch (err) {
+      log.error({ err, userId: user.id }, 'snapshot failed');
+      socket.disconnect(true);
+    }
+  });
+
+  return {
+    nsp,
+    emitBatch(tenantId: string, batch: ControlBatch) {
+      nsp.to(tenantRoom(tenantId)).emit('batch', batch);
+    },
+    endSession(sessionHash: string) {
+      nsp.to(sessionRoom(sessionHash)).emit('bye', { code: 'unauthenticated', message: 'logged out' });
+      nsp.in(sessionRoom(sessionHash)).disconnectSockets(true);
+    },
+  };
+}

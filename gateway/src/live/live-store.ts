@@ -1,0 +1,109 @@
+/**
+ * The latest state per unit, shared by all gateway processes through Redis: a hash per tenant of
+ * UnitLive JSON, a hash of seqs guarded by a Lua compare-and-set (the state never moves backwards,
+ * whichever gateway writes), and a hash of the connection currently holding each device.
+ * Redis is a cache: when it has lost a tenant's states, they are rebuilt from PostgreSQL.
+ */
+import type { UnitLive } from '@lagebild/protocol';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+
+const keys = (tenantId: string) => ({
+  live: `lb:{${tenantId}}:live`,
+  seq: `lb:{${tenantId}}:seq`,
+  online: `lb:{${tenantId}}:online`,
+});
+
+const CAS_LIVE = `
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
+if tonumber(ARGV[2]) > cur then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+  return 1
+end
+return 0`;
+
+const DEL_IF_EQUAL = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+
+type StoredLive = Omit<UnitLive, 'online'>;
+
+export interface LiveStore {
+  put(tenantId: string, unit: UnitLive): Promise<boolean>;
+  get(tenantId: string, deviceId: string): Promise<UnitLive | null>;
+  markOnline(tenantId: string, deviceId: string, connId: string): Promise<void>;
+  markOffline(tenantId: string, deviceId: string, connId: string): Promise<void>;
+  snapshot(tenantId: string): Promise<UnitLive[]>;
+}
+
+export function createLiveStore(redis: Redis, pool: pg.Pool): LiveStore {
+  redis.defineCommand('lbCasLive', { numberOfKeys: 2, lua: CAS_LIVE });
+  redis.defineCommand('lbDelIfEqual', { numberOfKeys: 1, lua: DEL_IF_EQUAL });
+  const r = redis as Redis & {
+    lbCasLive(seqKey: string, liveKey: string, deviceId: string, seq: number, json: string): Promise<number>;
+    lbDelIfEqual(key: string, field: string, value: string): Promise<number>;
+  };
+
+  const encode = ({ online: _online, ...rest }: UnitLive): string => JSON.stringify(rest);
+
+  async function put(tenantId: string, unit: UnitLive): Promise<boolean> {
+    const k = keys(tenantId);
+    return (await r.lbCasLive(k.seq, k.live, unit.deviceId, unit.seq, encode(unit))) === 1;
+  }
+
+  async function rebuildFromDatabase(tenantId: string): Promise<StoredLive[]> {
+    const { rows } = await pool.query<
+      StoredLive & { lat: number | null; lng: number | null; accuracyM: number | null }
+    >(
+      `SELECT DISTINCT ON (e.device_id)
+              e.device_id AS "deviceId", d.label AS "deviceLabel", s.unit_id AS "unitId", u.callsign, u.team,
+              e.seq::float8 AS seq, (extract(epoch FROM e.device_time) * 1000)::float8 AS at,
+              (extract(epoch FROM e.received_at) * 1000)::float8 AS "receivedAt",
+              e.lat, e.lng, e.accuracy_m AS "accuracyM", e.heading_deg AS "headingDeg", e.speed_mps AS "speedMps",
+              e.battery_pct AS "batteryPct", e.signal_bars AS "signalBars", e.network, e.stage, e.announced,
+              e.emergency,
+              COALESCE((SELECT (extract(epoch FROM c.device_time) * 1000)::float8 FROM stage_changes c
+                         WHERE c.device_id = e.device_id ORDER BY c.seq DESC LIMIT 1),
+                       (extract(epoch FROM e.device_time) * 1000)::float8) AS "stageSince"
+         FROM status_events e
+         JOIN devices d ON d.id = e.device_id AND d.state = 'active'
+         JOIN shifts s ON s.device_id = e.device_id AND s.ended_at IS NULL
+         JOIN units u ON u.id = s.unit_id
+        WHERE e.tenant_id = $1
+        ORDER BY e.device_id, e.seq DESC`,
+      [tenantId],
+    );
+    const units: StoredLive[] = rows.map(({ lat, lng, accuracyM, ...u }) => ({
+      ...u,
+      at: Math.round(u.at),
+      receivedAt: Math.round(u.receivedAt),
+      stageSince: Math.round(u.stageSince),
+      position: lat === null || lng === null ? null : { lat, lng, accuracyM: accuracyM ?? 0 },
+    }));
+    await Promise.all(units.map((u) => put(tenantId, { ...u, online: false })));
+    return units;
+  }
+
+  return {
+    put,
+    async get(tenantId, deviceId) {
+      const k = keys(tenantId);
+      const [json, conn] = await Promise.all([r.hget(k.live, deviceId), r.hget(k.online, deviceId)]);
+      return json ? { ...(JSON.parse(json) as StoredLive), online: conn !== null } : null;
+    },
+    async markOnline(tenantId, deviceId, connId) {
+      await r.hset(keys(tenantId).online, deviceId, connId);
+    },
+    async markOffline(tenantId, deviceId, connId) {
+      await r.lbDelIfEqual(keys(tenantId).online, deviceId, connId);
+    },
+    async snapshot(tenantId) {
+      const k = keys(tenantId);
+      const [live, online] = await Promise.all([r.hgetall(k.live), r.hgetall(k.online)]);
+      let stored = Object.values(live).map((j) => JSON.parse(j) as StoredLive);
+      if (stored.length === 0) stored = await rebuildFromDatabase(tenantId);
+      return stored.map((u) => ({ ...u, online: u.deviceId in online }));
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Group commit of status events to PostgreSQL, the system of record. Events queue while a commit is
+ * in flight and go together in the next one, so under load a commit carries hundreds of rows and
+ * when idle an event is written at once. A device's ack waits for its commit: an acknowledged event
+ * is on disk (PostgreSQL fsyncs at commit). If PostgreSQL is down, the batch is retried with backoff;
+ * the devices, having no ack, keep their events and resend them (same seq joins the pending write).
+ *
+ * Stage changes are derived here, against the last *persisted* event of the device (looked up once
+ * per connection), so a gateway crash between fan-out and commit cannot lose or invent a change.
+ */
+import type { DeviceStatus } from '@lagebild/protocol';
+import type pg from 'pg';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { isStageChange, type StageSnapshot } from './transition.ts';
+
+export interface StatusRecord {
+  tenantId: string;
+  deviceId: string;
+  unitId: string | null;
+  status: DeviceStatus;
+  receivedAt: number;
+}
+
+export interface PersistOutcome {
+  duplicate: boolean;
+  late: boolean;
+}
+
+interface Pending {
+  rec: StatusRecord;
+  waiters: Array<{ resolve: (o: PersistOutcome) => void; reject: (e: Error) => void }>;
+}
+
+export interface StatusPersister {
+  enqueue(rec: StatusRecord): Promise<PersistOutcome>;
+  /** forget what we know of a device's last persisted event (it may have written elsewhere since) */
+  forgetDevice(deviceId: string): void;
+  queued(): number;
+  /** waits for everything queued to be committed (or gives up after timeoutMs) */
+  drain(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createStatusPersister(opts: {
+  pool: pg.Pool;
+  log: Logger;
+  metrics: Metrics;
+  batchMax: number;
+  queueMax: number;
+}): StatusPersister {
+  const { pool, log, metrics } = opts;
+  const pending = new Map<string, Pending>();
+  const lastPersisted = new Map<string, StageSnapshot | null>();
+  let running = false;
+  let closed = false;
+  let backoffMs = 0;
+  const idleWaiters: Array<() => void> = [];
+
+  const key = (r: StatusRecord) => `${r.deviceId}:${r.status.seq}`;
+
+  function kick() {
+    if (running || closed || pending.size === 0) return;
+    running = true;
+    setImmediate(loop);
+  }
+
+  async function loop() {
+    while (pending.size > 0 && !closed) {
+      const batch: Pending[] = [];
+      for (const p of pending.values()) {
+        batch.push(p);
+        if (batch.length >= opts.batchMax) break;
+      }
+      try {
+        const outcomes = await writeBatch(batch.map((p) => p.rec));
+        backoffMs = 0;
+        for (const p of batch) {
+          pending.delete(key(p.rec));
+          const o = outcomes.get(key(p.rec))!;
+          for (const w of p.waiters) w.resolve(o);
+        }
+      } catch (err) {
+        metrics.persistErrors++;
+        // A lookup may have been half-done; re-read from the database on the next attempt.
+        for (const p of batch) lastPersisted.delete(p.rec.deviceId);
+        backoffMs = Math.min(2000, backoffMs ? backoffMs * 2 : 50);
+        log.error({ err, rows: batch.length, retryInMs: backoffMs }, 'status batch not persisted, retrying');
+        await new Promise((r) => setTimeout(r, backoffMs));
+      }
+    }
+    running = false;
+    if (pending.size === 0) for (const w of idleWaiters.splice(0)) w();
+  }
+
+  async function loadLastPersisted(deviceIds: string[]): Promise<void> {
+    const unknown = deviceIds.filter((d) => !lastPersisted.has(d));
+    if (unknown.length === 0) return;
+    const { rows } = await pool.query<{
+      device_id: string;
+      seq: string;
+      stage: StageSnapshot['stage'];
+      emergency: boolean;
+    }>(
+      `SELECT DISTINCT ON (device_id) device_id, seq, stage, emergency FROM status_events
+        WHERE device_id = ANY($1::uuid[]) ORDER BY device_id, seq DESC`,
+      [unknown],
+    );
+    for (const d of unknown) lastPersisted.set(d, null);
+    for (const r of rows)
+      lastPersisted.set(r.device_id, { seq: Number(r.seq), stage: r.stage, emergency: r.emergency });
+  }
+
+  async function writeBatch(recs: StatusRecord[]): Promise<Map<string, PersistOutcome>> {
+    const sorted = [...recs].sort((a, b) =>
+      a.deviceId === b.deviceId ? a.status.seq - b.status.seq : a.deviceId < b.deviceId ? -1 : 1,
+    );
+    await loadLastPersisted([...new Set(sorted.map((r) => r.deviceId))]);
+    const prevOf = new Map(lastPersisted);
+    const lateFlags: boolean[] = [];
+    const changes: StatusRecord[] = [];
+    const changeFrom: Array<StageSnapshot | null> = [];
+    for (const r of sorted) {
+      const prev = prevOf.get(r.deviceId) ?? null;
+      const late = prev !== null && r.status.seq <= prev.seq;
+      lateFlags.push(late);
+      if (late) continue;
+      if (isStageChange(prev, r.status)) {
+        changes.push(r);
+        changeFrom.push(prev);
+      }
+      prevOf.set(r.deviceId, { seq: r.status.seq, stage: r.status.stage, emergency: r.status.emergency });
+    }
+    const s = sorted.map((r) => r.status);
+    const client = await pool.connect();
+    let inserted: Set<string>;
+    try {
+      await client.query('BEGIN');
+      const res = await client.query<{ device_id: string; seq: string }>(
+        `INSERT INTO status_events (tenant_id, device_id, seq, device_time, received_at, lat, lng, accuracy_m,
+           heading_deg, speed_mps, battery_pct, signal_bars, network, stage, announced, unannounced_reason,
+           emergency, late)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::timestamptz[],
+           $6::float8[], $7::float8[], $8::real[], $9::real[], $10::real[], $11::smallint[], $12::smallint[],
+           $13::text[], $14::"Stage"[], $15::bool[], $16::text[], $17::bool[], $18::bool[])
+         ON CONFLICT (device_id, seq) DO NOTHING
+         RETURNING device_id, seq`,
+        [
+          sorted.map((r) => r.tenantId),
+          sorted.map((r) => r.deviceId),
+          s.map((x) => x.seq),
+          s.map((x) => new Date(x.at)),
+          sorted.map((r) => new Date(r.receivedAt)),
+          s.map((x) => x.position?.lat ?? null),
+          s.map((x) => x.position?.lng ?? null),
+          s.map((x) => x.position?.accuracyM ?? null),
+          s.map((x) => x.headingDeg),
+          s.map((x) => x.speedMps),
+          s.map((x) => x.batteryPct),
+          s.map((x) => x.signalBars),
+          s.map((x) => x.network),
+          s.map((x) => x.stage),
+          s.map((x) => x.announced),
+          s.map((x) => x.unannouncedReason),
+          s.map((x) => x.emergency),
+          lateFlags,
+        ],
+      );
+      inserted = new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`));
+      const newChanges = changes
+        .map((r, i) => ({ r, from: changeFrom[i]! }))
+        .filter(({ r }) => inserted.has(key(r)));
+      if (newChanges.length > 0) {
+        await client.query(
+          `INSERT INTO stage_changes (tenant_id, device_id, unit_id, seq, from_stage, to_stage, emergency,
+             announced, unannounced_reason, device_time, received_at)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::"Stage"[], $6::"Stage"[],
+             $7::bool[], $8::bool[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+           ON CONFLICT (device_id, seq) DO NOTHING`,
+          [
+            newChanges.map(({ r }) => r.tenantId),
+            newChanges.map(({ r }) => r.deviceId),
+            newChanges.map(({ r }) => r.unitId),
+            newChanges.map(({ r }) => r.status.seq),
+            newChanges.map(({ from }) => from?.stage ?? null),
+            newChanges.map(({ r }) => r.status.stage),
+            newChanges.map(({ r }) => r.status.emergency),
+            newChanges.map(({ r }) => r.status.announced),
+            newChanges.map(({ r }) => r.status.unannouncedReason),
+            newChanges.map(({ r }) => new Date(r.status.at)),
+            newChanges.map(({ r }) => new Date(r.receivedAt)),
+          ],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+    for (const [d, snap] of prevOf) lastPersisted.set(d, snap);
+    metrics.persistBatches++;
+    metrics.persistRows += inserted.size;
+    const out = new Map<string, PersistOutcome>();
+    sorted.forEach((r, i) => {
+      out.set(key(r), { duplicate: !inserted.has(key(r)), late: lateFlags[i]! });
+    });
+    return out;
+  }
+
+  return {
+    enqueue(rec) {
+      if (closed) return Promise.reject(new AppError('unavailable', 'gateway is shutting down'));
+      const k = key(rec);
+      let p = pending.get(k);
+      if (!p) {
+        if (pending.size >= opts.queueMax) {
+          return Promise.reject(
+            new AppError('unavailable', 'storage is behind; keep the event and resend later'),
+          );
+        }
+        p = { rec, waiters: [] };
+        pending.set(k, p);
+      }
+      const entry = p;
+      const done = new Promise<PersistOutcome>((resolve, reject) => entry.waiters.push({ resolve, reject }));
+      kick();
+      return done;
+    },
+    forgetDevice(deviceId) {
+      lastPersisted.delete(deviceId);
+    },
+    queued: () => pending.size,
+    drain(timeoutMs = 10_000) {
+      if (pending.size === 0 && !running) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        idleWaiters.push(() => (clearTimeout(t), resolve()));
+      });
+    },
+    async close() {
+      await this.drain(5000);
+      closed = true;
+      const err = new AppError('unavailable', 'gateway is shutting down');
+      for (const p of pending.values()) for (const w of p.waiters) w.reject(err);
+      pending.clear();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * `npm start`: the whole system on one machine with embedded defaults. Embedded PostgreSQL and a
+ * local redis-server keep their data under .data/ (kept across restarts); migrations and the demo
+ * seed run; the gateway serves the control room; the simulator drives the demo cameras.
+ * Configuration (all optional): PORT (3000), HOST (127.0.0.1), LB_DATA_DIR (.data),
+ * DEMO_PASSWORD (lagebild-demo), SIM_TIME_SCALE (4), SIM=off, TILE_URL, LOG_LEVEL.
+ */
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { openDb } from '@lagebild/db';
+import { migrate } from '@lagebild/db/migrate';
+import { DEMO_ROLES, demoUsername, seedDemo } from '@lagebild/db/seed';
+import { z } from 'zod';
+import { GATEWAY_ENTRY, REPO_ROOT, SIM_ENTRY, WEB_OUT } from './paths.ts';
+import { startPostgres } from './postgres.ts';
+import { type ServiceHandle, spawnService } from './process.ts';
+import { startRedis } from './redis.ts';
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  LB_DATA_DIR: z.string().default(join(REPO_ROOT, '.data')),
+  DEMO_PASSWORD: z.string().min(8).default('lagebild-demo'),
+  SIM: z.enum(['on', 'off']).default('on'),
+  SIM_TIME_SCALE: z.coerce.number().min(0.1).max(100).default(4),
+  TILE_URL: z.string().default(''),
+  LOG_LEVEL: z.string().default('info'),
+});
+
+const parsed = Env.safeParse(process.env);
+if (!parsed.success) {
+  console.error(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  process.exit(2);
+}
+const env = parsed.data;
+const dataDir = resolve(env.LB_DATA_DIR);
+await mkdir(join(dataDir, 'logs'), { recursive: true });
+const logFile = (name: string) => {
+  const s = createWriteStream(join(dataDir, 'logs', `${name}.log`), { flags: 'a' });
+  return (line: string) => s.write(`${line}\n`);
+};
+const say = (msg: string) => console.log(`\x1b[1m[lagebild]\x1b[0m ${msg}`);
+
+const stops: Array<() => Promise<void>> = [];
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  for (const stop of stops.reverse()) await stop().catch((err) => console.error(err));
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+try {
+  const t0 = Date.now();
+  const pg = await startPostgres({ dataDir: join(dataDir, 'postgres'), persistent: true, log: logFile('postgres') });
+  stops.push(() => pg.stop());
+  const redis = await startRedis({ dir: join(dataDir, 'redis'), persistent: true, log: logFile('redis') });
+  stops.push(() => redis.stop());
+  const m = await migrate(pg.url);
+  if (m.applied.length) say(`migrations applied: ${m.applied.join(', ')}`);
+  const db = openDb(pg.url, { max: 2 });
+  const tenants = await seedDemo(db, { password: env.DEMO_PASSWORD });
+  await db.close();
+  const credentials = tenants.flatMap((t) => t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })));
+  const credentialsFile = join(dataDir, 'demo-devices.json');
+  await writeFile(credentialsFile, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+
+  const gateway: ServiceHandle = await spawnService({
+    name: 'gateway',
+    entry: GATEWAY_ENTRY,
+    env: {
+      HOST: env.HOST,
+      PORT: String(env.PORT),
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      WEB_DIR: existsSync(WEB_OUT) ? WEB_OUT : '',
+      TILE_URL: env.TILE_URL,
+      LOG_LEVEL: env.LOG_LEVEL,
+    },
+    onLine: logFile('gateway'),
+  });
+  stops.push(() => gateway.stop());
+  const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;
+  void gateway.exited.then((code) => {
+    if (!stopping) {
+      console.error(`gateway exited unexpectedly (${code}); see ${join(dataDir, 'logs', 'gateway.log')}`);
+      void shutdown(1);
+    }
+  });
+
+  if (env.SIM === 'on' && existsSync(SIM_ENTRY)) {
+    const sim = await spawnService({
+      name: 'simulator',
+      entry: SIM_ENTRY,
+      args: ['--url', url, '--credentials', credentialsFile, '--time-scale', String(env.SIM_TIME_SCALE)],
+      env: {},
+      onLine: logFile('sim'),
+      readyTimeoutMs: 30_000,
+    }).catch((err: Error) => {
+      console.error(`simulator did not start: ${err.message}`);
+      return null;
+    });
+    if (sim) stops.unshift(() => sim.stop());
+  }
+
+  const logins = tenants
+    .flatMap((t) => DEMO_ROLES.map((r) => `    ${demoUsername(t.slug, r).padEnd(24)} ${r}`))
+    .join('\n');
+  console.log(`
+  Lagebild is running (started in ${((Date.now() - t0) / 1000).toFixed(1)} s)
+
+    Control room:  ${url}
+    Password for every demo user:  ${env.DEMO_PASSWORD}
+${logins}
+
+    ${credentials.length} simulated cameras · data in ${dataDir} · logs in ${join(dataDir, 'logs')}
+    Stop with Ctrl+C.
+`);
+} catch (err) {
+  console.error(`could not start: ${(err as Error).message}`);
+  await shutdown(1);
+}
