@@ -103,7 +103,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
     metrics.deviceConnections++;
     // One connection per device: a newer connection (after a network change) replaces the old one
     // on whichever gateway it lives.
-    nsp.in(deviceRoom(dev.deviceId)).disconnectSockets(true);
+    nsp.in(deviceRoom(dev.deviceId)).except(socket.id).disconnectSockets(true);
     socket.join(deviceRoom(dev.deviceId));
     persister.forgetDevice(dev.deviceId);
     const bucket = tokenBucket(deps.ratePerS, deps.rateBurst);

@@ -1,0 +1,119 @@
+/**
+ * Protocol-level clients for tests: an operator (HTTP login + /control socket) and a bare device
+ * (/device socket) that sends exactly what a test tells it to.
+ */
+import {
+  type ControlBatch,
+  type ControlSnapshot,
+  type DeviceStatusInput,
+  PROTOCOL_VERSION,
+  type StatusAck,
+  type UnitLive,
+} from '@lagebild/protocol';
+import { io, type Socket } from 'socket.io-client';
+
+export interface Operator {
+  cookie: string;
+  socket: Socket;
+  snapshot: Promise<ControlSnapshot>;
+  batches: ControlBatch[];
+  /** latest state per device from snapshot + batches */
+  units: Map<string, UnitLive>;
+  waitFor(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
+  close(): void;
+}
+
+export async function login(baseUrl: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login ${username} → ${res.status} ${await res.text()}`);
+  const cookie = res.headers.get('set-cookie')!;
+  return cookie.split(';')[0]!;
+}
+
+export function waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const tick = () => {
+      if (pred()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+export async function connectOperator(baseUrl: string, cookie: string): Promise<Operator> {
+  const socket = io(`${baseUrl}/control`, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: true });
+  const units = new Map<string, UnitLive>();
+  const batches: ControlBatch[] = [];
+  const snapshot = new Promise<ControlSnapshot>((resolve, reject) => {
+    socket.once('snapshot', (s: ControlSnapshot) => resolve(s));
+    socket.once('connect_error', reject);
+  });
+  socket.on('snapshot', (s: ControlSnapshot) => {
+    for (const u of s.units) units.set(u.deviceId, u);
+  });
+  socket.on('batch', (b: ControlBatch) => {
+    batches.push(b);
+    for (const u of b.units) {
+      const prev = units.get(u.deviceId);
+      if (!prev || u.seq >= prev.seq) units.set(u.deviceId, u);
+    }
+  });
+  await snapshot;
+  return { cookie, socket, snapshot, batches, units, waitFor, close: () => socket.close() };
+}
+
+export interface TestDevice {
+  socket: Socket;
+  send(status: DeviceStatusInput, timeoutMs?: number): Promise<StatusAck>;
+  sendRaw(payload: unknown, timeoutMs?: number): Promise<StatusAck>;
+  close(): void;
+}
+
+export function connectDevice(
+  baseUrl: string,
+  creds: { deviceId: string; secret: string },
+  opts: { reconnection?: boolean } = {},
+): Promise<TestDevice> {
+  const socket = io(`${baseUrl}/device`, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: opts.reconnection ?? false,
+    auth: { deviceId: creds.deviceId, secret: creds.secret, protocol: PROTOCOL_VERSION },
+  });
+  const sendRaw = (payload: unknown, timeoutMs = 5000) =>
+    socket.timeout(timeoutMs).emitWithAck('status', payload) as Promise<StatusAck>;
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve({ socket, send: sendRaw, sendRaw, close: () => socket.close() }));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+let clock = Date.now();
+/** A valid status with sensible defaults; override what the test is about. */
+export function status(seq: number, over: Partial<DeviceStatusInput> = {}): DeviceStatusInput {
+  clock += 1000;
+  return {
+    seq,
+    at: clock,
+    position: { lat: 51.4318 + seq * 1e-5, lng: 6.7626, accuracyM: 5 },
+    headingDeg: 90,
+    speedMps: 1.3,
+    batteryPct: 90,
+    signalBars: 3,
+    network: 'lte',
+    stage: 'standby',
+    announced: null,
+    unannouncedReason: null,
+    emergency: false,
+    ...over,
+  };
+}
