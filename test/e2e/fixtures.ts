@@ -1,0 +1,52 @@
+/**
+ * Playwright fixtures: a real stack per worker (embedded PostgreSQL, redis-server, a gateway serving
+ * the built control room) and the simulator driving the seeded cameras in 'steady' mode, so tests
+ * script stage changes themselves. `loginAs` signs in through the login page.
+ */
+import { type Page, test as base, expect } from '@playwright/test';
+import { startSimulation } from '@lagebild/sim';
+import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+
+export type Simulation = Awaited<ReturnType<typeof startSimulation>>;
+
+interface WorkerFixtures {
+  stack: Stack;
+  sim: Simulation;
+}
+interface TestFixtures {
+  loginAs: (page: Page, username: string) => Promise<void>;
+}
+
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  stack: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature
+    async ({}, use) => {
+      const stack = await startStack({ gateways: 1, devicesPerTenant: 20, serveWeb: true });
+      await use(stack);
+      await stack.stop();
+    },
+    { scope: 'worker', timeout: 120_000 },
+  ],
+  sim: [
+    async ({ stack }, use) => {
+      const devices = stack.tenants.flatMap((t) =>
+        t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })),
+      );
+      const sim = await startSimulation({ url: stack.url, devices, behaviour: 'steady', rateHz: 1, seed: 7 });
+      await use(sim);
+      await sim.stop();
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
+  loginAs: async ({ stack }, use) => {
+    await use(async (page, username) => {
+      await page.goto(`${stack.url}/login/`);
+      await page.getByLabel(/Benutzername|Username/).fill(username);
+      await page.getByLabel(/Passwort|Password/).fill(DEMO_PASSWORD);
+      await page.getByRole('button', { name: /Anmelden|Sign in|Log in/ }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    });
+  },
+});
+
+export { expect };

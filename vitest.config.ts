@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// Every vitest suite of the repository: unit tests beside the code in each workspace, and the
+// cross-service integration suite in test/ (real PostgreSQL, redis-server, gateway processes).
+export default defineConfig({
+  test: {
+    projects: ['packages/protocol', 'gateway', 'sim', 'web', 'test'],
+  },
+});
