@@ -1,0 +1,69 @@
+'use client';
+/**
+ * The bar at the top of every signed-in page: product and tenant, navigation, live status (on the
+ * map page), who is signed in, language and theme switches, sign out.
+ */
+import { LIVE_ROLES, type MeResponse } from '@lagebild/protocol';
+import Link from 'next/link';
+import { usePathname, useRouter } from 'next/navigation';
+import { type ReactNode, useState } from 'react';
+import { apiPostNoContent } from '@/lib/api';
+import { LanguageSwitch, ThemeSwitch } from './preference-switches';
+import { usePreferences } from './preferences-provider';
+
+export function AppHeader({ me, status }: { me: MeResponse; status?: ReactNode }) {
+  const { t } = usePreferences();
+  const router = useRouter();
+  const pathname = usePathname();
+  const [signingOut, setSigningOut] = useState(false);
+  const { user } = me;
+
+  async function signOut() {
+    setSigningOut(true);
+    try {
+      await apiPostNoContent('/api/auth/logout');
+    } catch {
+      // the session may already be gone; the login page is the right place either way
+    }
+    router.replace('/login/');
+  }
+
+  const links = [
+    ...(LIVE_ROLES.includes(user.role) ? [{ href: '/', label: t('nav.map') }] : []),
+    ...(user.role === 'admin' ? [{ href: '/admin/devices/', label: t('nav.devices') }] : []),
+  ];
+
+  return (
+    <header className="app-header">
+      <div className="brand">
+        <span className="brand-name">{t('app.name')}</span>
+        <span className="brand-tenant">{user.tenant.name}</span>
+      </div>
+      {links.length > 0 && (
+        <nav aria-label={t('nav.main')} className="main-nav">
+          <ul>
+            {links.map((link) => (
+              <li key={link.href}>
+                <Link href={link.href} aria-current={pathname === link.href ? 'page' : undefined}>
+                  {link.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      <div className="header-status">{status}</div>
+      <div className="header-tools">
+        <span className="header-user">
+          <span className="header-user-name">{user.displayName}</span>
+          <span className="header-user-role">{t(`role.${user.role}`)}</span>
+        </span>
+        <LanguageSwitch />
+        <ThemeSwitch />
+        <button type="button" className="button" onClick={signOut} disabled={signingOut}>
+          {t('header.logout')}
+        </button>
+      </div>
+    </header>
+  );
+}

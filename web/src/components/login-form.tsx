@@ -1,0 +1,96 @@
+'use client';
+/**
+ * Sign-in with username and password. The gateway sets the HttpOnly session cookie; afterwards we go
+ * to `?next=` (same-origin paths only) or the map.
+ */
+import { useRouter } from 'next/navigation';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { ApiError, apiPostNoContent } from '@/lib/api';
+import type { MessageKey } from '@/lib/i18n';
+import { usePreferences } from './preferences-provider';
+
+/** Only paths on this origin; `//evil.example` or `https://…` would be an open redirect. */
+export function safeNextPath(raw: string | null): string {
+  if (!raw?.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
+  return raw;
+}
+
+export function LoginForm() {
+  const { t } = usePreferences();
+  const router = useRouter();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [submitting, setSubmitting] = useState(false);
+  const [error, setError] = useState<{ key: MessageKey; detail?: string } | null>(null);
+  const errorId = useId();
+  const userRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    userRef.current?.focus();
+  }, []);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!username.trim() || !password) {
+      setError({ key: 'login.error.required' });
+      return;
+    }
+    setSubmitting(true);
+    setError(null);
+    try {
+      await apiPostNoContent('/api/auth/login', { username: username.trim(), password });
+      router.replace(safeNextPath(new URLSearchParams(window.location.search).get('next')));
+    } catch (err) {
+      setSubmitting(false);
+      setPassword('');
+      if (err instanceof ApiError && (err.code === 'unauthenticated' || err.code === 'bad_request')) {
+        setError({ key: 'login.error.invalid' });
+      } else if (err instanceof ApiError && err.code === 'rate_limited') {
+        setError({ key: 'login.error.rateLimited' });
+      } else if (err instanceof ApiError && err.code === 'network') {
+        setError({ key: 'app.error.network' });
+      } else {
+        setError({ key: 'app.error.generic', detail: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  return (
+    <form className="login-form" onSubmit={submit} noValidate aria-describedby={error ? errorId : undefined}>
+      <div className="field">
+        <label htmlFor="login-username">{t('login.username')}</label>
+        <input
+          ref={userRef}
+          id="login-username"
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          aria-invalid={error?.key === 'login.error.invalid' || undefined}
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="login-password">{t('login.password')}</label>
+        <input
+          id="login-password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          aria-invalid={error?.key === 'login.error.invalid' || undefined}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </div>
+      <div id={errorId} role="alert" className="form-error">
+        {error ? t(error.key, error.detail ? { message: error.detail } : undefined) : null}
+      </div>
+      <button type="submit" className="button button-primary button-wide" disabled={submitting}>
+        {submitting ? t('login.submitting') : t('login.submit')}
+      </button>
+    </form>
+  );
+}

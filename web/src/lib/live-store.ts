@@ -1,0 +1,184 @@
+/**
+ * The browser's picture of the tenant's live units, fed by the `/control` socket: one `snapshot` on
+ * (re)connect, then `batch` messages every ~100 ms. Units are kept in a Map keyed by deviceId. Each
+ * device numbers its statuses (`seq`); an update older than what we hold is ignored, so a late or
+ * replayed message can never move a unit backwards on the map.
+ *
+ * The store is framework-free: React subscribes through `subscribe`/`getVersion`
+ * (useSyncExternalStore), the canvas map layer reads `units` directly on its animation frame.
+ */
+import type { ControlBatch, ControlSnapshot, StageChange, UnitLive } from '@lagebild/protocol';
+import { createServerClock, type ServerClock } from './staleness.ts';
+
+export type LiveEventKind =
+  | 'display'
+  | 'recording'
+  | 'recordingUnannounced'
+  | 'recordingStopped'
+  | 'standby'
+  | 'emergency'
+  | 'emergencyCleared';
+
+export interface LiveEvent {
+  /** unique and stable, for React keys */
+  id: string;
+  deviceId: string;
+  unitId: string | null;
+  kind: LiveEventKind;
+  /** gateway clock */
+  at: number;
+  reason: string | null;
+}
+
+export interface MergeResult {
+  /** deviceIds whose state was replaced */
+  changed: string[];
+  emergenciesRaised: UnitLive[];
+  emergenciesCleared: UnitLive[];
+}
+
+/**
+ * Merges `incoming` into `units` in place. An update whose seq is lower than the one held is
+ * dropped; an equal seq is accepted because the gateway re-sends a unit with the same seq when only
+ * its `online` flag changed.
+ */
+export function mergeUnits(units: Map<string, UnitLive>, incoming: readonly UnitLive[]): MergeResult {
+  const result: MergeResult = { changed: [], emergenciesRaised: [], emergenciesCleared: [] };
+  for (const next of incoming) {
+    const prev = units.get(next.deviceId);
+    if (prev && next.seq < prev.seq) continue;
+    units.set(next.deviceId, next);
+    result.changed.push(next.deviceId);
+    if (prev && !prev.emergency && next.emergency) result.emergenciesRaised.push(next);
+    if (prev?.emergency && !next.emergency) result.emergenciesCleared.push(next);
+  }
+  return result;
+}
+
+/**
+ * A snapshot is the whole truth after a (re)connect: units missing from it went off shift and are
+ * dropped. For units we already hold with a newer seq (a batch overtook the snapshot) we keep ours.
+ */
+export function replaceWithSnapshot(
+  units: Map<string, UnitLive>,
+  snapshot: readonly UnitLive[],
+): MergeResult {
+  const previous = new Map(units);
+  units.clear();
+  for (const unit of snapshot) {
+    const prev = previous.get(unit.deviceId);
+    units.set(unit.deviceId, prev && prev.seq > unit.seq ? prev : unit);
+  }
+  const result: MergeResult = { changed: [...units.keys()], emergenciesRaised: [], emergenciesCleared: [] };
+  for (const unit of units.values()) {
+    const prev = previous.get(unit.deviceId);
+    // emergencies raised while we were disconnected still deserve an event
+    if (prev && !prev.emergency && unit.emergency) result.emergenciesRaised.push(unit);
+    if (prev?.emergency && !unit.emergency) result.emergenciesCleared.push(unit);
+  }
+  return result;
+}
+
+export function eventKindOf(change: Pick<StageChange, 'from' | 'to' | 'announced'>): LiveEventKind {
+  if (change.to === 'recording') return change.announced === false ? 'recordingUnannounced' : 'recording';
+  if (change.to === 'display') return change.from === 'recording' ? 'recordingStopped' : 'display';
+  return change.from === 'recording' ? 'recordingStopped' : 'standby';
+}
+
+export const MAX_EVENTS = 200;
+
+export function createLiveStore(options: { clock?: ServerClock; maxEvents?: number } = {}) {
+  const units = new Map<string, UnitLive>();
+  const clock = options.clock ?? createServerClock();
+  const maxEvents = options.maxEvents ?? MAX_EVENTS;
+  /** newest first */
+  let events: LiveEvent[] = [];
+  /** highest stage-change seq per device already turned into an event */
+  const lastEventSeq = new Map<string, number>();
+  const listeners = new Set<() => void>();
+  let version = 0;
+  let lastMessageAt: number | null = null;
+
+  function notify(): void {
+    version += 1;
+    for (const listener of listeners) listener();
+  }
+
+  function pushEvents(fresh: LiveEvent[]): void {
+    if (fresh.length === 0) return;
+    events = [...fresh.reverse(), ...events].slice(0, maxEvents);
+  }
+
+  function emergencyEvents(result: MergeResult, at: number): LiveEvent[] {
+    const out: LiveEvent[] = [];
+    for (const u of result.emergenciesRaised) {
+      out.push({
+        id: `${u.deviceId}:${u.seq}:sos`,
+        deviceId: u.deviceId,
+        unitId: u.unitId,
+        kind: 'emergency',
+        at,
+        reason: null,
+      });
+    }
+    for (const u of result.emergenciesCleared) {
+      out.push({
+        id: `${u.deviceId}:${u.seq}:sos-end`,
+        deviceId: u.deviceId,
+        unitId: u.unitId,
+        kind: 'emergencyCleared',
+        at,
+        reason: null,
+      });
+    }
+    return out;
+  }
+
+  return {
+    units: units as ReadonlyMap<string, UnitLive>,
+    clock,
+    getVersion: () => version,
+    getEvents: (): readonly LiveEvent[] => events,
+    /** browser time of the last snapshot or batch, null before the first one */
+    getLastMessageAt: () => lastMessageAt,
+    subscribe(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    applySnapshot(msg: ControlSnapshot): void {
+      clock.observe(msg.serverTime);
+      lastMessageAt = Date.now();
+      const result = replaceWithSnapshot(units, msg.units);
+      pushEvents(emergencyEvents(result, msg.serverTime));
+      notify();
+    },
+    applyBatch(msg: ControlBatch): void {
+      clock.observe(msg.serverTime);
+      lastMessageAt = Date.now();
+      const result = mergeUnits(units, msg.units);
+      const fresh: LiveEvent[] = [];
+      for (const change of msg.stageChanges) {
+        const seen = lastEventSeq.get(change.deviceId);
+        if (seen !== undefined && change.seq <= seen) continue;
+        lastEventSeq.set(change.deviceId, change.seq);
+        fresh.push({
+          id: `${change.deviceId}:${change.seq}`,
+          deviceId: change.deviceId,
+          unitId: change.unitId,
+          kind: eventKindOf(change),
+          at: change.receivedAt,
+          reason: change.unannouncedReason,
+        });
+      }
+      fresh.push(...emergencyEvents(result, msg.serverTime));
+      pushEvents(fresh);
+      if (result.changed.length > 0 || fresh.length > 0) notify();
+    },
+    /** seeds or refreshes from GET /api/units; never removes units */
+    applyUnits(list: readonly UnitLive[]): void {
+      const result = mergeUnits(units, list);
+      if (result.changed.length > 0) notify();
+    },
+  };
+}
+export type LiveStore = ReturnType<typeof createLiveStore>;

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { makeUnit } from './test-fixtures.ts';
+import { EMPTY_QUERY, filterUnits, labelOf, matchesText, teamsOf } from './unit-filter.ts';
+
+const now = 10_000;
+
+describe('filterUnits()', () => {
+  const units = [
+    makeUnit(1, { callsign: 'KOD Mitte 10', receivedAt: now }),
+    makeUnit(2, { callsign: 'KOD Mitte 2', receivedAt: now }),
+    makeUnit(3, {
+      callsign: 'KOD Nord 1',
+      team: 'Nord',
+      stage: 'recording',
+      announced: true,
+      receivedAt: now,
+    }),
+    makeUnit(4, { callsign: 'KOD Süd 1', team: 'Süd', stage: 'display', receivedAt: now }),
+    makeUnit(5, { callsign: 'KOD Süd 2', team: 'Süd', emergency: true, receivedAt: now }),
+    makeUnit(6, { callsign: 'KOD Nord 2', team: 'Nord', online: false, receivedAt: now }),
+  ];
+
+  it('sorts emergency first, then recording, display, then by call sign in natural order', () => {
+    const { units: sorted } = filterUnits(units, EMPTY_QUERY, now);
+    expect(sorted.map(labelOf)).toEqual([
+      'KOD Süd 2',
+      'KOD Nord 1',
+      'KOD Süd 1',
+      'KOD Mitte 2',
+      'KOD Mitte 10',
+      'KOD Nord 2',
+    ]);
+  });
+
+  it('counts every stage and lost units', () => {
+    const { counts, total } = filterUnits(units, EMPTY_QUERY, now);
+    expect(total).toBe(6);
+    expect(counts).toEqual({ all: 6, emergency: 1, recording: 1, display: 1, standby: 3, lost: 1 });
+  });
+
+  it('filters by stage while counts keep showing the other stages', () => {
+    const result = filterUnits(units, { ...EMPTY_QUERY, stage: 'recording' }, now);
+    expect(result.units.map(labelOf)).toEqual(['KOD Nord 1']);
+    expect(result.counts.standby).toBe(3);
+  });
+
+  it('filters by team and counts only within that team', () => {
+    const result = filterUnits(units, { ...EMPTY_QUERY, team: 'Süd' }, now);
+    expect(result.units.map(labelOf)).toEqual(['KOD Süd 2', 'KOD Süd 1']);
+    expect(result.counts.all).toBe(2);
+  });
+
+  it('filters lost units', () => {
+    const result = filterUnits(units, { ...EMPTY_QUERY, stage: 'lost' }, now);
+    expect(result.units.map(labelOf)).toEqual(['KOD Nord 2']);
+  });
+
+  it('handles 2,000 units quickly', () => {
+    const many = Array.from({ length: 2000 }, (_, i) =>
+      makeUnit(i + 1, { callsign: `KOD ${i}`, receivedAt: now }),
+    );
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) filterUnits(many, { ...EMPTY_QUERY, text: 'kod 1' }, now);
+    expect((performance.now() - started) / 10).toBeLessThan(50);
+  });
+});
+
+describe('matchesText()', () => {
+  const unit = makeUnit(1, { callsign: 'KOD Süd 3', team: 'Süd', deviceLabel: 'CAM-0042' });
+  it('matches every word case- and accent-insensitively across call sign, team and device', () => {
+    expect(matchesText(unit, 'sud 3')).toBe(true);
+    expect(matchesText(unit, 'KOD süd')).toBe(true);
+    expect(matchesText(unit, 'cam-0042')).toBe(true);
+    expect(matchesText(unit, 'nord')).toBe(false);
+    expect(matchesText(unit, '   ')).toBe(true);
+  });
+});
+
+describe('teamsOf()', () => {
+  it('lists distinct teams in order and skips units without a team', () => {
+    expect(
+      teamsOf([makeUnit(1, { team: 'Süd' }), makeUnit(2, { team: 'Mitte' }), makeUnit(3, { team: null })]),
+    ).toEqual(['Mitte', 'Süd']);
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Searching, filtering, counting and ordering the unit list. Order is by urgency: emergencies first,
+ * then recordings, then display, then standby; within a group by call sign in natural order
+ * ("KOD 2" before "KOD 10").
+ */
+import type { UnitLive } from '@lagebild/protocol';
+import { freshnessOf } from './staleness.ts';
+
+/** What the list and map show as a unit's state; emergency overrides the stage. */
+export type UnitStatus = 'emergency' | 'recording' | 'display' | 'standby';
+export const UNIT_STATUSES: readonly UnitStatus[] = ['emergency', 'recording', 'display', 'standby'];
+
+export type StageFilter = 'all' | UnitStatus | 'lost';
+export const STAGE_FILTERS: readonly StageFilter[] = ['all', ...UNIT_STATUSES, 'lost'];
+
+export interface UnitQuery {
+  text: string;
+  /** null = all teams */
+  team: string | null;
+  stage: StageFilter;
+}
+export const EMPTY_QUERY: UnitQuery = { text: '', team: null, stage: 'all' };
+
+const URGENCY: Record<UnitStatus, number> = { emergency: 0, recording: 1, display: 2, standby: 3 };
+const collator = new Intl.Collator('de', { numeric: true, sensitivity: 'base' });
+
+export function statusOf(unit: Pick<UnitLive, 'emergency' | 'stage'>): UnitStatus {
+  return unit.emergency ? 'emergency' : unit.stage;
+}
+
+/** Call sign, or the device label for a camera not assigned to a unit. */
+export function labelOf(unit: Pick<UnitLive, 'callsign' | 'deviceLabel'>): string {
+  return unit.callsign ?? unit.deviceLabel;
+}
+
+export function compareUnits(a: UnitLive, b: UnitLive): number {
+  return (
+    URGENCY[statusOf(a)] - URGENCY[statusOf(b)] ||
+    collator.compare(labelOf(a), labelOf(b)) ||
+    a.deviceId.localeCompare(b.deviceId)
+  );
+}
+
+function fold(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase();
+}
+
+/** Every word of the search must occur in call sign, team or device label. */
+export function matchesText(unit: UnitLive, text: string): boolean {
+  const words = fold(text).split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const haystack = fold(`${unit.callsign ?? ''} ${unit.team ?? ''} ${unit.deviceLabel}`);
+  return words.every((w) => haystack.includes(w));
+}
+
+function matchesStage(unit: UnitLive, stage: StageFilter, serverNowMs: number): boolean {
+  if (stage === 'all') return true;
+  if (stage === 'lost') return freshnessOf(unit, serverNowMs) === 'lost';
+  return statusOf(unit) === stage;
+}
+
+export interface FilterResult {
+  /** sorted by urgency, then call sign */
+  units: UnitLive[];
+  /** counts within the text+team filter, so each stage button says what it would show */
+  counts: Record<StageFilter, number>;
+  total: number;
+}
+
+export function filterUnits(all: Iterable<UnitLive>, query: UnitQuery, serverNowMs: number): FilterResult {
+  const counts: Record<StageFilter, number> = {
+    all: 0,
+    emergency: 0,
+    recording: 0,
+    display: 0,
+    standby: 0,
+    lost: 0,
+  };
+  const units: UnitLive[] = [];
+  let total = 0;
+  for (const unit of all) {
+    total += 1;
+    if (query.team !== null && unit.team !== query.team) continue;
+    if (!matchesText(unit, query.text)) continue;
+    counts.all += 1;
+    counts[statusOf(unit)] += 1;
+    if (freshnessOf(unit, serverNowMs) === 'lost') counts.lost += 1;
+    if (matchesStage(unit, query.stage, serverNowMs)) units.push(unit);
+  }
+  units.sort(compareUnits);
+  return { units, counts, total };
+}
+
+export function teamsOf(all: Iterable<UnitLive>): string[] {
+  const teams = new Set<string>();
+  for (const unit of all) if (unit.team) teams.add(unit.team);
+  return [...teams].sort(collator.compare);
+}

@@ -1,0 +1,162 @@
+'use client';
+/**
+ * The Leaflet map: optional tiles from /api/me, a grid underneath, all units on one canvas layer,
+ * a scale bar, a hover tooltip and a legend. Loaded with next/dynamic (ssr: false) because Leaflet
+ * needs `window`.
+ */
+import 'leaflet/dist/leaflet.css';
+import type { MeResponse, UnitLive } from '@lagebild/protocol';
+import * as L from 'leaflet';
+import { useEffect, useRef } from 'react';
+import { usePreferences } from '@/components/preferences-provider';
+import type { LiveStore } from '@/lib/live-store';
+import { freshnessOf } from '@/lib/staleness';
+import { labelOf, statusOf } from '@/lib/unit-filter';
+import { GridLayer } from './grid-layer';
+import { MapLegend } from './map-legend';
+import { UnitCanvasLayer } from './unit-canvas-layer';
+import { readPalette } from './unit-glyphs';
+
+export interface FocusRequest {
+  deviceId: string;
+  /** increments on every request so asking twice for the same unit pans again */
+  nonce: number;
+}
+
+export interface LiveMapProps {
+  me: MeResponse;
+  store: LiveStore;
+  selectedId: string | null;
+  focus: FocusRequest | null;
+  onSelect(deviceId: string): void;
+}
+
+/** Tiles failing this often before one loads means there is no tile server for us: drop the layer. */
+const TILE_ERRORS_BEFORE_FALLBACK = 6;
+const FOCUS_MIN_ZOOM = 15;
+
+export default function LiveMap({ me, store, selectedId, focus, onSelect }: LiveMapProps) {
+  const { t, theme, lang } = usePreferences();
+  const containerRef = useRef<HTMLDivElement>(null);
+  const tooltipRef = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<L.Map | null>(null);
+  const unitsRef = useRef<UnitCanvasLayer | null>(null);
+  const gridRef = useRef<GridLayer | null>(null);
+  const selectedRef = useRef(selectedId);
+  const onSelectRef = useRef(onSelect);
+  const tRef = useRef(t);
+  selectedRef.current = selectedId;
+  onSelectRef.current = onSelect;
+  tRef.current = t;
+
+  // create the map once per mount
+  useEffect(() => {
+    const container = containerRef.current;
+    if (!container) return;
+    const { tenant } = me.user;
+    const map = L.map(container, {
+      center: [tenant.center.lat, tenant.center.lng],
+      zoom: tenant.zoom,
+      minZoom: 5,
+      maxZoom: 19,
+      zoomControl: true,
+      attributionControl: true,
+      keyboard: true,
+      preferCanvas: true,
+    });
+    map.attributionControl.setPrefix(false);
+    L.control.scale({ metric: true, imperial: false, position: 'bottomright' }).addTo(map);
+
+    const palette = readPalette();
+    const grid = new GridLayer(palette).addTo(map);
+    gridRef.current = grid;
+
+    if (me.map.tileUrl) {
+      let loaded = 0;
+      let failed = 0;
+      const tiles = L.tileLayer(me.map.tileUrl, {
+        attribution: me.map.attribution,
+        maxZoom: 19,
+        className: 'map-tiles',
+      });
+      tiles.on('tileload', () => {
+        loaded += 1;
+      });
+      tiles.on('tileerror', () => {
+        failed += 1;
+        if (loaded === 0 && failed >= TILE_ERRORS_BEFORE_FALLBACK) map.removeLayer(tiles);
+      });
+      tiles.addTo(map);
+    }
+
+    const units = new UnitCanvasLayer({
+      store,
+      palette,
+      sosText: tRef.current('map.sos'),
+      getSelectedId: () => selectedRef.current,
+      onSelect: (id) => onSelectRef.current(id),
+      onHover: (unit, point) => showTooltip(tooltipRef.current, unit, point),
+    }).addTo(map);
+    unitsRef.current = units;
+    mapRef.current = map;
+
+    function showTooltip(el: HTMLDivElement | null, unit: UnitLive | null, point: L.Point | null): void {
+      if (!el) return;
+      if (!unit || !point) {
+        el.hidden = true;
+        return;
+      }
+      const tr = tRef.current;
+      const freshness = freshnessOf(unit, store.clock.now());
+      const state = tr(`stage.${statusOf(unit)}`);
+      el.textContent = `${labelOf(unit)} · ${state}${freshness === 'fresh' ? '' : ` · ${tr(`stage.${freshness}`)}`}`;
+      el.style.transform = `translate(${Math.round(point.x + 16)}px, ${Math.round(point.y - 12)}px)`;
+      el.hidden = false;
+    }
+
+    const container_ = map.getContainer();
+    container_.setAttribute('role', 'region');
+    container_.setAttribute('aria-roledescription', 'map');
+
+    return () => {
+      map.remove();
+      mapRef.current = null;
+      unitsRef.current = null;
+      gridRef.current = null;
+    };
+  }, [me, store]);
+
+  // theme or language changed: new colours and texts for canvas and grid
+  useEffect(() => {
+    void theme;
+    void lang;
+    const palette = readPalette();
+    unitsRef.current?.setPalette(palette, t('map.sos'));
+    gridRef.current?.setPalette(palette);
+    mapRef.current?.getContainer().setAttribute('aria-label', t('map.label'));
+  }, [theme, lang, t]);
+
+  useEffect(() => {
+    void selectedId;
+    unitsRef.current?.redraw();
+  }, [selectedId]);
+
+  // pan to a unit when asked (list click, Enter, "show on map")
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!focus || !map) return;
+    const position = store.units.get(focus.deviceId)?.position;
+    if (!position) return;
+    const target = L.latLng(position.lat, position.lng);
+    if (map.getZoom() < FOCUS_MIN_ZOOM) map.setView(target, FOCUS_MIN_ZOOM, { animate: true });
+    else map.panTo(target, { animate: true });
+  }, [focus, store]);
+
+  return (
+    <div className="live-map">
+      <div ref={containerRef} className="live-map-canvas" />
+      <div ref={tooltipRef} className="map-tooltip" hidden aria-hidden="true" />
+      <MapLegend />
+    </div>
+  );
+}

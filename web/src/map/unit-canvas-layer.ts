@@ -1,0 +1,205 @@
+/**
+ * All live units on ONE canvas instead of one DOM marker each: 2,000 markers as DOM nodes make
+ * panning stutter, a canvas redraw of 2,000 glyphs takes a few milliseconds. The layer redraws on the
+ * next animation frame after the store changes or the map moves, and keeps animating only while an
+ * emergency is on screen (and the user has not asked for reduced motion). Clicks and hover are
+ * resolved against the positions of the last frame (hit-index.ts).
+ *
+ * A class because Leaflet layers own a lifecycle (onAdd/onRemove) that Leaflet calls.
+ */
+import type { UnitLive } from '@lagebild/protocol';
+import * as L from 'leaflet';
+import type { LiveStore } from '@/lib/live-store';
+import { freshnessOf } from '@/lib/staleness';
+import { labelOf, statusOf, type UnitStatus } from '@/lib/unit-filter';
+import { createHitIndex } from './hit-index';
+import { drawUnit, type MapPalette } from './unit-glyphs';
+
+export interface UnitCanvasLayerOptions {
+  store: LiveStore;
+  palette: MapPalette;
+  sosText: string;
+  getSelectedId(): string | null;
+  onSelect(deviceId: string): void;
+  /** pointer over a unit (or null when it leaves), in container pixels */
+  onHover(unit: UnitLive | null, point: L.Point | null): void;
+}
+
+/** Labels appear from this zoom on; below it 2,000 labels would be unreadable clutter. */
+const LABEL_MIN_ZOOM = 16;
+const PULSE_PERIOD_MS = 1400;
+const AGING_REDRAW_MS = 2000;
+/** draw order: least urgent first so the urgent ones end up on top */
+const DRAW_ORDER: readonly UnitStatus[] = ['standby', 'display', 'recording', 'emergency'];
+
+export class UnitCanvasLayer extends L.Layer {
+  #opts: UnitCanvasLayerOptions;
+  #map: L.Map | null = null;
+  #canvas: HTMLCanvasElement | null = null;
+  #frame: number | null = null;
+  #hits = createHitIndex(2048);
+  #hoverId: string | null = null;
+  #unsubscribe: (() => void) | null = null;
+  #reducedMotion: MediaQueryList | null = null;
+  /** ages move on even when no message arrives; redraw now and then so fading is visible */
+  #agingTimer: number | null = null;
+  #buckets: Record<UnitStatus, UnitLive[]> = { standby: [], display: [], recording: [], emergency: [] };
+
+  constructor(options: UnitCanvasLayerOptions) {
+    super();
+    this.#opts = options;
+  }
+
+  override onAdd(map: L.Map): this {
+    this.#map = map;
+    const pane = map.getPane('units') ?? map.createPane('units');
+    pane.style.zIndex = '450';
+    pane.style.pointerEvents = 'none';
+    const canvas = L.DomUtil.create('canvas', 'unit-canvas leaflet-zoom-hide', pane);
+    canvas.setAttribute('aria-hidden', 'true');
+    this.#canvas = canvas;
+    this.#reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+    map.on('move zoomend viewreset resize', this.redraw, this);
+    map.on('mousemove', this.#onMouseMove, this);
+    map.on('mouseout', this.#onMouseOut, this);
+    map.on('click', this.#onClick, this);
+    this.#unsubscribe = this.#opts.store.subscribe(() => this.redraw());
+    this.#agingTimer = window.setInterval(() => this.redraw(), AGING_REDRAW_MS);
+    this.redraw();
+    return this;
+  }
+
+  override onRemove(map: L.Map): this {
+    map.off('move zoomend viewreset resize', this.redraw, this);
+    map.off('mousemove', this.#onMouseMove, this);
+    map.off('mouseout', this.#onMouseOut, this);
+    map.off('click', this.#onClick, this);
+    this.#unsubscribe?.();
+    if (this.#agingTimer !== null) window.clearInterval(this.#agingTimer);
+    this.#agingTimer = null;
+    if (this.#frame !== null) cancelAnimationFrame(this.#frame);
+    this.#frame = null;
+    this.#canvas?.remove();
+    this.#canvas = null;
+    this.#map = null;
+    return this;
+  }
+
+  setPalette(palette: MapPalette, sosText: string): void {
+    this.#opts = { ...this.#opts, palette, sosText };
+    this.redraw();
+  }
+
+  /** schedules a redraw on the next animation frame (coalesces any number of calls) */
+  redraw(): this {
+    if (this.#frame === null && this.#map) this.#frame = requestAnimationFrame(() => this.#draw());
+    return this;
+  }
+
+  #draw(): void {
+    this.#frame = null;
+    const map = this.#map;
+    const canvas = this.#canvas;
+    if (!map || !canvas) return;
+    const size = map.getSize();
+    const dpr = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(size.x * dpr) || canvas.height !== Math.round(size.y * dpr)) {
+      canvas.width = Math.round(size.x * dpr);
+      canvas.height = Math.round(size.y * dpr);
+      canvas.style.width = `${size.x}px`;
+      canvas.style.height = `${size.y}px`;
+    }
+    // the pane moves with the map while panning; pin the canvas to the container's top-left corner
+    L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, size.x, size.y);
+
+    const { store, palette, sosText } = this.#opts;
+    const serverNow = store.clock.now();
+    const selectedId = this.#opts.getSelectedId();
+    const showLabels = map.getZoom() >= LABEL_MIN_ZOOM;
+    const animate = !this.#reducedMotion?.matches;
+    const pulse = animate ? (performance.now() % PULSE_PERIOD_MS) / PULSE_PERIOD_MS : null;
+    const margin = 60;
+
+    for (const status of DRAW_ORDER) this.#buckets[status].length = 0;
+    for (const unit of store.units.values()) {
+      if (unit.position) this.#buckets[statusOf(unit)].push(unit);
+    }
+
+    this.#hits.reset();
+    let selected: UnitLive | null = null;
+    let emergencyOnScreen = false;
+    for (const status of DRAW_ORDER) {
+      for (const unit of this.#buckets[status]) {
+        if (unit.deviceId === selectedId) {
+          selected = unit;
+          continue;
+        }
+        const position = unit.position!;
+        const point = map.latLngToContainerPoint([position.lat, position.lng]);
+        if (
+          point.x < -margin ||
+          point.y < -margin ||
+          point.x > size.x + margin ||
+          point.y > size.y + margin
+        ) {
+          continue;
+        }
+        if (status === 'emergency') emergencyOnScreen = true;
+        const radius = drawUnit(ctx, unit, point.x, point.y, {
+          freshness: freshnessOf(unit, serverNow),
+          selected: false,
+          hovered: unit.deviceId === this.#hoverId,
+          pulse,
+          label: showLabels || status === 'emergency' ? labelOf(unit) : null,
+          sosText,
+          palette,
+        });
+        this.#hits.add(unit.deviceId, point.x, point.y, radius);
+      }
+    }
+    if (selected?.position) {
+      // the selected unit last, so it is never hidden under others
+      const point = map.latLngToContainerPoint([selected.position.lat, selected.position.lng]);
+      if (statusOf(selected) === 'emergency') emergencyOnScreen = true;
+      const radius = drawUnit(ctx, selected, point.x, point.y, {
+        freshness: freshnessOf(selected, serverNow),
+        selected: true,
+        hovered: selected.deviceId === this.#hoverId,
+        pulse,
+        label: labelOf(selected),
+        sosText,
+        palette,
+      });
+      this.#hits.add(selected.deviceId, point.x, point.y, radius);
+    }
+    if (emergencyOnScreen && animate) this.redraw();
+  }
+
+  #onMouseMove(e: L.LeafletMouseEvent): void {
+    const id = this.#hits.find(e.containerPoint.x, e.containerPoint.y);
+    const container = this.#map?.getContainer();
+    if (container) container.classList.toggle('unit-hover', id !== null);
+    if (id !== this.#hoverId) {
+      this.#hoverId = id;
+      this.redraw();
+    }
+    this.#opts.onHover(id ? (this.#opts.store.units.get(id) ?? null) : null, id ? e.containerPoint : null);
+  }
+
+  #onMouseOut(): void {
+    if (this.#hoverId !== null) {
+      this.#hoverId = null;
+      this.redraw();
+    }
+    this.#opts.onHover(null, null);
+  }
+
+  #onClick(e: L.LeafletMouseEvent): void {
+    const id = this.#hits.find(e.containerPoint.x, e.containerPoint.y);
+    if (id) this.#opts.onSelect(id);
+  }
+}
