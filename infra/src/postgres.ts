@@ -12,6 +12,8 @@ import { freePort } from './ports.ts';
 export interface PostgresHandle {
   url: string;
   port: number;
+  /** stops the server (data kept) and starts it again on the same port, e.g. for outage tests */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +43,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
     user: USER,
     password: PASSWORD,
     authMethod: 'scram-sha-256',
-    persistent,
+    // we remove the data directory ourselves in stop(), so a restart keeps it
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     // loopback only; fsync stays on: acknowledged status events must survive a crash
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
@@ -55,6 +58,11 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   return {
     port,
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    async restart(downMs = 0) {
+      await pg.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      await pg.start();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
