@@ -72,6 +72,39 @@ describe('status from a device on gateway A reaches dashboards on gateway B', ()
   });
 });
 
+describe('connection-state recovery (Redis streams adapter)', () => {
+  it('recovers a dropped dashboard connection with the batches it missed', async () => {
+    const cookie = await login(stack.gateways[1]!.url, 'duisburg.operator', DEMO_PASSWORD);
+    const op = await connectOperator(stack.gateways[1]!.url, cookie);
+    const dev = duisburg.devices[0]!;
+    const device = await connectDevice(stack.gateways[0]!.url, dev);
+    await device.send(status(100));
+    await waitFor(() => op.units.get(dev.deviceId)?.seq === 100, 3000, 'seq 100');
+    const snapshots: unknown[] = [];
+    op.socket.on('snapshot', (s) => snapshots.push(s));
+    op.socket.io.engine.close(); // the network drops; the client reconnects by itself
+    await device.send(status(101, { stage: 'display' }));
+    await waitFor(() => op.socket.connected && op.units.get(dev.deviceId)?.seq === 101, 10_000, 'recovered seq 101');
+    expect(op.socket.recovered).toBe(true);
+    expect(snapshots).toHaveLength(0); // replayed from the stream, no fresh snapshot needed
+    op.close();
+    device.close();
+  });
+
+  it('runs authentication again on recovery: a logged-out session is not recovered', async () => {
+    const cookie = await login(stack.url, 'duisburg.admin', DEMO_PASSWORD);
+    const op = await connectOperator(stack.url, cookie);
+    const errors: Array<{ data?: { code?: string } }> = [];
+    op.socket.on('connect_error', (e) => errors.push(e as never));
+    // the session ends behind the gateway's back (expiry, an admin disabling the user)
+    await stack.db.prisma.session.deleteMany({ where: { user: { username: 'duisburg.admin' } } });
+    op.socket.io.engine.close();
+    await waitFor(() => errors.length > 0, 10_000, 'connect_error after recovery attempt');
+    expect(errors[0]!.data?.code).toBe('unauthenticated');
+    op.close();
+  });
+});
+
 describe('persistence', () => {
   it('stores what was sent, field by field, before acknowledging', async () => {
     const dev = duisburg.devices[2]!;

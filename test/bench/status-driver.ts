@@ -1,0 +1,61 @@
+/**
+ * The device side of `npm run bench:status`, in its own process so it does not share a core's
+ * event loop with the measuring dashboard. Drives the given cameras with the simulator in 'steady'
+ * mode at --rate Hz, makes every device change stage every --stage-every seconds (staggered), and
+ * prints its counters as one JSON line when it stops (SIGTERM or --duration elapsed).
+ */
+import { readFile } from 'node:fs/promises';
+import { startSimulation } from '@lagebild/sim';
+import { z } from 'zod';
+
+const Args = z.object({
+  url: z.string().url(),
+  credentials: z.string(),
+  rate: z.coerce.number().positive().default(1),
+  duration: z.coerce.number().positive(),
+  stageEvery: z.coerce.number().positive().default(20),
+});
+const raw: Record<string, string> = {};
+for (let i = 2; i < process.argv.length; i += 2) {
+  raw[process.argv[i]!.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = process.argv[i + 1]!;
+}
+const args = Args.parse(raw);
+const devices = JSON.parse(await readFile(args.credentials, 'utf8')) as Array<{
+  deviceId: string;
+  secret: string;
+  label: string;
+  city: 'duisburg' | 'dortmund';
+}>;
+
+const sim = await startSimulation({ url: args.url, devices, rateHz: args.rate, behaviour: 'steady', seed: 1 });
+process.stdout.write(`${JSON.stringify({ msg: 'ready', devices: devices.length })}\n`);
+
+// Stage changes, spread evenly: each tick flips the next slice of devices display <-> standby.
+let stageChangesSent = 0;
+const tickMs = 100;
+const perTick = Math.max(1, Math.round((devices.length / args.stageEvery) * (tickMs / 1000)));
+let cursor = 0;
+const flipper = setInterval(() => {
+  for (let i = 0; i < perTick; i++) {
+    const d = sim.devices[cursor++ % sim.devices.length]!;
+    d.setStage(d.state.stage === 'standby' ? 'display' : 'standby');
+    stageChangesSent++;
+  }
+}, tickMs);
+
+let finished = false;
+async function finish() {
+  if (finished) return;
+  finished = true;
+  clearInterval(flipper);
+  // let the outboxes drain so every sent event has its ack counted
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && sim.stats().buffered > 0) await new Promise((r) => setTimeout(r, 100));
+  const stats = sim.stats();
+  await sim.stop();
+  process.stdout.write(`${JSON.stringify({ msg: 'result', stageChangesSent, ...stats })}\n`);
+  process.exit(0);
+}
+setTimeout(finish, args.duration * 1000);
+process.once('SIGTERM', finish);
+process.once('SIGINT', finish);

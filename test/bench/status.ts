@@ -1,0 +1,185 @@
+/**
+ * `npm run bench:status -- --devices N [--duration 30] [--json] [--url http://host:port --credentials f.json]`
+ *
+ * Starts embedded PostgreSQL, redis-server and ONE gateway process (or uses --url), provisions N
+ * devices, drives them at 1 Hz from a separate driver process, and watches as a dashboard of the
+ * same tenant. Reports sent / acknowledged / delivered counts, lost stage changes (sent by devices,
+ * persisted, and seen by the dashboard), device-to-dashboard latency (device clock at send → batch
+ * received; same machine, same clock), and the gateway's CPU and RSS sampled from /proc.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { openShifts, provisionDevices } from '@lagebild/db';
+import type { ControlBatch } from '@lagebild/protocol';
+import { z } from 'zod';
+import { connectOperator, login } from '../src/clients.ts';
+import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+
+const Args = z.object({
+  devices: z.coerce.number().int().min(1).max(50_000).default(1000),
+  duration: z.coerce.number().min(5).max(3600).default(30),
+  json: z.boolean().default(false),
+  url: z.string().url().optional(),
+  credentials: z.string().optional(),
+  login: z.string().default(`duisburg.operator:${DEMO_PASSWORD}`),
+});
+const raw: Record<string, string | boolean> = {};
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i]!;
+  if (!a.startsWith('--')) continue;
+  const next = process.argv[i + 1];
+  if (next === undefined || next.startsWith('--')) raw[a.slice(2)] = true;
+  else raw[a.slice(2)] = process.argv[++i]!;
+}
+const parsed = Args.safeParse(raw);
+if (!parsed.success || (parsed.data.url && !parsed.data.credentials)) {
+  console.error('usage: bench:status -- --devices N [--duration s] [--json] [--url URL --credentials devices.json]');
+  process.exit(2);
+}
+const args = parsed.data;
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+const work = await mkdtemp(join(tmpdir(), 'lagebild-bench-'));
+await chmod(work, 0o755);
+let stack: Stack | undefined;
+let url = args.url;
+let credentialsFile = args.credentials;
+let gatewayPid: number | undefined;
+
+try {
+  if (!url) {
+    log(`starting PostgreSQL, Redis and one gateway; provisioning ${args.devices} devices`);
+    stack = await startStack({ gateways: 1, devicesPerTenant: 1, gatewayEnv: { LOG_LEVEL: 'error' } });
+    url = stack.url;
+    gatewayPid = stack.gateways[0]!.child.pid;
+    const tenant = stack.tenants[0]!;
+    const labels = Array.from({ length: args.devices }, (_, i) => `BENCH-${String(i + 1).padStart(5, '0')}`);
+    const creds = await provisionDevices(stack.db.pool, tenant.id, labels);
+    await openShifts(
+      stack.db.pool,
+      tenant.id,
+      creds.map((c, i) => ({ deviceId: c.deviceId, callsign: `Bench ${i + 1}`, team: `Team ${(i % 10) + 1}` })),
+    );
+    credentialsFile = join(work, 'devices.json');
+    await writeFile(credentialsFile, JSON.stringify(creds.map((c) => ({ ...c, city: tenant.slug }))));
+  }
+  const [user, password] = args.login.split(':') as [string, string];
+  const op = await connectOperator(url, await login(url, user, password));
+  const benchDevices = new Set(
+    (JSON.parse(await readFile(credentialsFile!, 'utf8')) as Array<{ deviceId: string }>).map((d) => d.deviceId),
+  );
+
+  const latencies: number[] = [];
+  let delivered = 0;
+  let stageChangesSeen = 0;
+  let measuring = false;
+  op.socket.on('batch', (b: ControlBatch) => {
+    const now = Date.now();
+    if (!measuring) return;
+    for (const u of b.units) {
+      if (!benchDevices.has(u.deviceId) || !u.online) continue;
+      delivered++;
+      latencies.push(now - u.at);
+    }
+    stageChangesSeen += b.stageChanges.filter((c) => benchDevices.has(c.deviceId)).length;
+  });
+
+  log(`driving ${benchDevices.size} devices at 1 Hz for ${args.duration} s`);
+  const driver = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, 'status-driver.ts'),
+      '--url',
+      url,
+      '--credentials',
+      credentialsFile!,
+      '--duration',
+      String(args.duration),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let result: Record<string, number> = {};
+  const driverDone = new Promise<void>((resolve) => {
+    createInterface({ input: driver.stdout! }).on('line', (line) => {
+      if (line.startsWith('{"msg":"ready"')) {
+        measuring = true;
+        log('all devices started; measuring');
+      }
+      if (line.startsWith('{"msg":"result"')) result = JSON.parse(line);
+    });
+    driver.on('exit', () => resolve());
+  });
+
+  // gateway CPU and memory from /proc, once a second
+  const cpu: number[] = [];
+  const rss: number[] = [];
+  const ticks = 100; // USER_HZ on Linux
+  let last: { t: number; jiffies: number } | undefined;
+  const sampler = setInterval(async () => {
+    if (!gatewayPid || !measuring) return;
+    try {
+      const stat = (await readFile(`/proc/${gatewayPid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      const jiffies = Number(stat[11]) + Number(stat[12]);
+      const t = Date.now();
+      if (last) cpu.push(((jiffies - last.jiffies) / ticks / ((t - last.t) / 1000)) * 100);
+      last = { t, jiffies };
+      const status = await readFile(`/proc/${gatewayPid}/status`, 'utf8');
+      rss.push(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
+    } catch {}
+  }, 1000);
+
+  await driverDone;
+  await new Promise((r) => setTimeout(r, 500)); // last batches
+  clearInterval(sampler);
+  op.close();
+
+  let stageChangesPersisted: number | null = null;
+  if (stack) {
+    const { rows } = await stack.db.pool.query(
+      "SELECT count(*)::int AS n FROM stage_changes WHERE device_id = ANY($1::uuid[]) AND to_stage IN ('display','standby')",
+      [[...benchDevices]],
+    );
+    stageChangesPersisted = rows[0].n;
+  }
+
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : NaN);
+  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  const report = {
+    bench: 'status',
+    devices: benchDevices.size,
+    durationS: args.duration,
+    sent: result.sent ?? 0,
+    acknowledged: result.acked ?? 0,
+    rejected: result.rejected ?? 0,
+    unacknowledgedAtEnd: result.buffered ?? 0,
+    delivered,
+    stageChangesSent: result.stageChangesSent ?? 0,
+    stageChangesPersisted,
+    stageChangesDelivered: stageChangesSeen,
+    lostStageChanges: stageChangesPersisted === null ? null : Math.max(0, stageChangesPersisted - stageChangesSeen),
+    latencyMs: { p50: pct(50), p95: pct(95), p99: pct(99), max: latencies.at(-1) ?? NaN },
+    gatewayCpuPct: { avg: Math.round(avg(cpu)), max: Math.round(Math.max(...cpu, 0)) },
+    gatewayRssMb: { avg: Math.round(avg(rss)), max: Math.round(Math.max(...rss, 0)) },
+  };
+  const rows: Array<[string, string]> = [
+    ['devices', String(report.devices)],
+    ['duration', `${report.durationS} s`],
+    ['status sent / acknowledged', `${report.sent} / ${report.acknowledged} (rejected ${report.rejected}, unacked ${report.unacknowledgedAtEnd})`],
+    ['unit updates delivered to dashboard', String(report.delivered)],
+    ['stage changes sent / persisted / delivered', `${report.stageChangesSent} / ${report.stageChangesPersisted ?? 'n/a'} / ${report.stageChangesDelivered}`],
+    ['lost stage changes', String(report.lostStageChanges ?? 'n/a')],
+    ['device → dashboard latency p50 / p95 / p99', `${report.latencyMs.p50} / ${report.latencyMs.p95} / ${report.latencyMs.p99} ms`],
+    ['gateway CPU avg / max', `${report.gatewayCpuPct.avg} / ${report.gatewayCpuPct.max} % of one core`],
+    ['gateway RSS avg / max', `${report.gatewayRssMb.avg} / ${report.gatewayRssMb.max} MB`],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(`\nbench:status\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}`);
+  if (args.json) console.log(JSON.stringify(report));
+} finally {
+  await stack?.stop();
+  await rm(work, { recursive: true, force: true });
+}
