@@ -82,8 +82,14 @@ export function UnitDetail({ unit, serverNowMs, onClose, onShowOnMap, onSignedOu
         <h2 id="unit-detail-title">
           <StageGlyph status={freshness === 'lost' ? 'lost' : status} size={22} /> {labelOf(unit)}
         </h2>
-        <button type="button" className="button button-quiet button-small" onClick={onClose}>
-          {t('detail.close')}
+        <button
+          type="button"
+          className="button button-quiet close-button"
+          aria-label={t('detail.close')}
+          title={t('detail.close')}
+          onClick={onClose}
+        >
+          <span aria-hidden="true">✕</span>
         </button>
       </div>
       <p className="unit-detail-stage">
