@@ -1,0 +1,166 @@
+/**
+ * The control room end to end: sign-in, live units on the map and in the list, a stage change
+ * arriving live, tenant isolation, role handling, device provisioning, and axe-core on every page.
+ * The simulator runs in 'steady' mode, so every stage change here is one the test makes.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+
+const unitList = (page: Page) => page.getByRole('listbox', { name: /Einheitenliste|Unit list/ });
+
+async function searchUnits(page: Page, text: string) {
+  await page.getByLabel(/Suche|Search/).fill(text);
+}
+
+test.describe('login', () => {
+  test('shows the product name and rejects a wrong password', async ({ page, stack }) => {
+    await page.goto(`${stack.url}/login/`);
+    await expect(page.getByText('Lagebild').first()).toBeVisible();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'de');
+    await page.getByLabel('Benutzername').fill('duisburg.operator');
+    await page.getByLabel('Passwort').fill('wrong-password');
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'Benutzername' })).toHaveText(
+      'Benutzername oder Passwort ist falsch.',
+    );
+    await expect(page).toHaveURL(/\/login\/$/);
+  });
+
+  test('sends a visitor without a session to the login page', async ({ page, stack }) => {
+    await page.goto(`${stack.url}/`);
+    await page.waitForURL(/\/login\//);
+  });
+});
+
+test.describe('live map', () => {
+  test('an operator sees the units of the own municipality in list and map', async ({
+    page,
+    loginAs,
+    stack,
+    sim,
+  }) => {
+    void sim;
+    await loginAs(page, 'duisburg.operator');
+    await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible();
+    const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
+    await expect(unitList(page).getByRole('option')).not.toHaveCount(0);
+    await expect(
+      page.getByText(`${duisburg.devices.length} von ${duisburg.devices.length} Einheiten`),
+    ).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Lagekarte' })).toBeVisible();
+    await expect(page.locator('canvas.unit-canvas')).toHaveCount(1);
+  });
+
+  test('a stage change appears live in list, detail and event log', async ({ page, loginAs, stack, sim }) => {
+    const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[0]!;
+    await loginAs(page, 'duisburg.operator');
+    await searchUnits(page, device.label);
+    const row = unitList(page).getByRole('option');
+    await expect(row).toHaveCount(1);
+    await row.click();
+    await expect(page).toHaveURL(/\?unit=/);
+
+    sim.device(device.deviceId).setStage('recording', { announced: true });
+    await expect(row.getByText('Aufzeichnung')).toBeVisible();
+    await expect(
+      page.getByRole('region', { name: 'Ereignisse' }).getByText(/Aufzeichnung gestartet/),
+    ).toBeVisible();
+
+    sim.device(device.deviceId).setEmergency(true);
+    await expect(page.getByRole('alert').filter({ hasText: 'Notruf' })).toBeVisible();
+    sim.device(device.deviceId).setEmergency(false);
+    sim.device(device.deviceId).setStage('standby');
+    await expect(row.getByText('Bereitschaft')).toBeVisible();
+  });
+
+  test('another municipality sees none of these units', async ({ page, loginAs, stack, sim }) => {
+    void sim;
+    const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
+    const dortmund = stack.tenants.find((t) => t.slug === 'dortmund')!;
+    await loginAs(page, 'dortmund.operator');
+    await expect(
+      page.getByText(`${dortmund.devices.length} von ${dortmund.devices.length} Einheiten`),
+    ).toBeVisible();
+    await searchUnits(page, duisburg.devices[0]!.label);
+    await expect(unitList(page)).toHaveCount(0);
+    await expect(page.getByText('Keine Einheiten für diesen Filter.')).toBeVisible();
+  });
+
+  test('an evaluator gets a polite explanation instead of live data', async ({ page, loginAs }) => {
+    await loginAs(page, 'duisburg.evaluator');
+    await expect(page.getByRole('heading', { name: 'Kein Zugriff' })).toBeVisible();
+    await expect(page.locator('canvas.unit-canvas')).toHaveCount(0);
+  });
+
+  test('language and theme switches are remembered', async ({ page, loginAs }) => {
+    await loginAs(page, 'duisburg.operator');
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+    await page.getByRole('button', { name: 'Dark theme' }).click();
+    await page.reload();
+    await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+    await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  });
+});
+
+test.describe('devices', () => {
+  test('an admin provisions a device, sees its secret once, and revokes it', async ({ page, loginAs }) => {
+    await loginAs(page, 'duisburg.admin');
+    await page.getByRole('link', { name: 'Geräte' }).click();
+    const label = `E2E-${Date.now()}`;
+    await page.getByLabel('Bezeichnung').fill(label);
+    await page.getByRole('button', { name: 'Bereitstellen' }).click();
+    await expect(page.getByTestId('device-secret')).not.toBeEmpty();
+    await page.getByRole('button', { name: 'Ich habe das Geheimnis übertragen' }).click();
+    await expect(page.getByTestId('device-secret')).toHaveCount(0);
+
+    await page.getByRole('button', { name: `Gerät „${label}“ sperren` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Gerät sperren?' });
+    await dialog.getByRole('button', { name: 'Endgültig sperren' }).click();
+    await expect(
+      page.getByRole('status').filter({ hasText: `Gerät „${label}“ wurde gesperrt.` }),
+    ).toBeVisible();
+    await expect(
+      page.getByRole('row', { name: new RegExp(label) }).getByText('gesperrt', { exact: true }),
+    ).toBeVisible();
+  });
+
+  test('a non-admin sees the devices page refused', async ({ page, loginAs, stack }) => {
+    await loginAs(page, 'duisburg.operator');
+    await page.goto(`${stack.url}/admin/devices/`);
+    await expect(page.getByText('Diese Seite ist nur für die Administration zugänglich.')).toBeVisible();
+  });
+});
+
+test.describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
+  const pages = [
+    { name: 'login', user: null, path: '/login/' },
+    { name: 'map', user: 'duisburg.operator', path: '/' },
+    { name: 'devices', user: 'duisburg.admin', path: '/admin/devices/' },
+    { name: 'evaluator', user: 'duisburg.evaluator', path: '/' },
+  ] as const;
+  for (const scheme of ['light', 'dark'] as const) {
+    for (const p of pages) {
+      test(`${p.name} page has no violations (${scheme})`, async ({ page, loginAs, stack, sim }) => {
+        void sim;
+        await page.emulateMedia({ colorScheme: scheme });
+        if (p.user) await loginAs(page, p.user);
+        await page.goto(`${stack.url}${p.path}`);
+        if (p.name === 'map') {
+          await unitList(page).getByRole('option').first().click();
+          await expect(page.getByRole('heading', { level: 2 }).first()).toBeVisible();
+        } else {
+          await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+        }
+        await expect(page.locator('html')).toHaveAttribute('data-theme', scheme);
+        const result = await new AxeBuilder({ page })
+          .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+          .analyze();
+        expect(
+          result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+        ).toEqual([]);
+      });
+    }
+  }
+});
