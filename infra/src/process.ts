@@ -44,7 +44,9 @@ export async function spawnService(opts: SpawnOptions): Promise<ServiceHandle> {
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${opts.name} not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${tail.join('\n')}`));
+      reject(
+        new Error(`${opts.name} not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${tail.join('\n')}`),
+      );
     }, opts.readyTimeoutMs ?? 30_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       remember(line);

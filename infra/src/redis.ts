@@ -63,8 +63,12 @@ async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = createConnection({ port, host: '127.0.0.1' }, () => s.write('PING\r\n'));
-      s.setTimeout(500, () => (s.destroy(), resolve(false)));
-      s.on('data', (d) => (s.destroy(), resolve(d.toString().startsWith('+PONG'))));
+      const done = (ok: boolean) => {
+        s.destroy();
+        resolve(ok);
+      };
+      s.setTimeout(500, () => done(false));
+      s.on('data', (d) => done(d.toString().startsWith('+PONG')));
       s.on('error', () => resolve(false));
     });
     if (ok) return;

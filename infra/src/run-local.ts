@@ -30,7 +30,9 @@ const Env = z.object({
 
 const parsed = Env.safeParse(process.env);
 if (!parsed.success) {
-  console.error(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  console.error(
+    `invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+  );
   process.exit(2);
 }
 const env = parsed.data;
@@ -56,7 +58,11 @@ process.once('SIGTERM', () => void shutdown(0));
 
 try {
   const t0 = Date.now();
-  const pg = await startPostgres({ dataDir: join(dataDir, 'postgres'), persistent: true, log: logFile('postgres') });
+  const pg = await startPostgres({
+    dataDir: join(dataDir, 'postgres'),
+    persistent: true,
+    log: logFile('postgres'),
+  });
   stops.push(() => pg.stop());
   const redis = await startRedis({ dir: join(dataDir, 'redis'), persistent: true, log: logFile('redis') });
   stops.push(() => redis.stop());
@@ -65,7 +71,9 @@ try {
   const db = openDb(pg.url, { max: 2 });
   const tenants = await seedDemo(db, { password: env.DEMO_PASSWORD });
   await db.close();
-  const credentials = tenants.flatMap((t) => t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })));
+  const credentials = tenants.flatMap((t) =>
+    t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })),
+  );
   const credentialsFile = join(dataDir, 'demo-devices.json');
   await writeFile(credentialsFile, JSON.stringify(credentials, null, 2), { mode: 0o600 });
 

@@ -17,7 +17,8 @@ const Args = z.object({
 });
 const raw: Record<string, string> = {};
 for (let i = 2; i < process.argv.length; i += 2) {
-  raw[process.argv[i]!.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = process.argv[i + 1]!;
+  raw[process.argv[i]!.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] =
+    process.argv[i + 1]!;
 }
 const args = Args.parse(raw);
 const devices = JSON.parse(await readFile(args.credentials, 'utf8')) as Array<{
@@ -27,7 +28,13 @@ const devices = JSON.parse(await readFile(args.credentials, 'utf8')) as Array<{
   city: 'duisburg' | 'dortmund';
 }>;
 
-const sim = await startSimulation({ url: args.url, devices, rateHz: args.rate, behaviour: 'steady', seed: 1 });
+const sim = await startSimulation({
+  url: args.url,
+  devices,
+  rateHz: args.rate,
+  behaviour: 'steady',
+  seed: 1,
+});
 process.stdout.write(`${JSON.stringify({ msg: 'ready', devices: devices.length })}\n`);
 
 // Stage changes, spread evenly: each tick flips the next slice of devices display <-> standby.

@@ -36,7 +36,9 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 const parsed = Args.safeParse(raw);
 if (!parsed.success || (parsed.data.url && !parsed.data.credentials)) {
-  console.error('usage: bench:status -- --devices N [--duration s] [--json] [--url URL --credentials devices.json]');
+  console.error(
+    'usage: bench:status -- --devices N [--duration s] [--json] [--url URL --credentials devices.json]',
+  );
   process.exit(2);
 }
 const args = parsed.data;
@@ -61,7 +63,11 @@ try {
     await openShifts(
       stack.db.pool,
       tenant.id,
-      creds.map((c, i) => ({ deviceId: c.deviceId, callsign: `Bench ${i + 1}`, team: `Team ${(i % 10) + 1}` })),
+      creds.map((c, i) => ({
+        deviceId: c.deviceId,
+        callsign: `Bench ${i + 1}`,
+        team: `Team ${(i % 10) + 1}`,
+      })),
     );
     credentialsFile = join(work, 'devices.json');
     await writeFile(credentialsFile, JSON.stringify(creds.map((c) => ({ ...c, city: tenant.slug }))));
@@ -69,7 +75,9 @@ try {
   const [user, password] = args.login.split(':') as [string, string];
   const op = await connectOperator(url, await login(url, user, password));
   const benchDevices = new Set(
-    (JSON.parse(await readFile(credentialsFile!, 'utf8')) as Array<{ deviceId: string }>).map((d) => d.deviceId),
+    (JSON.parse(await readFile(credentialsFile!, 'utf8')) as Array<{ deviceId: string }>).map(
+      (d) => d.deviceId,
+    ),
   );
 
   const latencies: number[] = [];
@@ -146,7 +154,10 @@ try {
   }
 
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : NaN);
+  const pct = (p: number) =>
+    latencies.length
+      ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!
+      : NaN;
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
   const report = {
     bench: 'status',
@@ -160,7 +171,8 @@ try {
     stageChangesSent: result.stageChangesSent ?? 0,
     stageChangesPersisted,
     stageChangesDelivered: stageChangesSeen,
-    lostStageChanges: stageChangesPersisted === null ? null : Math.max(0, stageChangesPersisted - stageChangesSeen),
+    lostStageChanges:
+      stageChangesPersisted === null ? null : Math.max(0, stageChangesPersisted - stageChangesSeen),
     latencyMs: { p50: pct(50), p95: pct(95), p99: pct(99), max: latencies.at(-1) ?? NaN },
     gatewayCpuPct: { avg: Math.round(avg(cpu)), max: Math.round(Math.max(...cpu, 0)) },
     gatewayRssMb: { avg: Math.round(avg(rss)), max: Math.round(Math.max(...rss, 0)) },
@@ -168,11 +180,20 @@ try {
   const rows: Array<[string, string]> = [
     ['devices', String(report.devices)],
     ['duration', `${report.durationS} s`],
-    ['status sent / acknowledged', `${report.sent} / ${report.acknowledged} (rejected ${report.rejected}, unacked ${report.unacknowledgedAtEnd})`],
+    [
+      'status sent / acknowledged',
+      `${report.sent} / ${report.acknowledged} (rejected ${report.rejected}, unacked ${report.unacknowledgedAtEnd})`,
+    ],
     ['unit updates delivered to dashboard', String(report.delivered)],
-    ['stage changes sent / persisted / delivered', `${report.stageChangesSent} / ${report.stageChangesPersisted ?? 'n/a'} / ${report.stageChangesDelivered}`],
+    [
+      'stage changes sent / persisted / delivered',
+      `${report.stageChangesSent} / ${report.stageChangesPersisted ?? 'n/a'} / ${report.stageChangesDelivered}`,
+    ],
     ['lost stage changes', String(report.lostStageChanges ?? 'n/a')],
-    ['device → dashboard latency p50 / p95 / p99', `${report.latencyMs.p50} / ${report.latencyMs.p95} / ${report.latencyMs.p99} ms`],
+    [
+      'device → dashboard latency p50 / p95 / p99',
+      `${report.latencyMs.p50} / ${report.latencyMs.p95} / ${report.latencyMs.p99} ms`,
+    ],
     ['gateway CPU avg / max', `${report.gatewayCpuPct.avg} / ${report.gatewayCpuPct.max} % of one core`],
     ['gateway RSS avg / max', `${report.gatewayRssMb.avg} / ${report.gatewayRssMb.max} MB`],
   ];

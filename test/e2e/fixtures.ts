@@ -3,8 +3,9 @@
  * the built control room) and the simulator driving the seeded cameras in 'steady' mode, so tests
  * script stage changes themselves. `loginAs` signs in through the login page.
  */
-import { type Page, test as base, expect } from '@playwright/test';
+
 import { startSimulation } from '@lagebild/sim';
+import { test as base, expect, type Page } from '@playwright/test';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 
 export type Simulation = Awaited<ReturnType<typeof startSimulation>>;

@@ -51,7 +51,9 @@ function reliableDevice(getDevice: () => TestDevice | null, n: number, intervalM
 }
 
 async function storedSeqs(s: Stack, deviceId: string): Promise<number[]> {
-  const { rows } = await s.db.pool.query('SELECT seq FROM status_events WHERE device_id = $1 ORDER BY seq', [deviceId]);
+  const { rows } = await s.db.pool.query('SELECT seq FROM status_events WHERE device_id = $1 ORDER BY seq', [
+    deviceId,
+  ]);
   return rows.map((r) => Number(r.seq));
 }
 

@@ -1,5 +1,5 @@
 /** The offline migration runner against a real PostgreSQL: applies once, skips after, refuses edits. */
-import { cp, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS_DIR, migrate } from '@lagebild/db/migrate';
@@ -44,7 +44,10 @@ describe('migrate()', () => {
     const copy = join(dir, 'migrations-bad');
     await cp(MIGRATIONS_DIR, copy, { recursive: true });
     await cp(join(copy, '0001_init'), join(copy, '0002_broken'), { recursive: true });
-    await writeFile(join(copy, '0002_broken', 'migration.sql'), 'CREATE TABLE zz (id int); SELECT nonsense FROM nowhere;');
+    await writeFile(
+      join(copy, '0002_broken', 'migration.sql'),
+      'CREATE TABLE zz (id int); SELECT nonsense FROM nowhere;',
+    );
     await expect(migrate(pg.url, copy)).rejects.toThrow(/migration 0002_broken failed/);
     const { default: pgmod } = await import('pg');
     const c = new pgmod.Client({ connectionString: pg.url });

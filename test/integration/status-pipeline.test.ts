@@ -84,7 +84,11 @@ describe('connection-state recovery (Redis streams adapter)', () => {
     op.socket.on('snapshot', (s) => snapshots.push(s));
     op.socket.io.engine.close(); // the network drops; the client reconnects by itself
     await device.send(status(101, { stage: 'display' }));
-    await waitFor(() => op.socket.connected && op.units.get(dev.deviceId)?.seq === 101, 10_000, 'recovered seq 101');
+    await waitFor(
+      () => op.socket.connected && op.units.get(dev.deviceId)?.seq === 101,
+      10_000,
+      'recovered seq 101',
+    );
     expect(op.socket.recovered).toBe(true);
     expect(snapshots).toHaveLength(0); // replayed from the stream, no fresh snapshot needed
     op.close();
@@ -109,15 +113,29 @@ describe('persistence', () => {
   it('stores what was sent, field by field, before acknowledging', async () => {
     const dev = duisburg.devices[2]!;
     const device = await connectDevice(stack.gateways[1]!.url, dev);
-    const sent = status(7, { batteryPct: 42, signalBars: 1, network: '5g', headingDeg: 271.5, emergency: true });
+    const sent = status(7, {
+      batteryPct: 42,
+      signalBars: 1,
+      network: '5g',
+      headingDeg: 271.5,
+      emergency: true,
+    });
     await device.send(sent);
-    const { rows } = await stack.db.pool.query('SELECT * FROM status_events WHERE device_id = $1', [dev.deviceId]);
+    const { rows } = await stack.db.pool.query('SELECT * FROM status_events WHERE device_id = $1', [
+      dev.deviceId,
+    ]);
     expect(rows).toHaveLength(1);
     const r = rows[0];
     expect(Number(r.seq)).toBe(7);
     expect(r.device_time.getTime()).toBe(sent.at);
     expect([r.lat, r.lng, r.accuracy_m]).toEqual([sent.position!.lat, sent.position!.lng, 5]);
-    expect([r.battery_pct, r.signal_bars, r.network, r.heading_deg, r.emergency]).toEqual([42, 1, '5g', 271.5, true]);
+    expect([r.battery_pct, r.signal_bars, r.network, r.heading_deg, r.emergency]).toEqual([
+      42,
+      1,
+      '5g',
+      271.5,
+      true,
+    ]);
     expect(r.tenant_id).toBe(duisburg.id);
     device.close();
   });
@@ -128,7 +146,10 @@ describe('persistence', () => {
     const s = status(1);
     expect(await device.send(s)).toMatchObject({ ok: true, duplicate: false });
     expect(await device.send(s)).toMatchObject({ ok: true, duplicate: true });
-    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM status_events WHERE device_id = $1', [dev.deviceId]);
+    const { rows } = await stack.db.pool.query(
+      'SELECT count(*)::int AS n FROM status_events WHERE device_id = $1',
+      [dev.deviceId],
+    );
     expect(rows[0].n).toBe(1);
     device.close();
   });
@@ -142,14 +163,17 @@ describe('persistence', () => {
     await new Promise((r) => setTimeout(r, 300)); // two more ticks: nothing may regress
     const u = opDu.units.get(dev.deviceId)!;
     expect([u.seq, u.stage, u.batteryPct]).toEqual([10, 'display', 50]);
-    const { rows } = await stack.db.pool.query('SELECT seq, late FROM status_events WHERE device_id = $1 ORDER BY seq', [
-      dev.deviceId,
-    ]);
+    const { rows } = await stack.db.pool.query(
+      'SELECT seq, late FROM status_events WHERE device_id = $1 ORDER BY seq',
+      [dev.deviceId],
+    );
     expect(rows.map((r) => [Number(r.seq), r.late])).toEqual([
       [5, true],
       [10, false],
     ]);
-    const changes = await stack.db.pool.query('SELECT seq FROM stage_changes WHERE device_id = $1', [dev.deviceId]);
+    const changes = await stack.db.pool.query('SELECT seq FROM stage_changes WHERE device_id = $1', [
+      dev.deviceId,
+    ]);
     expect(changes.rows.map((r) => Number(r.seq))).toEqual([10]);
     device.close();
   });
@@ -162,7 +186,11 @@ describe('bad input', () => {
     const ack = await device.sendRaw({ ...status(1), position: { lat: 123, lng: 7, accuracyM: 3 } });
     expect(ack).toMatchObject({ ok: false, code: 'bad_request', seq: 1, retry: false });
     expect(ack.ok === false && ack.message).toContain('position.lat');
-    expect(await device.sendRaw('not an object')).toMatchObject({ ok: false, code: 'bad_request', seq: null });
+    expect(await device.sendRaw('not an object')).toMatchObject({
+      ok: false,
+      code: 'bad_request',
+      seq: null,
+    });
     const unannounced = await device.sendRaw(status(2, { stage: 'recording', announced: false }));
     expect(unannounced.ok === false && unannounced.message).toContain('unannouncedReason');
     expect(await device.send(status(3))).toMatchObject({ ok: true });
@@ -189,7 +217,9 @@ describe('bad input', () => {
 
   it('refuses a wrong secret and an unknown device', async () => {
     const dev = dortmund.devices[3]!;
-    await expect(connectDevice(stack.url, { deviceId: dev.deviceId, secret: 'x'.repeat(43) })).rejects.toMatchObject({
+    await expect(
+      connectDevice(stack.url, { deviceId: dev.deviceId, secret: 'x'.repeat(43) }),
+    ).rejects.toMatchObject({
       data: { code: 'unauthenticated' },
     });
     await expect(
@@ -225,10 +255,14 @@ describe('administration and access control', () => {
     const r1 = await fetch(`${stack.url}/api/units/${dortmundUnit}`, { headers: { cookie } });
     expect(r1.status).toBe(403);
     expect((await r1.json()).error.code).toBe('forbidden');
-    const r2 = await fetch(`${stack.url}/api/units/00000000-0000-4000-8000-000000000000`, { headers: { cookie } });
+    const r2 = await fetch(`${stack.url}/api/units/00000000-0000-4000-8000-000000000000`, {
+      headers: { cookie },
+    });
     expect(r2.status).toBe(404);
     const du = await (await fetch(`${stack.url}/api/units`, { headers: { cookie } })).json();
-    expect(du.units.every((u: { deviceId: string }) => duisburg.devices.some((d) => d.deviceId === u.deviceId))).toBe(true);
+    expect(
+      du.units.every((u: { deviceId: string }) => duisburg.devices.some((d) => d.deviceId === u.deviceId)),
+    ).toBe(true);
   });
 
   it('keeps evaluators away from live data', async () => {
@@ -238,7 +272,9 @@ describe('administration and access control', () => {
   });
 
   it('refuses the live feed without a session and after logout', async () => {
-    await expect(connectOperator(stack.url, 'lb_session=forged')).rejects.toMatchObject({ data: { code: 'unauthenticated' } });
+    await expect(connectOperator(stack.url, 'lb_session=forged')).rejects.toMatchObject({
+      data: { code: 'unauthenticated' },
+    });
     const cookie = await login(stack.url, 'duisburg.supervisor', DEMO_PASSWORD);
     const op = await connectOperator(stack.url, cookie);
     const bye = new Promise((resolve) => op.socket.once('bye', resolve));

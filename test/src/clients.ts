@@ -39,7 +39,8 @@ export function waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition
     const deadline = Date.now() + timeoutMs;
     const tick = () => {
       if (pred()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      if (Date.now() > deadline)
+        return reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
       setTimeout(tick, 10);
     };
     tick();
@@ -47,7 +48,11 @@ export function waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition
 }
 
 export async function connectOperator(baseUrl: string, cookie: string): Promise<Operator> {
-  const socket = io(`${baseUrl}/control`, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: true });
+  const socket = io(`${baseUrl}/control`, {
+    transports: ['websocket'],
+    extraHeaders: { cookie },
+    reconnection: true,
+  });
   const units = new Map<string, UnitLive>();
   const batches: ControlBatch[] = [];
   const snapshot = new Promise<ControlSnapshot>((resolve, reject) => {

@@ -50,9 +50,19 @@ async function staticChecks(): Promise<SuiteResult> {
 async function vitest(): Promise<SuiteResult> {
   const out = join(RESULTS, 'vitest.json');
   console.log('\n▶ vitest (unit + integration)');
-  const code = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile=${out}`]);
-  if (!existsSync(out)) return { suite: 'vitest', passed: 0, failed: 1, note: `vitest exited ${code} without results` };
-  const r = JSON.parse(await readFile(out, 'utf8')) as { numPassedTests: number; numFailedTests: number; numFailedTestSuites: number };
+  const code = await run(bin('vitest'), [
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile=${out}`,
+  ]);
+  if (!existsSync(out))
+    return { suite: 'vitest', passed: 0, failed: 1, note: `vitest exited ${code} without results` };
+  const r = JSON.parse(await readFile(out, 'utf8')) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    numFailedTestSuites: number;
+  };
   // a suite that fails to load (e.g. its beforeAll threw) has no failed tests of its own: count it
   const failedSuites = r.numFailedTests === 0 ? r.numFailedTestSuites : 0;
   return { suite: 'vitest', passed: r.numPassedTests, failed: r.numFailedTests + failedSuites };
@@ -64,8 +74,11 @@ async function playwright(): Promise<SuiteResult> {
   const code = await run(bin('playwright'), ['test', '-c', 'test/playwright.config.ts'], {
     PLAYWRIGHT_JSON_OUTPUT_NAME: out,
   });
-  if (!existsSync(out)) return { suite: 'playwright', passed: 0, failed: 1, note: `playwright exited ${code} without results` };
-  const r = JSON.parse(await readFile(out, 'utf8')) as { stats: { expected: number; unexpected: number; flaky: number } };
+  if (!existsSync(out))
+    return { suite: 'playwright', passed: 0, failed: 1, note: `playwright exited ${code} without results` };
+  const r = JSON.parse(await readFile(out, 'utf8')) as {
+    stats: { expected: number; unexpected: number; flaky: number };
+  };
   return { suite: 'playwright', passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected };
 }
 
@@ -78,7 +91,9 @@ if (wanted('e2e')) results.push(await playwright());
 
 console.log('\nSummary');
 for (const r of results) {
-  console.log(`  ${r.suite.padEnd(14)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed${r.note ? `  (${r.note})` : ''}`);
+  console.log(
+    `  ${r.suite.padEnd(14)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed${r.note ? `  (${r.note})` : ''}`,
+  );
 }
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0);

@@ -50,7 +50,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const redis = await startRedis({ dir: join(dir, 'redis') });
   await migrate(pg.url);
   const db = openDb(pg.url, { max: 4 });
-  const tenants = await seedDemo(db, { password: DEMO_PASSWORD, devicesPerTenant: opts.devicesPerTenant ?? 20 });
+  const tenants = await seedDemo(db, {
+    password: DEMO_PASSWORD,
+    devicesPerTenant: opts.devicesPerTenant ?? 20,
+  });
   const gateways: GatewayProcess[] = [];
 
   async function startGateway(): Promise<GatewayProcess> {

@@ -24,7 +24,12 @@ const unit = (deviceId: string, seq: number, over: Partial<UnitLive> = {}): Unit
   online: true,
   ...over,
 });
-const change = (deviceId: string, seq: number, from: StageChange['from'], to: StageChange['to']): StageChange => ({
+const change = (
+  deviceId: string,
+  seq: number,
+  from: StageChange['from'],
+  to: StageChange['to'],
+): StageChange => ({
   deviceId,
   unitId: null,
   seq,
@@ -39,7 +44,11 @@ const change = (deviceId: string, seq: number, from: StageChange['from'], to: St
 
 function collect() {
   const batches: Array<{ tenant: string; units: UnitLive[]; stageChanges: StageChange[] }> = [];
-  const c = createCoalescer({ intervalMs: 60_000, emit: (tenant, b) => batches.push({ tenant, ...b }), now: () => 1 });
+  const c = createCoalescer({
+    intervalMs: 60_000,
+    emit: (tenant, b) => batches.push({ tenant, ...b }),
+    now: () => 1,
+  });
   return { c, batches };
 }
 

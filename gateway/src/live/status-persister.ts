@@ -237,7 +237,10 @@ export function createStatusPersister(opts: {
       if (pending.size === 0 && !running) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
-        idleWaiters.push(() => (clearTimeout(t), resolve()));
+        idleWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     },
     async close() {

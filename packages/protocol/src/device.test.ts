@@ -46,7 +46,11 @@ describe('DeviceStatus', () => {
 describe('StatusAck', () => {
   it('distinguishes success and refusal', () => {
     expect(StatusAck.parse({ ok: true, seq: 1, duplicate: false }).ok).toBe(true);
-    expect(StatusAck.safeParse({ ok: false, seq: null, code: 'rate_limited', message: 'x', retry: true }).success).toBe(true);
-    expect(StatusAck.safeParse({ ok: false, seq: null, code: 'nope', message: 'x', retry: true }).success).toBe(false);
+    expect(
+      StatusAck.safeParse({ ok: false, seq: null, code: 'rate_limited', message: 'x', retry: true }).success,
+    ).toBe(true);
+    expect(
+      StatusAck.safeParse({ ok: false, seq: null, code: 'nope', message: 'x', retry: true }).success,
+    ).toBe(false);
   });
 });
