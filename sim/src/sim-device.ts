@@ -1,0 +1,475 @@
+/**
+ * One simulated body camera: its models (patrol, GNSS, escalation, battery, radio), its outbox and
+ * its Socket.IO connection to the gateway's `/device` namespace. The simulation's timer wheel
+ * calls `tick` once per status period; nothing here owns a periodic timer. The class owns a
+ * lifecycle (socket, a few one-shot timers) and ends with `close()`.
+ */
+import {
+  type DeviceClientToServer,
+  type DeviceServerToClient,
+  type DeviceStatus,
+  PROTOCOL_VERSION,
+  type Stage,
+  StatusAck,
+} from '@lagebild/protocol';
+import { io, type Socket } from 'socket.io-client';
+import { batteryPct, createBattery, stepBattery } from './battery.ts';
+import {
+  createEscalation,
+  type ManualStageOptions,
+  setEmergencyManually,
+  setStageManually,
+  stepEscalation,
+} from './escalation.ts';
+import { createGnss, sampleFix } from './gnss.ts';
+import { Outbox } from './outbox.ts';
+import { advancePatrol, createPatrol, destinationOf, holdPatrol, type PatrolMode } from './patrol.ts';
+import { deviceSeed, mulberry32, type Rng, uniform } from './prng.ts';
+import { createRadio, loseSignal, restoreSignal, stepRadio } from './radio.ts';
+import type { Behaviour, DeviceSnapshot, SimDeviceSpec, SimEvent, SimStats } from './types.ts';
+import type { City } from './waypoints.ts';
+
+/** Refusals that no retry can fix: stop the device instead of hammering the gateway. */
+const TERMINAL_CODES: ReadonlySet<string> = new Set([
+  'unauthenticated',
+  'forbidden',
+  'bad_request',
+  'protocol_too_old',
+  'protocol_too_new',
+]);
+
+/** A step longer than this (event loop stalled, laptop slept) is treated as this long. */
+const MAX_STEP_MS = 60_000;
+
+/** What all devices of one simulation share. */
+export interface DeviceContext {
+  readonly url: string;
+  readonly timeScale: number;
+  readonly behaviour: Behaviour;
+  readonly ackTimeoutMs: number;
+  readonly maxInFlight: number;
+  readonly seed: number;
+  readonly vehicleShare: number;
+  /** mutable counters, summed over devices */
+  readonly counters: Omit<SimStats, 'devices' | 'buffered'>;
+  /** undefined when nobody listens, so events are not even built */
+  readonly emit: ((e: SimEvent) => void) | undefined;
+  /** ask to be pumped again at the next wheel firing (outbox backing off) */
+  wantPump(d: SimDevice): void;
+}
+
+type DeviceSocket = Socket<DeviceServerToClient, DeviceClientToServer>;
+
+export class SimDevice {
+  readonly deviceId: string;
+  readonly label: string;
+  readonly city: City;
+  readonly mode: PatrolMode;
+  readonly #secret: string;
+  readonly #ctx: DeviceContext;
+  readonly #rng: Rng;
+  readonly #outbox: Outbox<DeviceStatus>;
+  readonly #patrol;
+  readonly #gnss;
+  readonly #escalation;
+  readonly #battery;
+  readonly #radio;
+  #socket: DeviceSocket | undefined;
+  #nextSeq: number;
+  #lastStatus: DeviceStatus | null = null;
+  #simNowMs = 0;
+  #lastStepMs = 0;
+  #started = false;
+  #stopped = false;
+  #stopCode: string | null = null;
+  #stopMessage: string | null = null;
+  #connected = false;
+  #connectFailures = 0;
+  #offlineUntilMs = 0;
+  #offlineTimer: ReturnType<typeof setTimeout> | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(spec: SimDeviceSpec, ctx: DeviceContext) {
+    this.deviceId = spec.deviceId;
+    this.label = spec.label ?? spec.deviceId.slice(0, 8);
+    this.city = spec.city;
+    this.#secret = spec.secret;
+    this.#ctx = ctx;
+    this.#rng = mulberry32(deviceSeed(ctx.seed, spec.deviceId));
+    this.mode = this.#rng() < ctx.vehicleShare ? 'vehicle' : 'foot';
+    this.#nextSeq = spec.initialSeq ?? Date.now() * 1000;
+    this.#outbox = new Outbox<DeviceStatus>({ maxInFlight: ctx.maxInFlight, rng: this.#rng });
+    this.#patrol = createPatrol(spec.city, this.mode, this.#rng);
+    this.#gnss = createGnss(this.#rng);
+    this.#escalation = createEscalation(0, this.#rng);
+    this.#battery = createBattery(this.#rng);
+    this.#radio = createRadio(0, this.#rng, ctx.behaviour === 'realistic');
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  get buffered(): number {
+    return this.#outbox.size;
+  }
+
+  get state(): DeviceSnapshot {
+    const s = this.#lastStatus;
+    const e = this.#escalation;
+    return {
+      deviceId: this.deviceId,
+      label: this.label,
+      city: this.city,
+      mode: this.mode,
+      seq: s ? s.seq : null,
+      stage: e.stage,
+      announced: e.announced,
+      unannouncedReason: e.unannouncedReason,
+      emergency: e.emergency,
+      position: s ? s.position : null,
+      truePosition: { ...this.#patrol.position },
+      headingDeg: this.#patrol.headingDeg,
+      speedMps: this.#patrol.speedMps,
+      batteryPct: batteryPct(this.#battery),
+      signalBars: this.#radio.bars,
+      network: this.#radio.network,
+      waypoint: destinationOf(this.#patrol).name,
+      connected: this.#connected,
+      offline: this.#offlineUntilMs > 0,
+      buffered: this.#outbox.size,
+      stopped: this.#stopped,
+      stopCode: this.#stopCode,
+      stopMessage: this.#stopMessage,
+    };
+  }
+
+  /** Open the socket and start reporting (the simulation ramps devices up through this). */
+  start(nowMs: number): void {
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    this.#lastStepMs = nowMs;
+    const socket: DeviceSocket = io(`${this.#ctx.url}/device`, {
+      forceNew: true,
+      transports: ['websocket'],
+      autoConnect: false,
+      auth: { deviceId: this.deviceId, secret: this.#secret, protocol: PROTOCOL_VERSION },
+      // a fleet that lost its gateway must not come back in lockstep
+      reconnectionDelay: uniform(this.#rng, 500, 2000),
+      reconnectionDelayMax: 15_000,
+      randomizationFactor: 0.5,
+      timeout: 15_000,
+    });
+    this.#socket = socket;
+    socket.on('connect', () => this.#onConnect());
+    socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+    socket.on('connect_error', (err) => this.#onConnectError(err));
+    socket.on('bye', (msg) => this.#onBye(msg));
+    this.#produce(nowMs);
+    socket.connect();
+  }
+
+  /** One status period: advance the models, take a status, send what can be sent. */
+  tick(nowMs: number): void {
+    if (!this.#started || this.#stopped) return;
+    this.#advance(nowMs);
+    this.#produce(nowMs);
+    this.pump(nowMs);
+  }
+
+  /** Put the camera into a stage now; a status goes out at once. */
+  setStage(stage: Stage, opts: ManualStageOptions = {}): void {
+    this.#assertRunning('setStage');
+    const now = Date.now();
+    this.#advance(now);
+    const from = this.#escalation.stage;
+    setStageManually(this.#escalation, stage, opts, this.#simNowMs, this.#rng);
+    this.#reportStage(from, true);
+    this.#produce(now);
+    this.pump(now);
+  }
+
+  /** Press or release the alarm; a status goes out at once. */
+  setEmergency(on: boolean): void {
+    this.#assertRunning('setEmergency');
+    const now = Date.now();
+    this.#advance(now);
+    const before = this.#escalation.emergency;
+    setEmergencyManually(this.#escalation, on, this.#simNowMs, this.#rng);
+    if (before !== on)
+      this.#ctx.emit?.({ type: 'emergency', deviceId: this.deviceId, emergency: on, manual: true });
+    this.#produce(now);
+    this.pump(now);
+  }
+
+  /**
+   * Simulated signal loss for durationMs of real time: the socket closes, statuses keep being
+   * taken (with no signal) and buffered, and after the loss the device reconnects and replays
+   * them in order. Calling it during a loss extends the loss.
+   */
+  goOffline(durationMs: number, cause: 'manual' | 'signal' = 'manual'): void {
+    if (!this.#started || this.#stopped) return;
+    const now = Date.now();
+    const until = now + Math.max(0, durationMs);
+    clearTimeout(this.#offlineTimer);
+    this.#offlineTimer = setTimeout(() => this.#backOnline(), until - now);
+    this.#ctx.emit?.({ type: 'offline', deviceId: this.deviceId, durationMs, cause });
+    if (this.#offlineUntilMs > 0) {
+      this.#offlineUntilMs = Math.max(this.#offlineUntilMs, until);
+      return;
+    }
+    this.#offlineUntilMs = until;
+    loseSignal(this.#radio);
+    clearTimeout(this.#reconnectTimer);
+    this.#socket?.disconnect();
+  }
+
+  /** Resolves once the device is connected and every status has been acknowledged. */
+  async flushed(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.#connected && this.#outbox.size === 0)) {
+      if (this.#stopped) throw new Error(`device stopped before flushing [deviceId:${this.deviceId}]`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `device not flushed after ${timeoutMs} ms [deviceId:${this.deviceId}, connected:${this.#connected}, buffered:${this.#outbox.size}]`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Send whatever the outbox allows now. */
+  pump(nowMs: number): void {
+    const socket = this.#socket;
+    if (!socket || !this.#connected || this.#stopped) return;
+    const c = this.#ctx.counters;
+    for (let e = this.#outbox.next(nowMs); e; e = this.#outbox.next(nowMs)) {
+      c.sent++;
+      const seq = e.seq;
+      const token = e.token;
+      socket
+        .timeout(this.#ctx.ackTimeoutMs)
+        .emit('status', e.event, (err: Error | null, ack: unknown) => this.#onAck(seq, token, err, ack));
+    }
+    if (this.#outbox.size > 0 && this.#outbox.inFlight === 0) this.#ctx.wantPump(this);
+  }
+
+  /** Close the socket for good (simulation stop). */
+  close(): void {
+    this.#stopped = true;
+    clearTimeout(this.#offlineTimer);
+    clearTimeout(this.#reconnectTimer);
+    this.#socket?.disconnect();
+  }
+
+  #assertRunning(what: string): void {
+    if (this.#stopped)
+      throw new Error(`${what}: device is stopped [deviceId:${this.deviceId}, code:${this.#stopCode}]`);
+    if (!this.#started) throw new Error(`${what}: device has not started yet [deviceId:${this.deviceId}]`);
+  }
+
+  #advance(nowMs: number): void {
+    const realDtMs = Math.min(MAX_STEP_MS, Math.max(0, nowMs - this.#lastStepMs));
+    this.#lastStepMs = nowMs;
+    const simDtMs = realDtMs * this.#ctx.timeScale;
+    this.#simNowMs += simDtMs;
+    const e = this.#escalation;
+    if (this.#ctx.behaviour === 'realistic') {
+      const from = e.stage;
+      const emergencyBefore = e.emergency;
+      if (stepEscalation(e, this.#simNowMs, this.#rng)) {
+        this.#reportStage(from, false);
+        if (e.emergency !== emergencyBefore) {
+          this.#ctx.emit?.({
+            type: 'emergency',
+            deviceId: this.deviceId,
+            emergency: e.emergency,
+            manual: false,
+          });
+        }
+      }
+    }
+    // an officer dealing with a situation stands still
+    if (e.stage === 'standby') advancePatrol(this.#patrol, realDtMs, this.#rng);
+    else holdPatrol(this.#patrol);
+    stepBattery(this.#battery, simDtMs, e.stage, e.emergency, this.#rng);
+    if (this.#offlineUntilMs === 0) {
+      const lossSimMs = stepRadio(this.#radio, this.#simNowMs, simDtMs, this.#rng);
+      if (lossSimMs > 0) this.goOffline(lossSimMs / this.#ctx.timeScale, 'signal');
+    }
+  }
+
+  #reportStage(from: Stage, manual: boolean): void {
+    const e = this.#escalation;
+    if (e.stage === from) return;
+    this.#ctx.emit?.({
+      type: 'stage',
+      deviceId: this.deviceId,
+      from,
+      to: e.stage,
+      announced: e.announced,
+      unannouncedReason: e.unannouncedReason,
+      manual,
+    });
+  }
+
+  #produce(nowMs: number): void {
+    const p = this.#patrol;
+    const e = this.#escalation;
+    const status: DeviceStatus = {
+      seq: this.#nextSeq++,
+      at: nowMs,
+      position: sampleFix(this.#gnss, p.position, this.#rng),
+      headingDeg: p.headingDeg === null ? null : Math.round(p.headingDeg * 10) / 10,
+      speedMps: Math.round(p.speedMps * 100) / 100,
+      batteryPct: batteryPct(this.#battery),
+      signalBars: this.#radio.bars,
+      network: this.#radio.network,
+      stage: e.stage,
+      announced: e.announced,
+      unannouncedReason: e.unannouncedReason,
+      emergency: e.emergency,
+    };
+    this.#lastStatus = status;
+    this.#ctx.counters.produced++;
+    const dropped = this.#outbox.push(status);
+    if (dropped) {
+      this.#ctx.counters.dropped++;
+      this.#ctx.emit?.({ type: 'dropped', deviceId: this.deviceId, count: 1, reason: 'outbox_full' });
+    }
+  }
+
+  #onAck(seq: number, token: number, err: Error | null, raw: unknown): void {
+    const now = Date.now();
+    const c = this.#ctx.counters;
+    if (err) {
+      if (this.#outbox.fail(seq, token, now) === 'retry') {
+        c.retries++;
+        this.#ctx.emit?.({ type: 'timeout', deviceId: this.deviceId, seq });
+      }
+      this.pump(now);
+      return;
+    }
+    const parsed = StatusAck.safeParse(raw);
+    if (!parsed.success) {
+      // a gateway answering garbage is treated like one that did not answer
+      if (this.#outbox.fail(seq, token, now) === 'retry') c.retries++;
+      this.#ctx.emit?.({
+        type: 'rejected',
+        deviceId: this.deviceId,
+        seq,
+        code: 'internal',
+        message: 'malformed ack',
+        retry: true,
+      });
+      this.pump(now);
+      return;
+    }
+    const ack = parsed.data;
+    const outcome = this.#outbox.ack(seq, token, ack, now);
+    switch (outcome) {
+      case 'acked':
+      case 'duplicate':
+        if (outcome === 'acked') c.acked++;
+        else c.duplicates++;
+        this.#ctx.emit?.({ type: 'ack', deviceId: this.deviceId, seq, duplicate: outcome === 'duplicate' });
+        break;
+      case 'rejected':
+      case 'retry':
+        if (outcome === 'rejected') c.rejected++;
+        else c.retries++;
+        if (!ack.ok) {
+          this.#ctx.emit?.({
+            type: 'rejected',
+            deviceId: this.deviceId,
+            seq,
+            code: ack.code,
+            message: ack.message,
+            retry: outcome === 'retry',
+          });
+        }
+        break;
+      case 'stale':
+        break;
+    }
+    this.pump(now);
+  }
+
+  #onConnect(): void {
+    if (!this.#connected) this.#ctx.counters.connected++;
+    this.#connected = true;
+    this.#connectFailures = 0;
+    this.#ctx.emit?.({ type: 'connected', deviceId: this.deviceId });
+    this.pump(Date.now());
+  }
+
+  #onDisconnect(reason: string): void {
+    if (this.#connected) this.#ctx.counters.connected--;
+    this.#connected = false;
+    this.#outbox.disconnected();
+    this.#ctx.emit?.({ type: 'disconnected', deviceId: this.deviceId, reason });
+    // The gateway closed the connection (another connection of this device replaced it, or it is
+    // shutting down). Socket.IO does not reconnect by itself after a server-side disconnect.
+    if (reason === 'io server disconnect' && !this.#stopped) this.#scheduleReconnect();
+  }
+
+  #onConnectError(err: Error): void {
+    const code = (err as Error & { data?: { code?: unknown } }).data?.code;
+    const codeStr = typeof code === 'string' ? code : null;
+    this.#ctx.emit?.({ type: 'connect_error', deviceId: this.deviceId, code: codeStr, message: err.message });
+    if (codeStr && TERMINAL_CODES.has(codeStr)) {
+      this.#terminate(codeStr, err.message);
+      return;
+    }
+    // A refusal by the gateway's middleware (e.g. 'unavailable') is not retried by Socket.IO
+    // itself; transport errors are (socket.active stays true).
+    if (!this.#socket?.active) this.#scheduleReconnect();
+  }
+
+  #onBye(msg: { code: string; message: string }): void {
+    this.#ctx.emit?.({ type: 'bye', deviceId: this.deviceId, code: msg.code, message: msg.message });
+    if (TERMINAL_CODES.has(msg.code)) this.#terminate(msg.code, msg.message);
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopped || this.#offlineUntilMs > 0) return;
+    this.#connectFailures++;
+    const base = Math.min(30_000, 1000 * 2 ** Math.min(this.#connectFailures - 1, 10));
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(
+      () => {
+        if (!this.#stopped && this.#offlineUntilMs === 0 && !this.#socket?.connected) this.#socket?.connect();
+      },
+      base * uniform(this.#rng, 0.5, 1),
+    );
+  }
+
+  #backOnline(): void {
+    this.#offlineTimer = undefined;
+    if (this.#stopped) return;
+    this.#offlineUntilMs = 0;
+    restoreSignal(this.#radio, this.#rng);
+    this.#ctx.emit?.({ type: 'online', deviceId: this.deviceId });
+    this.#socket?.connect();
+  }
+
+  /** The gateway refused this device for good (revoked, bad credentials): stop and report. */
+  #terminate(code: string, message: string): void {
+    if (this.#stopped) return;
+    this.#stopCode = code;
+    this.#stopMessage = message;
+    const c = this.#ctx.counters;
+    c.stopped++;
+    const left = this.#outbox.size;
+    if (left > 0) {
+      c.dropped += left;
+      this.#ctx.emit?.({ type: 'dropped', deviceId: this.deviceId, count: left, reason: 'device_stopped' });
+    }
+    this.#ctx.emit?.({ type: 'stopped', deviceId: this.deviceId, code, message });
+    this.close();
+  }
+}
