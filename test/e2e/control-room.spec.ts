@@ -74,6 +74,19 @@ test.describe('live map', () => {
     await expect(row.getByText('Bereitschaft')).toBeVisible();
   });
 
+  test('the unit list works by keyboard alone', async ({ page, loginAs, sim }) => {
+    void sim;
+    await loginAs(page, 'duisburg.operator');
+    const list = unitList(page);
+    await expect(list.getByRole('option')).not.toHaveCount(0);
+    await list.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await expect(list.getByRole('option', { selected: true })).toHaveCount(1);
+    await expect(page).toHaveURL(/\?unit=/);
+    await expect(page.getByRole('heading', { name: /Stufenverlauf/ })).toBeVisible();
+  });
+
   test('another municipality sees none of these units', async ({ page, loginAs, stack, sim }) => {
     void sim;
     const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;

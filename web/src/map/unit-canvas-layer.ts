@@ -1,9 +1,10 @@
 /**
  * All live units on ONE canvas instead of one DOM marker each: 2,000 markers as DOM nodes make
- * panning stutter, a canvas redraw of 2,000 glyphs takes a few milliseconds. The layer redraws on the
- * next animation frame after the store changes or the map moves, and keeps animating only while an
- * emergency is on screen (and the user has not asked for reduced motion). Clicks and hover are
- * resolved against the positions of the last frame (hit-index.ts).
+ * panning stutter, a canvas redraw of 2,000 glyphs takes a few milliseconds. The units canvas is
+ * redrawn on the next animation frame after the store changes or the map moves, not continuously.
+ * The emergency pulse runs on a second, mostly empty canvas above it, so an animated emergency costs
+ * a handful of circles per frame instead of a redraw of every unit. Clicks and hover are resolved
+ * against the positions of the last frame (hit-index.ts).
  *
  * A class because Leaflet layers own a lifecycle (onAdd/onRemove) that Leaflet calls.
  */
@@ -13,7 +14,7 @@ import type { LiveStore } from '@/lib/live-store';
 import { freshnessOf } from '@/lib/staleness';
 import { labelOf, statusOf, type UnitStatus } from '@/lib/unit-filter';
 import { createHitIndex } from './hit-index';
-import { drawUnit, type MapPalette } from './unit-glyphs';
+import { drawEmergencyPulse, drawUnit, type MapPalette } from './unit-glyphs';
 
 export interface UnitCanvasLayerOptions {
   store: LiveStore;
@@ -36,7 +37,11 @@ export class UnitCanvasLayer extends L.Layer {
   #opts: UnitCanvasLayerOptions;
   #map: L.Map | null = null;
   #canvas: HTMLCanvasElement | null = null;
+  #pulseCanvas: HTMLCanvasElement | null = null;
   #frame: number | null = null;
+  #pulseFrame: number | null = null;
+  /** container positions of the emergencies drawn in the last frame, [x0, y0, x1, y1, …] */
+  #emergencyPoints: number[] = [];
   #hits = createHitIndex(2048);
   #hoverId: string | null = null;
   #unsubscribe: (() => void) | null = null;
@@ -58,6 +63,9 @@ export class UnitCanvasLayer extends L.Layer {
     const canvas = L.DomUtil.create('canvas', 'unit-canvas leaflet-zoom-hide', pane);
     canvas.setAttribute('aria-hidden', 'true');
     this.#canvas = canvas;
+    const pulseCanvas = L.DomUtil.create('canvas', 'unit-pulse-canvas leaflet-zoom-hide', pane);
+    pulseCanvas.setAttribute('aria-hidden', 'true');
+    this.#pulseCanvas = pulseCanvas;
     this.#reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
     map.on('move zoomend viewreset resize', this.redraw, this);
     map.on('mousemove', this.#onMouseMove, this);
@@ -78,9 +86,13 @@ export class UnitCanvasLayer extends L.Layer {
     if (this.#agingTimer !== null) window.clearInterval(this.#agingTimer);
     this.#agingTimer = null;
     if (this.#frame !== null) cancelAnimationFrame(this.#frame);
+    if (this.#pulseFrame !== null) cancelAnimationFrame(this.#pulseFrame);
     this.#frame = null;
+    this.#pulseFrame = null;
     this.#canvas?.remove();
+    this.#pulseCanvas?.remove();
     this.#canvas = null;
+    this.#pulseCanvas = null;
     this.#map = null;
     return this;
   }
@@ -103,26 +115,17 @@ export class UnitCanvasLayer extends L.Layer {
     if (!map || !canvas) return;
     const size = map.getSize();
     const dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(size.x * dpr) || canvas.height !== Math.round(size.y * dpr)) {
-      canvas.width = Math.round(size.x * dpr);
-      canvas.height = Math.round(size.y * dpr);
-      canvas.style.width = `${size.x}px`;
-      canvas.style.height = `${size.y}px`;
-    }
-    // the pane moves with the map while panning; pin the canvas to the container's top-left corner
-    L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
-    const ctx = canvas.getContext('2d');
+    const ctx = fitCanvas(canvas, map, size, dpr);
     if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, size.x, size.y);
 
     const { store, palette, sosText } = this.#opts;
     const serverNow = store.clock.now();
     const selectedId = this.#opts.getSelectedId();
     const showLabels = map.getZoom() >= LABEL_MIN_ZOOM;
     const animate = !this.#reducedMotion?.matches;
-    const pulse = animate ? (performance.now() % PULSE_PERIOD_MS) / PULSE_PERIOD_MS : null;
+    const pulse = animate ? true : null;
     const margin = 60;
+    this.#emergencyPoints.length = 0;
 
     for (const status of DRAW_ORDER) this.#buckets[status].length = 0;
     for (const unit of store.units.values()) {
@@ -131,7 +134,6 @@ export class UnitCanvasLayer extends L.Layer {
 
     this.#hits.reset();
     let selected: UnitLive | null = null;
-    let emergencyOnScreen = false;
     for (const status of DRAW_ORDER) {
       for (const unit of this.#buckets[status]) {
         if (unit.deviceId === selectedId) {
@@ -148,7 +150,7 @@ export class UnitCanvasLayer extends L.Layer {
         ) {
           continue;
         }
-        if (status === 'emergency') emergencyOnScreen = true;
+        if (status === 'emergency') this.#emergencyPoints.push(point.x, point.y);
         const radius = drawUnit(ctx, unit, point.x, point.y, {
           freshness: freshnessOf(unit, serverNow),
           selected: false,
@@ -164,7 +166,7 @@ export class UnitCanvasLayer extends L.Layer {
     if (selected?.position) {
       // the selected unit last, so it is never hidden under others
       const point = map.latLngToContainerPoint([selected.position.lat, selected.position.lng]);
-      if (statusOf(selected) === 'emergency') emergencyOnScreen = true;
+      if (statusOf(selected) === 'emergency') this.#emergencyPoints.push(point.x, point.y);
       const radius = drawUnit(ctx, selected, point.x, point.y, {
         freshness: freshnessOf(selected, serverNow),
         selected: true,
@@ -176,7 +178,33 @@ export class UnitCanvasLayer extends L.Layer {
       });
       this.#hits.add(selected.deviceId, point.x, point.y, radius);
     }
-    if (emergencyOnScreen && animate) this.redraw();
+    if (animate && this.#emergencyPoints.length > 0) this.#startPulse();
+    else this.#clearPulse();
+  }
+
+  #startPulse(): void {
+    if (this.#pulseFrame === null) this.#pulseFrame = requestAnimationFrame(() => this.#drawPulse());
+  }
+
+  #clearPulse(): void {
+    const canvas = this.#pulseCanvas;
+    if (canvas) canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
+  }
+
+  #drawPulse(): void {
+    this.#pulseFrame = null;
+    const map = this.#map;
+    const canvas = this.#pulseCanvas;
+    if (!map || !canvas || this.#emergencyPoints.length === 0) return;
+    const size = map.getSize();
+    const ctx = fitCanvas(canvas, map, size, window.devicePixelRatio || 1);
+    if (!ctx) return;
+    const phase = (performance.now() % PULSE_PERIOD_MS) / PULSE_PERIOD_MS;
+    const points = this.#emergencyPoints;
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      drawEmergencyPulse(ctx, points[i] ?? 0, points[i + 1] ?? 0, phase, this.#opts.palette);
+    }
+    this.#startPulse();
   }
 
   #onMouseMove(e: L.LeafletMouseEvent): void {
@@ -202,4 +230,30 @@ export class UnitCanvasLayer extends L.Layer {
     const id = this.#hits.find(e.containerPoint.x, e.containerPoint.y);
     if (id) this.#opts.onSelect(id);
   }
+}
+
+/**
+ * Sizes a viewport-sized canvas for the device pixel ratio and pins it to the map container's
+ * top-left corner (the pane moves with the map while panning), then clears it.
+ */
+function fitCanvas(
+  canvas: HTMLCanvasElement,
+  map: L.Map,
+  size: L.Point,
+  dpr: number,
+): CanvasRenderingContext2D | null {
+  const width = Math.round(size.x * dpr);
+  const height = Math.round(size.y * dpr);
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+    canvas.style.width = `${size.x}px`;
+    canvas.style.height = `${size.y}px`;
+  }
+  L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return null;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, size.x, size.y);
+  return ctx;
 }

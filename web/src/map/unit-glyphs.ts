@@ -66,8 +66,8 @@ export interface GlyphOptions {
   freshness: Freshness;
   selected: boolean;
   hovered: boolean;
-  /** 0..1 position in the emergency pulse; null = no animation (reduced motion) */
-  pulse: number | null;
+  /** false when the user asked for reduced motion: emergencies get a steady double ring instead */
+  pulse: boolean | null;
   label: string | null;
   sosText: string;
   palette: MapPalette;
@@ -177,20 +177,20 @@ export function drawUnit(
   ctx.globalAlpha = o.freshness === 'stale' ? 0.5 : lost ? 0.75 : 1;
 
   if (status === 'emergency') {
-    // a steady inner ring plus, unless motion is reduced, an outer ring that pulses outwards (<1 Hz)
+    // a steady ring; the pulse around it is drawn by drawEmergencyPulse on its own canvas, or, when
+    // the user asked for reduced motion (pulse === null), as a second steady ring
     ctx.lineWidth = 4;
     ctx.strokeStyle = p.emergency;
     ctx.setLineDash(lost ? [6, 4] : []);
     ctx.beginPath();
     ctx.arc(x, y, 18, 0, Math.PI * 2);
     ctx.stroke();
-    const outer = o.pulse === null ? 26 : 20 + o.pulse * 16;
-    ctx.globalAlpha *= o.pulse === null ? 1 : 1 - o.pulse * 0.85;
-    ctx.lineWidth = 3;
-    ctx.beginPath();
-    ctx.arc(x, y, outer, 0, Math.PI * 2);
-    ctx.stroke();
-    ctx.globalAlpha = lost ? 0.75 : 1;
+    if (o.pulse === null) {
+      ctx.lineWidth = 3;
+      ctx.beginPath();
+      ctx.arc(x, y, 26, 0, Math.PI * 2);
+      ctx.stroke();
+    }
     ctx.setLineDash([]);
   }
 
@@ -249,4 +249,30 @@ export function drawUnit(
   if (o.label) drawLabel(ctx, o.label, x + radius + 4, y, p);
   ctx.restore();
   return radius;
+}
+
+/**
+ * The part of an emergency that moves: a soft halo and a ring that widens and fades, once every
+ * period (below 1 Hz, far from the 3 flashes/s limit of WCAG 2.3.1). `phase` runs from 0 to 1.
+ */
+export function drawEmergencyPulse(
+  ctx: CanvasRenderingContext2D,
+  x: number,
+  y: number,
+  phase: number,
+  palette: MapPalette,
+): void {
+  ctx.save();
+  ctx.globalAlpha = 0.16;
+  ctx.fillStyle = palette.emergency;
+  ctx.beginPath();
+  ctx.arc(x, y, 34, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.globalAlpha = 1 - phase * 0.9;
+  ctx.lineWidth = 4;
+  ctx.strokeStyle = palette.emergency;
+  ctx.beginPath();
+  ctx.arc(x, y, 20 + phase * 22, 0, Math.PI * 2);
+  ctx.stroke();
+  ctx.restore();
 }
