@@ -59,7 +59,7 @@ export function registerDeviceRoutes({ app, db, guard, log, metrics, disconnectD
     }
   });
 
-  app.post<{ Params: { id: string } }>('/api/devices/:id/revoke', async (req) => {
+  app.post<{ Params: { id: string } }>('/api/devices/:id/revoke', async (req): Promise<RevokeDeviceResponse> => {
     const user = await guard(req, ['admin']);
     const id = pathId(req.params.id, 'device');
     const d = await db.prisma.device.findUnique({ where: { id } });

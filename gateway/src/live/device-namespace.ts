@@ -114,6 +114,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
       try {
         current = await live.get(dev.tenantId, dev.deviceId);
         await live.markOnline(dev.tenantId, dev.deviceId, socket.id);
+        await pool.query('UPDATE devices SET last_seen_at = now() WHERE id = $1', [dev.deviceId]);
         if (current) {
           current = { ...current, online: true, callsign: dev.callsign, unitId: dev.unitId, team: dev.team };
           coalescer.add(dev.tenantId, current);

@@ -78,6 +78,9 @@ export const ProvisionDeviceRequest = z.strictObject({
 });
 export type ProvisionDeviceRequest = z.infer<typeof ProvisionDeviceRequest>;
 
+export const RevokeDeviceResponse = z.object({ device: Device });
+export type RevokeDeviceResponse = z.infer<typeof RevokeDeviceResponse>;
+
 /** The secret is shown exactly once; only its hash is stored. */
 export const ProvisionDeviceResponse = z.object({ device: Device, secret: z.string() });
 export type ProvisionDeviceResponse = z.infer<typeof ProvisionDeviceResponse>;
