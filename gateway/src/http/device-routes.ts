@@ -5,6 +5,7 @@ import {
   type DevicesResponse,
   ProvisionDeviceRequest,
   type ProvisionDeviceResponse,
+  type RevokeDeviceResponse,
 } from '@lagebild/protocol';
 import { AppError } from '../errors.ts';
 import type { RouteDeps } from './route-deps.ts';
