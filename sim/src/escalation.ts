@@ -31,7 +31,7 @@ export interface EscalationParams {
 }
 
 export const DEFAULT_ESCALATION: Readonly<EscalationParams> = {
-  episodesPerShift: 4,
+  episodesPerShift: 5,
   shiftMs: 8 * 3600_000,
   minGapMs: 5 * 60_000,
   pRecording: 0.13,

@@ -212,7 +212,7 @@ export class Outbox<T extends { seq: number }> {
       if (this.#head === this.#queue.length) {
         this.#queue = [];
         this.#head = 0;
-      } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      } else if (this.#head >= 64 && this.#head * 2 >= this.#queue.length) {
         this.#queue = this.#queue.slice(this.#head);
         this.#head = 0;
       }

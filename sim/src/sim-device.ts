@@ -110,8 +110,14 @@ export class SimDevice {
     return this.#connected;
   }
 
+  /** closed by the simulation or refused by the gateway */
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** refused for good by the gateway (revoked, bad credentials); see state.stopCode */
+  get refused(): boolean {
+    return this.#stopCode !== null;
   }
 
   get buffered(): number {

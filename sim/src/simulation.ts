@@ -89,7 +89,7 @@ export function startSimulation(opts: SimulationOptions): Simulation {
     },
     stats() {
       let buffered = 0;
-      for (const d of devices) if (!d.stopped) buffered += d.buffered;
+      for (const d of devices) if (!d.refused) buffered += d.buffered;
       return { devices: devices.length, ...counters, buffered };
     },
     async stop() {

@@ -121,7 +121,7 @@ export interface SimStats {
   retries: number;
   /** statuses given up: outbox overflow, or left when a device was stopped by the gateway */
   dropped: number;
-  /** statuses waiting for an ack across running devices */
+  /** statuses waiting for an ack (devices refused by the gateway excluded: theirs count as dropped) */
   buffered: number;
   /** devices with a connected socket */
   connected: number;

@@ -1,0 +1,105 @@
+/**
+ * CLI: drive simulated cameras against a gateway.
+ *   node sim/src/main.ts --url http://127.0.0.1:3000 --credentials devices.json [--rate 1]
+ *     [--seed 1] [--time-scale 1] [--behaviour realistic]
+ * Prints one JSON `ready` line on stdout (the local runner waits for it), then a stats line every
+ * 10 s and a line for each device the gateway refuses. Stops cleanly on SIGINT/SIGTERM.
+ */
+import { CliError, loadCredentials, parseCliArgs, USAGE } from './cli-args.ts';
+import { startSimulation } from './simulation.ts';
+import type { SimEvent, SimStats } from './types.ts';
+
+const STATS_EVERY_MS = 10_000;
+
+function statsLine(s: SimStats): string {
+  return (
+    `[sim] devices ${s.devices} · connected ${s.connected} · sent ${s.sent} · acked ${s.acked}` +
+    ` · duplicates ${s.duplicates} · rejected ${s.rejected} · retries ${s.retries}` +
+    ` · buffered ${s.buffered} · dropped ${s.dropped} · stopped ${s.stopped}`
+  );
+}
+
+async function main(): Promise<number> {
+  let args: ReturnType<typeof parseCliArgs>;
+  let devices: Awaited<ReturnType<typeof loadCredentials>>;
+  try {
+    args = parseCliArgs(process.argv.slice(2));
+    if (args === 'help') {
+      console.log(USAGE);
+      return 0;
+    }
+    devices = await loadCredentials(args.credentials);
+  } catch (err) {
+    if (err instanceof CliError) {
+      console.error(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+
+  let connectErrors = 0;
+  let lastConnectError = '';
+  const onEvent = (e: SimEvent) => {
+    if (e.type === 'stopped')
+      console.error(`[sim] device ${e.deviceId} stopped by the gateway: ${e.code} (${e.message})`);
+    else if (e.type === 'connect_error') {
+      connectErrors++;
+      lastConnectError = `${e.code ?? 'transport'}: ${e.message}`;
+    }
+  };
+  const sim = startSimulation({
+    url: args.url,
+    devices,
+    rateHz: args.rate,
+    seed: args.seed,
+    timeScale: args.timeScale,
+    behaviour: args.behaviour,
+    onEvent,
+  });
+  console.log(
+    JSON.stringify({
+      msg: 'ready',
+      url: args.url,
+      devices: devices.length,
+      rateHz: args.rate,
+      timeScale: args.timeScale,
+      behaviour: args.behaviour,
+      seed: sim.seed,
+    }),
+  );
+
+  return new Promise<number>((resolve) => {
+    const timer = setInterval(() => {
+      const s = sim.stats();
+      let line = statsLine(s);
+      if (connectErrors > 0) line += ` · connect errors ${connectErrors} (last ${lastConnectError})`;
+      console.log(line);
+      connectErrors = 0;
+      if (s.stopped === s.devices) {
+        console.error(
+          '[sim] every device was refused by the gateway; check the credentials file and the URL',
+        );
+        void shutdown(1);
+      }
+    }, STATS_EVERY_MS);
+    let stopping = false;
+    async function shutdown(code: number) {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(timer);
+      await sim.stop();
+      console.log(statsLine(sim.stats()).replace('[sim]', '[sim] final:'));
+      resolve(code);
+    }
+    process.once('SIGINT', () => void shutdown(0));
+    process.once('SIGTERM', () => void shutdown(0));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error('[sim] crashed:', err);
+    process.exit(1);
+  },
+);
