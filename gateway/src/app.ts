@@ -3,6 +3,7 @@
  * server, Redis streams adapter for multi-process fan-out and connection-state recovery, status
  * persistence. `buildGateway` wires; `listen` opens the port; `close` drains and stops.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import cookie from '@fastify/cookie';
 import { type Db, openDb } from '@lagebild/db';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
@@ -151,9 +152,20 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   registerUnitRoutes(deps);
   registerDeviceRoutes(deps);
   app.get('/healthz', async () => ({ ok: true }));
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   app.get('/api/metrics', async (req) => {
     await guard(req, ['admin']);
-    return { ...metrics, persistQueue: persister.queued() };
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+    return {
+      ...metrics,
+      persistQueue: persister.queued(),
+      eventLoopDelayMs: {
+        p50: ms(loopDelay.percentile(50)),
+        p99: ms(loopDelay.percentile(99)),
+        max: ms(loopDelay.max),
+      },
+    };
   });
   await registerStaticWeb(app, config.WEB_DIR);
 
@@ -170,6 +182,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     close() {
       closing ??= (async () => {
         coalescer.stop();
+        loopDelay.disable();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();
         await app.close();

@@ -70,9 +70,15 @@ try {
       })),
     );
     credentialsFile = join(work, 'devices.json');
-    await writeFile(credentialsFile, JSON.stringify(creds.map((c) => ({ ...c, city: tenant.slug }))));
+    await writeFile(
+      credentialsFile,
+      JSON.stringify(
+        creds.map((c) => ({ deviceId: c.deviceId, secret: c.secret, label: c.label, city: tenant.slug })),
+      ),
+    );
   }
   const [user, password] = args.login.split(':') as [string, string];
+  const adminCookie = stack ? await login(url, 'duisburg.admin', DEMO_PASSWORD) : null;
   const op = await connectOperator(url, await login(url, user, password));
   const benchDevices = new Set(
     (JSON.parse(await readFile(credentialsFile!, 'utf8')) as Array<{ deviceId: string }>).map(
@@ -81,6 +87,8 @@ try {
   );
 
   const latencies: number[] = [];
+  const toGateway: number[] = []; // device clock → gateway receipt
+  const fanOut: number[] = []; // gateway receipt → dashboard (coalescing tick + delivery)
   let delivered = 0;
   let stageChangesSeen = 0;
   let measuring = false;
@@ -91,6 +99,8 @@ try {
       if (!benchDevices.has(u.deviceId) || !u.online) continue;
       delivered++;
       latencies.push(now - u.at);
+      toGateway.push(u.receivedAt - u.at);
+      fanOut.push(now - u.receivedAt);
     }
     stageChangesSeen += b.stageChanges.filter((c) => benchDevices.has(c.deviceId)).length;
   });
@@ -116,7 +126,10 @@ try {
         measuring = true;
         log('all devices started; measuring');
       }
-      if (line.startsWith('{"msg":"result"')) result = JSON.parse(line);
+      if (line.startsWith('{"msg":"result"')) {
+        result = JSON.parse(line);
+        log(`driver: ${line}`);
+      }
     });
     driver.on('exit', () => resolve());
   });
@@ -140,10 +153,17 @@ try {
   }, 1000);
 
   await driverDone;
+  if (result.sent === undefined)
+    throw new Error('the device driver ended without a result (see its error above)');
   await new Promise((r) => setTimeout(r, 500)); // last batches
   clearInterval(sampler);
   op.close();
 
+  const gatewayMetrics = adminCookie
+    ? ((await (await fetch(`${url}/api/metrics`, { headers: { cookie: adminCookie } })).json()) as {
+        eventLoopDelayMs: { p50: number; p99: number; max: number };
+      })
+    : null;
   let stageChangesPersisted: number | null = null;
   if (stack) {
     const { rows } = await stack.db.pool.query(
@@ -153,11 +173,10 @@ try {
     stageChangesPersisted = rows[0].n;
   }
 
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies.length
-      ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!
-      : NaN;
+  for (const xs of [latencies, toGateway, fanOut]) xs.sort((a, b) => a - b);
+  const pctOf = (xs: number[], p: number) =>
+    xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN;
+  const pct = (p: number) => pctOf(latencies, p);
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
   const report = {
     bench: 'status',
@@ -174,7 +193,10 @@ try {
     lostStageChanges:
       stageChangesPersisted === null ? null : Math.max(0, stageChangesPersisted - stageChangesSeen),
     latencyMs: { p50: pct(50), p95: pct(95), p99: pct(99), max: latencies.at(-1) ?? NaN },
+    deviceToGatewayMs: { p50: pctOf(toGateway, 50), p95: pctOf(toGateway, 95), p99: pctOf(toGateway, 99) },
+    gatewayToDashboardMs: { p50: pctOf(fanOut, 50), p95: pctOf(fanOut, 95), p99: pctOf(fanOut, 99) },
     gatewayCpuPct: { avg: Math.round(avg(cpu)), max: Math.round(Math.max(...cpu, 0)) },
+    gatewayEventLoopDelayMs: gatewayMetrics?.eventLoopDelayMs ?? null,
     gatewayRssMb: { avg: Math.round(avg(rss)), max: Math.round(Math.max(...rss, 0)) },
   };
   const rows: Array<[string, string]> = [
@@ -194,7 +216,21 @@ try {
       'device → dashboard latency p50 / p95 / p99',
       `${report.latencyMs.p50} / ${report.latencyMs.p95} / ${report.latencyMs.p99} ms`,
     ],
+    [
+      '  of which device → gateway',
+      `${report.deviceToGatewayMs.p50} / ${report.deviceToGatewayMs.p95} / ${report.deviceToGatewayMs.p99} ms`,
+    ],
+    [
+      '  of which gateway → dashboard',
+      `${report.gatewayToDashboardMs.p50} / ${report.gatewayToDashboardMs.p95} / ${report.gatewayToDashboardMs.p99} ms`,
+    ],
     ['gateway CPU avg / max', `${report.gatewayCpuPct.avg} / ${report.gatewayCpuPct.max} % of one core`],
+    [
+      'gateway event-loop delay p50 / p99 / max',
+      report.gatewayEventLoopDelayMs
+        ? `${report.gatewayEventLoopDelayMs.p50} / ${report.gatewayEventLoopDelayMs.p99} / ${report.gatewayEventLoopDelayMs.max} ms`
+        : 'n/a',
+    ],
     ['gateway RSS avg / max', `${report.gatewayRssMb.avg} / ${report.gatewayRssMb.max} MB`],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

@@ -60,31 +60,34 @@ export function registerDeviceRoutes({ app, db, guard, log, metrics, disconnectD
     }
   });
 
-  app.post<{ Params: { id: string } }>('/api/devices/:id/revoke', async (req): Promise<RevokeDeviceResponse> => {
-    const user = await guard(req, ['admin']);
-    const id = pathId(req.params.id, 'device');
-    const d = await db.prisma.device.findUnique({ where: { id } });
-    if (!d) throw new AppError('not_found', 'device not found');
-    if (d.tenantId !== user.tenant.id) {
-      metrics.forbidden++;
-      log.warn(
-        { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, deviceId: id },
-        'cross-tenant request refused',
+  app.post<{ Params: { id: string } }>(
+    '/api/devices/:id/revoke',
+    async (req): Promise<RevokeDeviceResponse> => {
+      const user = await guard(req, ['admin']);
+      const id = pathId(req.params.id, 'device');
+      const d = await db.prisma.device.findUnique({ where: { id } });
+      if (!d) throw new AppError('not_found', 'device not found');
+      if (d.tenantId !== user.tenant.id) {
+        metrics.forbidden++;
+        log.warn(
+          { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, deviceId: id },
+          'cross-tenant request refused',
+        );
+        throw new AppError('forbidden', 'this device belongs to another organisation');
+      }
+      const [updated] = await db.prisma.$transaction([
+        db.prisma.device.update({
+          where: { id },
+          data: { state: 'revoked', revokedAt: d.revokedAt ?? new Date() },
+        }),
+        db.prisma.shift.updateMany({ where: { deviceId: id, endedAt: null }, data: { endedAt: new Date() } }),
+      ]);
+      disconnectDevice(id, 'this device has been revoked');
+      log.info(
+        { audit: 'device_revoked', userId: user.id, tenantId: user.tenant.id, deviceId: id },
+        'device revoked',
       );
-      throw new AppError('forbidden', 'this device belongs to another organisation');
-    }
-    const [updated] = await db.prisma.$transaction([
-      db.prisma.device.update({
-        where: { id },
-        data: { state: 'revoked', revokedAt: d.revokedAt ?? new Date() },
-      }),
-      db.prisma.shift.updateMany({ where: { deviceId: id, endedAt: null }, data: { endedAt: new Date() } }),
-    ]);
-    disconnectDevice(id, 'this device has been revoked');
-    log.info(
-      { audit: 'device_revoked', userId: user.id, tenantId: user.tenant.id, deviceId: id },
-      'device revoked',
-    );
-    return { device: toDevice(updated) };
-  });
+      return { device: toDevice(updated) };
+    },
+  );
 }
