@@ -3,6 +3,7 @@
  * English. `en` is typed against the German keys, so a missing translation fails the type check; the
  * unit test checks the same at run time and that placeholders match.
  */
+import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
 
 export const LANGUAGES = ['de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -167,6 +168,8 @@ const de = {
   'devices.revoke.cancel': 'Abbrechen',
   'devices.revoked': 'Gerät „{label}“ wurde gesperrt.',
   'devices.loading': 'Geräte werden geladen …',
+
+  ...DISPATCH_DE,
 } as const;
 
 export type MessageKey = keyof typeof de;
@@ -326,6 +329,8 @@ const en: Record<MessageKey, string> = {
   'devices.revoke.cancel': 'Cancel',
   'devices.revoked': 'Device “{label}” was revoked.',
   'devices.loading': 'Loading devices …',
+
+  ...DISPATCH_EN,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { de, en };
