@@ -25,6 +25,7 @@ import { createLiveStore } from './live/live-store.ts';
 import { createStatusPersister } from './live/status-persister.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { registerEvaluation } from './stats/evaluation.ts';
 
 export { loadConfig } from './config.ts';
 
@@ -151,6 +152,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   registerAuthRoutes(deps);
   registerUnitRoutes(deps);
   registerDeviceRoutes(deps);
+  registerEvaluation(deps, devices);
   app.get('/healthz', async () => ({ ok: true }));
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();

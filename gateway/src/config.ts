@@ -28,6 +28,10 @@ export const GatewayEnv = z.object({
   /** entries the Socket.IO Redis stream keeps (bounds memory and the recovery window) */
   REDIS_STREAM_MAXLEN: z.coerce.number().int().min(100).default(2000),
   RECOVERY_WINDOW_MS: z.coerce.number().int().min(0).default(120_000),
+  /** an episode ends after this long back in standby (ARCHITECTURE.md, Episode) */
+  EPISODE_QUIET_S: z.coerce.number().int().min(1).max(3600).default(60),
+  /** how often the episode builder derives new status events into episodes; 0 = never (tests) */
+  EPISODE_BUILD_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().default(''),
 });

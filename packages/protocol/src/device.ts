@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { EpochMs, ErrorCode, Id, PROTOCOL_VERSION, Stage } from './common.ts';
+import type { ReportAck } from './stats.ts';
 
 export const DeviceHandshake = z.object({
   deviceId: Id,
@@ -75,4 +76,6 @@ export interface DeviceServerToClient {
 }
 export interface DeviceClientToServer {
   status: (msg: unknown, ack: (a: StatusAck) => void) => void;
+  /** an officer's report after an episode (DeviceReport in stats.ts) */
+  report: (msg: unknown, ack: (a: ReportAck) => void) => void;
 }

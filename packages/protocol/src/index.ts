@@ -3,3 +3,4 @@ export * from './common.ts';
 export * from './control.ts';
 export * from './device.ts';
 export * from './http.ts';
+export * from './stats.ts';

@@ -1,0 +1,21 @@
+/**
+ * Wires the evaluation feature into a gateway: the statistics/baseline/report HTTP routes, the
+ * device `report` event, and the episode builder (stopped when the HTTP server closes).
+ */
+import type { RouteDeps } from '../http/route-deps.ts';
+import { registerStatsRoutes } from '../http/stats-routes.ts';
+import type { DeviceNamespace } from '../live/device-namespace.ts';
+import { createEpisodeBuilder } from './episode-builder.ts';
+import { attachReportEvents } from './report-socket.ts';
+
+export function registerEvaluation(deps: RouteDeps, devices: DeviceNamespace): void {
+  registerStatsRoutes(deps);
+  attachReportEvents(devices, deps.db.pool, deps.log.child({ mod: 'reports' }));
+  const builder = createEpisodeBuilder({
+    pool: deps.db.pool,
+    log: deps.log.child({ mod: 'episodes' }),
+    quietMs: deps.config.EPISODE_QUIET_S * 1000,
+    intervalMs: deps.config.EPISODE_BUILD_MS,
+  });
+  deps.app.addHook('onClose', () => builder.stop());
+}

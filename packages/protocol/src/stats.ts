@@ -1,0 +1,221 @@
+/**
+ * Evaluation: officers' reports after an episode (device `report` event and the HTTP form), baseline
+ * periods, and the statistics API for evaluators. Statistics never carry names, device labels, video
+ * or exact positions; cells with fewer than `minCell` episodes come back as null (suppressed).
+ */
+import { z } from 'zod';
+import { EpochMs, ErrorCode, Id, Stage } from './common.ts';
+
+export const Assault = z.enum(['none', 'verbal', 'physical']);
+export type Assault = z.infer<typeof Assault>;
+
+export const IncidentContext = z.enum([
+  'traffic_control',
+  'regulatory_offence',
+  'problem_district',
+  'large_event',
+  'other',
+]);
+export type IncidentContext = z.infer<typeof IncidentContext>;
+
+/** Roles that read statistics; supervisors and admins too, as all of it is aggregated. */
+export const STATS_ROLES = ['evaluator', 'supervisor', 'admin'] as const;
+/** Roles that enter baseline periods. */
+export const BASELINE_ROLES = ['evaluator', 'admin'] as const;
+/** Roles that file a report on behalf of an officer through the web form (the officer at the station). */
+export const REPORT_ROLES = ['supervisor', 'operator', 'admin'] as const;
+
+/**
+ * An officer's short report after an episode. `reportId` is chosen by the sender and makes a resend
+ * idempotent; `episodeAt` is any device time inside the episode (its start, normally). The note stays
+ * in the tenant and is never part of statistics.
+ */
+export const DeviceReport = z.strictObject({
+  reportId: Id,
+  episodeAt: EpochMs,
+  assault: Assault,
+  context: IncidentContext,
+  announcementGiven: z.boolean(),
+  note: z.string().max(1000).default(''),
+});
+export type DeviceReport = z.infer<typeof DeviceReport>;
+export type DeviceReportInput = z.input<typeof DeviceReport>;
+
+export const ReportAck = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), reportId: Id, duplicate: z.boolean() }),
+  z.object({ ok: z.literal(false), code: ErrorCode, message: z.string(), retry: z.boolean() }),
+]);
+export type ReportAck = z.infer<typeof ReportAck>;
+
+/** POST /api/reports: the web form files for a device's episode. */
+export const FileReportRequest = DeviceReport.extend({ deviceId: Id });
+export type FileReportRequest = z.infer<typeof FileReportRequest>;
+export const FileReportResponse = z.object({ reportId: Id, duplicate: z.boolean(), matched: z.boolean() });
+export type FileReportResponse = z.infer<typeof FileReportResponse>;
+
+/** GET /api/reports/pending: recent episodes of the tenant still without a report (live roles). */
+export const PendingEpisode = z.object({
+  deviceId: Id,
+  callsign: z.string().nullable(),
+  team: z.string().nullable(),
+  startedAt: EpochMs,
+  endedAt: EpochMs.nullable(),
+  maxStage: Stage,
+});
+export type PendingEpisode = z.infer<typeof PendingEpisode>;
+export const PendingEpisodesResponse = z.object({ episodes: z.array(PendingEpisode) });
+export type PendingEpisodesResponse = z.infer<typeof PendingEpisodesResponse>;
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+
+/** Filters of every statistics view (query string). Days are local (Europe/Berlin), `to` inclusive. */
+export const StatsQuery = z
+  .strictObject({
+    from: Day,
+    to: Day,
+    team: z.string().min(1).max(100).optional(),
+    context: z.union([IncidentContext, z.literal('unreported')]).optional(),
+    weekday: z.coerce.number().int().min(1).max(7).optional(),
+    hour: z.coerce.number().int().min(0).max(23).optional(),
+  })
+  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] })
+  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 3 * 366 * 86_400_000, {
+    message: 'at most three years at once',
+    path: ['to'],
+  });
+export type StatsQuery = z.infer<typeof StatsQuery>;
+
+const Proportion = z.object({
+  estimate: z.number(),
+  low: z.number(),
+  high: z.number(),
+  successes: z.number().int(),
+  n: z.number().int(),
+});
+export type Proportion = z.infer<typeof Proportion>;
+
+export const BaselineComparison = z.object({
+  baselineId: Id,
+  label: z.string(),
+  baselineAssaults: z.number().int(),
+  baselineOfficerHours: z.number(),
+  baselinePer1000h: z.number(),
+  pilotAssaults: z.number().int(),
+  pilotOfficerHours: z.number(),
+  pilotPer1000h: z.number().nullable(),
+  /** pilot rate ÷ baseline rate with a 95 % interval; < 1 means fewer assaults per hour on duty */
+  rateRatio: z
+    .object({ ratio: z.number(), low: z.number(), high: z.number(), corrected: z.boolean() })
+    .nullable(),
+});
+export type BaselineComparison = z.infer<typeof BaselineComparison>;
+
+export const StatsSummary = z.object({
+  query: StatsQuery,
+  quietSeconds: z.number(),
+  minCell: z.number().int(),
+  /** fewer than minCell episodes match: every episode figure is null */
+  suppressed: z.boolean(),
+  officerHours: z.number(),
+  funnel: z.object({
+    /** closed episodes (left standby) */
+    episodes: z.number().int().nullable(),
+    /** display shown before any recording: the de-escalation attempts */
+    display: z.number().int().nullable(),
+    /** of those, escalated to recording */
+    displayThenRecording: z.number().int().nullable(),
+    /** recording without display first (imminent danger) */
+    directRecording: z.number().int().nullable(),
+  }),
+  /** display episodes ended without recording and without a reported assault, Wilson 95 % */
+  deescalation: Proportion.nullable(),
+  recordings: z.number().int().nullable(),
+  recordingsPer1000h: z.number().nullable(),
+  assaults: z.object({ verbal: z.number().int(), physical: z.number().int() }).nullable(),
+  assaultsPer1000h: z.number().nullable(),
+  displayToRecording: z.object({ medianS: z.number(), p90S: z.number(), n: z.number().int() }).nullable(),
+  announcedShare: Proportion.nullable(),
+  reportsFiledShare: z.number().nullable(),
+  comparisons: z.array(BaselineComparison),
+});
+export type StatsSummary = z.infer<typeof StatsSummary>;
+
+export const SeriesPoint = z.object({
+  /** first local day of the week (Monday) */
+  weekStart: Day,
+  episodes: z.number().int().nullable(),
+  display: z.number().int().nullable(),
+  recordings: z.number().int().nullable(),
+  assaults: z.number().int().nullable(),
+  deescalationRate: z.number().nullable(),
+  officerHours: z.number(),
+});
+export type SeriesPoint = z.infer<typeof SeriesPoint>;
+export const StatsSeries = z.object({ query: StatsQuery, points: z.array(SeriesPoint) });
+export type StatsSeries = z.infer<typeof StatsSeries>;
+
+export const HeatCell = z.object({
+  row: z.number().int(),
+  col: z.number().int(),
+  episodes: z.number().int(),
+});
+export const StatsHeatmap = z.object({
+  query: StatsQuery,
+  cellLatDeg: z.number(),
+  cellLngDeg: z.number(),
+  /** only cells with at least minCell episodes */
+  cells: z.array(HeatCell),
+  suppressedCells: z.number().int(),
+  suppressedEpisodes: z.number().int(),
+});
+export type StatsHeatmap = z.infer<typeof StatsHeatmap>;
+
+export const BreakdownDimension = z.enum(['team', 'context', 'weekday', 'hour']);
+export type BreakdownDimension = z.infer<typeof BreakdownDimension>;
+export const BreakdownRow = z.object({
+  key: z.string(),
+  episodes: z.number().int().nullable(),
+  display: z.number().int().nullable(),
+  recordings: z.number().int().nullable(),
+  deescalationRate: z.number().nullable(),
+});
+export const StatsBreakdown = z.object({
+  query: StatsQuery,
+  by: BreakdownDimension,
+  rows: z.array(BreakdownRow),
+});
+export type StatsBreakdown = z.infer<typeof StatsBreakdown>;
+
+/** Teams of the tenant, for the filter (team names are not personal data). */
+export const StatsTeamsResponse = z.object({ teams: z.array(z.string()) });
+export type StatsTeamsResponse = z.infer<typeof StatsTeamsResponse>;
+
+export const BaselinePeriod = z.object({
+  id: Id,
+  label: z.string(),
+  startsOn: Day,
+  endsOn: Day,
+  officerHours: z.number(),
+  assaults: z.number().int(),
+  note: z.string(),
+  createdAt: EpochMs,
+});
+export type BaselinePeriod = z.infer<typeof BaselinePeriod>;
+
+export const CreateBaselineRequest = z
+  .strictObject({
+    label: z.string().trim().min(1).max(120),
+    startsOn: Day,
+    endsOn: Day,
+    officerHours: z.number().positive().max(10_000_000),
+    assaults: z.number().int().min(0).max(1_000_000),
+    note: z.string().max(2000).default(''),
+  })
+  .refine((b) => b.startsOn <= b.endsOn, {
+    message: 'startsOn must not be after endsOn',
+    path: ['startsOn'],
+  });
+export type CreateBaselineRequest = z.infer<typeof CreateBaselineRequest>;
+
+export const BaselinesResponse = z.object({ baselines: z.array(BaselinePeriod) });
+export type BaselinesResponse = z.infer<typeof BaselinesResponse>;

@@ -1,0 +1,6 @@
+/** @lagebild/stats: episode derivation, confidence intervals, privacy rules, the pilot data generator. */
+export * from './confidence.ts';
+export * from './episodes.ts';
+export * from './local-time.ts';
+export * from './pilot-generator.ts';
+export * from './privacy.ts';
