@@ -11,9 +11,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { GatewayConfig } from './config.ts';
+import { createBroadcaster } from './dispatch/broadcast.ts';
+import { createDispatcher, type DeviceLink } from './dispatch/dispatcher.ts';
+import { straightLineEstimator } from './dispatch/eta.ts';
+import { createIncidentService } from './dispatch/incident-service.ts';
 import { AppError } from './errors.ts';
 import { registerAuthRoutes } from './http/auth-routes.ts';
 import { registerDeviceRoutes } from './http/device-routes.ts';
+import { registerDispatchRoutes } from './http/dispatch-routes.ts';
 import type { RouteDeps } from './http/route-deps.ts';
 import { sessionGuard } from './http/session.ts';
 import { registerStaticWeb } from './http/static-web.ts';
@@ -99,14 +104,46 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   });
 
   const live = createLiveStore(redis, db.pool);
+  const dlog = log.child({ mod: 'dispatch' });
+  let emitControl: (tenantId: string, event: 'incident' | 'alert' | 'dispatch', msg: never) => void =
+    () => {};
+  const broadcast = createBroadcaster(
+    db.pool,
+    {
+      emit: (tenantId: string, event: 'incident' | 'alert' | 'dispatch', msg: unknown) =>
+        emitControl(tenantId, event, msg as never),
+    },
+    (err) => dlog.warn({ err }, 'broadcast failed'),
+  );
+  const incidents = createIncidentService({ pool: db.pool, broadcast, log: dlog });
+  let deviceLink: DeviceLink | undefined;
+  const dispatcher = createDispatcher({
+    pool: db.pool,
+    live,
+    broadcast,
+    log: dlog,
+    estimator: straightLineEstimator(),
+    staleAfterMs: config.STALE_AFTER_S * 1000,
+    onSceneRadiusM: config.ON_SCENE_RADIUS_M,
+    devices: () => deviceLink!,
+  });
   const persister = createStatusPersister({
     pool: db.pool,
     log: log.child({ mod: 'persister' }),
     metrics,
     batchMax: config.PERSIST_BATCH_MAX,
     queueMax: config.PERSIST_QUEUE_MAX,
+    hooks: incidents.hooks as never,
   });
-  const control = attachControlNamespace({ io, db, live, metrics, log: log.child({ mod: 'control' }) });
+  const control = attachControlNamespace({
+    io,
+    db,
+    live,
+    metrics,
+    log: log.child({ mod: 'control' }),
+    incidents: (tenantId) => incidents.snapshot(tenantId),
+  });
+  emitControl = control.emit;
   const coalescer = createCoalescer({
     intervalMs: config.COALESCE_MS,
     emit: (tenantId, batch) => {
@@ -124,7 +161,38 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     log: log.child({ mod: 'device' }),
     ratePerS: config.DEVICE_RATE_PER_S,
     rateBurst: config.DEVICE_RATE_BURST,
+    dispatch: dispatcher,
   });
+  deviceLink = {
+    async send(deviceId, msg) {
+      try {
+        const answers = await devices
+          .to(deviceRoom(deviceId))
+          .timeout(5000)
+          .emitWithAck('dispatch_request', msg);
+        return answers.length > 0;
+      } catch {
+        return false; // no connected device confirmed within 5 s; it gets the request on reconnect
+      }
+    },
+    cancel(deviceId, requestId) {
+      devices.to(deviceRoom(deviceId)).emit('dispatch_cancel', { requestId });
+    },
+  };
+  let sweeping = false;
+  const sweeper = setInterval(async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      await incidents.sweep();
+      await dispatcher.sweep();
+    } catch (err) {
+      dlog.warn({ err }, 'sweep failed');
+    } finally {
+      sweeping = false;
+    }
+  }, config.SWEEP_INTERVAL_MS);
+  sweeper.unref();
 
   const guard = sessionGuard(db, (user, req) => {
     metrics.forbidden++;
@@ -152,6 +220,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   registerAuthRoutes(deps);
   registerUnitRoutes(deps);
   registerDeviceRoutes(deps);
+  registerDispatchRoutes(deps, incidents, dispatcher);
   registerEvaluation(deps, devices);
   app.get('/healthz', async () => ({ ok: true }));
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -184,6 +253,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     close() {
       closing ??= (async () => {
         coalescer.stop();
+        clearInterval(sweeper);
         loopDelay.disable();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();

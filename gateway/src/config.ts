@@ -32,6 +32,12 @@ export const GatewayEnv = z.object({
   EPISODE_QUIET_S: z.coerce.number().int().min(1).max(3600).default(60),
   /** how often the episode builder derives new status events into episodes; 0 = never (tests) */
   EPISODE_BUILD_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+  /** a unit not heard from for this long is not offered for dispatch */
+  STALE_AFTER_S: z.coerce.number().min(5).max(3600).default(60),
+  /** a unit en route within this distance of the incident is on scene */
+  ON_SCENE_RADIUS_M: z.coerce.number().min(5).max(1000).default(50),
+  /** alert escalation and request timeouts are checked this often */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().default(''),
 });

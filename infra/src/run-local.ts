@@ -112,7 +112,7 @@ try {
       console.error(`simulator did not start: ${err.message}`);
       return null;
     });
-    if (sim) stops.unshift(() => sim.stop());
+    if (sim) stops.push(() => sim.stop()); // stops run in reverse: the simulator goes first
   }
 
   const logins = tenants

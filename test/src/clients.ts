@@ -19,6 +19,8 @@ export interface Operator {
   batches: ControlBatch[];
   /** latest state per device from snapshot + batches */
   units: Map<string, UnitLive>;
+  /** every other event in arrival order (incidents, incident, alert, dispatch, bye) */
+  events: Array<{ event: string; msg: unknown }>;
   waitFor(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   close(): void;
 }
@@ -62,6 +64,10 @@ export async function connectOperator(baseUrl: string, cookie: string): Promise<
   socket.on('snapshot', (s: ControlSnapshot) => {
     for (const u of s.units) units.set(u.deviceId, u);
   });
+  const events: Operator['events'] = [];
+  socket.onAny((event: string, msg: unknown) => {
+    if (event !== 'batch' && event !== 'snapshot') events.push({ event, msg });
+  });
   socket.on('batch', (b: ControlBatch) => {
     batches.push(b);
     for (const u of b.units) {
@@ -70,7 +76,7 @@ export async function connectOperator(baseUrl: string, cookie: string): Promise<
     }
   });
   await snapshot;
-  return { cookie, socket, snapshot, batches, units, waitFor, close: () => socket.close() };
+  return { cookie, socket, snapshot, batches, units, events, waitFor, close: () => socket.close() };
 }
 
 export interface TestDevice {

@@ -5,7 +5,12 @@
  */
 
 import type { Db } from '@lagebild/db';
-import type { ControlBatch, ControlClientToServer, ControlServerToClient } from '@lagebild/protocol';
+import type {
+  ControlBatch,
+  ControlClientToServer,
+  ControlServerToClient,
+  IncidentsResponse,
+} from '@lagebild/protocol';
 import { LIVE_ROLES } from '@lagebild/protocol';
 import type { Namespace, Server } from 'socket.io';
 import { socketError } from '../errors.ts';
@@ -31,6 +36,7 @@ export function attachControlNamespace(deps: {
   live: LiveStore;
   metrics: Metrics;
   log: Logger;
+  incidents: (tenantId: string) => Promise<IncidentsResponse>;
 }) {
   const { io, db, live, metrics, log } = deps;
   const nsp = io.of('/control') as unknown as ControlNamespace;
@@ -66,6 +72,7 @@ export function attachControlNamespace(deps: {
     if (socket.recovered) return; // missed batches were replayed from the Redis stream
     try {
       socket.emit('snapshot', { serverTime: Date.now(), units: await live.snapshot(user.tenant.id) });
+      socket.emit('incidents', await deps.incidents(user.tenant.id));
     } catch (err) {
       log.error({ err, userId: user.id }, 'snapshot failed');
       socket.disconnect(true);
@@ -76,6 +83,10 @@ export function attachControlNamespace(deps: {
     nsp,
     emitBatch(tenantId: string, batch: ControlBatch) {
       nsp.to(tenantRoom(tenantId)).emit('batch', batch);
+    },
+    /** incident / alert / dispatch upserts for every dashboard of the tenant */
+    emit(tenantId: string, event: 'incident' | 'alert' | 'dispatch', msg: never) {
+      nsp.to(tenantRoom(tenantId)).emit(event, msg);
     },
     endSession(sessionHash: string) {
       nsp.to(sessionRoom(sessionHash)).emit('bye', { code: 'unauthenticated', message: 'logged out' });

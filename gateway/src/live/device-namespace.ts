@@ -10,6 +10,7 @@ import {
   DeviceHandshake,
   type DeviceServerToClient,
   DeviceStatus,
+  type DispatchAnswerAck,
   describeIssues,
   MAX_STATUS_BYTES,
   PROTOCOL_VERSION,
@@ -44,6 +45,14 @@ export type DeviceNamespace = Namespace<
 
 export const deviceRoom = (deviceId: string) => `device:${deviceId}`;
 
+/** What the dispatch module needs to hear from devices connected to this gateway. */
+export interface DeviceDispatchHooks {
+  onDeviceConnected(deviceId: string, tenantId: string): Promise<void>;
+  onDeviceDisconnected(deviceId: string): void;
+  answer(deviceId: string, tenantId: string, raw: unknown): Promise<DispatchAnswerAck>;
+  onLive(unit: UnitLive): void;
+}
+
 export interface DeviceNamespaceDeps {
   io: Server;
   pool: pg.Pool;
@@ -54,6 +63,7 @@ export interface DeviceNamespaceDeps {
   log: Logger;
   ratePerS: number;
   rateBurst: number;
+  dispatch: DeviceDispatchHooks;
 }
 
 export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespace {
@@ -122,10 +132,22 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
       } catch (err) {
         dlog.warn({ err }, 'live state unavailable at connect');
       }
+      deps.dispatch
+        .onDeviceConnected(dev.deviceId, dev.tenantId)
+        .catch((err) => dlog.warn({ err }, 'pending dispatch requests not delivered'));
     })();
+
+    socket.on('dispatch_answer', (raw: unknown, ack: (a: DispatchAnswerAck) => void) => {
+      if (typeof ack !== 'function') return;
+      deps.dispatch.answer(dev.deviceId, dev.tenantId, raw).then(ack, (err) => {
+        dlog.error({ err }, 'dispatch answer failed');
+        ack({ ok: false, code: 'unavailable', message: 'could not record the answer; send it again' });
+      });
+    });
 
     socket.on('disconnect', (reason) => {
       metrics.deviceConnections--;
+      deps.dispatch.onDeviceDisconnected(dev.deviceId);
       dlog.debug({ reason }, 'device disconnected');
       void ready.then(async () => {
         try {
@@ -218,6 +240,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
       }
       coalescer.add(dev.tenantId, next, change);
       live.put(dev.tenantId, next).catch((err) => dlog.warn({ err }, 'live cache write failed'));
+      deps.dispatch.onLive(next);
     }
   });
 

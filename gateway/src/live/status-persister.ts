@@ -23,6 +23,21 @@ export interface StatusRecord {
   receivedAt: number;
 }
 
+/** A stage change as it was committed, with the state it changed from. */
+export interface PersistedChange {
+  rec: StatusRecord;
+  from: StageSnapshot | null;
+}
+
+/**
+ * Work that must happen exactly once per committed stage change (opening an incident): it runs in
+ * the same transaction, and what it returns is handed to `afterCommit` (e.g. to notify dashboards).
+ */
+export interface StageChangeHooks<E = unknown> {
+  inTransaction(client: pg.PoolClient, changes: PersistedChange[]): Promise<E[]>;
+  afterCommit(effects: E[]): void;
+}
+
 export interface PersistOutcome {
   duplicate: boolean;
   late: boolean;
@@ -49,6 +64,7 @@ export function createStatusPersister(opts: {
   metrics: Metrics;
   batchMax: number;
   queueMax: number;
+  hooks?: StageChangeHooks;
 }): StatusPersister {
   const { pool, log, metrics } = opts;
   const pending = new Map<string, Pending>();
@@ -135,6 +151,7 @@ export function createStatusPersister(opts: {
     const s = sorted.map((r) => r.status);
     const client = await pool.connect();
     let inserted: Set<string>;
+    let effects: unknown[] = [];
     try {
       await client.query('BEGIN');
       const res = await client.query<{ device_id: string; seq: string }>(
@@ -192,6 +209,11 @@ export function createStatusPersister(opts: {
             newChanges.map(({ r }) => new Date(r.receivedAt)),
           ],
         );
+        if (opts.hooks)
+          effects = await opts.hooks.inTransaction(
+            client,
+            newChanges.map(({ r, from }) => ({ rec: r, from })),
+          );
       }
       await client.query('COMMIT');
     } catch (err) {
@@ -201,6 +223,7 @@ export function createStatusPersister(opts: {
       client.release();
     }
     for (const [d, snap] of prevOf) lastPersisted.set(d, snap);
+    if (effects.length > 0) opts.hooks?.afterCommit(effects);
     metrics.persistBatches++;
     metrics.persistRows += inserted.size;
     const out = new Map<string, PersistOutcome>();

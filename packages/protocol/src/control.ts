@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { EpochMs, Id, Stage } from './common.ts';
 import { Network, Position } from './device.ts';
+import type { Alert, DispatchRequest, Incident, IncidentsResponse } from './dispatch.ts';
+import type { VideoEvent } from './media.ts';
 
 export const UnitLive = z.object({
   deviceId: Id,
@@ -64,6 +66,13 @@ export type ControlBatch = z.infer<typeof ControlBatch>;
 export interface ControlServerToClient {
   snapshot: (msg: ControlSnapshot) => void;
   batch: (msg: ControlBatch) => void;
+  /** open incidents, unacknowledged alerts and active requests, once after `snapshot` */
+  incidents: (msg: IncidentsResponse) => void;
+  incident: (msg: Incident) => void;
+  alert: (msg: Alert) => void;
+  dispatch: (msg: DispatchRequest) => void;
+  /** a unit's live stream went up or down, or the SFU reset it (media.ts; the tile (re)opens or closes) */
+  video: (msg: VideoEvent) => void;
   /** session ended (logout, expiry, user disabled): the client should go to the login page */
   bye: (msg: { code: string; message: string }) => void;
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { EpochMs, ErrorCode, Id, PROTOCOL_VERSION, Stage } from './common.ts';
+import type { DeviceDispatchRequest, DispatchAnswerAck } from './dispatch.ts';
 import type { ReportAck } from './stats.ts';
 
 export const DeviceHandshake = z.object({
@@ -73,9 +74,15 @@ export type StatusAck = z.infer<typeof StatusAck>;
 export interface DeviceServerToClient {
   /** the gateway is about to close the connection (revoked, replaced by a newer connection) */
   bye: (msg: { code: ErrorCode; message: string }) => void;
+  /** a supervisor asks this unit for backup; ack on receipt, answer with `dispatch_answer` */
+  dispatch_request: (msg: DeviceDispatchRequest, ack: (received: true) => void) => void;
+  /** the request was cancelled or timed out: stop heading there */
+  dispatch_cancel: (msg: { requestId: string }) => void;
 }
 export interface DeviceClientToServer {
   status: (msg: unknown, ack: (a: StatusAck) => void) => void;
+  /** the officer accepts or declines a dispatch request (DeviceDispatchAnswer) */
+  dispatch_answer: (msg: unknown, ack: (a: DispatchAnswerAck) => void) => void;
   /** an officer's report after an episode (DeviceReport in stats.ts) */
   report: (msg: unknown, ack: (a: ReportAck) => void) => void;
 }

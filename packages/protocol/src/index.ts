@@ -2,5 +2,6 @@
 export * from './common.ts';
 export * from './control.ts';
 export * from './device.ts';
+export * from './dispatch.ts';
 export * from './http.ts';
 export * from './stats.ts';

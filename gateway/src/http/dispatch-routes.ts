@@ -1,0 +1,198 @@
+/**
+ * Incidents, alerts and dispatch over HTTP. Every route checks the session, the role and the
+ * tenant of the entity; cross-tenant ids get 403 (and are logged), unknown ids 404.
+ */
+import {
+  type CandidatesResponse,
+  CloseIncidentRequest,
+  DispatchUnitsRequest,
+  type DispatchUnitsResponse,
+  type IncidentDetailResponse,
+  IncidentNoteRequest,
+  type IncidentsResponse,
+  LIVE_ROLES,
+  OpenIncidentRequest,
+  type Role,
+} from '@lagebild/protocol';
+import type { FastifyRequest } from 'fastify';
+import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { IncidentService } from '../dispatch/incident-service.ts';
+import { alertsOf, getAlert, getIncident, getRequest, requestsOf, timelineOf } from '../dispatch/store.ts';
+import { AppError } from '../errors.ts';
+import type { RouteDeps } from './route-deps.ts';
+import type { SessionUser } from './session.ts';
+import { parseInput, pathId } from './validate.ts';
+
+const DISPATCH_ROLES: readonly Role[] = ['admin', 'supervisor'];
+
+export function registerDispatchRoutes(
+  { app, db, guard, live, log, metrics }: RouteDeps,
+  incidents: IncidentService,
+  dispatcher: Dispatcher,
+): void {
+  const pool = db.pool;
+
+  function sameTenant(user: SessionUser, tenantId: string, what: string, id: string, req: FastifyRequest) {
+    if (tenantId === user.tenant.id) return;
+    metrics.forbidden++;
+    log.warn(
+      { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, [what]: id, url: req.url },
+      'cross-tenant request refused',
+    );
+    throw new AppError('forbidden', `this ${what} belongs to another organisation`);
+  }
+
+  async function loadIncident(req: FastifyRequest<{ Params: { id: string } }>, roles: readonly Role[]) {
+    const user = await guard(req, roles);
+    const id = pathId(req.params.id, 'incident');
+    const incident = await getIncident(pool, id);
+    if (!incident) throw new AppError('not_found', 'incident not found');
+    sameTenant(user, incident.tenantId, 'incident', id, req);
+    return { user, incident };
+  }
+
+  app.get('/api/incidents', async (req): Promise<IncidentsResponse> => {
+    const user = await guard(req, LIVE_ROLES);
+    return incidents.snapshot(user.tenant.id);
+  });
+
+  app.get<{ Params: { id: string } }>('/api/incidents/:id', async (req): Promise<IncidentDetailResponse> => {
+    const { incident } = await loadIncident(req, LIVE_ROLES);
+    const [alerts, requests, timeline] = await Promise.all([
+      alertsOf(pool, { incidentId: incident.id }),
+      requestsOf(pool, { incidentId: incident.id }),
+      timelineOf(pool, incident.id),
+    ]);
+    const { tenantId: _t, ...view } = incident;
+    return { incident: view, alerts, requests, timeline };
+  });
+
+  app.post('/api/incidents', async (req, reply) => {
+    const user = await guard(req, LIVE_ROLES);
+    const body = parseInput(OpenIncidentRequest, req.body);
+    let unitId: string | null = null;
+    let deviceId: string | null = null;
+    let location = 'location' in body ? body.location : null;
+    if ('unitId' in body) {
+      const unit = await db.prisma.unit.findUnique({
+        where: { id: body.unitId },
+        include: { shifts: { where: { endedAt: null } } },
+      });
+      if (!unit) throw new AppError('not_found', 'unit not found');
+      sameTenant(user, unit.tenantId, 'unit', unit.id, req);
+      unitId = unit.id;
+      deviceId = unit.shifts[0]?.deviceId ?? null;
+      const l = deviceId ? await live.get(user.tenant.id, deviceId) : null;
+      location = l?.position ? { lat: l.position.lat, lng: l.position.lng } : null;
+    }
+    const id = await incidents.openManual({
+      tenantId: user.tenant.id,
+      userId: user.id,
+      unitId,
+      deviceId,
+      location,
+      priority: body.priority,
+      summary: body.summary,
+    });
+    log.info(
+      { audit: 'incident_opened', userId: user.id, tenantId: user.tenant.id, incidentId: id },
+      'incident opened',
+    );
+    const { tenantId: _t, ...incident } = (await getIncident(pool, id))!;
+    reply.code(201);
+    return { incident };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/incidents/:id/notes', async (req, reply) => {
+    const { user, incident } = await loadIncident(req, LIVE_ROLES);
+    const { text } = parseInput(IncidentNoteRequest, req.body);
+    if (incident.status !== 'open') throw new AppError('conflict', `incident ${incident.number} is closed`);
+    const entry = await incidents.note(incident.tenantId, incident.id, user.id, text);
+    reply.code(201);
+    return { entry };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/incidents/:id/close', async (req) => {
+    const { user, incident } = await loadIncident(req, DISPATCH_ROLES);
+    const { outcome, note } = parseInput(CloseIncidentRequest, req.body);
+    const r = await incidents.close(incident.tenantId, incident.id, user.id, outcome, note);
+    if (!r.closed) throw new AppError('conflict', `incident ${incident.number} is already closed`);
+    for (const c of r.cancelled) await dispatcher.cancel(c.id, user.id).catch(() => false);
+    log.info(
+      {
+        audit: 'incident_closed',
+        userId: user.id,
+        tenantId: user.tenant.id,
+        incidentId: incident.id,
+        outcome,
+      },
+      'incident closed',
+    );
+    const { tenantId: _t, ...view } = (await getIncident(pool, incident.id))!;
+    return { incident: view };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/alerts/:id/ack', async (req) => {
+    const user = await guard(req, LIVE_ROLES);
+    const id = pathId(req.params.id, 'alert');
+    const alert = await getAlert(pool, id);
+    if (!alert) throw new AppError('not_found', 'alert not found');
+    sameTenant(user, alert.tenantId, 'alert', id, req);
+    const won = await incidents.acknowledge(alert.tenantId, alert.incidentId, id, user.id);
+    const now = (await getAlert(pool, id))!;
+    if (!won)
+      throw new AppError('conflict', `already acknowledged by ${now.acknowledgedBy ?? 'someone else'}`);
+    log.info(
+      { audit: 'alert_acknowledged', userId: user.id, tenantId: user.tenant.id, alertId: id },
+      'alert acknowledged',
+    );
+    const { tenantId: _t, ...view } = now;
+    return { alert: view };
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/api/incidents/:id/candidates',
+    async (req): Promise<CandidatesResponse> => {
+      const { incident } = await loadIncident(req, DISPATCH_ROLES);
+      const { candidates, unavailable } = await dispatcher.rank(incident);
+      return { candidates, unavailable };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/incidents/:id/dispatch',
+    async (req): Promise<DispatchUnitsResponse> => {
+      const { user, incident } = await loadIncident(req, DISPATCH_ROLES);
+      const { unitIds, note } = parseInput(DispatchUnitsRequest, req.body);
+      const tenant = await db.prisma.tenant.findUniqueOrThrow({ where: { id: incident.tenantId } });
+      const res = await dispatcher.dispatch(incident, user.id, unitIds, note, tenant.dispatchAnswerTimeoutS);
+      log.info(
+        {
+          audit: 'dispatch',
+          userId: user.id,
+          tenantId: user.tenant.id,
+          incidentId: incident.id,
+          units: res.results.map((r) => [r.unitId, r.ok]),
+        },
+        'backup requested',
+      );
+      return res;
+    },
+  );
+
+  app.post<{ Params: { id: string } }>('/api/dispatch/:id/cancel', async (req) => {
+    const user = await guard(req, DISPATCH_ROLES);
+    const id = pathId(req.params.id, 'request');
+    const r = await getRequest(pool, id);
+    if (!r) throw new AppError('not_found', 'request not found');
+    sameTenant(user, r.tenantId, 'request', id, req);
+    if (!(await dispatcher.cancel(id, user.id)))
+      throw new AppError('conflict', `the request is already ${r.state}`);
+    log.info(
+      { audit: 'dispatch_cancelled', userId: user.id, tenantId: user.tenant.id, requestId: id },
+      'request cancelled',
+    );
+    const { tenantId: _t, ...view } = (await getRequest(pool, id))!;
+    return { request: view };
+  });
+}
