@@ -30,6 +30,16 @@ const SimOptionsSchema = z.object({
   maxInFlight: z.number().int().min(1).max(1000).default(1),
   connectPerSecond: z.number().gt(0).max(100_000).default(500),
   vehicleShare: z.number().min(0).max(1).default(0.2),
+  /** how officers answer dispatch requests (defaults: DEFAULT_RESPONSE) */
+  response: z
+    .strictObject({
+      acceptRate: z.number().min(0).max(1).optional(),
+      minAnswerMs: z.number().min(0).max(600_000).optional(),
+      maxAnswerMs: z.number().min(0).max(600_000).optional(),
+      minOnSceneMs: z.number().min(0).optional(),
+      maxOnSceneMs: z.number().min(0).optional(),
+    })
+    .default({}),
 });
 
 export type ResolvedOptions = z.output<typeof SimOptionsSchema> & {

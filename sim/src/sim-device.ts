@@ -6,6 +6,7 @@
  */
 import {
   type DeviceClientToServer,
+  type DeviceDispatchRequest,
   type DeviceServerToClient,
   type DeviceStatus,
   PROTOCOL_VERSION,
@@ -26,6 +27,7 @@ import { Outbox } from './outbox.ts';
 import { advancePatrol, createPatrol, destinationOf, holdPatrol, type PatrolMode } from './patrol.ts';
 import { deviceSeed, mulberry32, type Rng, uniform } from './prng.ts';
 import { createRadio, loseSignal, restoreSignal, stepRadio } from './radio.ts';
+import { type Assignment, assign, decideAnswer, type ResponseParams, stepAssignment } from './response.ts';
 import type { Behaviour, DeviceSnapshot, SimDeviceSpec, SimEvent, SimStats } from './types.ts';
 import type { City } from './waypoints.ts';
 
@@ -50,6 +52,7 @@ export interface DeviceContext {
   readonly maxInFlight: number;
   readonly seed: number;
   readonly vehicleShare: number;
+  readonly response: ResponseParams;
   /** mutable counters, summed over devices */
   readonly counters: Omit<SimStats, 'devices' | 'buffered'>;
   /** undefined when nobody listens, so events are not even built */
@@ -88,6 +91,8 @@ export class SimDevice {
   #offlineUntilMs = 0;
   #offlineTimer: ReturnType<typeof setTimeout> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #assignment: Assignment | null = null;
+  readonly #answerTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(spec: SimDeviceSpec, ctx: DeviceContext) {
     this.deviceId = spec.deviceId;
@@ -175,6 +180,13 @@ export class SimDevice {
     socket.on('disconnect', (reason) => this.#onDisconnect(reason));
     socket.on('connect_error', (err) => this.#onConnectError(err));
     socket.on('bye', (msg) => this.#onBye(msg));
+    socket.on('dispatch_request', (msg, ack) => this.#onDispatchRequest(msg, ack));
+    socket.on('dispatch_cancel', ({ requestId }) => {
+      if (this.#assignment?.requestId !== requestId || this.#assignment.phase !== 'to_scene') return;
+      this.#assignment.phase = 'returning';
+      this.#assignment.onSceneLeftMs = 0;
+      this.#ctx.emit?.({ type: 'dispatch', deviceId: this.deviceId, requestId, step: 'cancelled' });
+    });
     this.#produce(nowMs);
     socket.connect();
   }
@@ -267,6 +279,8 @@ export class SimDevice {
   /** Close the socket for good (simulation stop). */
   close(): void {
     this.#stopped = true;
+    for (const t of this.#answerTimers) clearTimeout(t);
+    this.#answerTimers.clear();
     clearTimeout(this.#offlineTimer);
     clearTimeout(this.#reconnectTimer);
     this.#socket?.disconnect();
@@ -299,14 +313,62 @@ export class SimDevice {
         }
       }
     }
-    // an officer dealing with a situation stands still
-    if (e.stage === 'standby') advancePatrol(this.#patrol, realDtMs, this.#rng);
-    else holdPatrol(this.#patrol);
+    const a = this.#assignment;
+    if (a) {
+      // an officer sent as backup heads for the incident whatever their own stage
+      const wasToScene = a.phase === 'to_scene';
+      if (!stepAssignment(a, this.#patrol, realDtMs, simDtMs)) this.#assignment = null;
+      else if (wasToScene && a.phase === 'on_scene')
+        this.#ctx.emit?.({
+          type: 'dispatch',
+          deviceId: this.deviceId,
+          requestId: a.requestId,
+          step: 'arrived',
+        });
+    } else if (e.stage === 'standby') advancePatrol(this.#patrol, realDtMs, this.#rng);
+    else holdPatrol(this.#patrol); // an officer dealing with a situation stands still
     stepBattery(this.#battery, simDtMs, e.stage, e.emergency, this.#rng);
     if (this.#offlineUntilMs === 0) {
       const lossSimMs = stepRadio(this.#radio, this.#simNowMs, simDtMs, this.#rng);
       if (lossSimMs > 0) this.goOffline(lossSimMs / this.#ctx.timeScale, 'signal');
     }
+  }
+
+  /** A supervisor asks for backup: confirm receipt at once, answer after a human delay. */
+  #onDispatchRequest(msg: DeviceDispatchRequest, ack: (received: true) => void): void {
+    if (typeof ack === 'function') ack(true);
+    if (this.#stopped) return;
+    const { requestId } = msg;
+    this.#ctx.emit?.({ type: 'dispatch', deviceId: this.deviceId, requestId, step: 'received' });
+    const decision = decideAnswer(this.#rng, this.#ctx.response);
+    // an officer already sent elsewhere declines
+    const answer = this.#assignment?.phase === 'to_scene' ? 'decline' : decision.answer;
+    const reason = answer === 'decline' ? (decision.reason ?? 'selbst im Einsatz') : null;
+    const timer = setTimeout(async () => {
+      this.#answerTimers.delete(timer);
+      const socket = this.#socket;
+      if (this.#stopped || !socket?.connected) return; // no answer: the request times out
+      try {
+        const res = await socket
+          .timeout(10_000)
+          .emitWithAck('dispatch_answer', { requestId, answer, reason });
+        if (!res.ok) {
+          this.#ctx.emit?.({ type: 'dispatch', deviceId: this.deviceId, requestId, step: 'answer_refused' });
+          return;
+        }
+      } catch {
+        return;
+      }
+      this.#ctx.emit?.({
+        type: 'dispatch',
+        deviceId: this.deviceId,
+        requestId,
+        step: answer === 'accept' ? 'accepted' : 'declined',
+      });
+      if (answer === 'accept' && msg.location)
+        this.#assignment = assign(requestId, msg.location, this.#rng, this.#ctx.response);
+    }, decision.delayMs);
+    this.#answerTimers.add(timer);
   }
 
   #reportStage(from: Stage, manual: boolean): void {

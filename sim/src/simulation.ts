@@ -3,7 +3,9 @@
  * device once per status period, spread evenly; devices start (connect) gradually so a large fleet
  * does not open thousands of sockets in the same millisecond.
  */
+
 import { resolveOptions } from './options.ts';
+import { DEFAULT_RESPONSE } from './response.ts';
 import { type DeviceContext, SimDevice } from './sim-device.ts';
 import { TimerWheel } from './timer-wheel.ts';
 import type { SimEvent, SimStats, SimulationOptions } from './types.ts';
@@ -51,6 +53,7 @@ export function startSimulation(opts: SimulationOptions): Simulation {
     maxInFlight: o.maxInFlight,
     seed: o.seed,
     vehicleShare: o.vehicleShare,
+    response: { ...DEFAULT_RESPONSE, ...o.response },
     counters,
     emit,
     wantPump: (d) => pumpSoon.add(d),

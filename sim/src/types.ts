@@ -48,6 +48,8 @@ export interface SimulationOptions {
   connectPerSecond?: number;
   /** share of units on vehicle patrol (default 0.2) */
   vehicleShare?: number;
+  /** how officers answer dispatch requests: acceptance rate, answer delay, time on scene */
+  response?: Partial<import('./response.ts').ResponseParams>;
 }
 
 export type SimEvent =
@@ -71,6 +73,12 @@ export type SimEvent =
   | { type: 'online'; deviceId: string }
   | { type: 'dropped'; deviceId: string; count: number; reason: 'outbox_full' | 'device_stopped' }
   | { type: 'bye'; deviceId: string; code: string; message: string }
+  | {
+      type: 'dispatch';
+      deviceId: string;
+      requestId: string;
+      step: 'received' | 'accepted' | 'declined' | 'answer_refused' | 'cancelled' | 'arrived';
+    }
   | { type: 'stopped'; deviceId: string; code: string; message: string };
 
 export interface DeviceSnapshot {

@@ -10,6 +10,7 @@ import type {
   DispatchUnitsResponse,
   Incident,
 } from '@lagebild/protocol';
+import { startSimulation } from '@lagebild/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectDevice,
@@ -319,5 +320,51 @@ describe('alerts nobody acknowledges', () => {
       .filter((a) => a.incidentId === incident.id)
       .map((a) => a.escalationLevel);
     expect(levels).toEqual([0, 1]);
+  });
+});
+
+describe('the simulator as the other side', () => {
+  it('confirms receipt, accepts and heads for the incident', async () => {
+    const dortmund = stack.tenants[1]!;
+    const sim = startSimulation({
+      url: B,
+      devices: dortmund.devices.map((d) => ({
+        deviceId: d.deviceId,
+        secret: d.secret,
+        label: d.label,
+        city: 'dortmund' as const,
+      })),
+      behaviour: 'steady',
+      seed: 11,
+      response: { acceptRate: 1, minAnswerMs: 200, maxAnswerMs: 400 },
+    });
+    try {
+      const cookie = await login(A, 'dortmund.supervisor', DEMO_PASSWORD);
+      const supDo = await connectOperator(A, cookie);
+      await waitFor(
+        () =>
+          sim.stats().connected === dortmund.devices.length && supDo.units.size === dortmund.devices.length,
+        15_000,
+        'fleet up',
+      );
+      const subject = sim.devices[0]!;
+      subject.setEmergency(true);
+      await waitFor(() => eventsOf<Incident>(supDo, 'incident').length > 0, 5000, 'incident');
+      const incident = eventsOf<Incident>(supDo, 'incident')[0]!;
+      const { candidates } = await (await get(A, `/api/incidents/${incident.id}/candidates`, cookie)).json();
+      expect(candidates.length).toBeGreaterThan(0);
+      const res = (await (
+        await post(A, `/api/incidents/${incident.id}/dispatch`, cookie, { unitIds: [candidates[0].unitId] })
+      ).json()) as DispatchUnitsResponse;
+      expect(res.results[0]!.ok).toBe(true);
+      const states = () => eventsOf<DispatchRequest>(supDo, 'dispatch').map((r) => r.state);
+      await waitFor(() => states().includes('en_route'), 10_000, 'en route');
+      expect(states().slice(0, 4)).toEqual(['sent', 'delivered', 'accepted', 'en_route']);
+      const helper = sim.device(candidates[0].deviceId);
+      expect(helper.state.speedMps).toBeGreaterThan(2); // hurrying toward the scene
+      supDo.close();
+    } finally {
+      await sim.stop();
+    }
   });
 });
