@@ -11,7 +11,7 @@ import { apiPostNoContent } from '@/lib/api';
 import { LanguageSwitch, ThemeSwitch } from './preference-switches';
 import { usePreferences } from './preferences-provider';
 
-export function AppHeader({ me, status }: { me: MeResponse; status?: ReactNode }) {
+export function AppHeader({ me, status, tools }: { me: MeResponse; status?: ReactNode; tools?: ReactNode }) {
   const { t } = usePreferences();
   const router = useRouter();
   const pathname = usePathname();
@@ -58,6 +58,7 @@ export function AppHeader({ me, status }: { me: MeResponse; status?: ReactNode }
           <span className="header-user-name">{user.displayName}</span>
           <span className="header-user-role">{t(`role.${user.role}`)}</span>
         </span>
+        {tools}
         <LanguageSwitch />
         <ThemeSwitch />
         <button type="button" className="button" onClick={signOut} disabled={signingOut}>

@@ -4,7 +4,7 @@
  * (GET /api/units/:id), reloaded when its stage changes.
  */
 import { type StageChange, UnitDetailResponse, type UnitLive } from '@lagebild/protocol';
-import { useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { ApiError, apiGet } from '@/lib/api';
 import { formatAccuracy, formatAge, formatClock, formatCoordinate, formatSpeed } from '@/lib/format';
 import { freshnessOf } from '@/lib/staleness';
@@ -18,6 +18,8 @@ export interface UnitDetailProps {
   onClose(): void;
   onShowOnMap(): void;
   onSignedOut(): void;
+  /** extra actions for this unit (e.g. open an incident), below "show on map" */
+  actions?: ReactNode;
 }
 
 type History =
@@ -26,7 +28,14 @@ type History =
   | { kind: 'error' }
   | { kind: 'none' };
 
-export function UnitDetail({ unit, serverNowMs, onClose, onShowOnMap, onSignedOut }: UnitDetailProps) {
+export function UnitDetail({
+  unit,
+  serverNowMs,
+  onClose,
+  onShowOnMap,
+  onSignedOut,
+  actions,
+}: UnitDetailProps) {
   const { t, lang } = usePreferences();
   const [history, setHistory] = useState<History>({ kind: 'loading' });
   const status = statusOf(unit);
@@ -119,6 +128,7 @@ export function UnitDetail({ unit, serverNowMs, onClose, onShowOnMap, onSignedOu
       <button type="button" className="button button-small" onClick={onShowOnMap} disabled={!unit.position}>
         {t('detail.centerMap')}
       </button>
+      {actions}
       <h3>{t('detail.history')}</h3>
       <StageHistory history={history} />
     </section>

@@ -6,13 +6,18 @@
  * (`socket.active` is false) and is reported instead of retried.
  */
 import {
+  Alert,
   ControlBatch,
   type ControlClientToServer,
   type ControlServerToClient,
   ControlSnapshot,
+  DispatchRequest,
   describeIssues,
+  Incident,
+  IncidentsResponse,
 } from '@lagebild/protocol';
 import { io, type Socket } from 'socket.io-client';
+import type { IncidentStore } from './incident-store.ts';
 import type { LiveStore } from './live-store.ts';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -27,7 +32,11 @@ export interface LiveConnectionHandlers {
 /** After this many failed attempts in a row we call it offline (Socket.IO keeps trying). */
 const OFFLINE_AFTER_ATTEMPTS = 3;
 
-export function connectLive(store: LiveStore, handlers: LiveConnectionHandlers): () => void {
+export function connectLive(
+  store: LiveStore,
+  handlers: LiveConnectionHandlers,
+  incidents?: IncidentStore,
+): () => void {
   const socket: Socket<ControlServerToClient, ControlClientToServer> = io('/control', {
     withCredentials: true,
     transports: ['websocket'],
@@ -60,6 +69,30 @@ export function connectLive(store: LiveStore, handlers: LiveConnectionHandlers):
     }
     store.applyBatch(parsed.data);
   });
+
+  // incidents, alerts and backup requests (issue 7): `incidents` once after `snapshot`, then upserts
+  if (incidents) {
+    socket.on('incidents', (msg) => {
+      const parsed = IncidentsResponse.safeParse(msg);
+      if (parsed.success) incidents.applySnapshot(parsed.data);
+      else console.error('control incidents rejected', describeIssues(parsed.error));
+    });
+    socket.on('incident', (msg) => {
+      const parsed = Incident.safeParse(msg);
+      if (parsed.success) incidents.upsertIncident(parsed.data);
+      else console.error('control incident rejected', describeIssues(parsed.error));
+    });
+    socket.on('alert', (msg) => {
+      const parsed = Alert.safeParse(msg);
+      if (parsed.success) incidents.upsertAlert(parsed.data);
+      else console.error('control alert rejected', describeIssues(parsed.error));
+    });
+    socket.on('dispatch', (msg) => {
+      const parsed = DispatchRequest.safeParse(msg);
+      if (parsed.success) incidents.upsertRequest(parsed.data);
+      else console.error('control dispatch rejected', describeIssues(parsed.error));
+    });
+  }
 
   socket.on('bye', () => {
     closed = true;

@@ -5,23 +5,29 @@
  * needs `window`.
  */
 import 'leaflet/dist/leaflet.css';
-import type { MeResponse, UnitLive } from '@lagebild/protocol';
+import type { LatLng, MeResponse, UnitLive } from '@lagebild/protocol';
 import * as L from 'leaflet';
 import { useEffect, useRef } from 'react';
 import { usePreferences } from '@/components/preferences-provider';
+import type { IncidentStore } from '@/lib/incident-store';
 import type { LiveStore } from '@/lib/live-store';
 import { freshnessOf } from '@/lib/staleness';
 import { labelOf, statusOf } from '@/lib/unit-filter';
 import { GridLayer } from './grid-layer';
+import { IncidentCanvasLayer, readIncidentPalette } from './incident-canvas-layer';
 import { MapLegend } from './map-legend';
+import { PickToolbar } from './pick-toolbar';
 import { UnitCanvasLayer } from './unit-canvas-layer';
 import { readPalette } from './unit-glyphs';
 
-export interface FocusRequest {
-  deviceId: string;
+export type FocusRequest = (
+  | { deviceId: string }
+  /** a place, e.g. an incident's location */
+  | { point: LatLng }
+) & {
   /** increments on every request so asking twice for the same unit pans again */
   nonce: number;
-}
+};
 
 export interface LiveMapProps {
   me: MeResponse;
@@ -29,19 +35,48 @@ export interface LiveMapProps {
   selectedId: string | null;
   focus: FocusRequest | null;
   onSelect(deviceId: string): void;
+  /** incidents and backup (issue 7); without it the map shows units only */
+  incidents?: IncidentStore;
+  selectedIncidentId?: string | null;
+  onSelectIncident?(incidentId: string): void;
+  /** map pick mode: the next click (or "use map centre") opens an incident there */
+  picking?: boolean;
+  onPickingChange?(picking: boolean): void;
+  onPick?(point: LatLng): void;
 }
 
 /** Tiles failing this often before one loads means there is no tile server for us: drop the layer. */
 const TILE_ERRORS_BEFORE_FALLBACK = 6;
 const FOCUS_MIN_ZOOM = 15;
 
-export default function LiveMap({ me, store, selectedId, focus, onSelect }: LiveMapProps) {
+export default function LiveMap({
+  me,
+  store,
+  selectedId,
+  focus,
+  onSelect,
+  incidents,
+  selectedIncidentId = null,
+  onSelectIncident,
+  picking = false,
+  onPickingChange,
+  onPick,
+}: LiveMapProps) {
   const { t, theme, lang } = usePreferences();
   const containerRef = useRef<HTMLDivElement>(null);
   const tooltipRef = useRef<HTMLDivElement>(null);
   const mapRef = useRef<L.Map | null>(null);
   const unitsRef = useRef<UnitCanvasLayer | null>(null);
   const gridRef = useRef<GridLayer | null>(null);
+  const incidentsRef = useRef<IncidentCanvasLayer | null>(null);
+  const selectedIncidentRef = useRef(selectedIncidentId);
+  const pickingRef = useRef(picking);
+  const onPickRef = useRef(onPick);
+  const onSelectIncidentRef = useRef(onSelectIncident);
+  selectedIncidentRef.current = selectedIncidentId;
+  pickingRef.current = picking;
+  onPickRef.current = onPick;
+  onSelectIncidentRef.current = onSelectIncident;
   const selectedRef = useRef(selectedId);
   const onSelectRef = useRef(onSelect);
   const tRef = useRef(t);
@@ -96,7 +131,24 @@ export default function LiveMap({ me, store, selectedId, focus, onSelect }: Live
       getSelectedId: () => selectedRef.current,
       onSelect: (id) => onSelectRef.current(id),
       onHover: (unit, point) => showTooltip(tooltipRef.current, unit, point),
+      claimsClick: (point) => pickingRef.current || (incidentsRef.current?.hitTest(point) ?? null) !== null,
     }).addTo(map);
+    if (incidents) {
+      incidentsRef.current = new IncidentCanvasLayer({
+        incidents,
+        live: store,
+        palette: readIncidentPalette(),
+        getSelectedId: () => selectedIncidentRef.current,
+      }).addTo(map);
+      map.on('click', (e: L.LeafletMouseEvent) => {
+        if (pickingRef.current) {
+          onPickRef.current?.({ lat: e.latlng.lat, lng: e.latlng.lng });
+          return;
+        }
+        const id = incidentsRef.current?.hitTest(e.containerPoint);
+        if (id) onSelectIncidentRef.current?.(id);
+      });
+    }
     unitsRef.current = units;
     mapRef.current = map;
 
@@ -123,8 +175,9 @@ export default function LiveMap({ me, store, selectedId, focus, onSelect }: Live
       mapRef.current = null;
       unitsRef.current = null;
       gridRef.current = null;
+      incidentsRef.current = null;
     };
-  }, [me, store]);
+  }, [me, store, incidents]);
 
   // theme or language changed: new colours and texts for canvas and grid
   useEffect(() => {
@@ -133,6 +186,7 @@ export default function LiveMap({ me, store, selectedId, focus, onSelect }: Live
     const palette = readPalette();
     unitsRef.current?.setPalette(palette, t('map.sos'));
     gridRef.current?.setPalette(palette);
+    incidentsRef.current?.setPalette(readIncidentPalette());
     mapRef.current?.getContainer().setAttribute('aria-label', t('map.label'));
   }, [theme, lang, t]);
 
@@ -141,11 +195,20 @@ export default function LiveMap({ me, store, selectedId, focus, onSelect }: Live
     unitsRef.current?.redraw();
   }, [selectedId]);
 
+  useEffect(() => {
+    void selectedIncidentId;
+    incidentsRef.current?.redraw();
+  }, [selectedIncidentId]);
+
+  useEffect(() => {
+    mapRef.current?.getContainer().classList.toggle('pick-mode', picking);
+  }, [picking]);
+
   // pan to a unit when asked (list click, Enter, "show on map")
   useEffect(() => {
     const map = mapRef.current;
     if (!focus || !map) return;
-    const position = store.units.get(focus.deviceId)?.position;
+    const position = 'point' in focus ? focus.point : store.units.get(focus.deviceId)?.position;
     if (!position) return;
     const target = L.latLng(position.lat, position.lng);
     if (map.getZoom() < FOCUS_MIN_ZOOM) map.setView(target, FOCUS_MIN_ZOOM, { animate: true });
@@ -156,7 +219,17 @@ export default function LiveMap({ me, store, selectedId, focus, onSelect }: Live
     <div className="live-map">
       <div ref={containerRef} className="live-map-canvas" />
       <div ref={tooltipRef} className="map-tooltip" hidden aria-hidden="true" />
-      <MapLegend />
+      {incidents && onPickingChange && (
+        <PickToolbar
+          picking={picking}
+          onPickingChange={onPickingChange}
+          onUseCentre={() => {
+            const centre = mapRef.current?.getCenter();
+            if (centre) onPick?.({ lat: centre.lat, lng: centre.lng });
+          }}
+        />
+      )}
+      <MapLegend withIncidents={incidents !== undefined} />
     </div>
   );
 }

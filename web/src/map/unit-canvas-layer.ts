@@ -24,6 +24,8 @@ export interface UnitCanvasLayerOptions {
   onSelect(deviceId: string): void;
   /** pointer over a unit (or null when it leaves), in container pixels */
   onHover(unit: UnitLive | null, point: L.Point | null): void;
+  /** true when another layer (incident pin, pick mode) takes this click */
+  claimsClick?(point: L.Point): boolean;
 }
 
 /** Labels appear from this zoom on; below it 2,000 labels would be unreadable clutter. */
@@ -227,6 +229,7 @@ export class UnitCanvasLayer extends L.Layer {
   }
 
   #onClick(e: L.LeafletMouseEvent): void {
+    if (this.#opts.claimsClick?.(e.containerPoint)) return;
     const id = this.#hits.find(e.containerPoint.x, e.containerPoint.y);
     if (id) this.#opts.onSelect(id);
   }
