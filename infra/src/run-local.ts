@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openDb } from '@lagebild/db';
 import { migrate } from '@lagebild/db/migrate';
+import { seedPilot } from '@lagebild/db/pilot';
 import { DEMO_ROLES, demoUsername, seedDemo } from '@lagebild/db/seed';
 import { z } from 'zod';
 import { GATEWAY_ENTRY, REPO_ROOT, SIM_ENTRY, WEB_OUT } from './paths.ts';
@@ -70,6 +71,10 @@ try {
   if (m.applied.length) say(`migrations applied: ${m.applied.join(', ')}`);
   const db = openDb(pg.url, { max: 2 });
   const tenants = await seedDemo(db, { password: env.DEMO_PASSWORD });
+  // 3.5 months of a 20-camera pilot in Duisburg for the evaluation pages (issue #8); loaded once
+  const pilot = await seedPilot(db, tenants.find((t) => t.slug === 'duisburg')!.id);
+  if (pilot.loaded)
+    say(`pilot data loaded: ${pilot.startDay} – ${pilot.endDay}, ${pilot.events} status events`);
   await db.close();
   const credentials = tenants.flatMap((t) =>
     t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })),

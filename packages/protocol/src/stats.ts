@@ -4,7 +4,7 @@
  * or exact positions; cells with fewer than `minCell` episodes come back as null (suppressed).
  */
 import { z } from 'zod';
-import { EpochMs, ErrorCode, Id, Stage } from './common.ts';
+import { EpochMs, ErrorCode, Id, type Role, Stage } from './common.ts';
 
 export const Assault = z.enum(['none', 'verbal', 'physical']);
 export type Assault = z.infer<typeof Assault>;
@@ -19,11 +19,11 @@ export const IncidentContext = z.enum([
 export type IncidentContext = z.infer<typeof IncidentContext>;
 
 /** Roles that read statistics; supervisors and admins too, as all of it is aggregated. */
-export const STATS_ROLES = ['evaluator', 'supervisor', 'admin'] as const;
+export const STATS_ROLES: readonly Role[] = ['evaluator', 'supervisor', 'admin'];
 /** Roles that enter baseline periods. */
-export const BASELINE_ROLES = ['evaluator', 'admin'] as const;
+export const BASELINE_ROLES: readonly Role[] = ['evaluator', 'admin'];
 /** Roles that file a report on behalf of an officer through the web form (the officer at the station). */
-export const REPORT_ROLES = ['supervisor', 'operator', 'admin'] as const;
+export const REPORT_ROLES: readonly Role[] = ['supervisor', 'operator', 'admin'];
 
 /**
  * An officer's short report after an episode. `reportId` is chosen by the sender and makes a resend

@@ -4,6 +4,7 @@
  * unit test checks the same at run time and that placeholders match.
  */
 import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
+import { EVALUATION_DE, EVALUATION_EN } from './evaluation-i18n.ts';
 
 export const LANGUAGES = ['de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -56,7 +57,7 @@ const de = {
 
   'forbidden.title': 'Kein Zugriff',
   'forbidden.live':
-    'Live-Daten (Karte, Einheiten, Video) stehen für Ihre Rolle „{role}“ nicht zur Verfügung. Auswertungen und Statistiken folgen in einer späteren Version.',
+    'Live-Daten (Karte, Einheiten, Video) stehen für Ihre Rolle „{role}“ nicht zur Verfügung. Kennzahlen finden Sie unter „Auswertung“.',
   'forbidden.admin': 'Diese Seite ist nur für die Administration zugänglich.',
 
   'stage.standby': 'Bereitschaft',
@@ -170,6 +171,7 @@ const de = {
   'devices.loading': 'Geräte werden geladen …',
 
   ...DISPATCH_DE,
+  ...EVALUATION_DE,
 } as const;
 
 export type MessageKey = keyof typeof de;
@@ -217,7 +219,7 @@ const en: Record<MessageKey, string> = {
 
   'forbidden.title': 'No access',
   'forbidden.live':
-    'Live data (map, units, video) is not available for your role “{role}”. Evaluations and statistics will follow in a later version.',
+    'Live data (map, units, video) is not available for your role “{role}”. Figures are under “Evaluation”.',
   'forbidden.admin': 'This page is only available to administrators.',
 
   'stage.standby': 'Standby',
@@ -331,6 +333,7 @@ const en: Record<MessageKey, string> = {
   'devices.loading': 'Loading devices …',
 
   ...DISPATCH_EN,
+  ...EVALUATION_EN,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { de, en };

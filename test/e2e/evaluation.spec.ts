@@ -1,0 +1,165 @@
+/**
+ * Evaluation end to end (issue #8): the deterministic pilot data set is loaded into Duisburg and
+ * derived into episodes by the gateway; the evaluator sees the charts, exports a CSV whose numbers
+ * equal the API's, prints the report; live data stays closed to evaluators and Dortmund sees none
+ * of Duisburg's figures. axe-core checks every page.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { seedPilot } from '@lagebild/db/pilot';
+import type { StatsSeries, StatsSummary } from '@lagebild/protocol';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+
+const PERIOD = 'from=2026-07-01&to=2026-10-15';
+
+test.beforeAll(async ({ stack }) => {
+  const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
+  await seedPilot(stack.db, duisburg.id);
+  // the gateway's episode builder derives the pilot's events within a few ticks
+  await expect
+    .poll(
+      async () => {
+        const r = await stack.db.pool.query<{ dirty: number; episodes: number }>(
+          `SELECT (SELECT count(*)::int FROM episode_dirty) AS dirty,
+                  (SELECT count(*)::int FROM episodes WHERE tenant_id = $1) AS episodes`,
+          [duisburg.id],
+        );
+        return r.rows[0]!.dirty === 0 && r.rows[0]!.episodes > 200;
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(true);
+});
+
+async function axe(page: Page) {
+  const result = await new AxeBuilder({ page }).analyze();
+  expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
+}
+
+test('an evaluator sees the charts of the seeded pilot and the same numbers as the API', async ({
+  page,
+  loginAs,
+  stack,
+}) => {
+  await loginAs(page, 'duisburg.evaluator');
+  await page
+    .getByRole('navigation', { name: 'Hauptnavigation' })
+    .getByRole('link', { name: 'Auswertung' })
+    .click();
+  await page.waitForURL(/\/evaluation\//);
+  await page.goto(`${stack.url}/evaluation/?${PERIOD}`);
+  await expect(page.getByRole('heading', { name: 'Auswertung Bodycam-Einsatz' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Eskalationstrichter/ })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Verlauf je Woche/ })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Räumliche Verteilung/ })).toBeVisible();
+  const api = (await (
+    await page.request.get(`${stack.url}/api/stats/summary?${PERIOD}`)
+  ).json()) as StatsSummary;
+  expect(api.suppressed).toBe(false);
+  expect(api.funnel.episodes).toBeGreaterThan(200);
+  await expect(page.getByTestId('kpi-episodes')).toHaveText(
+    new Intl.NumberFormat('de-DE').format(api.funnel.episodes!),
+  );
+  const rate = new Intl.NumberFormat('de-DE', {
+    style: 'percent',
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  });
+  await expect(page.getByTestId('kpi-deescalation')).toHaveText(rate.format(api.deescalation!.estimate));
+  // the pilot seed enters Duisburg's year before the pilot: fewer assaults per hour on duty since
+  await expect(page.getByRole('row', { name: /Jahr vor dem Pilotprojekt/ })).toBeVisible();
+  expect(api.comparisons[0]!.rateRatio!.ratio).toBeLessThan(1);
+  await axe(page);
+
+  await page.getByLabel('Team').selectOption('KOD Nord');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/team=KOD\+Nord/);
+  const nord = (await (
+    await page.request.get(`${stack.url}/api/stats/summary?${PERIOD}&team=KOD+Nord`)
+  ).json()) as StatsSummary;
+  await expect(page.getByTestId('kpi-episodes')).toHaveText(
+    new Intl.NumberFormat('de-DE').format(nord.funnel.episodes!),
+  );
+});
+
+test('the CSV export matches the API', async ({ page, loginAs, stack }) => {
+  await loginAs(page, 'duisburg.evaluator');
+  await page.goto(`${stack.url}/evaluation/?${PERIOD}`);
+  await expect(page.getByTestId('kpi-episodes')).not.toBeEmpty();
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'CSV exportieren' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('lagebild-duisburg-2026-07-01-2026-10-15.csv');
+  const csv = await (await import('node:fs/promises')).readFile((await download.path())!, 'utf8');
+  const rows = csv
+    .trim()
+    .split('\r\n')
+    .map((l) => l.split(','));
+  const [summary, series] = await Promise.all([
+    page.request
+      .get(`${stack.url}/api/stats/summary?${PERIOD}`)
+      .then((r) => r.json() as Promise<StatsSummary>),
+    page.request.get(`${stack.url}/api/stats/series?${PERIOD}`).then((r) => r.json() as Promise<StatsSeries>),
+  ]);
+  const num = (s: string | undefined) => (s === '' || s === undefined ? null : Number(s));
+  const total = rows[1]!;
+  expect(total.slice(1, 7).map(num)).toEqual([
+    summary.funnel.episodes,
+    summary.funnel.display,
+    summary.recordings,
+    summary.assaults!.verbal + summary.assaults!.physical,
+    summary.officerHours,
+    summary.deescalation!.estimate,
+  ]);
+  expect(rows.length - 2).toBe(series.points.length);
+  series.points.forEach((p, i) => {
+    const r = rows[i + 2]!;
+    expect(r[0]).toBe(p.weekStart);
+    expect(r.slice(1, 7).map(num)).toEqual([
+      p.episodes,
+      p.display,
+      p.recordings,
+      p.assaults,
+      p.officerHours,
+      p.deescalationRate,
+    ]);
+  });
+});
+
+test('the printable report shows the figures and the method', async ({ page, loginAs, stack }) => {
+  await loginAs(page, 'duisburg.evaluator');
+  await page.goto(`${stack.url}/evaluation/report/?${PERIOD}`);
+  await expect(page.getByRole('heading', { name: /Bericht: Bodycams/ })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Methodik' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Verlauf je Woche/ })).toBeVisible();
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.getByRole('button', { name: /Drucken/ })).toBeHidden();
+  await page.emulateMedia({ media: 'screen' });
+  await axe(page);
+});
+
+test('an evaluator cannot open live data, unit names or recordings', async ({ page, loginAs, stack }) => {
+  await loginAs(page, 'duisburg.evaluator');
+  for (const path of [
+    '/api/units',
+    '/api/units/00000000-0000-4000-8000-000000000000',
+    '/api/reports/pending',
+  ]) {
+    expect((await page.request.get(`${stack.url}${path}`)).status(), path).toBe(403);
+  }
+  await page.goto(`${stack.url}/`);
+  await expect(page.getByRole('heading', { name: 'Kein Zugriff' })).toBeVisible();
+});
+
+test("another municipality never sees Duisburg's figures", async ({ page, loginAs, stack }) => {
+  await loginAs(page, 'dortmund.evaluator');
+  const r = (await (
+    await page.request.get(`${stack.url}/api/stats/summary?${PERIOD}`)
+  ).json()) as StatsSummary;
+  expect(r.suppressed).toBe(true);
+  expect(r.officerHours).toBe(0);
+  expect(r.comparisons).toEqual([]);
+  await page.goto(`${stack.url}/evaluation/?${PERIOD}`);
+  await expect(page.getByText(/weniger als 5 Episoden/)).toBeVisible();
+  await axe(page);
+});
