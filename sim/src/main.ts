@@ -6,6 +6,8 @@
  * 10 s and a line for each device the gateway refuses. Stops cleanly on SIGINT/SIGTERM.
  */
 import { CliError, loadCredentials, parseCliArgs, USAGE } from './cli-args.ts';
+import { mulberry32 } from './prng.ts';
+import { createReportFiler } from './report-filer.ts';
 import { startSimulation } from './simulation.ts';
 import type { SimEvent, SimStats } from './types.ts';
 
@@ -39,7 +41,13 @@ async function main(): Promise<number> {
 
   let connectErrors = 0;
   let lastConnectError = '';
+  // officers file their report after each episode, as the device would (issue #8)
+  const reports = createReportFiler({
+    rng: mulberry32((args.seed ?? 1) ^ 0x5eed),
+    send: (deviceId, report) => sim.device(deviceId).fileReport(report),
+  });
   const onEvent = (e: SimEvent) => {
+    reports.onEvent(e);
     if (e.type === 'stopped')
       console.error(`[sim] device ${e.deviceId} stopped by the gateway: ${e.code} (${e.message})`);
     else if (e.type === 'connect_error') {
@@ -87,6 +95,7 @@ async function main(): Promise<number> {
       if (stopping) return;
       stopping = true;
       clearInterval(timer);
+      reports.stop();
       await sim.stop();
       console.log(statsLine(sim.stats()).replace('[sim]', '[sim] final:'));
       resolve(code);

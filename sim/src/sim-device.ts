@@ -7,9 +7,11 @@
 import {
   type DeviceClientToServer,
   type DeviceDispatchRequest,
+  type DeviceReportInput,
   type DeviceServerToClient,
   type DeviceStatus,
   PROTOCOL_VERSION,
+  type ReportAck,
   type Stage,
   StatusAck,
 } from '@lagebild/protocol';
@@ -274,6 +276,13 @@ export class SimDevice {
         .emit('status', e.event, (err: Error | null, ack: unknown) => this.#onAck(seq, token, err, ack));
     }
     if (this.#outbox.size > 0 && this.#outbox.inFlight === 0) this.#ctx.wantPump(this);
+  }
+
+  /** An officer's report after an episode (`report` on /device, issue #8); resolves with the ack. */
+  async fileReport(report: DeviceReportInput, timeoutMs = 10_000): Promise<ReportAck> {
+    const socket = this.#socket;
+    if (!socket?.connected) return { ok: false, code: 'unavailable', message: 'not connected', retry: true };
+    return socket.timeout(timeoutMs).emitWithAck('report', report);
   }
 
   /** Close the socket for good (simulation stop). */
