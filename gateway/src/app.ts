@@ -22,6 +22,7 @@ import { registerDispatchRoutes } from './http/dispatch-routes.ts';
 import type { RouteDeps } from './http/route-deps.ts';
 import { sessionGuard } from './http/session.ts';
 import { registerStaticWeb } from './http/static-web.ts';
+import { tenantCheck } from './http/tenant-guard.ts';
 import { registerUnitRoutes } from './http/unit-routes.ts';
 import { createCoalescer } from './live/coalescer.ts';
 import { attachControlNamespace } from './live/control-namespace.ts';
@@ -207,6 +208,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     redis,
     config,
     guard,
+    sameTenant: tenantCheck(metrics, log),
     live,
     metrics,
     persister,

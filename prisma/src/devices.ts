@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import { newToken, sha256Hex } from './secrets.ts';
+import { withTransaction } from './transaction.ts';
 
 export interface DeviceCredentials {
   deviceId: string;
@@ -38,14 +39,12 @@ export async function openShifts(
   devices: Array<{ deviceId: string; callsign: string; team: string }>,
 ): Promise<void> {
   if (devices.length === 0) return;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string; callsign: string }>(
       `INSERT INTO units (tenant_id, callsign, team)
-       SELECT $1, c, t FROM unnest($2::text[], $3::text[]) AS x(c, t)
-       ON CONFLICT (tenant_id, callsign) DO UPDATE SET team = EXCLUDED.team
-       RETURNING id, callsign`,
+     SELECT $1, c, t FROM unnest($2::text[], $3::text[]) AS x(c, t)
+     ON CONFLICT (tenant_id, callsign) DO UPDATE SET team = EXCLUDED.team
+     RETURNING id, callsign`,
       [tenantId, devices.map((d) => d.callsign), devices.map((d) => d.team)],
     );
     const unitByCallsign = new Map(rows.map((r) => [r.callsign, r.id]));
@@ -53,19 +52,13 @@ export async function openShifts(
     const deviceIds = devices.map((d) => d.deviceId);
     await client.query(
       `UPDATE shifts SET ended_at = now()
-        WHERE ended_at IS NULL AND (device_id = ANY($1::uuid[]) OR unit_id = ANY($2::uuid[]))`,
+      WHERE ended_at IS NULL AND (device_id = ANY($1::uuid[]) OR unit_id = ANY($2::uuid[]))`,
       [deviceIds, unitIds],
     );
     await client.query(
       `INSERT INTO shifts (tenant_id, unit_id, device_id)
-       SELECT $1, u, d FROM unnest($2::uuid[], $3::uuid[]) AS x(u, d)`,
+     SELECT $1, u, d FROM unnest($2::uuid[], $3::uuid[]) AS x(u, d)`,
       [tenantId, unitIds, deviceIds],
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -11,3 +11,4 @@ export {
   sha256Hex,
   verifyPassword,
 } from './secrets.ts';
+export { withTransaction } from './transaction.ts';

@@ -24,6 +24,7 @@ import {
   waitFor,
 } from '../src/clients.ts';
 import { DEMO_PASSWORD, startStack } from '../src/stack.ts';
+import { parseArgs } from './args.ts';
 
 const Args = z.object({
   devices: z.coerce.number().int().min(0).max(20_000).default(5000),
@@ -31,20 +32,7 @@ const Args = z.object({
   rounds: z.coerce.number().int().min(1).max(1000).default(30),
   json: z.boolean().default(false),
 });
-const raw: Record<string, string | boolean> = {};
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  if (next === undefined || next.startsWith('--')) raw[a.slice(2)] = true;
-  else raw[a.slice(2)] = process.argv[++i]!;
-}
-const parsed = Args.safeParse(raw);
-if (!parsed.success) {
-  console.error('usage: bench:dispatch -- [--devices N] [--dashboards 20] [--rounds 30] [--json]');
-  process.exit(2);
-}
-const args = parsed.data;
+const args = parseArgs(Args, 'bench:dispatch -- [--devices N] [--dashboards 20] [--rounds 30] [--json]');
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const SCENE = { lat: 51.4325, lng: 6.7687 };
 

@@ -7,20 +7,21 @@
 import { readFile } from 'node:fs/promises';
 import { startSimulation } from '@lagebild/sim';
 import { z } from 'zod';
+import { parseArgs } from './args.ts';
 
 const Args = z.object({
   url: z.string().url(),
   credentials: z.string(),
   rate: z.coerce.number().positive().default(1),
   duration: z.coerce.number().positive(),
-  stageEvery: z.coerce.number().positive().default(20),
+  'stage-every': z.coerce.number().positive().default(20),
+  /** statuses awaiting an ack at once per device; order is kept by the connection either way */
+  'in-flight': z.coerce.number().int().min(1).max(100).default(1),
 });
-const raw: Record<string, string> = {};
-for (let i = 2; i < process.argv.length; i += 2) {
-  raw[process.argv[i]!.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] =
-    process.argv[i + 1]!;
-}
-const args = Args.parse(raw);
+const args = parseArgs(
+  Args,
+  'status-driver.ts --url URL --credentials FILE --duration S [--rate 1] [--stage-every 20] [--in-flight 1]',
+);
 const devices = JSON.parse(await readFile(args.credentials, 'utf8')) as Array<{
   deviceId: string;
   secret: string;
@@ -40,7 +41,7 @@ process.stdout.write(`${JSON.stringify({ msg: 'ready', devices: devices.length }
 // Stage changes, spread evenly: each tick flips the next slice of devices display <-> standby.
 let stageChangesSent = 0;
 const tickMs = 100;
-const perTick = Math.max(1, Math.round((devices.length / args.stageEvery) * (tickMs / 1000)));
+const perTick = Math.max(1, Math.round((devices.length / args['stage-every']) * (tickMs / 1000)));
 let cursor = 0;
 const flipper = setInterval(() => {
   for (let i = 0; i < perTick; i++) {

@@ -17,6 +17,7 @@ import type { ControlBatch } from '@lagebild/protocol';
 import { z } from 'zod';
 import { connectOperator, login } from '../src/clients.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+import { parseArgs } from './args.ts';
 
 const Args = z.object({
   devices: z.coerce.number().int().min(1).max(50_000).default(1000),
@@ -25,23 +26,15 @@ const Args = z.object({
   url: z.string().url().optional(),
   credentials: z.string().optional(),
   login: z.string().default(`duisburg.operator:${DEMO_PASSWORD}`),
+  'in-flight': z.coerce.number().int().min(1).max(100).default(1),
 });
-const raw: Record<string, string | boolean> = {};
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  if (next === undefined || next.startsWith('--')) raw[a.slice(2)] = true;
-  else raw[a.slice(2)] = process.argv[++i]!;
-}
-const parsed = Args.safeParse(raw);
-if (!parsed.success || (parsed.data.url && !parsed.data.credentials)) {
-  console.error(
-    'usage: bench:status -- --devices N [--duration s] [--json] [--url URL --credentials devices.json]',
-  );
-  process.exit(2);
-}
-const args = parsed.data;
+const args = parseArgs(
+  Args.refine((a) => !a.url || a.credentials, {
+    message: '--url needs --credentials devices.json',
+    path: ['url'],
+  }),
+  'bench:status -- --devices N [--duration s] [--json] [--url URL --credentials devices.json]',
+);
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 const work = await mkdtemp(join(tmpdir(), 'lagebild-bench-'));
@@ -116,6 +109,8 @@ try {
       credentialsFile!,
       '--duration',
       String(args.duration),
+      '--in-flight',
+      String(args['in-flight']),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

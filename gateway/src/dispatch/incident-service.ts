@@ -3,6 +3,8 @@
  * recording started — as the tenant's policy says) or manually; every step goes into the incident's
  * timeline and out to the tenant's dashboards; unacknowledged alerts escalate per tenant policy.
  */
+
+import { withTransaction } from '@lagebild/db';
 import type { IncidentKind, IncidentOutcome, IncidentsResponse, LatLng } from '@lagebild/protocol';
 import type pg from 'pg';
 import type { PersistedChange, StageChangeHooks } from '../live/status-persister.ts';
@@ -158,9 +160,7 @@ export function createIncidentService(deps: { pool: pg.Pool; broadcast: Broadcas
       priority: number;
       summary: string;
     }): Promise<string> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      const { id, alertId } = await withTransaction(pool, async (client) => {
         const { id } = await insertIncident(client, { ...o, kind: 'manual', openedBy: o.userId });
         await addTimeline(client, {
           tenantId: o.tenantId,
@@ -169,17 +169,11 @@ export function createIncidentService(deps: { pool: pg.Pool; broadcast: Broadcas
           actorId: o.userId,
           text: o.summary || 'Einsatz angelegt',
         });
-        const alertId = await insertAlert(client, o.tenantId, id, 'manual');
-        await client.query('COMMIT');
-        void broadcast.incident(id);
-        void broadcast.alert(alertId);
-        return id;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+        return { id, alertId: await insertAlert(client, o.tenantId, id, 'manual') };
+      });
+      void broadcast.incident(id);
+      void broadcast.alert(alertId);
+      return id;
     },
 
     async note(tenantId: string, incidentId: string, userId: string, text: string) {
@@ -215,31 +209,19 @@ export function createIncidentService(deps: { pool: pg.Pool; broadcast: Broadcas
       outcome: IncidentOutcome,
       note: string,
     ) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      const r = await withTransaction(pool, async (client) => {
         const r = await closeIncident(client, incidentId, userId, outcome);
         if (r.closed) {
-          await addTimeline(client, {
-            tenantId,
-            incidentId,
-            kind: 'closed',
-            actorId: userId,
-            text: note ? `${outcome}: ${note}` : outcome,
-          });
-        }
-        await client.query('COMMIT');
-        if (r.closed) {
-          void broadcast.incident(incidentId);
-          for (const c of r.cancelled) void broadcast.request(c.id);
+          const text = note ? `${outcome}: ${note}` : outcome;
+          await addTimeline(client, { tenantId, incidentId, kind: 'closed', actorId: userId, text });
         }
         return r;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
+      });
+      if (r.closed) {
+        void broadcast.incident(incidentId);
+        for (const c of r.cancelled) void broadcast.request(c.id);
       }
+      return r;
     },
 
     /** Escalates alerts past their period; safe to run on every gateway at once. */

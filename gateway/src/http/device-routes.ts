@@ -28,7 +28,7 @@ const toDevice = (d: DeviceRow): Device => ({
   lastSeenAt: d.lastSeenAt?.getTime() ?? null,
 });
 
-export function registerDeviceRoutes({ app, db, guard, log, metrics, disconnectDevice }: RouteDeps): void {
+export function registerDeviceRoutes({ app, db, guard, sameTenant, log, disconnectDevice }: RouteDeps): void {
   app.get('/api/devices', async (req): Promise<DevicesResponse> => {
     const user = await guard(req, ['admin']);
     const rows = await db.prisma.device.findMany({
@@ -67,14 +67,7 @@ export function registerDeviceRoutes({ app, db, guard, log, metrics, disconnectD
       const id = pathId(req.params.id, 'device');
       const d = await db.prisma.device.findUnique({ where: { id } });
       if (!d) throw new AppError('not_found', 'device not found');
-      if (d.tenantId !== user.tenant.id) {
-        metrics.forbidden++;
-        log.warn(
-          { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, deviceId: id },
-          'cross-tenant request refused',
-        );
-        throw new AppError('forbidden', 'this device belongs to another organisation');
-      }
+      sameTenant(user, d.tenantId, 'device', id, req);
       const [updated] = await db.prisma.$transaction([
         db.prisma.device.update({
           where: { id },

@@ -20,27 +20,16 @@ import type { IncidentService } from '../dispatch/incident-service.ts';
 import { alertsOf, getAlert, getIncident, getRequest, requestsOf, timelineOf } from '../dispatch/store.ts';
 import { AppError } from '../errors.ts';
 import type { RouteDeps } from './route-deps.ts';
-import type { SessionUser } from './session.ts';
 import { parseInput, pathId } from './validate.ts';
 
 const DISPATCH_ROLES: readonly Role[] = ['admin', 'supervisor'];
 
 export function registerDispatchRoutes(
-  { app, db, guard, live, log, metrics }: RouteDeps,
+  { app, db, guard, sameTenant, live, log }: RouteDeps,
   incidents: IncidentService,
   dispatcher: Dispatcher,
 ): void {
   const pool = db.pool;
-
-  function sameTenant(user: SessionUser, tenantId: string, what: string, id: string, req: FastifyRequest) {
-    if (tenantId === user.tenant.id) return;
-    metrics.forbidden++;
-    log.warn(
-      { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, [what]: id, url: req.url },
-      'cross-tenant request refused',
-    );
-    throw new AppError('forbidden', `this ${what} belongs to another organisation`);
-  }
 
   async function loadIncident(req: FastifyRequest<{ Params: { id: string } }>, roles: readonly Role[]) {
     const user = await guard(req, roles);

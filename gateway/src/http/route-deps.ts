@@ -8,6 +8,7 @@ import type { StatusPersister } from '../live/status-persister.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Guard } from './session.ts';
+import type { TenantCheck } from './tenant-guard.ts';
 
 export interface RouteDeps {
   app: FastifyInstance;
@@ -15,6 +16,8 @@ export interface RouteDeps {
   redis: Redis;
   config: GatewayConfig;
   guard: Guard;
+  /** throws 403 (logged) unless the entity's tenant is the user's */
+  sameTenant: TenantCheck;
   live: LiveStore;
   metrics: Metrics;
   persister: StatusPersister;

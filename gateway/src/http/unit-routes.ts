@@ -12,7 +12,7 @@ import { pathId } from './validate.ts';
 
 const HISTORY_LIMIT = 1000;
 
-export function registerUnitRoutes({ app, db, guard, live, log, metrics }: RouteDeps): void {
+export function registerUnitRoutes({ app, db, guard, sameTenant, live }: RouteDeps): void {
   app.get('/api/units', async (req): Promise<UnitsResponse> => {
     const user = await guard(req, LIVE_ROLES);
     const [shifts, states] = await Promise.all([
@@ -44,14 +44,7 @@ export function registerUnitRoutes({ app, db, guard, live, log, metrics }: Route
       include: { shifts: { orderBy: { startedAt: 'desc' }, take: 1 } },
     });
     if (!unit) throw new AppError('not_found', 'unit not found');
-    if (unit.tenantId !== user.tenant.id) {
-      metrics.forbidden++;
-      log.warn(
-        { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, unitId: id },
-        'cross-tenant request refused',
-      );
-      throw new AppError('forbidden', 'this unit belongs to another organisation');
-    }
+    sameTenant(user, unit.tenantId, 'unit', id, req);
     const shift = unit.shifts[0] ?? null;
     const since = shift?.startedAt ?? new Date(Date.now() - 12 * 3_600_000);
     const rows = await db.prisma.stageChange.findMany({

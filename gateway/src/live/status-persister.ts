@@ -8,6 +8,8 @@
  * Stage changes are derived here, against the last *persisted* event of the device (looked up once
  * per connection), so a gateway crash between fan-out and commit cannot lose or invent a change.
  */
+
+import { withTransaction } from '@lagebild/db';
 import type { DeviceStatus } from '@lagebild/protocol';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
@@ -149,20 +151,16 @@ export function createStatusPersister(opts: {
       prevOf.set(r.deviceId, { seq: r.status.seq, stage: r.status.stage, emergency: r.status.emergency });
     }
     const s = sorted.map((r) => r.status);
-    const client = await pool.connect();
-    let inserted: Set<string>;
-    let effects: unknown[] = [];
-    try {
-      await client.query('BEGIN');
+    const { inserted, effects } = await withTransaction(pool, async (client) => {
       const res = await client.query<{ device_id: string; seq: string }>(
         `INSERT INTO status_events (tenant_id, device_id, seq, device_time, received_at, lat, lng, accuracy_m,
-           heading_deg, speed_mps, battery_pct, signal_bars, network, stage, announced, unannounced_reason,
-           emergency, late)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::timestamptz[],
-           $6::float8[], $7::float8[], $8::real[], $9::real[], $10::real[], $11::smallint[], $12::smallint[],
-           $13::text[], $14::"Stage"[], $15::bool[], $16::text[], $17::bool[], $18::bool[])
-         ON CONFLICT (device_id, seq) DO NOTHING
-         RETURNING device_id, seq`,
+         heading_deg, speed_mps, battery_pct, signal_bars, network, stage, announced, unannounced_reason,
+         emergency, late)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::timestamptz[],
+         $6::float8[], $7::float8[], $8::real[], $9::real[], $10::real[], $11::smallint[], $12::smallint[],
+         $13::text[], $14::"Stage"[], $15::bool[], $16::text[], $17::bool[], $18::bool[])
+       ON CONFLICT (device_id, seq) DO NOTHING
+       RETURNING device_id, seq`,
         [
           sorted.map((r) => r.tenantId),
           sorted.map((r) => r.deviceId),
@@ -184,17 +182,18 @@ export function createStatusPersister(opts: {
           lateFlags,
         ],
       );
-      inserted = new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`));
+      const inserted = new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`));
+      let effects: unknown[] = [];
       const newChanges = changes
         .map((r, i) => ({ r, from: changeFrom[i]! }))
         .filter(({ r }) => inserted.has(key(r)));
       if (newChanges.length > 0) {
         await client.query(
           `INSERT INTO stage_changes (tenant_id, device_id, unit_id, seq, from_stage, to_stage, emergency,
-             announced, unannounced_reason, device_time, received_at)
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::"Stage"[], $6::"Stage"[],
-             $7::bool[], $8::bool[], $9::text[], $10::timestamptz[], $11::timestamptz[])
-           ON CONFLICT (device_id, seq) DO NOTHING`,
+           announced, unannounced_reason, device_time, received_at)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::"Stage"[], $6::"Stage"[],
+           $7::bool[], $8::bool[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+         ON CONFLICT (device_id, seq) DO NOTHING`,
           [
             newChanges.map(({ r }) => r.tenantId),
             newChanges.map(({ r }) => r.deviceId),
@@ -215,13 +214,8 @@ export function createStatusPersister(opts: {
             newChanges.map(({ r, from }) => ({ rec: r, from })),
           );
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+      return { inserted, effects };
+    });
     for (const [d, snap] of prevOf) lastPersisted.set(d, snap);
     if (effects.length > 0) opts.hooks?.afterCommit(effects);
     metrics.persistBatches++;
