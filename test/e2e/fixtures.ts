@@ -33,7 +33,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const devices = stack.tenants.flatMap((t) =>
         t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })),
       );
-      const sim = await startSimulation({ url: stack.url, devices, behaviour: 'steady', rateHz: 1, seed: 7 });
+      // officers accept every dispatch request within a second or so, so dispatch tests are deterministic
+      const sim = await startSimulation({
+        url: stack.url,
+        devices,
+        behaviour: 'steady',
+        rateHz: 1,
+        seed: 7,
+        response: { acceptRate: 1, minAnswerMs: 300, maxAnswerMs: 1200 },
+      });
       await use(sim);
       await sim.stop();
     },
