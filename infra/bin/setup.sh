@@ -64,6 +64,29 @@ ensure_node_modules() {
   echo "$want" > "$stamp"
 }
 
+# The SFU's C++ mediasoup worker, built offline from the npm package (infra/mediasoup/build-worker.sh)
+# and cached under .tools/mediasoup-worker/<version>-<hash of infra/mediasoup>/; later runs reuse it.
+ensure_mediasoup_worker() {
+  local build="$LB_ROOT/infra/mediasoup/build-worker.sh" key
+  key="$(bash "$build" --key)" || die "cannot read the mediasoup version (is node_modules/mediasoup installed?)"
+  if [ ! -x "$TOOLS/mediasoup-worker/$key/mediasoup-worker" ]; then
+    if ! meson --version 2>/dev/null | grep -qE '^(1\.([1-9]|[1-9][0-9])|[2-9])\.'; then
+      local bp=/etc/apt/sources.list.d/bookworm-backports.sources
+      if [ "$(id -u)" -eq 0 ] && grep -q bookworm /etc/os-release && [ ! -f "$bp" ]; then
+        say "adding bookworm-backports to apt sources (meson >= 1.1 for the mediasoup worker)"
+        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$bp"
+        apt-get update -q >/dev/null || die "apt-get update failed (needed for meson from bookworm-backports)"
+      fi
+      [ "$(id -u)" -eq 0 ] && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        -t bookworm-backports meson >/dev/null || die "apt-get install -t bookworm-backports meson failed"; }
+    fi
+    apt_install ninja-build pkg-config g++ patch libuv1-dev libssl-dev libsrtp2-dev libflatbuffers-dev \
+      flatbuffers-compiler
+  fi
+  MEDIASOUP_WORKER_BIN="$(bash "$build")" || die "mediasoup worker build failed (see the messages above)"
+  export MEDIASOUP_WORKER_BIN
+}
+
 ensure_build() {
   say "building (turbo, cached)"
   (cd "$LB_ROOT" && npx turbo run build --output-logs=errors-only >/dev/null) || {
@@ -73,4 +96,5 @@ ensure_build() {
 ensure_node
 ensure_system_packages
 ensure_node_modules
+ensure_mediasoup_worker
 ensure_build
