@@ -24,6 +24,7 @@ import { sessionGuard } from './http/session.ts';
 import { registerStaticWeb } from './http/static-web.ts';
 import { tenantCheck } from './http/tenant-guard.ts';
 import { registerUnitRoutes } from './http/unit-routes.ts';
+import { registerVideoRoutes } from './http/video-routes.ts';
 import { createCoalescer } from './live/coalescer.ts';
 import { attachControlNamespace } from './live/control-namespace.ts';
 import { attachDeviceNamespace, deviceRoom } from './live/device-namespace.ts';
@@ -222,6 +223,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   registerAuthRoutes(deps);
   registerUnitRoutes(deps);
   registerDeviceRoutes(deps);
+  registerVideoRoutes(deps, io);
   registerDispatchRoutes(deps, incidents, dispatcher);
   registerEvaluation(deps, devices);
   app.get('/healthz', async () => ({ ok: true }));

@@ -38,6 +38,12 @@ export const GatewayEnv = z.object({
   ON_SCENE_RADIUS_M: z.coerce.number().min(5).max(1000).default(50),
   /** alert escalation and request timeouts are checked this often */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /** HMAC secret(s) for live video tokens, shared with the SFU; empty = live video off (503) */
+  MEDIA_TOKEN_SECRET: z.string().default(''),
+  /** the SFU's internal base URL, for proxying viewer signalling (/sfu/v1/…) */
+  SFU_URL: z.string().default(''),
+  /** WHIP base URL devices publish to (+ /<deviceId>), e.g. https://media.example.de/whip */
+  SFU_WHIP_URL: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().default(''),
 });

@@ -3,5 +3,6 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GATEWAY_ENTRY = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
+export const SFU_ENTRY = fileURLToPath(new URL('../../sfu/src/main.ts', import.meta.url));
 export const SIM_ENTRY = fileURLToPath(new URL('../../sim/src/main.ts', import.meta.url));
 export const WEB_OUT = fileURLToPath(new URL('../../web/out', import.meta.url));

@@ -3,8 +3,10 @@
  * local redis-server keep their data under .data/ (kept across restarts); migrations and the demo
  * seed run; the gateway serves the control room; the simulator drives the demo cameras.
  * Configuration (all optional): PORT (3000), HOST (127.0.0.1), LB_DATA_DIR (.data),
- * DEMO_PASSWORD (lagebild-demo), SIM_TIME_SCALE (4), SIM=off, TILE_URL, LOG_LEVEL.
+ * DEMO_PASSWORD (lagebild-demo), SIM_TIME_SCALE (4), SIM=off, TILE_URL, LOG_LEVEL, SFU_PORT (3100; the
+ * SFU runs when setup.sh has exported MEDIASOUP_WORKER_BIN).
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -13,7 +15,7 @@ import { migrate } from '@lagebild/db/migrate';
 import { seedPilot } from '@lagebild/db/pilot';
 import { DEMO_ROLES, demoUsername, seedDemo } from '@lagebild/db/seed';
 import { z } from 'zod';
-import { GATEWAY_ENTRY, REPO_ROOT, SIM_ENTRY, WEB_OUT } from './paths.ts';
+import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths.ts';
 import { startPostgres } from './postgres.ts';
 import { type ServiceHandle, spawnService } from './process.ts';
 import { startRedis } from './redis.ts';
@@ -27,6 +29,8 @@ const Env = z.object({
   SIM_TIME_SCALE: z.coerce.number().min(0.1).max(100).default(4),
   TILE_URL: z.string().default(''),
   LOG_LEVEL: z.string().default('info'),
+  SFU_PORT: z.coerce.number().int().min(1).max(65535).default(3100),
+  MEDIASOUP_WORKER_BIN: z.string().default(''),
 });
 
 const parsed = Env.safeParse(process.env);
@@ -82,6 +86,31 @@ try {
   const credentialsFile = join(dataDir, 'demo-devices.json');
   await writeFile(credentialsFile, JSON.stringify(credentials, null, 2), { mode: 0o600 });
 
+  // Live video: the SFU and the gateway share a fresh token secret per start (tokens live minutes).
+  const mediaSecret = randomBytes(32).toString('base64url');
+  const host = env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST;
+  let sfuUrl = '';
+  if (env.MEDIASOUP_WORKER_BIN) {
+    const sfu = await spawnService({
+      name: 'sfu',
+      entry: SFU_ENTRY,
+      env: {
+        HOST: env.HOST,
+        PORT: String(env.SFU_PORT),
+        REDIS_URL: redis.url,
+        MEDIA_TOKEN_SECRET: mediaSecret,
+        MEDIASOUP_WORKER_BIN: env.MEDIASOUP_WORKER_BIN,
+        SFU_LISTEN_IP: host,
+        LOG_LEVEL: env.LOG_LEVEL,
+      },
+      onLine: logFile('sfu'),
+    });
+    stops.push(() => sfu.stop());
+    sfuUrl = `http://${host}:${env.SFU_PORT}`;
+  } else {
+    say('live video off: MEDIASOUP_WORKER_BIN is not set (run via `npm start`, which builds the worker)');
+  }
+
   const gateway: ServiceHandle = await spawnService({
     name: 'gateway',
     entry: GATEWAY_ENTRY,
@@ -93,6 +122,7 @@ try {
       WEB_DIR: existsSync(WEB_OUT) ? WEB_OUT : '',
       TILE_URL: env.TILE_URL,
       LOG_LEVEL: env.LOG_LEVEL,
+      ...(sfuUrl ? { MEDIA_TOKEN_SECRET: mediaSecret, SFU_URL: sfuUrl, SFU_WHIP_URL: `${sfuUrl}/whip` } : {}),
     },
     onLine: logFile('gateway'),
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Db, openDb } from '@lagebild/db';
 import { migrate } from '@lagebild/db/migrate';
 import { type SeededTenant, seedDemo } from '@lagebild/db/seed';
-import { GATEWAY_ENTRY, WEB_OUT } from '@lagebild/infra/paths';
+import { GATEWAY_ENTRY, SFU_ENTRY, WEB_OUT } from '@lagebild/infra/paths';
 import { freePort } from '@lagebild/infra/ports';
 import { type PostgresHandle, startPostgres } from '@lagebild/infra/postgres';
 import { type ServiceHandle, spawnService } from '@lagebild/infra/process';
@@ -25,7 +25,13 @@ export interface StackOptions {
   logLevel?: string;
   /** print service logs (for debugging a test) */
   verbose?: boolean;
+  /** also start the SFU (live video; needs MEDIASOUP_WORKER_BIN, which setup.sh exports) */
+  sfu?: boolean;
+  sfuEnv?: Record<string, string>;
 }
+
+/** The media token secret of test stacks (gateway and SFU share it). */
+export const TEST_MEDIA_SECRET = 'test-media-token-secret-0123456789abcdef';
 
 export interface Stack {
   pg: PostgresHandle;
@@ -34,6 +40,8 @@ export interface Stack {
   tenants: SeededTenant[];
   gateways: GatewayProcess[];
   url: string;
+  /** the SFU (with `sfu: true`): base URL, e.g. http://127.0.0.1:41234 */
+  sfu: SfuProcess | null;
   startGateway(): Promise<GatewayProcess>;
   stop(): Promise<void>;
 }
@@ -41,6 +49,12 @@ export interface Stack {
 export interface GatewayProcess extends ServiceHandle {
   url: string;
   port: number;
+}
+
+export interface SfuProcess extends ServiceHandle {
+  url: string;
+  /** pids of the mediasoup workers at start (the fault test kills one) */
+  workerPids: number[];
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -55,6 +69,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     devicesPerTenant: opts.devicesPerTenant ?? 20,
   });
   const gateways: GatewayProcess[] = [];
+  let sfu: SfuProcess | null = null;
 
   async function startGateway(): Promise<GatewayProcess> {
     const port = await freePort();
@@ -69,6 +84,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         WEB_DIR: opts.serveWeb ? WEB_OUT : '',
         LOG_LEVEL: opts.logLevel ?? 'warn',
         INSTANCE_ID: `gw${gateways.length + 1}`,
+        ...(sfu
+          ? { MEDIA_TOKEN_SECRET: TEST_MEDIA_SECRET, SFU_URL: sfu.url, SFU_WHIP_URL: `${sfu.url}/whip` }
+          : {}),
         ...opts.gatewayEnv,
       },
       onLine: opts.verbose ? (l) => console.log(`[gw${gateways.length + 1}] ${l}`) : undefined,
@@ -79,8 +97,30 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
 
   try {
+    if (opts.sfu) {
+      const port = await freePort();
+      const svc = await spawnService({
+        name: 'sfu',
+        entry: SFU_ENTRY,
+        env: {
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          REDIS_URL: redis.url,
+          MEDIA_TOKEN_SECRET: TEST_MEDIA_SECRET,
+          SFU_WORKERS: '2',
+          LOG_LEVEL: opts.logLevel ?? 'warn',
+          ...opts.sfuEnv,
+        },
+        onLine: opts.verbose ? (l) => console.log(`[sfu] ${l}`) : undefined,
+      });
+      sfu = Object.assign(svc, {
+        url: `http://127.0.0.1:${port}`,
+        workerPids: svc.ready.workerPids as number[],
+      });
+    }
     for (let i = 0; i < (opts.gateways ?? 1); i++) await startGateway();
   } catch (err) {
+    await sfu?.stop();
     await Promise.allSettled(gateways.map((g) => g.stop()));
     await db.close();
     await redis.stop();
@@ -95,9 +135,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     tenants,
     gateways,
     url: gateways[0]!.url,
+    sfu,
     startGateway,
     async stop() {
       await Promise.allSettled(gateways.map((g) => g.stop()));
+      await sfu?.stop();
       await db.close();
       await redis.stop();
       await pg.stop();

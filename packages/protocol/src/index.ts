@@ -4,4 +4,5 @@ export * from './control.ts';
 export * from './device.ts';
 export * from './dispatch.ts';
 export * from './http.ts';
+export * from './media.ts';
 export * from './stats.ts';

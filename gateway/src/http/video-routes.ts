@@ -1,0 +1,169 @@
+/**
+ * Live video on the gateway side:
+ *   POST /api/device/token         a device's secret → a short-lived token for WHIP (and its URL)
+ *   POST /api/video/viewer-token   a live role's session → a token to watch one unit of its tenant
+ *   GET  /api/video/live           the tenant's units that are streaming now
+ *   ALL  /sfu/v1/*                 the SFU's viewer signalling, proxied so browsers stay on one origin
+ * and the SFU's Redis announcements forwarded to dashboards as `video` on /control. Watch
+ * authorisations and viewer start/stop are audit log lines until the hash-chained log (issue 6).
+ */
+import { secretMatches } from '@lagebild/db';
+import {
+  DEVICE_TOKEN_TTL_MS,
+  DeviceTokenRequest,
+  type DeviceTokenResponse,
+  LIVE_ROLES,
+  LiveStreamEntry,
+  type LiveStreamsResponse,
+  liveStreamsKey,
+  MEDIA_CHANNEL,
+  MediaEvent,
+  VIEWER_TOKEN_TTL_MS,
+  ViewerTokenRequest,
+  type ViewerTokenResponse,
+} from '@lagebild/protocol';
+import { signToken } from '@lagebild/tokens';
+import { Redis } from 'ioredis';
+import type { Server } from 'socket.io';
+import { AppError } from '../errors.ts';
+import { findDevice } from '../live/device-directory.ts';
+import type { RouteDeps } from './route-deps.ts';
+import { parseInput } from './validate.ts';
+
+const tenantRoom = (tenantId: string) => `tenant:${tenantId}`; // as in live/control-namespace.ts
+/** Request headers the SFU needs; everything else (cookies above all) stays at the gateway. */
+const PROXIED_HEADERS = ['authorization', 'content-type'] as const;
+
+export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
+  const { app, db, redis, config, guard, log, metrics } = deps;
+  const secret = config.MEDIA_TOKEN_SECRET;
+  const enabled = () => {
+    if (!secret) throw new AppError('unavailable', 'live video is not configured (MEDIA_TOKEN_SECRET unset)');
+    return secret;
+  };
+
+  app.post('/api/device/token', async (req): Promise<DeviceTokenResponse> => {
+    const key = enabled();
+    const { deviceId, secret: deviceSecret } = parseInput(DeviceTokenRequest, req.body);
+    const device = await findDevice(db.pool, deviceId);
+    if (!device || !secretMatches(deviceSecret, device.secretHash)) {
+      metrics.deviceAuthFailed++;
+      log.warn({ ip: req.ip, deviceId }, 'device token refused');
+      throw new AppError('unauthenticated', 'unknown device or wrong secret');
+    }
+    if (device.state !== 'active') throw new AppError('forbidden', 'this device has been revoked');
+    const { token, expiresAt } = signToken(
+      key,
+      { typ: 'device', tenantId: device.tenantId, deviceId: device.deviceId },
+      DEVICE_TOKEN_TTL_MS,
+    );
+    return {
+      token,
+      expiresAt,
+      whipUrl: config.SFU_WHIP_URL ? `${config.SFU_WHIP_URL.replace(/\/$/, '')}/${device.deviceId}` : null,
+    };
+  });
+
+  app.post('/api/video/viewer-token', async (req): Promise<ViewerTokenResponse> => {
+    const key = enabled();
+    const user = await guard(req, LIVE_ROLES);
+    const { deviceId, reason } = parseInput(ViewerTokenRequest, req.body);
+    const device = await findDevice(db.pool, deviceId);
+    if (!device) throw new AppError('not_found', 'device not found');
+    if (device.tenantId !== user.tenant.id) {
+      metrics.forbidden++;
+      log.warn(
+        { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, deviceId },
+        'cross-tenant request refused',
+      );
+      throw new AppError('forbidden', 'this device belongs to another organisation');
+    }
+    const { token, expiresAt } = signToken(
+      key,
+      { typ: 'viewer', tenantId: user.tenant.id, userId: user.id, role: user.role, deviceId },
+      VIEWER_TOKEN_TTL_MS,
+    );
+    log.info(
+      {
+        audit: 'live_watch_authorised',
+        userId: user.id,
+        role: user.role,
+        tenantId: user.tenant.id,
+        deviceId,
+        reason,
+      },
+      'live watch authorised',
+    );
+    return { token, expiresAt, signallingUrl: '/sfu/v1' };
+  });
+
+  app.get('/api/video/live', async (req): Promise<LiveStreamsResponse> => {
+    const user = await guard(req, LIVE_ROLES);
+    const all = await redis.hgetall(liveStreamsKey(user.tenant.id));
+    const streams = Object.values(all).flatMap((v) => {
+      const e = LiveStreamEntry.safeParse(JSON.parse(v));
+      return e.success ? [e.data.stream] : [];
+    });
+    return { streams };
+  });
+
+  app.all('/sfu/v1/*', async (req, reply) => {
+    enabled();
+    if (!config.SFU_URL) throw new AppError('unavailable', 'live video is not configured (SFU_URL unset)');
+    const headers: Record<string, string> = {};
+    for (const h of PROXIED_HEADERS) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${config.SFU_URL.replace(/\/$/, '')}${req.url}`, {
+        method: req.method,
+        headers,
+        ...(req.body !== undefined && req.method !== 'GET' ? { body: JSON.stringify(req.body) } : {}),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'sfu unreachable');
+      throw new AppError('unavailable', 'the video server is unreachable; retry');
+    }
+    reply.code(res.status);
+    const type = res.headers.get('content-type');
+    if (type) reply.header('content-type', type);
+    return reply.send(Buffer.from(await res.arrayBuffer()));
+  });
+
+  // Each gateway relays to its own sockets only (`local`): every gateway process receives the
+  // Redis message, so a broadcast through the adapter would reach dashboards once per gateway.
+  const sub = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  sub.on('error', (err) => log.warn({ err: err.message, client: 'media-sub' }, 'redis connection error'));
+  void sub.subscribe(MEDIA_CHANNEL).catch((err) => log.error({ err: err.message }, 'media subscribe failed'));
+  const control = io.of('/control');
+  sub.on('message', (_channel, raw) => {
+    let msg: MediaEvent;
+    try {
+      msg = MediaEvent.parse(JSON.parse(raw));
+    } catch {
+      log.warn({ raw: raw.slice(0, 200) }, 'malformed media event dropped');
+      return;
+    }
+    if (msg.type === 'consumer_up' || msg.type === 'consumer_down') {
+      log.info(
+        {
+          audit: msg.type === 'consumer_up' ? 'live_watch_started' : 'live_watch_ended',
+          userId: msg.userId,
+          tenantId: msg.tenantId,
+          deviceId: msg.deviceId,
+          sessionId: msg.sessionId,
+          ...(msg.type === 'consumer_down' ? { reason: msg.reason } : {}),
+        },
+        'live watch',
+      );
+      return;
+    }
+    control.local.to(tenantRoom(msg.tenantId)).emit('video', msg);
+  });
+  app.addHook('onClose', async () => {
+    sub.disconnect();
+  });
+}

@@ -1,0 +1,227 @@
+/**
+ * Live video: short-lived media tokens (device → WHIP ingest, viewer → SFU signalling), the HTTP
+ * bodies of the gateway's token routes and the SFU's viewer signalling, and the Redis messages the
+ * SFU announces producers, consumers and router resets with. Rules: sfu/SPEC.md.
+ */
+import { z } from 'zod';
+import { EpochMs, Id, Role } from './common.ts';
+
+/** A device token lives this long; the device fetches a new one for each publish. */
+export const DEVICE_TOKEN_TTL_MS = 10 * 60_000;
+/** A viewer token only has to outlive the signalling of one tile (create, consume, resume). */
+export const VIEWER_TOKEN_TTL_MS = 5 * 60_000;
+
+export const DeviceTokenClaims = z.object({
+  typ: z.literal('device'),
+  tenantId: Id,
+  deviceId: Id,
+  iat: EpochMs,
+  exp: EpochMs,
+});
+export type DeviceTokenClaims = z.infer<typeof DeviceTokenClaims>;
+
+export const ViewerTokenClaims = z.object({
+  typ: z.literal('viewer'),
+  tenantId: Id,
+  userId: Id,
+  role: Role,
+  /** the one unit this token may watch */
+  deviceId: Id,
+  iat: EpochMs,
+  exp: EpochMs,
+});
+export type ViewerTokenClaims = z.infer<typeof ViewerTokenClaims>;
+
+export const MediaTokenClaims = z.discriminatedUnion('typ', [DeviceTokenClaims, ViewerTokenClaims]);
+export type MediaTokenClaims = z.infer<typeof MediaTokenClaims>;
+
+export const IceServer = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+// ---- gateway HTTP: POST /api/device/token, POST /api/video/viewer-token, GET /api/video/live ----
+
+export const DeviceTokenRequest = z.strictObject({
+  deviceId: Id,
+  secret: z.string().min(16).max(256),
+});
+export type DeviceTokenRequest = z.infer<typeof DeviceTokenRequest>;
+
+export const DeviceTokenResponse = z.object({
+  token: z.string(),
+  expiresAt: EpochMs,
+  /** WHIP endpoint for this device (POST the SDP offer here with `Authorization: Bearer <token>`) */
+  whipUrl: z.string().nullable(),
+});
+export type DeviceTokenResponse = z.infer<typeof DeviceTokenResponse>;
+
+/** Why a live stream is watched (§ 76 BDSG); an incident id when the tile follows an incident. */
+export const WatchReason = z.strictObject({
+  kind: z.enum(['incident', 'emergency', 'officer_safety', 'situation_assessment', 'other']),
+  incidentId: Id.optional(),
+  text: z.string().max(500).optional(),
+});
+export type WatchReason = z.infer<typeof WatchReason>;
+
+export const ViewerTokenRequest = z.strictObject({
+  deviceId: Id,
+  reason: WatchReason,
+});
+export type ViewerTokenRequest = z.infer<typeof ViewerTokenRequest>;
+
+export const ViewerTokenResponse = z.object({
+  token: z.string(),
+  expiresAt: EpochMs,
+  /** base URL of the viewer signalling (same origin, proxied by the gateway): `/sfu/v1` */
+  signallingUrl: z.string(),
+});
+export type ViewerTokenResponse = z.infer<typeof ViewerTokenResponse>;
+
+export const LiveStream = z.object({
+  deviceId: Id,
+  kinds: z.array(z.enum(['audio', 'video'])),
+  videoCodec: z.string().nullable(),
+  since: EpochMs,
+});
+export type LiveStream = z.infer<typeof LiveStream>;
+
+export const LiveStreamsResponse = z.object({ streams: z.array(LiveStream) });
+export type LiveStreamsResponse = z.infer<typeof LiveStreamsResponse>;
+
+// ---- SFU viewer signalling (HTTP JSON, Bearer viewer token), see sfu/SPEC.md ----
+
+/**
+ * mediasoup's own structures (RTP capabilities, DTLS and RTP parameters) pass through as objects;
+ * the SFU's mediasoup worker validates them in depth and answers 400 with its reason.
+ */
+const MediasoupObject = z.record(z.string(), z.unknown());
+
+export const ViewerTransport = z.object({
+  id: z.string(),
+  iceParameters: MediasoupObject,
+  iceCandidates: z.array(MediasoupObject),
+  dtlsParameters: MediasoupObject,
+});
+export type ViewerTransport = z.infer<typeof ViewerTransport>;
+
+export const ViewerSessionResponse = z.object({
+  sessionId: z.string(),
+  deviceId: Id,
+  routerRtpCapabilities: MediasoupObject,
+  transport: ViewerTransport,
+  iceServers: z.array(IceServer),
+});
+export type ViewerSessionResponse = z.infer<typeof ViewerSessionResponse>;
+
+export const ConnectTransportRequest = z.strictObject({ dtlsParameters: MediasoupObject });
+export type ConnectTransportRequest = z.infer<typeof ConnectTransportRequest>;
+
+export const ConsumeRequest = z.strictObject({ rtpCapabilities: MediasoupObject });
+export type ConsumeRequest = z.infer<typeof ConsumeRequest>;
+
+export const ViewerConsumer = z.object({
+  id: z.string(),
+  producerId: z.string(),
+  kind: z.enum(['audio', 'video']),
+  rtpParameters: MediasoupObject,
+  /** simulcast/SVC: spatial layers the producer offers (1 = single layer) */
+  spatialLayers: z.number().int().min(1),
+  temporalLayers: z.number().int().min(1),
+});
+export type ViewerConsumer = z.infer<typeof ViewerConsumer>;
+
+export const ConsumeResponse = z.object({ consumers: z.array(ViewerConsumer) });
+export type ConsumeResponse = z.infer<typeof ConsumeResponse>;
+
+/** Either the tile's size in CSS pixels × devicePixelRatio (the SFU picks layers) or explicit layers. */
+export const SetLayersRequest = z.union([
+  z.strictObject({
+    tileWidthPx: z.number().int().min(0).max(8192),
+    tileHeightPx: z.number().int().min(0).max(8192),
+  }),
+  z.strictObject({
+    spatialLayer: z.number().int().min(0).max(3),
+    temporalLayer: z.number().int().min(0).max(3).optional(),
+  }),
+]);
+export type SetLayersRequest = z.infer<typeof SetLayersRequest>;
+
+export const SetLayersResponse = z.object({
+  spatialLayer: z.number().int(),
+  temporalLayer: z.number().int().nullable(),
+  /** true while the consumer is paused for a hidden (0×0) tile */
+  paused: z.boolean(),
+});
+export type SetLayersResponse = z.infer<typeof SetLayersResponse>;
+
+export const RestartIceResponse = z.object({ iceParameters: MediasoupObject });
+export type RestartIceResponse = z.infer<typeof RestartIceResponse>;
+
+// ---- Redis: SFU → everyone, channel MEDIA_CHANNEL ----
+
+export const MEDIA_CHANNEL = 'lb:media';
+/** Redis hash per tenant: deviceId → LiveStream JSON, for dashboards that connect later. */
+export const liveStreamsKey = (tenantId: string) => `lb:media:live:${tenantId}`;
+
+/** A value of that hash: the stream and the SFU node that holds it. */
+export const LiveStreamEntry = z.object({ sfuId: z.string(), stream: LiveStream });
+export type LiveStreamEntry = z.infer<typeof LiveStreamEntry>;
+
+export const ProducerDownReason = z.enum(['unpublished', 'replaced', 'worker_died', 'timeout', 'shutdown']);
+export type ProducerDownReason = z.infer<typeof ProducerDownReason>;
+
+export const MediaEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('producer_up'),
+    tenantId: Id,
+    deviceId: Id,
+    sfuId: z.string(),
+    stream: LiveStream,
+    at: EpochMs,
+  }),
+  z.object({
+    type: z.literal('producer_down'),
+    tenantId: Id,
+    deviceId: Id,
+    sfuId: z.string(),
+    reason: ProducerDownReason,
+    at: EpochMs,
+  }),
+  z.object({
+    type: z.literal('consumer_up'),
+    tenantId: Id,
+    deviceId: Id,
+    userId: Id,
+    sessionId: z.string(),
+    sfuId: z.string(),
+    at: EpochMs,
+  }),
+  z.object({
+    type: z.literal('consumer_down'),
+    tenantId: Id,
+    deviceId: Id,
+    userId: Id,
+    sessionId: z.string(),
+    sfuId: z.string(),
+    reason: z.enum(['closed', 'producer_gone', 'transport_gone', 'worker_died', 'timeout', 'shutdown']),
+    at: EpochMs,
+  }),
+  /**
+   * A mediasoup worker died: its routers were recreated on a fresh worker, and every publisher and
+   * viewer listed lost its transport and must reconnect (devices re-POST to WHIP, tiles re-consume).
+   */
+  z.object({
+    type: z.literal('router_reset'),
+    tenantId: Id,
+    sfuId: z.string(),
+    deviceIds: z.array(Id),
+    at: EpochMs,
+  }),
+]);
+export type MediaEvent = z.infer<typeof MediaEvent>;
+
+/** What dashboards get on `/control` as `video`: stream up/down and resets (consumer events are audit only). */
+export type VideoEvent = Extract<MediaEvent, { type: 'producer_up' | 'producer_down' | 'router_reset' }>;

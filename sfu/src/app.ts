@@ -1,0 +1,181 @@
+/**
+ * Builds an SFU: mediasoup worker pool, a router per tenant, WHIP ingest and viewer signalling over
+ * HTTP (Fastify), announcements on Redis. `buildSfu` wires; `listen` opens the port; `close` ends
+ * every stream (announced as shutdown) and stops the workers.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { type Announcer, createAnnouncer } from './announcer.ts';
+import type { SfuConfig } from './config.ts';
+import { SfuError } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { TenantRoom } from './tenant-room.ts';
+import { registerViewerRoutes } from './viewer-routes.ts';
+import { registerWhipRoutes } from './whip-routes.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export { loadConfig, type SfuConfig } from './config.ts';
+export { iceServerLinks } from './whip-routes.ts';
+
+export interface SfuStats {
+  workers: { slot: number; pid: number; routers: number }[];
+  tenants: number;
+  publishers: number;
+  viewers: number;
+  /** WebRTC transports alive in the workers (publishers + viewers; a leak shows here) */
+  transports: number;
+  workerRestarts: number;
+  whipPublishes: number;
+  whipRefused: number;
+  whipPostMs: { p50: number; p95: number; n: number };
+  eventLoopDelayMs: { p50: number; p99: number };
+}
+
+export interface Sfu {
+  app: FastifyInstance;
+  pool: WorkerPool;
+  log: Logger;
+  announcer: Announcer;
+  rooms: ReadonlyMap<string, TenantRoom>;
+  stats(): Promise<SfuStats>;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10;
+};
+
+export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): Promise<Sfu> {
+  const log = opts.log ?? createLogger(config.LOG_LEVEL, config.SFU_ID);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const announcer = createAnnouncer(redis, config.SFU_ID, log.child({ mod: 'announce' }));
+  await announcer.clearOwn(); // streams a previous run of this node announced are gone
+
+  const pool = await WorkerPool.start({
+    size: config.SFU_WORKERS,
+    workerBin: config.MEDIASOUP_WORKER_BIN,
+    listenIp: config.SFU_LISTEN_IP,
+    announcedAddress: config.SFU_ANNOUNCED_ADDRESS,
+    rtcBasePort: config.SFU_RTC_PORT,
+    log: log.child({ mod: 'workers' }),
+  });
+  let workerRestarts = 0;
+  pool.on('replaced', () => workerRestarts++);
+
+  const rooms = new Map<string, TenantRoom>();
+  const room = (tenantId: string): TenantRoom => {
+    let r = rooms.get(tenantId);
+    if (!r) {
+      r = new TenantRoom({ tenantId, pool, config, announcer, log: log.child({ mod: 'room' }) });
+      rooms.set(tenantId, r);
+    }
+    return r;
+  };
+  const metrics = { whipPublishes: 0, whipRefused: 0, whipPostMs: [] as number[] };
+
+  const app = Fastify({
+    loggerInstance: log.child({ mod: 'http' }) as FastifyBaseLogger,
+    bodyLimit: config.SFU_MAX_BODY_BYTES,
+    disableRequestLogging: true,
+  });
+  for (const type of ['application/sdp', 'application/trickle-ice-sdpfrag']) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  }
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof SfuError) return reply.code(err.status).send(err.toBody());
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const e = new SfuError('too_large', `request body too large (max ${config.SFU_MAX_BODY_BYTES} bytes)`);
+      return reply.code(413).send(e.toBody());
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const e = new SfuError(
+        'unsupported_media_type',
+        `unsupported content type ${req.headers['content-type']}`,
+      );
+      return reply.code(415).send(e.toBody());
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send(new SfuError('bad_request', err.message).toBody());
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send(new SfuError('internal', 'internal error; it has been logged').toBody());
+  });
+
+  registerWhipRoutes({ app, config, room, log: log.child({ mod: 'whip' }), metrics });
+  registerViewerRoutes({ app, config, room });
+  app.get('/healthz', async () => ({ ok: true, workers: pool.slots.length }));
+
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const stats = async (): Promise<SfuStats> => {
+    let transports = 0;
+    const workers = [];
+    for (const s of pool.slots) {
+      workers.push({ slot: s.index, pid: s.worker.pid, routers: s.routers });
+    }
+    for (const r of rooms.values()) {
+      try {
+        const { router } = await r.router();
+        transports += (await router.dump()).transportIds.length;
+      } catch {
+        // router being recreated
+      }
+    }
+    let publishers = 0;
+    let viewers = 0;
+    for (const r of rooms.values()) {
+      publishers += r.publishers.size;
+      viewers += r.viewers.size;
+    }
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+    return {
+      workers,
+      tenants: rooms.size,
+      publishers,
+      viewers,
+      transports,
+      workerRestarts,
+      whipPublishes: metrics.whipPublishes,
+      whipRefused: metrics.whipRefused,
+      whipPostMs: {
+        p50: pct(metrics.whipPostMs, 50),
+        p95: pct(metrics.whipPostMs, 95),
+        n: metrics.whipPostMs.length,
+      },
+      eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)) },
+    };
+  };
+  // Loopback-only operational view (counts, no identities): tests, benchmarks, local debugging.
+  app.get('/internal/stats', async (req) => {
+    const ip = req.socket.remoteAddress ?? '';
+    if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(ip))
+      throw new SfuError('forbidden', 'loopback only');
+    return stats();
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    pool,
+    log,
+    announcer,
+    rooms,
+    stats,
+    listen: () => app.listen({ host: config.HOST, port: config.PORT }),
+    close() {
+      closing ??= (async () => {
+        loopDelay.disable();
+        for (const r of rooms.values()) r.close();
+        await app.close();
+        pool.close();
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closing;
+    },
+  };
+}

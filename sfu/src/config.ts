@@ -1,0 +1,76 @@
+/**
+ * SFU configuration: parsed once from the environment with zod, frozen, passed down.
+ * Nothing else reads process.env. A bad value stops the process before it listens, naming it.
+ */
+import { cpus } from 'node:os';
+import { IceServer } from '@lagebild/protocol';
+import { MIN_SECRET_LENGTH } from '@lagebild/tokens';
+import { z } from 'zod';
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+export const SfuEnv = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  /** HTTP: WHIP ingest (/whip/…) and viewer signalling (/sfu/v1/…) */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+  REDIS_URL: z.string().url().startsWith('redis'),
+  /** HMAC secrets for media tokens, comma-separated; the gateway signs with the first */
+  MEDIA_TOKEN_SECRET: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(
+      z.array(z.string().min(MIN_SECRET_LENGTH, `each secret needs ${MIN_SECRET_LENGTH}+ characters`)).min(1),
+    ),
+  /** mediasoup worker binary (infra/mediasoup/build-worker.sh prints it; setup.sh exports it) */
+  MEDIASOUP_WORKER_BIN: z.string().min(1, 'set MEDIASOUP_WORKER_BIN (run infra/bin/setup.sh)'),
+  /** mediasoup workers; default one per core */
+  SFU_WORKERS: z.coerce.number().int().min(1).max(64).default(cpus().length),
+  /** address the RTC sockets listen on, and the one put into ICE candidates if no announced one */
+  SFU_LISTEN_IP: z.string().default('127.0.0.1'),
+  /** public IP or hostname for ICE candidates (behind NAT); empty = SFU_LISTEN_IP */
+  SFU_ANNOUNCED_ADDRESS: z.string().default(''),
+  /** first RTC port: worker i listens on UDP and TCP port SFU_RTC_PORT + i; 0 = any free port */
+  SFU_RTC_PORT: z.coerce.number().int().min(0).max(65000).default(0),
+  /** ICE servers handed to WHIP clients (Link headers) and viewers, JSON array of RTCIceServer */
+  SFU_ICE_SERVERS: json(z.array(IceServer)).default([]),
+  /** CORS origins allowed to call WHIP from a browser, comma-separated; * = any (tokens, no cookies) */
+  SFU_CORS_ORIGINS: z.string().default('*'),
+  /** a peer whose ICE/DTLS is gone (or never came) this long is closed */
+  SFU_PEER_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
+  /** largest SDP offer / signalling body accepted (bigger → 413) */
+  SFU_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1_048_576)
+    .default(64 * 1024),
+  /** height of the top simulcast layer, for choosing layers by tile size */
+  SFU_SOURCE_HEIGHT_PX: z.coerce.number().int().min(90).max(4320).default(720),
+  /** incoming video bitrate cap per publisher (bps) */
+  SFU_MAX_INCOMING_BITRATE: z.coerce.number().int().min(100_000).default(3_000_000),
+  /** identifies this SFU node in Redis messages */
+  SFU_ID: z.string().min(1).default('sfu-1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type SfuConfig = Readonly<z.infer<typeof SfuEnv>>;
+
+export function loadConfig(env: Record<string, string | undefined>): SfuConfig {
+  const parsed = SfuEnv.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid sfu configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,29 @@
+/** SFU process entry: config from the environment, listen, graceful shutdown on SIGTERM/SIGINT. */
+import { buildSfu, loadConfig } from './app.ts';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+const sfu = await buildSfu(config);
+const address = await sfu.listen();
+sfu.log.info({ address, workers: sfu.pool.slots.map((s) => s.worker.pid) }, 'sfu listening');
+// A line on stdout that parent processes (npm start, tests) wait for.
+process.stdout.write(
+  `${JSON.stringify({ msg: 'ready', address, pid: process.pid, workerPids: sfu.pool.slots.map((s) => s.worker.pid) })}\n`,
+);
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => {
+    sfu.log.info({ sig }, 'shutting down');
+    sfu.close().then(
+      () => process.exit(0),
+      (err) => {
+        sfu.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

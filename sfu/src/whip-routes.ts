@@ -1,0 +1,192 @@
+/**
+ * WHIP ingest (RFC 9725) for body cameras and any standard WHIP client:
+ *   POST   /whip/:deviceId               SDP offer → 201, SDP answer, Location, ETag, Link (ICE servers)
+ *   PATCH  /whip/:deviceId/:resourceId   trickle ICE (204) or ICE restart (200 + sdpfrag, new ETag)
+ *   DELETE /whip/:deviceId/:resourceId   end the stream
+ *   OPTIONS on both                      CORS preflight (browsers), Accept-Post, Link
+ * Every request carries `Authorization: Bearer <device token>` for exactly this device. Rules: SPEC.md.
+ */
+
+import type { DeviceTokenClaims, IceServer } from '@lagebild/protocol';
+import { bearer, TokenError, verifyDeviceToken } from '@lagebild/tokens';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SfuConfig } from './config.ts';
+import { fromTokenError, SfuError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { newEtag } from './publisher.ts';
+import type { TenantRoom } from './tenant-room.ts';
+import { buildRestartFrag, parseOffer, parseSdpFrag, SdpError } from './whip-sdp.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SDP = 'application/sdp';
+const SDPFRAG = 'application/trickle-ice-sdpfrag';
+
+export interface WhipDeps {
+  app: FastifyInstance;
+  config: SfuConfig;
+  room(tenantId: string): TenantRoom;
+  log: Logger;
+  metrics: { whipPublishes: number; whipRefused: number; whipPostMs: number[] };
+}
+
+/** RFC 9725 §4.6: one Link header per ICE server, TURN credentials as link parameters. */
+export function iceServerLinks(servers: readonly IceServer[]): string[] {
+  const quote = (s: string) => `"${s.replace(/(["\\])/g, '\\$1')}"`;
+  return servers.flatMap((s) =>
+    (Array.isArray(s.urls) ? s.urls : [s.urls]).map((url) => {
+      let link = `<${url}>; rel="ice-server"`;
+      if (s.username) link += `; username=${quote(s.username)}`;
+      if (s.credential) link += `; credential=${quote(s.credential)}; credential-type="password"`;
+      return link;
+    }),
+  );
+}
+
+export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps): void {
+  const origins = config.SFU_CORS_ORIGINS.split(',').map((o) => o.trim());
+  const links = iceServerLinks(config.SFU_ICE_SERVERS);
+
+  const cors = (req: FastifyRequest, reply: FastifyReply) => {
+    const origin = req.headers.origin;
+    if (!origin) return;
+    if (origins.includes('*')) reply.header('access-control-allow-origin', '*');
+    else if (origins.includes(origin))
+      reply.header('access-control-allow-origin', origin).header('vary', 'origin');
+    reply.header('access-control-expose-headers', 'location, etag, link, accept-patch');
+  };
+
+  const authorize = (req: FastifyRequest<{ Params: { deviceId: string } }>): DeviceTokenClaims => {
+    let claims: DeviceTokenClaims;
+    try {
+      claims = verifyDeviceToken(config.MEDIA_TOKEN_SECRET, bearer(req.headers.authorization));
+    } catch (err) {
+      if (err instanceof TokenError) throw fromTokenError(err);
+      throw err;
+    }
+    const { deviceId } = req.params;
+    if (!UUID.test(deviceId)) throw new SfuError('not_found', 'no such WHIP endpoint');
+    if (claims.deviceId !== deviceId.toLowerCase()) {
+      log.warn(
+        { audit: 'whip_foreign_device', tokenDevice: claims.deviceId, deviceId, tenantId: claims.tenantId },
+        'whip refused',
+      );
+      throw new SfuError('forbidden', 'this token is for another device');
+    }
+    return claims;
+  };
+
+  const contentType = (req: FastifyRequest) =>
+    (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.startsWith('/whip/')) cors(req, reply);
+  });
+
+  const preflight = async (_req: FastifyRequest, reply: FastifyReply) => {
+    reply
+      .header('access-control-allow-methods', 'POST, PATCH, DELETE, OPTIONS')
+      .header('access-control-allow-headers', 'authorization, content-type, if-match')
+      .header('access-control-max-age', '600')
+      .header('accept-post', SDP)
+      .header('accept-patch', SDPFRAG);
+    if (links.length > 0) reply.header('link', links);
+    return reply.code(204).send();
+  };
+  app.options('/whip/:deviceId', preflight);
+  app.options('/whip/:deviceId/:resourceId', preflight);
+
+  app.post<{ Params: { deviceId: string }; Body: string }>('/whip/:deviceId', async (req, reply) => {
+    const t0 = performance.now();
+    try {
+      const claims = authorize(req);
+      if (contentType(req) !== SDP)
+        throw new SfuError('unsupported_media_type', `WHIP offers must be ${SDP}`);
+      let offer: ReturnType<typeof parseOffer>;
+      try {
+        offer = parseOffer(typeof req.body === 'string' ? req.body : '');
+      } catch (err) {
+        if (err instanceof SdpError) throw new SfuError('bad_request', `malformed SDP offer: ${err.message}`);
+        throw err;
+      }
+      const { publisher, answer } = await room(claims.tenantId).publish(claims.deviceId, offer);
+      metrics.whipPublishes++;
+      metrics.whipPostMs.push(performance.now() - t0);
+      if (metrics.whipPostMs.length > 1000) metrics.whipPostMs.shift();
+      reply
+        .code(201)
+        .header('content-type', SDP)
+        .header('location', `/whip/${claims.deviceId}/${publisher.resourceId}`)
+        .header('etag', publisher.etag)
+        .header('accept-patch', SDPFRAG);
+      if (links.length > 0) reply.header('link', links);
+      return answer;
+    } catch (err) {
+      metrics.whipRefused++;
+      throw err;
+    }
+  });
+
+  app.patch<{ Params: { deviceId: string; resourceId: string }; Body: string }>(
+    '/whip/:deviceId/:resourceId',
+    async (req, reply) => {
+      const claims = authorize(req);
+      const publisher = room(claims.tenantId).publisherByResource(claims.deviceId, req.params.resourceId);
+      if (contentType(req) !== SDPFRAG)
+        throw new SfuError('unsupported_media_type', `PATCH bodies must be ${SDPFRAG}`);
+      const ifMatch = req.headers['if-match'];
+      if (ifMatch && ifMatch !== '*' && ifMatch !== publisher.etag) {
+        throw new SfuError(
+          'precondition_failed',
+          'ETag does not match this session (it was restarted or replaced)',
+        );
+      }
+      let frag: ReturnType<typeof parseSdpFrag>;
+      try {
+        frag = parseSdpFrag(typeof req.body === 'string' ? req.body : '');
+      } catch (err) {
+        if (err instanceof SdpError)
+          throw new SfuError('bad_request', `malformed SDP fragment: ${err.message}`);
+        throw err;
+      }
+      const restart = frag.iceUfrag !== null && frag.iceUfrag !== publisher.remoteIceUfrag;
+      if (!restart) {
+        // ICE-lite: the client's candidates are learnt from its connectivity checks; nothing to do.
+        return reply.code(204).send();
+      }
+      if (!frag.icePwd) throw new SfuError('bad_request', 'an ICE restart needs a=ice-ufrag and a=ice-pwd');
+      const iceParameters = await publisher.transport.restartIce();
+      publisher.remoteIceUfrag = frag.iceUfrag!;
+      publisher.etag = newEtag();
+      log.info({ deviceId: claims.deviceId }, 'whip ice restart');
+      reply.code(200).header('content-type', SDPFRAG).header('etag', publisher.etag);
+      return buildRestartFrag(
+        {
+          iceParameters,
+          iceCandidates: publisher.transport.iceCandidates,
+          dtlsParameters: publisher.transport.dtlsParameters,
+        },
+        publisher.firstMid,
+      );
+    },
+  );
+
+  app.delete<{ Params: { deviceId: string; resourceId: string } }>(
+    '/whip/:deviceId/:resourceId',
+    async (req, reply) => {
+      const claims = authorize(req);
+      room(claims.tenantId).publisherByResource(claims.deviceId, req.params.resourceId).close('unpublished');
+      return reply.code(200).send();
+    },
+  );
+
+  const notAllowed = async (_req: FastifyRequest, reply: FastifyReply) => {
+    reply.header('allow', 'POST, OPTIONS');
+    throw new SfuError(
+      'method_not_allowed',
+      'WHIP endpoints take POST (and PATCH/DELETE on the resource URL)',
+    );
+  };
+  app.get('/whip/:deviceId', notAllowed);
+  app.put('/whip/:deviceId', notAllowed);
+  app.get('/whip/:deviceId/:resourceId', notAllowed);
+}

@@ -1,0 +1,180 @@
+/**
+ * A simulated camera's live stream: real WebRTC (libwebrtc via wrtc) published with WHIP
+ * (RFC 9725). The picture is the unit's test picture with a wall-clock stamp (whip-test-picture.ts),
+ * encoded as VP8; optional Opus audio (a quiet tone). Non-trickle: the offer carries the host
+ * candidates, which are known at once.
+ */
+import { createTestPicture, PICTURE_HEIGHT, PICTURE_WIDTH } from './whip-test-picture.ts';
+import { type WrtcPeerConnection, type WrtcTrack, wrtc } from './whip-wrtc.ts';
+
+export class WhipError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'WhipError';
+    this.status = status;
+  }
+}
+
+export interface WhipPublisherOptions {
+  /** the WHIP endpoint, e.g. http://127.0.0.1:3100/whip/<deviceId> */
+  whipUrl: string;
+  token: string;
+  label: string;
+  fps?: number;
+  audio?: boolean;
+  /** called when the connection fails or drops (the owner decides whether to re-publish) */
+  onLost?: (state: string) => void;
+}
+
+export interface WhipPublisher {
+  readonly resourceUrl: string;
+  readonly etag: string | null;
+  readonly pc: WrtcPeerConnection;
+  /** ms from sending the POST to reading its 201 */
+  readonly postMs: number;
+  /** resolves once ICE+DTLS are up */
+  connected(timeoutMs?: number): Promise<void>;
+  /** DELETE the resource (best effort) and close the peer connection */
+  close(): Promise<void>;
+}
+
+function waitGathering(pc: WrtcPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, timeoutMs); // send what we have; the SFU is ICE-lite anyway
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === 'complete') {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+  });
+}
+
+export async function publishWhip(opts: WhipPublisherOptions): Promise<WhipPublisher> {
+  const w = wrtc();
+  const fps = opts.fps ?? 15;
+  const pc = new w.RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+  const tracks: WrtcTrack[] = [];
+  const timers: ReturnType<typeof setInterval>[] = [];
+
+  const video = new w.nonstandard.RTCVideoSource();
+  const videoTrack = video.createTrack();
+  tracks.push(videoTrack);
+  const picture = createTestPicture(opts.label);
+  const stream = new w.MediaStream();
+  pc.addTransceiver(videoTrack, { direction: 'sendonly', streams: [stream] });
+  const sendFrame = () =>
+    video.onFrame({ width: PICTURE_WIDTH, height: PICTURE_HEIGHT, data: picture.frame(Date.now()) });
+  timers.push(setInterval(sendFrame, Math.round(1000 / fps)));
+
+  if (opts.audio ?? true) {
+    const audio = new w.nonstandard.RTCAudioSource();
+    const audioTrack = audio.createTrack();
+    tracks.push(audioTrack);
+    pc.addTransceiver(audioTrack, { direction: 'sendonly', streams: [stream] });
+    const sampleRate = 48000;
+    const samples = new Int16Array(sampleRate / 100);
+    let phase = 0;
+    timers.push(
+      setInterval(() => {
+        for (let i = 0; i < samples.length; i++) {
+          samples[i] = Math.round(Math.sin(phase) * 800);
+          phase += (2 * Math.PI * 440) / sampleRate;
+        }
+        audio.onData({
+          samples,
+          sampleRate,
+          bitsPerSample: 16,
+          channelCount: 1,
+          numberOfFrames: samples.length,
+        });
+      }, 10),
+    );
+  }
+
+  const stopLocal = () => {
+    for (const t of timers) clearInterval(t);
+    for (const t of tracks) t.stop();
+    pc.onconnectionstatechange = null;
+    pc.close();
+  };
+
+  let resourceUrl: string;
+  let etag: string | null;
+  let postMs: number;
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await waitGathering(pc, 1000);
+    const t0 = performance.now();
+    const res = await fetch(opts.whipUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${opts.token}` },
+      body: pc.localDescription!.sdp,
+    });
+    const text = await res.text();
+    postMs = performance.now() - t0;
+    if (res.status !== 201)
+      throw new WhipError(res.status, `WHIP POST refused (${res.status}): ${text.slice(0, 300)}`);
+    const location = res.headers.get('location');
+    if (!location) throw new WhipError(502, 'WHIP answer without Location');
+    resourceUrl = new URL(location, opts.whipUrl).toString();
+    etag = res.headers.get('etag');
+    await pc.setRemoteDescription({ type: 'answer', sdp: text });
+  } catch (err) {
+    stopLocal();
+    throw err;
+  }
+  sendFrame();
+
+  let connectedResolve: (() => void) | undefined;
+  const connectedP = new Promise<void>((resolve) => {
+    connectedResolve = resolve;
+  });
+  let lostTimer: ReturnType<typeof setTimeout> | undefined;
+  pc.onconnectionstatechange = () => {
+    const s = pc.connectionState;
+    if (s === 'connected') {
+      connectedResolve?.();
+      if (lostTimer) clearTimeout(lostTimer);
+      lostTimer = undefined;
+    } else if (s === 'failed' || s === 'closed') {
+      opts.onLost?.(s);
+    } else if (s === 'disconnected') {
+      // libwebrtc may recover on its own; give it a moment before calling the stream lost
+      lostTimer ??= setTimeout(() => opts.onLost?.('disconnected'), 1500);
+    }
+  };
+
+  let closed = false;
+  return {
+    resourceUrl,
+    etag,
+    pc,
+    postMs,
+    connected(timeoutMs = 10_000) {
+      if (pc.connectionState === 'connected') return Promise.resolve();
+      return Promise.race([
+        connectedP,
+        new Promise<void>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`WHIP peer not connected within ${timeoutMs} ms (${pc.connectionState})`)),
+            timeoutMs,
+          ),
+        ),
+      ]);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (lostTimer) clearTimeout(lostTimer);
+      // DELETE first: closing the peer first would make the SFU see a DTLS close and end it anyway
+      await fetch(resourceUrl, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${opts.token}` },
+      }).catch(() => {});
+      stopLocal();
+    },
+  };
+}
