@@ -10,7 +10,9 @@ import { freePort } from './ports.ts';
 export interface RedisHandle {
   url: string;
   port: number;
-  pid: number;
+  readonly pid: number;
+  /** kills the server (what it held in memory is lost unless persistent) and starts it again */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -26,8 +28,33 @@ export async function startRedis(opts: RedisOptions): Promise<RedisHandle> {
   await mkdir(opts.dir, { recursive: true });
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', opts.dir, '--save', ''];
   args.push('--appendonly', opts.persistent ? 'yes' : 'no', '--protected-mode', 'yes', '--daemonize', 'no');
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.log ?? (() => {});
+  let server = await launch(args, port, log);
+  let stopped = false;
+  return {
+    port,
+    get pid() {
+      return server.child.pid!;
+    },
+    url: `redis://127.0.0.1:${port}`,
+    async restart(downMs = 0) {
+      server.child.kill('SIGKILL');
+      await server.exited;
+      await new Promise((r) => setTimeout(r, downMs));
+      server = await launch(args, port, log);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      server.child.kill('SIGTERM');
+      await server.exited;
+      if (!opts.persistent) await rm(opts.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function launch(args: string[], port: number, log: (line: string) => void) {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (b: Buffer) => log(b.toString().trimEnd()));
   child.stderr.on('data', (b: Buffer) => log(b.toString().trimEnd()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -43,19 +70,7 @@ export async function startRedis(opts: RedisOptions): Promise<RedisHandle> {
     spawnError,
     exited.then((c) => Promise.reject(new Error(`redis-server exited with ${c}`))),
   ]);
-  let stopped = false;
-  return {
-    port,
-    pid: child.pid!,
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      child.kill('SIGTERM');
-      await exited;
-      if (!opts.persistent) await rm(opts.dir, { recursive: true, force: true });
-    },
-  };
+  return { child, exited };
 }
 
 async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {

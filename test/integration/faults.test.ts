@@ -3,6 +3,7 @@
  * holding a device is killed. The device here behaves as the protocol asks: it keeps every event
  * until it holds an ok ack for it and resends it (same seq) otherwise.
  */
+import type { DeviceCredentials } from '@lagebild/db';
 import type { StatusAck } from '@lagebild/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectDevice, connectOperator, login, status, type TestDevice, waitFor } from '../src/clients.ts';
@@ -92,5 +93,46 @@ describe('faults', () => {
     await waitFor(() => op.units.get(creds.deviceId)?.seq === 60, 3000, 'dashboard on B shows seq 60');
     op.close();
     device.close();
+  });
+
+  it('keeps acknowledging while Redis is down', async () => {
+    stack = await startStack({ gateways: 1, devicesPerTenant: 1 });
+    const creds = stack.tenants[0]!.devices[0]!;
+    const device = await connectDevice(stack.url, creds, { reconnection: true });
+    const sender = reliableDevice(() => device, 40, 50);
+    await waitFor(() => sender.acked.size >= 10, 10_000, '10 acks before the outage');
+    await stack.redis.restart(1500);
+    await sender.done();
+    device.close();
+    expect(sender.acked.size).toBe(40);
+    expect(await storedSeqs(stack, creds.deviceId)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(stack.gateways[0]!.child.exitCode).toBeNull(); // still running
+  });
+
+  it('rebuilds the picture of quiet units from PostgreSQL after Redis lost it', async () => {
+    stack = await startStack({ gateways: 1, devicesPerTenant: 2 });
+    const [quiet, active] = stack.tenants[0]!.devices as [DeviceCredentials, DeviceCredentials];
+    const q = await connectDevice(stack.url, quiet);
+    await q.send(status(1, { stage: 'display' }));
+    await q.send(status(2, { stage: 'display', batteryPct: 33 }));
+    q.close();
+    await stack.redis.restart(); // everything Redis held is gone
+    const a = await connectDevice(stack.url, active, { reconnection: true });
+    await waitFor(() => a.socket.connected, 5000, 'device connected');
+    expect(await a.send(status(1), 10_000)).toMatchObject({ ok: true });
+    const op = await connectOperator(stack.url, await login(stack.url, 'duisburg.operator', DEMO_PASSWORD));
+    await waitFor(
+      () => op.units.has(quiet.deviceId) && op.units.has(active.deviceId),
+      5000,
+      'both units on the dashboard',
+    );
+    expect(op.units.get(quiet.deviceId)).toMatchObject({
+      seq: 2,
+      stage: 'display',
+      batteryPct: 33,
+      online: false,
+    });
+    op.close();
+    a.close();
   });
 });

@@ -2,7 +2,9 @@
  * The latest state per unit, shared by all gateway processes through Redis: a hash per tenant of
  * UnitLive JSON, a hash of seqs guarded by a Lua compare-and-set (the state never moves backwards,
  * whichever gateway writes), and a hash of the connection currently holding each device.
- * Redis is a cache: when it has lost a tenant's states, they are rebuilt from PostgreSQL.
+ * Redis is a cache: a marker key says the tenant's states are complete; Redis losing its data loses
+ * the marker too, and the next snapshot merges the latest persisted state of every unit back from
+ * PostgreSQL (through the same compare-and-set, so newer live states win).
  */
 import type { UnitLive } from '@lagebild/protocol';
 import type { Redis } from 'ioredis';
@@ -12,6 +14,7 @@ const keys = (tenantId: string) => ({
   live: `lb:{${tenantId}}:live`,
   seq: `lb:{${tenantId}}:seq`,
   online: `lb:{${tenantId}}:online`,
+  complete: `lb:{${tenantId}}:complete`,
 });
 
 const CAS_LIVE = `
@@ -52,7 +55,7 @@ export function createLiveStore(redis: Redis, pool: pg.Pool): LiveStore {
     return (await r.lbCasLive(k.seq, k.live, unit.deviceId, unit.seq, encode(unit))) === 1;
   }
 
-  async function rebuildFromDatabase(tenantId: string): Promise<StoredLive[]> {
+  async function rebuildFromDatabase(tenantId: string): Promise<void> {
     const { rows } = await pool.query<
       StoredLive & { lat: number | null; lng: number | null; accuracyM: number | null }
     >(
@@ -82,7 +85,6 @@ export function createLiveStore(redis: Redis, pool: pg.Pool): LiveStore {
       position: lat === null || lng === null ? null : { lat, lng, accuracyM: accuracyM ?? 0 },
     }));
     await Promise.all(units.map((u) => put(tenantId, { ...u, online: false })));
-    return units;
   }
 
   return {
@@ -100,10 +102,15 @@ export function createLiveStore(redis: Redis, pool: pg.Pool): LiveStore {
     },
     async snapshot(tenantId) {
       const k = keys(tenantId);
+      if (!(await r.exists(k.complete))) {
+        await rebuildFromDatabase(tenantId);
+        await r.set(k.complete, '1');
+      }
       const [live, online] = await Promise.all([r.hgetall(k.live), r.hgetall(k.online)]);
-      let stored = Object.values(live).map((j) => JSON.parse(j) as StoredLive);
-      if (stored.length === 0) stored = await rebuildFromDatabase(tenantId);
-      return stored.map((u) => ({ ...u, online: u.deviceId in online }));
+      return Object.values(live).map((j) => {
+        const u = JSON.parse(j) as StoredLive;
+        return { ...u, online: u.deviceId in online };
+      });
     },
   };
 }
