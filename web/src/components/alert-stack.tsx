@@ -98,7 +98,8 @@ function AlertCard({
   const kind = t(KIND_KEY[alert.kind]);
   const unit = alert.callsign ?? t('alerts.noUnit');
   const acked = alert.acknowledgedAt !== null;
-  const level = Math.min(alert.escalationLevel, 3);
+  // once acknowledged the card calms down, whatever level it had reached
+  const level = acked ? 0 : Math.min(alert.escalationLevel, 3);
 
   async function acknowledge() {
     setBusy(true);

@@ -174,7 +174,7 @@ export function IncidentDetail(props: IncidentDetailProps) {
                 ) : (
                   <button
                     type="button"
-                    className="button button-small alert-ack-button"
+                    className="button button-small incident-ack-button"
                     onClick={() => props.onAcknowledge(a).catch(failed)}
                   >
                     {t('alerts.acknowledge')}

@@ -34,7 +34,17 @@ export function PickToolbar({
         aria-pressed={picking}
         onClick={() => onPickingChange(!picking)}
       >
-        <span aria-hidden="true">⌖ </span>
+        <svg
+          width="16"
+          height="16"
+          viewBox="-8 -8 16 16"
+          aria-hidden="true"
+          focusable="false"
+          className="icon"
+        >
+          <circle r="4.5" className="icon-stroke" />
+          <path d="M0 -8 V-3 M0 3 V8 M-8 0 H-3 M3 0 H8" className="icon-stroke" />
+        </svg>
         {t('map.pick.start')}
       </button>
       {picking && (
