@@ -1,0 +1,231 @@
+/**
+ * Recordings, retention and the audit log (issue #6): the signed manifest the recorder writes at the
+ * end of a recording, the deletion receipt the sweeper leaves, and the HTTP bodies of the recordings
+ * library and the audit view. The manifest and the receipt are signed byte-for-byte as
+ * `canonicalJson(value)` (sorted keys, no whitespace), so an outside party can check them with
+ * `openssl pkeyutl -verify -rawin`.
+ */
+import { z } from 'zod';
+import { EpochMs, Id, type Role } from './common.ts';
+
+export const RECORDING_FORMAT = 'lagebild-recording/1';
+
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ManifestSegment = z.object({
+  index: z.number().int().min(0),
+  /** object name inside the recording's folder, e.g. seg-000000.lbv */
+  file: z.string().regex(/^seg-\d{6}\.lbv$/),
+  firstChunk: z.number().int().min(0),
+  chunks: z.number().int().min(1),
+  bytes: z.number().int().min(0),
+  sha256: Sha256Hex,
+});
+export type ManifestSegment = z.infer<typeof ManifestSegment>;
+
+export const RecordingManifest = z.object({
+  format: z.literal(RECORDING_FORMAT),
+  recordingId: Id,
+  tenantId: Id,
+  deviceId: Id,
+  startedAt: EpochMs,
+  stoppedAt: EpochMs,
+  /** seconds at the start that came from the device's pre-recording buffer (0 = none) */
+  prerecordS: z.number().min(0).max(600),
+  mediaType: z.string().max(100),
+  chunkSize: z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024),
+  chunkCount: z.number().int().min(1),
+  plaintextBytes: z.number().int().min(0),
+  /** SHA-256 of the decrypted video (what an export contains) */
+  plaintextSha256: Sha256Hex,
+  /** SHA-256 of the segment files concatenated in order (`cat seg-*.lbv | sha256sum`) */
+  ciphertextSha256: Sha256Hex,
+  segments: z.array(ManifestSegment).min(1),
+  /** key-encryption key that wrapped the data key */
+  kekId: z.string().min(1).max(64),
+  /** fingerprint of the Ed25519 key that signs this manifest (SHA-256 of its SPKI DER, hex) */
+  signingKey: Sha256Hex,
+});
+export type RecordingManifest = z.infer<typeof RecordingManifest>;
+
+export const DELETION_RECEIPT_FORMAT = 'lagebild-deletion-receipt/1';
+export const DeletionReceipt = z.object({
+  format: z.literal(DELETION_RECEIPT_FORMAT),
+  recordingId: Id,
+  tenantId: Id,
+  deviceId: Id,
+  startedAt: EpochMs.nullable(),
+  plaintextSha256: Sha256Hex.nullable(),
+  ciphertextSha256: Sha256Hex.nullable(),
+  /** SHA-256 of the canonical manifest that was deleted, null if the recording never got one */
+  manifestSha256: Sha256Hex.nullable(),
+  deletedAt: EpochMs,
+  /** why: `retention_expired` (sweeper) or `early_deletion` (four-eyes approval id) */
+  cause: z.string().max(200),
+  signingKey: Sha256Hex,
+});
+export type DeletionReceipt = z.infer<typeof DeletionReceipt>;
+
+// ---- retention --------------------------------------------------------------------------------
+
+export const RetentionClass = z.enum(['standard', 'evidence', 'legal_hold']);
+export type RetentionClass = z.infer<typeof RetentionClass>;
+export const RecordingState = z.enum(['recording', 'complete', 'incomplete', 'deleted']);
+export type RecordingState = z.infer<typeof RecordingState>;
+
+/** Who may open the recordings library, play and export. Evaluators never see video. */
+export const RECORDING_ROLES: readonly Role[] = ['admin', 'supervisor', 'operator'];
+/** Who may mark evidence, release it, or consent to a four-eyes request. */
+export const RETENTION_ROLES: readonly Role[] = ['admin', 'supervisor'];
+export const AUDIT_ROLES: readonly Role[] = ['admin'];
+
+const Reason = z.string().trim().min(5).max(500);
+
+export const RecordingView = z.object({
+  id: Id,
+  deviceId: Id,
+  deviceLabel: z.string(),
+  unitId: Id.nullable(),
+  callsign: z.string().nullable(),
+  incidentId: Id.nullable(),
+  startedAt: EpochMs,
+  stoppedAt: EpochMs.nullable(),
+  durationS: z.number().nullable(),
+  bytes: z.number().int(),
+  state: RecordingState,
+  retention: RetentionClass,
+  caseReference: z.string().nullable(),
+  retentionReason: z.string().nullable(),
+  /** when the sweeper deletes it; null while held (evidence / legal hold) or already deleted */
+  deleteAt: EpochMs.nullable(),
+  deletedAt: EpochMs.nullable(),
+  mediaType: z.string(),
+});
+export type RecordingView = z.infer<typeof RecordingView>;
+
+export const RecordingsQuery = z.object({
+  unitId: Id.optional(),
+  incidentId: Id.optional(),
+  retention: RetentionClass.optional(),
+  state: RecordingState.optional(),
+  from: z.coerce.number().int().min(0).optional(),
+  to: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export type RecordingsQuery = z.infer<typeof RecordingsQuery>;
+export const RecordingsResponse = z.object({
+  recordings: z.array(RecordingView),
+  retentionDays: z.number().int(),
+  now: EpochMs,
+});
+export type RecordingsResponse = z.infer<typeof RecordingsResponse>;
+
+/** Playback needs a reason; the answer is a short-lived ticket for the Range-capable stream URL. */
+export const PlaybackRequest = z.object({ reason: Reason });
+export type PlaybackRequest = z.infer<typeof PlaybackRequest>;
+export const PlaybackResponse = z.object({ url: z.string(), expiresAt: EpochMs, mediaType: z.string() });
+export type PlaybackResponse = z.infer<typeof PlaybackResponse>;
+
+export const MarkEvidenceRequest = z.object({
+  reason: Reason,
+  caseReference: z.string().trim().min(3).max(100),
+  legalHold: z.boolean().default(false),
+});
+export type MarkEvidenceRequest = z.infer<typeof MarkEvidenceRequest>;
+export const ReleaseRequest = z.object({ reason: Reason });
+export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
+
+export const ExportRequest = z.object({
+  reason: Reason,
+  /** e.g. the public prosecutor's file number */
+  recipient: z.string().trim().min(3).max(200),
+});
+export type ExportRequest = z.infer<typeof ExportRequest>;
+
+/** Four-eyes: deleting early or keeping beyond the period needs a request and a superior's consent. */
+export const FourEyesAction = z.enum(['early_deletion', 'extension']);
+export type FourEyesAction = z.infer<typeof FourEyesAction>;
+export const FourEyesRequest = z.object({
+  action: FourEyesAction,
+  reason: Reason,
+  /** extension only: days to keep beyond the normal period */
+  extendDays: z.number().int().min(1).max(3650).optional(),
+});
+export type FourEyesRequest = z.infer<typeof FourEyesRequest>;
+export const FourEyesDecision = z.object({ approve: z.boolean(), reason: Reason });
+export type FourEyesDecision = z.infer<typeof FourEyesDecision>;
+export const FourEyesView = z.object({
+  id: Id,
+  recordingId: Id,
+  action: FourEyesAction,
+  reason: z.string(),
+  extendDays: z.number().int().nullable(),
+  requestedBy: Id,
+  requestedAt: EpochMs,
+  state: z.enum(['pending', 'approved', 'rejected']),
+  decidedBy: Id.nullable(),
+  decidedAt: EpochMs.nullable(),
+});
+export type FourEyesView = z.infer<typeof FourEyesView>;
+
+// ---- audit log ---------------------------------------------------------------------------------
+
+export const AuditAction = z.enum([
+  'login',
+  'login_failed',
+  'logout',
+  'forbidden',
+  'cross_tenant_refused',
+  'device_provisioned',
+  'device_revoked',
+  'role_changed',
+  'unit_created',
+  'incident_opened',
+  'incident_closed',
+  'alert_acknowledged',
+  'dispatch',
+  'dispatch_cancelled',
+  'live_watch',
+  'recording_started',
+  'recording_sealed',
+  'playback',
+  'export',
+  'evidence_marked',
+  'evidence_released',
+  'four_eyes_requested',
+  'four_eyes_decided',
+  'retention_extended',
+  'recording_deleted',
+  'audit_checkpoint',
+  'audit_pruned',
+]);
+export type AuditAction = z.infer<typeof AuditAction>;
+
+export const AuditEntryView = z.object({
+  seq: z.number().int(),
+  at: EpochMs,
+  actor: z.string().nullable(),
+  action: z.string(),
+  target: z.string().nullable(),
+  reason: z.string().nullable(),
+  recipient: z.string().nullable(),
+  payload: z.record(z.string(), z.unknown()).nullable(),
+  hash: z.string(),
+});
+export type AuditEntryView = z.infer<typeof AuditEntryView>;
+export const AuditQuery = z.object({
+  action: z.string().max(50).optional(),
+  actor: z.string().max(100).optional(),
+  target: z.string().max(100).optional(),
+  from: z.coerce.number().int().min(0).optional(),
+  to: z.coerce.number().int().min(0).optional(),
+  beforeSeq: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+export const AuditResponse = z.object({ entries: z.array(AuditEntryView) });
+export type AuditResponse = z.infer<typeof AuditResponse>;

@@ -1,0 +1,162 @@
+/**
+ * The on-disk format of one encrypted segment (`seg-NNNNNN.lbv`), see README.md "Format":
+ *
+ *   header (48 bytes): "LBV1" | version u8 | 3 zero bytes | recording id (16) | segment u32 |
+ *                      chunk size u32 | first chunk index u64 | nonce prefix (4) | 4 zero bytes
+ *   records:           flag u8 | AES-256-GCM ciphertext | tag (16)
+ *
+ * Every record but the recording's last holds exactly `chunkSize` plaintext bytes, so plaintext offset
+ * o lives in chunk floor(o / chunkSize): seeking is arithmetic. The nonce is prefix || u64 chunk
+ * index (global across segments); the associated data binds magic, version, recording id, segment,
+ * chunk size, chunk index and the flag. The header is therefore authenticated through every chunk:
+ * any change to it makes the first record fail. Flags: 0 = more follows in this segment,
+ * 1 = last chunk of a segment, 2 = last chunk of the recording.
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { VaultError } from './errors.ts';
+
+export const MAGIC = Buffer.from('LBV1', 'ascii');
+export const VERSION = 1;
+export const HEADER_BYTES = 48;
+export const TAG_BYTES = 16;
+export const FLAG_BYTES = 1;
+export const RECORD_OVERHEAD = FLAG_BYTES + TAG_BYTES;
+export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+
+export const FLAG_MORE = 0;
+export const FLAG_SEGMENT_END = 1;
+export const FLAG_FINAL = 2;
+export type ChunkFlag = typeof FLAG_MORE | typeof FLAG_SEGMENT_END | typeof FLAG_FINAL;
+
+export interface SegmentHeader {
+  recordingId: string;
+  segment: number;
+  chunkSize: number;
+  firstChunk: number;
+  noncePrefix: Buffer;
+}
+
+export function uuidBytes(id: string): Buffer {
+  const hex = id.replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new VaultError('bad_format', `not a UUID: ${id}`);
+  return Buffer.from(hex, 'hex');
+}
+
+export function bytesUuid(b: Buffer): string {
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function encodeHeader(h: SegmentHeader): Buffer {
+  const b = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(b, 0);
+  b.writeUInt8(VERSION, 4);
+  uuidBytes(h.recordingId).copy(b, 8);
+  b.writeUInt32BE(h.segment, 24);
+  b.writeUInt32BE(h.chunkSize, 28);
+  b.writeBigUInt64BE(BigInt(h.firstChunk), 32);
+  h.noncePrefix.copy(b, 40);
+  return b;
+}
+
+export function decodeHeader(b: Buffer): SegmentHeader {
+  if (b.length < HEADER_BYTES) throw new VaultError('incomplete', 'segment is shorter than its header');
+  if (!b.subarray(0, 4).equals(MAGIC)) throw new VaultError('bad_format', 'not a Lagebild segment (magic)');
+  if (b.readUInt8(4) !== VERSION)
+    throw new VaultError('bad_format', `unknown segment version ${b.readUInt8(4)}`);
+  if (b.readUIntBE(5, 3) !== 0 || b.readUInt32BE(44) !== 0) {
+    throw new VaultError('tampered', 'segment header: reserved bytes are not zero');
+  }
+  const chunkSize = b.readUInt32BE(28);
+  if (chunkSize < 1024 || chunkSize > 16 * 1024 * 1024) {
+    throw new VaultError('tampered', `segment header: implausible chunk size ${chunkSize}`);
+  }
+  const firstChunk = b.readBigUInt64BE(32);
+  if (firstChunk > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new VaultError('tampered', 'segment header: chunk index');
+  return {
+    recordingId: bytesUuid(b.subarray(8, 24)),
+    segment: b.readUInt32BE(24),
+    chunkSize,
+    firstChunk: Number(firstChunk),
+    noncePrefix: Buffer.from(b.subarray(40, 44)),
+  };
+}
+
+function nonceFor(prefix: Buffer, index: number): Buffer {
+  const n = Buffer.alloc(12);
+  prefix.copy(n, 0);
+  n.writeBigUInt64BE(BigInt(index), 4);
+  return n;
+}
+
+function aadFor(h: SegmentHeader, index: number, flag: number): Buffer {
+  const a = Buffer.alloc(38);
+  MAGIC.copy(a, 0);
+  a.writeUInt8(VERSION, 4);
+  uuidBytes(h.recordingId).copy(a, 5);
+  a.writeUInt32BE(h.segment, 21);
+  a.writeUInt32BE(h.chunkSize, 25);
+  a.writeBigUInt64BE(BigInt(index), 29);
+  a.writeUInt8(flag, 37);
+  return a;
+}
+
+/** Seals one chunk into a record (flag | ciphertext | tag). */
+export function sealChunk(
+  key: Buffer,
+  h: SegmentHeader,
+  index: number,
+  flag: ChunkFlag,
+  plain: Buffer,
+): Buffer {
+  if (flag !== FLAG_FINAL && plain.length !== h.chunkSize) {
+    throw new VaultError(
+      'invalid_state',
+      `only the final chunk may be short (${plain.length} ≠ ${h.chunkSize})`,
+    );
+  }
+  const c = createCipheriv('aes-256-gcm', key, nonceFor(h.noncePrefix, index));
+  c.setAAD(aadFor(h, index, flag));
+  const out = Buffer.allocUnsafe(RECORD_OVERHEAD + plain.length);
+  out.writeUInt8(flag, 0);
+  const n = c.update(plain).copy(out, 1);
+  c.final();
+  c.getAuthTag().copy(out, 1 + n);
+  return out;
+}
+
+/** Opens one record; any mismatch (byte, index, segment, recording, key) is `tampered`. */
+export function openChunk(
+  key: Buffer,
+  h: SegmentHeader,
+  index: number,
+  record: Buffer,
+): { flag: ChunkFlag; plain: Buffer } {
+  const where = `chunk ${index} (segment ${h.segment})`;
+  if (record.length < RECORD_OVERHEAD || record.length > h.chunkSize + RECORD_OVERHEAD) {
+    throw new VaultError('tampered', `${where}: record length ${record.length} is impossible`);
+  }
+  const flag = record.readUInt8(0);
+  if (flag !== FLAG_MORE && flag !== FLAG_SEGMENT_END && flag !== FLAG_FINAL) {
+    throw new VaultError('tampered', `${where}: unknown flag ${flag}`);
+  }
+  if (flag !== FLAG_FINAL && record.length !== h.chunkSize + RECORD_OVERHEAD) {
+    throw new VaultError('tampered', `${where}: a short chunk that is not the final one`);
+  }
+  const body = record.subarray(1, record.length - TAG_BYTES);
+  const d = createDecipheriv('aes-256-gcm', key, nonceFor(h.noncePrefix, index));
+  d.setAAD(aadFor(h, index, flag));
+  d.setAuthTag(record.subarray(record.length - TAG_BYTES));
+  try {
+    const plain = Buffer.concat([d.update(body), d.final()]);
+    return { flag: flag as ChunkFlag, plain };
+  } catch (err) {
+    throw new VaultError('tampered', `${where} failed authentication (changed, moved or foreign)`, {
+      cause: err,
+    });
+  }
+}
+
+export const recordBytes = (chunkSize: number): number => chunkSize + RECORD_OVERHEAD;
+export const segmentFile = (index: number): string => `seg-${String(index).padStart(6, '0')}.lbv`;

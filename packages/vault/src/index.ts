@@ -1,0 +1,71 @@
+/** @lagebild/vault: encrypted recordings (format, keyring, writer, reader, shredding, export). */
+export { VaultError, type VaultErrorCode } from './errors.ts';
+export { createExportBundle, type ExportCheck, ExportInfo, verifyExportBundle } from './export-bundle.ts';
+export {
+  DEFAULT_CHUNK_SIZE,
+  decodeHeader,
+  encodeHeader,
+  FLAG_FINAL,
+  FLAG_MORE,
+  FLAG_SEGMENT_END,
+  HEADER_BYTES,
+  openChunk,
+  RECORD_OVERHEAD,
+  recordBytes,
+  sealChunk,
+  segmentFile,
+} from './format.ts';
+export { ingestFile, makeTestVideo } from './ingest.ts';
+export {
+  createKeyring,
+  emptyKeyringFile,
+  ensureKeyringFile,
+  ensureTenants,
+  type Keyring,
+  KeyringFile,
+  loadKeyringFile,
+  rotateTenantKey,
+  saveKeyringFile,
+  type WrappedKey,
+} from './keyring.ts';
+export {
+  loadManifest,
+  type OpenedRecording,
+  openRecording,
+  type RecordingStatus,
+  readWrappedKey,
+  type VerifyReport,
+  verifyRecording,
+} from './reader.ts';
+export { receiptObject, receiptSignatureObject, type ShredResult, shredRecording } from './shred.ts';
+export {
+  canonicalJson,
+  ensureSigningKeyFile,
+  generateSigningPem,
+  loadSigningKeyFile,
+  publicKeyPath,
+  type Signer,
+  sha256,
+  signerFromPem,
+  signJson,
+  type Verifier,
+  verifierFromPem,
+} from './signing.ts';
+export {
+  type AppendHandle,
+  keyObject,
+  localFolderStore,
+  manifestObject,
+  memoryStore,
+  recordingPrefix,
+  segmentObject,
+  signatureObject,
+  type VaultStore,
+} from './store.ts';
+export { createDecryptStream, createEncryptStream } from './streams.ts';
+export {
+  createRecordingWriter,
+  type RecordingWriter,
+  type RecordingWriterOptions,
+  type SealedRecording,
+} from './writer.ts';

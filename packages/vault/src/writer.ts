@@ -1,0 +1,259 @@
+/**
+ * The ingest the recorder calls: `createRecordingWriter(opts)` → `write(bytes)` as the muxer
+ * produces them → `seal()` at stop. Bytes are encrypted in memory and appended to the current
+ * segment as sealed chunks; a segment is closed (fsync) every `segmentMs` or `segmentMaxBytes`, so a
+ * crash costs at most the chunk being filled. At seal the signed manifest is written. The data key
+ * exists only in this process's memory and, wrapped by the tenant's KEK, in `key.json`.
+ */
+import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { type ManifestSegment, RECORDING_FORMAT, type RecordingManifest } from '@lagebild/protocol';
+import { VaultError } from './errors.ts';
+import {
+  type ChunkFlag,
+  DEFAULT_CHUNK_SIZE,
+  encodeHeader,
+  FLAG_FINAL,
+  FLAG_MORE,
+  FLAG_SEGMENT_END,
+  type SegmentHeader,
+  sealChunk,
+  segmentFile,
+} from './format.ts';
+import type { Keyring } from './keyring.ts';
+import { type Signer, signJson } from './signing.ts';
+import {
+  type AppendHandle,
+  keyObject,
+  manifestObject,
+  segmentObject,
+  signatureObject,
+  type VaultStore,
+} from './store.ts';
+
+export interface RecordingWriterOptions {
+  store: VaultStore;
+  keyring: Keyring;
+  signer: Signer;
+  recordingId: string;
+  tenantId: string;
+  deviceId: string;
+  /** epoch ms of the first frame (for a pre-recording buffer: of its first frame) */
+  startedAt?: number;
+  /** seconds at the start that came from the device's pre-recording buffer */
+  prerecordS?: number;
+  mediaType?: string;
+  chunkSize?: number;
+  /** a segment is sealed after this long… */
+  segmentMs?: number;
+  /** …or after this many plaintext bytes, whichever comes first */
+  segmentMaxBytes?: number;
+  now?: () => number;
+}
+
+export interface SealedRecording {
+  manifest: RecordingManifest;
+  /** the exact bytes that were signed (manifest.json) */
+  manifestJson: string;
+  signature: Buffer;
+}
+
+export interface RecordingWriter {
+  readonly recordingId: string;
+  readonly plaintextBytes: number;
+  write(data: Buffer): Promise<void>;
+  seal(opts?: { stoppedAt?: number }): Promise<SealedRecording>;
+  /** stops without sealing: what was written stays a decryptable, *incomplete* prefix */
+  abort(): Promise<void>;
+  /** a Writable for `ffmpeg.stdout.pipe(...)`; sealing happens on end, `sealed` resolves then */
+  writable(): Writable & { sealed: Promise<SealedRecording> };
+}
+
+interface OpenSegment {
+  index: number;
+  header: SegmentHeader;
+  handle: AppendHandle;
+  hash: Hash;
+  bytes: number;
+  chunks: number;
+  plainBytes: number;
+  openedAt: number;
+}
+
+export async function createRecordingWriter(opts: RecordingWriterOptions): Promise<RecordingWriter> {
+  const now = opts.now ?? Date.now;
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const segmentMs = opts.segmentMs ?? 4000;
+  const segmentMaxBytes = Math.max(chunkSize, opts.segmentMaxBytes ?? 8 * 1024 * 1024);
+  const { store, tenantId, recordingId } = opts;
+  const startedAt = opts.startedAt ?? now();
+
+  const dataKey = randomBytes(32);
+  const noncePrefix = randomBytes(4);
+  const wrapped = opts.keyring.wrap(tenantId, recordingId, dataKey);
+  if ((await store.size(keyObject(tenantId, recordingId))) !== null) {
+    throw new VaultError('invalid_state', `recording ${recordingId} already exists in the store`);
+  }
+  await store.put(keyObject(tenantId, recordingId), `${JSON.stringify(wrapped)}\n`);
+
+  const pending = Buffer.alloc(chunkSize);
+  let pendingLen = 0;
+  let nextChunk = 0;
+  let plaintextBytes = 0;
+  let seg: OpenSegment | null = null;
+  const done: ManifestSegment[] = [];
+  const plainHash = createHash('sha256');
+  const cipherHash = createHash('sha256');
+  let state: 'open' | 'sealed' | 'aborted' = 'open';
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function openSegment(): Promise<OpenSegment> {
+    const index = done.length;
+    const header: SegmentHeader = {
+      recordingId,
+      segment: index,
+      chunkSize,
+      firstChunk: nextChunk,
+      noncePrefix,
+    };
+    const handle = await store.create(segmentObject(tenantId, recordingId, segmentFile(index)));
+    const bytes = encodeHeader(header);
+    await handle.append(bytes);
+    const hash = createHash('sha256').update(bytes);
+    cipherHash.update(bytes);
+    return { index, header, handle, hash, bytes: bytes.length, chunks: 0, plainBytes: 0, openedAt: now() };
+  }
+
+  async function emit(plain: Buffer, final: boolean): Promise<void> {
+    seg ??= await openSegment();
+    const rotate = now() - seg.openedAt >= segmentMs || seg.plainBytes + plain.length >= segmentMaxBytes;
+    const flag: ChunkFlag = final ? FLAG_FINAL : rotate ? FLAG_SEGMENT_END : FLAG_MORE;
+    const record = sealChunk(dataKey, seg.header, nextChunk, flag, plain);
+    await seg.handle.append(record);
+    seg.hash.update(record);
+    cipherHash.update(record);
+    plainHash.update(plain);
+    seg.bytes += record.length;
+    seg.chunks++;
+    seg.plainBytes += plain.length;
+    nextChunk++;
+    if (flag !== FLAG_MORE) {
+      await seg.handle.sync();
+      await seg.handle.close();
+      done.push({
+        index: seg.index,
+        file: segmentFile(seg.index),
+        firstChunk: seg.header.firstChunk,
+        chunks: seg.chunks,
+        bytes: seg.bytes,
+        sha256: seg.hash.digest('hex'),
+      });
+      seg = null;
+    }
+  }
+
+  async function writeNow(data: Buffer): Promise<void> {
+    let off = 0;
+    while (off < data.length) {
+      // A full chunk is sealed only once more data exists: then it is certainly not the final one.
+      if (pendingLen === chunkSize) {
+        await emit(pending, false);
+        pendingLen = 0;
+      }
+      const n = Math.min(chunkSize - pendingLen, data.length - off);
+      data.copy(pending, pendingLen, off, off + n);
+      pendingLen += n;
+      off += n;
+    }
+    plaintextBytes += data.length;
+  }
+
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = queue.then(fn);
+    queue = p.catch(() => {});
+    return p;
+  };
+  const assertOpen = () => {
+    if (state !== 'open') throw new VaultError('invalid_state', `recording ${recordingId} is ${state}`);
+  };
+
+  const writer: RecordingWriter = {
+    recordingId,
+    get plaintextBytes() {
+      return plaintextBytes;
+    },
+    write(data) {
+      return serial(async () => {
+        assertOpen();
+        await writeNow(data);
+      });
+    },
+    seal(sealOpts = {}) {
+      return serial(async () => {
+        assertOpen();
+        await emit(pending.subarray(0, pendingLen), true);
+        state = 'sealed';
+        dataKey.fill(0);
+        const manifest: RecordingManifest = {
+          format: RECORDING_FORMAT,
+          recordingId,
+          tenantId,
+          deviceId: opts.deviceId,
+          startedAt,
+          stoppedAt: sealOpts.stoppedAt ?? now(),
+          prerecordS: opts.prerecordS ?? 0,
+          mediaType: opts.mediaType ?? 'video/webm',
+          chunkSize,
+          chunkCount: nextChunk,
+          plaintextBytes,
+          plaintextSha256: plainHash.digest('hex'),
+          ciphertextSha256: cipherHash.digest('hex'),
+          segments: done,
+          kekId: wrapped.kekId,
+          signingKey: opts.signer.fingerprint,
+        };
+        const { json, signature } = signJson(opts.signer, manifest);
+        await store.put(signatureObject(tenantId, recordingId), signature);
+        await store.put(manifestObject(tenantId, recordingId), json);
+        return { manifest, manifestJson: json, signature };
+      });
+    },
+    abort() {
+      return serial(async () => {
+        if (state !== 'open') return;
+        state = 'aborted';
+        dataKey.fill(0);
+        if (seg) await seg.handle.close();
+        seg = null;
+      });
+    },
+    writable() {
+      let resolveSealed!: (s: SealedRecording) => void;
+      let rejectSealed!: (e: unknown) => void;
+      const sealed = new Promise<SealedRecording>((res, rej) => {
+        resolveSealed = res;
+        rejectSealed = rej;
+      });
+      sealed.catch(() => {});
+      const w = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          writer.write(chunk).then(() => cb(), cb);
+        },
+        final(cb) {
+          writer.seal().then(
+            (s) => {
+              resolveSealed(s);
+              cb();
+            },
+            (err) => {
+              rejectSealed(err);
+              cb(err);
+            },
+          );
+        },
+      });
+      return Object.assign(w, { sealed });
+    },
+  };
+  return writer;
+}
