@@ -24,6 +24,7 @@ import { fileReport } from '../stats/report-store.ts';
 import {
   statsBreakdown,
   statsCsv,
+  statsExport,
   statsHeatmap,
   statsSeries,
   statsSummary,
@@ -66,10 +67,7 @@ export function registerStatsRoutes({ app, db, guard, log, config }: RouteDeps):
   app.get<Query>('/api/stats/export.csv', async (req, reply) => {
     const user = await guard(req, STATS_ROLES);
     const q = readQuery(req.query);
-    const [summary, series] = await Promise.all([
-      statsSummary(pool, user.tenant.id, q, quietMs),
-      statsSeries(pool, user.tenant.id, q),
-    ]);
+    const { summary, series } = await statsExport(pool, user.tenant.id, q, quietMs);
     log.info(
       { audit: 'stats_export', userId: user.id, tenantId: user.tenant.id, query: q },
       'statistics exported',

@@ -127,13 +127,28 @@ export async function statsSummary(
       w.params,
     ),
     officerHours(pool, tenantId, q, false),
-    pool.query<{ id: string; label: string; officer_hours: number; assaults: number }>(
+    pool.query<BaselineRow>(
       'SELECT id, label, officer_hours, assaults FROM baseline_periods WHERE tenant_id = $1 ORDER BY starts_on',
       [tenantId],
     ),
   ]);
-  const c = countsRes.rows[0]!;
-  const hours = hoursMap.get('all') ?? 0;
+  return buildSummary(q, quietMs, countsRes.rows[0]!, hoursMap.get('all') ?? 0, baselines.rows);
+}
+
+interface BaselineRow {
+  id: string;
+  label: string;
+  officer_hours: number;
+  assaults: number;
+}
+
+function buildSummary(
+  q: StatsQuery,
+  quietMs: number,
+  c: Counts,
+  hours: number,
+  baselines: BaselineRow[],
+): StatsSummary {
   const base = { query: q, quietSeconds: quietMs / 1000, minCell: MIN_CELL, officerHours: round2(hours) };
   if (c.episodes < MIN_CELL) {
     return {
@@ -156,7 +171,7 @@ export async function statsSummary(
     return w ? { ...w, successes, n } : null;
   };
   const assaults = c.verbal + c.physical;
-  const comparisons: BaselineComparison[] = baselines.rows.map((b) => ({
+  const comparisons: BaselineComparison[] = baselines.map((b) => ({
     baselineId: b.id,
     label: b.label,
     baselineAssaults: b.assaults,
@@ -214,8 +229,16 @@ export async function statsSeries(pool: pg.Pool, tenantId: string, q: StatsQuery
     ),
     officerHours(pool, tenantId, q, true),
   ]);
-  const byWeek = new Map(res.rows.map((r) => [r.week, r]));
-  const points: SeriesPoint[] = weeksBetween(q.from, q.to).map((weekStart) => {
+  return { query: q, points: seriesPoints(q, res.rows, hours) };
+}
+
+function seriesPoints(
+  q: StatsQuery,
+  rows: Array<Counts & { week: string }>,
+  hours: Map<string, number>,
+): SeriesPoint[] {
+  const byWeek = new Map(rows.map((r) => [r.week, r]));
+  return weeksBetween(q.from, q.to).map((weekStart) => {
     const c = byWeek.get(weekStart);
     const shown = c !== undefined && c.episodes >= MIN_CELL;
     return {
@@ -228,7 +251,6 @@ export async function statsSeries(pool: pg.Pool, tenantId: string, q: StatsQuery
       officerHours: round2(hours.get(weekStart) ?? 0),
     };
   });
-  return { query: q, points };
 }
 
 export async function statsHeatmap(pool: pg.Pool, tenantId: string, q: StatsQuery): Promise<StatsHeatmap> {
@@ -292,6 +314,55 @@ export async function statsTeams(pool: pg.Pool, tenantId: string): Promise<strin
     [tenantId],
   );
   return rows.map((r) => r.team);
+}
+
+/**
+ * Summary and weekly series for the CSV from one scan of the episodes: counts add up over weeks, so
+ * the total row equals GET /api/stats/summary exactly (percentiles are not part of the CSV).
+ */
+export async function statsExport(
+  pool: pg.Pool,
+  tenantId: string,
+  q: StatsQuery,
+  quietMs = DEFAULT_QUIET_MS,
+): Promise<{ summary: StatsSummary; series: StatsSeries }> {
+  const w = episodeWhere(tenantId, q);
+  const [res, weekHours, totalHours, baselines] = await Promise.all([
+    pool.query<Counts & { week: string }>(
+      `SELECT to_char(local_week, 'YYYY-MM-DD') AS week, ${COUNTS_SQL}
+         FROM episodes WHERE ${w.sql} GROUP BY local_week`,
+      w.params,
+    ),
+    officerHours(pool, tenantId, q, true),
+    officerHours(pool, tenantId, q, false),
+    pool.query<BaselineRow>(
+      'SELECT id, label, officer_hours, assaults FROM baseline_periods WHERE tenant_id = $1 ORDER BY starts_on',
+      [tenantId],
+    ),
+  ]);
+  const total: Counts = {
+    episodes: 0,
+    display: 0,
+    display_then_recording: 0,
+    direct_recording: 0,
+    recordings: 0,
+    deescalated: 0,
+    verbal: 0,
+    physical: 0,
+    announced: 0,
+    reported: 0,
+    d2r_median: null,
+    d2r_p90: null,
+  };
+  for (const r of res.rows) {
+    for (const k of Object.keys(total) as Array<keyof Counts>) {
+      if (k !== 'd2r_median' && k !== 'd2r_p90') total[k] += r[k];
+    }
+  }
+  return {
+    summary: buildSummary(q, quietMs, total, totalHours.get('all') ?? 0, baselines.rows),
+    series: { query: q, points: seriesPoints(q, res.rows, weekHours) },
+  };
 }
 
 const csvCell = (v: string | number | null) => {
