@@ -29,6 +29,9 @@ export interface SfuStats {
   whipPublishes: number;
   whipRefused: number;
   whipPostMs: { p50: number; p95: number; n: number };
+  /** V8 heap in use (after a full GC when asked with ?gc=1 and node runs with --expose-gc) */
+  heapUsedKb: number;
+  streams: { deviceId: string; videoCodec: string | null; bytesReceived: number }[];
   eventLoopDelayMs: { p50: number; p99: number };
 }
 
@@ -128,9 +131,18 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
     }
     let publishers = 0;
     let viewers = 0;
+    const streams: SfuStats['streams'] = [];
     for (const r of rooms.values()) {
       publishers += r.publishers.size;
       viewers += r.viewers.size;
+      for (const p of r.publishers.values()) {
+        const [t] = await p.transport.getStats().catch(() => []);
+        streams.push({
+          deviceId: p.deviceId,
+          videoCodec: p.stream().videoCodec,
+          bytesReceived: t?.bytesReceived ?? 0,
+        });
+      }
     }
     const ms = (ns: number) => Math.round(ns / 1e5) / 10;
     return {
@@ -147,6 +159,8 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
         p95: pct(metrics.whipPostMs, 95),
         n: metrics.whipPostMs.length,
       },
+      heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
+      streams,
       eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)) },
     };
   };

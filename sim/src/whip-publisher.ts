@@ -147,6 +147,34 @@ export async function publishWhip(opts: WhipPublisherOptions): Promise<WhipPubli
     }
   };
 
+  // Faster than ICE consent: the SFU sends RTCP at least every second while it receives us; when
+  // nothing has come back for silenceMs (worker restarted, SFU gone) the stream is lost.
+  const silenceMs = 2000;
+  let lastRx = Date.now();
+  let lastBytes = -1;
+  let reported = false;
+  const watchdog = setInterval(() => {
+    if (pc.connectionState !== 'connected') return;
+    pc.getStats().then(
+      (stats) => {
+        let bytes = 0;
+        for (const r of stats.values()) {
+          if (r.type === 'transport' && typeof r.bytesReceived === 'number') bytes += r.bytesReceived;
+        }
+        const now = Date.now();
+        if (bytes !== lastBytes) {
+          lastBytes = bytes;
+          lastRx = now;
+        } else if (now - lastRx > silenceMs && !reported) {
+          reported = true;
+          opts.onLost?.('silent');
+        }
+      },
+      () => {},
+    );
+  }, 500);
+  timers.push(watchdog);
+
   let closed = false;
   return {
     resourceUrl,
