@@ -132,6 +132,28 @@ describe('createIncidentStore()', () => {
     expect(store.requests.get(makeRequest(1).id)?.state).toBe('accepted');
   });
 
+  it('keeps what this connection delivered by upsert when a stale snapshot arrives after it', () => {
+    const { store, cues } = storeAt();
+    store.connectionStarted();
+    store.upsertIncident(makeIncident(2));
+    store.upsertAlert(makeAlert(2));
+    store.upsertRequest(makeRequest(2, { incidentId: makeIncident(2).id }));
+    store.applySnapshot({ incidents: [makeIncident(1)], alerts: [], requests: [] });
+    expect([...store.incidents.keys()].sort()).toEqual([makeIncident(1).id, makeIncident(2).id].sort());
+    expect(store.alerts.has(makeAlert(2).id)).toBe(true);
+    expect(store.requests.has(makeRequest(2).id)).toBe(true);
+    expect(cues).toEqual([['new', makeAlert(2).id]]);
+  });
+
+  it('after a reconnect, drops what the previous connection delivered and the snapshot lacks', () => {
+    const { store } = storeAt();
+    store.connectionStarted();
+    store.upsertIncident(makeIncident(2));
+    store.connectionStarted();
+    store.applySnapshot({ incidents: [makeIncident(1)], alerts: [], requests: [] });
+    expect([...store.incidents.keys()]).toEqual([makeIncident(1).id]);
+  });
+
   it('keeps a closed incident for a moment, then prunes it with its alerts and requests', () => {
     const { store, advance } = storeAt(100);
     store.applySnapshot({ incidents: [makeIncident(1)], alerts: [makeAlert(1)], requests: [makeRequest(1)] });

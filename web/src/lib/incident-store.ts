@@ -4,6 +4,11 @@
  * `dispatch` upserts (whole entities, keyed by id). Every screen that applies them in order shows
  * the same picture.
  *
+ * The gateway joins the socket to the tenant's room before it queries the snapshot, so an upsert
+ * can arrive before a snapshot that does not contain it yet. Everything received on the current
+ * connection (`connectionStarted`) therefore survives the snapshot; what we held from before a
+ * reconnect and the snapshot lacks is gone.
+ *
  * Upserts can overtake each other (HTTP seed vs. socket, two gateway processes), so a few facts are
  * treated as one-way: a closed incident never reopens, an acknowledged alert never loses its
  * acknowledgement and escalation never goes down, and a request older (`updatedAt`) than the one
@@ -80,6 +85,8 @@ export function createIncidentStore(options: IncidentStoreOptions = {}) {
   const requests = new Map<string, DispatchRequest>();
   /** incidentId → browser time after which a closed incident is dropped */
   const closedUntil = new Map<string, number>();
+  /** ids received by upsert on the current connection: newer than, or as new as, any snapshot */
+  const fresh = { incidents: new Set<string>(), alerts: new Set<string>(), requests: new Set<string>() };
   const listeners = new Set<() => void>();
   const cueListeners = new Set<(cue: AlertCue, alert: Alert) => void>();
   let version = 0;
@@ -99,6 +106,7 @@ export function createIncidentStore(options: IncidentStoreOptions = {}) {
     const merged = mergeIncident(incidents.get(next.id), next);
     if (!merged) return false;
     incidents.set(merged.id, merged);
+    fresh.incidents.add(merged.id);
     if (merged.status === 'closed' && !closedUntil.has(merged.id))
       closedUntil.set(merged.id, now() + lingerMs);
     return true;
@@ -109,6 +117,7 @@ export function createIncidentStore(options: IncidentStoreOptions = {}) {
     const merged = mergeAlert(prev, next);
     if (!merged) return false;
     alerts.set(merged.id, merged);
+    fresh.alerts.add(merged.id);
     cue(cueFor(prev, merged), merged);
     return true;
   }
@@ -117,6 +126,7 @@ export function createIncidentStore(options: IncidentStoreOptions = {}) {
     const merged = mergeRequest(requests.get(next.id), next);
     if (!merged) return false;
     requests.set(merged.id, merged);
+    fresh.requests.add(merged.id);
     return true;
   }
 
@@ -143,28 +153,54 @@ export function createIncidentStore(options: IncidentStoreOptions = {}) {
       cueListeners.add(listener);
       return () => cueListeners.delete(listener);
     },
+    /** a new socket connection: what arrives from now on is at least as new as its snapshot */
+    connectionStarted(): void {
+      fresh.incidents.clear();
+      fresh.alerts.clear();
+      fresh.requests.clear();
+    },
     /**
-     * The whole truth after a (re)connect: incidents and alerts missing from it are gone (closed
-     * while we were away). Alerts we already knew do not sound again; requests we hold in a newer
-     * state than the snapshot (an upsert overtook it) are kept.
+     * The whole truth after a (re)connect, except for what this connection already delivered by
+     * upsert (see the file comment): incidents and alerts held from before and missing from the
+     * snapshot are gone (closed while we were away). Alerts we already knew do not sound again.
      */
     applySnapshot(msg: IncidentsResponse): void {
+      const previousIncidents = new Map(incidents);
       const previousAlerts = new Map(alerts);
       const previousRequests = new Map(requests);
       incidents.clear();
       alerts.clear();
       requests.clear();
-      closedUntil.clear();
-      for (const incident of msg.incidents) putIncident(incident);
+      for (const incident of msg.incidents) {
+        const held = fresh.incidents.has(incident.id) ? previousIncidents.get(incident.id) : undefined;
+        incidents.set(incident.id, held ?? incident);
+      }
+      for (const id of fresh.incidents) {
+        const held = previousIncidents.get(id);
+        if (held && !incidents.has(id)) incidents.set(id, held);
+      }
+      for (const id of closedUntil.keys()) if (!incidents.has(id)) closedUntil.delete(id);
+      for (const incident of incidents.values()) {
+        if (incident.status === 'closed' && !closedUntil.has(incident.id))
+          closedUntil.set(incident.id, now() + lingerMs);
+      }
       for (const alert of msg.alerts) {
         const prev = previousAlerts.get(alert.id);
         const merged = prev ? (mergeAlert(prev, alert) ?? prev) : alert;
         alerts.set(merged.id, merged);
         cue(cueFor(prev, merged), merged);
       }
+      for (const id of fresh.alerts) {
+        const held = previousAlerts.get(id);
+        if (held && !alerts.has(id)) alerts.set(id, held);
+      }
       for (const request of msg.requests) {
         const prev = previousRequests.get(request.id);
         requests.set(request.id, prev && prev.updatedAt > request.updatedAt ? prev : request);
+      }
+      for (const id of fresh.requests) {
+        const held = previousRequests.get(id);
+        if (held && !requests.has(id)) requests.set(id, held);
       }
       ready = true;
       notify();

@@ -72,6 +72,7 @@ export function connectLive(
 
   // incidents, alerts and backup requests (issue 7): `incidents` once after `snapshot`, then upserts
   if (incidents) {
+    socket.on('connect', () => incidents.connectionStarted());
     socket.on('incidents', (msg) => {
       const parsed = IncidentsResponse.safeParse(msg);
       if (parsed.success) incidents.applySnapshot(parsed.data);
