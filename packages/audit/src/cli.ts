@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+/**
+ * `npm run verify -- <what>`: checks done by anyone holding the public key, exit 0 = verified.
+ *   audit [--db URL] [--file dump.jsonl] [--checkpoints kept.jsonl] [--pubkey pem] [--json]
+ *   audit-export <out.jsonl> [--db URL]       the log and checkpoints for the data protection officer
+ *   export <bundle.tar> [--pubkey pem] [--json]
+ * The database URL defaults to DATABASE_URL, then to the one `npm start` wrote to .data/database.url;
+ * the public key to .data/keys/signing.pub.pem.
+ */
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { verifierFromPem, verifyExportBundle } from '@lagebild/vault';
+import pg from 'pg';
+import { exportAuditJsonl, loadCheckpoints, parseAuditJsonl, readAuditLog } from './pg-audit.ts';
+import { verifyAuditChain } from './verify.ts';
+
+const DATA_DIR = process.env.LB_DATA_DIR ?? fileURLToPath(new URL('../../../.data', import.meta.url));
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    db: { type: 'string' },
+    file: { type: 'string' },
+    checkpoints: { type: 'string' },
+    pubkey: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+async function databaseUrl(): Promise<string> {
+  if (values.db) return values.db;
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  try {
+    return (await readFile(join(DATA_DIR, 'database.url'), 'utf8')).trim();
+  } catch {
+    throw new Error('no database: pass --db postgres://… or set DATABASE_URL (or run npm start once)');
+  }
+}
+
+const pubkey = () => readFile(values.pubkey ?? join(DATA_DIR, 'keys', 'signing.pub.pem'), 'utf8');
+const print = (o: unknown, text: string) => console.log(values.json ? JSON.stringify(o, null, 2) : text);
+
+async function verifyAudit(): Promise<boolean> {
+  const verifier = verifierFromPem(await pubkey());
+  const external = values.checkpoints
+    ? parseAuditJsonl(await readFile(values.checkpoints, 'utf8')).checkpoints
+    : [];
+  let result: Awaited<ReturnType<typeof verifyAuditChain>>;
+  if (values.file) {
+    const dump = parseAuditJsonl(await readFile(values.file, 'utf8'));
+    result = await verifyAuditChain(dump.entries, dump.checkpoints, verifier, {
+      externalCheckpoints: external,
+    });
+  } else {
+    const pool = new pg.Pool({ connectionString: await databaseUrl(), max: 1 });
+    try {
+      result = await verifyAuditChain(readAuditLog(pool), await loadCheckpoints(pool), verifier, {
+        externalCheckpoints: external,
+      });
+    } finally {
+      await pool.end();
+    }
+  }
+  const text = result.ok
+    ? `audit log verified: ${result.entries} entries (${result.pruned} pruned payloads), ${result.checkpoints} signed checkpoints, head ${result.headSeq} ${result.headHash.slice(0, 16)}…`
+    : `AUDIT LOG FAILED: first bad entry is seq ${result.firstBad!.seq}: ${result.firstBad!.problem}\n${result.problems
+        .slice(1, 10)
+        .map((p) => `  also seq ${p.seq}: ${p.problem}`)
+        .join('\n')}`;
+  print(result, text);
+  return result.ok;
+}
+
+async function exportAudit(out: string): Promise<boolean> {
+  const pool = new pg.Pool({ connectionString: await databaseUrl(), max: 1 });
+  const file = createWriteStream(out, { mode: 0o600 });
+  let n = 0;
+  try {
+    for await (const line of exportAuditJsonl(pool)) {
+      if (!file.write(line)) await new Promise<void>((r) => file.once('drain', () => r()));
+      n++;
+    }
+  } finally {
+    await new Promise<void>((r) => file.end(() => r()));
+    await pool.end();
+  }
+  print({ out, lines: n }, `wrote ${n} lines to ${out}`);
+  return true;
+}
+
+async function verifyExport(path: string): Promise<boolean> {
+  const trusted = values.pubkey ? await readFile(values.pubkey, 'utf8') : undefined;
+  const r = await verifyExportBundle(path, { trustedPublicKeyPem: trusted });
+  print(
+    r,
+    `${r.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n')}\n${r.ok ? 'export verified' : 'EXPORT FAILED'}`,
+  );
+  return r.ok;
+}
+
+const [what, arg] = positionals;
+try {
+  let ok: boolean;
+  if (what === 'audit') ok = await verifyAudit();
+  else if (what === 'audit-export' && arg) ok = await exportAudit(arg);
+  else if (what === 'export' && arg) ok = await verifyExport(arg);
+  else {
+    console.error(
+      'usage: npm run verify -- audit [--file dump.jsonl] [--checkpoints kept.jsonl] | audit-export <out> | export <bundle.tar>',
+    );
+    process.exit(2);
+  }
+  process.exit(ok ? 0 : 1);
+} catch (err) {
+  console.error(`verify: ${(err as Error).message}`);
+  process.exit(2);
+}

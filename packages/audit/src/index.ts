@@ -1,0 +1,22 @@
+/** @lagebild/audit: the hash-chained audit log, its PostgreSQL appender and its verifier. */
+export {
+  type AuditRecord,
+  CHECKPOINT_FORMAT,
+  type Checkpoint,
+  entryHash,
+  GENESIS_HASH,
+  payloadHash,
+} from './chain.ts';
+export {
+  type AuditInput,
+  appendAudit,
+  appendAuditIn,
+  type CheckpointPolicy,
+  checkpointNow,
+  exportAuditJsonl,
+  loadCheckpoints,
+  parseAuditJsonl,
+  readAuditLog,
+  recordFromRow,
+} from './pg-audit.ts';
+export { type AuditProblem, type AuditVerifyResult, verifyAuditChain } from './verify.ts';

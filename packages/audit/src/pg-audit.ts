@@ -1,0 +1,262 @@
+/**
+ * The audit log in PostgreSQL: appends serialised on the single head row (SELECT … FOR UPDATE), so
+ * any number of gateways write one chain; a signed checkpoint every `checkpointEvery` entries or
+ * `checkpointMs`; reading the log back in seq order for verification and export (JSON lines).
+ */
+
+import { type Signer, signJson } from '@lagebild/vault';
+import type pg from 'pg';
+import {
+  type AuditRecord,
+  CHECKPOINT_FORMAT,
+  type Checkpoint,
+  type CheckpointStatement,
+  entryHash,
+  payloadHash,
+  storablePayload,
+} from './chain.ts';
+
+export interface AuditInput {
+  tenantId: string | null;
+  /** who: `user:<id>` plus name, `device:<id>`, `system:sweeper` */
+  actor: string | null;
+  action: string;
+  /** what it was done to, e.g. `recording:<id>` */
+  target?: string | null;
+  reason?: string | null;
+  recipient?: string | null;
+  payload?: Record<string, unknown> | null;
+}
+
+export interface CheckpointPolicy {
+  signer: Signer;
+  every?: number;
+  everyMs?: number;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * Appends entries inside the caller's transaction (`client` must be in BEGIN … COMMIT), so an
+ * audited change and its entry commit together. Returns the new records.
+ */
+export async function appendAuditIn(
+  client: Queryable,
+  inputs: AuditInput[],
+  policy: CheckpointPolicy,
+  now: () => number = Date.now,
+): Promise<AuditRecord[]> {
+  const head = (
+    await client.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date }>(
+      'SELECT seq, hash, checkpoint_seq, checkpoint_at FROM audit_head WHERE id = 1 FOR UPDATE',
+    )
+  ).rows[0];
+  if (!head) throw new Error('audit_head is missing: run the migrations');
+  let seq = Number(head.seq);
+  let prevHash = head.hash;
+  const out: AuditRecord[] = [];
+  const at = now();
+  for (const i of inputs) {
+    const payload = storablePayload(i.payload);
+    const base = {
+      seq: ++seq,
+      tenantId: i.tenantId,
+      at,
+      actor: i.actor,
+      action: i.action,
+      target: i.target ?? null,
+      reason: i.reason ?? null,
+      recipient: i.recipient ?? null,
+      payloadHash: payloadHash(payload),
+      prevHash,
+    };
+    const rec: AuditRecord = { ...base, payload, hash: entryHash(base) };
+    out.push(rec);
+    prevHash = rec.hash;
+  }
+  if (out.length === 0) return out;
+  const cols = 11;
+  const values: unknown[] = [];
+  const rows = out.map((r, k) => {
+    values.push(
+      r.seq,
+      r.tenantId,
+      new Date(r.at),
+      r.actor,
+      r.action,
+      r.target,
+      r.reason,
+      r.recipient,
+      r.payload === null ? null : JSON.stringify(r.payload),
+      r.payloadHash,
+      r.prevHash,
+      r.hash,
+    );
+    const b = k * (cols + 1);
+    return `(${Array.from({ length: cols + 1 }, (_, j) => `$${b + j + 1}`).join(',')})`;
+  });
+  await client.query(
+    `INSERT INTO audit_log (seq, tenant_id, at, actor, action, target, reason, recipient, payload, payload_hash, prev_hash, hash) VALUES ${rows.join(',')}`,
+    values,
+  );
+  const last = out[out.length - 1]!;
+  const dueByCount = last.seq - Number(head.checkpoint_seq) >= (policy.every ?? 1000);
+  const dueByTime = at - head.checkpoint_at.getTime() >= (policy.everyMs ?? 10 * 60_000);
+  if (dueByCount || dueByTime) {
+    await writeCheckpoint(client, policy.signer, last.seq, last.hash, at);
+    await client.query(
+      'UPDATE audit_head SET seq = $1, hash = $2, checkpoint_seq = $1, checkpoint_at = $3 WHERE id = 1',
+      [last.seq, last.hash, new Date(at)],
+    );
+  } else {
+    await client.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash]);
+  }
+  return out;
+}
+
+async function writeCheckpoint(client: Queryable, signer: Signer, seq: number, hash: string, at: number) {
+  const statement: CheckpointStatement = { format: CHECKPOINT_FORMAT, seq, hash, at };
+  const { json, signature } = signJson(signer, statement);
+  await client.query(
+    'INSERT INTO audit_checkpoints (seq, hash, at, statement, signature, signing_key) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (seq) DO NOTHING',
+    [seq, hash, new Date(at), json, signature.toString('base64'), signer.fingerprint],
+  );
+}
+
+/** Appends in its own transaction. */
+export async function appendAudit(
+  pool: pg.Pool,
+  inputs: AuditInput | AuditInput[],
+  policy: CheckpointPolicy,
+  now?: () => number,
+): Promise<AuditRecord[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await appendAuditIn(client, Array.isArray(inputs) ? inputs : [inputs], policy, now);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Forces a checkpoint of the current head (e.g. before an export for the data protection officer). */
+export async function checkpointNow(
+  pool: pg.Pool,
+  signer: Signer,
+  now: () => number = Date.now,
+): Promise<Checkpoint | null> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const head = (
+      await client.query<{ seq: string; hash: string }>(
+        'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
+      )
+    ).rows[0]!;
+    if (Number(head.seq) === 0) {
+      await client.query('COMMIT');
+      return null;
+    }
+    const at = now();
+    await writeCheckpoint(client, signer, Number(head.seq), head.hash, at);
+    await client.query('UPDATE audit_head SET checkpoint_seq = seq, checkpoint_at = $1 WHERE id = 1', [
+      new Date(at),
+    ]);
+    await client.query('COMMIT');
+    return (await loadCheckpoints(pool)).find((c) => c.seq === Number(head.seq)) ?? null;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+interface Row {
+  seq: string;
+  tenant_id: string | null;
+  at: Date;
+  actor: string | null;
+  action: string;
+  target: string | null;
+  reason: string | null;
+  recipient: string | null;
+  payload: Record<string, unknown> | null;
+  payload_hash: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export const recordFromRow = (r: Row): AuditRecord => ({
+  seq: Number(r.seq),
+  tenantId: r.tenant_id,
+  at: r.at.getTime(),
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  reason: r.reason,
+  recipient: r.recipient,
+  payload: r.payload,
+  payloadHash: r.payload_hash,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+/** The whole log in seq order, in pages (keyset pagination; no long-running cursor). */
+export async function* readAuditLog(
+  pool: Pick<pg.Pool, 'query'>,
+  pageSize = 5000,
+): AsyncGenerator<AuditRecord> {
+  let after = 0;
+  for (;;) {
+    const { rows } = await pool.query<Row>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [
+      after,
+      pageSize,
+    ]);
+    for (const r of rows) yield recordFromRow(r);
+    if (rows.length < pageSize) return;
+    after = Number(rows[rows.length - 1]!.seq);
+  }
+}
+
+export async function loadCheckpoints(pool: Pick<pg.Pool, 'query'>): Promise<Checkpoint[]> {
+  const { rows } = await pool.query<{
+    seq: string;
+    hash: string;
+    at: Date;
+    statement: string;
+    signature: string;
+    signing_key: string;
+  }>('SELECT * FROM audit_checkpoints ORDER BY seq');
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    hash: r.hash,
+    at: r.at.getTime(),
+    statement: r.statement,
+    signature: r.signature,
+    signingKey: r.signing_key,
+  }));
+}
+
+/** JSON lines: `{"checkpoint":…}` lines, then `{"entry":…}` lines; what the DPO keeps. */
+export async function* exportAuditJsonl(pool: pg.Pool): AsyncGenerator<string> {
+  for (const c of await loadCheckpoints(pool)) yield `${JSON.stringify({ checkpoint: c })}\n`;
+  for await (const e of readAuditLog(pool)) yield `${JSON.stringify({ entry: e })}\n`;
+}
+
+export function parseAuditJsonl(text: string): { entries: AuditRecord[]; checkpoints: Checkpoint[] } {
+  const entries: AuditRecord[] = [];
+  const checkpoints: Checkpoint[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const o = JSON.parse(line) as { entry?: AuditRecord; checkpoint?: Checkpoint };
+    if (o.entry) entries.push(o.entry);
+    if (o.checkpoint) checkpoints.push(o.checkpoint);
+  }
+  return { entries, checkpoints };
+}
