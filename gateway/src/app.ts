@@ -10,6 +10,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { actorOf, auditedTenantCheck, createAuditLog } from './audit/audit-log.ts';
 import type { GatewayConfig } from './config.ts';
 import { createBroadcaster } from './dispatch/broadcast.ts';
 import { createDispatcher, type DeviceLink } from './dispatch/dispatcher.ts';
@@ -32,6 +33,9 @@ import { createLiveStore } from './live/live-store.ts';
 import { createStatusPersister } from './live/status-persister.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { registerRecordingRoutes } from './recordings/recording-routes.ts';
+import { createRetentionSweeper } from './recordings/retention-sweeper.ts';
+import { loadVaultContext } from './recordings/vault-context.ts';
 import { registerEvaluation } from './stats/evaluation.ts';
 
 export { loadConfig } from './config.ts';
@@ -196,12 +200,26 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   }, config.SWEEP_INTERVAL_MS);
   sweeper.unref();
 
+  const vault = await loadVaultContext(config, log.child({ mod: 'vault' }));
+  const audit = createAuditLog({
+    pool: db.pool,
+    signer: vault.signer,
+    log: log.child({ mod: 'audit' }),
+    checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
+  });
   const guard = sessionGuard(db, (user, req) => {
     metrics.forbidden++;
     log.warn(
       { audit: 'forbidden', userId: user.id, role: user.role, url: req.url },
       'request refused for role',
     );
+    audit.record({
+      tenantId: user.tenant.id,
+      actor: actorOf(user),
+      action: 'forbidden',
+      target: null,
+      payload: { role: user.role, url: req.url, method: req.method },
+    });
   });
   const deps: RouteDeps = {
     app,
@@ -209,7 +227,8 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     redis,
     config,
     guard,
-    sameTenant: tenantCheck(metrics, log),
+    audit,
+    sameTenant: auditedTenantCheck(tenantCheck(metrics, log), audit),
     live,
     metrics,
     persister,
@@ -226,6 +245,30 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   registerVideoRoutes(deps, io);
   registerDispatchRoutes(deps, incidents, dispatcher);
   registerEvaluation(deps, devices);
+  const retention = vault.store
+    ? createRetentionSweeper({
+        pool: db.pool,
+        store: vault.store,
+        audit,
+        log: log.child({ mod: 'retention' }),
+      })
+    : null;
+  registerRecordingRoutes(deps, vault, retention ?? unavailableSweeper());
+  let retentionRunning = false;
+  const retentionTimer =
+    retention && config.RETENTION_SWEEP_MS > 0
+      ? setInterval(async () => {
+          if (retentionRunning) return;
+          retentionRunning = true;
+          await retention
+            .sweepOnce()
+            .catch((err) => log.error({ err }, 'retention sweep failed'))
+            .finally(() => {
+              retentionRunning = false;
+            });
+        }, config.RETENTION_SWEEP_MS)
+      : undefined;
+  retentionTimer?.unref();
   app.get('/healthz', async () => ({ ok: true }));
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -258,6 +301,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       closing ??= (async () => {
         coalescer.stop();
         clearInterval(sweeper);
+        clearInterval(retentionTimer);
         loopDelay.disable();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();
@@ -269,4 +313,11 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       return closing;
     },
   };
+}
+
+function unavailableSweeper(): import('./recordings/retention-sweeper.ts').RetentionSweeper {
+  const no = async (): Promise<never> => {
+    throw new AppError('unavailable', 'recordings are not configured on this server');
+  };
+  return { sweepOnce: no, deleteNow: no };
 }

@@ -44,6 +44,15 @@ export const GatewayEnv = z.object({
   SFU_URL: z.string().default(''),
   /** WHIP base URL devices publish to (+ /<deviceId>), e.g. https://media.example.de/whip */
   SFU_WHIP_URL: z.string().default(''),
+  /** encrypted recordings (issue #6): store folder, tenant keyring and the service's Ed25519 key;
+   * without a keyring the recordings API answers 503, without a signing key an ephemeral one signs
+   * audit checkpoints (fine for tests, not for production) */
+  VAULT_DIR: z.string().default(''),
+  VAULT_KEYRING_FILE: z.string().default(''),
+  VAULT_SIGNING_KEY_FILE: z.string().default(''),
+  /** how often the retention sweeper looks for expired recordings; 0 = never (tests drive it) */
+  RETENTION_SWEEP_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().default(''),
 });

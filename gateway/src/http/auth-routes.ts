@@ -24,6 +24,7 @@ export function registerAuthRoutes({
   metrics,
   log,
   endSession,
+  audit,
 }: RouteDeps): void {
   const me = (user: SessionUser): MeResponse => {
     const { sessionHash: _s, ...u } = user;
@@ -42,6 +43,12 @@ export function registerAuthRoutes({
       metrics.loginFailed++;
       await redis.multi().incr(failKey).expire(failKey, FAILURE_WINDOW_S).exec();
       log.warn({ audit: 'login_failed', username, ip: req.ip }, 'login failed');
+      await audit.append({
+        tenantId: user?.tenantId ?? null,
+        actor: username.slice(0, 100),
+        action: 'login_failed',
+        payload: { ip: req.ip },
+      });
       throw new AppError('unauthenticated', 'wrong username or password');
     }
     await redis.del(failKey);
@@ -51,6 +58,12 @@ export function registerAuthRoutes({
     });
     setSessionCookie(reply, token, expiresAt, config.COOKIE_SECURE);
     log.info({ audit: 'login', userId: user.id, tenantId: user.tenantId, ip: req.ip }, 'login');
+    await audit.append({
+      tenantId: user.tenantId,
+      actor: user.username,
+      action: 'login',
+      payload: { userId: user.id, role: user.role, ip: req.ip },
+    });
     return me((await resolveSession(db, token))!);
   });
 
@@ -60,6 +73,7 @@ export function registerAuthRoutes({
       await db.prisma.session.deleteMany({ where: { tokenHash: user.sessionHash } });
       endSession(user.sessionHash);
       log.info({ audit: 'logout', userId: user.id, tenantId: user.tenant.id }, 'logout');
+      await audit.append({ tenantId: user.tenant.id, actor: user.username, action: 'logout' });
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send();

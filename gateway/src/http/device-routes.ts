@@ -28,7 +28,15 @@ const toDevice = (d: DeviceRow): Device => ({
   lastSeenAt: d.lastSeenAt?.getTime() ?? null,
 });
 
-export function registerDeviceRoutes({ app, db, guard, sameTenant, log, disconnectDevice }: RouteDeps): void {
+export function registerDeviceRoutes({
+  app,
+  db,
+  guard,
+  sameTenant,
+  log,
+  disconnectDevice,
+  audit,
+}: RouteDeps): void {
   app.get('/api/devices', async (req): Promise<DevicesResponse> => {
     const user = await guard(req, ['admin']);
     const rows = await db.prisma.device.findMany({
@@ -50,6 +58,13 @@ export function registerDeviceRoutes({ app, db, guard, sameTenant, log, disconne
         { audit: 'device_provisioned', userId: user.id, tenantId: user.tenant.id, deviceId: d.id },
         'device provisioned',
       );
+      await audit.append({
+        tenantId: user.tenant.id,
+        actor: user.username,
+        action: 'device_provisioned',
+        target: `device:${d.id}`,
+        payload: { label },
+      });
       reply.code(201);
       return { device: toDevice(d), secret };
     } catch (err) {
@@ -80,6 +95,12 @@ export function registerDeviceRoutes({ app, db, guard, sameTenant, log, disconne
         { audit: 'device_revoked', userId: user.id, tenantId: user.tenant.id, deviceId: id },
         'device revoked',
       );
+      await audit.append({
+        tenantId: user.tenant.id,
+        actor: user.username,
+        action: 'device_revoked',
+        target: `device:${id}`,
+      });
       return { device: toDevice(updated) };
     },
   );

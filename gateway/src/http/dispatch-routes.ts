@@ -13,6 +13,7 @@ import {
   LIVE_ROLES,
   OpenIncidentRequest,
   type Role,
+  SetPriorityRequest,
 } from '@lagebild/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
@@ -25,7 +26,7 @@ import { parseInput, pathId } from './validate.ts';
 const DISPATCH_ROLES: readonly Role[] = ['admin', 'supervisor'];
 
 export function registerDispatchRoutes(
-  { app, db, guard, sameTenant, live, log }: RouteDeps,
+  { app, db, guard, sameTenant, live, log, audit }: RouteDeps,
   incidents: IncidentService,
   dispatcher: Dispatcher,
 ): void {
@@ -87,6 +88,12 @@ export function registerDispatchRoutes(
       { audit: 'incident_opened', userId: user.id, tenantId: user.tenant.id, incidentId: id },
       'incident opened',
     );
+    await audit.append({
+      tenantId: user.tenant.id,
+      actor: user.username,
+      action: 'incident_opened',
+      target: `incident:${id}`,
+    });
     const { tenantId: _t, ...incident } = (await getIncident(pool, id))!;
     reply.code(201);
     return { incident };
@@ -117,6 +124,32 @@ export function registerDispatchRoutes(
       },
       'incident closed',
     );
+    await audit.append({
+      tenantId: user.tenant.id,
+      actor: user.username,
+      action: 'incident_closed',
+      target: `incident:${incident.id}`,
+      payload: { outcome },
+    });
+    const { tenantId: _t, ...view } = (await getIncident(pool, incident.id))!;
+    return { incident: view };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/incidents/:id/priority', async (req) => {
+    const { user, incident } = await loadIncident(req, DISPATCH_ROLES);
+    const { priority } = parseInput(SetPriorityRequest, req.body);
+    if (incident.status !== 'open') throw new AppError('conflict', `incident ${incident.number} is closed`);
+    await incidents.setPriority(incident.tenantId, incident.id, user.id, incident.priority, priority);
+    log.info(
+      {
+        audit: 'incident_priority',
+        userId: user.id,
+        tenantId: user.tenant.id,
+        incidentId: incident.id,
+        priority,
+      },
+      'priority changed',
+    );
     const { tenantId: _t, ...view } = (await getIncident(pool, incident.id))!;
     return { incident: view };
   });
@@ -135,6 +168,12 @@ export function registerDispatchRoutes(
       { audit: 'alert_acknowledged', userId: user.id, tenantId: user.tenant.id, alertId: id },
       'alert acknowledged',
     );
+    await audit.append({
+      tenantId: user.tenant.id,
+      actor: user.username,
+      action: 'alert_acknowledged',
+      target: `alert:${id}`,
+    });
     const { tenantId: _t, ...view } = now;
     return { alert: view };
   });
@@ -165,6 +204,13 @@ export function registerDispatchRoutes(
         },
         'backup requested',
       );
+      await audit.append({
+        tenantId: user.tenant.id,
+        actor: user.username,
+        action: 'dispatch',
+        target: `incident:${incident.id}`,
+        payload: { units: res.results.map((r) => [r.unitId, r.ok]) },
+      });
       return res;
     },
   );
@@ -181,6 +227,12 @@ export function registerDispatchRoutes(
       { audit: 'dispatch_cancelled', userId: user.id, tenantId: user.tenant.id, requestId: id },
       'request cancelled',
     );
+    await audit.append({
+      tenantId: user.tenant.id,
+      actor: user.username,
+      action: 'dispatch_cancelled',
+      target: `dispatch:${id}`,
+    });
     const { tenantId: _t, ...view } = (await getRequest(pool, id))!;
     return { request: view };
   });

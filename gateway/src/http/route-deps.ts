@@ -2,6 +2,7 @@
 import type { Db } from '@lagebild/db';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { LiveStore } from '../live/live-store.ts';
 import type { StatusPersister } from '../live/status-persister.ts';
@@ -16,6 +17,8 @@ export interface RouteDeps {
   redis: Redis;
   config: GatewayConfig;
   guard: Guard;
+  /** the hash-chained audit log (issue #6) */
+  audit: AuditLog;
   /** throws 403 (logged) unless the entity's tenant is the user's */
   sameTenant: TenantCheck;
   live: LiveStore;

@@ -1,0 +1,173 @@
+/**
+ * Recording rows in PostgreSQL (plain SQL, like the other hot paths). `beginRecording` and
+ * `completeRecording` are what the recorder's side calls around the vault writer; the library,
+ * retention and four-eyes code read and change rows here. Times are epoch ms at the boundary.
+ */
+import type { RecordingView, RetentionClass } from '@lagebild/protocol';
+import type pg from 'pg';
+
+type Q = Pick<pg.Pool, 'query'>;
+
+export interface RecordingRow {
+  id: string;
+  tenantId: string;
+  deviceId: string;
+  state: RecordingView['state'];
+  retention: RetentionClass;
+  startedAt: number;
+  deleteAt: number | null;
+  mediaType: string;
+  bytes: number;
+}
+
+/** A new recording of the standard class, due at start + the tenant's retention period. */
+export async function beginRecording(
+  db: Q,
+  r: {
+    id: string;
+    tenantId: string;
+    deviceId: string;
+    startedAt: number;
+    mediaType?: string;
+    prerecordS?: number;
+    incidentId?: string | null;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO recordings (id, tenant_id, device_id, unit_id, incident_id, started_at, media_type, prerecord_s, delete_at)
+     SELECT $1, $2, $3,
+            (SELECT unit_id FROM shifts WHERE device_id = $3 AND ended_at IS NULL LIMIT 1),
+            $4, $5::timestamptz, $6, $7, $5::timestamptz + make_interval(days => t.retention_days)
+       FROM tenants t WHERE t.id = $2`,
+    [
+      r.id,
+      r.tenantId,
+      r.deviceId,
+      r.incidentId ?? null,
+      new Date(r.startedAt),
+      r.mediaType ?? 'video/webm',
+      r.prerecordS ?? 0,
+    ],
+  );
+}
+
+export async function completeRecording(
+  db: Q,
+  r: {
+    id: string;
+    complete: boolean;
+    stoppedAt: number;
+    bytes: number;
+    kekId: string | null;
+    manifestSha256: string | null;
+    plaintextSha256: string | null;
+    ciphertextSha256: string | null;
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE recordings SET state = $2, stopped_at = $3, bytes = $4, kek_id = $5, manifest_sha256 = $6,
+            plaintext_sha256 = $7, ciphertext_sha256 = $8
+      WHERE id = $1 AND state = 'recording'`,
+    [
+      r.id,
+      r.complete ? 'complete' : 'incomplete',
+      new Date(r.stoppedAt),
+      r.bytes,
+      r.kekId,
+      r.manifestSha256,
+      r.plaintextSha256,
+      r.ciphertextSha256,
+    ],
+  );
+}
+
+const ms = (d: Date | null) => (d ? d.getTime() : null);
+
+export async function getRecordingRow(db: Q, id: string): Promise<RecordingRow | null> {
+  const { rows } = await db.query(
+    'SELECT id, tenant_id, device_id, state, retention, started_at, delete_at, media_type, bytes FROM recordings WHERE id = $1',
+    [id],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    deviceId: r.device_id,
+    state: r.state,
+    retention: r.retention,
+    startedAt: r.started_at.getTime(),
+    deleteAt: ms(r.delete_at),
+    mediaType: r.media_type,
+    bytes: Number(r.bytes),
+  };
+}
+
+export interface RecordingFilter {
+  tenantId: string;
+  unitId?: string;
+  incidentId?: string;
+  retention?: RetentionClass;
+  state?: RecordingView['state'];
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+export async function listRecordings(db: Q, f: RecordingFilter): Promise<RecordingView[]> {
+  const where = ['r.tenant_id = $1'];
+  const args: unknown[] = [f.tenantId];
+  const add = (sql: string, v: unknown) => {
+    args.push(v);
+    where.push(sql.replace('?', `$${args.length}`));
+  };
+  if (f.unitId) add('r.unit_id = ?', f.unitId);
+  if (f.incidentId) add('r.incident_id = ?', f.incidentId);
+  if (f.retention) add('r.retention = ?', f.retention);
+  if (f.state) add('r.state = ?', f.state);
+  if (f.from !== undefined) add('r.started_at >= ?', new Date(f.from));
+  if (f.to !== undefined) add('r.started_at < ?', new Date(f.to));
+  args.push(f.limit);
+  const { rows } = await db.query(
+    `SELECT r.*, d.label AS device_label, u.callsign
+       FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN units u ON u.id = r.unit_id
+      WHERE ${where.join(' AND ')} ORDER BY r.started_at DESC LIMIT $${args.length}`,
+    args,
+  );
+  return rows.map(toView);
+}
+
+export async function getRecordingView(db: Q, id: string): Promise<RecordingView | null> {
+  const { rows } = await db.query(
+    `SELECT r.*, d.label AS device_label, u.callsign
+       FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN units u ON u.id = r.unit_id
+      WHERE r.id = $1`,
+    [id],
+  );
+  return rows[0] ? toView(rows[0]) : null;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a raw pg row
+function toView(r: any): RecordingView {
+  const started = r.started_at.getTime();
+  const stopped = ms(r.stopped_at);
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    deviceLabel: r.device_label,
+    unitId: r.unit_id,
+    callsign: r.callsign ?? null,
+    incidentId: r.incident_id,
+    startedAt: started,
+    stoppedAt: stopped,
+    durationS: stopped === null ? null : Math.round((stopped - started) / 100) / 10,
+    bytes: Number(r.bytes),
+    state: r.state,
+    retention: r.retention,
+    caseReference: r.case_reference,
+    retentionReason: r.retention_reason,
+    deleteAt: r.state === 'deleted' ? null : ms(r.delete_at),
+    deletedAt: ms(r.deleted_at),
+    mediaType: r.media_type,
+  };
+}

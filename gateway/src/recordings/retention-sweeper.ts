@@ -1,0 +1,125 @@
+/**
+ * The retention sweeper: finds `standard` recordings past their deletion time, crypto-shreds them
+ * (signed receipt → wrapped key destroyed → ciphertext removed), marks the rows deleted (metadata
+ * stays for statistics) and audits each deletion, in one transaction per batch. Rows are locked
+ * FOR UPDATE SKIP LOCKED, so a concurrent evidence mark waits and then finds the row deleted, and
+ * two gateways never sweep the same recording. Killed midway, the next run redoes the batch:
+ * shredding is idempotent and returns the receipt written the first time.
+ */
+import { shredRecording, type VaultStore } from '@lagebild/vault';
+import type pg from 'pg';
+import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
+import type { Logger } from '../logger.ts';
+
+export interface SweeperOptions {
+  pool: pg.Pool;
+  store: VaultStore;
+  audit: AuditLog;
+  log: Logger;
+  now?: () => number;
+  batch?: number;
+  /** test hook between shredding steps, e.g. to kill the process midway */
+  onStep?: (recordingId: string, step: 'receipt' | 'key' | 'ciphertext') => void | Promise<void>;
+}
+
+interface DueRow {
+  id: string;
+  tenant_id: string;
+  device_id: string;
+}
+
+export interface RetentionSweeper {
+  sweepOnce(): Promise<{ deleted: number }>;
+  /** deletes one recording now (four-eyes early deletion), inside the caller's transaction */
+  deleteNow(
+    client: pg.PoolClient,
+    row: DueRow,
+    cause: string,
+    audit: Omit<AuditEntry, 'action' | 'target'>,
+  ): Promise<void>;
+}
+
+export function createRetentionSweeper(o: SweeperOptions): RetentionSweeper {
+  const now = o.now ?? Date.now;
+  const batch = o.batch ?? 200;
+
+  async function shred(client: pg.PoolClient, rows: DueRow[], cause: string): Promise<AuditEntry[]> {
+    const ids: string[] = [];
+    const receipts: string[] = [];
+    const sigs: string[] = [];
+    const entries: AuditEntry[] = [];
+    for (const r of rows) {
+      const res = await shredRecording({
+        store: o.store,
+        signer: o.audit.signer,
+        tenantId: r.tenant_id,
+        recordingId: r.id,
+        deviceId: r.device_id,
+        cause,
+        now,
+        onStep: o.onStep ? (s) => o.onStep!(r.id, s) : undefined,
+      });
+      ids.push(r.id);
+      receipts.push(res.receiptJson);
+      sigs.push(res.signature.toString('base64'));
+      entries.push({
+        tenantId: r.tenant_id,
+        actor: 'system:retention',
+        action: 'recording_deleted',
+        target: `recording:${r.id}`,
+        reason: cause,
+        payload: {
+          plaintextSha256: res.receipt.plaintextSha256,
+          manifestSha256: res.receipt.manifestSha256,
+          deletedAt: res.receipt.deletedAt,
+        },
+      });
+    }
+    await client.query(
+      `UPDATE recordings r SET state = 'deleted', delete_at = NULL, deleted_at = to_timestamp(v.at / 1000.0),
+              deletion_receipt = v.receipt, deletion_signature = v.sig
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[]) AS v(id, receipt, sig, at)
+        WHERE r.id = v.id`,
+      [ids, receipts, sigs, receipts.map((j) => JSON.parse(j).deletedAt ?? now())],
+    );
+    return entries;
+  }
+
+  return {
+    async sweepOnce() {
+      let deleted = 0;
+      for (;;) {
+        const client = await o.pool.connect();
+        try {
+          await client.query('BEGIN');
+          const { rows } = await client.query<DueRow>(
+            `SELECT id, tenant_id, device_id FROM recordings
+              WHERE retention = 'standard' AND state IN ('complete', 'incomplete') AND delete_at <= $1
+              ORDER BY delete_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            [new Date(now()), batch],
+          );
+          if (rows.length === 0) {
+            await client.query('COMMIT');
+            return { deleted };
+          }
+          const entries = await shred(client, rows, 'retention_expired');
+          await o.audit.appendIn(client, entries);
+          await client.query('COMMIT');
+          deleted += rows.length;
+          o.log.info({ deleted: rows.length }, 'expired recordings deleted');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        } finally {
+          client.release();
+        }
+      }
+    },
+    async deleteNow(client, row, cause, audit) {
+      const [entry] = await shred(client, [row], cause);
+      await o.audit.appendIn(client, [
+        { ...entry!, ...audit, action: 'recording_deleted', target: `recording:${row.id}` },
+      ]);
+    },
+  };
+}
