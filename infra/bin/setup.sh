@@ -49,7 +49,8 @@ apt_install() {
 }
 
 ensure_system_packages() {
-  local pkgs=(redis-server)
+  # ffmpeg + openssl: recordings (issue #6) are made, probed and verified with them
+  local pkgs=(redis-server ffmpeg openssl)
   [ "$LB_MODE" = test ] && pkgs+=(chromium fonts-dejavu-core)
   apt_install "${pkgs[@]}"
   # Debian starts a redis-server service on 6379 when installed; we run our own on chosen ports.

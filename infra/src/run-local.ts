@@ -8,12 +8,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openDb } from '@lagebild/db';
 import { migrate } from '@lagebild/db/migrate';
 import { seedPilot } from '@lagebild/db/pilot';
 import { DEMO_ROLES, demoUsername, seedDemo } from '@lagebild/db/seed';
+import { importRecording } from '@lagebild/gateway/recordings';
+import { ensureKeyringFile, ensureSigningKeyFile, localFolderStore, makeTestVideo } from '@lagebild/vault';
 import { z } from 'zod';
 import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths.ts';
 import { startPostgres } from './postgres.ts';
@@ -79,6 +81,42 @@ try {
   const pilot = await seedPilot(db, tenants.find((t) => t.slug === 'duisburg')!.id);
   if (pilot.loaded)
     say(`pilot data loaded: ${pilot.startDay} – ${pilot.endDay}, ${pilot.events} status events`);
+  // Recordings (issue #6): tenant keyring and the service's Ed25519 key under .data/keys (0600),
+  // encrypted store under .data/vault; two demo recordings from ffmpeg's test picture on first start.
+  const vaultEnv = {
+    VAULT_DIR: join(dataDir, 'vault'),
+    VAULT_KEYRING_FILE: join(dataDir, 'keys', 'keyring.json'),
+    VAULT_SIGNING_KEY_FILE: join(dataDir, 'keys', 'signing.pem'),
+  };
+  const keyring = await ensureKeyringFile(
+    vaultEnv.VAULT_KEYRING_FILE,
+    tenants.map((t) => t.id),
+  );
+  const signer = await ensureSigningKeyFile(vaultEnv.VAULT_SIGNING_KEY_FILE);
+  await writeFile(join(dataDir, 'database.url'), `${pg.url}\n`, { mode: 0o600 });
+  const { rows: recs } = await db.pool.query('SELECT count(*)::int AS n FROM recordings');
+  if (recs[0].n === 0) {
+    try {
+      const demo = join(dataDir, 'demo-source.webm');
+      await makeTestVideo(demo, { seconds: 10 });
+      for (const t of tenants) {
+        await importRecording({
+          pool: db.pool,
+          store: localFolderStore(vaultEnv.VAULT_DIR),
+          keyring,
+          signer,
+          tenantId: t.id,
+          deviceId: t.devices[0]!.deviceId,
+          file: demo,
+          startedAt: Date.now() - 3_600_000,
+        });
+      }
+      await rm(demo, { force: true }); // the demo source is not evidence, but keep the habit
+      say('demo recordings encrypted into the vault');
+    } catch (err) {
+      say(`no demo recordings: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
   await db.close();
   const credentials = tenants.flatMap((t) =>
     t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })),
@@ -122,6 +160,7 @@ try {
       WEB_DIR: existsSync(WEB_OUT) ? WEB_OUT : '',
       TILE_URL: env.TILE_URL,
       LOG_LEVEL: env.LOG_LEVEL,
+      ...vaultEnv,
       ...(sfuUrl ? { MEDIA_TOKEN_SECRET: mediaSecret, SFU_URL: sfuUrl, SFU_WHIP_URL: `${sfuUrl}/whip` } : {}),
     },
     onLine: logFile('gateway'),

@@ -1,3 +1,4 @@
+/// <reference types="@fastify/cookie" />
 /** @lagebild/gateway/recordings: what the recorder side and the tests call around the vault writer. */
 
 export { type AuditLog, actorOf, createAuditLog } from '../audit/audit-log.ts';
