@@ -227,6 +227,7 @@ export class TenantRoom {
       deviceId: claims.deviceId,
       userId: claims.userId,
       sessionId: session.id,
+      ...(claims.watchId ? { watchId: claims.watchId } : {}),
       sfuId: config.SFU_ID,
       at: Date.now(),
     });

@@ -7,6 +7,7 @@
  * and the SFU's Redis announcements forwarded to dashboards as `video` on /control. Watch
  * authorisations and viewer start/stop are audit log lines until the hash-chained log (issue 6).
  */
+import { randomUUID } from 'node:crypto';
 import { secretMatches } from '@lagebild/db';
 import {
   DEVICE_TOKEN_TTL_MS,
@@ -78,9 +79,10 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
       );
       throw new AppError('forbidden', 'this device belongs to another organisation');
     }
+    const watchId = randomUUID();
     const { token, expiresAt } = signToken(
       key,
-      { typ: 'viewer', tenantId: user.tenant.id, userId: user.id, role: user.role, deviceId },
+      { typ: 'viewer', tenantId: user.tenant.id, userId: user.id, role: user.role, deviceId, watchId },
       VIEWER_TOKEN_TTL_MS,
     );
     log.info(
@@ -90,11 +92,12 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
         role: user.role,
         tenantId: user.tenant.id,
         deviceId,
+        watchId,
         reason,
       },
       'live watch authorised',
     );
-    return { token, expiresAt, signallingUrl: '/sfu/v1' };
+    return { token, expiresAt, signallingUrl: '/sfu/v1', watchId };
   });
 
   app.get('/api/video/live', async (req): Promise<LiveStreamsResponse> => {
@@ -155,6 +158,7 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
           tenantId: msg.tenantId,
           deviceId: msg.deviceId,
           sessionId: msg.sessionId,
+          watchId: msg.watchId,
           ...(msg.type === 'consumer_down' ? { reason: msg.reason } : {}),
         },
         'live watch',

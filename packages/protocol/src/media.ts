@@ -27,6 +27,11 @@ export const ViewerTokenClaims = z.object({
   role: Role,
   /** the one unit this token may watch */
   deviceId: Id,
+  /**
+   * One watch (§ 76 BDSG): the gateway logs the reason under this id when it mints the token, the SFU
+   * repeats it on consumer_up/consumer_down, so from–to joins who, unit and reason.
+   */
+  watchId: z.string().max(64).optional(),
   iat: EpochMs,
   exp: EpochMs,
 });
@@ -77,6 +82,8 @@ export const ViewerTokenResponse = z.object({
   expiresAt: EpochMs,
   /** base URL of the viewer signalling (same origin, proxied by the gateway): `/sfu/v1` */
   signallingUrl: z.string(),
+  /** the audit id of this watch (see ViewerTokenClaims.watchId) */
+  watchId: z.string(),
 });
 export type ViewerTokenResponse = z.infer<typeof ViewerTokenResponse>;
 
@@ -196,6 +203,7 @@ export const MediaEvent = z.discriminatedUnion('type', [
     deviceId: Id,
     userId: Id,
     sessionId: z.string(),
+    watchId: z.string().optional(),
     sfuId: z.string(),
     at: EpochMs,
   }),
@@ -205,6 +213,7 @@ export const MediaEvent = z.discriminatedUnion('type', [
     deviceId: Id,
     userId: Id,
     sessionId: z.string(),
+    watchId: z.string().optional(),
     sfuId: z.string(),
     reason: z.enum(['closed', 'producer_gone', 'transport_gone', 'worker_died', 'timeout', 'shutdown']),
     at: EpochMs,
