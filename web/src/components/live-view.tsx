@@ -13,6 +13,7 @@ import {
   type MeResponse,
   type UnitLive,
   UnitsResponse,
+  type VideoEvent,
 } from '@lagebild/protocol';
 import dynamic from 'next/dynamic';
 import { useRouter } from 'next/navigation';
@@ -33,6 +34,7 @@ import {
 import { EMPTY_QUERY, filterUnits, labelOf, teamsOf, type UnitQuery } from '@/lib/unit-filter';
 import { useAlertSound, useIncidentVersion } from '@/lib/use-incident-store';
 import { useThrottledVersion, useTick } from '@/lib/use-live-store';
+import { useVideoWall } from '@/lib/use-video-wall';
 import type { FocusRequest } from '@/map/live-map';
 import { AlertStack } from './alert-stack';
 import { AppHeader } from './app-header';
@@ -49,6 +51,7 @@ import { SoundBlockedNotice, SoundToggle } from './sound-toggle';
 import { UnitDetail } from './unit-detail';
 import { UnitFilters } from './unit-filters';
 import { UnitList } from './unit-list';
+import { VideoWall, WatchLiveButton } from './video-wall';
 
 const LiveMap = dynamic(() => import('@/map/live-map'), {
   ssr: false,
@@ -93,6 +96,8 @@ function LiveDashboard({ me }: { me: MeResponse }) {
   const [pickedPoint, setPickedPoint] = useState<LatLng | null>(null);
   const pendingSelection = useRef<SelectionRef | null>(null);
   const wasLive = useRef(false);
+  // `video` events reach the wall's model, which is set up further down (it needs the incidents)
+  const videoEvents = useRef<(e: VideoEvent) => void>(() => undefined);
 
   const signedOut = useCallback(() => router.replace('/login/'), [router]);
 
@@ -112,6 +117,7 @@ function LiveDashboard({ me }: { me: MeResponse }) {
         },
         onSignedOut: signedOut,
         onForbidden: () => setForbidden(true),
+        onVideo: (e) => videoEvents.current(e),
       },
       incidentStore,
     );
@@ -151,6 +157,8 @@ function LiveDashboard({ me }: { me: MeResponse }) {
 
   const version = useThrottledVersion(store, 500);
   const tick = useTick(1000);
+  const video = useVideoWall(incidentStore.incidents, incidentStore.alerts, incidentVersion, tick);
+  videoEvents.current = video.onVideo;
   // biome-ignore lint/correctness/useExhaustiveDependencies: version and tick stand for the store's mutable content and the passing of time
   const serverNow = useMemo(() => store.clock.now(), [store, version, tick]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: version stands for the store's mutable content
@@ -345,7 +353,11 @@ function LiveDashboard({ me }: { me: MeResponse }) {
             />
           </div>
         </aside>
-        <main id="main" className="map-area" tabIndex={-1}>
+        <main
+          id="main"
+          className={`map-area${video.wall.tiles.length > 0 ? ' has-video-wall' : ''}`}
+          tabIndex={-1}
+        >
           <h1 className="visually-hidden">
             {t('nav.map')} – {me.user.tenant.name}
           </h1>
@@ -369,6 +381,12 @@ function LiveDashboard({ me }: { me: MeResponse }) {
             picking={picking}
             onPickingChange={setPicking}
             onPick={picked}
+          />
+          <VideoWall
+            wall={video}
+            units={store.units}
+            incidents={incidentStore.incidents}
+            serverNowMs={serverNow}
           />
         </main>
         <aside
@@ -425,15 +443,24 @@ function LiveDashboard({ me }: { me: MeResponse }) {
               onShowOnMap={() => setFocus({ deviceId: selected.deviceId, nonce: Date.now() })}
               onSignedOut={signedOut}
               actions={
-                selected.unitId ? (
-                  <UnitIncidentAction
-                    key={selected.unitId}
-                    unitId={selected.unitId}
-                    callsign={labelOf(selected)}
-                    onOpened={opened}
-                    onSignedOut={signedOut}
-                  />
-                ) : null
+                <>
+                  {selected.unitId ? (
+                    <UnitIncidentAction
+                      key={selected.unitId}
+                      unitId={selected.unitId}
+                      callsign={labelOf(selected)}
+                      onOpened={opened}
+                      onSignedOut={signedOut}
+                    />
+                  ) : null}
+                  {video.live.has(selected.deviceId) && (
+                    <WatchLiveButton
+                      deviceId={selected.deviceId}
+                      callsign={labelOf(selected)}
+                      onOpen={video.requestOpen}
+                    />
+                  )}
+                </>
               }
             />
           )}

@@ -4,6 +4,7 @@
  * unit test checks the same at run time and that placeholders match.
  */
 import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
+import { VIDEO_DE, VIDEO_EN } from './i18n-video.ts';
 import { EVALUATION_DE, EVALUATION_EN } from './evaluation-i18n.ts';
 
 export const LANGUAGES = ['de', 'en'] as const;
@@ -171,6 +172,7 @@ const de = {
   'devices.loading': 'Geräte werden geladen …',
 
   ...DISPATCH_DE,
+  ...VIDEO_DE,
   ...EVALUATION_DE,
 } as const;
 
@@ -333,6 +335,7 @@ const en: Record<MessageKey, string> = {
   'devices.loading': 'Loading devices …',
 
   ...DISPATCH_EN,
+  ...VIDEO_EN,
   ...EVALUATION_EN,
 };
 

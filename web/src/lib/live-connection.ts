@@ -15,6 +15,8 @@ import {
   describeIssues,
   Incident,
   IncidentsResponse,
+  MediaEvent,
+  type VideoEvent,
 } from '@lagebild/protocol';
 import { io, type Socket } from 'socket.io-client';
 import type { IncidentStore } from './incident-store.ts';
@@ -27,6 +29,8 @@ export interface LiveConnectionHandlers {
   /** session gone (expired, logged out elsewhere, `bye`): go to the login page */
   onSignedOut(): void;
   onForbidden(): void;
+  /** a unit's live stream went up or down, or the SFU reset it (issue 5: the video wall) */
+  onVideo?(event: VideoEvent): void;
 }
 
 /** After this many failed attempts in a row we call it offline (Socket.IO keeps trying). */
@@ -94,6 +98,17 @@ export function connectLive(
       else console.error('control dispatch rejected', describeIssues(parsed.error));
     });
   }
+
+  socket.on('video', (msg) => {
+    const parsed = MediaEvent.safeParse(msg);
+    if (!parsed.success) {
+      console.error('control video rejected', describeIssues(parsed.error));
+      return;
+    }
+    const e = parsed.data;
+    if (e.type === 'producer_up' || e.type === 'producer_down' || e.type === 'router_reset')
+      handlers.onVideo?.(e);
+  });
 
   socket.on('bye', () => {
     closed = true;
