@@ -1,10 +1,12 @@
 /**
  * Playwright fixtures: a real stack per worker (embedded PostgreSQL, redis-server, a gateway serving
- * the built control room) and the simulator driving the seeded cameras in 'steady' mode, so tests
- * script stage changes themselves. `loginAs` signs in through the login page.
+ * the built control room, the SFU) and the simulator driving the seeded cameras in 'steady' mode, so
+ * tests script stage changes themselves. A camera that goes to 'recording' publishes live video over
+ * WHIP (`video`), as a real one would. `loginAs` signs in through the login page.
  */
 
 import { startSimulation } from '@lagebild/sim';
+import { createWhipVideo, type WhipVideo } from '@lagebild/sim/whip';
 import { test as base, expect, type Page } from '@playwright/test';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 
@@ -13,6 +15,7 @@ export type Simulation = Awaited<ReturnType<typeof startSimulation>>;
 interface WorkerFixtures {
   stack: Stack;
   sim: Simulation;
+  video: WhipVideo;
 }
 interface TestFixtures {
   loginAs: (page: Page, username: string) => Promise<void>;
@@ -22,14 +25,23 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   stack: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature
     async ({}, use) => {
-      const stack = await startStack({ gateways: 1, devicesPerTenant: 20, serveWeb: true });
+      const stack = await startStack({ gateways: 1, devicesPerTenant: 20, serveWeb: true, sfu: true });
       await use(stack);
       await stack.stop();
     },
     { scope: 'worker', timeout: 120_000 },
   ],
-  sim: [
+  video: [
     async ({ stack }, use) => {
+      const devices = stack.tenants.flatMap((t) => t.devices);
+      const video = createWhipVideo({ gatewayUrl: stack.url, devices, fps: 15 });
+      await use(video);
+      await video.close();
+    },
+    { scope: 'worker', timeout: 30_000 },
+  ],
+  sim: [
+    async ({ stack, video }, use) => {
       const devices = stack.tenants.flatMap((t) =>
         t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })),
       );
@@ -41,6 +53,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         rateHz: 1,
         seed: 7,
         response: { acceptRate: 1, minAnswerMs: 300, maxAnswerMs: 1200 },
+        onEvent: (e) => video.onEvent(e),
       });
       await use(sim);
       await sim.stop();

@@ -82,7 +82,7 @@ export function WatchReasonDialog({
             type="text"
             maxLength={500}
             value={text}
-            required={kind === 'other'}
+            aria-required={kind === 'other'}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? `${id}-error` : undefined}
             onChange={(e) => {
