@@ -303,23 +303,54 @@ describe('emergency → incident → alert → acknowledgement', () => {
 
 describe('alerts nobody acknowledges', () => {
   it('escalate after the tenant period, once per period', async () => {
+    await place(devices[4]!, tenant.devices[4]!.deviceId, 0.008, { stage: 'recording', announced: true });
+    const alertOf = () =>
+      eventsOf<Alert>(sup, 'alert').filter((a) => a.kind === 'recording' && a.callsign !== null);
+    await waitFor(() => alertOf().some((a) => a.escalationLevel === 1), 9000, 'escalation level 1');
+    const incidentId = alertOf().find((a) => a.escalationLevel === 1)!.incidentId;
+    const levels = alertOf()
+      .filter((a) => a.incidentId === incidentId)
+      .map((a) => a.escalationLevel);
+    expect(levels).toEqual([0, 1]);
+  });
+});
+
+describe('manual incidents', () => {
+  it('tell every screen, already acknowledged by whoever opened it, and take a new priority', async () => {
     const res = await post(A, '/api/incidents', op.cookie, {
       location: { lat: 51.43, lng: 6.76 },
-      priority: 2,
+      priority: 3,
       summary: 'Ruhestörung',
     });
     expect(res.status).toBe(201);
     const { incident } = await res.json();
     await waitFor(
-      () =>
-        eventsOf<Alert>(sup, 'alert').some((a) => a.incidentId === incident.id && a.escalationLevel === 1),
-      9000,
-      'escalation level 1',
+      () => eventsOf<Alert>(sup, 'alert').some((a) => a.incidentId === incident.id),
+      5000,
+      'alert on B',
     );
-    const levels = eventsOf<Alert>(sup, 'alert')
-      .filter((a) => a.incidentId === incident.id)
-      .map((a) => a.escalationLevel);
-    expect(levels).toEqual([0, 1]);
+    expect(eventsOf<Alert>(sup, 'alert').find((a) => a.incidentId === incident.id)).toMatchObject({
+      kind: 'manual',
+      acknowledgedBy: 'Leitstelle Duisburg',
+    });
+    expect((await post(A, `/api/incidents/${incident.id}/priority`, op.cookie, { priority: 1 })).status).toBe(
+      403,
+    );
+    expect(
+      (await post(B, `/api/incidents/${incident.id}/priority`, sup.cookie, { priority: 7 })).status,
+    ).toBe(400);
+    const up = await post(B, `/api/incidents/${incident.id}/priority`, sup.cookie, { priority: 1 });
+    expect(up.status).toBe(200);
+    await waitFor(
+      () => eventsOf<Incident>(op, 'incident').some((i) => i.id === incident.id && i.priority === 1),
+      5000,
+      'priority 1 on A',
+    );
+    const detail = await (await get(A, `/api/incidents/${incident.id}`, op.cookie)).json();
+    expect(detail.timeline.map((e: { kind: string; text: string }) => [e.kind, e.text])).toContainEqual([
+      'priority',
+      'Priorität 3 → 1',
+    ]);
   });
 });
 

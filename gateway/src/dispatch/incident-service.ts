@@ -169,7 +169,10 @@ export function createIncidentService(deps: { pool: pg.Pool; broadcast: Broadcas
           actorId: o.userId,
           text: o.summary || 'Einsatz angelegt',
         });
-        return { id, alertId: await insertAlert(client, o.tenantId, id, 'manual') };
+        // the other screens learn of it; whoever opened it has seen it
+        const alertId = await insertAlert(client, o.tenantId, id, 'manual');
+        await acknowledgeAlert(client, alertId, o.userId);
+        return { id, alertId };
       });
       void broadcast.incident(id);
       void broadcast.alert(alertId);
@@ -180,6 +183,19 @@ export function createIncidentService(deps: { pool: pg.Pool; broadcast: Broadcas
       const entry = await addTimeline(pool, { tenantId, incidentId, kind: 'note', actorId: userId, text });
       void broadcast.incident(incidentId); // screens showing the incident reload its timeline
       return entry;
+    },
+
+    async setPriority(tenantId: string, incidentId: string, userId: string, from: number, to: number) {
+      if (from === to) return;
+      await pool.query('UPDATE incidents SET priority = $2 WHERE id = $1', [incidentId, to]);
+      await addTimeline(pool, {
+        tenantId,
+        incidentId,
+        kind: 'priority',
+        actorId: userId,
+        text: `Priorität ${from} → ${to}`,
+      });
+      void broadcast.incident(incidentId);
     },
 
     async acknowledge(

@@ -161,6 +161,14 @@ export const OpenIncidentRequest = z.union([
 ]);
 export type OpenIncidentRequest = z.infer<typeof OpenIncidentRequest>;
 
+export const SetPriorityRequest = z.strictObject({ priority: Priority });
+
+/** Single-entity answers of the incident API. */
+export const IncidentResponse = z.object({ incident: Incident });
+export const AlertResponse = z.object({ alert: Alert });
+export const DispatchRequestResponse = z.object({ request: DispatchRequest });
+export const TimelineEntryResponse = z.object({ entry: TimelineEntry });
+
 export const IncidentNoteRequest = z.strictObject({ text: z.string().trim().min(1).max(2000) });
 export const CloseIncidentRequest = z.strictObject({
   outcome: IncidentOutcome,

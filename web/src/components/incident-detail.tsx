@@ -17,7 +17,7 @@ import {
 } from '@lagebild/protocol';
 import { useEffect, useId, useState } from 'react';
 import { ApiError } from '@/lib/api';
-import { addNote, cancelRequest, closeIncident, getIncidentDetail } from '@/lib/dispatch-api';
+import { addNote, cancelRequest, closeIncident, getIncidentDetail, setPriority } from '@/lib/dispatch-api';
 import {
   canCloseIncident,
   canDispatch,
@@ -129,9 +129,13 @@ export function IncidentDetail(props: IncidentDetailProps) {
         </button>
       </div>
       <p className="incident-badges">
-        <span className={`priority-badge priority-badge-${incident.priority}`}>
-          {t('priority.label')} {t(`priority.${incident.priority as 1 | 2 | 3}`)}
-        </span>
+        {dispatcher && !closed ? (
+          <PriorityPicker incident={incident} onChanged={props.onIncident} onError={failed} />
+        ) : (
+          <span className={`priority-badge priority-badge-${incident.priority}`}>
+            {t('priority.label')} {t(`priority.${incident.priority as 1 | 2 | 3}`)}
+          </span>
+        )}
         <span className="kind-badge">{t(`incident.kind.${incident.kind}`)}</span>
         {closed && (
           <span className="kind-badge">
@@ -384,5 +388,46 @@ function CloseForm({
         </button>
       </form>
     </details>
+  );
+}
+
+/** Supervisors re-rate an open incident; every screen gets the change as an `incident` upsert. */
+function PriorityPicker({
+  incident,
+  onChanged,
+  onError,
+}: {
+  incident: Incident;
+  onChanged(incident: Incident): void;
+  onError(err: unknown): void;
+}) {
+  const { t } = usePreferences();
+  const id = useId();
+  const [busy, setBusy] = useState(false);
+  return (
+    <span className={`priority-badge priority-badge-${incident.priority} priority-picker`}>
+      <label htmlFor={id}>{t('priority.label')}</label>{' '}
+      <select
+        id={id}
+        value={incident.priority}
+        disabled={busy}
+        onChange={async (e) => {
+          setBusy(true);
+          try {
+            onChanged((await setPriority(incident.id, Number(e.target.value))).incident);
+          } catch (err) {
+            onError(err);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {([1, 2, 3] as const).map((p) => (
+          <option key={p} value={p}>
+            {t(`priority.${p}`)}
+          </option>
+        ))}
+      </select>
+    </span>
   );
 }
