@@ -5,6 +5,7 @@
  * of Duisburg's figures. axe-core checks every page.
  */
 import AxeBuilder from '@axe-core/playwright';
+import { openShifts, provisionDevices } from '@lagebild/db';
 import { seedPilot } from '@lagebild/db/pilot';
 import type { StatsSeries, StatsSummary } from '@lagebild/protocol';
 import type { Page } from '@playwright/test';
@@ -144,9 +145,13 @@ test('an evaluator cannot open live data, unit names or recordings', async ({ pa
     '/api/units',
     '/api/units/00000000-0000-4000-8000-000000000000',
     '/api/reports/pending',
+    '/api/recordings',
+    '/api/video/live',
   ]) {
     expect((await page.request.get(`${stack.url}${path}`)).status(), path).toBe(403);
   }
+  const token = await page.request.post(`${stack.url}/api/video/viewer-token`, { data: {} });
+  expect(token.status()).toBe(403);
   await page.goto(`${stack.url}/`);
   await expect(page.getByRole('heading', { name: 'Kein Zugriff' })).toBeVisible();
 });
@@ -162,4 +167,59 @@ test("another municipality never sees Duisburg's figures", async ({ page, loginA
   await page.goto(`${stack.url}/evaluation/?${PERIOD}`);
   await expect(page.getByText(/weniger als 5 Episoden/)).toBeVisible();
   await axe(page);
+});
+
+test('a supervisor files the report of an episode on the phone-sized form', async ({
+  page,
+  loginAs,
+  stack,
+}) => {
+  const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
+  const [dev] = await provisionDevices(stack.db.pool, duisburg.id, ['E2E-REPORT']);
+  await openShifts(stack.db.pool, duisburg.id, [
+    { deviceId: dev!.deviceId, callsign: 'KOD Mitte 99', team: 'KOD Mitte' },
+  ]);
+  // the shift began before the episode, so the episode belongs to this unit
+  await stack.db.pool.query(
+    "UPDATE shifts SET started_at = now() - interval '1 hour' WHERE device_id = $1 AND ended_at IS NULL",
+    [dev!.deviceId],
+  );
+  const t0 = Date.now() - 10 * 60_000;
+  await stack.db.pool.query(
+    `INSERT INTO status_events (tenant_id, device_id, seq, device_time, received_at, battery_pct, signal_bars, network, stage, emergency)
+     SELECT $1, $2, s, to_timestamp(t / 1000.0), now(), 90, 3, 'lte', st::"Stage", false
+       FROM unnest($3::bigint[], $4::float8[], $5::text[]) AS x(s, t, st)`,
+    [
+      duisburg.id,
+      dev!.deviceId,
+      [1, 2, 3],
+      [t0, t0 + 30_000, t0 + 90_000],
+      ['standby', 'display', 'standby'],
+    ],
+  );
+  await expect
+    .poll(
+      async () =>
+        (await stack.db.pool.query('SELECT 1 FROM episodes WHERE device_id = $1', [dev!.deviceId])).rowCount,
+      {
+        timeout: 15_000,
+      },
+    )
+    .toBe(1);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await loginAs(page, 'duisburg.supervisor');
+  await page.goto(`${stack.url}/reports/`);
+  const choice = page.getByRole('radio', { name: /KOD Mitte 99/ });
+  await expect(choice).toBeVisible({ timeout: 15_000 });
+  await choice.check();
+  await page.getByRole('radio', { name: /verbal/ }).check();
+  await page.getByLabel('Anlass').selectOption('problem_district');
+  await axe(page);
+  await page.getByRole('button', { name: 'Bericht speichern' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Bericht gespeichert.' })).toBeVisible();
+  await expect(choice).toHaveCount(0);
+  const r = await stack.db.pool.query('SELECT assault, context FROM episodes WHERE device_id = $1', [
+    dev!.deviceId,
+  ]);
+  expect(r.rows).toEqual([{ assault: 'verbal', context: 'problem_district' }]);
 });

@@ -3,7 +3,7 @@
  * The bar at the top of every signed-in page: product and tenant, navigation, live status (on the
  * map page), who is signed in, language and theme switches, sign out.
  */
-import { LIVE_ROLES, type MeResponse, STATS_ROLES } from '@lagebild/protocol';
+import { LIVE_ROLES, type MeResponse, REPORT_ROLES, STATS_ROLES } from '@lagebild/protocol';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
@@ -31,6 +31,7 @@ export function AppHeader({ me, status, tools }: { me: MeResponse; status?: Reac
   const links = [
     ...(LIVE_ROLES.includes(user.role) ? [{ href: '/', label: t('nav.map') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/devices/', label: t('nav.devices') }] : []),
+    ...(REPORT_ROLES.includes(user.role) ? [{ href: '/reports/', label: t('nav.reports') }] : []),
     ...(STATS_ROLES.includes(user.role) ? [{ href: '/evaluation/', label: t('nav.evaluation') }] : []),
   ];
 

@@ -98,6 +98,22 @@ export const EVALUATION_DE = {
   'eval.report.method.title': 'Methodik',
   'eval.report.method':
     'Eine Episode beginnt mit dem ersten Schritt aus der Bereitschaft und endet, wenn die Kamera {quiet} s wieder in Bereitschaft ist. Die De-Eskalationsquote ist der Anteil der Episoden mit Display, die ohne Aufzeichnung und ohne gemeldeten Übergriff endeten; das Intervall ist das 95-%-Wilson-Intervall. Raten beziehen sich auf Dienststunden laut Schichtplan. Das Ratenverhältnis vergleicht Übergriffe je Dienststunde im Pilot mit dem Vergleichszeitraum (95-%-Intervall, log-normal). Zellen mit weniger als {min} Episoden werden nicht ausgewiesen.',
+  'nav.reports': 'Berichte',
+  'report.forbidden': 'Berichte erfassen Leitstelle, Einsatzleitung und Administration.',
+  'report.title': 'Bericht nach einer Episode',
+  'report.intro': 'Vier kurze Angaben; Freitext bleibt in der Kommune und geht in keine Statistik ein.',
+  'report.episode': 'Episode (letzte 24 Stunden, noch ohne Bericht)',
+  'report.none': 'Keine offenen Episoden.',
+  'report.pick': 'Bitte eine Episode auswählen.',
+  'report.assault': 'Übergriff',
+  'report.assault.none': 'keiner',
+  'report.assault.verbal': 'verbal (Beleidigung, Bedrohung)',
+  'report.assault.physical': 'körperlich',
+  'report.announced': 'Aufzeichnung wurde angekündigt',
+  'report.note': 'Freitext (optional)',
+  'report.noteHint': 'Bitte keine Namen Dritter.',
+  'report.submit': 'Bericht speichern',
+  'report.saved': 'Bericht gespeichert.',
 } as const;
 
 export const EVALUATION_EN: Record<keyof typeof EVALUATION_DE, string> = {
@@ -194,4 +210,20 @@ export const EVALUATION_EN: Record<keyof typeof EVALUATION_DE, string> = {
   'eval.report.method.title': 'Method',
   'eval.report.method':
     'An episode begins with the first step out of standby and ends once the camera has been back in standby for {quiet} s. The de-escalation rate is the share of episodes with the display on that ended without recording and without a reported assault; the interval is the 95 % Wilson interval. Rates refer to officer-hours from the shift plan. The rate ratio compares assaults per officer-hour in the pilot with the baseline period (95 % interval, log-normal). Cells with fewer than {min} episodes are not shown.',
+  'nav.reports': 'Reports',
+  'report.forbidden': 'Reports are filed by the control room, supervisors and administrators.',
+  'report.title': 'Report after an episode',
+  'report.intro': 'Four short answers; free text stays in the municipality and is never part of statistics.',
+  'report.episode': 'Episode (last 24 hours, no report yet)',
+  'report.none': 'No open episodes.',
+  'report.pick': 'Please choose an episode.',
+  'report.assault': 'Assault',
+  'report.assault.none': 'none',
+  'report.assault.verbal': 'verbal (insult, threat)',
+  'report.assault.physical': 'physical',
+  'report.announced': 'The recording was announced',
+  'report.note': 'Free text (optional)',
+  'report.noteHint': 'Please do not name third parties.',
+  'report.submit': 'Save report',
+  'report.saved': 'Report saved.',
 };
