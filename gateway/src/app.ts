@@ -139,6 +139,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     metrics,
     batchMax: config.PERSIST_BATCH_MAX,
     queueMax: config.PERSIST_QUEUE_MAX,
+    lingerMs: config.PERSIST_LINGER_MS,
     hooks: incidents.hooks as never,
   });
   const control = attachControlNamespace({

@@ -24,6 +24,8 @@ export const GatewayEnv = z.object({
   DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(100_000).default(300),
   /** status events waiting for PostgreSQL beyond this are refused (the device keeps them) */
   PERSIST_QUEUE_MAX: z.coerce.number().int().min(100).default(200_000),
+  /** a commit waits this long for more events once one is queued (fewer, larger commits) */
+  PERSIST_LINGER_MS: z.coerce.number().min(0).max(50).default(2),
   PERSIST_BATCH_MAX: z.coerce.number().int().min(1).max(20_000).default(2000),
   /** entries the Socket.IO Redis stream keeps (bounds memory and the recovery window) */
   REDIS_STREAM_MAXLEN: z.coerce.number().int().min(100).default(2000),
