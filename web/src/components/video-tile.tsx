@@ -83,9 +83,11 @@ export function VideoTile({
     };
   }, [deviceId]);
 
+  // the event that was current when the tile opened is what opened it: the new watch covers it
+  const openingEvent = useRef(event);
   useEffect(() => {
     const watch = watchRef.current;
-    if (!watch || !event) return;
+    if (!watch || !event || event === openingEvent.current) return;
     if (event.type === 'producer_up') watch.restart();
     else if (event.type === 'producer_down' && ENDED_REASONS.has(event.reason)) watch.end();
     else watch.suspend();

@@ -41,7 +41,7 @@ interface State {
 }
 
 type Action =
-  | { type: 'seed'; streams: LiveStream[] }
+  | { type: 'seed'; streams: LiveStream[]; nowMs: number }
   | { type: 'video'; event: VideoEvent; nowMs: number }
   | { type: 'auto'; incidents: Incident[]; alerts: Alert[]; nowMs: number }
   | { type: 'open'; deviceId: string; reason: WatchReason; nowMs: number }
@@ -53,9 +53,15 @@ type Action =
 function reduce(state: State, action: Action): State {
   switch (action.type) {
     case 'seed': {
+      // streams already up when the page opens get their tile like new ones, if their incident is open
       const live = new Map(state.live);
-      for (const s of action.streams) if (!live.has(s.deviceId)) live.set(s.deviceId, s);
-      return { ...state, live };
+      const pendingAuto = new Map(state.wall.pendingAuto);
+      for (const s of action.streams) {
+        if (live.has(s.deviceId)) continue;
+        live.set(s.deviceId, s);
+        pendingAuto.set(s.deviceId, action.nowMs);
+      }
+      return { ...state, live, wall: { ...state.wall, pendingAuto } };
     }
     case 'video': {
       const e = action.event;
@@ -121,7 +127,7 @@ export function useVideoWall(
   useEffect(() => {
     const abort = new AbortController();
     apiGet('/api/video/live', LiveStreamsResponse, abort.signal).then(
-      (res) => dispatch({ type: 'seed', streams: res.streams }),
+      (res) => dispatch({ type: 'seed', streams: res.streams, nowMs: Date.now() }),
       () => undefined, // live video not configured or not allowed: the wall stays empty
     );
     return () => abort.abort();

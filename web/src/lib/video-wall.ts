@@ -34,7 +34,7 @@ export interface WallState {
 }
 
 export const EMPTY_WALL: WallState = {
-  layout: 4,
+  layout: 1,
   tiles: [],
   closedFor: new Map(),
   pendingAuto: new Map(),
@@ -51,8 +51,8 @@ export function visibleTiles(state: WallState): { shown: WallTile[]; hidden: Wal
 }
 
 /**
- * Opens a tile (or gives an open one a new reason). An auto-opened tile grows the layout so it is
- * seen; a full wall (9) takes no more automatic tiles (the alert is still on screen).
+ * Opens a tile unless the unit has one. The layout grows so the new tile is seen with the others
+ * (1 → 4 → 9); a full wall (9) takes no more tiles (the alert is still on screen).
  */
 export function openTile(state: WallState, tile: WallTile): WallState {
   const existing = state.tiles.find((t) => t.deviceId === tile.deviceId);

@@ -126,6 +126,11 @@ export function startWatch(opts: WatchOptions): Watch {
     tile = { ...tile, sent: '' };
     if (!s) return;
     opts.onStream(null);
+    discard(s);
+  }
+
+  /** Closes a session that is not (or no longer) the current one. */
+  function discard(s: { id: string; transport: types.Transport }): void {
     s.transport.close();
     // tell the SFU at once (it would also notice the silent transport after SFU_PEER_TIMEOUT_MS)
     call(`/sessions/${encodeURIComponent(s.id)}`, undefined, 'DELETE').catch(() => undefined);
@@ -145,11 +150,8 @@ export function startWatch(opts: WatchOptions): Watch {
       iceServers: created.iceServers as RTCIceServer[],
     });
     const mine = { id: created.sessionId, transport, consumers: [] as types.Consumer[] };
-    if (gen !== generation || closed) {
-      session = mine;
-      dropSession();
-      return;
-    }
+    // overtaken by a restart while the session was being created: a newer one is (or will be) current
+    if (gen !== generation || closed) return discard(mine);
     session = mine;
     const base = `/sessions/${encodeURIComponent(mine.id)}`;
     transport.on('connect', ({ dtlsParameters }, done, fail) => {
