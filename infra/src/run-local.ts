@@ -178,7 +178,16 @@ try {
     const sim = await spawnService({
       name: 'simulator',
       entry: SIM_ENTRY,
-      args: ['--url', url, '--credentials', credentialsFile, '--time-scale', String(env.SIM_TIME_SCALE)],
+      args: [
+        '--url',
+        url,
+        '--credentials',
+        credentialsFile,
+        '--time-scale',
+        String(env.SIM_TIME_SCALE),
+        // cameras that record publish live video when the SFU runs
+        ...(sfuUrl ? ['--video', 'on'] : []),
+      ],
       env: {},
       onLine: logFile('sim'),
       readyTimeoutMs: 30_000,

@@ -14,6 +14,7 @@ describe('CLI arguments', () => {
       rate: 1,
       timeScale: 1,
       behaviour: 'realistic',
+      video: false,
     });
     expect(
       parseCliArgs([
@@ -23,8 +24,9 @@ describe('CLI arguments', () => {
         '--seed=7',
         '--time-scale=4',
         '--behaviour=steady',
+        '--video=on',
       ]),
-    ).toMatchObject({ rate: 2, seed: 7, timeScale: 4, behaviour: 'steady' });
+    ).toMatchObject({ rate: 2, seed: 7, timeScale: 4, behaviour: 'steady', video: true });
     expect(parseCliArgs(['--help'])).toBe('help');
   });
 
@@ -36,6 +38,9 @@ describe('CLI arguments', () => {
     );
     expect(() => parseCliArgs(['--url', 'http://x', '--credentials', 'c', '--behaviour', 'wild'])).toThrow(
       /realistic or steady/,
+    );
+    expect(() => parseCliArgs(['--url', 'http://x', '--credentials', 'c', '--video', 'yes'])).toThrow(
+      /--video must be on or off/,
     );
     expect(() => parseCliArgs(['--nope'])).toThrow(CliError);
   });

@@ -17,6 +17,8 @@ export const USAGE = `usage: node sim/src/main.ts --url <gateway url> --credenti
   --seed          PRNG seed for reproducible runs (default random)
   --time-scale    speed-up of escalation, battery and signal behaviour (default 1)
   --behaviour     realistic | steady (default realistic)
+  --video         on | off: a camera in 'recording' publishes live video over WHIP to the SFU the
+                  gateway names (default off; needs the SFU and @roamhq/wrtc)
   --help          show this text`;
 
 const Args = z.object({
@@ -28,6 +30,10 @@ const Args = z.object({
   behaviour: z
     .enum(['realistic', 'steady'], { error: '--behaviour must be realistic or steady' })
     .default('realistic'),
+  video: z
+    .enum(['on', 'off'], { error: '--video must be on or off' })
+    .default('off')
+    .transform((v) => v === 'on'),
 });
 export type CliArgs = z.output<typeof Args>;
 
@@ -50,6 +56,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
         seed: { type: 'string' },
         'time-scale': { type: 'string' },
         behaviour: { type: 'string' },
+        video: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -64,6 +71,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     seed: values.seed,
     timeScale: values['time-scale'],
     behaviour: values.behaviour,
+    video: values.video,
   });
   if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join('\n'));
   return parsed.data;

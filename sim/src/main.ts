@@ -1,7 +1,9 @@
 /**
  * CLI: drive simulated cameras against a gateway.
  *   node sim/src/main.ts --url http://127.0.0.1:3000 --credentials devices.json [--rate 1]
- *     [--seed 1] [--time-scale 1] [--behaviour realistic]
+ *     [--seed 1] [--time-scale 1] [--behaviour realistic] [--video on]
+ * With `--video on` a camera in 'recording' publishes live video over WHIP (whip-video.ts): it
+ * exchanges its secret for a device token at the gateway, which also names the WHIP URL.
  * Prints one JSON `ready` line on stdout (the local runner waits for it), then a stats line every
  * 10 s and a line for each device the gateway refuses. Stops cleanly on SIGINT/SIGTERM.
  */
@@ -10,6 +12,7 @@ import { mulberry32 } from './prng.ts';
 import { createReportFiler } from './report-filer.ts';
 import { startSimulation } from './simulation.ts';
 import type { SimEvent, SimStats } from './types.ts';
+import type { WhipVideo } from './whip-video.ts';
 
 const STATS_EVERY_MS = 10_000;
 
@@ -46,8 +49,25 @@ async function main(): Promise<number> {
     rng: mulberry32((args.seed ?? 1) ^ 0x5eed),
     send: (deviceId, report) => sim.device(deviceId).fileReport(report),
   });
+  // loaded only when asked for: the WebRTC stack is a large native module
+  let video: WhipVideo | null = null;
+  if (args.video) {
+    const { createWhipVideo } = await import('./whip-video.ts');
+    video = createWhipVideo({
+      gatewayUrl: args.url,
+      devices,
+      fps: 15,
+      onVideoEvent(e) {
+        if (e.type === 'failed')
+          console.error(
+            `[sim] video of ${e.deviceId} not published (${e.status ?? 'network'}): ${e.message}`,
+          );
+      },
+    });
+  }
   const onEvent = (e: SimEvent) => {
     reports.onEvent(e);
+    video?.onEvent(e);
     if (e.type === 'stopped')
       console.error(`[sim] device ${e.deviceId} stopped by the gateway: ${e.code} (${e.message})`);
     else if (e.type === 'connect_error') {
@@ -72,6 +92,7 @@ async function main(): Promise<number> {
       rateHz: args.rate,
       timeScale: args.timeScale,
       behaviour: args.behaviour,
+      video: args.video,
       seed: sim.seed,
     }),
   );
@@ -96,6 +117,7 @@ async function main(): Promise<number> {
       stopping = true;
       clearInterval(timer);
       reports.stop();
+      await video?.close();
       await sim.stop();
       console.log(statsLine(sim.stats()).replace('[sim]', '[sim] final:'));
       resolve(code);
