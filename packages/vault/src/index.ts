@@ -2,6 +2,7 @@
 export { VaultError, type VaultErrorCode } from './errors.ts';
 export { createExportBundle, type ExportCheck, ExportInfo, verifyExportBundle } from './export-bundle.ts';
 export {
+  type ChunkKey,
   DEFAULT_CHUNK_SIZE,
   decodeHeader,
   encodeHeader,

@@ -4,7 +4,7 @@
  * A recording whose final chunk is missing is reported `incomplete` with its readable prefix; a
  * changed, reordered, spliced or foreign chunk is `tampered`. Plaintext only ever leaves as a stream.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { RecordingManifest } from '@lagebild/protocol';
 import { VaultError } from './errors.ts';
@@ -67,7 +67,7 @@ export interface OpenOptions {
   verifier?: Verifier;
 }
 
-const READ_BATCH_BYTES = 1024 * 1024;
+const READ_BATCH_BYTES = 4 * 1024 * 1024;
 
 export async function readWrappedKey(
   store: VaultStore,
@@ -117,10 +117,12 @@ export async function loadManifest(
 
 export async function openRecording(opts: OpenOptions): Promise<OpenedRecording> {
   const { store, tenantId, recordingId } = opts;
-  const dataKey = opts.keyring.unwrap(await readWrappedKey(store, tenantId, recordingId), {
+  const rawKey = opts.keyring.unwrap(await readWrappedKey(store, tenantId, recordingId), {
     tenantId,
     recordingId,
   });
+  const dataKey = createSecretKey(rawKey);
+  rawKey.fill(0);
   const loaded = await loadManifest(store, tenantId, recordingId, opts.verifier);
   const manifest = loaded?.manifest ?? null;
 

@@ -78,7 +78,8 @@ export function localFolderStore(root: string): VaultStore {
     async read(key, offset, length) {
       const fh = await open(path(key), 'r');
       try {
-        const buf = Buffer.alloc(length);
+        // filled by the reads below; a short file returns only the part that was read
+        const buf = Buffer.allocUnsafe(length);
         let got = 0;
         while (got < length) {
           const { bytesRead } = await fh.read(buf, got, length - got, offset + got);

@@ -5,6 +5,7 @@
  * stream errors with `incomplete` if the input ends without the final chunk and with `tampered` on
  * any authentication failure, so a consumer can never mistake a cut file for a shorter video.
  */
+import { createSecretKey } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { VaultError } from './errors.ts';
 import {
@@ -39,6 +40,7 @@ export function createEncryptStream(opts: EncryptStreamOptions): Transform {
     noncePrefix: opts.noncePrefix,
   };
   const size = header.chunkSize;
+  const key = createSecretKey(opts.dataKey);
   const pending = Buffer.alloc(size);
   let pendingLen = 0;
   let index = header.firstChunk;
@@ -52,7 +54,7 @@ export function createEncryptStream(opts: EncryptStreamOptions): Transform {
       let off = 0;
       while (off < data.length) {
         if (pendingLen === size) {
-          this.push(sealChunk(opts.dataKey, header, index++, FLAG_MORE, pending));
+          this.push(sealChunk(key, header, index++, FLAG_MORE, pending));
           pendingLen = 0;
         }
         const n = Math.min(size - pendingLen, data.length - off);
@@ -64,7 +66,7 @@ export function createEncryptStream(opts: EncryptStreamOptions): Transform {
     },
     flush(cb: TransformCallback) {
       if (!headerSent) this.push(encodeHeader(header));
-      this.push(sealChunk(opts.dataKey, header, index++, FLAG_FINAL, pending.subarray(0, pendingLen)));
+      this.push(sealChunk(key, header, index++, FLAG_FINAL, pending.subarray(0, pendingLen)));
       cb();
     },
   });
@@ -76,6 +78,7 @@ export interface DecryptStreamOptions {
 }
 
 export function createDecryptStream(opts: DecryptStreamOptions): Transform {
+  const key = createSecretKey(opts.dataKey);
   let buf: Buffer = Buffer.alloc(0);
   let header: SegmentHeader | null = null;
   let nextSegment = 0;
@@ -115,7 +118,7 @@ export function createDecryptStream(opts: DecryptStreamOptions): Transform {
           `input ends inside chunk ${nextChunk}: the recording is incomplete`,
         );
       }
-      const { flag, plain } = openChunk(opts.dataKey, header, nextChunk, record);
+      const { flag, plain } = openChunk(key, header, nextChunk, record);
       buf = buf.subarray(record.length);
       nextChunk++;
       self.push(plain);

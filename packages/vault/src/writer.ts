@@ -5,7 +5,7 @@
  * crash costs at most the chunk being filled. At seal the signed manifest is written. The data key
  * exists only in this process's memory and, wrapped by the tenant's KEK, in `key.json`.
  */
-import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, type Hash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { type ManifestSegment, RECORDING_FORMAT, type RecordingManifest } from '@lagebild/protocol';
 import { VaultError } from './errors.ts';
@@ -16,8 +16,9 @@ import {
   FLAG_FINAL,
   FLAG_MORE,
   FLAG_SEGMENT_END,
+  RECORD_OVERHEAD,
   type SegmentHeader,
-  sealChunk,
+  sealChunkInto,
   segmentFile,
 } from './format.ts';
 import type { Keyring } from './keyring.ts';
@@ -89,6 +90,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
   const startedAt = opts.startedAt ?? now();
 
   const dataKey = randomBytes(32);
+  const chunkKey = createSecretKey(dataKey);
   const noncePrefix = randomBytes(4);
   const wrapped = opts.keyring.wrap(tenantId, recordingId, dataKey);
   if ((await store.size(keyObject(tenantId, recordingId))) !== null) {
@@ -124,20 +126,40 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
     return { index, header, handle, hash, bytes: bytes.length, chunks: 0, plainBytes: 0, openedAt: now() };
   }
 
+  // Records are sealed into one buffer per write call and appended with one store write per
+  // segment touched, instead of one awaited write (and two hash updates) per 64 KiB chunk.
+  let batch: Buffer = Buffer.alloc(0);
+  let batchStart = 0;
+  let batchEnd = 0;
+
+  async function flushBatch(): Promise<void> {
+    if (!seg || batchEnd === batchStart) return;
+    const bytes = batch.subarray(batchStart, batchEnd);
+    await seg.handle.append(bytes);
+    seg.hash.update(bytes);
+    cipherHash.update(bytes);
+    seg.bytes += bytes.length;
+    batchStart = batchEnd;
+  }
+
+  function reserve(records: number): void {
+    const need = records * (chunkSize + RECORD_OVERHEAD);
+    if (batch.length < need) batch = Buffer.allocUnsafe(need);
+    batchStart = 0;
+    batchEnd = 0;
+  }
+
+  /** Seals `plain` as the next chunk into the batch; a segment's last chunk flushes and closes it. */
   async function emit(plain: Buffer, final: boolean): Promise<void> {
     seg ??= await openSegment();
     const rotate = now() - seg.openedAt >= segmentMs || seg.plainBytes + plain.length >= segmentMaxBytes;
     const flag: ChunkFlag = final ? FLAG_FINAL : rotate ? FLAG_SEGMENT_END : FLAG_MORE;
-    const record = sealChunk(dataKey, seg.header, nextChunk, flag, plain);
-    await seg.handle.append(record);
-    seg.hash.update(record);
-    cipherHash.update(record);
-    plainHash.update(plain);
-    seg.bytes += record.length;
+    batchEnd += sealChunkInto(chunkKey, seg.header, nextChunk, flag, plain, batch, batchEnd);
     seg.chunks++;
     seg.plainBytes += plain.length;
     nextChunk++;
     if (flag !== FLAG_MORE) {
+      await flushBatch();
       await seg.handle.sync();
       await seg.handle.close();
       done.push({
@@ -153,6 +175,9 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
   }
 
   async function writeNow(data: Buffer): Promise<void> {
+    // at most this many chunks complete during this call (the last full one waits for more data)
+    reserve(Math.floor((pendingLen + data.length) / chunkSize) + 1);
+    plainHash.update(data);
     let off = 0;
     while (off < data.length) {
       // A full chunk is sealed only once more data exists: then it is certainly not the final one.
@@ -160,11 +185,18 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
         await emit(pending, false);
         pendingLen = 0;
       }
+      if (pendingLen === 0 && data.length - off > chunkSize) {
+        // a whole chunk with more data behind it: seal it from the caller's buffer, no copy
+        await emit(data.subarray(off, off + chunkSize), false);
+        off += chunkSize;
+        continue;
+      }
       const n = Math.min(chunkSize - pendingLen, data.length - off);
       data.copy(pending, pendingLen, off, off + n);
       pendingLen += n;
       off += n;
     }
+    await flushBatch();
     plaintextBytes += data.length;
   }
 
@@ -191,6 +223,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
     seal(sealOpts = {}) {
       return serial(async () => {
         assertOpen();
+        reserve(1);
         await emit(pending.subarray(0, pendingLen), true);
         state = 'sealed';
         dataKey.fill(0);
@@ -238,6 +271,11 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
       const w = new Writable({
         write(chunk: Buffer, _enc, cb) {
           writer.write(chunk).then(() => cb(), cb);
+        },
+        writev(chunks, cb) {
+          writer
+            .write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)))
+            .then(() => cb(), cb);
         },
         final(cb) {
           writer.seal().then(
