@@ -120,6 +120,9 @@ export function SeriesChart({ points, minCell }: { points: SeriesPoint[]; minCel
   );
 }
 
+/** the funnel's labels take the left part of the chart, bars start here */
+const FUNNEL_BAR_X = 330;
+
 export function FunnelChart({ funnel }: { funnel: StatsSummary['funnel'] }) {
   const { t, lang } = usePreferences();
   const id = useId();
@@ -153,14 +156,14 @@ export function FunnelChart({ funnel }: { funnel: StatsSummary['funnel'] }) {
           {`${t('eval.funnel.title')}: ${rows.map((r) => `${r.label} ${formatNumber(r.value, lang)}`).join(', ')}`}
         </title>
         {rows.map((r, i) => {
-          const width = r.value === null ? 0 : Math.max(2, ((W - 300) * r.value) / max);
+          const width = r.value === null ? 0 : Math.max(2, ((W - FUNNEL_BAR_X - 70) * r.value) / max);
           return (
             <g key={r.key} transform={`translate(0 ${i * rowH})`}>
               <text x={0} y={26} className="eval-label">
                 {r.label}
               </text>
-              <rect x={290} y={8} width={width} height={26} className={r.cls} />
-              <text x={296 + width} y={26} className="eval-label eval-value">
+              <rect x={FUNNEL_BAR_X} y={8} width={width} height={26} className={r.cls} />
+              <text x={FUNNEL_BAR_X + 6 + width} y={26} className="eval-label eval-value">
                 {formatNumber(r.value, lang)}
               </text>
             </g>

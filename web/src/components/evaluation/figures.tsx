@@ -87,7 +87,7 @@ export function EvaluationFigures({ data }: { data: EvaluationData }) {
         </section>
         <section aria-labelledby="eval-context" className="card eval-section">
           <h2 id="eval-context">{t('eval.breakdown.title')}</h2>
-          <table className="data-table">
+          <table className="data-table eval-table">
             <thead>
               <tr>
                 <th scope="col">{t('eval.breakdown.key')}</th>
