@@ -33,7 +33,16 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
 const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
 
 async function staticChecks(): Promise<SuiteResult> {
-  const workspaces = ['packages/protocol', 'packages/stats', 'prisma', 'infra', 'gateway', 'sim', 'web', 'test'];
+  const workspaces = [
+    'packages/protocol',
+    'packages/stats',
+    'prisma',
+    'infra',
+    'gateway',
+    'sim',
+    'web',
+    'test',
+  ];
   let passed = 0;
   const failed: string[] = [];
   for (const ws of workspaces) {
