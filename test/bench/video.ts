@@ -1,0 +1,317 @@
+/**
+ * `npm run bench:video -- [--seconds 10] [--publishers 20] [--viewers 3] [--json]`
+ *
+ * Live video on loopback with real parts (PostgreSQL, Redis, gateway serving the control room, SFU
+ * with mediasoup workers, simulated cameras publishing VP8 over WHIP with libwebrtc):
+ *  1. glass-to-glass latency in Chromium: the sender draws Date.now() into each frame
+ *     (whip-test-picture.ts); the control room's tile reads it back from the decoded frame in
+ *     requestVideoFrameCallback; p50/p95;
+ *  2. the same sender straight to Chromium over one peer connection, in the same run: the SFU's
+ *     share of the delay is the difference of the two;
+ *  3. WHIP POST → 201; stage change to 'recording' → first decoded frame in the operator's tile;
+ *  4. capacity: publishers × Node viewers (mediasoup-client on libwebrtc, decoding) in steps; SFU
+ *     CPU (Node + workers, /proc) per forwarded stream and the share of frames the viewers got.
+ * The load generator (encoders and decoders) runs on the same 2 cores as the SFU, so the capacity
+ * step where frames drop is a bound for the whole machine, not for the SFU alone.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { startSimulation } from '@lagebild/sim';
+import { createTestPicture, createWhipVideo, PICTURE_HEIGHT, PICTURE_WIDTH } from '@lagebild/sim/whip';
+import { chromium, type Page } from '@playwright/test';
+import { z } from 'zod';
+import { login } from '../src/clients.ts';
+import { DEMO_PASSWORD, startStack } from '../src/stack.ts';
+import { type NodeViewer, watchStream } from '../src/video-viewer.ts';
+import { parseArgs } from './args.ts';
+
+const Args = z.object({
+  seconds: z.coerce.number().int().min(3).max(120).default(10),
+  publishers: z.coerce.number().int().min(1).max(40).default(20),
+  viewers: z.coerce.number().int().min(1).max(10).default(3),
+  json: z.boolean().default(false),
+});
+const args = parseArgs(Args, 'bench:video -- [--seconds 10] [--publishers 20] [--viewers 3] [--json]');
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const FPS = 15;
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const round = (x: number | null, d = 1) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+/** In the page: reads the sender's stamp from each decoded frame of `video` (same arithmetic as readFrameStamp). */
+async function collectLatency(page: Page, selector: string, seconds: number): Promise<number[]> {
+  return page.evaluate(
+    async ({ selector, ms, w, h }) => {
+      const video = document.querySelector<HTMLVideoElement>(selector);
+      if (!video) throw new Error(`no video at ${selector}`);
+      const canvas = new OffscreenCanvas(w, h);
+      const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+      const out: number[] = [];
+      const read = (now: number): number | null => {
+        ctx.drawImage(video, 0, 0, w, 32, 0, 0, w, 32);
+        const px = ctx.getImageData(0, 0, w, 32).data;
+        const luma = (x: number, y: number) => {
+          const i = (y * w + x) * 4;
+          return 0.299 * px[i]! + 0.587 * px[i + 1]! + 0.114 * px[i + 2]!;
+        };
+        let v = 0;
+        for (let i = 0; i < 40; i++) {
+          const a = luma(i * 16 + 8, 8);
+          const b = luma(i * 16 + 8, 24);
+          const bit = a > 128 ? 1 : 0;
+          if ((b > 128 ? 1 : 0) === bit || Math.abs(a - b) < 60) return null;
+          v = v * 2 + bit;
+        }
+        const mod = 2 ** 40;
+        let full = Math.floor(now / mod) * mod + v;
+        if (full > now + mod / 2) full -= mod;
+        return full;
+      };
+      const until = performance.now() + ms;
+      await new Promise<void>((resolve) => {
+        const onFrame = (_t: number, meta: VideoFrameCallbackMetadata) => {
+          // the frame's presentation time on the wall clock (same clock as the sender: one machine)
+          const shown = performance.timeOrigin + (meta.expectedDisplayTime ?? performance.now());
+          const stamp = read(Date.now());
+          if (stamp !== null) out.push(shown - stamp);
+          if (performance.now() < until) video.requestVideoFrameCallback(onFrame);
+          else resolve();
+        };
+        video.requestVideoFrameCallback(onFrame);
+      });
+      return out;
+    },
+    { selector, ms: seconds * 1000, w: PICTURE_WIDTH, h: PICTURE_HEIGHT },
+  );
+}
+
+/** The same test picture straight from libwebrtc in Node to Chromium over one peer connection. */
+async function directPeer(page: Page, seconds: number): Promise<number[]> {
+  const w = createRequire(import.meta.url)('@roamhq/wrtc');
+  const pc = new w.RTCPeerConnection();
+  const source = new w.nonstandard.RTCVideoSource();
+  const track = source.createTrack();
+  pc.addTransceiver(track, { direction: 'sendonly' });
+  const picture = createTestPicture('P2P');
+  const timer = setInterval(
+    () => source.onFrame({ width: PICTURE_WIDTH, height: PICTURE_HEIGHT, data: picture.frame(Date.now()) }),
+    Math.round(1000 / FPS),
+  );
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((r) => setTimeout(r, 500)); // host candidates on loopback come at once
+  const answer = await page.evaluate(async (sdp) => {
+    const peer = new RTCPeerConnection();
+    const video = document.createElement('video');
+    video.id = 'p2p';
+    video.muted = true;
+    video.autoplay = true;
+    document.body.append(video);
+    peer.ontrack = (e) => {
+      video.srcObject = new MediaStream([e.track]);
+    };
+    await peer.setRemoteDescription({ type: 'offer', sdp });
+    await peer.setLocalDescription(await peer.createAnswer());
+    await new Promise((r) => setTimeout(r, 500));
+    (window as unknown as { p2p: RTCPeerConnection }).p2p = peer;
+    return peer.localDescription!.sdp;
+  }, pc.localDescription.sdp as string);
+  await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  await page.waitForFunction(
+    () => (document.getElementById('p2p') as HTMLVideoElement | null)?.currentTime ?? 0 > 0.3,
+  );
+  const lat = await collectLatency(page, '#p2p', seconds);
+  clearInterval(timer);
+  track.stop();
+  pc.close();
+  return lat;
+}
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+}
+
+const stack = await startStack({
+  sfu: true,
+  serveWeb: true,
+  devicesPerTenant: Math.max(20, args.publishers),
+});
+const result: Record<string, unknown> = {};
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--autoplay-policy=no-user-gesture-required',
+  ],
+});
+try {
+  const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
+  const postMs: number[] = [];
+  const video = createWhipVideo({
+    gatewayUrl: stack.url,
+    devices: duisburg.devices,
+    fps: FPS,
+    audio: false,
+    onVideoEvent: (e) => e.type === 'publishing' && postMs.push(e.postMs),
+  });
+  const sim = await startSimulation({
+    url: stack.url,
+    devices: duisburg.devices.map((d) => ({
+      deviceId: d.deviceId,
+      secret: d.secret,
+      label: d.label,
+      city: 'duisburg' as const,
+    })),
+    behaviour: 'steady',
+    rateHz: 1,
+    seed: 5,
+    onEvent: (e) => video.onEvent(e),
+  });
+
+  // ---- 1–3: the control room in Chromium
+  const context = await browser.newContext({ viewport: { width: 1600, height: 900 }, locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.goto(`${stack.url}/login/`);
+  await page.getByLabel(/Benutzername/).fill('duisburg.operator');
+  await page.getByLabel(/Passwort/).fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: /Anmelden/ }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+
+  const firstFrameMs: number[] = [];
+  for (const d of duisburg.devices.slice(0, 3)) {
+    const t0 = Date.now();
+    sim.device(d.deviceId).setStage('recording', { announced: true });
+    const sel = `article[data-device-id="${d.deviceId}"] video`;
+    await page.waitForSelector(sel, { timeout: 10_000 });
+    const shownAt = await page.evaluate(
+      (s) =>
+        new Promise<number>((resolve) => {
+          const v = document.querySelector<HTMLVideoElement>(s)!;
+          v.requestVideoFrameCallback(() => resolve(Date.now()));
+        }),
+      sel,
+    );
+    firstFrameMs.push(shownAt - t0);
+  }
+  const g2g = await collectLatency(
+    page,
+    `article[data-device-id="${duisburg.devices[0]!.deviceId}"] video`,
+    args.seconds,
+  );
+  const p2pPage = await context.newPage();
+  await p2pPage.goto(`${stack.url}/login/`);
+  const p2p = await directPeer(p2pPage, args.seconds);
+  await p2pPage.close();
+  await context.close();
+  for (const d of duisburg.devices.slice(0, 3)) sim.device(d.deviceId).setStage('standby');
+  await new Promise((r) => setTimeout(r, 1500));
+
+  result.glassToGlassMs = { p50: round(pct(g2g, 50)), p95: round(pct(g2g, 95)), frames: g2g.length };
+  result.directPeerMs = { p50: round(pct(p2p, 50)), p95: round(pct(p2p, 95)), frames: p2p.length };
+  result.sfuAddedMs = {
+    p50: round((pct(g2g, 50) ?? 0) - (pct(p2p, 50) ?? 0)),
+    p95: round((pct(g2g, 95) ?? 0) - (pct(p2p, 95) ?? 0)),
+  };
+  result.stageToFirstFrameMs = {
+    p50: round(pct(firstFrameMs, 50), 0),
+    max: round(Math.max(...firstFrameMs), 0),
+  };
+
+  // ---- 4: publishers × Node viewers in steps
+  const cookie = await login(stack.url, 'duisburg.operator', DEMO_PASSWORD);
+  const sfuPids = [stack.sfu!.child.pid!, ...stack.sfu!.workerPids];
+  const steps = [...new Set([5, 10, args.publishers].filter((n) => n <= args.publishers))];
+  const capacity: Record<string, unknown>[] = [];
+  for (const n of steps) {
+    const devs = duisburg.devices.slice(0, n);
+    for (const d of devs) sim.device(d.deviceId).setStage('recording', { announced: true });
+    const deadline = Date.now() + 15_000;
+    while (devs.some((d) => !video.publisher(d.deviceId)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    await Promise.all(devs.map((d) => video.publisher(d.deviceId)?.connected(15_000)));
+    const viewers: NodeViewer[] = [];
+    for (const d of devs) {
+      for (let v = 0; v < args.viewers; v++) {
+        const res = await fetch(`${stack.url}/api/video/viewer-token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie },
+          body: JSON.stringify({ deviceId: d.deviceId, reason: { kind: 'other', text: 'benchmark' } }),
+        });
+        const { token, signallingUrl } = (await res.json()) as { token: string; signallingUrl: string };
+        viewers.push(await watchStream(`${stack.url}${signallingUrl}`, token));
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2000)); // settle: keyframes, bandwidth estimation
+    const before = viewers.map((v) => v.frames.length);
+    const cpu0 = sfuPids.map(cpuTicks);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, args.seconds * 1000));
+    const wallS = (performance.now() - t0) / 1000;
+    const cpuS = sfuPids.map(cpuTicks).reduce((a, b, i) => a + b - cpu0[i]!, 0) / 100; // CLK_TCK = 100
+    const got = viewers.map((v, i) => v.frames.length - before[i]!);
+    const expected = FPS * wallS;
+    const ratio = got.map((g) => g / expected);
+    const lat = viewers.flatMap((v) =>
+      v.frames.slice(-Math.round(expected)).flatMap((f) => (f.latencyMs === null ? [] : [f.latencyMs])),
+    );
+    const forwarded = n * args.viewers;
+    const row = {
+      publishers: n,
+      viewers: forwarded,
+      sfuCpuPct: round((cpuS / wallS) * 100),
+      sfuCpuPctPerStream: round(((cpuS / wallS) * 100) / forwarded, 2),
+      framesReceivedPct: round((100 * got.reduce((a, b) => a + b, 0)) / (expected * forwarded)),
+      worstViewerPct: round(100 * Math.min(...ratio)),
+      nodeViewerLatencyP95Ms: round(pct(lat, 95)),
+    };
+    capacity.push(row);
+    log(JSON.stringify(row));
+    await Promise.all(viewers.map((v) => v.close()));
+    for (const d of devs) sim.device(d.deviceId).setStage('standby');
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  result.whipPostMs = { p50: round(pct(postMs, 50)), p95: round(pct(postMs, 95)), n: postMs.length };
+  result.capacity = capacity;
+  const full = capacity.filter((c) => (c.worstViewerPct as number) >= 95);
+  result.sustained = full.length > 0 ? `${full.at(-1)!.publishers}×${args.viewers}` : 'none';
+  await video.close();
+  await sim.stop();
+} finally {
+  await browser.close();
+  await stack.stop();
+}
+
+const g = result.glassToGlassMs as { p50: number; p95: number };
+const d = result.directPeerMs as { p50: number; p95: number };
+const s = result.sfuAddedMs as { p50: number; p95: number };
+const w = result.whipPostMs as { p50: number; p95: number };
+const f = result.stageToFirstFrameMs as { p50: number; max: number };
+const lines = [
+  'live video (loopback, 2 cores)                 p50        p95     goal',
+  `glass-to-glass via SFU (Chromium)       ${String(g.p50).padStart(8)} ms ${String(g.p95).padStart(7)} ms   < 80 / 150 ms`,
+  `direct peer connection, same sender     ${String(d.p50).padStart(8)} ms ${String(d.p95).padStart(7)} ms`,
+  `delay the SFU adds                      ${String(s.p50).padStart(8)} ms ${String(s.p95).padStart(7)} ms   p95 < 10 ms`,
+  `WHIP POST → 201                         ${String(w.p50).padStart(8)} ms ${String(w.p95).padStart(7)} ms`,
+  `stage change → first frame in the tile  ${String(f.p50).padStart(8)} ms ${String(f.max).padStart(7)} ms (max)   < 1000 ms`,
+  '',
+  'publishers × viewers   SFU CPU   per stream   frames received   worst viewer',
+  ...(result.capacity as Record<string, number>[]).map(
+    (c) =>
+      `${String(c.publishers).padStart(10)} × ${String(c.viewers / c.publishers).padEnd(8)} ${String(c.sfuCpuPct).padStart(6)} % ${String(c.sfuCpuPctPerStream).padStart(9)} % ${String(c.framesReceivedPct).padStart(14)} % ${String(c.worstViewerPct).padStart(12)} %`,
+  ),
+  `sustained without loss (worst viewer ≥ 95 % of frames): ${result.sustained}`,
+];
+console.log(lines.join('\n'));
+if (args.json) console.log(JSON.stringify(result));
+process.exit(0);
