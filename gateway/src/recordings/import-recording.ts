@@ -1,16 +1,13 @@
 /**
- * A whole recording into the vault and the database, the way the live recorder will do it: row
- * first (state `recording`), then the vault writer fed with the media bytes, then the row completed
- * from the signed manifest, each step audited. Until the SFU recorder exists, tests and the demo
- * use it with a real WebM made by ffmpeg.
+ * A whole recording file into the vault and the database, by the same sequence as the SFU's live
+ * recorder (`startRecordingSession` in @lagebild/recordings): row first (state `recording`), the
+ * vault writer fed with the file's bytes, then the row completed from the signed manifest and
+ * audited. Tests and the demo use it with a real WebM made by ffmpeg.
  */
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { appendAudit, type CheckpointPolicy } from '@lagebild/audit';
-import { createRecordingWriter, type Keyring, type Signer, sha256, type VaultStore } from '@lagebild/vault';
+import { startRecordingSession } from '@lagebild/recordings';
+import type { Keyring, Signer, VaultStore } from '@lagebild/vault';
 import type pg from 'pg';
-import { beginRecording, completeRecording } from './recording-rows.ts';
 
 export interface ImportOptions {
   pool: pg.Pool;
@@ -27,48 +24,25 @@ export interface ImportOptions {
 }
 
 export async function importRecording(o: ImportOptions): Promise<string> {
-  const id = o.recordingId ?? randomUUID();
-  const startedAt = o.startedAt ?? Date.now();
-  const policy: CheckpointPolicy = { signer: o.signer };
-  await beginRecording(o.pool, {
-    id,
-    tenantId: o.tenantId,
-    deviceId: o.deviceId,
-    startedAt,
-    incidentId: o.incidentId,
-  });
-  const writer = await createRecordingWriter({
+  const session = await startRecordingSession({
+    pool: o.pool,
     store: o.store,
     keyring: o.keyring,
     signer: o.signer,
-    recordingId: id,
     tenantId: o.tenantId,
     deviceId: o.deviceId,
-    startedAt,
+    recordingId: o.recordingId,
+    startedAt: o.startedAt,
+    incidentId: o.incidentId ?? null,
   });
-  const sink = writer.writable();
-  await pipeline(createReadStream(o.file, { highWaterMark: 256 * 1024 }), sink);
-  const { manifest, manifestJson } = await sink.sealed;
-  await completeRecording(o.pool, {
-    id,
-    complete: true,
-    stoppedAt: o.stoppedAt ?? manifest.stoppedAt,
-    bytes: manifest.plaintextBytes,
-    kekId: manifest.kekId,
-    manifestSha256: sha256(manifestJson),
-    plaintextSha256: manifest.plaintextSha256,
-    ciphertextSha256: manifest.ciphertextSha256,
-  });
-  await appendAudit(
-    o.pool,
-    {
-      tenantId: o.tenantId,
-      actor: `device:${o.deviceId}`,
-      action: 'recording_sealed',
-      target: `recording:${id}`,
-      payload: { plaintextSha256: manifest.plaintextSha256, bytes: manifest.plaintextBytes },
-    },
-    policy,
-  );
-  return id;
+  try {
+    for await (const chunk of createReadStream(o.file, { highWaterMark: 256 * 1024 })) {
+      await session.writer.write(chunk as Buffer);
+    }
+  } catch (err) {
+    await session.fail((err as Error).message);
+    throw err;
+  }
+  await session.finish(o.stoppedAt ? { stoppedAt: o.stoppedAt } : {});
+  return session.id;
 }

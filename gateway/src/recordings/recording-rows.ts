@@ -1,7 +1,7 @@
 /**
- * Recording rows in PostgreSQL (plain SQL, like the other hot paths). `beginRecording` and
- * `completeRecording` are what the recorder's side calls around the vault writer; the library,
- * retention and four-eyes code read and change rows here. Times are epoch ms at the boundary.
+ * Recording rows in PostgreSQL (plain SQL, like the other hot paths). Created and completed by
+ * `@lagebild/recordings` (the SFU's recorder and the import); the library, retention and four-eyes
+ * code read and change rows here. Times are epoch ms at the boundary.
  */
 import type { RecordingView, RetentionClass } from '@lagebild/protocol';
 import type pg from 'pg';
@@ -20,66 +20,8 @@ export interface RecordingRow {
   bytes: number;
 }
 
-/** A new recording of the standard class, due at start + the tenant's retention period. */
-export async function beginRecording(
-  db: Q,
-  r: {
-    id: string;
-    tenantId: string;
-    deviceId: string;
-    startedAt: number;
-    mediaType?: string;
-    prerecordS?: number;
-    incidentId?: string | null;
-  },
-): Promise<void> {
-  await db.query(
-    `INSERT INTO recordings (id, tenant_id, device_id, unit_id, incident_id, started_at, media_type, prerecord_s, delete_at)
-     SELECT $1, $2, $3,
-            (SELECT unit_id FROM shifts WHERE device_id = $3 AND ended_at IS NULL LIMIT 1),
-            $4, $5::timestamptz, $6, $7, $5::timestamptz + make_interval(days => t.retention_days)
-       FROM tenants t WHERE t.id = $2`,
-    [
-      r.id,
-      r.tenantId,
-      r.deviceId,
-      r.incidentId ?? null,
-      new Date(r.startedAt),
-      r.mediaType ?? 'video/webm',
-      r.prerecordS ?? 0,
-    ],
-  );
-}
-
-export async function completeRecording(
-  db: Q,
-  r: {
-    id: string;
-    complete: boolean;
-    stoppedAt: number;
-    bytes: number;
-    kekId: string | null;
-    manifestSha256: string | null;
-    plaintextSha256: string | null;
-    ciphertextSha256: string | null;
-  },
-): Promise<void> {
-  await db.query(
-    `UPDATE recordings SET state = $2, stopped_at = $3, bytes = $4, kek_id = $5, manifest_sha256 = $6,
-            plaintext_sha256 = $7, ciphertext_sha256 = $8
-      WHERE id = $1 AND state = 'recording'`,
-    [
-      r.id,
-      r.complete ? 'complete' : 'incomplete',
-      new Date(r.stoppedAt),
-      r.bytes,
-      r.kekId,
-      r.manifestSha256,
-      r.plaintextSha256,
-      r.ciphertextSha256,
-    ],
-  );
-}
+// The row's own transitions live with the recorder's sequence, shared with the SFU.
+export { beginRecording, completeRecording } from '@lagebild/recordings';
 
 const ms = (d: Date | null) => (d ? d.getTime() : null);
 

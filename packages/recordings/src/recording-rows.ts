@@ -1,0 +1,105 @@
+/**
+ * The Recording row's own transitions (plain SQL): created in state `recording` when the first byte
+ * is about to be written, completed from the signed manifest (or marked `incomplete` after a crash).
+ * Times are epoch ms at the boundary.
+ */
+import type pg from 'pg';
+
+type Q = Pick<pg.Pool, 'query'>;
+
+/** A new recording of the standard class, due at start + the tenant's retention period. */
+export async function beginRecording(
+  db: Q,
+  r: {
+    id: string;
+    tenantId: string;
+    deviceId: string;
+    startedAt: number;
+    mediaType?: string;
+    prerecordS?: number;
+    incidentId?: string | null;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO recordings (id, tenant_id, device_id, unit_id, incident_id, started_at, media_type, prerecord_s, delete_at)
+     SELECT $1, $2, $3,
+            (SELECT unit_id FROM shifts WHERE device_id = $3 AND ended_at IS NULL LIMIT 1),
+            $4, $5::timestamptz, $6, $7, $5::timestamptz + make_interval(days => t.retention_days)
+       FROM tenants t WHERE t.id = $2`,
+    [
+      r.id,
+      r.tenantId,
+      r.deviceId,
+      r.incidentId ?? null,
+      new Date(r.startedAt),
+      r.mediaType ?? 'video/webm',
+      r.prerecordS ?? 0,
+    ],
+  );
+}
+
+export async function completeRecording(
+  db: Q,
+  r: {
+    id: string;
+    complete: boolean;
+    stoppedAt: number;
+    bytes: number;
+    kekId: string | null;
+    manifestSha256: string | null;
+    plaintextSha256: string | null;
+    ciphertextSha256: string | null;
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE recordings SET state = $2, stopped_at = $3, bytes = $4, kek_id = $5, manifest_sha256 = $6,
+            plaintext_sha256 = $7, ciphertext_sha256 = $8
+      WHERE id = $1 AND state = 'recording'`,
+    [
+      r.id,
+      r.complete ? 'complete' : 'incomplete',
+      new Date(r.stoppedAt),
+      r.bytes,
+      r.kekId,
+      r.manifestSha256,
+      r.plaintextSha256,
+      r.ciphertextSha256,
+    ],
+  );
+}
+
+/**
+ * Links a recording without an incident to its device's open incident, if there is one. A camera's
+ * recording usually opens an incident itself (`auto_incident_on`), which may land a moment after the
+ * recording began, so the recorder links again at stop.
+ */
+export async function linkOpenIncident(db: Q, id: string): Promise<void> {
+  await db.query(
+    `UPDATE recordings r SET incident_id = (
+        SELECT i.id FROM incidents i
+         WHERE i.device_id = r.device_id AND i.tenant_id = r.tenant_id AND i.status <> 'closed'
+         ORDER BY i.opened_at DESC LIMIT 1)
+      WHERE r.id = $1 AND r.incident_id IS NULL`,
+    [id],
+  );
+}
+
+/**
+ * Rows a previous run of a recorder left in state `recording` (the process was killed): marked
+ * `incomplete` with the time and size of what reached the vault. Their video is a decryptable prefix.
+ */
+export async function finishOrphanedRecordings(
+  db: Q,
+  rows: { id: string; bytes: number; stoppedAt: number }[],
+): Promise<number> {
+  let n = 0;
+  for (const r of rows) {
+    const res = await db.query(
+      `UPDATE recordings SET state = 'incomplete', stopped_at = $2, bytes = $3
+        WHERE id = $1 AND state = 'recording'`,
+      [r.id, new Date(r.stoppedAt), r.bytes],
+    );
+    n += res.rowCount ?? 0;
+  }
+  return n;
+}
