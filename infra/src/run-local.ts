@@ -140,6 +140,9 @@ try {
         MEDIASOUP_WORKER_BIN: env.MEDIASOUP_WORKER_BIN,
         SFU_LISTEN_IP: host,
         LOG_LEVEL: env.LOG_LEVEL,
+        // the recorder encrypts every published stream into the same vault (issue #6)
+        DATABASE_URL: pg.url,
+        ...vaultEnv,
       },
       onLine: logFile('sfu'),
     });

@@ -10,6 +10,8 @@ import { type Announcer, createAnnouncer } from './announcer.ts';
 import type { SfuConfig } from './config.ts';
 import { SfuError } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { loadRecorderContext } from './recorder-context.ts';
+import { createRecorderHost, type RecorderHost, type RecorderView } from './recorder-host.ts';
 import { TenantRoom } from './tenant-room.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 import { registerWhipRoutes } from './whip-routes.ts';
@@ -32,6 +34,8 @@ export interface SfuStats {
   /** V8 heap in use (after a full GC when asked with ?gc=1 and node runs with --expose-gc) */
   heapUsedKb: number;
   streams: { deviceId: string; videoCodec: string | null; bytesReceived: number }[];
+  /** live recordings (ffmpeg pid for CPU measurements and fault tests) */
+  recordings: RecorderView[];
   eventLoopDelayMs: { p50: number; p99: number };
 }
 
@@ -41,6 +45,8 @@ export interface Sfu {
   log: Logger;
   announcer: Announcer;
   rooms: ReadonlyMap<string, TenantRoom>;
+  /** null when this node does not record (VAULT_DIR unset) */
+  recorder: RecorderHost | null;
   stats(): Promise<SfuStats>;
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -67,6 +73,11 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
     rtcBasePort: config.SFU_RTC_PORT,
     log: log.child({ mod: 'workers' }),
   });
+  const recorderCtx = await loadRecorderContext(config, redis, log.child({ mod: 'recorder' }));
+  const recorder = recorderCtx
+    ? createRecorderHost(recorderCtx, config, log.child({ mod: 'recorder' }))
+    : null;
+  if (!recorder) log.warn('VAULT_DIR not set: streams are not recorded on this node');
   let workerRestarts = 0;
   pool.on('replaced', () => workerRestarts++);
 
@@ -74,7 +85,14 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
   const room = (tenantId: string): TenantRoom => {
     let r = rooms.get(tenantId);
     if (!r) {
-      r = new TenantRoom({ tenantId, pool, config, announcer, log: log.child({ mod: 'room' }) });
+      r = new TenantRoom({
+        tenantId,
+        pool,
+        config,
+        announcer,
+        log: log.child({ mod: 'room' }),
+        ...(recorder ? { onPublish: (p, router, o) => recorder.record(p, router, o) } : {}),
+      });
       rooms.set(tenantId, r);
     }
     return r;
@@ -161,6 +179,7 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
       },
       heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
       streams,
+      recordings: recorder?.active() ?? [],
       eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)) },
     };
   };
@@ -179,12 +198,14 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
     log,
     announcer,
     rooms,
+    recorder,
     stats,
     listen: () => app.listen({ host: config.HOST, port: config.PORT }),
     close() {
       closing ??= (async () => {
         loopDelay.disable();
         for (const r of rooms.values()) r.close();
+        await recorder?.close(); // seal what was recording before the workers go
         await app.close();
         pool.close();
         await redis.quit().catch(() => redis.disconnect());

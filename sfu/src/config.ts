@@ -62,12 +62,38 @@ export const SfuEnv = z.object({
   /** identifies this SFU node in Redis messages */
   SFU_ID: z.string().min(1).default('sfu-1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Recorder (issue 6): the same names as the gateway's. VAULT_DIR set = every published stream is
+  // recorded, encrypted, into that store; then the keyring, the signing key and the database are needed.
+  /** the vault's local folder store; empty = no recording on this node */
+  VAULT_DIR: z.string().default(''),
+  /** tenants' key-encryption keys (re-read when the file changes) */
+  VAULT_KEYRING_FILE: z.string().default(''),
+  /** the service's Ed25519 key (PEM) that signs manifests and audit checkpoints */
+  VAULT_SIGNING_KEY_FILE: z.string().default(''),
+  /** Recording rows and audit entries */
+  DATABASE_URL: z.union([z.literal(''), z.string().url().startsWith('postgres')]).default(''),
+  FFMPEG_BIN: z.string().min(1).default('ffmpeg'),
+  /** a sealed segment every this long (a crash loses at most the open one's unsealed chunk) */
+  SFU_RECORD_SEGMENT_MS: z.coerce.number().int().min(500).max(600_000).default(4000),
+  /**
+   * plaintext bytes per encrypted chunk of a live recording. A chunk is written once full, so a crash
+   * loses at most this much (16 KiB ≈ 65 ms of a 2 Mbit/s camera, ≈ 2 s of a nearly still picture).
+   */
+  SFU_RECORD_CHUNK_BYTES: z.coerce.number().int().min(4096).max(1_048_576).default(16_384),
+  /** ffmpeg gets this long to finish its container after a stream ends, then it is killed */
+  SFU_RECORD_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
 });
 
 export type SfuConfig = Readonly<z.infer<typeof SfuEnv>>;
 
 export function loadConfig(env: Record<string, string | undefined>): SfuConfig {
-  const parsed = SfuEnv.safeParse(env);
+  const parsed = SfuEnv.superRefine((c, ctx) => {
+    if (!c.VAULT_DIR) return;
+    for (const name of ['VAULT_KEYRING_FILE', 'VAULT_SIGNING_KEY_FILE', 'DATABASE_URL'] as const) {
+      if (!c[name])
+        ctx.addIssue({ code: 'custom', path: [name], message: `required when VAULT_DIR is set (recording)` });
+    }
+  }).safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid sfu configuration:\n${lines.join('\n')}`);

@@ -24,6 +24,13 @@ export interface RoomDeps {
   config: SfuConfig;
   announcer: Announcer;
   log: Logger;
+  /** called once a publisher is live (the recorder starts here) */
+  onPublish?: (publisher: Publisher, router: types.Router, opts: PublishOptions) => void;
+}
+
+export interface PublishOptions {
+  /** seconds of the device's pre-recording buffer at the start of this stream (0 = none) */
+  prerecordS?: number;
 }
 
 export class TenantRoom {
@@ -119,7 +126,11 @@ export class TenantRoom {
    * replaced (its old transport closed) only once the new one is ready, so a failed re-publish does
    * not cut a working stream.
    */
-  async publish(deviceId: string, offer: ParsedOffer): Promise<{ publisher: Publisher; answer: string }> {
+  async publish(
+    deviceId: string,
+    offer: ParsedOffer,
+    opts: PublishOptions = {},
+  ): Promise<{ publisher: Publisher; answer: string }> {
     const { router, slot } = await this.router();
     const transport = await this.#createTransport(router, slot);
     const publisher = new Publisher({ deviceId, tenantId: this.tenantId, transport });
@@ -162,6 +173,7 @@ export class TenantRoom {
       publisher.remoteIceUfrag = offer.iceUfrag;
       const answer = buildAnswer(offer, accepted, transport);
       this.#adopt(publisher);
+      this.#deps.onPublish?.(publisher, router, opts);
       return { publisher, answer };
     } catch (err) {
       publisher.removeAllListeners();

@@ -109,6 +109,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           MEDIA_TOKEN_SECRET: TEST_MEDIA_SECRET,
           SFU_WORKERS: '2',
           LOG_LEVEL: opts.logLevel ?? 'warn',
+          // the recorder writes into the gateway's vault (issue 6): same store, keys and database
+          DATABASE_URL: pg.url,
+          ...Object.fromEntries(
+            Object.entries(opts.gatewayEnv ?? {}).filter(([k]) => k.startsWith('VAULT_')),
+          ),
           ...opts.sfuEnv,
         },
         onLine: opts.verbose ? (l) => console.log(`[sfu] ${l}`) : undefined,

@@ -1,0 +1,90 @@
+/**
+ * What ffmpeg is told about the RTP the recorder sends it: an SDP with one m= line per consumer
+ * (mediasoup PlainTransport → 127.0.0.1:<port>, rtcp-mux), and the container the codecs fit in.
+ * WebM takes VP8 + Opus; H.264 needs Matroska. Pure functions, tested beside.
+ */
+import type { types } from 'mediasoup';
+
+export interface RecorderTrack {
+  kind: 'audio' | 'video';
+  /** where ffmpeg listens for this track's RTP (and RTCP, muxed) */
+  port: number;
+  rtpParameters: types.RtpParameters;
+}
+
+export interface RecorderContainer {
+  /** ffmpeg muxer name */
+  format: 'webm' | 'matroska';
+  mediaType: 'video/webm' | 'video/x-matroska';
+}
+
+const fmtp = (params: Record<string, unknown> | undefined): string =>
+  Object.entries(params ?? {})
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(';');
+
+export function recorderSdp(tracks: RecorderTrack[], ip = '127.0.0.1'): string {
+  const lines = ['v=0', `o=- 0 0 IN IP4 ${ip}`, 's=lagebild-recorder', `c=IN IP4 ${ip}`, 't=0 0'];
+  for (const t of tracks) {
+    const codec = t.rtpParameters.codecs[0];
+    if (!codec) throw new Error(`no codec in the ${t.kind} consumer's rtpParameters`);
+    const name = codec.mimeType.split('/')[1]!;
+    const channels = t.kind === 'audio' && codec.channels ? `/${codec.channels}` : '';
+    lines.push(
+      `m=${t.kind} ${t.port} RTP/AVP ${codec.payloadType}`,
+      `a=rtpmap:${codec.payloadType} ${name}/${codec.clockRate}${channels}`,
+    );
+    const f = fmtp(codec.parameters);
+    if (f) lines.push(`a=fmtp:${codec.payloadType} ${f}`);
+    lines.push('a=rtcp-mux', 'a=recvonly');
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function recorderContainer(tracks: RecorderTrack[]): RecorderContainer {
+  const webmOk = tracks.every((t) =>
+    ['video/vp8', 'video/vp9', 'audio/opus'].includes(
+      t.rtpParameters.codecs[0]?.mimeType.toLowerCase() ?? '',
+    ),
+  );
+  return webmOk
+    ? { format: 'webm', mediaType: 'video/webm' }
+    : { format: 'matroska', mediaType: 'video/x-matroska' };
+}
+
+/**
+ * ffmpeg's arguments: SDP in, remuxed (no transcoding) to a live, streamable container on stdout.
+ * Clusters are cut at least every second so the vault's chunks carry playable media promptly.
+ */
+export function ffmpegArgs(sdpFile: string, container: RecorderContainer): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-nostdin',
+    '-protocol_whitelist',
+    'file,udp,rtp',
+    // no RTP for this long at the start → ffmpeg gives up (the recorder then marks it incomplete)
+    '-listen_timeout',
+    '10',
+    '-fflags',
+    '+genpts',
+    '-analyzeduration',
+    '3000000',
+    '-i',
+    sdpFile,
+    '-map',
+    '0',
+    '-c',
+    'copy',
+    '-f',
+    container.format,
+    '-live',
+    '1',
+    '-cluster_time_limit',
+    '1000',
+    '-cluster_size_limit',
+    '1048576',
+    'pipe:1',
+  ];
+}

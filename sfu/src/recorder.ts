@@ -1,0 +1,292 @@
+/**
+ * The live recorder of one published stream (issue 6): each producer (video, audio) is consumed
+ * through its own PlainTransport (loopback, rtcp-mux, comedia off) into one ffmpeg that remuxes the
+ * RTP, without transcoding, to a live WebM/Matroska on its stdout; those bytes go straight into the
+ * vault's recording writer, so plaintext is never written to disk. At the start keyframes are asked
+ * for until ffmpeg has produced output, so the file opens with a decodable picture.
+ *
+ * Ending: `stop()` (the stream ended) closes the consumers, lets ffmpeg finish its container (SIGINT),
+ * then seals: signed manifest, Recording row `complete`, audit. If ffmpeg dies on its own (crash,
+ * killed) the bytes written so far stay a decryptable prefix and the row becomes `incomplete`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RecordingSession, startRecordingSession } from '@lagebild/recordings';
+import type { types } from 'mediasoup';
+import type { SfuConfig } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { Publisher } from './publisher.ts';
+import type { RecorderContext } from './recorder-context.ts';
+import { ffmpegArgs, type RecorderTrack, recorderContainer, recorderSdp } from './recorder-sdp.ts';
+
+export interface RecorderResult {
+  recordingId: string;
+  complete: boolean;
+  bytes: number;
+  reason: string;
+}
+
+interface RecorderEvents {
+  done: [RecorderResult];
+}
+
+const LOOPBACK = '127.0.0.1';
+const KEYFRAME_RETRY_MS = 500;
+
+/** An even UDP port whose successor is free too (ffmpeg binds RTP on p and RTCP on p + 1). */
+async function freeRtpPort(): Promise<number> {
+  const bind = (port: number) =>
+    new Promise<ReturnType<typeof createSocket> | null>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(null));
+      s.bind(port, LOOPBACK, () => resolve(s));
+    });
+  for (let i = 0; i < 50; i++) {
+    const a = await bind(0);
+    if (!a) continue;
+    const p = a.address().port;
+    const b = p % 2 === 0 ? await bind(p + 1) : null;
+    a.close();
+    b?.close();
+    if (b) return p;
+  }
+  throw new Error('no free RTP port pair on loopback');
+}
+
+/** The router's codecs without RTX: ffmpeg sends no NACKs, so retransmission streams are useless. */
+function recorderCaps(router: types.Router): types.RtpCapabilities {
+  return {
+    codecs: (router.rtpCapabilities.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)),
+    headerExtensions: [],
+  };
+}
+
+export class LiveRecorder extends EventEmitter<RecorderEvents> {
+  readonly deviceId: string;
+  readonly tenantId: string;
+  readonly session: RecordingSession;
+  readonly done: Promise<RecorderResult>;
+  readonly #ffmpeg: ChildProcess;
+  readonly #transports: types.PlainTransport[];
+  readonly #consumers: types.Consumer[];
+  readonly #log: Logger;
+  readonly #config: SfuConfig;
+  #stopRequested = false;
+  #stoppedAt = 0;
+  #firstOutput = false;
+
+  private constructor(o: {
+    publisher: Publisher;
+    session: RecordingSession;
+    ffmpeg: ChildProcess;
+    transports: types.PlainTransport[];
+    consumers: types.Consumer[];
+    ctx: RecorderContext;
+    config: SfuConfig;
+    log: Logger;
+    sdpDir: string;
+  }) {
+    super();
+    this.deviceId = o.publisher.deviceId;
+    this.tenantId = o.publisher.tenantId;
+    this.session = o.session;
+    this.#ffmpeg = o.ffmpeg;
+    this.#transports = o.transports;
+    this.#consumers = o.consumers;
+    this.#log = o.log;
+    this.#config = o.config;
+    this.done = this.#run(o.ctx, o.sdpDir);
+    this.done.then((r) => this.emit('done', r)).catch(() => {});
+  }
+
+  get recordingId(): string {
+    return this.session.id;
+  }
+
+  get ffmpegPid(): number | undefined {
+    return this.#ffmpeg.pid;
+  }
+
+  get plaintextBytes(): number {
+    return this.session.writer.plaintextBytes;
+  }
+
+  static async start(o: {
+    publisher: Publisher;
+    router: types.Router;
+    ctx: RecorderContext;
+    config: SfuConfig;
+    log: Logger;
+    prerecordS?: number;
+  }): Promise<LiveRecorder> {
+    const { publisher, router, ctx, config } = o;
+    const keyring = await ctx.keyring();
+    const caps = recorderCaps(router);
+    const transports: types.PlainTransport[] = [];
+    const consumers: types.Consumer[] = [];
+    const tracks: RecorderTrack[] = [];
+    let sdpDir: string | null = null;
+    try {
+      for (const producer of publisher.producers) {
+        const port = await freeRtpPort();
+        const transport = await router.createPlainTransport({
+          listenInfo: { protocol: 'udp', ip: LOOPBACK },
+          rtcpMux: true,
+          comedia: false,
+          appData: { recorder: publisher.deviceId },
+        });
+        transports.push(transport);
+        await transport.connect({ ip: LOOPBACK, port });
+        const consumer = await transport.consume({
+          producerId: producer.id,
+          rtpCapabilities: caps,
+          paused: true,
+        });
+        consumers.push(consumer);
+        tracks.push({ kind: consumer.kind, port, rtpParameters: consumer.rtpParameters });
+      }
+      const container = recorderContainer(tracks);
+      sdpDir = await mkdtemp(join(tmpdir(), 'lagebild-recorder-'));
+      const sdpFile = join(sdpDir, 'in.sdp');
+      await writeFile(sdpFile, recorderSdp(tracks), { mode: 0o600 });
+      const prerecordS = o.prerecordS ?? 0;
+      const session = await startRecordingSession({
+        pool: ctx.pool,
+        store: ctx.store,
+        keyring,
+        signer: ctx.signer,
+        tenantId: publisher.tenantId,
+        deviceId: publisher.deviceId,
+        startedAt: Date.now() - prerecordS * 1000,
+        prerecordS,
+        mediaType: container.mediaType,
+        segmentMs: config.SFU_RECORD_SEGMENT_MS,
+        chunkSize: config.SFU_RECORD_CHUNK_BYTES,
+        auditStart: true,
+      });
+      await ctx.journal.add(session.id, publisher.tenantId);
+      const ffmpeg = spawn(config.FFMPEG_BIN, ffmpegArgs(sdpFile, container), {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const log = o.log.child({
+        deviceId: publisher.deviceId,
+        recordingId: session.id,
+        ffmpegPid: ffmpeg.pid,
+      });
+      const rec = new LiveRecorder({
+        publisher,
+        session,
+        ffmpeg,
+        transports,
+        consumers,
+        ctx,
+        config,
+        log,
+        sdpDir,
+      });
+      rec.#kickOff();
+      log.info({ container: container.format, tracks: tracks.map((t) => t.kind) }, 'recording started');
+      return rec;
+    } catch (err) {
+      for (const t of transports) t.close();
+      if (sdpDir) await rm(sdpDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Resume the consumers and ask for keyframes until ffmpeg has written its first bytes. */
+  #kickOff(): void {
+    const video = this.#consumers.find((c) => c.kind === 'video');
+    let tries = 0;
+    const tick = async () => {
+      if (this.#firstOutput || this.#stopRequested || tries++ > 40) return;
+      try {
+        for (const c of this.#consumers) if (c.paused && !c.closed) await c.resume();
+        if (video && !video.closed) await video.requestKeyFrame();
+      } catch {
+        // the stream may have ended meanwhile; stop() deals with that
+      }
+      setTimeout(tick, KEYFRAME_RETRY_MS).unref();
+    };
+    // ffmpeg binds its RTP ports within a few ms of starting; the first request may still be early
+    setTimeout(tick, 150).unref();
+  }
+
+  async #run(ctx: RecorderContext, sdpDir: string): Promise<RecorderResult> {
+    const ff = this.#ffmpeg;
+    const stderr: string[] = [];
+    ff.stderr!.setEncoding('utf8');
+    ff.stderr!.on('data', (s: string) => {
+      stderr.push(...s.split('\n').filter(Boolean));
+      if (stderr.length > 20) stderr.splice(0, stderr.length - 20);
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      ff.once('error', (err) => {
+        stderr.push(`spawn failed: ${err.message}`);
+        resolve({ code: null, signal: null });
+      });
+      ff.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    let writeError: Error | null = null;
+    try {
+      for await (const chunk of ff.stdout!) {
+        this.#firstOutput = true;
+        await this.session.writer.write(chunk as Buffer);
+      }
+    } catch (err) {
+      writeError = err as Error;
+      ff.kill('SIGKILL');
+    }
+    const { code, signal } = await exited;
+    for (const t of this.#transports) t.close();
+    await rm(sdpDir, { recursive: true, force: true });
+    // ffmpeg answers SIGINT by finishing its container and exiting 255
+    const graceful = this.#stopRequested && !writeError && (code === 0 || code === 255);
+    const reason = graceful
+      ? 'stream ended'
+      : (writeError?.message ??
+        `ffmpeg exited (${signal ?? `code ${code}`}) while the stream was live: ${stderr.slice(-3).join(' | ')}`);
+    let complete = false;
+    try {
+      if (graceful && this.#firstOutput) {
+        await this.session.finish({ stoppedAt: this.#stoppedAt });
+        complete = true;
+      } else {
+        await this.session.fail(this.#firstOutput ? reason : `no media reached the recorder: ${reason}`, {
+          stoppedAt: this.#stoppedAt || Date.now(),
+        });
+      }
+      await ctx.journal.remove(this.session.id);
+    } catch (err) {
+      // the row stays `recording`; the journal entry lets the next start mark it incomplete
+      this.#log.error({ err }, 'recording could not be finished');
+    }
+    const result = { recordingId: this.session.id, complete, bytes: this.plaintextBytes, reason };
+    if (complete) this.#log.info({ bytes: result.bytes }, 'recording sealed');
+    else this.#log.warn({ bytes: result.bytes, reason }, 'recording incomplete');
+    return result;
+  }
+
+  /** The stream ended: let ffmpeg finish the container, then seal. */
+  stop(): Promise<RecorderResult> {
+    if (!this.#stopRequested) {
+      this.#stopRequested = true;
+      this.#stoppedAt = Date.now();
+      for (const c of this.#consumers) if (!c.closed) c.close();
+      if (this.#ffmpeg.exitCode === null && this.#ffmpeg.signalCode === null) {
+        // ffmpeg notes the first SIGINT between packets, but no packet comes any more; the second one
+        // interrupts the blocked RTP read. Either way it writes the container's end and exits 255.
+        this.#ffmpeg.kill('SIGINT');
+        setTimeout(() => this.#ffmpeg.kill('SIGINT'), 100).unref();
+        const t = setTimeout(() => this.#ffmpeg.kill('SIGKILL'), this.#config.SFU_RECORD_STOP_TIMEOUT_MS);
+        t.unref();
+        this.done.finally(() => clearTimeout(t)).catch(() => {});
+      }
+    }
+    return this.done;
+  }
+}
