@@ -100,8 +100,14 @@ test.describe('live map', () => {
     await expect(page.getByText('Keine Einheiten für diesen Filter.')).toBeVisible();
   });
 
-  test('an evaluator gets a polite explanation instead of live data', async ({ page, loginAs }) => {
+  test('an evaluator starts on the statistics and gets a polite explanation instead of live data', async ({
+    page,
+    loginAs,
+    stack,
+  }) => {
     await loginAs(page, 'duisburg.evaluator');
+    await page.waitForURL(/\/evaluation\//);
+    await page.goto(`${stack.url}/`);
     await expect(page.getByRole('heading', { name: 'Kein Zugriff' })).toBeVisible();
     await expect(page.locator('canvas.unit-canvas')).toHaveCount(0);
   });

@@ -1,19 +1,15 @@
 'use client';
+import { MeResponse } from '@lagebild/protocol';
 /**
  * Sign-in with username and password. The gateway sets the HttpOnly session cookie; afterwards we go
  * to `?next=` (same-origin paths only) or the map.
  */
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import { ApiError, apiPostNoContent } from '@/lib/api';
+import { ApiError, apiPost } from '@/lib/api';
+import { homeFor, safeNextPath } from '@/lib/home-path';
 import type { MessageKey } from '@/lib/i18n';
 import { usePreferences } from './preferences-provider';
-
-/** Only paths on this origin; `//evil.example` or `https://…` would be an open redirect. */
-export function safeNextPath(raw: string | null): string {
-  if (!raw?.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
-  return raw;
-}
 
 export function LoginForm() {
   const { t } = usePreferences();
@@ -38,8 +34,10 @@ export function LoginForm() {
     setSubmitting(true);
     setError(null);
     try {
-      await apiPostNoContent('/api/auth/login', { username: username.trim(), password });
-      router.replace(safeNextPath(new URLSearchParams(window.location.search).get('next')));
+      const me = await apiPost('/api/auth/login', { username: username.trim(), password }, MeResponse);
+      router.replace(
+        safeNextPath(new URLSearchParams(window.location.search).get('next'), homeFor(me.user.role)),
+      );
     } catch (err) {
       setSubmitting(false);
       setPassword('');

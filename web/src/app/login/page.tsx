@@ -3,10 +3,11 @@
 import { MeResponse } from '@lagebild/protocol';
 import { useRouter } from 'next/navigation';
 import { useEffect } from 'react';
-import { LoginForm, safeNextPath } from '@/components/login-form';
+import { LoginForm } from '@/components/login-form';
 import { LanguageSwitch, ThemeSwitch } from '@/components/preference-switches';
 import { usePreferences } from '@/components/preferences-provider';
 import { apiGet } from '@/lib/api';
+import { homeFor, safeNextPath } from '@/lib/home-path';
 
 export default function LoginPage() {
   const { t } = usePreferences();
@@ -16,7 +17,10 @@ export default function LoginPage() {
   useEffect(() => {
     const abort = new AbortController();
     apiGet('/api/me', MeResponse, abort.signal).then(
-      () => router.replace(safeNextPath(new URLSearchParams(window.location.search).get('next'))),
+      (me) =>
+        router.replace(
+          safeNextPath(new URLSearchParams(window.location.search).get('next'), homeFor(me.user.role)),
+        ),
       () => {},
     );
     return () => abort.abort();
