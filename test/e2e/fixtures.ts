@@ -9,10 +9,12 @@ import { startSimulation } from '@lagebild/sim';
 import { createWhipVideo, type WhipVideo } from '@lagebild/sim/whip';
 import { test as base, expect, type Page } from '@playwright/test';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+import { createTestVault, type TestVault } from './test-vault.ts';
 
 export type Simulation = Awaited<ReturnType<typeof startSimulation>>;
 
 interface WorkerFixtures {
+  vault: TestVault;
   stack: Stack;
   sim: Simulation;
   video: WhipVideo;
@@ -22,10 +24,25 @@ interface TestFixtures {
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
-  stack: [
+  vault: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature
     async ({}, use) => {
-      const stack = await startStack({ gateways: 1, devicesPerTenant: 20, serveWeb: true, sfu: true });
+      const vault = await createTestVault();
+      await use(vault);
+      await vault.remove();
+    },
+    { scope: 'worker' },
+  ],
+  stack: [
+    async ({ vault }, use) => {
+      const stack = await startStack({
+        gateways: 1,
+        devicesPerTenant: 20,
+        serveWeb: true,
+        sfu: true,
+        gatewayEnv: vault.env,
+      });
+      await vault.addTenants(stack);
       await use(stack);
       await stack.stop();
     },

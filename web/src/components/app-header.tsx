@@ -3,7 +3,14 @@
  * The bar at the top of every signed-in page: product and tenant, navigation, live status (on the
  * map page), who is signed in, language and theme switches, sign out.
  */
-import { LIVE_ROLES, type MeResponse, REPORT_ROLES, STATS_ROLES } from '@lagebild/protocol';
+import {
+  AUDIT_ROLES,
+  LIVE_ROLES,
+  type MeResponse,
+  RECORDING_ROLES,
+  REPORT_ROLES,
+  STATS_ROLES,
+} from '@lagebild/protocol';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
@@ -33,6 +40,8 @@ export function AppHeader({ me, status, tools }: { me: MeResponse; status?: Reac
     ...(user.role === 'admin' ? [{ href: '/admin/devices/', label: t('nav.devices') }] : []),
     ...(REPORT_ROLES.includes(user.role) ? [{ href: '/reports/', label: t('nav.reports') }] : []),
     ...(STATS_ROLES.includes(user.role) ? [{ href: '/evaluation/', label: t('nav.evaluation') }] : []),
+    ...(RECORDING_ROLES.includes(user.role) ? [{ href: '/recordings/', label: t('nav.recordings') }] : []),
+    ...(AUDIT_ROLES.includes(user.role) ? [{ href: '/audit/', label: t('nav.audit') }] : []),
   ];
 
   return (

@@ -4,6 +4,7 @@
  * unit test checks the same at run time and that placeholders match.
  */
 import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
+import { RECORDINGS_DE, RECORDINGS_EN } from './i18n-recordings.ts';
 import { VIDEO_DE, VIDEO_EN } from './i18n-video.ts';
 import { EVALUATION_DE, EVALUATION_EN } from './evaluation-i18n.ts';
 
@@ -174,6 +175,7 @@ const de = {
   ...DISPATCH_DE,
   ...VIDEO_DE,
   ...EVALUATION_DE,
+  ...RECORDINGS_DE,
 } as const;
 
 export type MessageKey = keyof typeof de;
@@ -337,6 +339,7 @@ const en: Record<MessageKey, string> = {
   ...DISPATCH_EN,
   ...VIDEO_EN,
   ...EVALUATION_EN,
+  ...RECORDINGS_EN,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { de, en };

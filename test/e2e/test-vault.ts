@@ -1,0 +1,76 @@
+/**
+ * An encrypted vault for the Playwright stack (issue 6): keyring and signing key in a temporary
+ * folder, handed to the gateway as VAULT_* variables, and `seedRecording` that puts a real WebM
+ * (ffmpeg's test picture) into it the way run-local seeds its demo recordings (`importRecording`).
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importRecording } from '@lagebild/gateway/recordings';
+import {
+  ensureKeyringFile,
+  ensureSigningKeyFile,
+  type Keyring,
+  localFolderStore,
+  makeTestVideo,
+  type Signer,
+} from '@lagebild/vault';
+import type { Stack } from '../src/stack.ts';
+
+const VIDEO_S = 12;
+
+export interface TestVault {
+  /** VAULT_DIR, VAULT_KEYRING_FILE, VAULT_SIGNING_KEY_FILE for the gateway */
+  env: Record<string, string>;
+  /** writes the tenants' keys once the stack has seeded them (the gateway re-reads the file) */
+  addTenants(stack: Stack): Promise<void>;
+  seedRecording(
+    stack: Stack,
+    o: { city: 'duisburg' | 'dortmund'; device?: number; startedAt?: number },
+  ): Promise<string>;
+  remove(): Promise<void>;
+}
+
+export async function createTestVault(): Promise<TestVault> {
+  const dir = await mkdtemp(join(tmpdir(), 'lagebild-e2e-vault-'));
+  await chmod(dir, 0o755);
+  const env = {
+    VAULT_DIR: join(dir, 'vault'),
+    VAULT_KEYRING_FILE: join(dir, 'keys', 'keyring.json'),
+    VAULT_SIGNING_KEY_FILE: join(dir, 'keys', 'signing.pem'),
+  };
+  const signer: Signer = await ensureSigningKeyFile(env.VAULT_SIGNING_KEY_FILE);
+  let keyring: Keyring | null = null;
+  let video: Promise<string> | null = null;
+  return {
+    env,
+    async addTenants(stack) {
+      keyring = await ensureKeyringFile(
+        env.VAULT_KEYRING_FILE,
+        stack.tenants.map((t) => t.id),
+      );
+    },
+    async seedRecording(stack, o) {
+      if (!keyring) throw new Error('call addTenants(stack) first');
+      video ??= (async () => {
+        const file = join(dir, 'demo.webm');
+        await makeTestVideo(file, { seconds: VIDEO_S });
+        return file;
+      })();
+      const t = stack.tenants.find((x) => x.slug === o.city)!;
+      const startedAt = o.startedAt ?? Date.now();
+      return importRecording({
+        pool: stack.db.pool,
+        store: localFolderStore(env.VAULT_DIR),
+        keyring,
+        signer,
+        tenantId: t.id,
+        deviceId: t.devices[o.device ?? 0]!.deviceId,
+        file: await video,
+        startedAt,
+        stoppedAt: startedAt + VIDEO_S * 1000,
+      });
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
