@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RecordingSession, startRecordingSession } from '@lagebild/recordings';
+import { allowedPrerecordS, type RecordingSession, startRecordingSession } from '@lagebild/recordings';
 import type { types } from 'mediasoup';
 import type { SfuConfig } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -153,7 +153,8 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       sdpDir = await mkdtemp(join(tmpdir(), 'lagebild-recorder-'));
       const sdpFile = join(sdpDir, 'in.sdp');
       await writeFile(sdpFile, recorderSdp(tracks), { mode: 0o600 });
-      const prerecordS = o.prerecordS ?? 0;
+      // The buffered seconds the device says its stream starts with, as far as the tenant allows them.
+      const prerecordS = await allowedPrerecordS(ctx.pool, publisher.tenantId, o.prerecordS ?? 0);
       const session = await startRecordingSession({
         pool: ctx.pool,
         store: ctx.store,

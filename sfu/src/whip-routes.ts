@@ -7,7 +7,12 @@
  * Every request carries `Authorization: Bearer <device token>` for exactly this device. Rules: SPEC.md.
  */
 
-import type { DeviceTokenClaims, IceServer } from '@lagebild/protocol';
+import {
+  type DeviceTokenClaims,
+  type IceServer,
+  PRERECORD_HEADER,
+  PrerecordSeconds,
+} from '@lagebild/protocol';
 import { bearer, TokenError, verifyDeviceToken } from '@lagebild/tokens';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SfuConfig } from './config.ts';
@@ -85,7 +90,7 @@ export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps
   const preflight = async (_req: FastifyRequest, reply: FastifyReply) => {
     reply
       .header('access-control-allow-methods', 'POST, PATCH, DELETE, OPTIONS')
-      .header('access-control-allow-headers', 'authorization, content-type, if-match')
+      .header('access-control-allow-headers', `authorization, content-type, if-match, ${PRERECORD_HEADER}`)
       .header('access-control-max-age', '600')
       .header('accept-post', SDP)
       .header('accept-patch', SDPFRAG);
@@ -108,7 +113,12 @@ export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps
         if (err instanceof SdpError) throw new SfuError('bad_request', `malformed SDP offer: ${err.message}`);
         throw err;
       }
-      const { publisher, answer } = await room(claims.tenantId).publish(claims.deviceId, offer);
+      const prerecord = PrerecordSeconds.safeParse(req.headers[PRERECORD_HEADER] ?? 0);
+      if (!prerecord.success)
+        throw new SfuError('bad_request', `${PRERECORD_HEADER} must be a number of seconds (0–600)`);
+      const { publisher, answer } = await room(claims.tenantId).publish(claims.deviceId, offer, {
+        prerecordS: prerecord.data,
+      });
       metrics.whipPublishes++;
       metrics.whipPostMs.push(performance.now() - t0);
       if (metrics.whipPostMs.length > 1000) metrics.whipPostMs.shift();

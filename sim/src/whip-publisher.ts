@@ -4,6 +4,7 @@
  * encoded as VP8; optional Opus audio (a quiet tone). Non-trickle: the offer carries the host
  * candidates, which are known at once.
  */
+import { PRERECORD_HEADER } from '@lagebild/protocol';
 import { createTestPicture, PICTURE_HEIGHT, PICTURE_WIDTH } from './whip-test-picture.ts';
 import { type WrtcPeerConnection, type WrtcTrack, wrtc } from './whip-wrtc.ts';
 
@@ -23,6 +24,12 @@ export interface WhipPublisherOptions {
   label: string;
   fps?: number;
   audio?: boolean;
+  /**
+   * seconds of the camera's pre-recording buffer its stream starts with (sent as the
+   * `lagebild-prerecord-s` header; the SFU caps it by the tenant's policy). The simulator has no
+   * real buffer: it only declares one.
+   */
+  prerecordS?: number;
   /** called when the connection fails or drops (the owner decides whether to re-publish) */
   onLost?: (state: string) => void;
 }
@@ -110,7 +117,11 @@ export async function publishWhip(opts: WhipPublisherOptions): Promise<WhipPubli
     const t0 = performance.now();
     const res = await fetch(opts.whipUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${opts.token}` },
+      headers: {
+        'content-type': 'application/sdp',
+        authorization: `Bearer ${opts.token}`,
+        ...(opts.prerecordS ? { [PRERECORD_HEADER]: String(opts.prerecordS) } : {}),
+      },
       body: pc.localDescription!.sdp,
     });
     const text = await res.text();

@@ -21,8 +21,10 @@ import {
   openRecording,
   type Signer,
 } from '@lagebild/vault';
+import { chromium } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
+import { login } from '../src/clients.ts';
+import { DEMO_PASSWORD, type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
 
 const run = promisify(execFile);
 
@@ -57,10 +59,13 @@ interface RecStats {
 const sfuStats = async (): Promise<RecStats> =>
   (await fetch(`${stack.sfu!.url}/internal/stats`)).json() as never;
 
-async function publish(device: Stack['tenants'][number]['devices'][number]): Promise<WhipPublisher> {
+async function publish(
+  device: Stack['tenants'][number]['devices'][number],
+  opts: { tenantId?: string; prerecordS?: number } = {},
+): Promise<WhipPublisher> {
   const token = signToken(
     TEST_MEDIA_SECRET,
-    { typ: 'device', tenantId: tenant.id, deviceId: device.deviceId },
+    { typ: 'device', tenantId: opts.tenantId ?? tenant.id, deviceId: device.deviceId },
     120_000,
   ).token;
   const pub = await publishWhip({
@@ -68,6 +73,7 @@ async function publish(device: Stack['tenants'][number]['devices'][number]): Pro
     token,
     label: device.label,
     fps: 15,
+    ...(opts.prerecordS ? { prerecordS: opts.prerecordS } : {}),
   });
   await pub.connected(10_000);
   return pub;
@@ -265,6 +271,51 @@ describe('the SFU records a published stream into the vault', () => {
     expect(await readdir(paths().sfuTmp)).toEqual([]);
   }, 30_000);
 
+  it("the recording plays in Chromium from the gateway's decrypting Range stream", async () => {
+    const cookie = await login(stack.url, `${tenant.slug}.operator`, DEMO_PASSWORD);
+    const res = await fetch(`${stack.url}/api/recordings/${recordingId}/playback`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'recorder integration test: playback check' }),
+    });
+    expect(res.status).toBe(200);
+    const { url } = (await res.json()) as { url: string };
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    try {
+      // the stream needs the operator's session as well as the ticket: a page on the gateway's origin
+      const [name, ...value] = cookie.split(';')[0]!.split('=');
+      const context = await browser.newContext();
+      await context.addCookies([{ name: name!, value: value.join('='), url: stack.url }]);
+      const page = await context.newPage();
+      await page.goto(`${stack.url}/api/recordings/${recordingId}`);
+      await page.evaluate((src) => {
+        const v = document.createElement('video');
+        Object.assign(v, { id: 'v', muted: true, autoplay: true, src });
+        document.body.append(v);
+      }, url);
+      const played = await page.waitForFunction(
+        () => {
+          const v = document.getElementById('v') as HTMLVideoElement;
+          return v.error
+            ? { error: v.error.code }
+            : v.currentTime > 2 && v.videoWidth > 0
+              ? { t: v.currentTime, w: v.videoWidth, h: v.videoHeight }
+              : false;
+        },
+        undefined,
+        { timeout: 15_000 },
+      );
+      const r = (await played.jsonValue()) as { t?: number; w?: number; error?: number };
+      expect(r.error).toBeUndefined();
+      expect(r.w).toBeGreaterThan(0);
+    } finally {
+      await browser.close();
+    }
+  }, 40_000);
+
   it('killing ffmpeg mid-recording leaves an incomplete but decryptable prefix, and recording goes on', async () => {
     const device = tenant.devices[1]!;
     const pub = await publish(device);
@@ -307,5 +358,43 @@ describe('the SFU records a published stream into the vault', () => {
     expect(
       await stat(join(paths().vault, tenant.id, live.recordingId, 'manifest.json')).catch(() => null),
     ).toBeNull();
+  }, 60_000);
+
+  it('a declared pre-recording buffer is kept as far as the tenant policy allows, and is off by default', async () => {
+    const [off, on] = stack.tenants as [Stack['tenants'][number], Stack['tenants'][number]];
+    await stack.db.pool.query('UPDATE tenants SET prerecord_s = 30 WHERE id = $1', [on.id]);
+    const devOff = off.devices[2]!;
+    const devOn = on.devices[0]!;
+    const pubs = [
+      await publish(devOff, { tenantId: off.id, prerecordS: 30 }),
+      await publish(devOn, { tenantId: on.id, prerecordS: 45 }),
+    ];
+    await until(
+      async () => (await sfuStats()).recordings.filter((r) => r.plaintextBytes > 0).length === 2,
+      15_000,
+      'both recording',
+    );
+    const t = Date.now();
+    await Promise.all(pubs.map((p) => p.close()));
+    const ids = (
+      await stack.db.pool.query(
+        'SELECT id, device_id, tenant_id, prerecord_s, started_at FROM recordings WHERE device_id = ANY($1)',
+        [[devOff.deviceId, devOn.deviceId]],
+      )
+    ).rows as { id: string; device_id: string; tenant_id: string; prerecord_s: number; started_at: Date }[];
+    const byDev = Object.fromEntries(ids.map((r) => [r.device_id, r]));
+    expect(byDev[devOff.deviceId]!.prerecord_s).toBe(0);
+    expect(byDev[devOn.deviceId]!.prerecord_s).toBe(30);
+    // the recording begins where the buffer began
+    expect(t - byDev[devOn.deviceId]!.started_at.getTime()).toBeGreaterThan(30_000);
+    await until(
+      async () => (await Promise.all(ids.map((r) => row(r.id)))).every((r) => r.state === 'complete'),
+      15_000,
+      'sealed',
+    );
+    const manifest = JSON.parse(
+      await readFile(join(paths().vault, on.id, byDev[devOn.deviceId]!.id, 'manifest.json'), 'utf8'),
+    );
+    expect(manifest.prerecordS).toBe(30);
   }, 60_000);
 });

@@ -11,6 +11,14 @@ export const DEVICE_TOKEN_TTL_MS = 10 * 60_000;
 /** A viewer token only has to outlive the signalling of one tile (create, consume, resume). */
 export const VIEWER_TOKEN_TTL_MS = 5 * 60_000;
 
+/**
+ * WHIP POST header of a camera whose stream begins with its pre-recording buffer: how many seconds
+ * before the button press the first media is from (issue #6). The SFU caps it by the tenant's policy
+ * (`tenants.prerecord_s`, 0 = off) and records the result in the manifest as `prerecordS`.
+ */
+export const PRERECORD_HEADER = 'lagebild-prerecord-s';
+export const PrerecordSeconds = z.coerce.number().min(0).max(600);
+
 export const DeviceTokenClaims = z.object({
   typ: z.literal('device'),
   tenantId: Id,

@@ -4,6 +4,7 @@
  * audit entries at start and seal.
  */
 export {
+  allowedPrerecordS,
   beginRecording,
   completeRecording,
   finishOrphanedRecordings,

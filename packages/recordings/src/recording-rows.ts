@@ -103,3 +103,13 @@ export async function finishOrphanedRecordings(
   }
   return n;
 }
+
+/**
+ * Seconds of a device's pre-recording buffer the tenant allows at the start of a recording: 0 (off)
+ * unless an administrator enabled it (`tenants.prerecord_s`). A device's claim is capped by it.
+ */
+export async function allowedPrerecordS(db: Q, tenantId: string, claimedS: number): Promise<number> {
+  if (claimedS <= 0) return 0;
+  const { rows } = await db.query('SELECT prerecord_s FROM tenants WHERE id = $1', [tenantId]);
+  return Math.min(claimedS, Number(rows[0]?.prerecord_s ?? 0));
+}
