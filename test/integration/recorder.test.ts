@@ -11,6 +11,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SFU_ENTRY } from '@lagebild/infra/paths';
+import { spawnService } from '@lagebild/infra/process';
 import { publishWhip, type WhipPublisher } from '@lagebild/sim/whip';
 import { signToken } from '@lagebild/tokens';
 import {
@@ -96,11 +98,11 @@ async function rowsOf(deviceId: string) {
 }
 
 /** ffprobe on the decrypted stream, fed through a pipe: the plaintext never reaches a file. */
-async function probeDecrypted(recordingId: string) {
+async function probeDecrypted(recordingId: string, tenantId = tenant.id) {
   const rec = await openRecording({
     store: localFolderStore(paths().vault),
     keyring,
-    tenantId: tenant.id,
+    tenantId,
     recordingId,
   });
   const child = spawn(
@@ -397,4 +399,60 @@ describe('the SFU records a published stream into the vault', () => {
     );
     expect(manifest.prerecordS).toBe(30);
   }, 60_000);
+
+  // Last: it kills the stack's SFU and replaces it with a new process of the same configuration.
+  it('an SFU killed mid-recording leaves a decryptable prefix; its next start marks the row incomplete', async () => {
+    const other = stack.tenants[1]!;
+    const device = other.devices[1]!;
+    const pub = await publish(device, { tenantId: other.id });
+    await until(
+      async () =>
+        ((await sfuStats()).recordings.find((r) => r.deviceId === device.deviceId)?.plaintextBytes ?? 0) >
+        60_000,
+      20_000,
+      'recorder output',
+    );
+    const live = (await sfuStats()).recordings.find((r) => r.deviceId === device.deviceId)!;
+    const sfuPid = stack.sfu!.child.pid!;
+    const env = Object.fromEntries(
+      (await readFile(`/proc/${sfuPid}/environ`, 'utf8'))
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    process.kill(sfuPid, 'SIGKILL');
+    await stack.sfu!.exited;
+    expect((await row(live.recordingId)).state).toBe('recording');
+    const prefix = await probeDecrypted(live.recordingId, other.id);
+    expect(prefix.status).toBe('incomplete');
+    expect(prefix.size).toBeGreaterThan(32_000);
+    expect(prefix.streams).toContain('video:vp8');
+    // ffmpeg does not outlive its SFU for long: no RTP (and a closed stdout) ends it
+    await until(
+      async () => {
+        try {
+          process.kill(live.ffmpegPid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      20_000,
+      'orphaned ffmpeg gone',
+    );
+    const next = await spawnService({ name: 'sfu-restarted', entry: SFU_ENTRY, env });
+    try {
+      const r = await row(live.recordingId);
+      expect(r.state).toBe('incomplete');
+      expect(Number(r.bytes)).toBe(prefix.size);
+      const audit = await stack.db.pool.query(
+        `SELECT actor, payload FROM audit_log WHERE target = $1 AND action = 'recording_sealed'`,
+        [`recording:${live.recordingId}`],
+      );
+      expect(audit.rows[0]).toMatchObject({ actor: 'system:recorder', payload: { complete: false } });
+    } finally {
+      await pub.close().catch(() => {});
+      await next.stop();
+    }
+  }, 90_000);
 });
