@@ -80,8 +80,11 @@ export const SfuEnv = z.object({
    * loses at most this much (16 KiB ≈ 65 ms of a 2 Mbit/s camera, ≈ 2 s of a nearly still picture).
    */
   SFU_RECORD_CHUNK_BYTES: z.coerce.number().int().min(4096).max(1_048_576).default(16_384),
-  /** ffmpeg gets this long to finish its container after a stream ends, then it is killed */
-  SFU_RECORD_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /**
+   * after a stream ends ffmpeg finishes by itself once its RTP read times out (10 s); if it has not
+   * after this long it is interrupted (losing ≤ 250 ms at the end), and killed 3 s later
+   */
+  SFU_RECORD_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(12_000),
 });
 
 export type SfuConfig = Readonly<z.infer<typeof SfuEnv>>;

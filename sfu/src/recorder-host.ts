@@ -93,7 +93,7 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
     async close() {
-      await Promise.allSettled([...running].map((r) => r.stop()));
+      await Promise.allSettled([...running].map((r) => r.stop({ fast: true })));
       await this.drain();
       await ctx.close();
     },

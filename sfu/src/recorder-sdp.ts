@@ -54,7 +54,7 @@ export function recorderContainer(tracks: RecorderTrack[]): RecorderContainer {
 
 /**
  * ffmpeg's arguments: SDP in, remuxed (no transcoding) to a live, streamable container on stdout.
- * Clusters are cut at least every second so the vault's chunks carry playable media promptly.
+ * Clusters are cut every 250 ms and flushed to the pipe at once.
  */
 export function ffmpegArgs(sdpFile: string, container: RecorderContainer): string[] {
   return [
@@ -64,9 +64,6 @@ export function ffmpegArgs(sdpFile: string, container: RecorderContainer): strin
     '-nostdin',
     '-protocol_whitelist',
     'file,udp,rtp',
-    // no RTP for this long at the start → ffmpeg gives up (the recorder then marks it incomplete)
-    '-listen_timeout',
-    '10',
     '-fflags',
     '+genpts',
     '-analyzeduration',
@@ -81,10 +78,12 @@ export function ffmpegArgs(sdpFile: string, container: RecorderContainer): strin
     container.format,
     '-live',
     '1',
+    // short clusters flushed at once: what is written is in the vault promptly, and an interrupted
+    // ffmpeg loses at most the open cluster
     '-cluster_time_limit',
-    '1000',
-    '-cluster_size_limit',
-    '1048576',
+    '250',
+    '-flush_packets',
+    '1',
     'pipe:1',
   ];
 }

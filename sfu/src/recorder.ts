@@ -272,22 +272,34 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     return result;
   }
 
-  /** The stream ended: let ffmpeg finish the container, then seal. */
-  stop(): Promise<RecorderResult> {
+  /**
+   * The stream ended: let ffmpeg finish the container, then seal. ffmpeg notes SIGINT between
+   * packets, but none come any more: it finishes when its RTP read times out (10 s, ffmpeg's own),
+   * losing nothing. A second SIGINT interrupts the blocked read at once, but the muxer's open
+   * cluster (≤ 250 ms) is lost with it: used on shutdown (`fast`) and as the fallback after
+   * SFU_RECORD_STOP_TIMEOUT_MS; SIGKILL 3 s after that.
+   */
+  stop(opts: { fast?: boolean } = {}): Promise<RecorderResult> {
+    const ff = this.#ffmpeg;
+    const running = () => ff.exitCode === null && ff.signalCode === null;
+    const timers: NodeJS.Timeout[] = [];
+    const later = (ms: number, fn: () => void) =>
+      timers.push(setTimeout(() => running() && fn(), ms).unref());
     if (!this.#stopRequested) {
       this.#stopRequested = true;
       this.#stoppedAt = Date.now();
       for (const c of this.#consumers) if (!c.closed) c.close();
-      if (this.#ffmpeg.exitCode === null && this.#ffmpeg.signalCode === null) {
-        // ffmpeg notes the first SIGINT between packets, but no packet comes any more; the second one
-        // interrupts the blocked RTP read. Either way it writes the container's end and exits 255.
-        this.#ffmpeg.kill('SIGINT');
-        setTimeout(() => this.#ffmpeg.kill('SIGINT'), 100).unref();
-        const t = setTimeout(() => this.#ffmpeg.kill('SIGKILL'), this.#config.SFU_RECORD_STOP_TIMEOUT_MS);
-        t.unref();
-        this.done.finally(() => clearTimeout(t)).catch(() => {});
+      if (running()) {
+        ff.kill('SIGINT');
+        const graceMs = opts.fast ? 100 : this.#config.SFU_RECORD_STOP_TIMEOUT_MS;
+        later(graceMs, () => ff.kill('SIGINT'));
+        later(graceMs + 3000, () => ff.kill('SIGKILL'));
       }
+    } else if (opts.fast && running()) {
+      ff.kill('SIGINT');
+      later(3000, () => ff.kill('SIGKILL'));
     }
+    this.done.finally(() => timers.forEach(clearTimeout)).catch(() => {});
     return this.done;
   }
 }

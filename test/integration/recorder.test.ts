@@ -216,7 +216,8 @@ describe('the SFU records a published stream into the vault', () => {
       (((await Promise.all(workerPids.map(cpuS))).reduce((a, b) => a + b, 0) - before.w) / wallS) * 100;
     await pub.close();
 
-    await until(async () => (await row(recordingId)).state !== 'recording', 15_000, 'row completed');
+    // ffmpeg finishes its container when its RTP read times out (10 s after the stream ended)
+    await until(async () => (await row(recordingId)).state !== 'recording', 25_000, 'row completed');
     const r = await row(recordingId);
     expect(r).toMatchObject({
       state: 'complete',
@@ -348,7 +349,7 @@ describe('the SFU records a published stream into the vault', () => {
     await pub.close();
     await until(
       async () => (await rowsOf(device.deviceId)).every((x) => x.state !== 'recording'),
-      15_000,
+      25_000,
       'continuation sealed',
     );
     expect((await rowsOf(device.deviceId)).map((x) => x.state)).toEqual(['incomplete', 'complete']);
@@ -391,7 +392,7 @@ describe('the SFU records a published stream into the vault', () => {
     expect(t - byDev[devOn.deviceId]!.started_at.getTime()).toBeGreaterThan(30_000);
     await until(
       async () => (await Promise.all(ids.map((r) => row(r.id)))).every((r) => r.state === 'complete'),
-      15_000,
+      25_000,
       'sealed',
     );
     const manifest = JSON.parse(
