@@ -246,7 +246,7 @@ export function RecordingPanel({
             <>
               <button
                 type="button"
-                className="button button-quiet"
+                className="button button-small"
                 onClick={() => setDialog({ kind: 'early_deletion' })}
               >
                 {t('rec.action.earlyDeletion')}
@@ -254,7 +254,7 @@ export function RecordingPanel({
               {r.retention === 'standard' && (
                 <button
                   type="button"
-                  className="button button-quiet"
+                  className="button button-small"
                   onClick={() => setDialog({ kind: 'extension' })}
                 >
                   {t('rec.action.extension')}
