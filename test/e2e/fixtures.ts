@@ -1,11 +1,14 @@
 /**
  * Playwright fixtures: a real stack per worker (embedded PostgreSQL, redis-server, a gateway serving
- * the built control room, the SFU) and the simulator driving the seeded cameras in 'steady' mode, so
- * tests script stage changes themselves. A camera that goes to 'recording' publishes live video over
- * WHIP (`video`), as a real one would. `loginAs` signs in through the login page.
+ * the built control room) and the simulator driving the seeded cameras in 'steady' mode, so tests
+ * script stage changes themselves. A spec with `test.use({ liveVideo: true })` gets its own worker
+ * whose stack also runs the SFU; once a test there asks for `video`, a camera that goes to
+ * 'recording' publishes live video over WHIP, as a real one would. Only there: with mediasoup
+ * workers and VP8 encoders on two cores the other specs' timings suffer. `loginAs` signs in through
+ * the login page.
  */
 
-import { startSimulation } from '@lagebild/sim';
+import { type SimEvent, startSimulation } from '@lagebild/sim';
 import { createWhipVideo, type WhipVideo } from '@lagebild/sim/whip';
 import { test as base, expect, type Page } from '@playwright/test';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
@@ -14,9 +17,13 @@ import { createTestVault, type TestVault } from './test-vault.ts';
 export type Simulation = Awaited<ReturnType<typeof startSimulation>>;
 
 interface WorkerFixtures {
+  /** option: run the SFU in this worker's stack (live video specs) */
+  liveVideo: boolean;
   vault: TestVault;
   stack: Stack;
   sim: Simulation;
+  /** listeners of the simulator's events (the `video` fixture is one) */
+  simEvents: Set<(e: SimEvent) => void>;
   video: WhipVideo;
 }
 interface TestFixtures {
@@ -33,13 +40,14 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: 'worker' },
   ],
+  liveVideo: [false, { scope: 'worker', option: true }],
   stack: [
-    async ({ vault }, use) => {
+    async ({ vault, liveVideo }, use) => {
       const stack = await startStack({
         gateways: 1,
         devicesPerTenant: 20,
         serveWeb: true,
-        sfu: true,
+        sfu: liveVideo,
         gatewayEnv: vault.env,
       });
       await vault.addTenants(stack);
@@ -48,17 +56,23 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: 'worker', timeout: 120_000 },
   ],
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature
+  simEvents: [async ({}, use) => use(new Set()), { scope: 'worker' }],
   video: [
-    async ({ stack }, use) => {
+    async ({ stack, sim, simEvents }, use) => {
+      void sim; // the simulator runs first, so its stage events reach us
       const devices = stack.tenants.flatMap((t) => t.devices);
       const video = createWhipVideo({ gatewayUrl: stack.url, devices, fps: 15 });
+      const listener = (e: SimEvent) => video.onEvent(e);
+      simEvents.add(listener);
       await use(video);
+      simEvents.delete(listener);
       await video.close();
     },
     { scope: 'worker', timeout: 30_000 },
   ],
   sim: [
-    async ({ stack, video }, use) => {
+    async ({ stack, simEvents }, use) => {
       const devices = stack.tenants.flatMap((t) =>
         t.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, label: d.label, city: t.slug })),
       );
@@ -70,7 +84,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         rateHz: 1,
         seed: 7,
         response: { acceptRate: 1, minAnswerMs: 300, maxAnswerMs: 1200 },
-        onEvent: (e) => video.onEvent(e),
+        onEvent: (e) => {
+          for (const listener of simEvents) listener(e);
+        },
       });
       await use(sim);
       await sim.stop();

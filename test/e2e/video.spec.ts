@@ -10,6 +10,8 @@ import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 
+test.use({ liveVideo: true });
+
 const tileOf = (page: Page, deviceId: string) =>
   page.locator(`article.video-tile[data-device-id="${deviceId}"]`);
 
@@ -50,8 +52,10 @@ test('a unit starts recording → alert and its live tile, frames advancing with
   page,
   stack,
   sim,
+  video,
   loginAs,
 }) => {
+  void video; // publishes the camera's stream once it records
   const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
   const device = duisburg.devices[11]!;
   const callsign = await callsignOf(stack as never, device.deviceId);
