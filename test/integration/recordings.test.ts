@@ -111,6 +111,7 @@ describe('role × action × tenant matrix', () => {
     | 'release'
     | 'export'
     | 'approval'
+    | 'pending'
     | 'audit';
   const OWN: Record<Action, Record<Role, number>> = {
     list: { admin: 200, supervisor: 200, operator: 200, evaluator: 403 },
@@ -121,6 +122,7 @@ describe('role × action × tenant matrix', () => {
     release: { admin: 200, supervisor: 200, operator: 403, evaluator: 403 },
     export: { admin: 200, supervisor: 200, operator: 403, evaluator: 403 },
     approval: { admin: 201, supervisor: 201, operator: 201, evaluator: 403 },
+    pending: { admin: 200, supervisor: 200, operator: 403, evaluator: 403 },
     audit: { admin: 200, supervisor: 403, operator: 403, evaluator: 403 },
   };
   const reason = { reason: 'Prüfung des Einsatzverlaufs' };
@@ -159,6 +161,8 @@ describe('role × action × tenant matrix', () => {
         return api(role, `/api/recordings/${id}/approvals`, {
           body: { ...reason, action: 'extension', extendDays: 30 },
         });
+      case 'pending':
+        return api(role, '/api/recording-approvals');
       case 'audit':
         return api(role, '/api/audit');
     }
@@ -176,10 +180,12 @@ describe('role × action × tenant matrix', () => {
         expect(a.status, `${action} by ${role} on own tenant`).toBe(OWN[action][role]);
         const b = await act(role, action, foreign);
         const body = await b.text();
-        const expected = action === 'list' || action === 'audit' ? OWN[action][role] : 403;
+        const tenantWide = action === 'list' || action === 'pending' || action === 'audit';
+        const expected = tenantWide ? OWN[action][role] : 403;
         cells.push(`${action}/${role}/other → ${b.status}`);
         expect(b.status, `${action} by ${role} on another tenant`).toBe(expected);
-        if (action === 'list' && b.status === 200) expect(body).not.toContain(foreign);
+        if ((action === 'list' || action === 'pending') && b.status === 200)
+          expect(body).not.toContain(foreign);
         // the only trace of the foreign id in this tenant's audit view: the refusals themselves
         if (action === 'audit' && b.status === 200) {
           const { entries } = JSON.parse(body) as { entries: { action: string; target: string | null }[] };
@@ -188,7 +194,7 @@ describe('role × action × tenant matrix', () => {
         }
       }
     }
-    expect(cells.length).toBe(9 * 4 * 2);
+    expect(cells.length).toBe(10 * 4 * 2);
     // the other tenant's recording is untouched by all of that
     const { rows } = await stack.db.pool.query('SELECT retention, state FROM recordings WHERE id = $1', [
       foreign,

@@ -13,6 +13,7 @@ import {
   FourEyesRequest,
   type FourEyesView,
   MarkEvidenceRequest,
+  type PendingApprovalsResponse,
   PlaybackRequest,
   type PlaybackResponse,
   RECORDING_ROLES,
@@ -96,18 +97,7 @@ export function registerRecordingRoutes(
       );
       return {
         recording: (await getRecordingView(pool, rec.id))!,
-        approvals: rows.map((a) => ({
-          id: a.id,
-          recordingId: a.recording_id,
-          action: a.action,
-          reason: a.reason,
-          extendDays: a.extend_days,
-          requestedBy: a.requested_by,
-          requestedAt: a.requested_at.getTime(),
-          state: a.state,
-          decidedBy: a.decided_by,
-          decidedAt: a.decided_at?.getTime() ?? null,
-        })),
+        approvals: rows.map(approvalView),
       };
     },
   );
@@ -313,6 +303,22 @@ export function registerRecordingRoutes(
     return { id };
   });
 
+  // the superiors' consent view: every pending request of the tenant, newest first
+  app.get('/api/recording-approvals', async (req): Promise<PendingApprovalsResponse> => {
+    const user = await guard(req, RETENTION_ROLES);
+    const { rows } = await pool.query(
+      `SELECT a.*, u.display_name AS requested_by_name FROM recording_approvals a JOIN users u ON u.id = a.requested_by
+        WHERE a.tenant_id = $1 AND a.state = 'pending' ORDER BY a.requested_at DESC LIMIT 200`,
+      [user.tenant.id],
+    );
+    const approvals: PendingApprovalsResponse['approvals'] = [];
+    for (const a of rows) {
+      const recording = await getRecordingView(pool, a.recording_id);
+      if (recording) approvals.push({ ...approvalView(a), recording, requestedByName: a.requested_by_name });
+    }
+    return { approvals };
+  });
+
   app.post<{ Params: { id: string } }>('/api/recording-approvals/:id/decision', async (req) => {
     const user = await guard(req, RETENTION_ROLES);
     const id = pathId(req.params.id, 'approval');
@@ -432,6 +438,22 @@ export function registerRecordingRoutes(
       c.release();
     }
   }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a raw pg row
+function approvalView(a: any): FourEyesView {
+  return {
+    id: a.id,
+    recordingId: a.recording_id,
+    action: a.action,
+    reason: a.reason,
+    extendDays: a.extend_days,
+    requestedBy: a.requested_by,
+    requestedAt: a.requested_at.getTime(),
+    state: a.state,
+    decidedBy: a.decided_by,
+    decidedAt: a.decided_at?.getTime() ?? null,
+  };
 }
 
 /** Vault failures as API errors: a damaged recording is a 409 with its reason, never a 500 or a shorter video. */

@@ -171,6 +171,11 @@ export const FourEyesView = z.object({
   decidedAt: EpochMs.nullable(),
 });
 export type FourEyesView = z.infer<typeof FourEyesView>;
+/** The superiors' consent view: pending requests of the tenant, each with its recording and asker. */
+export const PendingApproval = FourEyesView.extend({ recording: RecordingView, requestedByName: z.string() });
+export type PendingApproval = z.infer<typeof PendingApproval>;
+export const PendingApprovalsResponse = z.object({ approvals: z.array(PendingApproval) });
+export type PendingApprovalsResponse = z.infer<typeof PendingApprovalsResponse>;
 
 // ---- audit log ---------------------------------------------------------------------------------
 
