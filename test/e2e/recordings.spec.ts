@@ -99,6 +99,51 @@ test('a supervisor plays a recording after giving a reason and keeps it as evide
   await expectNoAxeViolations(page);
 });
 
+test('four eyes: an operator asks for early deletion, a supervisor consents from the pending list, the video is gone', async ({
+  page,
+  loginAs,
+  stack,
+  vault,
+}) => {
+  test.setTimeout(90_000);
+  const id = await vault.seedRecording(stack, { city: 'duisburg', device: 7 });
+  const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[7]!;
+
+  await loginAs(page, 'duisburg.operator');
+  await page.goto(`${stack.url}/recordings/`);
+  const row = page.getByRole('row').filter({ hasText: device.label });
+  await row.getByRole('button', { name: /^Details:/ }).click();
+  // operators may play and ask, but neither keep evidence nor export
+  await expect(page.getByRole('button', { name: 'Als Beweismittel sichern' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Exportieren' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Vorzeitige Löschung beantragen' }).click();
+  const ask = page.getByRole('dialog', { name: 'Vorzeitige Löschung beantragen' });
+  await ask.getByLabel('Grund').fill('Versehentlich ausgelöst, keine Maßnahme');
+  await ask.getByRole('button', { name: 'Beantragen' }).click();
+  await expect(ask).toBeHidden();
+  await expect(page.getByText(/offen/)).toBeVisible();
+
+  await page.context().clearCookies();
+  await loginAs(page, 'duisburg.supervisor');
+  await page.goto(`${stack.url}/recordings/`);
+  const pending = page.getByRole('region', { name: /Offene Vier-Augen-Anträge/ });
+  await expect(pending).toContainText('Versehentlich ausgelöst');
+  await expectNoAxeViolations(page);
+  await pending
+    .getByRole('listitem')
+    .filter({ hasText: 'Versehentlich ausgelöst' })
+    .getByRole('button')
+    .click();
+  await page.getByRole('button', { name: 'Entscheiden' }).click();
+  const decide = page.getByRole('dialog', { name: 'Antrag entscheiden' });
+  await decide.getByLabel('Grund').fill('Kein Bezug zu einem Einsatz, Löschung geboten');
+  await decide.getByRole('button', { name: 'Zustimmen' }).click();
+  await expect(decide).toBeHidden();
+  await expect(row.getByText('gelöscht', { exact: false }).first()).toBeVisible();
+  const api = await page.request.get(`${stack.url}/api/recordings/${id}`);
+  expect(((await api.json()) as { recording: { state: string } }).recording.state).toBe('deleted');
+});
+
 test('an evaluator has no recordings nav and the recordings API answers 403', async ({
   page,
   loginAs,

@@ -118,6 +118,11 @@ export const RECORDINGS_DE = {
   'rec.approval.rejected': 'abgelehnt',
   'rec.approval.requested': 'beantragt am {date}',
   'rec.approval.decide': 'Entscheiden',
+  'rec.pending.title': 'Offene Vier-Augen-Anträge ({count})',
+  'rec.pending.by': 'von {name}, {date}',
+  'rec.pending.own': 'eigener Antrag – eine andere Person entscheidet',
+  'rec.pending.open': 'Öffnen',
+  'rec.pending.openLabel': 'Öffnen: Antrag zu {unit} vom {date}',
 
   'audit.title': 'Protokoll',
   'audit.intro':
@@ -256,6 +261,11 @@ export const RECORDINGS_EN: Record<keyof typeof RECORDINGS_DE, string> = {
   'rec.approval.rejected': 'rejected',
   'rec.approval.requested': 'requested on {date}',
   'rec.approval.decide': 'Decide',
+  'rec.pending.title': 'Pending four-eyes requests ({count})',
+  'rec.pending.by': 'by {name}, {date}',
+  'rec.pending.own': 'your own request – someone else decides',
+  'rec.pending.open': 'Open',
+  'rec.pending.openLabel': 'Open: request on {unit} of {date}',
 
   'audit.title': 'Audit log',
   'audit.intro': 'Append-only, hash-chained log of every access. Verify with: npm run verify -- audit',

@@ -7,6 +7,7 @@ import {
   AuditResponse,
   type FourEyesAction,
   FourEyesView,
+  PendingApprovalsResponse,
   PlaybackResponse,
   RecordingsResponse,
   RecordingView,
@@ -72,6 +73,8 @@ export const requestFourEyes = (
   id: string,
   body: { action: FourEyesAction; reason: string; extendDays?: number },
 ) => apiPostNoContent(`/api/recordings/${id}/approvals`, body);
+export const listPendingApprovals = (signal?: AbortSignal) =>
+  apiGet('/api/recording-approvals', PendingApprovalsResponse, signal);
 export const decideFourEyes = (approvalId: string, body: { approve: boolean; reason: string }) =>
   apiPostNoContent(`/api/recording-approvals/${approvalId}/decision`, body);
 

@@ -8,7 +8,9 @@
 import {
   IncidentsResponse,
   type MeResponse,
+  type PendingApproval,
   RECORDING_ROLES,
+  RETENTION_ROLES,
   type RecordingView,
   RetentionClass,
   UnitsResponse,
@@ -17,7 +19,7 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useId, useState } from 'react';
 import { ApiError, apiGet } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
-import { listRecordings, type RecordingFilter } from '@/lib/recordings-api';
+import { listPendingApprovals, listRecordings, type RecordingFilter } from '@/lib/recordings-api';
 import { AppHeader } from '../app-header';
 import { ForbiddenNotice } from '../forbidden-notice';
 import { usePreferences } from '../preferences-provider';
@@ -63,6 +65,17 @@ function LibraryContent({ me }: { me: MeResponse }) {
   const [skewMs, setSkewMs] = useState(0);
   const [now, setNow] = useState(() => Date.now());
   const [forbidden, setForbidden] = useState(false);
+  const [pending, setPending] = useState<PendingApproval[]>([]);
+  const mayDecide = RETENTION_ROLES.includes(me.user.role);
+
+  const loadPending = useCallback(() => {
+    if (!mayDecide) return;
+    listPendingApprovals().then(
+      (r) => setPending(r.approvals),
+      () => {},
+    );
+  }, [mayDecide]);
+  useEffect(loadPending, [loadPending]);
 
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), COUNTDOWN_TICK_MS);
@@ -119,16 +132,24 @@ function LibraryContent({ me }: { me: MeResponse }) {
     return () => ac.abort();
   }, [load]);
 
-  const replaceRow = useCallback((r: RecordingView) => {
-    setList((l) =>
-      l.kind === 'ready' ? { ...l, recordings: l.recordings.map((x) => (x.id === r.id ? r : x)) } : l,
-    );
-  }, []);
+  const replaceRow = useCallback(
+    (r: RecordingView) => {
+      setList((l) =>
+        l.kind === 'ready' ? { ...l, recordings: l.recordings.map((x) => (x.id === r.id ? r : x)) } : l,
+      );
+      loadPending();
+    },
+    [loadPending],
+  );
 
   if (forbidden) return <ForbiddenNotice message={t('forbidden.recordings')} />;
 
   const recordings = list.kind === 'ready' ? list.recordings : [];
-  const current = selected ? recordings.find((r) => r.id === selected.id) : undefined;
+  // a pending request may concern a recording the filters hide
+  const current = selected
+    ? (recordings.find((r) => r.id === selected.id) ??
+      pending.find((a) => a.recordingId === selected.id)?.recording)
+    : undefined;
   const serverNow = now + skewMs;
   // incidents no longer open still name their recordings: fall back to a short id
   const incidentOptions = [
@@ -220,6 +241,44 @@ function LibraryContent({ me }: { me: MeResponse }) {
             {t('rec.filter.reset')}
           </button>
         </search>
+
+        {pending.length > 0 && (
+          <section className="rec-pending" aria-labelledby={`${id}-pending`}>
+            <h2 id={`${id}-pending`}>{t('rec.pending.title', { count: pending.length })}</h2>
+            <ul>
+              {pending.map((a) => {
+                const unit = unitName(a.recording, t);
+                const date = formatDateTime(a.recording.startedAt, lang);
+                return (
+                  <li key={a.id}>
+                    <span>
+                      <strong>{unit}</strong>, {date} ·{' '}
+                      {a.action === 'extension'
+                        ? t('rec.approval.extension', { days: a.extendDays ?? 0 })
+                        : t('rec.approval.early_deletion')}
+                      : {a.reason}
+                      <span className="table-sub">
+                        {t('rec.pending.by', {
+                          name: a.requestedByName,
+                          date: formatDateTime(a.requestedAt, lang),
+                        })}
+                        {a.requestedBy === me.user.id && <> · {t('rec.pending.own')}</>}
+                      </span>
+                    </span>
+                    <button
+                      type="button"
+                      className="button button-small"
+                      aria-label={t('rec.pending.openLabel', { unit, date })}
+                      onClick={() => setSelected({ id: a.recordingId, play: false })}
+                    >
+                      {t('rec.pending.open')}
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+          </section>
+        )}
 
         <p role="status" className="muted rec-count">
           {list.kind === 'loading'
