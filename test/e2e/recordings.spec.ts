@@ -24,8 +24,8 @@ test('a supervisor plays a recording after giving a reason and keeps it as evide
 }) => {
   test.setTimeout(120_000);
   const startedAt = Date.now() - 3 * 3_600_000;
-  const id = await vault.seedRecording(stack, { city: 'duisburg', device: 5, startedAt });
-  const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[5]!;
+  const id = await vault.seedRecording(stack, { city: 'duisburg', device: 15, startedAt });
+  const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[15]!;
   const reason = `Sichtung Einsatzverlauf ${id.slice(0, 8)}`;
 
   await loginAs(page, 'duisburg.supervisor');
@@ -106,8 +106,8 @@ test('four eyes: an operator asks for early deletion, a supervisor consents from
   vault,
 }) => {
   test.setTimeout(90_000);
-  const id = await vault.seedRecording(stack, { city: 'duisburg', device: 7 });
-  const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[7]!;
+  const id = await vault.seedRecording(stack, { city: 'duisburg', device: 16 });
+  const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[16]!;
 
   await loginAs(page, 'duisburg.operator');
   await page.goto(`${stack.url}/recordings/`);
