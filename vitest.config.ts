@@ -4,6 +4,16 @@ import { defineConfig } from 'vitest/config';
 // cross-service integration suite in test/ (real PostgreSQL, redis-server, gateway processes).
 export default defineConfig({
   test: {
-    projects: ['packages/protocol', 'packages/stats', 'packages/tokens', 'packages/vault', 'gateway', 'sfu', 'sim', 'web', 'test'],
+    projects: [
+      'packages/protocol',
+      'packages/stats',
+      'packages/tokens',
+      'packages/vault',
+      'gateway',
+      'sfu',
+      'sim',
+      'web',
+      'test',
+    ],
   },
 });

@@ -47,7 +47,11 @@ let gatewayPid: number | undefined;
 try {
   if (!url) {
     log(`starting PostgreSQL, Redis and one gateway; provisioning ${args.devices} devices`);
-    stack = await startStack({ gateways: 1, devicesPerTenant: 1, gatewayEnv: { LOG_LEVEL: 'error', NODE_OPTIONS: process.env.LB_BENCH_GATEWAY_NODE_OPTIONS ?? '' } });
+    stack = await startStack({
+      gateways: 1,
+      devicesPerTenant: 1,
+      gatewayEnv: { LOG_LEVEL: 'error', NODE_OPTIONS: process.env.LB_BENCH_GATEWAY_NODE_OPTIONS ?? '' },
+    });
     url = stack.url;
     gatewayPid = stack.gateways[0]!.child.pid;
     const tenant = stack.tenants[0]!;

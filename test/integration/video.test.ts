@@ -127,6 +127,24 @@ describe('a simulated camera in recording publishes over WHIP and a viewer recei
     expect(firstFrameMs).toBeLessThan(2000);
     expect(viewer.consumers.map((c) => c.kind).sort()).toEqual(['audio', 'video']);
     await viewer.close();
+
+    // the watch is in the audit chain: authorised with its reason, started and ended, each once
+    const phases = async () =>
+      (
+        await stack.db.pool.query<{ phase: string; actor: string; reason: string | null }>(
+          `SELECT payload->>'phase' AS phase, actor, reason FROM audit_log
+            WHERE action = 'live_watch' AND target = $1 ORDER BY seq`,
+          [dev.deviceId],
+        )
+      ).rows;
+    let rows = await phases();
+    for (const deadline = Date.now() + 10_000; rows.length < 3 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      rows = await phases();
+    }
+    expect(rows.map((r) => r.phase)).toEqual(['authorised', 'started', 'ended']);
+    expect(rows.every((r) => r.actor === 'duisburg.operator')).toBe(true);
+    expect(rows[0]!.reason).toBe('situation_assessment: integration test');
   });
 
   it('[V4] pauses a hidden tile and resumes it with a keyframe', async () => {

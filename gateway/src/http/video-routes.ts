@@ -26,6 +26,7 @@ import {
 import { signToken } from '@lagebild/tokens';
 import { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
+import { actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import { findDevice } from '../live/device-directory.ts';
 import type { RouteDeps } from './route-deps.ts';
@@ -36,7 +37,7 @@ const tenantRoom = (tenantId: string) => `tenant:${tenantId}`; // as in live/con
 const PROXIED_HEADERS = ['authorization', 'content-type'] as const;
 
 export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
-  const { app, db, redis, config, guard, log, metrics } = deps;
+  const { app, db, redis, config, guard, log, metrics, audit } = deps;
   const secret = config.MEDIA_TOKEN_SECRET;
   const enabled = () => {
     if (!secret) throw new AppError('unavailable', 'live video is not configured (MEDIA_TOKEN_SECRET unset)');
@@ -66,8 +67,9 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
   });
 
   app.post('/api/video/viewer-token', async (req): Promise<ViewerTokenResponse> => {
-    const key = enabled();
+    // who may watch is answered before whether video is configured: a refusal never depends on setup
     const user = await guard(req, LIVE_ROLES);
+    const key = enabled();
     const { deviceId, reason } = parseInput(ViewerTokenRequest, req.body);
     const device = await findDevice(db.pool, deviceId);
     if (!device) throw new AppError('not_found', 'device not found');
@@ -85,18 +87,21 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
       { typ: 'viewer', tenantId: user.tenant.id, userId: user.id, role: user.role, deviceId, watchId },
       VIEWER_TOKEN_TTL_MS,
     );
-    log.info(
-      {
-        audit: 'live_watch_authorised',
+    // committed before the token leaves: no one watches unaudited
+    await audit.append({
+      tenantId: user.tenant.id,
+      actor: actorOf(user),
+      action: 'live_watch',
+      target: deviceId,
+      reason: reason.text ? `${reason.kind}: ${reason.text}` : reason.kind,
+      payload: {
+        phase: 'authorised',
+        watchId,
         userId: user.id,
         role: user.role,
-        tenantId: user.tenant.id,
-        deviceId,
-        watchId,
-        reason,
+        ...(reason.incidentId ? { incidentId: reason.incidentId } : {}),
       },
-      'live watch authorised',
-    );
+    });
     return { token, expiresAt, signallingUrl: '/sfu/v1', watchId };
   });
 
@@ -151,18 +156,7 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
       return;
     }
     if (msg.type === 'consumer_up' || msg.type === 'consumer_down') {
-      log.info(
-        {
-          audit: msg.type === 'consumer_up' ? 'live_watch_started' : 'live_watch_ended',
-          userId: msg.userId,
-          tenantId: msg.tenantId,
-          deviceId: msg.deviceId,
-          sessionId: msg.sessionId,
-          watchId: msg.watchId,
-          ...(msg.type === 'consumer_down' ? { reason: msg.reason } : {}),
-        },
-        'live watch',
-      );
+      void auditWatch(msg).catch((err) => log.error({ err, watchId: msg.watchId }, 'live watch audit failed'));
       return;
     }
     control.local.to(tenantRoom(msg.tenantId)).emit('video', msg);
@@ -170,4 +164,28 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
   app.addHook('onClose', async () => {
     sub.disconnect();
   });
+
+  /**
+   * The start and end of a watch go into the audit chain once, although every gateway receives the
+   * media event: the first gateway to claim the event in Redis writes it.
+   */
+  async function auditWatch(msg: Extract<MediaEvent, { type: 'consumer_up' | 'consumer_down' }>): Promise<void> {
+    const phase = msg.type === 'consumer_up' ? 'started' : 'ended';
+    const claim = await redis.set(`lb:audit-watch:${msg.sessionId}:${phase}`, '1', 'EX', 3600, 'NX');
+    if (claim !== 'OK') return;
+    const viewer = await db.prisma.user.findUnique({ where: { id: msg.userId }, select: { username: true } });
+    audit.record({
+      tenantId: msg.tenantId,
+      actor: viewer?.username ?? msg.userId,
+      action: 'live_watch',
+      target: msg.deviceId,
+      payload: {
+        phase,
+        watchId: msg.watchId ?? null,
+        sessionId: msg.sessionId,
+        sfuId: msg.sfuId,
+        ...(msg.type === 'consumer_down' ? { end: msg.reason } : {}),
+      },
+    });
+  }
 }

@@ -3,10 +3,11 @@
  * English. `en` is typed against the German keys, so a missing translation fails the type check; the
  * unit test checks the same at run time and that placeholders match.
  */
+
+import { EVALUATION_DE, EVALUATION_EN } from './evaluation-i18n.ts';
 import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
 import { RECORDINGS_DE, RECORDINGS_EN } from './i18n-recordings.ts';
 import { VIDEO_DE, VIDEO_EN } from './i18n-video.ts';
-import { EVALUATION_DE, EVALUATION_EN } from './evaluation-i18n.ts';
 
 export const LANGUAGES = ['de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
