@@ -94,7 +94,11 @@ try {
   );
   const signer = await ensureSigningKeyFile(vaultEnv.VAULT_SIGNING_KEY_FILE);
   await writeFile(join(dataDir, 'database.url'), `${pg.url}\n`, { mode: 0o600 });
-  const { rows: recs } = await db.pool.query('SELECT count(*)::int AS n FROM recordings');
+  // the pilot's recordings (metadata only, on its retired cameras) do not count here
+  const { rows: recs } = await db.pool.query(
+    `SELECT count(*)::int AS n FROM recordings r JOIN devices d ON d.id = r.device_id
+      WHERE d.label NOT LIKE 'PILOT-%'`,
+  );
   if (recs[0].n === 0) {
     try {
       const demo = join(dataDir, 'demo-source.webm');

@@ -2,10 +2,14 @@
  * Loads the deterministic pilot data set (@lagebild/stats `generatePilot`) into a tenant: retired
  * pilot cameras (revoked, so nobody can connect with them), their units, ended shifts, the status
  * events of every stage change, officers' reports, and the baseline year before the pilot. The
- * gateway's episode builder derives the episodes from the events like from live ones. Idempotent:
- * a tenant that has the pilot cameras already is left alone.
+ * gateway's episode builder derives the episodes from the events like from live ones. The pilot's
+ * recordings arrive as metadata only (kept as evidence, or deleted by retention or early on
+ * request, as rows look after crypto-shredding): there is no video of them in the vault, so they
+ * count in the statistics but cannot be played. Idempotent: a tenant that has the pilot cameras
+ * already is left alone, except that pilot data loaded before recordings existed gets them added.
  */
-import { addDays, generatePilot, PILOT_BASELINE, type PilotOptions } from '@lagebild/stats';
+import { addDays, generatePilot, PILOT_BASELINE, type PilotData, type PilotOptions } from '@lagebild/stats';
+import type pg from 'pg';
 import type { Db } from './client.ts';
 import { newToken, sha256Hex } from './secrets.ts';
 
@@ -14,6 +18,7 @@ export interface PilotSeedResult {
   cameras: number;
   events: number;
   reports: number;
+  recordings: number;
   startDay: string;
   endDay: string;
 }
@@ -24,6 +29,7 @@ export async function seedPilot(db: Db, tenantId: string, opts: PilotOptions = {
     cameras: pilot.cameras.length,
     events: pilot.cameras.reduce((s, c) => s + c.events.length, 0),
     reports: pilot.cameras.reduce((s, c) => s + c.reports.length, 0),
+    recordings: pilot.cameras.reduce((s, c) => s + c.recordings.length, 0),
     startDay: pilot.startDay,
     endDay: pilot.endDay,
   };
@@ -36,9 +42,11 @@ export async function seedPilot(db: Db, tenantId: string, opts: PilotOptions = {
       pilot.cameras[0]!.label,
     ]);
     if (exists.rowCount) {
-      await client.query('ROLLBACK');
-      return { loaded: false, ...out };
+      const added = await backfillRecordings(client, tenantId, pilot);
+      await client.query('COMMIT');
+      return { loaded: false, ...out, recordings: added };
     }
+    const devices = new Map<string, string>();
     for (const cam of pilot.cameras) {
       const dev = await client.query<{ id: string }>(
         `INSERT INTO devices (tenant_id, label, secret_hash, state, revoked_at, created_at)
@@ -52,6 +60,7 @@ export async function seedPilot(db: Db, tenantId: string, opts: PilotOptions = {
         ],
       );
       const deviceId = dev.rows[0]!.id;
+      devices.set(cam.label, deviceId);
       const unit = await client.query<{ id: string }>(
         `INSERT INTO units (tenant_id, callsign, team) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id, callsign) DO UPDATE SET team = EXCLUDED.team RETURNING id`,
@@ -105,6 +114,7 @@ export async function seedPilot(db: Db, tenantId: string, opts: PilotOptions = {
         ],
       );
     }
+    await insertRecordings(client, tenantId, pilot, devices);
     await client.query(
       `INSERT INTO baseline_periods (tenant_id, label, starts_on, ends_on, officer_hours, assaults, note)
        VALUES ($1, $2, $3, $4, $5, $6, 'Demo: Zahl aus dem Duisburger Pilotbericht')`,
@@ -125,4 +135,98 @@ export async function seedPilot(db: Db, tenantId: string, opts: PilotOptions = {
   } finally {
     client.release();
   }
+}
+
+/** Pilot data from before recordings existed: adds the pilot's recordings once; 0 if it has them. */
+async function backfillRecordings(
+  client: pg.PoolClient,
+  tenantId: string,
+  pilot: PilotData,
+): Promise<number> {
+  const { rows } = await client.query<{ id: string; label: string; has: boolean }>(
+    `SELECT d.id, d.label, EXISTS (SELECT 1 FROM recordings r WHERE r.device_id = d.id) AS has
+       FROM devices d WHERE d.tenant_id = $1 AND d.label = ANY($2)`,
+    [tenantId, pilot.cameras.map((c) => c.label)],
+  );
+  if (rows.some((r) => r.has)) return 0;
+  return insertRecordings(client, tenantId, pilot, new Map(rows.map((r) => [r.label, r.id])));
+}
+
+/**
+ * The pilot's recordings as rows look once their fate is settled: evidence and legal hold complete
+ * and held (case reference, no deletion time); the others deleted, by the sweeper at the end of the
+ * tenant's period or two days after the start on a four-eyes request a supervisor consented to.
+ * Deleted rows carry no deletion receipt, as no video was ever encrypted for them.
+ */
+async function insertRecordings(
+  client: pg.PoolClient,
+  tenantId: string,
+  pilot: PilotData,
+  devices: Map<string, string>,
+): Promise<number> {
+  const users = await client.query<{ id: string; role: string }>(
+    `SELECT id, role FROM users WHERE tenant_id = $1 AND role IN ('operator', 'supervisor', 'admin')
+      ORDER BY role, username`,
+    [tenantId],
+  );
+  // as the four-eyes rule wants it: a superior consents, never to their own request nor above their rank
+  const rank = (role: string) => ['operator', 'supervisor', 'admin'].indexOf(role);
+  const decider =
+    users.rows.find((u) => u.role === 'supervisor') ?? users.rows.find((u) => u.role === 'admin');
+  const requester = users.rows
+    .filter((u) => decider && u.id !== decider.id && rank(u.role) <= rank(decider.role))
+    .sort((a, b) => rank(a.role) - rank(b.role))[0];
+  const { rows: t } = await client.query<{ retention_days: number }>(
+    'SELECT retention_days FROM tenants WHERE id = $1',
+    [tenantId],
+  );
+  const retentionMs = (t[0]?.retention_days ?? 14) * 86_400_000;
+  let n = 0;
+  for (const cam of pilot.cameras) {
+    const deviceId = devices.get(cam.label);
+    if (!deviceId) continue;
+    for (const r of cam.recordings) {
+      n++;
+      // early deletion needs two people; a tenant without them shows the recording deleted by retention
+      const early = r.outcome === 'deleted_early' && requester !== undefined && decider !== undefined;
+      const held = r.outcome === 'evidence' || r.outcome === 'legal_hold';
+      const deletedAt = held ? null : new Date(r.startedAt + (early ? 2 * 86_400_000 : retentionMs));
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO recordings (id, tenant_id, device_id, unit_id, started_at, stopped_at, bytes, state, retention,
+           retention_reason, case_reference, retention_at, delete_at, deleted_at, created_at)
+         SELECT gen_random_uuid(), $1, $2,
+                (SELECT unit_id FROM shifts WHERE device_id = $2 AND started_at <= $3 AND ended_at > $3 LIMIT 1),
+                $3, $4, $5, $6::"RecordingState", $7::"RetentionClass", $8, $9, $10, NULL, $11, $3
+         RETURNING id`,
+        [
+          tenantId,
+          deviceId,
+          new Date(r.startedAt),
+          new Date(r.stoppedAt),
+          // about 2 Mbit/s of video
+          Math.round((r.stoppedAt - r.startedAt) * 250),
+          held ? 'complete' : 'deleted',
+          held ? r.outcome : 'standard',
+          held
+            ? r.outcome === 'legal_hold'
+              ? 'Demo: Anordnung der Staatsanwaltschaft'
+              : 'Demo: Strafanzeige nach Übergriff'
+            : null,
+          held ? `Demo ${n}/26` : null,
+          held ? new Date(r.startedAt + 86_400_000) : null,
+          deletedAt,
+        ],
+      );
+      if (early) {
+        await client.query(
+          `INSERT INTO recording_approvals (tenant_id, recording_id, action, reason, requested_by, requested_at,
+             state, decided_by, decided_at, decision_reason)
+           VALUES ($1, $2, 'early_deletion', 'Demo: Aufnahme versehentlich ausgelöst', $3, $4, 'approved', $5, $6,
+                   'Demo: kein Bezug zu einem Vorfall')`,
+          [tenantId, rows[0]!.id, requester!.id, new Date(r.startedAt + 86_400_000), decider!.id, deletedAt],
+        );
+      }
+    }
+  }
+  return n;
 }

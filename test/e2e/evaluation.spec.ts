@@ -1,8 +1,8 @@
 /**
  * Evaluation end to end (issue #8): the deterministic pilot data set is loaded into Duisburg and
  * derived into episodes by the gateway; the evaluator sees the charts, exports a CSV whose numbers
- * equal the API's, prints the report; live data stays closed to evaluators and Dortmund sees none
- * of Duisburg's figures. axe-core checks every page.
+ * equal the API's (what became of the pilot's recordings too), prints the report; live data stays
+ * closed to evaluators and Dortmund sees none of Duisburg's figures. axe-core checks every page.
  */
 import AxeBuilder from '@axe-core/playwright';
 import { openShifts, provisionDevices } from '@lagebild/db';
@@ -69,6 +69,21 @@ test('an evaluator sees the charts of the seeded pilot and the same numbers as t
     maximumFractionDigits: 1,
   });
   await expect(page.getByTestId('kpi-deescalation')).toHaveText(rate.format(api.deescalation!.estimate));
+  // what became of the pilot's 36 recordings (metadata seeded with the pilot; a third kept as evidence)
+  expect(api.retention).toMatchObject({
+    suppressed: false,
+    total: 36,
+    kept: 12,
+    legalHold: 2,
+    deleted: 24,
+    deletedByRetention: 21,
+    deletedEarly: 3,
+    pending: 0,
+  });
+  const de = new Intl.NumberFormat('de-DE');
+  for (const key of ['total', 'kept', 'deleted', 'deletedByRetention', 'deletedEarly', 'pending'] as const)
+    await expect(page.getByTestId(`retention-${key}`)).toHaveText(de.format(api.retention[key]!));
+  await expect(page.getByRole('heading', { name: 'Aufzeichnungen: aufbewahrt oder gelöscht' })).toBeVisible();
   // the pilot seed enters Duisburg's year before the pilot: fewer assaults per hour on duty since
   await expect(page.getByRole('row', { name: /Jahr vor dem Pilotprojekt/ })).toBeVisible();
   expect(api.comparisons[0]!.rateRatio!.ratio).toBeLessThan(1);
@@ -82,6 +97,10 @@ test('an evaluator sees the charts of the seeded pilot and the same numbers as t
   ).json()) as StatsSummary;
   await expect(page.getByTestId('kpi-episodes')).toHaveText(
     new Intl.NumberFormat('de-DE').format(nord.funnel.episodes!),
+  );
+  expect(nord.retention.total).toBeGreaterThanOrEqual(5);
+  await expect(page.getByTestId('retention-kept')).toHaveText(
+    new Intl.NumberFormat('de-DE').format(nord.retention.kept!),
   );
 });
 
@@ -114,6 +133,16 @@ test('the CSV export matches the API', async ({ page, loginAs, stack }) => {
     summary.officerHours,
     summary.deescalation!.estimate,
   ]);
+  const kept = summary.retention;
+  expect(total.slice(9).map(num)).toEqual([
+    kept.total,
+    kept.kept,
+    kept.legalHold,
+    kept.deleted,
+    kept.deletedByRetention,
+    kept.deletedEarly,
+    kept.pending,
+  ]);
   expect(rows.length - 2).toBe(series.points.length);
   series.points.forEach((p, i) => {
     const r = rows[i + 2]!;
@@ -126,6 +155,15 @@ test('the CSV export matches the API', async ({ page, loginAs, stack }) => {
       p.officerHours,
       p.deescalationRate,
     ]);
+    expect(r.slice(9).map(num)).toEqual([
+      p.retention.total,
+      p.retention.kept,
+      p.retention.legalHold,
+      p.retention.deleted,
+      p.retention.deletedByRetention,
+      p.retention.deletedEarly,
+      p.retention.pending,
+    ]);
   });
 });
 
@@ -135,6 +173,7 @@ test('the printable report shows the figures and the method', async ({ page, log
   await expect(page.getByRole('heading', { name: /Bericht: Bodycams/ })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Methodik' })).toBeVisible();
   await expect(page.getByRole('img', { name: /Verlauf je Woche/ })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Aufzeichnungen: aufbewahrt oder gelöscht' })).toBeVisible();
   await page.emulateMedia({ media: 'print' });
   await expect(page.getByRole('button', { name: /Drucken/ })).toBeHidden();
   await page.emulateMedia({ media: 'screen' });
@@ -166,8 +205,10 @@ test("another municipality never sees Duisburg's figures", async ({ page, loginA
   expect(r.suppressed).toBe(true);
   expect(r.officerHours).toBe(0);
   expect(r.comparisons).toEqual([]);
+  expect(r.retention).toMatchObject({ suppressed: true, total: null, kept: null, deleted: null });
   await page.goto(`${stack.url}/evaluation/?${PERIOD}`);
   await expect(page.getByText(/weniger als 5 Episoden/)).toBeVisible();
+  await expect(page.getByTestId('retention-suppressed')).toBeVisible();
   await axe(page);
 });
 

@@ -20,6 +20,17 @@
  *
  *  episodes 8 · display first 7 (all but E4) · de-escalated 4 (E1, E3, E5, E8) → 4/7
  *  recordings 3 (E2, E4, E6) · assaults 3 (verbal 2, physical 1) · officer-hours 8 + 8 + 8 = 24
+ *
+ * Recording rows (what became of them; metadata as after crypto-shredding), same day:
+ *  R1–R5  D1 unit A1, 21:00:30–21:04 (in E2, large_event): evidence 2, legal hold 1, deleted by retention 2
+ *  R6–R8  D1 unit A1, 23:00–23:01 (in E4, problem_district): deleted early (approved four-eyes request),
+ *         2 pending (one with a rejected early-deletion request)
+ *  R9–R10 D1 unit A1, Tue 01:01:30 (in E6, no report): still recording, incomplete → pending
+ *  R11–R13 D2 unit B1, 13:59:30–14:00 (in E8, no report): deleted by retention 3
+ *  R14    D1 no unit, Tue 23:59:50 (no episode): pending · R15 Wed 00:00:10, R16 Sun 1 March 23:00:
+ *         evidence, outside the period
+ *  → 14: kept 3 (legal hold 1), deleted 6 (retention 5, early 1), pending 5
+ *  Duisburg: 6 evidence recordings the same evening, never counted for Teststadt
  */
 import { randomUUID } from 'node:crypto';
 import { hashPassword, provisionDevices } from '@lagebild/db';
@@ -111,6 +122,7 @@ beforeAll(async () => {
   for (const who of ['evaluator', 'supervisor', 'operator']) {
     cookies[who === 'evaluator' ? 'eval' : who] = await login(stack.url, `teststadt.${who}`, DEMO_PASSWORD);
   }
+  await seedRecordings(pool, { A1: unit('A1'), B1: unit('B1') });
   cookies.duEval = await login(stack.url, 'duisburg.evaluator', DEMO_PASSWORD);
   cookies.duOperator = await login(stack.url, 'duisburg.operator', DEMO_PASSWORD);
   d1 = await connectDevice(stack.url, c1!);
@@ -299,6 +311,7 @@ describe('statistics equal the hand-computed fixture', () => {
         assaults: 3,
         deescalationRate: 4 / 7,
         officerHours: 24,
+        retention: RETENTION_ALL,
       },
     ]);
     const heat = (await api<StatsHeatmap>(`/api/stats/heatmap?${RANGE}`, 'eval')).body;
@@ -334,11 +347,103 @@ describe('statistics equal the hand-computed fixture', () => {
     const csv = (await api<string>(`/api/stats/export.csv?${RANGE}`, 'eval')).body;
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'period,episodes,display,recordings,assaults,officer_hours,deescalation_rate,deescalation_low,deescalation_high',
+      'period,episodes,display,recordings,assaults,officer_hours,deescalation_rate,deescalation_low,deescalation_high,' +
+        'recording_files,kept_as_evidence,legal_hold,deleted,deleted_by_retention,deleted_early,within_retention',
     );
     const w = wilson(4, 7)!;
-    expect(lines[1]).toBe(`2026-03-02..2026-03-03,8,7,3,3,24,${4 / 7},${w.low},${w.high}`);
-    expect(lines[2]).toBe(`2026-03-02,8,7,3,3,24,${4 / 7},,`);
+    expect(lines[1]).toBe(`2026-03-02..2026-03-03,8,7,3,3,24,${4 / 7},${w.low},${w.high},14,3,1,6,5,1,5`);
+    expect(lines[2]).toBe(`2026-03-02,8,7,3,3,24,${4 / 7},,,14,3,1,6,5,1,5`);
+    // a team below five recordings: the recording columns are empty like any suppressed cell
+    const b = (await api<string>(`/api/stats/export.csv?${RANGE}&team=Team%20B`, 'eval')).body;
+    expect(b.trim().split('\r\n')[1]!.split(',').slice(9)).toEqual(['', '', '', '', '', '', '']);
+  });
+});
+
+describe('recordings kept as evidence vs deleted', () => {
+  const suppressedFigures = {
+    total: null,
+    kept: null,
+    legalHold: null,
+    deleted: null,
+    deletedByRetention: null,
+    deletedEarly: null,
+    pending: null,
+  };
+
+  it('counts the period by the local day of the start: kept, deleted by retention or early, pending', async () => {
+    const s = await summary();
+    expect(s.retention).toEqual({ ...RETENTION_ALL, suppressed: false, contextFrom: 'episode' });
+    // aggregates only: no recording, device or unit ever named
+    const json = JSON.stringify(s);
+    for (const id of [...recordingIds, d1Id, d2Id]) expect(json).not.toContain(id);
+    expect(json).not.toMatch(/A1|B1|T-0/);
+  });
+
+  it('filters by team (the unit the recording was made under), weekday and hour in local time', async () => {
+    expect((await summary('&team=Team%20A')).retention).toMatchObject({
+      suppressed: false,
+      total: 10,
+      kept: 3,
+      legalHold: 1,
+      deleted: 3,
+      deletedByRetention: 2,
+      deletedEarly: 1,
+      pending: 4,
+    });
+    // Team B: R11–R13, three recordings, below five
+    expect((await summary('&team=Team%20B')).retention).toEqual({
+      ...suppressedFigures,
+      suppressed: true,
+      contextFrom: 'episode',
+    });
+    expect((await summary('&weekday=1')).retention).toMatchObject({
+      total: 11,
+      kept: 3,
+      deleted: 6,
+      pending: 2,
+    });
+    expect((await summary('&weekday=2')).retention).toMatchObject({ suppressed: true, total: null }); // R9, R10, R14
+    expect((await summary('&hour=21')).retention).toMatchObject({
+      total: 5,
+      kept: 3,
+      legalHold: 1,
+      deleted: 2,
+    });
+  });
+
+  it('applies a context through the camera’s episode containing the recording; no episode, no context', async () => {
+    expect((await summary('&context=large_event')).retention).toMatchObject({
+      suppressed: false,
+      total: 5,
+      kept: 3,
+      legalHold: 1,
+      deleted: 2,
+      deletedByRetention: 2,
+      deletedEarly: 0,
+      pending: 0,
+    });
+    // R9, R10 (E6) and R11–R13 (E8) have episodes without a report; R14 has no episode at all
+    expect((await summary('&context=unreported')).retention).toMatchObject({
+      total: 5,
+      kept: 0,
+      deleted: 3,
+      pending: 2,
+    });
+    expect((await summary('&context=problem_district')).retention).toMatchObject({ suppressed: true });
+  });
+
+  it('counts per local week in the series and suppresses a week below five recordings', async () => {
+    const s = (await api<StatsSeries>('/api/stats/series?from=2026-02-23&to=2026-03-08', 'eval')).body;
+    expect(s.points.map((p) => p.weekStart)).toEqual(['2026-02-23', '2026-03-02']);
+    expect(s.points[0]!.retention).toEqual(suppressedFigures); // R16 alone in its week
+    expect(s.points[1]!.retention).toEqual({ ...RETENTION_ALL, total: 15, kept: 4 }); // with R15 (Wednesday)
+  });
+
+  it("counts only the own tenant's recordings", async () => {
+    const du = (await api<StatsSummary>(`/api/stats/summary?${RANGE}`, 'duEval')).body;
+    expect(du.retention).toMatchObject({ suppressed: false, total: 6, kept: 6, deleted: 0, pending: 0 });
+    expect((await summary()).retention.total).toBe(14);
+    expect((await api(`/api/stats/summary?${RANGE}`, 'operator')).status).toBe(403);
   });
 });
 
@@ -408,4 +513,75 @@ async function until(pred: () => Promise<boolean>, what: string, timeoutMs = 10_
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const RETENTION_ALL = {
+  total: 14,
+  kept: 3,
+  legalHold: 1,
+  deleted: 6,
+  deletedByRetention: 5,
+  deletedEarly: 1,
+  pending: 5,
+};
+const recordingIds: string[] = [];
+
+/** The recording rows of the fixture (see the top), as the recorder, retention and four-eyes leave them. */
+async function seedRecordings(pool: Stack['db']['pool'], units: { A1: string; B1: string }): Promise<void> {
+  const users = await pool.query<{ id: string; role: string }>(
+    `SELECT id, role::text FROM users WHERE tenant_id = $1`,
+    [tenantId],
+  );
+  const user = (role: string) => users.rows.find((u) => u.role === role)!.id;
+  type Fate = 'evidence' | 'legal_hold' | 'retention' | 'early' | 'pending' | 'recording' | 'incomplete';
+  const add = async (tenant: string, device: string, unit: string | null, startedAt: number, fate: Fate) => {
+    const id = randomUUID();
+    recordingIds.push(id);
+    const held = fate === 'evidence' || fate === 'legal_hold';
+    const deleted = fate === 'retention' || fate === 'early';
+    const state = deleted ? 'deleted' : fate === 'recording' || fate === 'incomplete' ? fate : 'complete';
+    await pool.query(
+      `INSERT INTO recordings (id, tenant_id, device_id, unit_id, started_at, stopped_at, state, retention,
+         retention_reason, case_reference, delete_at, deleted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::"RecordingState", $8::"RetentionClass", $9, $10, $11, $12)`,
+      [
+        id,
+        tenant,
+        device,
+        unit,
+        new Date(startedAt),
+        fate === 'recording' ? null : new Date(startedAt + 30_000),
+        state,
+        held ? fate : 'standard',
+        held ? 'Anzeige wegen Widerstand' : null,
+        held ? 'StA 1 Js 2/26' : null,
+        // pending ones far from due, so no sweeper touches them during the test
+        held || deleted ? null : new Date(Date.now() + 30 * 86_400_000),
+        deleted ? new Date(startedAt + 86_400_000) : null,
+      ],
+    );
+    return id;
+  };
+  const approval = (recordingId: string, state: 'approved' | 'rejected') =>
+    pool.query(
+      `INSERT INTO recording_approvals (tenant_id, recording_id, action, reason, requested_by, state, decided_by, decided_at)
+       VALUES ($1, $2, 'early_deletion', 'versehentlich ausgelöst', $3, $4, $5, now())`,
+      [tenantId, recordingId, user('operator'), state, user('supervisor')],
+    );
+  const fates: Fate[] = ['evidence', 'evidence', 'legal_hold', 'retention', 'retention'];
+  for (const [i, fate] of fates.entries())
+    await add(tenantId, d1Id, units.A1, at(21, i, i === 0 ? 30 : 0), fate);
+  await approval(await add(tenantId, d1Id, units.A1, at(23), 'early'), 'approved');
+  await approval(await add(tenantId, d1Id, units.A1, at(23, 0, 30), 'pending'), 'rejected');
+  await add(tenantId, d1Id, units.A1, at(23, 1), 'pending');
+  await add(tenantId, d1Id, units.A1, at(25, 1, 30), 'recording');
+  await add(tenantId, d1Id, units.A1, at(25, 1, 40), 'incomplete');
+  for (const t of [at(13, 59, 30), at(13, 59, 40), at(14)])
+    await add(tenantId, d2Id, units.B1, t, 'retention');
+  await add(tenantId, d1Id, null, at(47, 59, 50), 'pending');
+  await add(tenantId, d1Id, null, at(48, 0, 10), 'evidence');
+  await add(tenantId, d1Id, null, at(-1), 'evidence');
+  const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
+  for (let i = 0; i < 6; i++)
+    await add(duisburg.id, duisburg.devices[0]!.deviceId, null, at(21, i), 'evidence');
 }

@@ -2,11 +2,14 @@
  * The evaluator's figures, straight from `episodes` (closed ones only) and the hourly
  * `officer_hours` roll-up plus open shifts up to now. Each view is one or two aggregate queries over
  * indexed columns; no per-person column ever leaves here, and every cell below MIN_CELL episodes is
- * returned as null.
+ * returned as null. What became of the recordings (kept as evidence, deleted, still within retention)
+ * comes from `recordings` as counts per state, with its own gate of MIN_CELL recordings.
  */
 import type {
   BaselineComparison,
   BreakdownDimension,
+  RetentionFigures,
+  RetentionSummary,
   SeriesPoint,
   StatsBreakdown,
   StatsHeatmap,
@@ -20,8 +23,11 @@ import {
   GRID_LNG_DEG,
   MIN_CELL,
   per1000Hours,
+  type RecordingGroup,
   rateRatio,
+  retentionFigures,
   suppress,
+  tallyRecordings,
   wilson,
 } from '@lagebild/stats';
 import type pg from 'pg';
@@ -79,6 +85,85 @@ async function officerHours(
   return new Map(rows.map((r) => [r.k, r.seconds / 3600]));
 }
 
+/** Seconds either side of an episode within which a recording's start still belongs to it. */
+const EPISODE_SLACK_S = 120;
+
+/**
+ * Recordings of the selection grouped by state, class and early deletion (per local week of their
+ * start, or one group under 'all'). Period, weekday and hour by the start in local time; team by the
+ * unit the recording was made under; context through the camera's episode containing the moment
+ * the camera was switched to recording (start + pre-recording seconds). Only counts leave here.
+ */
+async function recordingGroups(
+  pool: pg.Pool,
+  tenantId: string,
+  q: StatsQuery,
+  byWeek: boolean,
+): Promise<Map<string, RecordingGroup[]>> {
+  const params: unknown[] = [tenantId, q.from, q.to];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  const local = "(r.started_at AT TIME ZONE 'Europe/Berlin')";
+  const where = [
+    'r.tenant_id = $1',
+    "r.started_at >= ($2::date::timestamp AT TIME ZONE 'Europe/Berlin')",
+    "r.started_at < (($3::date + 1)::timestamp AT TIME ZONE 'Europe/Berlin')",
+  ];
+  const joins: string[] = [];
+  if (q.team !== undefined) {
+    joins.push('JOIN units u ON u.id = r.unit_id');
+    where.push(`u.team = ${p(q.team)}`);
+  }
+  if (q.context !== undefined) {
+    joins.push(`JOIN LATERAL (
+        SELECT e.context FROM episodes e
+         WHERE e.device_id = r.device_id AND e.tenant_id = r.tenant_id
+           AND e.started_at <= r.started_at + make_interval(secs => r.prerecord_s + ${EPISODE_SLACK_S})
+           AND (e.ended_at IS NULL
+                OR e.ended_at >= r.started_at + make_interval(secs => r.prerecord_s - ${EPISODE_SLACK_S}))
+         ORDER BY abs(extract(epoch FROM e.started_at - r.started_at) - r.prerecord_s)
+         LIMIT 1) ep ON true`);
+    where.push(
+      q.context === 'unreported' ? 'ep.context IS NULL' : `ep.context = ${p(q.context)}::"IncidentContext"`,
+    );
+  }
+  if (q.weekday !== undefined) where.push(`extract(isodow FROM ${local}) = ${p(q.weekday)}`);
+  if (q.hour !== undefined) where.push(`extract(hour FROM ${local}) = ${p(q.hour)}`);
+  const key = byWeek ? `to_char(date_trunc('week', ${local}), 'YYYY-MM-DD')` : "'all'";
+  const { rows } = await pool.query<{
+    k: string;
+    state: RecordingGroup['state'];
+    retention: RecordingGroup['retention'];
+    early: boolean;
+    n: number;
+  }>(
+    `SELECT ${key} AS k, r.state::text AS state, r.retention::text AS retention,
+            (r.state = 'deleted' AND EXISTS (
+               SELECT 1 FROM recording_approvals a
+                WHERE a.recording_id = r.id AND a.action = 'early_deletion' AND a.state = 'approved')) AS early,
+            count(*)::int AS n
+       FROM recordings r ${joins.join(' ')}
+      WHERE ${where.join(' AND ')}
+      GROUP BY 1, 2, 3, 4`,
+    params,
+  );
+  const out = new Map<string, RecordingGroup[]>();
+  for (const r of rows) {
+    const list = out.get(r.k) ?? [];
+    list.push({ state: r.state, retention: r.retention, earlyDeletion: r.early, n: r.n });
+    out.set(r.k, list);
+  }
+  return out;
+}
+
+function retentionSummary(groups: readonly RecordingGroup[]): RetentionSummary {
+  const counts = tallyRecordings(groups);
+  return {
+    ...retentionFigures(counts),
+    suppressed: counts.total < MIN_CELL,
+    contextFrom: 'episode',
+  };
+}
+
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 interface Counts {
@@ -116,7 +201,7 @@ export async function statsSummary(
   quietMs = DEFAULT_QUIET_MS,
 ): Promise<StatsSummary> {
   const w = episodeWhere(tenantId, q);
-  const [countsRes, hoursMap, baselines] = await Promise.all([
+  const [countsRes, hoursMap, baselines, recordings] = await Promise.all([
     pool.query<Counts>(
       `SELECT ${COUNTS_SQL},
          percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM recording_at - display_at))
@@ -131,8 +216,16 @@ export async function statsSummary(
       'SELECT id, label, officer_hours, assaults FROM baseline_periods WHERE tenant_id = $1 ORDER BY starts_on',
       [tenantId],
     ),
+    recordingGroups(pool, tenantId, q, false),
   ]);
-  return buildSummary(q, quietMs, countsRes.rows[0]!, hoursMap.get('all') ?? 0, baselines.rows);
+  return buildSummary(
+    q,
+    quietMs,
+    countsRes.rows[0]!,
+    hoursMap.get('all') ?? 0,
+    baselines.rows,
+    recordings.get('all') ?? [],
+  );
 }
 
 interface BaselineRow {
@@ -148,8 +241,15 @@ function buildSummary(
   c: Counts,
   hours: number,
   baselines: BaselineRow[],
+  recordings: readonly RecordingGroup[],
 ): StatsSummary {
-  const base = { query: q, quietSeconds: quietMs / 1000, minCell: MIN_CELL, officerHours: round2(hours) };
+  const base = {
+    query: q,
+    quietSeconds: quietMs / 1000,
+    minCell: MIN_CELL,
+    officerHours: round2(hours),
+    retention: retentionSummary(recordings),
+  };
   if (c.episodes < MIN_CELL) {
     return {
       ...base,
@@ -221,21 +321,23 @@ export function weeksBetween(from: string, to: string): string[] {
 
 export async function statsSeries(pool: pg.Pool, tenantId: string, q: StatsQuery): Promise<StatsSeries> {
   const w = episodeWhere(tenantId, q);
-  const [res, hours] = await Promise.all([
+  const [res, hours, recordings] = await Promise.all([
     pool.query<Counts & { week: string }>(
       `SELECT to_char(local_week, 'YYYY-MM-DD') AS week, ${COUNTS_SQL}
          FROM episodes WHERE ${w.sql} GROUP BY local_week`,
       w.params,
     ),
     officerHours(pool, tenantId, q, true),
+    recordingGroups(pool, tenantId, q, true),
   ]);
-  return { query: q, points: seriesPoints(q, res.rows, hours) };
+  return { query: q, points: seriesPoints(q, res.rows, hours, recordings) };
 }
 
 function seriesPoints(
   q: StatsQuery,
   rows: Array<Counts & { week: string }>,
   hours: Map<string, number>,
+  recordings: Map<string, RecordingGroup[]>,
 ): SeriesPoint[] {
   const byWeek = new Map(rows.map((r) => [r.week, r]));
   return weeksBetween(q.from, q.to).map((weekStart) => {
@@ -249,6 +351,7 @@ function seriesPoints(
       assaults: shown ? c.verbal + c.physical : null,
       deescalationRate: shown && c.display >= MIN_CELL ? c.deescalated / c.display : null,
       officerHours: round2(hours.get(weekStart) ?? 0),
+      retention: retentionFigures(tallyRecordings(recordings.get(weekStart) ?? [])),
     };
   });
 }
@@ -318,7 +421,8 @@ export async function statsTeams(pool: pg.Pool, tenantId: string): Promise<strin
 
 /**
  * Summary and weekly series for the CSV from one scan of the episodes: counts add up over weeks, so
- * the total row equals GET /api/stats/summary exactly (percentiles are not part of the CSV).
+ * the total row equals GET /api/stats/summary exactly (percentiles are not part of the CSV). The
+ * recordings are counted per week too, and their total is the sum of the weeks.
  */
 export async function statsExport(
   pool: pg.Pool,
@@ -327,7 +431,7 @@ export async function statsExport(
   quietMs = DEFAULT_QUIET_MS,
 ): Promise<{ summary: StatsSummary; series: StatsSeries }> {
   const w = episodeWhere(tenantId, q);
-  const [res, weekHours, totalHours, baselines] = await Promise.all([
+  const [res, weekHours, totalHours, baselines, weekRecordings] = await Promise.all([
     pool.query<Counts & { week: string }>(
       `SELECT to_char(local_week, 'YYYY-MM-DD') AS week, ${COUNTS_SQL}
          FROM episodes WHERE ${w.sql} GROUP BY local_week`,
@@ -339,6 +443,7 @@ export async function statsExport(
       'SELECT id, label, officer_hours, assaults FROM baseline_periods WHERE tenant_id = $1 ORDER BY starts_on',
       [tenantId],
     ),
+    recordingGroups(pool, tenantId, q, true),
   ]);
   const total: Counts = {
     episodes: 0,
@@ -360,8 +465,15 @@ export async function statsExport(
     }
   }
   return {
-    summary: buildSummary(q, quietMs, total, totalHours.get('all') ?? 0, baselines.rows),
-    series: { query: q, points: seriesPoints(q, res.rows, weekHours) },
+    summary: buildSummary(
+      q,
+      quietMs,
+      total,
+      totalHours.get('all') ?? 0,
+      baselines.rows,
+      [...weekRecordings.values()].flat(),
+    ),
+    series: { query: q, points: seriesPoints(q, res.rows, weekHours, weekRecordings) },
   };
 }
 
@@ -383,6 +495,22 @@ export function statsCsv(summary: StatsSummary, series: StatsSeries): string {
     'deescalation_rate',
     'deescalation_low',
     'deescalation_high',
+    'recording_files',
+    'kept_as_evidence',
+    'legal_hold',
+    'deleted',
+    'deleted_by_retention',
+    'deleted_early',
+    'within_retention',
+  ];
+  const retention = (r: RetentionFigures) => [
+    r.total,
+    r.kept,
+    r.legalHold,
+    r.deleted,
+    r.deletedByRetention,
+    r.deletedEarly,
+    r.pending,
   ];
   const total = [
     `${summary.query.from}..${summary.query.to}`,
@@ -394,6 +522,7 @@ export function statsCsv(summary: StatsSummary, series: StatsSeries): string {
     summary.deescalation?.estimate ?? null,
     summary.deescalation?.low ?? null,
     summary.deescalation?.high ?? null,
+    ...retention(summary.retention),
   ];
   const weeks = series.points.map((p) => [
     p.weekStart,
@@ -405,6 +534,7 @@ export function statsCsv(summary: StatsSummary, series: StatsSeries): string {
     p.deescalationRate,
     null,
     null,
+    ...retention(p.retention),
   ]);
   return `${[header, total, ...weeks].map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }

@@ -110,6 +110,42 @@ export const BaselineComparison = z.object({
 });
 export type BaselineComparison = z.infer<typeof BaselineComparison>;
 
+/**
+ * What became of the recordings (rows of the recordings table, which keep their metadata after the
+ * video is crypto-shredded), counted by the local day, weekday and hour of the recording's start.
+ * Every figure is null when fewer than minCell recordings match (the whole block, like a cell).
+ */
+export const RetentionFigures = z.object({
+  /** recordings started in the selection */
+  total: z.number().int().nullable(),
+  /** held as evidence, legal hold included: never deleted by the sweeper */
+  kept: z.number().int().nullable(),
+  /** of kept, under legal hold */
+  legalHold: z.number().int().nullable(),
+  /** video deleted (crypto-shredded); deletedByRetention + deletedEarly */
+  deleted: z.number().int().nullable(),
+  /** deleted by the retention sweeper when the period ran out */
+  deletedByRetention: z.number().int().nullable(),
+  /** deleted before the period ended, after a four-eyes request and consent */
+  deletedEarly: z.number().int().nullable(),
+  /** standard class and not deleted: still within the retention period (or being recorded) */
+  pending: z.number().int().nullable(),
+});
+export type RetentionFigures = z.infer<typeof RetentionFigures>;
+
+export const RetentionSummary = RetentionFigures.extend({
+  /** fewer than minCell recordings match: every figure is null */
+  suppressed: z.boolean(),
+  /**
+   * How the filters reach recordings: period, weekday and hour by the recording's start (local
+   * time), team by the unit on shift with the camera when it began. A recording has no context of
+   * its own: under a context filter it counts with the episode of the same camera that contains its
+   * start (±2 min for clock differences); recordings without such an episode are left out then.
+   */
+  contextFrom: z.literal('episode'),
+});
+export type RetentionSummary = z.infer<typeof RetentionSummary>;
+
 export const StatsSummary = z.object({
   query: StatsQuery,
   quietSeconds: z.number(),
@@ -137,6 +173,8 @@ export const StatsSummary = z.object({
   announcedShare: Proportion.nullable(),
   reportsFiledShare: z.number().nullable(),
   comparisons: z.array(BaselineComparison),
+  /** recordings kept as evidence vs deleted vs still within retention (own privacy gate) */
+  retention: RetentionSummary,
 });
 export type StatsSummary = z.infer<typeof StatsSummary>;
 
@@ -149,6 +187,8 @@ export const SeriesPoint = z.object({
   assaults: z.number().int().nullable(),
   deescalationRate: z.number().nullable(),
   officerHours: z.number(),
+  /** recordings started in the week and what became of them; null figures below minCell */
+  retention: RetentionFigures,
 });
 export type SeriesPoint = z.infer<typeof SeriesPoint>;
 export const StatsSeries = z.object({ query: StatsQuery, points: z.array(SeriesPoint) });

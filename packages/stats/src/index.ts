@@ -4,3 +4,4 @@ export * from './episodes.ts';
 export * from './local-time.ts';
 export * from './pilot-generator.ts';
 export * from './privacy.ts';
+export * from './retention.ts';

@@ -34,6 +34,21 @@ describe('generatePilot()', () => {
     expect(recordings).toBeGreaterThan(10);
     expect((assaults / hours) * 1000).toBeLessThan(46 / 38);
   });
+  it('leaves a recording per recording stage: a third kept as evidence, the rest deleted', () => {
+    const recs = pilot.cameras.flatMap((c) => c.recordings);
+    const stages = pilot.cameras.flatMap((c) => c.events).filter((e) => e.stage === 'recording');
+    expect(recs.map((r) => r.startedAt).sort()).toEqual(stages.map((e) => e.at).sort());
+    const count = (o: string) => recs.filter((r) => r.outcome === o).length;
+    expect(recs).toHaveLength(36);
+    expect([
+      count('evidence'),
+      count('legal_hold'),
+      count('deleted_early'),
+      count('deleted_retention'),
+    ]).toEqual([10, 2, 3, 21]);
+    expect((count('evidence') + count('legal_hold')) / recs.length).toBeCloseTo(8 / 25, 1);
+    for (const r of recs) expect(r.stoppedAt).toBeGreaterThan(r.startedAt);
+  });
   it('seqs increase per camera and weekend night shifts cross midnight', () => {
     for (const c of pilot.cameras) {
       for (let i = 1; i < c.events.length; i++)

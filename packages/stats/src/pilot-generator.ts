@@ -7,6 +7,8 @@
  * year with 20 staff; Olfen and Moers: none), the display is the everyday tool, and Duisburg counted
  * 46 attacks and insults in the year before its pilot — about 1.2 per 1,000 officer-hours, which
  * `PILOT_BASELINE` states and the pilot undercuts (about 0.7). Same seed and options, same data.
+ * Each recording stage leaves a recording's metadata, of which about a third was kept as evidence
+ * (Dortmund kept 8 of 25), a few were deleted early on request and the rest by the retention period.
  */
 import type { Assault, IncidentContext as Context, Stage } from '@lagebild/protocol';
 import { addDays, localToEpoch, localWeekdayHour } from './local-time.ts';
@@ -45,6 +47,18 @@ export interface PilotCamera {
     announcementGiven: boolean;
     note: string;
   }>;
+  recordings: PilotRecording[];
+}
+
+/** What became of a pilot recording; the pilot is over, so none is still within its period. */
+export type PilotRecordingOutcome = 'evidence' | 'legal_hold' | 'deleted_retention' | 'deleted_early';
+
+export interface PilotRecording {
+  /** the recording stage's event: the camera starts recording (no pre-recording in the pilot) */
+  startedAt: number;
+  /** the next standby */
+  stoppedAt: number;
+  outcome: PilotRecordingOutcome;
 }
 
 export interface PilotData {
@@ -122,6 +136,7 @@ export function generatePilot(options: PilotOptions = {}): PilotData {
       shifts: [],
       events: [],
       reports: [],
+      recordings: [],
     };
   });
 
@@ -216,7 +231,44 @@ export function generatePilot(options: PilotOptions = {}): PilotData {
     emit(endedAt, 'standby');
   }
 
+  assignRecordings(cameras, o.seed);
   return { startDay: o.startDay, endDay: addDays(o.startDay, o.days - 1), cameras };
+}
+
+/**
+ * A recording for every recording stage, with fixed shares of outcomes (a third kept, one in six of
+ * those under legal hold, one in twelve deleted early) shuffled by a generator of its own, so the
+ * events, shifts and reports stay exactly as they were before recordings were added.
+ */
+function assignRecordings(cameras: PilotCamera[], seed: number): void {
+  const all: Array<{ cam: PilotCamera; rec: Omit<PilotRecording, 'outcome'> }> = [];
+  for (const cam of cameras) {
+    cam.events.forEach((e, i) => {
+      if (e.stage !== 'recording') return;
+      const stop = cam.events.slice(i + 1).find((x) => x.stage === 'standby');
+      all.push({ cam, rec: { startedAt: e.at, stoppedAt: stop?.at ?? e.at } });
+    });
+  }
+  const kept = Math.round((all.length * 8) / 25);
+  const legalHold = Math.round(kept / 6);
+  const early = Math.round(all.length / 12);
+  const outcomes: PilotRecordingOutcome[] = all.map((_, i) =>
+    i < legalHold
+      ? 'legal_hold'
+      : i < kept
+        ? 'evidence'
+        : i < kept + early
+          ? 'deleted_early'
+          : 'deleted_retention',
+  );
+  const rnd = prng(seed ^ 0x7265636f);
+  for (let i = outcomes.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [outcomes[i], outcomes[j]] = [outcomes[j]!, outcomes[i]!];
+  }
+  all.forEach(({ cam, rec }, i) => {
+    cam.recordings.push({ ...rec, outcome: outcomes[i]! });
+  });
 }
 
 const CONTEXT_WEIGHTS: ReadonlyArray<readonly [Context, number]> = [

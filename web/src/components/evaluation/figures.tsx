@@ -1,6 +1,6 @@
 'use client';
 /** The figures of one selection: key numbers, funnel, trend, heat map, contexts, before/after. */
-import type { StatsSummary } from '@lagebild/protocol';
+import type { RetentionFigures, RetentionSummary, StatsSummary } from '@lagebild/protocol';
 import { formatNumber, formatPercent } from '@/lib/evaluation';
 import type { MessageKey } from '@/lib/i18n';
 import { usePreferences } from '../preferences-provider';
@@ -12,12 +12,15 @@ export function EvaluationFigures({ data }: { data: EvaluationData }) {
   const { summary: s, series, heat, byContext } = data;
   if (s.suppressed) {
     return (
-      <div className="card eval-suppressed" role="status">
-        <p>{t('eval.suppressed', { min: s.minCell })}</p>
-        <p>
-          {t('eval.kpi.officerHours')}: {formatNumber(s.officerHours, lang, 1)}
-        </p>
-      </div>
+      <>
+        <div className="card eval-suppressed" role="status">
+          <p>{t('eval.suppressed', { min: s.minCell })}</p>
+          <p>
+            {t('eval.kpi.officerHours')}: {formatNumber(s.officerHours, lang, 1)}
+          </p>
+        </div>
+        <Retention retention={s.retention} minCell={s.minCell} />
+      </>
     );
   }
   return (
@@ -109,8 +112,62 @@ export function EvaluationFigures({ data }: { data: EvaluationData }) {
           </table>
         </section>
       </div>
+      <Retention retention={s.retention} minCell={s.minCell} />
       <Comparisons summary={s} />
     </>
+  );
+}
+
+/** What became of the recordings: kept as evidence, deleted (by retention, early), still pending. */
+function Retention({ retention: r, minCell }: { retention: RetentionSummary; minCell: number }) {
+  const { t, lang } = usePreferences();
+  const rows: Array<{ key: keyof RetentionFigures; label: MessageKey; sub?: boolean }> = [
+    { key: 'total', label: 'eval.retention.total' },
+    { key: 'kept', label: 'eval.retention.kept' },
+    { key: 'deleted', label: 'eval.retention.deleted' },
+    { key: 'deletedByRetention', label: 'eval.retention.deletedByRetention', sub: true },
+    { key: 'deletedEarly', label: 'eval.retention.deletedEarly', sub: true },
+    { key: 'pending', label: 'eval.retention.pending' },
+  ];
+  const share = (n: number | null) => (n === null || !r.total ? null : n / r.total);
+  return (
+    <section aria-labelledby="eval-retention" className="card eval-section">
+      <h2 id="eval-retention">{t('eval.retention.title')}</h2>
+      <p className="muted">{t('eval.retention.desc')}</p>
+      {r.suppressed ? (
+        <p role="status" data-testid="retention-suppressed">
+          {t('eval.retention.suppressed', { min: minCell })}
+        </p>
+      ) : (
+        <table className="data-table eval-table">
+          <thead>
+            <tr>
+              <th scope="col">{t('eval.retention.outcome')}</th>
+              <th scope="col">{t('eval.retention.count')}</th>
+              <th scope="col">{t('eval.retention.share')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ key, label, sub }) => {
+              const n = r[key];
+              return (
+                <tr key={key}>
+                  <th scope="row" className={sub ? 'eval-indent' : undefined}>
+                    {t(label)}
+                    {key === 'kept' && r.legalHold !== null && (
+                      <span className="table-sub">{t('eval.retention.legalHold', { n: r.legalHold })}</span>
+                    )}
+                  </th>
+                  <td data-testid={`retention-${key}`}>{formatNumber(n, lang)}</td>
+                  <td>{key === 'total' ? '' : formatPercent(share(n), lang)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <p className="muted">{t('eval.retention.filters')}</p>
+    </section>
   );
 }
 
