@@ -13,4 +13,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, PORT: 'eighty', COALESCE_MS: '1' })).toThrow(/PORT[\s\S]*COALESCE_MS/);
     expect(() => loadConfig({ REDIS_URL: base.REDIS_URL })).toThrow(/DATABASE_URL/);
   });
+  it('reads MEDIA_TOKEN_SECRET as a rotation list and refuses a short secret at start-up', () => {
+    expect(loadConfig(base).MEDIA_TOKEN_SECRET).toEqual([]);
+    const a = 'a'.repeat(40);
+    const b = 'b'.repeat(40);
+    expect(loadConfig({ ...base, MEDIA_TOKEN_SECRET: `${a}, ${b}` }).MEDIA_TOKEN_SECRET).toEqual([a, b]);
+    expect(() => loadConfig({ ...base, MEDIA_TOKEN_SECRET: 'short' })).toThrow(/MEDIA_TOKEN_SECRET/);
+    expect(() => loadConfig({ ...base, MEDIA_TOKEN_SECRET: `${a},short` })).toThrow(/32\+ characters/);
+  });
 });

@@ -2,6 +2,7 @@
  * Gateway configuration: parsed once from the environment with zod, frozen, passed down.
  * Nothing else reads process.env. A bad value stops the process before it listens, naming it.
  */
+import { MediaTokenSecrets } from '@lagebild/tokens';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -30,7 +31,7 @@ export const GatewayEnv = z.object({
   /** entries the Socket.IO Redis stream keeps (bounds memory and the recovery window) */
   REDIS_STREAM_MAXLEN: z.coerce.number().int().min(100).default(2000),
   RECOVERY_WINDOW_MS: z.coerce.number().int().min(0).default(120_000),
-  /** an episode ends after this long back in standby (ARCHITECTURE.md, Episode) */
+  /** an episode ends after this long back in standby (packages/stats/src/episodes.ts) */
   EPISODE_QUIET_S: z.coerce.number().int().min(1).max(3600).default(60),
   /** how often the episode builder derives new status events into episodes; 0 = never (tests) */
   EPISODE_BUILD_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
@@ -40,8 +41,12 @@ export const GatewayEnv = z.object({
   ON_SCENE_RADIUS_M: z.coerce.number().min(5).max(1000).default(50),
   /** alert escalation and request timeouts are checked this often */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
-  /** HMAC secret(s) for live video tokens, shared with the SFU; empty = live video off (503) */
-  MEDIA_TOKEN_SECRET: z.string().default(''),
+  /** HMAC secret(s) for live video tokens, shared with the SFU (comma list while rotating: the first
+   * signs); empty = live video off (503) */
+  MEDIA_TOKEN_SECRET: z
+    .string()
+    .default('')
+    .pipe(z.union([z.literal('').transform((): string[] => []), MediaTokenSecrets])),
   /** the SFU's internal base URL, for proxying viewer signalling (/sfu/v1/…) */
   SFU_URL: z.string().default(''),
   /** WHIP base URL devices publish to (+ /<deviceId>), e.g. https://media.example.de/whip */

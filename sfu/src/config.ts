@@ -4,7 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { IceServer } from '@lagebild/protocol';
-import { MIN_SECRET_LENGTH } from '@lagebild/tokens';
+import { MediaTokenSecrets } from '@lagebild/tokens';
 import { z } from 'zod';
 
 const json = <T extends z.ZodType>(schema: T) =>
@@ -26,12 +26,7 @@ export const SfuEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   REDIS_URL: z.string().url().startsWith('redis'),
   /** HMAC secrets for media tokens, comma-separated; the gateway signs with the first */
-  MEDIA_TOKEN_SECRET: z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()))
-    .pipe(
-      z.array(z.string().min(MIN_SECRET_LENGTH, `each secret needs ${MIN_SECRET_LENGTH}+ characters`)).min(1),
-    ),
+  MEDIA_TOKEN_SECRET: MediaTokenSecrets,
   /** mediasoup worker binary (infra/mediasoup/build-worker.sh prints it; setup.sh exports it) */
   MEDIASOUP_WORKER_BIN: z.string().min(1, 'set MEDIASOUP_WORKER_BIN (run infra/bin/setup.sh)'),
   /** mediasoup workers; default one per core */

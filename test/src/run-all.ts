@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@lagebild/infra/paths';
 
@@ -32,17 +32,23 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
 
 const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
 
+/** Every workspace of the root package.json (`packages/*` expanded) that has a tsconfig.json. */
+async function typedWorkspaces(): Promise<string[]> {
+  const { workspaces } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    workspaces: string[];
+  };
+  const expanded = await Promise.all(
+    workspaces.map(async (w) =>
+      w.endsWith('/*')
+        ? (await readdir(join(REPO_ROOT, w.slice(0, -2)))).sort().map((d) => `${w.slice(0, -2)}/${d}`)
+        : [w],
+    ),
+  );
+  return expanded.flat().filter((w) => existsSync(join(REPO_ROOT, w, 'tsconfig.json')));
+}
+
 async function staticChecks(): Promise<SuiteResult> {
-  const workspaces = [
-    'packages/protocol',
-    'packages/stats',
-    'prisma',
-    'infra',
-    'gateway',
-    'sim',
-    'web',
-    'test',
-  ];
+  const workspaces = await typedWorkspaces();
   let passed = 0;
   const failed: string[] = [];
   for (const ws of workspaces) {

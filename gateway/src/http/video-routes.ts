@@ -4,8 +4,8 @@
  *   POST /api/video/viewer-token   a live role's session → a token to watch one unit of its tenant
  *   GET  /api/video/live           the tenant's units that are streaming now
  *   ALL  /sfu/v1/*                 the SFU's viewer signalling, proxied so browsers stay on one origin
- * and the SFU's Redis announcements forwarded to dashboards as `video` on /control. Watch
- * authorisations and viewer start/stop are audit log lines until the hash-chained log (issue 6).
+ * and the SFU's Redis announcements forwarded to dashboards as `video` on /control. Every watch is
+ * in the hash-chained audit log as `live_watch`: authorised (who, unit, reason), started, ended.
  */
 import { randomUUID } from 'node:crypto';
 import { secretMatches } from '@lagebild/db';
@@ -28,17 +28,17 @@ import { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
 import { actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
+import { tenantRoom } from '../live/control-namespace.ts';
 import { findDevice } from '../live/device-directory.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { parseInput } from './validate.ts';
 
-const tenantRoom = (tenantId: string) => `tenant:${tenantId}`; // as in live/control-namespace.ts
 /** Request headers the SFU needs; everything else (cookies above all) stays at the gateway. */
 const PROXIED_HEADERS = ['authorization', 'content-type'] as const;
 
 export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
-  const { app, db, redis, config, guard, log, metrics, audit } = deps;
-  const secret = config.MEDIA_TOKEN_SECRET;
+  const { app, db, redis, config, guard, sameTenant, log, metrics, audit } = deps;
+  const secret = config.MEDIA_TOKEN_SECRET[0]; // the first signs; the SFU accepts every listed one
   const enabled = () => {
     if (!secret) throw new AppError('unavailable', 'live video is not configured (MEDIA_TOKEN_SECRET unset)');
     return secret;
@@ -73,14 +73,7 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
     const { deviceId, reason } = parseInput(ViewerTokenRequest, req.body);
     const device = await findDevice(db.pool, deviceId);
     if (!device) throw new AppError('not_found', 'device not found');
-    if (device.tenantId !== user.tenant.id) {
-      metrics.forbidden++;
-      log.warn(
-        { audit: 'cross_tenant_refused', userId: user.id, tenantId: user.tenant.id, deviceId },
-        'cross-tenant request refused',
-      );
-      throw new AppError('forbidden', 'this device belongs to another organisation');
-    }
+    sameTenant(user, device.tenantId, 'device', deviceId, req);
     const watchId = randomUUID();
     const { token, expiresAt } = signToken(
       key,
@@ -156,7 +149,9 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
       return;
     }
     if (msg.type === 'consumer_up' || msg.type === 'consumer_down') {
-      void auditWatch(msg).catch((err) => log.error({ err, watchId: msg.watchId }, 'live watch audit failed'));
+      void auditWatch(msg).catch((err) =>
+        log.error({ err, watchId: msg.watchId }, 'live watch audit failed'),
+      );
       return;
     }
     control.local.to(tenantRoom(msg.tenantId)).emit('video', msg);
@@ -169,7 +164,9 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
    * The start and end of a watch go into the audit chain once, although every gateway receives the
    * media event: the first gateway to claim the event in Redis writes it.
    */
-  async function auditWatch(msg: Extract<MediaEvent, { type: 'consumer_up' | 'consumer_down' }>): Promise<void> {
+  async function auditWatch(
+    msg: Extract<MediaEvent, { type: 'consumer_up' | 'consumer_down' }>,
+  ): Promise<void> {
     const phase = msg.type === 'consumer_up' ? 'started' : 'ended';
     const claim = await redis.set(`lb:audit-watch:${msg.sessionId}:${phase}`, '1', 'EX', 3600, 'NX');
     if (claim !== 'OK') return;

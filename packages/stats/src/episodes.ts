@@ -1,5 +1,5 @@
 /**
- * Episodes from a device's stage observations (ARCHITECTURE.md, "Episode"): an episode begins with
+ * Episodes from a device's stage observations (README, "Evaluation"): an episode begins with
  * the first step out of `standby` and ends once the device has been back in `standby` for the quiet
  * time (default 60 s). Its outcome is the highest stage reached.
  *

@@ -9,12 +9,30 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type DeviceTokenClaims, MediaTokenClaims, type ViewerTokenClaims } from '@lagebild/protocol';
+import { z } from 'zod';
 
 const PREFIX = 'mt1';
 /** Largest token accepted; anything longer is refused before any crypto. */
 export const MAX_TOKEN_LENGTH = 1024;
 /** Minimum secret length (bytes of UTF-8): 256 bits of entropy as base64url is 43 characters. */
 export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * `MEDIA_TOKEN_SECRET` as the gateway and the SFU read it: one secret, or several separated by
+ * commas during a rotation (the first signs, all verify). Each must be long enough.
+ */
+export const MediaTokenSecrets = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()))
+  .pipe(
+    z
+      .array(
+        z.string().refine((x) => Buffer.byteLength(x) >= MIN_SECRET_LENGTH, {
+          message: `each secret needs ${MIN_SECRET_LENGTH}+ characters`,
+        }),
+      )
+      .min(1),
+  );
 
 export type TokenFailure = 'missing' | 'malformed' | 'bad_signature' | 'expired' | 'wrong_type';
 

@@ -1,5 +1,5 @@
 /**
- * The on-disk format of one encrypted segment (`seg-NNNNNN.lbv`), see README.md "Format":
+ * The on-disk format of one encrypted segment (`seg-NNNNNN.lbv`), see README.md, "Recordings, retention and audit" (Encryption):
  *
  *   header (48 bytes): "LBV1" | version u8 | 3 zero bytes | recording id (16) | segment u32 |
  *                      chunk size u32 | first chunk index u64 | nonce prefix (4) | 4 zero bytes
