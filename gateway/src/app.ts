@@ -20,6 +20,7 @@ import { AppError } from './errors.ts';
 import { registerAuthRoutes } from './http/auth-routes.ts';
 import { registerDeviceRoutes } from './http/device-routes.ts';
 import { registerDispatchRoutes } from './http/dispatch-routes.ts';
+import { POLICY_CHANNEL, registerPolicyRoutes } from './http/policy-routes.ts';
 import type { RouteDeps } from './http/route-deps.ts';
 import { sessionGuard } from './http/session.ts';
 import { registerStaticWeb } from './http/static-web.ts';
@@ -60,9 +61,12 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   const redisOpts = { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false };
   const redis = new Redis(config.REDIS_URL, redisOpts);
   const adapterRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  // subscriber mode needs a connection of its own: changed tenant policies (policy-routes.ts)
+  const policyRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   for (const [name, r] of [
     ['redis', redis],
     ['adapter-redis', adapterRedis],
+    ['policy-redis', policyRedis],
   ] as const) {
     r.on('error', (err) => log.warn({ err: err.message, client: name }, 'redis connection error'));
   }
@@ -122,6 +126,12 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     (err) => dlog.warn({ err }, 'broadcast failed'),
   );
   const incidents = createIncidentService({ pool: db.pool, broadcast, log: dlog });
+  policyRedis.on('message', (channel: string, tenantId: string) => {
+    if (channel === POLICY_CHANNEL) incidents.invalidatePolicy(tenantId);
+  });
+  policyRedis
+    .subscribe(POLICY_CHANNEL)
+    .catch((err) => log.warn({ err }, 'no policy change subscription; cached policies expire within 30 s'));
   let deviceLink: DeviceLink | undefined;
   const dispatcher = createDispatcher({
     pool: db.pool,
@@ -245,6 +255,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   registerDeviceRoutes(deps);
   registerVideoRoutes(deps, io);
   registerDispatchRoutes(deps, incidents, dispatcher);
+  registerPolicyRoutes(deps, (tenantId) => incidents.invalidatePolicy(tenantId));
   registerEvaluation(deps, devices);
   const retention = vault.store
     ? createRetentionSweeper({
@@ -309,6 +320,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         await app.close();
         redis.disconnect();
         adapterRedis.disconnect();
+        policyRedis.disconnect();
         await db.close();
       })();
       return closing;

@@ -40,6 +40,7 @@ export function triggerOf(c: PersistedChange): IncidentKind | null {
 
 export function createIncidentService(deps: { pool: pg.Pool; broadcast: Broadcaster; log: Logger }) {
   const { pool, broadcast, log } = deps;
+  // 30 s at most; a change on the policies screen also clears it on every gateway (Redis pub/sub)
   const policyCache = new Map<string, { autoOn: string[]; at: number }>();
 
   async function autoOpenKinds(db: Queryable, tenantId: string): Promise<string[]> {
@@ -141,6 +142,10 @@ export function createIncidentService(deps: { pool: pg.Pool; broadcast: Broadcas
 
   return {
     hooks,
+    /** forgets the cached `auto_incident_on` of a tenant, so the next trigger reads the new one */
+    invalidatePolicy(tenantId: string): void {
+      policyCache.delete(tenantId);
+    },
 
     async snapshot(tenantId: string): Promise<IncidentsResponse> {
       const [incidents, alerts, requests] = await Promise.all([

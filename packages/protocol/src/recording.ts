@@ -207,6 +207,7 @@ export const AuditAction = z.enum([
   'recording_deleted',
   'audit_checkpoint',
   'audit_pruned',
+  'policy_changed',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
