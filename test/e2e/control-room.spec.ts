@@ -1,6 +1,7 @@
 /**
  * The control room end to end: sign-in, live units on the map and in the list, a stage change
- * arriving live, tenant isolation, role handling, device provisioning, and axe-core on every page.
+ * arriving live, tenant isolation, role handling, device provisioning, tenant policies, and axe-core
+ * on every page.
  * The simulator runs in 'steady' mode, so every stage change here is one the test makes.
  */
 import AxeBuilder from '@axe-core/playwright';
@@ -152,11 +153,81 @@ test.describe('devices', () => {
   });
 });
 
+test.describe('policies', () => {
+  test('an admin sees the current policies, is stopped beyond 14 days, and saves a change with a reason', async ({
+    page,
+    loginAs,
+  }) => {
+    await loginAs(page, 'duisburg.admin');
+    await page.getByRole('link', { name: 'Richtlinien' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Richtlinien' })).toBeVisible();
+    const retention = page.getByLabel('Löschfrist (Tage)');
+    const prerecord = page.getByLabel('Vorlauf (Pre-Recording, Sekunden)');
+    const reason = page.getByLabel('Grund der Änderung');
+    await expect(retention).toHaveValue('14');
+    await expect(prerecord).toHaveValue('0');
+    await expect(page.getByRole('checkbox', { name: 'Notruf eines Geräts' })).toBeChecked();
+    await expect(page.getByTestId('policies-last-change')).toHaveText(
+      'Auf dieser Seite noch nie geändert (Voreinstellungen).',
+    );
+
+    // beyond the law: refused in the form, announced, the field marked and focused
+    await retention.fill('15');
+    await reason.fill('Längere Frist gewünscht');
+    await page.getByRole('button', { name: 'Speichern …' }).click();
+    await expect(
+      page.getByRole('alert').filter({ hasText: 'Bitte die markierten Felder korrigieren.' }),
+    ).toBeVisible();
+    await expect(retention).toHaveAttribute('aria-invalid', 'true');
+    await expect(retention).toBeFocused();
+    await expect(retention).toHaveAccessibleDescription(/bitte eine ganze Zahl von 1 bis 14 angeben/);
+
+    // a shorter period: the confirmation says what it does to existing recordings; cancelled here
+    await retention.fill('7');
+    await page.getByRole('button', { name: 'Speichern …' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Richtlinien ändern?' });
+    await expect(dialog.getByText('Löschfrist (Tage): 14 Tage → 7 Tage')).toBeVisible();
+    await expect(dialog.getByText(/werden sofort früher fällig/)).toBeVisible();
+    await dialog.getByRole('button', { name: 'Abbrechen' }).click();
+    await expect(dialog).toBeHidden();
+
+    // pre-recording on, saved with a reason, then off again (other specs expect the defaults)
+    await retention.fill('14');
+    await prerecord.fill('45');
+    await reason.fill('E2E: Vorlauf erprobt');
+    await page.getByRole('button', { name: 'Speichern …' }).click();
+    await expect(dialog.getByText('Vorlauf (Pre-Recording, Sekunden): aus → 45 s')).toBeVisible();
+    await dialog.getByRole('button', { name: 'Ändern' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Gespeichert.' })).toBeVisible();
+    await expect(page.getByTestId('policies-last-change')).toContainText(
+      'duisburg.admin: „E2E: Vorlauf erprobt“',
+    );
+    await expect(reason).toHaveValue('');
+    await page.reload();
+    await expect(prerecord).toHaveValue('45');
+
+    await prerecord.fill('0');
+    await reason.fill('E2E: Vorlauf wieder aus');
+    await page.getByRole('button', { name: 'Speichern …' }).click();
+    await dialog.getByRole('button', { name: 'Ändern' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Gespeichert.' })).toBeVisible();
+    await expect(prerecord).toHaveValue('0');
+  });
+
+  test('a non-admin sees the policies page refused', async ({ page, loginAs, stack }) => {
+    await loginAs(page, 'duisburg.supervisor');
+    await expect(page.getByRole('link', { name: 'Richtlinien' })).toHaveCount(0);
+    await page.goto(`${stack.url}/admin/policies/`);
+    await expect(page.getByText('Diese Seite ist nur für die Administration zugänglich.')).toBeVisible();
+  });
+});
+
 test.describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
   const pages = [
     { name: 'login', user: null, path: '/login/' },
     { name: 'map', user: 'duisburg.operator', path: '/' },
     { name: 'devices', user: 'duisburg.admin', path: '/admin/devices/' },
+    { name: 'policies', user: 'duisburg.admin', path: '/admin/policies/' },
     { name: 'evaluator', user: 'duisburg.evaluator', path: '/' },
   ] as const;
   for (const scheme of ['light', 'dark'] as const) {

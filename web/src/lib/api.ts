@@ -11,10 +11,13 @@ export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly status: number;
   readonly code: ApiErrorCode;
-  constructor(status: number, code: ApiErrorCode, message: string) {
+  /** the gateway's list of bad fields on a 400, e.g. "retentionDays: … at most 14 days …" */
+  readonly issues: readonly string[];
+  constructor(status: number, code: ApiErrorCode, message: string, issues: readonly string[] = []) {
     super(message);
     this.status = status;
     this.code = code;
+    this.issues = issues;
   }
 }
 
@@ -24,7 +27,7 @@ export interface Schema<T> {
 }
 
 export interface ApiRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
   body?: unknown;
   signal?: AbortSignal;
 }
@@ -53,7 +56,7 @@ async function request(path: string, init: ApiRequest): Promise<Response> {
 async function errorFrom(response: Response): Promise<ApiError> {
   try {
     const body = ErrorBody.parse(await response.json());
-    return new ApiError(response.status, body.error.code, body.error.message);
+    return new ApiError(response.status, body.error.code, body.error.message, body.error.issues ?? []);
   } catch {
     const code: ApiErrorCode =
       response.status === 401 ? 'unauthenticated' : response.status === 403 ? 'forbidden' : 'bad_response';
@@ -68,6 +71,11 @@ export async function apiGet<T>(path: string, schema: Schema<T>, signal?: AbortS
 
 export async function apiPost<T>(path: string, body: unknown, schema: Schema<T>): Promise<T> {
   const response = await request(path, { method: 'POST', body });
+  return parseBody(response, schema);
+}
+
+export async function apiPut<T>(path: string, body: unknown, schema: Schema<T>): Promise<T> {
+  const response = await request(path, { method: 'PUT', body });
   return parseBody(response, schema);
 }
 

@@ -6,6 +6,7 @@
 
 import { EVALUATION_DE, EVALUATION_EN } from './evaluation-i18n.ts';
 import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
+import { POLICIES_DE, POLICIES_EN } from './i18n-policies.ts';
 import { RECORDINGS_DE, RECORDINGS_EN } from './i18n-recordings.ts';
 import { VIDEO_DE, VIDEO_EN } from './i18n-video.ts';
 
@@ -177,6 +178,7 @@ const de = {
   ...VIDEO_DE,
   ...EVALUATION_DE,
   ...RECORDINGS_DE,
+  ...POLICIES_DE,
 } as const;
 
 export type MessageKey = keyof typeof de;
@@ -341,6 +343,7 @@ const en: Record<MessageKey, string> = {
   ...VIDEO_EN,
   ...EVALUATION_EN,
   ...RECORDINGS_EN,
+  ...POLICIES_EN,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { de, en };
