@@ -1,8 +1,9 @@
 /**
  * The device side of `npm run bench:status`, in its own process so it does not share a core's
  * event loop with the measuring dashboard. Drives the given cameras with the simulator in 'steady'
- * mode at --rate Hz, makes every device change stage every --stage-every seconds (staggered), and
- * prints its counters as one JSON line when it stops (SIGTERM or --duration elapsed).
+ * mode at --rate Hz, waits until every device is connected (the simulator ramps up), makes every
+ * device change stage every --stage-every seconds (staggered), and prints its counters as one JSON
+ * line when it stops (SIGTERM or --duration elapsed after the ramp).
  */
 import { readFile } from 'node:fs/promises';
 import { startSimulation } from '@lagebild/sim';
@@ -36,7 +37,15 @@ const sim = await startSimulation({
   behaviour: 'steady',
   seed: 1,
 });
-process.stdout.write(`${JSON.stringify({ msg: 'ready', devices: devices.length })}\n`);
+// the simulator ramps connections up (500/s by default); measure the steady state, not the ramp
+const rampDeadline = Date.now() + 180_000;
+const connectedCount = () => sim.devices.reduce((n, d) => n + (d.connected ? 1 : 0), 0);
+while (connectedCount() < devices.length && Date.now() < rampDeadline) {
+  await new Promise((r) => setTimeout(r, 100));
+}
+process.stdout.write(
+  `${JSON.stringify({ msg: 'ready', devices: devices.length, connected: connectedCount() })}\n`,
+);
 
 // Stage changes, spread evenly: each tick flips the next slice of devices display <-> standby.
 let stageChangesSent = 0;
@@ -46,6 +55,7 @@ let cursor = 0;
 const flipper = setInterval(() => {
   for (let i = 0; i < perTick; i++) {
     const d = sim.devices[cursor++ % sim.devices.length]!;
+    if (!d.connected) continue; // a device that lost its connection keeps its stage until it is back
     d.setStage(d.state.stage === 'standby' ? 'display' : 'standby');
     stageChangesSent++;
   }

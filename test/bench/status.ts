@@ -123,7 +123,7 @@ try {
     createInterface({ input: driver.stdout! }).on('line', (line) => {
       if (line.startsWith('{"msg":"ready"')) {
         measuring = true;
-        log('all devices started; measuring');
+        log(`all devices connected (${JSON.parse(line).connected}); measuring`);
       }
       if (line.startsWith('{"msg":"result"')) {
         result = JSON.parse(line);
