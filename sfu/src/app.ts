@@ -188,6 +188,8 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
     const ip = req.socket.remoteAddress ?? '';
     if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(ip))
       throw new SfuError('forbidden', 'loopback only');
+    // `?gc=1` with node --expose-gc: a full collection first, so leak tests read the live heap
+    if ((req.query as { gc?: string }).gc === '1') (globalThis as { gc?: () => void }).gc?.();
     return stats();
   });
 

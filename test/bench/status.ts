@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openShifts, provisionDevices } from '@lagebild/db';
@@ -133,19 +133,38 @@ try {
     driver.on('exit', () => resolve());
   });
 
-  // gateway CPU and memory from /proc, once a second
+  // CPU of the gateway, of the driver and of the whole machine, and the gateway's memory, from
+  // /proc once a second: whether the gateway or the machine (driver, PostgreSQL, Redis) is the limit
   const cpu: number[] = [];
+  const driverCpu: number[] = [];
+  const machineCpu: number[] = [];
   const rss: number[] = [];
   const ticks = 100; // USER_HZ on Linux
-  let last: { t: number; jiffies: number } | undefined;
+  const processJiffies = async (pid: number) => {
+    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return Number(stat[11]) + Number(stat[12]);
+  };
+  const machineJiffies = async () => {
+    const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { busy: f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!, cores: cpus().length };
+  };
+  let last: { t: number; gateway: number; driver: number; busy: number } | undefined;
   const sampler = setInterval(async () => {
-    if (!gatewayPid || !measuring) return;
+    if (!gatewayPid || !measuring || !driver.pid) return;
     try {
-      const stat = (await readFile(`/proc/${gatewayPid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-      const jiffies = Number(stat[11]) + Number(stat[12]);
+      const [gateway, drv, m] = await Promise.all([
+        processJiffies(gatewayPid),
+        processJiffies(driver.pid),
+        machineJiffies(),
+      ]);
       const t = Date.now();
-      if (last) cpu.push(((jiffies - last.jiffies) / ticks / ((t - last.t) / 1000)) * 100);
-      last = { t, jiffies };
+      if (last) {
+        const share = (j: number) => Math.round((j / ticks / ((t - last!.t) / 1000)) * 100);
+        cpu.push(share(gateway - last.gateway));
+        driverCpu.push(share(drv - last.driver));
+        machineCpu.push(share(m.busy - last.busy) / m.cores);
+      }
+      last = { t, gateway, driver: drv, busy: m.busy };
       const status = await readFile(`/proc/${gatewayPid}/status`, 'utf8');
       rss.push(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
     } catch {}
@@ -195,6 +214,8 @@ try {
     deviceToGatewayMs: { p50: pctOf(toGateway, 50), p95: pctOf(toGateway, 95), p99: pctOf(toGateway, 99) },
     gatewayToDashboardMs: { p50: pctOf(fanOut, 50), p95: pctOf(fanOut, 95), p99: pctOf(fanOut, 99) },
     gatewayCpuPct: { avg: Math.round(avg(cpu)), max: Math.round(Math.max(...cpu, 0)) },
+    driverCpuPct: Math.round(avg(driverCpu)),
+    machineCpuPct: Math.round(avg(machineCpu)),
     gatewayEventLoopDelayMs: gatewayMetrics?.eventLoopDelayMs ?? null,
     gatewayRssMb: { avg: Math.round(avg(rss)), max: Math.round(Math.max(...rss, 0)) },
   };
@@ -224,6 +245,8 @@ try {
       `${report.gatewayToDashboardMs.p50} / ${report.gatewayToDashboardMs.p95} / ${report.gatewayToDashboardMs.p99} ms`,
     ],
     ['gateway CPU avg / max', `${report.gatewayCpuPct.avg} / ${report.gatewayCpuPct.max} % of one core`],
+    ['device driver CPU avg', `${report.driverCpuPct} % of one core`],
+    ['machine CPU avg (all processes)', `${report.machineCpuPct} % of all ${cpus().length} cores`],
     [
       'gateway event-loop delay p50 / p99 / max',
       report.gatewayEventLoopDelayMs

@@ -308,7 +308,7 @@ const lines = [
   'publishers × viewers   SFU CPU   per stream   frames received   worst viewer',
   ...(result.capacity as Record<string, number>[]).map(
     (c) =>
-      `${String(c.publishers).padStart(10)} × ${String(c.viewers / c.publishers).padEnd(8)} ${String(c.sfuCpuPct).padStart(6)} % ${String(c.sfuCpuPctPerStream).padStart(9)} % ${String(c.framesReceivedPct).padStart(14)} % ${String(c.worstViewerPct).padStart(12)} %`,
+      `${String(c.publishers).padStart(10)} × ${String(c.viewers! / c.publishers!).padEnd(8)} ${String(c.sfuCpuPct).padStart(6)} % ${String(c.sfuCpuPctPerStream).padStart(9)} % ${String(c.framesReceivedPct).padStart(14)} % ${String(c.worstViewerPct).padStart(12)} %`,
   ),
   `sustained without loss (worst viewer ≥ 95 % of frames): ${result.sustained}`,
 ];

@@ -2,7 +2,7 @@
  * Playwright fixtures: a real stack per worker (embedded PostgreSQL, redis-server, a gateway serving
  * the built control room) and the simulator driving the seeded cameras in 'steady' mode, so tests
  * script stage changes themselves. A spec with `test.use({ liveVideo: true })` gets its own worker
- * whose stack also runs the SFU; once a test there asks for `video`, a camera that goes to
+ * whose stack also runs the SFU; once a test there asks for `whipVideo`, a camera that goes to
  * 'recording' publishes live video over WHIP, as a real one would. Only there: with mediasoup
  * workers and VP8 encoders on two cores the other specs' timings suffer. `loginAs` signs in through
  * the login page.
@@ -24,7 +24,8 @@ interface WorkerFixtures {
   sim: Simulation;
   /** listeners of the simulator's events (the `video` fixture is one) */
   simEvents: Set<(e: SimEvent) => void>;
-  video: WhipVideo;
+  /** the simulated cameras' WHIP video (Playwright's own `video` is its screen-recording option) */
+  whipVideo: WhipVideo;
 }
 interface TestFixtures {
   loginAs: (page: Page, username: string) => Promise<void>;
@@ -58,7 +59,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
   // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature
   simEvents: [async ({}, use) => use(new Set()), { scope: 'worker' }],
-  video: [
+  whipVideo: [
     async ({ stack, sim, simEvents }, use) => {
       void sim; // the simulator runs first, so its stage events reach us
       const devices = stack.tenants.flatMap((t) => t.devices);

@@ -52,10 +52,10 @@ test('a unit starts recording → alert and its live tile, frames advancing with
   page,
   stack,
   sim,
-  video,
+  whipVideo,
   loginAs,
 }) => {
-  void video; // publishes the camera's stream once it records
+  void whipVideo; // publishes the camera's stream once it records
   const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
   const device = duisburg.devices[11]!;
   const callsign = await callsignOf(stack as never, device.deviceId);
@@ -118,13 +118,13 @@ test('another tenant cannot watch the unit: the token is refused and the screen 
   browser,
   stack,
   sim,
-  video,
+  whipVideo,
   loginAs,
 }) => {
   const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
   const device = duisburg.devices[12]!;
   sim.device(device.deviceId).setStage('recording', { announced: true });
-  await expect.poll(() => video.publisher(device.deviceId) !== undefined, { timeout: 5000 }).toBe(true);
+  await expect.poll(() => whipVideo.publisher(device.deviceId) !== undefined, { timeout: 5000 }).toBe(true);
 
   const context = await browser.newContext();
   const page = await context.newPage();
