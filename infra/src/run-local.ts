@@ -8,15 +8,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openDb } from '@lagebild/db';
 import { migrate } from '@lagebild/db/migrate';
 import { seedPilot } from '@lagebild/db/pilot';
 import { DEMO_ROLES, demoUsername, seedDemo } from '@lagebild/db/seed';
-import { importRecording } from '@lagebild/gateway/recordings';
-import { ensureKeyringFile, ensureSigningKeyFile, localFolderStore, makeTestVideo } from '@lagebild/vault';
+import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
 import { z } from 'zod';
+import { ensureDemoVideos } from './demo-recordings.ts';
 import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths.ts';
 import { startPostgres } from './postgres.ts';
 import { type ServiceHandle, spawnService } from './process.ts';
@@ -60,8 +60,10 @@ async function shutdown(code: number) {
   for (const stop of stops.reverse()) await stop().catch((err) => console.error(err));
   process.exit(code);
 }
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+// `on`, not `once`: a second Ctrl+C while stopping must not kill this process before its children
+// (SFU, Redis, PostgreSQL) are stopped, or they would be left running
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 
 try {
   const t0 = Date.now();
@@ -94,32 +96,16 @@ try {
   );
   const signer = await ensureSigningKeyFile(vaultEnv.VAULT_SIGNING_KEY_FILE);
   await writeFile(join(dataDir, 'database.url'), `${pg.url}\n`, { mode: 0o600 });
-  // the pilot's recordings (metadata only, on its retired cameras) do not count here
-  const { rows: recs } = await db.pool.query(
-    `SELECT count(*)::int AS n FROM recordings r JOIN devices d ON d.id = r.device_id
-      WHERE d.label NOT LIKE 'PILOT-%'`,
-  );
-  if (recs[0].n === 0) {
-    try {
-      const demo = join(dataDir, 'demo-source.webm');
-      await makeTestVideo(demo, { seconds: 10 });
-      for (const t of tenants) {
-        await importRecording({
-          pool: db.pool,
-          store: localFolderStore(vaultEnv.VAULT_DIR),
-          keyring,
-          signer,
-          tenantId: t.id,
-          deviceId: t.devices[0]!.deviceId,
-          file: demo,
-          startedAt: Date.now() - 3_600_000,
-        });
-      }
-      await rm(demo, { force: true }); // the demo source is not evidence, but keep the habit
-      say('demo recordings encrypted into the vault');
-    } catch (err) {
-      say(`no demo recordings: ${(err as Error).message.split('\n')[0]}`);
-    }
+  try {
+    for (const line of await ensureDemoVideos(
+      db,
+      { dir: vaultEnv.VAULT_DIR, keyring, signer },
+      tenants,
+      dataDir,
+    ))
+      say(line);
+  } catch (err) {
+    say(`no demo recordings: ${(err as Error).message.split('\n')[0]}`);
   }
   await db.close();
   const credentials = tenants.flatMap((t) =>

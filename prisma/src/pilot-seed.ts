@@ -4,8 +4,8 @@
  * events of every stage change, officers' reports, and the baseline year before the pilot. The
  * gateway's episode builder derives the episodes from the events like from live ones. The pilot's
  * recordings arrive as metadata only (kept as evidence, or deleted by retention or early on
- * request, as rows look after crypto-shredding): there is no video of them in the vault, so they
- * count in the statistics but cannot be played. Idempotent: a tenant that has the pilot cameras
+ * request, as rows look after crypto-shredding); `npm start` then gives the kept ones a demo video
+ * (infra/src/demo-recordings.ts), so the library never offers one it cannot play. Idempotent: a tenant that has the pilot cameras
  * already is left alone, except that pilot data loaded before recordings existed gets them added.
  */
 import { addDays, generatePilot, PILOT_BASELINE, type PilotData, type PilotOptions } from '@lagebild/stats';
