@@ -281,6 +281,17 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         }, config.RETENTION_SWEEP_MS)
       : undefined;
   retentionTimer?.unref();
+  // the legal period of audit payloads ends at a year boundary: an hourly look is plenty
+  const auditPruneTimer =
+    config.AUDIT_PRUNE_MS > 0
+      ? setInterval(() => {
+          audit
+            .prune()
+            .then((n) => n > 0 && log.info({ pruned: n }, 'audit payloads past the legal period emptied'))
+            .catch((err) => log.error({ err }, 'audit pruning failed'));
+        }, config.AUDIT_PRUNE_MS)
+      : undefined;
+  auditPruneTimer?.unref();
   app.get('/healthz', async () => ({ ok: true }));
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -314,6 +325,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         coalescer.stop();
         clearInterval(sweeper);
         clearInterval(retentionTimer);
+        clearInterval(auditPruneTimer);
         loopDelay.disable();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();

@@ -59,6 +59,8 @@ export const GatewayEnv = z.object({
   VAULT_SIGNING_KEY_FILE: z.string().default(''),
   /** how often the retention sweeper looks for expired recordings; 0 = never (tests drive it) */
   RETENTION_SWEEP_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  /** how often audit payloads past the legal period are emptied (0 = never) */
+  AUDIT_PRUNE_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
   AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().default(''),

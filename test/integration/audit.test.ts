@@ -14,6 +14,7 @@ import {
   exportAuditJsonl,
   loadCheckpoints,
   parseAuditJsonl,
+  pruneAuditPayloads,
   readAuditLog,
   verifyAuditChain,
 } from '@lagebild/audit';
@@ -181,12 +182,18 @@ describe('audit log', () => {
       { tenantId: TENANT, actor: 'user:a', action: 'playback', payload: { y: 2 } },
       policy,
     );
-    const { rows } = await fresh.query('SELECT audit_prune_payloads() AS n');
-    expect(Number(rows[0].n)).toBe(1);
+    expect(await pruneAuditPayloads(fresh, policy)).toBe(1);
+    expect(await pruneAuditPayloads(fresh, policy)).toBe(0); // nothing left, nothing recorded
+    const { rows } = await fresh.query('SELECT seq, action, payload FROM audit_log ORDER BY seq');
+    expect(rows.map((r) => [Number(r.seq), r.action, r.payload])).toEqual([
+      [1, 'export', null],
+      [2, 'playback', { y: 2 }],
+      [3, 'audit_pruned', { entries: 1 }],
+    ]);
     const r = await verifyAuditChain(readAuditLog(fresh), await loadCheckpoints(fresh), verifier);
-    expect(r).toMatchObject({ ok: true, entries: 2, pruned: 1 });
+    expect(r).toMatchObject({ ok: true, entries: 3, pruned: 1 });
     await checkpointNow(fresh, signer);
-    expect((await loadCheckpoints(fresh)).at(-1)?.seq).toBe(2);
+    expect((await loadCheckpoints(fresh)).at(-1)?.seq).toBe(3);
     await fresh.end();
   });
 });

@@ -4,7 +4,13 @@
  * `record` is for paths that cannot wait (a refused request) and logs a failed append loudly.
  * Each entry is also a pino line with `audit: '<action>'`, as before, for log shipping.
  */
-import { type AuditInput, appendAudit, appendAuditIn, type CheckpointPolicy } from '@lagebild/audit';
+import {
+  type AuditInput,
+  appendAudit,
+  appendAuditIn,
+  type CheckpointPolicy,
+  pruneAuditPayloads,
+} from '@lagebild/audit';
 import type { Signer } from '@lagebild/vault';
 import type pg from 'pg';
 import type { SessionUser } from '../http/session.ts';
@@ -18,6 +24,8 @@ export interface AuditLog {
   /** inside the caller's transaction, so the audited change and its entry commit together */
   appendIn(client: pg.PoolClient, entries: AuditEntry[]): Promise<void>;
   record(entry: AuditEntry): void;
+  /** empties payloads past the legal period (audited as `audit_pruned`); returns how many */
+  prune(): Promise<number>;
   signer: Signer;
 }
 
@@ -51,6 +59,7 @@ export function createAuditLog(opts: {
       await appendAuditIn(client, entries, policy, opts.now);
       for (const e of entries) line(e);
     },
+    prune: () => pruneAuditPayloads(opts.pool, policy, opts.now),
     record(entry) {
       appendAudit(opts.pool, entry, policy, opts.now).then(
         () => line(entry),

@@ -16,6 +16,7 @@ export {
   exportAuditJsonl,
   loadCheckpoints,
   parseAuditJsonl,
+  pruneAuditPayloads,
   readAuditLog,
   recordFromRow,
 } from './pg-audit.ts';

@@ -144,6 +144,40 @@ export async function appendAudit(
   }
 }
 
+/**
+ * Empties the payloads whose legal period has ended (entries written before the previous calendar
+ * year; the database function is the only change the append-only triggers allow, and the payload
+ * hash stays in the chain) and, if it emptied any, records that itself as `audit_pruned`, in one
+ * transaction. Safe to run from several processes at once: the second finds nothing left.
+ */
+export async function pruneAuditPayloads(
+  pool: pg.Pool,
+  policy: CheckpointPolicy,
+  now?: () => number,
+): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ n: string }>('SELECT audit_prune_payloads() AS n');
+    const pruned = Number(rows[0]!.n);
+    if (pruned > 0) {
+      await appendAuditIn(
+        client,
+        [{ tenantId: null, actor: 'system:audit', action: 'audit_pruned', payload: { entries: pruned } }],
+        policy,
+        now,
+      );
+    }
+    await client.query('COMMIT');
+    return pruned;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 /** Forces a checkpoint of the current head (e.g. before an export for the data protection officer). */
 export async function checkpointNow(
   pool: pg.Pool,
