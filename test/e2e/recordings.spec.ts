@@ -89,13 +89,27 @@ test('a supervisor plays a recording after giving a reason and keeps it as evide
   await loginAs(page, 'duisburg.admin');
   await page.goto(`${stack.url}/audit/`);
   await expect(page.getByRole('heading', { level: 1, name: 'Protokoll' })).toBeVisible();
+  // the newest page, counted from 1 (not by sequence numbers, which run backwards)
+  await expect(page.getByRole('status')).toHaveText(/^Einträge 1–\d+ \(neueste zuerst\)$/);
+  // the action filter offers words; its value stays the code
+  await expect(
+    page.getByLabel('Aktion').getByRole('option', { name: 'Wiedergabe', exact: true }),
+  ).toHaveCount(1);
   await page.getByLabel('Aktion').selectOption('playback');
   await page.getByLabel('Ziel').fill(id);
   await page.getByRole('button', { name: 'Filtern' }).click();
   const entry = page.getByRole('row').filter({ hasText: reason });
   await expect(entry).toHaveCount(1);
+  await expect(page.getByRole('status')).toHaveText('Einträge 1–1 (neueste zuerst)');
+  // names first (display name, action, device of the recording), the raw ids and code beneath
+  await expect(entry).toContainText('Dienstgruppenleitung Duisburg');
   await expect(entry).toContainText('duisburg.supervisor');
+  await expect(entry).toContainText('Wiedergabe');
+  await expect(entry).toContainText('playback');
+  await expect(entry).toContainText(`Aufzeichnung ${device.label}`);
   await expect(entry).toContainText(`recording:${id}`);
+  await entry.getByText('Daten', { exact: true }).click();
+  await expect(entry).toContainText('"role": "supervisor"');
   await expectNoAxeViolations(page);
 });
 

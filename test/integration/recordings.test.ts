@@ -203,6 +203,91 @@ describe('role × action × tenant matrix', () => {
   }, 120_000);
 });
 
+describe('audit view names', () => {
+  type Label = { kind: string; label: string; unit?: string; startedAt?: number };
+  type Entry = {
+    seq: number;
+    actor: string | null;
+    action: string;
+    target: string | null;
+    actorLabel?: Label;
+    targetLabel?: Label;
+  };
+  const entriesOf = async (query: string) => {
+    const r = await api('admin', `/api/audit?${query}`);
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    return { text, entries: (JSON.parse(text) as { entries: Entry[] }).entries };
+  };
+
+  it('names devices, recordings, users and system actors of the own tenant, and never another tenant’s', async () => {
+    const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
+    const dortmund = stack.tenants.find((t) => t.slug === 'dortmund')!;
+    const own = await newRecording('duisburg');
+    const foreign = await newRecording('dortmund');
+    const ownDevice = duisburg.devices[0]!;
+    const otherDevice = dortmund.devices[0]!;
+    // a refused look at the other tenant's recording: its id lands in this tenant's log
+    expect((await api('admin', `/api/recordings/${foreign}`)).status).toBe(403);
+    // entries as the live watch, the recorder and a refusal write them, with ids of both tenants
+    const audit = createAuditLog({ pool: stack.db.pool, signer, log: pino({ level: 'silent' }) });
+    const watch = { tenantId: duisburg.id, actor: 'duisburg.operator', action: 'live_watch' } as const;
+    await audit.append({ ...watch, target: ownDevice.deviceId, payload: { phase: 'started' } });
+    await audit.append({ ...watch, target: otherDevice.deviceId, payload: { phase: 'started' } });
+    await audit.append({
+      tenantId: duisburg.id,
+      actor: 'dortmund.admin',
+      action: 'cross_tenant_refused',
+      target: `device:${otherDevice.deviceId}`,
+    });
+    await audit.append({
+      tenantId: duisburg.id,
+      actor: 'system:recorder',
+      action: 'recording_started',
+      target: `recording:${own}`,
+    });
+
+    // own recording: the device that sealed it and the recording, with unit and start
+    const ownRec = await entriesOf(`target=${own}`);
+    const sealed = ownRec.entries.find((e) => e.action === 'recording_sealed')!;
+    expect(sealed.actor).toBe(`device:${ownDevice.deviceId}`);
+    expect(sealed.actorLabel).toEqual({ kind: 'device', label: ownDevice.label, unit: expect.any(String) });
+    expect(sealed.targetLabel).toEqual({
+      kind: 'recording',
+      label: ownDevice.label,
+      unit: sealed.actorLabel!.unit,
+      startedAt: expect.any(Number),
+    });
+    const started = ownRec.entries.find((e) => e.actor === 'system:recorder')!;
+    expect(started.actorLabel).toEqual({ kind: 'system', label: 'recorder' });
+
+    // a bare device id (live watch) of the own tenant, and the watcher's display name
+    const ownWatch = (await entriesOf(`action=live_watch&target=${ownDevice.deviceId}`)).entries[0]!;
+    expect(ownWatch.targetLabel).toEqual({
+      kind: 'device',
+      label: ownDevice.label,
+      unit: expect.any(String),
+    });
+    expect(ownWatch.actorLabel).toMatchObject({ kind: 'user', label: expect.stringMatching(/\S/) });
+    expect(ownWatch.actorLabel!.label).not.toBe('duisburg.operator');
+
+    // the other tenant's recording, device and user stay raw, and their names appear nowhere
+    const foreignRec = await entriesOf(`target=${foreign}`);
+    expect(foreignRec.entries.map((e) => e.action)).toEqual(['cross_tenant_refused']);
+    expect(foreignRec.entries[0]!.targetLabel).toBeUndefined();
+    const foreignDev = await entriesOf(`target=${otherDevice.deviceId}`);
+    expect(foreignDev.entries.map((e) => e.action).sort()).toEqual(['cross_tenant_refused', 'live_watch']);
+    for (const e of foreignDev.entries) expect(e.targetLabel).toBeUndefined();
+    const refusal = foreignDev.entries.find((e) => e.action === 'cross_tenant_refused')!;
+    expect(refusal.actor).toBe('dortmund.admin');
+    expect(refusal.actorLabel).toBeUndefined();
+    for (const { text } of [foreignRec, foreignDev]) {
+      expect(text).not.toContain(otherDevice.label);
+      expect(text).not.toContain('Dortmund');
+    }
+  }, 60_000);
+});
+
 describe('playback and export', () => {
   it('streams the decrypted video with Range after an audited reason', async () => {
     const id = await newRecording('duisburg');

@@ -31,6 +31,7 @@ import { AppError } from '../errors.ts';
 import type { RouteDeps } from '../http/route-deps.ts';
 import type { SessionUser } from '../http/session.ts';
 import { parseInput, pathId } from '../http/validate.ts';
+import { labelAuditEntries } from './audit-labels.ts';
 import { mayDecide, mayRequest } from './four-eyes.ts';
 import { parseRange } from './range.ts';
 import { getRecordingRow, getRecordingView, listRecordings, type RecordingRow } from './recording-rows.ts';
@@ -409,19 +410,19 @@ export function registerRecordingRoutes(
         WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${args.length}`,
       args,
     );
-    return {
-      entries: rows.map((r) => ({
-        seq: Number(r.seq),
-        at: r.at.getTime(),
-        actor: r.actor,
-        action: r.action,
-        target: r.target,
-        reason: r.reason,
-        recipient: r.recipient,
-        payload: r.payload,
-        hash: r.hash,
-      })),
-    };
+    const entries = rows.map((r) => ({
+      seq: Number(r.seq),
+      at: r.at.getTime(),
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      reason: r.reason,
+      recipient: r.recipient,
+      payload: r.payload,
+      hash: r.hash,
+    }));
+    // readable names beside the raw ids, resolved in the admin's own tenant only
+    return { entries: await labelAuditEntries(pool, user.tenant.id, entries) };
   });
 
   async function inTransaction<T>(fn: (c: import('pg').PoolClient) => Promise<T>): Promise<T> {

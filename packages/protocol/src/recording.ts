@@ -211,6 +211,22 @@ export const AuditAction = z.enum([
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
+/**
+ * Who or what an audit entry's raw actor or target id stands for, resolved by the gateway within the
+ * reader's own tenant only (an id of another tenant stays unresolved). The raw id stays the record;
+ * this is only its readable name.
+ */
+export const AuditLabel = z.object({
+  kind: z.enum(['user', 'device', 'recording', 'system']),
+  /** a user's display name, a device's label, a recording's device label, or the system component (`recorder`, `retention`, `audit`, …) */
+  label: z.string(),
+  /** callsign of the unit: a recording's unit, or the unit the device was on shift with at the time of the entry */
+  unit: z.string().optional(),
+  /** a recording's start */
+  startedAt: EpochMs.optional(),
+});
+export type AuditLabel = z.infer<typeof AuditLabel>;
+
 export const AuditEntryView = z.object({
   seq: z.number().int(),
   at: EpochMs,
@@ -221,6 +237,10 @@ export const AuditEntryView = z.object({
   recipient: z.string().nullable(),
   payload: z.record(z.string(), z.unknown()).nullable(),
   hash: z.string(),
+  /** readable name of `actor`, when the gateway could resolve it in the reader's tenant */
+  actorLabel: AuditLabel.optional(),
+  /** readable name of `target` (`device:<id>`, a bare device id, `recording:<id>`), likewise */
+  targetLabel: AuditLabel.optional(),
 });
 export type AuditEntryView = z.infer<typeof AuditEntryView>;
 export const AuditQuery = z.object({

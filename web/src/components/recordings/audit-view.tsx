@@ -1,13 +1,22 @@
 'use client';
 /**
  * /audit/: the audit log for administrators (issue 6): filters by actor, action, target and time
- * range, newest first, paged by sequence number (older = entries before the last one shown). The
- * chain itself is verified with `npm run verify -- audit`; this view only reads it.
+ * range, newest first, paged by sequence number (older = entries before the last one shown). Actors,
+ * actions and targets read as names (resolved by the gateway in the admin's tenant), each with its
+ * raw id or code beneath, as stored. The chain itself is verified with `npm run verify -- audit`;
+ * this view only reads it.
  */
-import { AUDIT_ROLES, AuditAction, type AuditEntryView, type MeResponse } from '@lagebild/protocol';
+import {
+  AUDIT_ROLES,
+  AuditAction,
+  type AuditEntryView,
+  type AuditLabel,
+  type MeResponse,
+} from '@lagebild/protocol';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react';
 import { ApiError } from '@/lib/api';
+import { AUDIT_ACTION_LABELS, auditActionText, auditLabelText } from '@/lib/audit-labels';
 import { formatDateTime } from '@/lib/format';
 import { AUDIT_PAGE, type AuditFilter, listAudit } from '@/lib/recordings-api';
 import { AppHeader } from '../app-header';
@@ -81,6 +90,8 @@ function AuditContent() {
   const set = (patch: Partial<AuditFilter>) => setDraft((f) => ({ ...f, ...patch }));
   const entries = state.kind === 'ready' ? state.entries : [];
   const last = entries[entries.length - 1];
+  // every page before this one was full (older is offered only then), so positions count from there
+  const offset = (pages.length - 1) * AUDIT_PAGE;
 
   return (
     <div className="rec-page">
@@ -111,7 +122,7 @@ function AuditContent() {
                 <option value="">{t('rec.filter.all')}</option>
                 {AuditAction.options.map((a) => (
                   <option key={a} value={a}>
-                    {a}
+                    {t(AUDIT_ACTION_LABELS[a])}
                   </option>
                 ))}
               </select>
@@ -154,7 +165,7 @@ function AuditContent() {
           {state.kind === 'loading'
             ? t('audit.loading')
             : state.kind === 'ready' && entries.length > 0
-              ? t('audit.page', { first: entries[0]!.seq, last: last!.seq })
+              ? t('audit.page', { first: offset + 1, last: offset + entries.length })
               : ''}
         </p>
         {state.kind === 'error' && (
@@ -174,6 +185,7 @@ function AuditContent() {
                   <th scope="col">{t('audit.col.action')}</th>
                   <th scope="col">{t('audit.col.target')}</th>
                   <th scope="col">{t('audit.col.reason')}</th>
+                  <th scope="col">{t('audit.payload')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -183,17 +195,31 @@ function AuditContent() {
                       {e.seq}
                     </th>
                     <td className="rec-num">{formatDateTime(e.at, lang)}</td>
-                    <td>{e.actor ?? '–'}</td>
                     <td>
-                      <code>{e.action}</code>
+                      <Named raw={e.actor} label={e.actorLabel} />
                     </td>
                     <td>
-                      <code>{e.target ?? '–'}</code>
+                      {auditActionText(e, t)}
+                      <code className="table-sub audit-raw">{e.action}</code>
+                    </td>
+                    <td>
+                      <Named raw={e.target} label={e.targetLabel} />
                     </td>
                     <td>
                       {e.reason ?? ''}
                       {e.recipient && (
                         <span className="table-sub">{t('audit.recipient', { recipient: e.recipient })}</span>
+                      )}
+                    </td>
+                    <td>
+                      {e.payload && Object.keys(e.payload).length > 0 && (
+                        <details className="audit-payload">
+                          <summary>
+                            <span aria-hidden="true">{t('audit.payload')}</span>
+                            <span className="visually-hidden">{t('audit.payloadLabel', { seq: e.seq })}</span>
+                          </summary>
+                          <pre>{JSON.stringify(e.payload, null, 2)}</pre>
+                        </details>
                       )}
                     </td>
                   </tr>
@@ -222,5 +248,21 @@ function AuditContent() {
         </nav>
       </div>
     </div>
+  );
+}
+
+/** A resolved name with the raw id, as stored, beneath it; an id the gateway could not name stays raw. */
+function Named({ raw, label }: { raw: string | null; label: AuditLabel | undefined }) {
+  const { t, lang } = usePreferences();
+  if (!raw) return '–';
+  if (!label) return <code>{raw}</code>;
+  return (
+    <>
+      {auditLabelText(label, t, lang)}
+      <span className="table-sub">
+        <span className="visually-hidden">{t('audit.raw')} </span>
+        <code className="audit-raw">{raw}</code>
+      </span>
+    </>
   );
 }
