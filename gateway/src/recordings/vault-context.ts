@@ -34,7 +34,9 @@ export async function loadVaultContext(config: GatewayConfig, log: Logger): Prom
   if (config.VAULT_SIGNING_KEY_FILE) {
     signer = await loadSigningKeyFile(config.VAULT_SIGNING_KEY_FILE);
   } else {
-    log.warn('VAULT_SIGNING_KEY_FILE not set: audit checkpoints are signed with a throw-away key');
+    log.warn(
+      'VAULT_SIGNING_KEY_FILE not set: audit checkpoints, manifests, deletion receipts and export notes are signed with a throw-away key',
+    );
     signer = signerFromPem(generateSigningPem());
   }
   const file = config.VAULT_KEYRING_FILE;

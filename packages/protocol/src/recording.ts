@@ -77,7 +77,7 @@ export type RetentionClass = z.infer<typeof RetentionClass>;
 export const RecordingState = z.enum(['recording', 'complete', 'incomplete', 'deleted']);
 export type RecordingState = z.infer<typeof RecordingState>;
 
-/** Who may open the recordings library, play and export. Evaluators never see video. */
+/** Who may open the recordings library and play (export: supervisor and admin only). Evaluators never see video. */
 export const RECORDING_ROLES: readonly Role[] = ['admin', 'supervisor', 'operator'];
 /** Who may mark evidence, release it, or consent to a four-eyes request. */
 export const RETENTION_ROLES: readonly Role[] = ['admin', 'supervisor'];

@@ -1,8 +1,8 @@
 /**
  * Where encrypted recordings live. The vault only ever hands ciphertext, wrapped keys and signed
  * JSON to a store; plaintext never reaches it. The default is a local folder
- * (`<root>/<tenant>/<recording>/…`); an S3-compatible store with object lock implements the same
- * interface for multi-node installs.
+ * (`<root>/<tenant>/<recording>/…`); a store for multi-node installs (e.g. S3-compatible with
+ * object lock) would implement the same interface — none exists yet.
  */
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
