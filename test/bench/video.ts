@@ -6,8 +6,8 @@
  *  1. glass-to-glass latency in Chromium: the sender draws Date.now() into each frame
  *     (whip-test-picture.ts); the control room's tile reads it back from the decoded frame in
  *     requestVideoFrameCallback; p50/p95;
- *  2. the same sender straight to Chromium over one peer connection, in the same run: the SFU's
- *     share of the delay is the difference of the two;
+ *  2. the same test picture straight to Chromium over one peer connection, in the same page and at
+ *     the same time as 1.: the SFU's share of the delay is the difference of the two;
  *  3. WHIP POST → 201; stage change to 'recording' → first decoded frame in the operator's tile;
  *  4. capacity: publishers × Node viewers (mediasoup-client on libwebrtc, decoding) in steps; SFU
  *     CPU (Node + workers, /proc) per forwarded stream and the share of frames the viewers got.
@@ -107,6 +107,8 @@ async function directPeer(page: Page, seconds: number): Promise<number[]> {
     const peer = new RTCPeerConnection();
     const video = document.createElement('video');
     video.id = 'p2p';
+    // on screen beside the tile (an off-screen video may be throttled), about a tile's size
+    video.style.cssText = 'position:fixed;right:8px;bottom:8px;width:480px;height:270px;z-index:10000';
     video.muted = true;
     video.autoplay = true;
     document.body.append(video);
@@ -204,15 +206,11 @@ try {
     );
     firstFrameMs.push(shownAt - t0);
   }
-  const g2g = await collectLatency(
-    page,
-    `article[data-device-id="${duisburg.devices[0]!.deviceId}"] video`,
-    args.seconds,
-  );
-  const p2pPage = await context.newPage();
-  await p2pPage.goto(`${stack.url}/login/`);
-  const p2p = await directPeer(p2pPage, args.seconds);
-  await p2pPage.close();
+  // both paths at once in the same control-room page: same load, same renderer, same moment
+  const [g2g, p2p] = await Promise.all([
+    collectLatency(page, `article[data-device-id="${duisburg.devices[0]!.deviceId}"] video`, args.seconds),
+    directPeer(page, args.seconds),
+  ]);
   await context.close();
   for (const d of duisburg.devices.slice(0, 3)) sim.device(d.deviceId).setStage('standby');
   await new Promise((r) => setTimeout(r, 1500));
