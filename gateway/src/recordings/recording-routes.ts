@@ -3,7 +3,9 @@
  * evaluators never reach video. Playback and export need a reason (export also a recipient), which
  * is audited *before* any byte is served. The stream decrypts on the fly with HTTP Range support.
  */
+
 import { randomBytes } from 'node:crypto';
+import { withTransaction } from '@lagebild/db';
 import {
   AUDIT_ROLES,
   AuditQuery,
@@ -213,7 +215,7 @@ export function registerRecordingRoutes(
     const { user, rec } = await load(req, RETENTION_ROLES);
     const body = parseInput(MarkEvidenceRequest, req.body);
     const cls = body.legalHold ? 'legal_hold' : 'evidence';
-    await inTransaction(async (c) => {
+    await withTransaction(pool, async (c) => {
       const { rowCount } = await c.query(
         `UPDATE recordings SET retention = $2, retention_reason = $3, case_reference = $4, retention_by = $5,
                 retention_at = now(), delete_at = NULL
@@ -239,7 +241,7 @@ export function registerRecordingRoutes(
     const { user, rec } = await load(req, RETENTION_ROLES);
     const { reason } = parseInput(ReleaseRequest, req.body);
     if (rec.retention === 'standard') throw new AppError('conflict', 'this recording is not held');
-    await inTransaction(async (c) => {
+    await withTransaction(pool, async (c) => {
       // back to the normal period, but never sooner than a day from now: a mistaken release can be undone
       const { rowCount } = await c.query(
         `UPDATE recordings r SET retention = 'standard', retention_reason = NULL, case_reference = NULL,
@@ -270,7 +272,7 @@ export function registerRecordingRoutes(
     if (rec.state === 'deleted') throw new AppError('conflict', 'this recording has been deleted');
     if (body.action === 'extension' && !body.extendDays)
       throw new AppError('bad_request', 'an extension needs extendDays');
-    const id = await inTransaction(async (c) => {
+    const id = await withTransaction(pool, async (c) => {
       const r = await c
         .query(
           `INSERT INTO recording_approvals (tenant_id, recording_id, action, reason, extend_days, requested_by)
@@ -324,7 +326,7 @@ export function registerRecordingRoutes(
     const user = await guard(req, RETENTION_ROLES);
     const id = pathId(req.params.id, 'approval');
     const body = parseInput(FourEyesDecision, req.body);
-    return inTransaction(async (c) => {
+    return withTransaction(pool, async (c) => {
       const { rows } = await c.query(
         `SELECT a.*, u.role AS requester_role, r.device_id, r.state AS rec_state, r.retention
            FROM recording_approvals a JOIN users u ON u.id = a.requested_by JOIN recordings r ON r.id = a.recording_id
@@ -424,21 +426,6 @@ export function registerRecordingRoutes(
     // readable names beside the raw ids, resolved in the admin's own tenant only
     return { entries: await labelAuditEntries(pool, user.tenant.id, entries) };
   });
-
-  async function inTransaction<T>(fn: (c: import('pg').PoolClient) => Promise<T>): Promise<T> {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
-  }
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a raw pg row

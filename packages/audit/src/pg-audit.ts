@@ -123,17 +123,12 @@ async function writeCheckpoint(client: Queryable, signer: Signer, seq: number, h
   );
 }
 
-/** Appends in its own transaction. */
-export async function appendAudit(
-  pool: pg.Pool,
-  inputs: AuditInput | AuditInput[],
-  policy: CheckpointPolicy,
-  now?: () => number,
-): Promise<AuditRecord[]> {
+/** `fn` inside BEGIN … COMMIT on one pooled connection; ROLLBACK on any error. */
+async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const out = await appendAuditIn(client, Array.isArray(inputs) ? inputs : [inputs], policy, now);
+    const out = await fn(client);
     await client.query('COMMIT');
     return out;
   } catch (err) {
@@ -142,6 +137,18 @@ export async function appendAudit(
   } finally {
     client.release();
   }
+}
+
+/** Appends in its own transaction. */
+export async function appendAudit(
+  pool: pg.Pool,
+  inputs: AuditInput | AuditInput[],
+  policy: CheckpointPolicy,
+  now?: () => number,
+): Promise<AuditRecord[]> {
+  return inTransaction(pool, (client) =>
+    appendAuditIn(client, Array.isArray(inputs) ? inputs : [inputs], policy, now),
+  );
 }
 
 /**
@@ -155,9 +162,7 @@ export async function pruneAuditPayloads(
   policy: CheckpointPolicy,
   now?: () => number,
 ): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ n: string }>('SELECT audit_prune_payloads() AS n');
     const pruned = Number(rows[0]!.n);
     if (pruned > 0) {
@@ -168,14 +173,8 @@ export async function pruneAuditPayloads(
         now,
       );
     }
-    await client.query('COMMIT');
     return pruned;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Forces a checkpoint of the current head (e.g. before an export for the data protection officer). */
@@ -184,31 +183,22 @@ export async function checkpointNow(
   signer: Signer,
   now: () => number = Date.now,
 ): Promise<Checkpoint | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  const seq = await inTransaction(pool, async (client) => {
     const head = (
       await client.query<{ seq: string; hash: string }>(
         'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
       )
     ).rows[0]!;
-    if (Number(head.seq) === 0) {
-      await client.query('COMMIT');
-      return null;
-    }
+    if (Number(head.seq) === 0) return null;
     const at = now();
     await writeCheckpoint(client, signer, Number(head.seq), head.hash, at);
     await client.query('UPDATE audit_head SET checkpoint_seq = seq, checkpoint_at = $1 WHERE id = 1', [
       new Date(at),
     ]);
-    await client.query('COMMIT');
-    return (await loadCheckpoints(pool)).find((c) => c.seq === Number(head.seq)) ?? null;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+    return Number(head.seq);
+  });
+  if (seq === null) return null;
+  return (await loadCheckpoints(pool)).find((c) => c.seq === seq) ?? null;
 }
 
 interface Row {

@@ -8,10 +8,9 @@ import { useRouter } from 'next/navigation';
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
-import { AppHeader } from './app-header';
+import { AdminPage } from './admin-page';
 import { ForbiddenNotice } from './forbidden-notice';
 import { usePreferences } from './preferences-provider';
-import { SkipLink } from './skip-link';
 
 /** POST /api/devices/:id/revoke answers `{ device }`; the protocol has no named schema for it yet. */
 const RevokeDeviceResponse = {
@@ -23,19 +22,10 @@ const RevokeDeviceResponse = {
 };
 
 export function DeviceAdmin({ me }: { me: MeResponse }) {
-  const { t } = usePreferences();
   return (
-    <div className="app">
-      <SkipLink />
-      <AppHeader me={me} />
-      <main id="main" className="page-main">
-        {me.user.role === 'admin' ? (
-          <DeviceAdminContent />
-        ) : (
-          <ForbiddenNotice message={t('forbidden.admin')} />
-        )}
-      </main>
-    </div>
+    <AdminPage me={me}>
+      <DeviceAdminContent />
+    </AdminPage>
   );
 }
 

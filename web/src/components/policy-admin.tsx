@@ -20,10 +20,9 @@ import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 
 import { ApiError, apiGet, apiPut } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import type { MessageKey } from '@/lib/i18n';
-import { AppHeader } from './app-header';
+import { AdminPage } from './admin-page';
 import { ForbiddenNotice } from './forbidden-notice';
 import { usePreferences } from './preferences-provider';
-import { SkipLink } from './skip-link';
 
 type NumericPolicy = keyof typeof POLICY_LIMITS;
 const RECORDING_FIELDS: NumericPolicy[] = ['retentionDays', 'prerecordS'];
@@ -57,19 +56,10 @@ const draftOf = (p: TenantPolicies): Draft => ({
 });
 
 export function PolicyAdmin({ me }: { me: MeResponse }) {
-  const { t } = usePreferences();
   return (
-    <div className="app">
-      <SkipLink />
-      <AppHeader me={me} />
-      <main id="main" className="page-main">
-        {me.user.role === 'admin' ? (
-          <PolicyAdminContent />
-        ) : (
-          <ForbiddenNotice message={t('forbidden.admin')} />
-        )}
-      </main>
-    </div>
+    <AdminPage me={me}>
+      <PolicyAdminContent />
+    </AdminPage>
   );
 }
 
