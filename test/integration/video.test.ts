@@ -159,8 +159,20 @@ describe('a simulated camera in recording publishes over WHIP and a viewer recei
   });
 
   it('[T3] refuses a viewer token for another tenant’s unit', async () => {
-    const res = await viewerToken(cookieDo, duisburg.devices[0]!.deviceId);
+    const deviceId = duisburg.devices[0]!.deviceId;
+    const res = await viewerToken(cookieDo, deviceId);
     expect(res.status).toBe(403);
+    // the refusal is in the audit chain, under the refused user's tenant (`record` appends async)
+    const refused = async () =>
+      (
+        await stack.db.pool.query(
+          `SELECT actor FROM audit_log WHERE action = 'cross_tenant_refused' AND target = $1 AND tenant_id = $2`,
+          [`device:${deviceId}`, dortmund.id],
+        )
+      ).rows;
+    for (const deadline = Date.now() + 5000; (await refused()).length === 0 && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await refused()).map((r) => r.actor)).toEqual(['dortmund.operator']);
   });
 
   it('[T2] refuses an evaluator a viewer token', async () => {
