@@ -11,6 +11,7 @@ export {
   type AuditInput,
   appendAudit,
   appendAuditIn,
+  auditedChange,
   type CheckpointPolicy,
   checkpointNow,
   exportAuditJsonl,

@@ -139,6 +139,23 @@ async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Pr
   }
 }
 
+/**
+ * An audited change: `change` runs in a transaction and returns the entries that describe it, which
+ * are appended in the same transaction, so the change and its entries commit together or not at all.
+ */
+export async function auditedChange<T>(
+  pool: pg.Pool,
+  policy: CheckpointPolicy,
+  change: (client: pg.PoolClient) => Promise<{ result: T; entries: AuditInput[] }>,
+  now?: () => number,
+): Promise<T> {
+  return inTransaction(pool, async (client) => {
+    const { result, entries } = await change(client);
+    if (entries.length > 0) await appendAuditIn(client, entries, policy, now);
+    return result;
+  });
+}
+
 /** Appends in its own transaction. */
 export async function appendAudit(
   pool: pg.Pool,

@@ -6,7 +6,7 @@
  * audits that. Plaintext exists only in memory between the caller and the writer.
  */
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '@lagebild/audit';
+import { appendAudit, auditedChange } from '@lagebild/audit';
 import {
   createRecordingWriter,
   type Keyring,
@@ -93,6 +93,16 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
       policy,
     );
   }
+  /** the row completed, linked to its incident and the seal audited: one transaction */
+  const close = (row: Parameters<typeof completeRecording>[1], payload: Record<string, unknown>) =>
+    auditedChange(o.pool, policy, async (client) => {
+      await completeRecording(client, row);
+      if (o.incidentId === undefined) await linkOpenIncident(client, id);
+      return {
+        result: undefined,
+        entries: [{ tenantId: o.tenantId, actor, action: 'recording_sealed', target, payload }],
+      };
+    });
   let ended = false;
   const once = () => {
     if (ended) throw new Error(`recording ${id} is already finished`);
@@ -107,27 +117,18 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
       once();
       const sealed = await writer.seal(opts.stoppedAt ? { stoppedAt: opts.stoppedAt } : {});
       const { manifest, manifestJson } = sealed;
-      await completeRecording(o.pool, {
-        id,
-        complete: true,
-        stoppedAt: manifest.stoppedAt,
-        bytes: manifest.plaintextBytes,
-        kekId: manifest.kekId,
-        manifestSha256: sha256(manifestJson),
-        plaintextSha256: manifest.plaintextSha256,
-        ciphertextSha256: manifest.ciphertextSha256,
-      });
-      if (o.incidentId === undefined) await linkOpenIncident(o.pool, id);
-      await appendAudit(
-        o.pool,
+      await close(
         {
-          tenantId: o.tenantId,
-          actor,
-          action: 'recording_sealed',
-          target,
-          payload: { plaintextSha256: manifest.plaintextSha256, bytes: manifest.plaintextBytes },
+          id,
+          complete: true,
+          stoppedAt: manifest.stoppedAt,
+          bytes: manifest.plaintextBytes,
+          kekId: manifest.kekId,
+          manifestSha256: sha256(manifestJson),
+          plaintextSha256: manifest.plaintextSha256,
+          ciphertextSha256: manifest.ciphertextSha256,
         },
-        policy,
+        { plaintextSha256: manifest.plaintextSha256, bytes: manifest.plaintextBytes },
       );
       return sealed;
     },
@@ -135,27 +136,18 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
       once();
       await writer.abort();
       const bytes = writer.plaintextBytes;
-      await completeRecording(o.pool, {
-        id,
-        complete: false,
-        stoppedAt: opts.stoppedAt ?? Date.now(),
-        bytes,
-        kekId: null,
-        manifestSha256: null,
-        plaintextSha256: null,
-        ciphertextSha256: null,
-      });
-      if (o.incidentId === undefined) await linkOpenIncident(o.pool, id);
-      await appendAudit(
-        o.pool,
+      await close(
         {
-          tenantId: o.tenantId,
-          actor,
-          action: 'recording_sealed',
-          target,
-          payload: { complete: false, reason, bytes },
+          id,
+          complete: false,
+          stoppedAt: opts.stoppedAt ?? Date.now(),
+          bytes,
+          kekId: null,
+          manifestSha256: null,
+          plaintextSha256: null,
+          ciphertextSha256: null,
         },
-        policy,
+        { complete: false, reason, bytes },
       );
     },
   };
