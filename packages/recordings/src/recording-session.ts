@@ -6,7 +6,7 @@
  * audits that. Plaintext exists only in memory between the caller and the writer.
  */
 import { randomUUID } from 'node:crypto';
-import { appendAudit, auditedChange } from '@lagebild/audit';
+import { auditedChange } from '@lagebild/audit';
 import {
   createRecordingWriter,
   type Keyring,
@@ -58,14 +58,31 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
   const policy = { signer: o.signer };
   const actor = `device:${o.deviceId}`;
   const target = `recording:${id}`;
-  await beginRecording(o.pool, {
-    id,
-    tenantId: o.tenantId,
-    deviceId: o.deviceId,
-    startedAt,
-    mediaType,
-    prerecordS,
-    incidentId: o.incidentId,
+  // the row and its `recording_started` entry commit together
+  await auditedChange(o.pool, policy, async (client) => {
+    await beginRecording(client, {
+      id,
+      tenantId: o.tenantId,
+      deviceId: o.deviceId,
+      startedAt,
+      mediaType,
+      prerecordS,
+      incidentId: o.incidentId,
+    });
+    return {
+      result: undefined,
+      entries: o.auditStart
+        ? [
+            {
+              tenantId: o.tenantId,
+              actor,
+              action: 'recording_started',
+              target,
+              payload: { prerecordS, mediaType },
+            },
+          ]
+        : [],
+    };
   });
   const writer = await createRecordingWriter({
     store: o.store,
@@ -80,19 +97,6 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
     ...(o.segmentMs ? { segmentMs: o.segmentMs } : {}),
     ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
   });
-  if (o.auditStart) {
-    await appendAudit(
-      o.pool,
-      {
-        tenantId: o.tenantId,
-        actor,
-        action: 'recording_started',
-        target,
-        payload: { prerecordS, mediaType },
-      },
-      policy,
-    );
-  }
   /** the row completed, linked to its incident and the seal audited: one transaction */
   const close = (row: Parameters<typeof completeRecording>[1], payload: Record<string, unknown>) =>
     auditedChange(o.pool, policy, async (client) => {
