@@ -285,6 +285,47 @@ describe('audit view names', () => {
       expect(text).not.toContain(otherDevice.label);
       expect(text).not.toContain('Dortmund');
     }
+
+    // the filters find what the view shows: a device label as target matches the bare id (live
+    // watch), `device:<id>` and the device's recordings; every hit names that device
+    const byLabel = await entriesOf(`target=${encodeURIComponent(ownDevice.label)}&limit=500`);
+    expect(byLabel.entries.length).toBeGreaterThan(0);
+    for (const e of byLabel.entries) expect(e.targetLabel?.label).toBe(ownDevice.label);
+    const hit = (pred: (e: Entry) => boolean) => byLabel.entries.some(pred);
+    expect(hit((e) => e.action === 'live_watch' && e.target === ownDevice.deviceId)).toBe(true);
+    expect(hit((e) => e.action === 'recording_sealed' && e.target === `recording:${own}`)).toBe(true);
+    expect(hit((e) => e.actor === 'system:recorder' && e.target === `recording:${own}`)).toBe(true);
+    expect(hit((e) => e.target === `recording:${foreign}` || e.target === otherDevice.deviceId)).toBe(false);
+    // ... and the paging stays: limit and beforeSeq over the filtered entries
+    const first = await entriesOf(`target=${encodeURIComponent(ownDevice.label)}&limit=1`);
+    expect(first.entries.map((e) => e.seq)).toEqual([byLabel.entries[0]!.seq]);
+    const next = await entriesOf(
+      `target=${encodeURIComponent(ownDevice.label)}&limit=1&beforeSeq=${first.entries[0]!.seq}`,
+    );
+    expect(next.entries.map((e) => e.seq)).toEqual([byLabel.entries[1]!.seq]);
+
+    // a device label as actor: the recordings that device sealed
+    const byDevice = await entriesOf(`actor=${encodeURIComponent(ownDevice.label)}&limit=500`);
+    expect(
+      byDevice.entries.some((e) => e.action === 'recording_sealed' && e.target === `recording:${own}`),
+    ).toBe(true);
+    for (const e of byDevice.entries) expect(e.actor).toBe(`device:${ownDevice.deviceId}`);
+
+    // a display name as actor: that user's entries under their username
+    const displayName = ownWatch.actorLabel!.label;
+    const byName = await entriesOf(`actor=${encodeURIComponent(displayName)}&limit=500`);
+    expect(byName.entries.some((e) => e.seq === ownWatch.seq)).toBe(true);
+    for (const e of byName.entries) {
+      expect(e.actor).toBe('duisburg.operator');
+      expect(e.actorLabel?.label).toBe(displayName);
+    }
+
+    // the other tenant's names match nothing, though its ids are in this log (refusals, a watch)
+    expect((await entriesOf(`target=${encodeURIComponent(otherDevice.label)}`)).entries).toEqual([]);
+    expect((await entriesOf(`actor=${encodeURIComponent(otherDevice.label)}`)).entries).toEqual([]);
+    expect((await entriesOf(`actor=${encodeURIComponent('Administration Dortmund')}`)).entries).toEqual([]);
+    // while its raw ids still match as stored
+    expect((await entriesOf(`actor=dortmund.admin`)).entries.length).toBeGreaterThan(0);
   }, 60_000);
 });
 

@@ -36,6 +36,31 @@ export function parseAuditRef(raw: string | null, as: 'actor' | 'target'): Audit
   return null;
 }
 
+/**
+ * The `actor` / `target` filter of the audit view as one SQL condition: the raw stored text
+ * ILIKE `pattern` as before, or a reference, in any form `parseAuditRef` names, to something of
+ * tenant `tenant` whose readable name matches — a device by its label (`device:<id>`, and the bare
+ * id live_watch writes as target), a recording by its device's label (`recording:<id>`), a user by
+ * username or display name (actor only). `tenant` and `pattern` are SQL placeholders (`$1`, `$2`);
+ * the names are looked up in that tenant only, so another tenant's labels never match.
+ */
+export function auditRefFilterSql(as: 'actor' | 'target', tenant: string, pattern: string): string {
+  const refs = [
+    `SELECT 'device:' || id::text FROM dev`,
+    ...(as === 'target' ? ['SELECT id::text FROM dev'] : []),
+    `SELECT 'recording:' || r.id::text FROM recordings r JOIN dev ON dev.id = r.device_id WHERE r.tenant_id = ${tenant}`,
+  ];
+  const users =
+    as === 'actor'
+      ? ` OR actor IN (SELECT u.username FROM users u WHERE u.tenant_id = ${tenant}
+            AND (u.username ILIKE ${pattern} OR u.display_name ILIKE ${pattern}))`
+      : '';
+  return `(${as} ILIKE ${pattern}${users}
+      OR lower(${as}) IN (
+        WITH dev AS (SELECT d.id FROM devices d WHERE d.tenant_id = ${tenant} AND d.label ILIKE ${pattern})
+        ${refs.join('\n        UNION ALL ')}))`;
+}
+
 type Entry = Pick<AuditEntryView, 'at' | 'actor' | 'target'>;
 
 /** Adds `actorLabel` / `targetLabel` to the entries that can be named in `tenantId`. */

@@ -33,7 +33,7 @@ import { AppError } from '../errors.ts';
 import type { RouteDeps } from '../http/route-deps.ts';
 import type { SessionUser } from '../http/session.ts';
 import { parseInput, pathId } from '../http/validate.ts';
-import { labelAuditEntries } from './audit-labels.ts';
+import { auditRefFilterSql, labelAuditEntries } from './audit-labels.ts';
 import { mayDecide, mayRequest } from './four-eyes.ts';
 import { parseRange } from './range.ts';
 import { getRecordingRow, getRecordingView, listRecordings, type RecordingRow } from './recording-rows.ts';
@@ -398,11 +398,12 @@ export function registerRecordingRoutes(
     const args: unknown[] = [user.tenant.id];
     const add = (sql: string, v: unknown) => {
       args.push(v);
-      where.push(sql.replace('?', `$${args.length}`));
+      where.push(sql.replaceAll('?', `$${args.length}`));
     };
     if (q.action) add('action = ?', q.action);
-    if (q.actor) add('actor ILIKE ?', `%${q.actor}%`);
-    if (q.target) add('target ILIKE ?', `%${q.target}%`);
+    // raw text as stored, or the readable names the view shows (labels of this tenant only)
+    if (q.actor) add(auditRefFilterSql('actor', '$1', '?'), `%${q.actor}%`);
+    if (q.target) add(auditRefFilterSql('target', '$1', '?'), `%${q.target}%`);
     if (q.from !== undefined) add('at >= ?', new Date(q.from));
     if (q.to !== undefined) add('at < ?', new Date(q.to));
     if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
