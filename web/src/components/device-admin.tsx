@@ -4,13 +4,13 @@
  * after a confirmation. Admins only; the gateway enforces that too.
  */
 import { Device, DevicesResponse, type MeResponse, ProvisionDeviceResponse } from '@lagebild/protocol';
-import { useRouter } from 'next/navigation';
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
-import { ApiError, apiGet, apiPost } from '@/lib/api';
+import { apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import { AdminPage } from './admin-page';
 import { ForbiddenNotice } from './forbidden-notice';
 import { usePreferences } from './preferences-provider';
+import { usePageApiError } from './use-page-api-error';
 
 /** POST /api/devices/:id/revoke answers `{ device }`; the protocol has no named schema for it yet. */
 const RevokeDeviceResponse = {
@@ -36,21 +36,10 @@ type ListState =
 
 function DeviceAdminContent() {
   const { t } = usePreferences();
-  const router = useRouter();
   const [list, setList] = useState<ListState>({ kind: 'loading' });
   const [provisioned, setProvisioned] = useState<ProvisionDeviceResponse | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [forbidden, setForbidden] = useState(false);
-
-  const handleError = useCallback(
-    (err: unknown): string => {
-      if (err instanceof ApiError && err.code === 'unauthenticated') router.replace('/login/');
-      if (err instanceof ApiError && err.code === 'forbidden') setForbidden(true);
-      if (err instanceof ApiError && err.code === 'network') return t('app.error.network');
-      return t('app.error.generic', { message: err instanceof Error ? err.message : String(err) });
-    },
-    [router, t],
-  );
+  const { forbidden, describeError: handleError } = usePageApiError();
 
   const load = useCallback(() => {
     apiGet('/api/devices', DevicesResponse).then(

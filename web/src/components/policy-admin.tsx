@@ -15,7 +15,6 @@ import {
   type PolicyChange,
   type TenantPolicies,
 } from '@lagebild/protocol';
-import { useRouter } from 'next/navigation';
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, apiGet, apiPut } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
@@ -23,6 +22,7 @@ import type { MessageKey } from '@/lib/i18n';
 import { AdminPage } from './admin-page';
 import { ForbiddenNotice } from './forbidden-notice';
 import { usePreferences } from './preferences-provider';
+import { usePageApiError } from './use-page-api-error';
 
 type NumericPolicy = keyof typeof POLICY_LIMITS;
 const RECORDING_FIELDS: NumericPolicy[] = ['retentionDays', 'prerecordS'];
@@ -70,21 +70,15 @@ type LoadState =
 
 function PolicyAdminContent() {
   const { t } = usePreferences();
-  const router = useRouter();
   const [state, setState] = useState<LoadState>({ kind: 'loading' });
   const [notice, setNotice] = useState<string | null>(null);
-  const [forbidden, setForbidden] = useState(false);
-
+  const { forbidden, describeError } = usePageApiError();
   const handleError = useCallback(
-    (err: unknown): string => {
-      if (err instanceof ApiError && err.code === 'unauthenticated') router.replace('/login/');
-      if (err instanceof ApiError && err.code === 'forbidden') setForbidden(true);
-      if (err instanceof ApiError && err.code === 'network') return t('app.error.network');
-      if (err instanceof ApiError && err.code === 'bad_request' && err.issues.length > 0)
-        return t('policies.error.server', { message: err.issues.join('; ') });
-      return t('app.error.generic', { message: err instanceof Error ? err.message : String(err) });
-    },
-    [router, t],
+    (err: unknown): string =>
+      err instanceof ApiError && err.code === 'bad_request' && err.issues.length > 0
+        ? t('policies.error.server', { message: err.issues.join('; ') })
+        : describeError(err),
+    [describeError, t],
   );
 
   const load = useCallback(() => {

@@ -15,15 +15,15 @@ import {
   RetentionClass,
   UnitsResponse,
 } from '@lagebild/protocol';
-import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useId, useState } from 'react';
-import { ApiError, apiGet } from '@/lib/api';
+import { apiGet } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import { listPendingApprovals, listRecordings, type RecordingFilter } from '@/lib/recordings-api';
 import { AppHeader } from '../app-header';
 import { ForbiddenNotice } from '../forbidden-notice';
 import { usePreferences } from '../preferences-provider';
 import { SkipLink } from '../skip-link';
+import { usePageApiError } from '../use-page-api-error';
 import { DeletionCell } from './deletion-cell';
 import { ClassBadge, RecordingPanel, unitName } from './recording-panel';
 import './recordings.css';
@@ -54,7 +54,6 @@ type ListState =
 
 function LibraryContent({ me }: { me: MeResponse }) {
   const { t, lang } = usePreferences();
-  const router = useRouter();
   const id = useId();
   const [filter, setFilter] = useState<RecordingFilter>({});
   const [list, setList] = useState<ListState>({ kind: 'loading' });
@@ -64,7 +63,7 @@ function LibraryContent({ me }: { me: MeResponse }) {
   // the server's clock, so the countdown does not depend on the workstation's
   const [skewMs, setSkewMs] = useState(0);
   const [now, setNow] = useState(() => Date.now());
-  const [forbidden, setForbidden] = useState(false);
+  const { forbidden, describeError } = usePageApiError();
   const [pending, setPending] = useState<PendingApproval[]>([]);
   const mayDecide = RETENTION_ROLES.includes(me.user.role);
 
@@ -111,19 +110,11 @@ function LibraryContent({ me }: { me: MeResponse }) {
         },
         (err) => {
           if (err instanceof DOMException && err.name === 'AbortError') return;
-          if (err instanceof ApiError && err.code === 'unauthenticated') router.replace('/login/');
-          if (err instanceof ApiError && err.code === 'forbidden') setForbidden(true);
-          setList({
-            kind: 'error',
-            message:
-              err instanceof ApiError && err.code === 'network'
-                ? t('app.error.network')
-                : t('app.error.generic', { message: err instanceof Error ? err.message : String(err) }),
-          });
+          setList({ kind: 'error', message: describeError(err) });
         },
       );
     },
-    [filter, router, t],
+    [filter, describeError],
   );
 
   useEffect(() => {
