@@ -15,6 +15,7 @@ import * as L from 'leaflet';
 import { incidentLocation } from '@/lib/dispatch-view';
 import type { IncidentStore } from '@/lib/incident-store';
 import type { LiveStore } from '@/lib/live-store';
+import { fitCanvas } from './fit-canvas';
 import { createHitIndex } from './hit-index';
 
 export interface IncidentPalette {
@@ -297,26 +298,4 @@ function drawPin(
   }
   ctx.restore();
   return { x: hx, y: hy, r: 16 };
-}
-
-function fitCanvas(
-  canvas: HTMLCanvasElement,
-  map: L.Map,
-  size: L.Point,
-  dpr: number,
-): CanvasRenderingContext2D | null {
-  const width = Math.round(size.x * dpr);
-  const height = Math.round(size.y * dpr);
-  if (canvas.width !== width || canvas.height !== height) {
-    canvas.width = width;
-    canvas.height = height;
-    canvas.style.width = `${size.x}px`;
-    canvas.style.height = `${size.y}px`;
-  }
-  L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return null;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, size.x, size.y);
-  return ctx;
 }

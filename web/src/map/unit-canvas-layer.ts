@@ -13,6 +13,7 @@ import * as L from 'leaflet';
 import type { LiveStore } from '@/lib/live-store';
 import { freshnessOf } from '@/lib/staleness';
 import { labelOf, statusOf, type UnitStatus } from '@/lib/unit-filter';
+import { fitCanvas } from './fit-canvas';
 import { createHitIndex } from './hit-index';
 import { drawEmergencyPulse, drawUnit, type MapPalette } from './unit-glyphs';
 
@@ -233,30 +234,4 @@ export class UnitCanvasLayer extends L.Layer {
     const id = this.#hits.find(e.containerPoint.x, e.containerPoint.y);
     if (id) this.#opts.onSelect(id);
   }
-}
-
-/**
- * Sizes a viewport-sized canvas for the device pixel ratio and pins it to the map container's
- * top-left corner (the pane moves with the map while panning), then clears it.
- */
-function fitCanvas(
-  canvas: HTMLCanvasElement,
-  map: L.Map,
-  size: L.Point,
-  dpr: number,
-): CanvasRenderingContext2D | null {
-  const width = Math.round(size.x * dpr);
-  const height = Math.round(size.y * dpr);
-  if (canvas.width !== width || canvas.height !== height) {
-    canvas.width = width;
-    canvas.height = height;
-    canvas.style.width = `${size.x}px`;
-    canvas.style.height = `${size.y}px`;
-  }
-  L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return null;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, size.x, size.y);
-  return ctx;
 }
