@@ -65,6 +65,21 @@ ensure_node_modules() {
   echo "$want" > "$stamp"
 }
 
+# The URI of the machine's own Debian archive (the one serving `bookworm`, not -security), read from
+# its apt configuration (deb822 .sources or one-line .list), so a municipality's own mirror is used.
+debian_archive_uri() {
+  apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Created-By: Packages' 2>/dev/null \
+    | awk '$2 == "bookworm" { sub(/\/$/, "", $1); print $1; exit }' | grep . && return 0
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk 'BEGIN{RS=""} /Suites:[^\n]*bookworm( |$|\n)/ && $0 !~ /Suites: *bookworm-security/ {
+      if (match($0, /URIs: *[^ \n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/URIs: */, "", u); print u; exit } }' "$f"
+  done | head -1 | grep . && return 0
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+    | awk '$1 == "deb" && $0 ~ / bookworm( |$)/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' | grep .
+}
+
 # The SFU's C++ mediasoup worker, built offline from the npm package (infra/mediasoup/build-worker.sh)
 # and cached under .tools/mediasoup-worker/<version>-<hash of infra/mediasoup>/; later runs reuse it.
 ensure_mediasoup_worker() {
@@ -75,7 +90,8 @@ ensure_mediasoup_worker() {
       local bp=/etc/apt/sources.list.d/bookworm-backports.sources
       if [ "$(id -u)" -eq 0 ] && grep -q bookworm /etc/os-release && [ ! -f "$bp" ]; then
         say "adding bookworm-backports to apt sources (meson >= 1.1 for the mediasoup worker)"
-        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$bp"
+        local uri; uri="$(debian_archive_uri)" || die "no Debian archive (Suites: bookworm) found in /etc/apt/sources.list{,.d} to add bookworm-backports from"
+        printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" >"$bp"
         apt-get update -q >/dev/null || die "apt-get update failed (needed for meson from bookworm-backports)"
       fi
       [ "$(id -u)" -eq 0 ] && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \

@@ -40,6 +40,13 @@ export const ViewerTokenClaims = z.object({
    * repeats it on consumer_up/consumer_down, so from–to joins who, unit and reason.
    */
   watchId: z.string().max(64).optional(),
+  /**
+   * The operator session this token was minted for, as a non-secret id (`sessionRef`): logout, expiry
+   * or a disabled user end every SFU viewer session carrying it (REVOCATION_CHANNEL, issue 11).
+   */
+  sid: z.string().regex(/^[0-9a-f]{32}$/),
+  /** when that operator session expires: the SFU ends the viewer session then at the latest */
+  sexp: EpochMs,
   iat: EpochMs,
   exp: EpochMs,
 });
@@ -242,3 +249,31 @@ export type MediaEvent = z.infer<typeof MediaEvent>;
 
 /** What dashboards get on `/control` as `video`: stream up/down and resets (consumer events are audit only). */
 export type VideoEvent = Extract<MediaEvent, { type: 'producer_up' | 'producer_down' | 'router_reset' }>;
+
+// ---- revocations: gateway → every SFU (Redis), enforced at once (issue 11) ----
+
+/** Pub/sub channel on which gateways announce revocations; every SFU node ends what they name. */
+export const REVOCATION_CHANNEL = 'lb:revocations';
+/**
+ * Set by the gateway when a device is revoked, value = revocation time (epoch ms), kept for longer
+ * than a device token lives: the SFU refuses every device token of that device issued at or before it.
+ */
+export const revokedDeviceKey = (deviceId: string) => `lb:revoked:device:${deviceId}`;
+/** Set when an operator session ends (value = epoch ms), kept as long as a viewer token lives. */
+export const endedSessionKey = (sid: string) => `lb:revoked:session:${sid}`;
+/** How long the revocation keys outlive the tokens they refuse (clock skew between nodes). */
+export const REVOCATION_GRACE_MS = 60_000;
+
+export const Revocation = z.discriminatedUnion('type', [
+  /** the device's WHIP sessions end (recording sealed), its tokens are refused */
+  z.object({ type: z.literal('device_revoked'), tenantId: Id, deviceId: Id, at: EpochMs }),
+  /** the operator session's viewer sessions end, its viewer tokens are refused */
+  z.object({
+    type: z.literal('session_ended'),
+    tenantId: Id,
+    sid: z.string().regex(/^[0-9a-f]{32}$/),
+    reason: z.enum(['logout', 'expired', 'user_disabled', 'ended_by_admin']),
+    at: EpochMs,
+  }),
+]);
+export type Revocation = z.infer<typeof Revocation>;
