@@ -41,8 +41,16 @@ import { registerEvaluation } from './stats/evaluation.ts';
 
 export { loadConfig } from './config.ts';
 
+/** One HTTP route as registered (method, URL pattern): the authorisation matrix test walks them all. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
 export interface Gateway {
   app: FastifyInstance;
+  /** every HTTP route the gateway registered, in order (HEAD routes Fastify adds are left out) */
+  routes: readonly RouteEntry[];
   io: Server;
   db: Db;
   metrics: Metrics;
@@ -76,6 +84,10 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     bodyLimit: 16 * 1024,
     trustProxy: false,
     disableRequestLogging: true,
+  });
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
   await app.register(cookie);
   app.addHook('onSend', async (_req, reply) => {
@@ -313,6 +325,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   let closing: Promise<void> | undefined;
   return {
     app,
+    routes,
     io,
     db,
     metrics,
