@@ -268,11 +268,12 @@ describe('emergency → incident → alert → acknowledgement', () => {
       expect((await post(A, `/api/incidents/${incident.id}/dispatch`, op.cookie, { unitIds })).status).toBe(
         403,
       );
+      // another tenant's incident answers like an unknown one (issue 11)
       const dortmund = await login(A, 'dortmund.supervisor', DEMO_PASSWORD);
       expect((await post(A, `/api/incidents/${incident.id}/dispatch`, dortmund, { unitIds })).status).toBe(
-        403,
+        404,
       );
-      expect((await get(A, `/api/incidents/${incident.id}`, dortmund)).status).toBe(403);
+      expect((await get(A, `/api/incidents/${incident.id}`, dortmund)).status).toBe(404);
       expect((await get(A, '/api/incidents/00000000-0000-4000-8000-000000000000', sup.cookie)).status).toBe(
         404,
       );

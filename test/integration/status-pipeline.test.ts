@@ -248,13 +248,13 @@ describe('administration and access control', () => {
     await expect(connectDevice(stack.url, dev)).rejects.toMatchObject({ data: { code: 'forbidden' } });
   });
 
-  it('refuses cross-tenant requests with 403 and unknown ids with 404', async () => {
+  it('answers a cross-tenant id and an unknown id alike: 404 (issue 11)', async () => {
     const cookie = opDu.cookie;
     const units = await (await fetch(`${stack.url}/api/units`, { headers: { cookie: opDo.cookie } })).json();
     const dortmundUnit = units.units[0].id;
     const r1 = await fetch(`${stack.url}/api/units/${dortmundUnit}`, { headers: { cookie } });
-    expect(r1.status).toBe(403);
-    expect((await r1.json()).error.code).toBe('forbidden');
+    expect(r1.status).toBe(404);
+    expect((await r1.json()).error.code).toBe('not_found');
     const r2 = await fetch(`${stack.url}/api/units/00000000-0000-4000-8000-000000000000`, {
       headers: { cookie },
     });

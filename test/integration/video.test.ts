@@ -161,7 +161,8 @@ describe('a simulated camera in recording publishes over WHIP and a viewer recei
   it('[T3] refuses a viewer token for another tenant’s unit', async () => {
     const deviceId = duisburg.devices[0]!.deviceId;
     const res = await viewerToken(cookieDo, deviceId);
-    expect(res.status).toBe(403);
+    // answered like an unknown device, so the id's existence is not revealed (issue 11)
+    expect(res.status).toBe(404);
     // the refusal is in the audit chain, under the refused user's tenant (`record` appends async)
     const refused = async () =>
       (

@@ -1,6 +1,6 @@
 /**
  * Incidents, alerts and dispatch over HTTP. Every route checks the session, the role and the
- * tenant of the entity; cross-tenant ids get 403 (and are logged), unknown ids 404.
+ * tenant of the entity; a cross-tenant id is answered like an unknown one (404, logged and audited).
  */
 import {
   type CandidatesResponse,
@@ -21,6 +21,7 @@ import type { IncidentService } from '../dispatch/incident-service.ts';
 import { alertsOf, getAlert, getIncident, getRequest, requestsOf, timelineOf } from '../dispatch/store.ts';
 import { AppError } from '../errors.ts';
 import type { RouteDeps } from './route-deps.ts';
+import { notFound } from './tenant-guard.ts';
 import { parseInput, pathId } from './validate.ts';
 
 const DISPATCH_ROLES: readonly Role[] = ['admin', 'supervisor'];
@@ -36,7 +37,7 @@ export function registerDispatchRoutes(
     const user = await guard(req, roles);
     const id = pathId(req.params.id, 'incident');
     const incident = await getIncident(pool, id);
-    if (!incident) throw new AppError('not_found', 'incident not found');
+    if (!incident) throw notFound('incident');
     sameTenant(user, incident.tenantId, 'incident', id, req);
     return { user, incident };
   }
@@ -68,7 +69,7 @@ export function registerDispatchRoutes(
         where: { id: body.unitId },
         include: { shifts: { where: { endedAt: null } } },
       });
-      if (!unit) throw new AppError('not_found', 'unit not found');
+      if (!unit) throw notFound('unit');
       sameTenant(user, unit.tenantId, 'unit', unit.id, req);
       unitId = unit.id;
       deviceId = unit.shifts[0]?.deviceId ?? null;
@@ -158,7 +159,7 @@ export function registerDispatchRoutes(
     const user = await guard(req, LIVE_ROLES);
     const id = pathId(req.params.id, 'alert');
     const alert = await getAlert(pool, id);
-    if (!alert) throw new AppError('not_found', 'alert not found');
+    if (!alert) throw notFound('alert');
     sameTenant(user, alert.tenantId, 'alert', id, req);
     const won = await incidents.acknowledge(alert.tenantId, alert.incidentId, id, user.id);
     const now = (await getAlert(pool, id))!;
@@ -219,7 +220,7 @@ export function registerDispatchRoutes(
     const user = await guard(req, DISPATCH_ROLES);
     const id = pathId(req.params.id, 'request');
     const r = await getRequest(pool, id);
-    if (!r) throw new AppError('not_found', 'request not found');
+    if (!r) throw notFound('request');
     sameTenant(user, r.tenantId, 'request', id, req);
     if (!(await dispatcher.cancel(id, user.id)))
       throw new AppError('conflict', `the request is already ${r.state}`);

@@ -1,6 +1,9 @@
 /**
- * The tenant check every route makes on an entity it loaded by id: another organisation's id is
- * refused with 403, counted and logged (an operator probing ids is worth knowing about).
+ * The tenant check every route makes on an entity it loaded by id. Another organisation's id is
+ * answered exactly like an id that does not exist (404, same body): a 403 would confirm that the id
+ * is real, which lets an operator of one city probe for another city's incidents or recordings
+ * (issue 11). The refusal is still counted and logged here, and audited by `auditedTenantCheck`:
+ * an operator probing ids is worth knowing about, just not worth telling.
  */
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
@@ -15,6 +18,9 @@ export type TenantCheck = (
   id: string,
   req: FastifyRequest,
 ) => void;
+
+/** The answer to an unknown id of kind `what`; call sites use it for their own not-found, too. */
+export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);
 
 export function tenantCheck(metrics: Metrics, log: Logger): TenantCheck {
   return (user, tenantId, what, id, req) => {
@@ -31,6 +37,6 @@ export function tenantCheck(metrics: Metrics, log: Logger): TenantCheck {
       },
       'cross-tenant request refused',
     );
-    throw new AppError('forbidden', `this ${what} belongs to another organisation`);
+    throw notFound(what);
   };
 }

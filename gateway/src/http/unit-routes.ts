@@ -8,6 +8,7 @@ import {
 } from '@lagebild/protocol';
 import { AppError } from '../errors.ts';
 import type { RouteDeps } from './route-deps.ts';
+import { notFound } from './tenant-guard.ts';
 import { pathId } from './validate.ts';
 
 const HISTORY_LIMIT = 1000;
@@ -43,7 +44,7 @@ export function registerUnitRoutes({ app, db, guard, sameTenant, live }: RouteDe
       where: { id },
       include: { shifts: { orderBy: { startedAt: 'desc' }, take: 1 } },
     });
-    if (!unit) throw new AppError('not_found', 'unit not found');
+    if (!unit) throw notFound('unit');
     sameTenant(user, unit.tenantId, 'unit', id, req);
     const shift = unit.shifts[0] ?? null;
     const since = shift?.startedAt ?? new Date(Date.now() - 12 * 3_600_000);

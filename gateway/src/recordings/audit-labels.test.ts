@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAuditRef } from './audit-labels.ts';
+import { containsPattern, parseAuditRef } from './audit-labels.ts';
 
 const ID = 'a5f5def6-61b8-403c-bdbf-28376a429084';
 
@@ -21,5 +21,14 @@ describe('parseAuditRef', () => {
     expect(parseAuditRef('system:retention', 'target')).toBeNull();
     expect(parseAuditRef('some one', 'actor')).toBeNull();
     expect(parseAuditRef(ID, 'actor')).toBeNull();
+  });
+});
+
+describe('containsPattern (issue 11)', () => {
+  it('escapes the LIKE wildcards and the escape character, so a filter matches them literally', () => {
+    expect(containsPattern('50%')).toBe('%50\\%%');
+    expect(containsPattern('a_b')).toBe('%a\\_b%');
+    expect(containsPattern('c:\\x')).toBe('%c:\\\\x%');
+    expect(containsPattern('duisburg.admin')).toBe('%duisburg.admin%');
   });
 });

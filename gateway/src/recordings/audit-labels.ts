@@ -37,11 +37,24 @@ export function parseAuditRef(raw: string | null, as: 'actor' | 'target'): Audit
 }
 
 /**
+ * `text` as a LIKE pattern that matches it literally: `%`, `_` and the escape character itself are
+ * escaped with a backslash, which every ILIKE of `auditRefFilterSql` names as its `ESCAPE`. Without
+ * this a filter of `%` or `_` matched everything (issue 11).
+ */
+export const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** `%text%`, matching `text` literally anywhere. */
+export const containsPattern = (text: string): string => `%${likeLiteral(text)}%`;
+
+const ESCAPE = `ESCAPE '\\'`;
+
+/**
  * The `actor` / `target` filter of the audit view as one SQL condition: the raw stored text
  * ILIKE `pattern` as before, or a reference, in any form `parseAuditRef` names, to something of
  * tenant `tenant` whose readable name matches — a device by its label (`device:<id>`, and the bare
  * id live_watch writes as target), a recording by its device's label (`recording:<id>`), a user by
  * username or display name (actor only). `tenant` and `pattern` are SQL placeholders (`$1`, `$2`);
+ * `pattern` must escape its wildcards with a backslash (`containsPattern`);
  * the names are looked up in that tenant only, so another tenant's labels never match.
  */
 export function auditRefFilterSql(as: 'actor' | 'target', tenant: string, pattern: string): string {
@@ -53,11 +66,11 @@ export function auditRefFilterSql(as: 'actor' | 'target', tenant: string, patter
   const users =
     as === 'actor'
       ? ` OR actor IN (SELECT u.username FROM users u WHERE u.tenant_id = ${tenant}
-            AND (u.username ILIKE ${pattern} OR u.display_name ILIKE ${pattern}))`
+            AND (u.username ILIKE ${pattern} ${ESCAPE} OR u.display_name ILIKE ${pattern} ${ESCAPE}))`
       : '';
-  return `(${as} ILIKE ${pattern}${users}
+  return `(${as} ILIKE ${pattern} ${ESCAPE}${users}
       OR lower(${as}) IN (
-        WITH dev AS (SELECT d.id FROM devices d WHERE d.tenant_id = ${tenant} AND d.label ILIKE ${pattern})
+        WITH dev AS (SELECT d.id FROM devices d WHERE d.tenant_id = ${tenant} AND d.label ILIKE ${pattern} ${ESCAPE})
         ${refs.join('\n        UNION ALL ')}))`;
 }
 

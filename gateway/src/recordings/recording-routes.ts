@@ -32,8 +32,9 @@ import { actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import type { RouteDeps } from '../http/route-deps.ts';
 import type { SessionUser } from '../http/session.ts';
+import { notFound } from '../http/tenant-guard.ts';
 import { parseInput, pathId } from '../http/validate.ts';
-import { auditRefFilterSql, labelAuditEntries } from './audit-labels.ts';
+import { auditRefFilterSql, containsPattern, labelAuditEntries } from './audit-labels.ts';
 import { mayDecide, mayRequest } from './four-eyes.ts';
 import { parseRange } from './range.ts';
 import { getRecordingRow, getRecordingView, listRecordings, type RecordingRow } from './recording-rows.ts';
@@ -65,7 +66,7 @@ export function registerRecordingRoutes(
     const user = await guard(req, roles);
     const id = pathId(req.params.id, 'recording');
     const rec = await getRecordingRow(pool, id);
-    if (!rec) throw new AppError('not_found', 'recording not found');
+    if (!rec) throw notFound('recording');
     sameTenant(user, rec.tenantId, 'recording', id, req);
     return { user, rec };
   }
@@ -334,7 +335,7 @@ export function registerRecordingRoutes(
         [id],
       );
       const a = rows[0];
-      if (!a) throw new AppError('not_found', 'approval not found');
+      if (!a) throw notFound('approval');
       sameTenant(user, a.tenant_id, 'approval', id, req);
       if (a.state !== 'pending') throw new AppError('conflict', 'this request has already been decided');
       const refusal = mayDecide(
@@ -402,8 +403,8 @@ export function registerRecordingRoutes(
     };
     if (q.action) add('action = ?', q.action);
     // raw text as stored, or the readable names the view shows (labels of this tenant only)
-    if (q.actor) add(auditRefFilterSql('actor', '$1', '?'), `%${q.actor}%`);
-    if (q.target) add(auditRefFilterSql('target', '$1', '?'), `%${q.target}%`);
+    if (q.actor) add(auditRefFilterSql('actor', '$1', '?'), containsPattern(q.actor));
+    if (q.target) add(auditRefFilterSql('target', '$1', '?'), containsPattern(q.target));
     if (q.from !== undefined) add('at >= ?', new Date(q.from));
     if (q.to !== undefined) add('at < ?', new Date(q.to));
     if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
