@@ -45,6 +45,17 @@ export class TokenError extends Error {
   }
 }
 
+/** HMAC-SHA256 output length: a signature part is exactly 43 base64url characters. */
+const SIGNATURE_BYTES = 32;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** The bytes of `s` if it is the canonical base64url spelling of them (re-encoding gives `s` back), else null. */
+export function canonicalBase64url(s: string): Buffer | null {
+  if (!BASE64URL.test(s)) return null;
+  const bytes = Buffer.from(s, 'base64url');
+  return bytes.toString('base64url') === s ? bytes : null;
+}
+
 function mac(secret: string, data: string): Buffer {
   return createHmac('sha256', secret).update(data).digest();
 }
@@ -82,8 +93,17 @@ export function verifyToken(
   if (parts.length !== 3 || parts[0] !== PREFIX || !parts[1] || !parts[2]) {
     throw new TokenError('malformed', 'not a media token');
   }
+  // Node's base64url decoder ignores characters outside the alphabet and the unused low bits of the
+  // last character, so several spellings decode to the same bytes: a token whose signature's last
+  // character was changed would still verify. Only the one canonical spelling (what signToken
+  // writes: no padding, zero trailing bits) is a token.
+  const sig = canonicalBase64url(parts[2]);
+  const rawClaims = canonicalBase64url(parts[1]);
+  if (!sig || !rawClaims) throw new TokenError('malformed', 'media token is not canonical base64url');
+  if (sig.length !== SIGNATURE_BYTES)
+    throw new TokenError('malformed', 'media token signature has the wrong length');
   const body = `${parts[0]}.${parts[1]}`;
-  const given = Buffer.from(parts[2], 'base64url');
+  const given = sig;
   const ok = secrets.some((s) => {
     const want = mac(s, body);
     return want.length === given.length && timingSafeEqual(want, given);
@@ -91,7 +111,7 @@ export function verifyToken(
   if (!ok) throw new TokenError('bad_signature', 'media token signature invalid');
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    json = JSON.parse(rawClaims.toString('utf8'));
   } catch {
     throw new TokenError('malformed', 'media token claims are not JSON');
   }
