@@ -56,6 +56,22 @@ export const SfuEnv = z.object({
   SFU_MAX_INCOMING_BITRATE: z.coerce.number().int().min(100_000).default(3_000_000),
   /** identifies this SFU node in Redis messages */
   SFU_ID: z.string().min(1).default('sfu-1'),
+  /** production refuses demo and throw-away settings at startup (see loadConfig) */
+  LAGEBILD_ENV: z.enum(['development', 'production']).default('development'),
+  /**
+   * shared secret for `/internal/*` (`Authorization: Bearer <secret>`), 32+ characters; empty = the
+   * internal endpoints do not exist (404). A loopback address alone is no authentication: a proxy on
+   * the same host makes every outside request a loopback one (issue 11).
+   */
+  SFU_INTERNAL_SECRET: z
+    .union([z.literal(''), z.string().min(32, 'needs 32+ characters (e.g. openssl rand -base64 32)')])
+    .default(''),
+  /** live viewer sessions (tiles) one user may hold on this node */
+  SFU_MAX_VIEWERS_PER_USER: z.coerce.number().int().min(1).max(1000).default(32),
+  /** live viewer sessions one tenant may hold on this node */
+  SFU_MAX_VIEWERS_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(300),
+  /** how long a revocation check may wait for Redis before the request is refused (503, fail closed) */
+  SFU_REVOCATION_CHECK_TIMEOUT_MS: z.coerce.number().int().min(50).max(10_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Recorder (issue 6): the same names as the gateway's. VAULT_DIR set = every published stream is
   // recorded, encrypted, into that store; then the keyring, the signing key and the database are needed.
@@ -84,12 +100,54 @@ export const SfuEnv = z.object({
 
 export type SfuConfig = Readonly<z.infer<typeof SfuEnv>>;
 
+/** The password of the embedded demo database (infra/src/postgres.ts): never a production one. */
+const DEMO_DB_PASSWORD = 'lagebild-local';
+
+type ParsedEnv = z.infer<typeof SfuEnv>;
+type Issue = { path: string; message: string };
+
+/**
+ * What production refuses: settings that are fine on a laptop and dangerous on a server. Each issue
+ * names the variable and what to do instead.
+ */
+export function productionIssues(c: ParsedEnv): Issue[] {
+  if (c.LAGEBILD_ENV !== 'production') return [];
+  // VAULT_SIGNING_KEY_FILE / VAULT_KEYRING_FILE with VAULT_DIR: refused in every mode (loadConfig).
+  const out: Issue[] = [];
+  if (!c.SFU_INTERNAL_SECRET)
+    out.push({ path: 'SFU_INTERNAL_SECRET', message: 'required in production (32+ characters)' });
+  if (c.DATABASE_URL) {
+    const url = new URL(c.DATABASE_URL);
+    if (decodeURIComponent(url.username) === 'postgres')
+      out.push({
+        path: 'DATABASE_URL',
+        message: 'connects as the superuser postgres; use the application role in production',
+      });
+    if (decodeURIComponent(url.password) === DEMO_DB_PASSWORD)
+      out.push({ path: 'DATABASE_URL', message: 'is the embedded demo database (its well-known password)' });
+  }
+  if (c.SFU_CORS_ORIGINS.split(',').some((o) => o.trim() === '*'))
+    out.push({
+      path: 'SFU_CORS_ORIGINS',
+      message: 'must list the allowed origins in production, not *',
+    });
+  return out;
+}
+
 export function loadConfig(env: Record<string, string | undefined>): SfuConfig {
   const parsed = SfuEnv.superRefine((c, ctx) => {
-    if (!c.VAULT_DIR) return;
-    for (const name of ['VAULT_KEYRING_FILE', 'VAULT_SIGNING_KEY_FILE', 'DATABASE_URL'] as const) {
-      if (!c[name])
-        ctx.addIssue({ code: 'custom', path: [name], message: `required when VAULT_DIR is set (recording)` });
+    if (c.VAULT_DIR) {
+      for (const name of ['VAULT_KEYRING_FILE', 'VAULT_SIGNING_KEY_FILE', 'DATABASE_URL'] as const) {
+        if (!c[name])
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'required when VAULT_DIR is set (recording; no throw-away keys)',
+          });
+      }
+    }
+    for (const i of productionIssues(c)) {
+      ctx.addIssue({ code: 'custom', path: [i.path], message: `${i.message} (LAGEBILD_ENV=production)` });
     }
   }).safeParse(env);
   if (!parsed.success) {
