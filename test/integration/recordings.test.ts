@@ -119,7 +119,8 @@ describe('role × action × tenant matrix', () => {
     playback: { admin: 200, supervisor: 200, operator: 200, evaluator: 403 },
     stream: { admin: 206, supervisor: 206, operator: 206, evaluator: 403 },
     evidence: { admin: 200, supervisor: 200, operator: 403, evaluator: 403 },
-    release: { admin: 200, supervisor: 200, operator: 403, evaluator: 403 },
+    // a release only files a four-eyes request (issue 11)
+    release: { admin: 202, supervisor: 202, operator: 403, evaluator: 403 },
     export: { admin: 200, supervisor: 200, operator: 403, evaluator: 403 },
     approval: { admin: 201, supervisor: 201, operator: 201, evaluator: 403 },
     pending: { admin: 200, supervisor: 200, operator: 403, evaluator: 403 },

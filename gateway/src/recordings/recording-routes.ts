@@ -238,42 +238,19 @@ export function registerRecordingRoutes(
     return { recording: await getRecordingView(pool, rec.id) };
   });
 
-  app.post<{ Params: { id: string } }>('/api/recordings/:id/release', async (req) => {
-    const { user, rec } = await load(req, RETENTION_ROLES);
-    const { reason } = parseInput(ReleaseRequest, req.body);
-    if (rec.retention === 'standard') throw new AppError('conflict', 'this recording is not held');
-    await withTransaction(pool, async (c) => {
-      // back to the normal period, but never sooner than a day from now: a mistaken release can be undone
-      const { rowCount } = await c.query(
-        `UPDATE recordings r SET retention = 'standard', retention_reason = NULL, case_reference = NULL,
-                retention_by = $2, retention_at = now(),
-                delete_at = greatest(r.started_at + make_interval(days => t.retention_days), now() + interval '1 day')
-           FROM tenants t WHERE r.id = $1 AND t.id = r.tenant_id AND r.retention <> 'standard' AND r.state <> 'deleted'`,
-        [rec.id, user.id],
-      );
-      if (!rowCount) throw new AppError('conflict', 'this recording is not held');
-      await audit.appendIn(c, [
-        {
-          tenantId: user.tenant.id,
-          actor: actorOf(user),
-          action: 'evidence_released',
-          target: `recording:${rec.id}`,
-          reason,
-          payload: { previous: rec.retention },
-        },
-      ]);
-    });
-    return { recording: await getRecordingView(pool, rec.id) };
-  });
-
-  app.post<{ Params: { id: string } }>('/api/recordings/:id/approvals', async (req, reply) => {
-    const { user, rec } = await load(req, RECORDING_ROLES);
-    const body = parseInput(FourEyesRequest, req.body);
-    if (!mayRequest(user.role)) throw new AppError('forbidden', 'this role cannot ask for that');
+  /**
+   * Files a four-eyes request; the change happens only when a second person consents (decision
+   * route). The request and its audit entry commit together.
+   */
+  async function fileRequest(user: SessionUser, rec: RecordingRow, body: FourEyesRequest): Promise<string> {
+    const refusal = mayRequest(user.role, body.action);
+    if (refusal) throw new AppError('forbidden', refusal);
     if (rec.state === 'deleted') throw new AppError('conflict', 'this recording has been deleted');
     if (body.action === 'extension' && !body.extendDays)
       throw new AppError('bad_request', 'an extension needs extendDays');
-    const id = await withTransaction(pool, async (c) => {
+    if (body.action === 'release' && rec.retention === 'standard')
+      throw new AppError('conflict', 'this recording is not held');
+    return withTransaction(pool, async (c) => {
       const r = await c
         .query(
           `INSERT INTO recording_approvals (tenant_id, recording_id, action, reason, extend_days, requested_by)
@@ -303,6 +280,21 @@ export function registerRecordingRoutes(
       ]);
       return r.rows[0].id as string;
     });
+  }
+
+  // Releasing a held recording is a four-eyes request like any other (issue 11): this route only
+  // asks; the recording stays held until a second superior consents.
+  app.post<{ Params: { id: string } }>('/api/recordings/:id/release', async (req, reply) => {
+    const { user, rec } = await load(req, RETENTION_ROLES);
+    const { reason } = parseInput(ReleaseRequest, req.body);
+    const id = await fileRequest(user, rec, { action: 'release', reason });
+    reply.code(202);
+    return { id };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/recordings/:id/approvals', async (req, reply) => {
+    const { user, rec } = await load(req, RECORDING_ROLES);
+    const id = await fileRequest(user, rec, parseInput(FourEyesRequest, req.body));
     reply.code(201);
     return { id };
   });
@@ -367,6 +359,25 @@ export function registerRecordingRoutes(
             action: 'retention_extended',
             reason: a.reason,
             payload: { days: a.extend_days, approvalId: id },
+          },
+        ]);
+      }
+      if (body.approve && a.action === 'release') {
+        // back to the normal period, but never sooner than a day from now: a mistaken release can be undone
+        const { rowCount } = await c.query(
+          `UPDATE recordings r SET retention = 'standard', retention_reason = NULL, case_reference = NULL,
+                  retention_by = $2, retention_at = now(),
+                  delete_at = greatest(r.started_at + make_interval(days => t.retention_days), now() + interval '1 day')
+             FROM tenants t WHERE r.id = $1 AND t.id = r.tenant_id AND r.retention <> 'standard' AND r.state <> 'deleted'`,
+          [a.recording_id, a.requested_by],
+        );
+        if (!rowCount) throw new AppError('conflict', 'this recording is no longer held');
+        await audit.appendIn(c, [
+          {
+            ...base,
+            action: 'evidence_released',
+            reason: a.reason,
+            payload: { previous: a.retention, approvalId: id, requestedBy: a.requested_by },
           },
         ]);
       }

@@ -146,8 +146,12 @@ export const ExportRequest = z.object({
 });
 export type ExportRequest = z.infer<typeof ExportRequest>;
 
-/** Four-eyes: deleting early or keeping beyond the period needs a request and a superior's consent. */
-export const FourEyesAction = z.enum(['early_deletion', 'extension']);
+/**
+ * Four-eyes: deleting early, keeping beyond the period, or releasing a held recording back to the
+ * standard period (which lets the sweeper delete it: an early deletion by other means, issue 11)
+ * needs a request and a superior's consent.
+ */
+export const FourEyesAction = z.enum(['early_deletion', 'extension', 'release']);
 export type FourEyesAction = z.infer<typeof FourEyesAction>;
 export const FourEyesRequest = z.object({
   action: FourEyesAction,

@@ -67,8 +67,6 @@ export const markEvidence = (
   id: string,
   body: { reason: string; caseReference: string; legalHold: boolean },
 ) => apiPost(`/api/recordings/${id}/evidence`, body, RecordingOnly);
-export const releaseRecording = (id: string, reason: string) =>
-  apiPost(`/api/recordings/${id}/release`, { reason }, RecordingOnly);
 export const requestFourEyes = (
   id: string,
   body: { action: FourEyesAction; reason: string; extendDays?: number },

@@ -15,13 +15,12 @@ import {
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
-import type { MessageKey } from '@/lib/i18n';
+import type { MessageKey, MessageParams } from '@/lib/i18n';
 import {
   decideFourEyes,
   downloadExport,
   getRecording,
   markEvidence,
-  releaseRecording,
   requestFourEyes,
   startPlayback,
 } from '@/lib/recordings-api';
@@ -31,6 +30,15 @@ import { DeletionCell } from './deletion-cell';
 
 export function unitName(r: RecordingView, t: (k: MessageKey) => string): string {
   return r.callsign ?? `${r.deviceLabel} (${t('rec.noUnit')})`;
+}
+
+/** What a four-eyes request asks for, e.g. "Extension by 30 days". */
+export function approvalText(
+  a: Pick<FourEyesView, 'action' | 'extendDays'>,
+  t: (k: MessageKey, params?: MessageParams) => string,
+): string {
+  if (a.action === 'extension') return t('rec.approval.extension', { days: a.extendDays ?? 0 });
+  return t(a.action === 'release' ? 'rec.approval.release' : 'rec.approval.early_deletion');
 }
 
 export function RecordingPanel({
@@ -105,14 +113,12 @@ export function RecordingPanel({
           );
           setNotice(t('rec.action.done.evidence'));
           break;
-        case 'release':
-          onChanged(await releaseRecording(r.id, input.reason));
-          setNotice(t('rec.action.done.release'));
-          break;
         case 'export':
           await downloadExport(r.id, { reason: input.reason, recipient: input.recipient ?? '' });
           setNotice(t('rec.action.done.export'));
           break;
+        // a release is a four-eyes request too (issue 11): the recording stays held until a superior consents
+        case 'release':
         case 'early_deletion':
         case 'extension':
           await requestFourEyes(r.id, {
@@ -273,9 +279,7 @@ export function RecordingPanel({
           {approvals.map((a) => (
             <li key={a.id}>
               <span>
-                {a.action === 'extension'
-                  ? t('rec.approval.extension', { days: a.extendDays ?? 0 })
-                  : t('rec.approval.early_deletion')}{' '}
+                {approvalText(a, t)}{' '}
                 <span className={`state-badge rec-approval-${a.state}`}>{t(`rec.approval.${a.state}`)}</span>
               </span>
               <span className="table-sub">
@@ -301,7 +305,7 @@ export function RecordingPanel({
           kind={dialog.kind}
           subject={
             dialog.approval
-              ? `${subject} · ${dialog.approval.action === 'extension' ? t('rec.approval.extension', { days: dialog.approval.extendDays ?? 0 }) : t('rec.approval.early_deletion')}: ${dialog.approval.reason}`
+              ? `${subject} · ${approvalText(dialog.approval, t)}: ${dialog.approval.reason}`
               : subject
           }
           busy={busy}

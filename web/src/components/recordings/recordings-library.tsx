@@ -25,7 +25,7 @@ import { usePreferences } from '../preferences-provider';
 import { SkipLink } from '../skip-link';
 import { usePageApiError } from '../use-page-api-error';
 import { DeletionCell } from './deletion-cell';
-import { ClassBadge, RecordingPanel, unitName } from './recording-panel';
+import { approvalText, ClassBadge, RecordingPanel, unitName } from './recording-panel';
 import './recordings.css';
 
 const COUNTDOWN_TICK_MS = 30_000;
@@ -243,11 +243,7 @@ function LibraryContent({ me }: { me: MeResponse }) {
                 return (
                   <li key={a.id}>
                     <span>
-                      <strong>{unit}</strong>, {date} ·{' '}
-                      {a.action === 'extension'
-                        ? t('rec.approval.extension', { days: a.extendDays ?? 0 })
-                        : t('rec.approval.early_deletion')}
-                      : {a.reason}
+                      <strong>{unit}</strong>, {date} · {approvalText(a, t)}: {a.reason}
                       <span className="table-sub">
                         {t('rec.pending.by', {
                           name: a.requestedByName,
