@@ -1,5 +1,6 @@
-/** @lagebild/stats: episode derivation, confidence intervals, privacy rules, the pilot data generator. */
+/** @lagebild/stats: episode derivation, confidence intervals, privacy rules (small cells, differencing), the pilot data generator. */
 export * from './confidence.ts';
+export * from './disclosure-control.ts';
 export * from './episodes.ts';
 export * from './local-time.ts';
 export * from './pilot-generator.ts';
