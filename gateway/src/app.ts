@@ -20,9 +20,12 @@ import { AppError } from './errors.ts';
 import { registerAuthRoutes } from './http/auth-routes.ts';
 import { registerDeviceRoutes } from './http/device-routes.ts';
 import { registerDispatchRoutes } from './http/dispatch-routes.ts';
+import { checkOrigin, STATE_CHANGING } from './http/origin.ts';
 import { POLICY_CHANNEL, registerPolicyRoutes } from './http/policy-routes.ts';
 import type { RouteDeps } from './http/route-deps.ts';
-import { sessionGuard } from './http/session.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import { type SessionEndReason, sessionGuard, sessionRefOf } from './http/session.ts';
+import { takeEndedSessions } from './http/session-sweeper.ts';
 import { registerStaticWeb } from './http/static-web.ts';
 import { tenantCheck } from './http/tenant-guard.ts';
 import { registerUnitRoutes } from './http/unit-routes.ts';
@@ -31,9 +34,12 @@ import { createCoalescer } from './live/coalescer.ts';
 import { attachControlNamespace } from './live/control-namespace.ts';
 import { attachDeviceNamespace, deviceRoom } from './live/device-namespace.ts';
 import { createLiveStore } from './live/live-store.ts';
+import { createRevoker } from './live/revocations.ts';
 import { createStatusPersister } from './live/status-persister.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { periodic } from './periodic.ts';
+import { productionRefusals } from './production.ts';
 import { registerRecordingRoutes } from './recordings/recording-routes.ts';
 import { createRetentionSweeper } from './recordings/retention-sweeper.ts';
 import { loadVaultContext } from './recordings/vault-context.ts';
@@ -66,6 +72,13 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     max: 20,
     applicationName: `lagebild-gateway${config.INSTANCE_ID ? `-${config.INSTANCE_ID}` : ''}`,
   });
+  const refusals = await productionRefusals(config, db.pool).catch((err: Error) => [
+    `the production checks could not read the database: ${err.message}`,
+  ]);
+  if (refusals.length > 0) {
+    await db.close();
+    throw new Error(`refusing to start in production mode:\n${refusals.map((r) => `  ${r}`).join('\n')}`);
+  }
   const redisOpts = { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false };
   const redis = new Redis(config.REDIS_URL, redisOpts);
   const adapterRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -82,7 +95,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   const app: FastifyInstance = Fastify({
     loggerInstance: log.child({ mod: 'http' }) as FastifyBaseLogger,
     bodyLimit: 16 * 1024,
-    trustProxy: false,
+    trustProxy: config.TRUST_PROXY,
     disableRequestLogging: true,
   });
   const routes: RouteEntry[] = [];
@@ -90,15 +103,25 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
   await app.register(cookie);
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'same-origin');
-    reply.header('x-frame-options', 'DENY');
-    const tiles = config.TILE_URL ? ` ${new URL(config.TILE_URL.replace(/\{[a-z]\}/g, 'a')).origin}` : '';
-    reply.header(
-      'content-security-policy',
-      `default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:${tiles}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'`,
-    );
+  await registerSecurityHeaders(app, {
+    webDir: config.WEB_DIR,
+    tileUrl: config.TILE_URL,
+    hsts: config.COOKIE_SECURE,
+  });
+  // A browser's state-changing request must come from our own origin (issue 11); requests without
+  // an Origin header (cameras, curl) carry no ambient browser credentials and pass.
+  const originOptions = { publicOrigins: config.PUBLIC_ORIGIN, forwardedHost: config.TRUST_PROXY !== false };
+  app.addHook('onRequest', async (req) => {
+    if (!STATE_CHANGING.has(req.method)) return;
+    const verdict = checkOrigin(req.headers, originOptions);
+    if (verdict === 'foreign' || verdict === 'invalid') {
+      metrics.forbidden++;
+      log.warn(
+        { origin: String(req.headers.origin).slice(0, 200), url: req.url },
+        'cross-origin request refused',
+      );
+      throw new AppError('forbidden', 'cross-origin request refused');
+    }
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof AppError) return reply.code(err.status).send(err.toBody());
@@ -171,6 +194,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     metrics,
     log: log.child({ mod: 'control' }),
     incidents: (tenantId) => incidents.snapshot(tenantId),
+    originOptions,
   });
   emitControl = control.emit;
   const coalescer = createCoalescer({
@@ -208,20 +232,14 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       devices.to(deviceRoom(deviceId)).emit('dispatch_cancel', { requestId });
     },
   };
-  let sweeping = false;
-  const sweeper = setInterval(async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
+  const sweeper = periodic(
+    config.SWEEP_INTERVAL_MS,
+    async () => {
       await incidents.sweep();
       await dispatcher.sweep();
-    } catch (err) {
-      dlog.warn({ err }, 'sweep failed');
-    } finally {
-      sweeping = false;
-    }
-  }, config.SWEEP_INTERVAL_MS);
-  sweeper.unref();
+    },
+    (err) => dlog.warn({ err }, 'sweep failed'),
+  );
 
   const vault = await loadVaultContext(config, log.child({ mod: 'vault' }));
   const audit = createAuditLog({
@@ -244,6 +262,22 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       payload: { role: user.role, url: req.url, method: req.method },
     });
   });
+  const revoker = createRevoker(redis);
+  /** an operator session ends on every gateway (sockets) and every SFU (viewer sessions) at once */
+  const endSession = (sessionHash: string, tenantId: string, reason: SessionEndReason) => {
+    control.endSession(sessionHash, reason);
+    revoker
+      .sessionEnded(tenantId, sessionRefOf(sessionHash), reason)
+      .catch((err) => log.error({ err }, 'session end not announced to the SFU'));
+  };
+  // expired sessions and disabled users' sessions end within one sweep, without a request
+  const sessionSweep = periodic(
+    config.SESSION_SWEEP_MS,
+    async () => {
+      for (const s of await takeEndedSessions(db.pool)) endSession(s.sessionHash, s.tenantId, s.reason);
+    },
+    (err) => log.warn({ err }, 'session sweep failed'),
+  );
   const deps: RouteDeps = {
     app,
     db,
@@ -256,7 +290,8 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     metrics,
     persister,
     log,
-    endSession: control.endSession,
+    endSession,
+    revoker,
     disconnectDevice(deviceId, message) {
       devices.to(deviceRoom(deviceId)).emit('bye', { code: 'forbidden', message });
       devices.in(deviceRoom(deviceId)).disconnectSockets(true);
@@ -278,32 +313,20 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       })
     : null;
   registerRecordingRoutes(deps, vault, retention ?? unavailableSweeper());
-  let retentionRunning = false;
-  const retentionTimer =
-    retention && config.RETENTION_SWEEP_MS > 0
-      ? setInterval(async () => {
-          if (retentionRunning) return;
-          retentionRunning = true;
-          await retention
-            .sweepOnce()
-            .catch((err) => log.error({ err }, 'retention sweep failed'))
-            .finally(() => {
-              retentionRunning = false;
-            });
-        }, config.RETENTION_SWEEP_MS)
-      : undefined;
-  retentionTimer?.unref();
+  const retentionTimer = periodic(
+    retention ? config.RETENTION_SWEEP_MS : 0,
+    async () => void (await retention?.sweepOnce()),
+    (err) => log.error({ err }, 'retention sweep failed'),
+  );
   // the legal period of audit payloads ends at a year boundary: an hourly look is plenty
-  const auditPruneTimer =
-    config.AUDIT_PRUNE_MS > 0
-      ? setInterval(() => {
-          audit
-            .prune()
-            .then((n) => n > 0 && log.info({ pruned: n }, 'audit payloads past the legal period emptied'))
-            .catch((err) => log.error({ err }, 'audit pruning failed'));
-        }, config.AUDIT_PRUNE_MS)
-      : undefined;
-  auditPruneTimer?.unref();
+  const auditPruneTimer = periodic(
+    config.AUDIT_PRUNE_MS,
+    async () => {
+      const n = await audit.prune();
+      if (n > 0) log.info({ pruned: n }, 'audit payloads past the legal period emptied');
+    },
+    (err) => log.error({ err }, 'audit pruning failed'),
+  );
   app.get('/healthz', async () => ({ ok: true }));
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -336,9 +359,10 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     close() {
       closing ??= (async () => {
         coalescer.stop();
-        clearInterval(sweeper);
-        clearInterval(retentionTimer);
-        clearInterval(auditPruneTimer);
+        sweeper.stop();
+        retentionTimer.stop();
+        auditPruneTimer.stop();
+        sessionSweep.stop();
         loopDelay.disable();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();

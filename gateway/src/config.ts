@@ -61,15 +61,83 @@ export const GatewayEnv = z.object({
   RETENTION_SWEEP_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   /** how often audit payloads past the legal period are emptied (0 = never) */
   AUDIT_PRUNE_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+  /** expired sessions and disabled users' sessions are ended (sockets, SFU viewers) this often */
+  SESSION_SWEEP_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().default(''),
+  /**
+   * `production` refuses to start with demo users, throw-away keys, insecure cookies, a database
+   * superuser or without TRUST_PROXY (docs/operations.md, "Deploying"); `development` is `npm start`.
+   */
+  LAGEBILD_ENV: z.enum(['development', 'production']).default('development'),
+  /**
+   * Who may set X-Forwarded-For/-Proto/-Host, so the audit log records the client's address rather
+   * than the proxy's: `false` (no proxy, the default), `loopback`, or a comma list of addresses/CIDRs
+   * of the TLS proxies in front. Passed to Fastify's `trustProxy`.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | string[] =>
+      v === 'false' || v === ''
+        ? false
+        : v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+    ),
+  /** the origin(s) browsers use, e.g. https://lagebild.stadt.de (comma list); the Host header also counts */
+  PUBLIC_ORIGIN: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().url())),
 });
 
 export type GatewayConfig = Readonly<z.infer<typeof GatewayEnv>>;
 
+/** What production mode refuses that the configuration alone shows (the database is checked at start). */
+function productionIssues(c: z.infer<typeof GatewayEnv>): { path: string; message: string }[] {
+  if (c.LAGEBILD_ENV !== 'production') return [];
+  const issues: { path: string; message: string }[] = [];
+  if (!c.COOKIE_SECURE)
+    issues.push({ path: 'COOKIE_SECURE', message: 'must be true in production (TLS in front)' });
+  if (c.TRUST_PROXY === false)
+    issues.push({
+      path: 'TRUST_PROXY',
+      message:
+        'set it to the address(es) of the TLS proxy in front, so the audit log records client addresses',
+    });
+  if (!c.VAULT_SIGNING_KEY_FILE)
+    issues.push({
+      path: 'VAULT_SIGNING_KEY_FILE',
+      message: 'required in production (no throw-away signing key)',
+    });
+  if (c.VAULT_DIR && !c.VAULT_KEYRING_FILE)
+    issues.push({ path: 'VAULT_KEYRING_FILE', message: 'required in production when VAULT_DIR is set' });
+  if (/:lagebild-local@/.test(c.DATABASE_URL))
+    issues.push({
+      path: 'DATABASE_URL',
+      message: "is the embedded demo database's; use the production database",
+    });
+  if (/^postgres(ql)?:\/\/postgres[:@]/.test(c.DATABASE_URL))
+    issues.push({
+      path: 'DATABASE_URL',
+      message: 'connects as the superuser `postgres`; use the application role',
+    });
+  return issues;
+}
+
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
-  const parsed = GatewayEnv.safeParse(env);
+  const parsed = GatewayEnv.superRefine((c, ctx) => {
+    for (const i of productionIssues(c)) ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
+  }).safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);

@@ -8,8 +8,16 @@ try {
   console.error((err as Error).message);
   process.exit(2);
 }
-const gw = await buildGateway(config);
-const address = await gw.listen();
+let gw: Awaited<ReturnType<typeof buildGateway>>;
+let address: string;
+try {
+  gw = await buildGateway(config);
+  address = await gw.listen();
+} catch (err) {
+  // a refusal (production checks) or an unreachable dependency: one clear line, no stack, exit 2
+  console.error(`gateway could not start: ${(err as Error).message}`);
+  process.exit(2);
+}
 gw.log.info({ address }, 'gateway listening');
 // A line on stdout that parent processes (npm start, tests) wait for.
 process.stdout.write(`${JSON.stringify({ msg: 'ready', address, pid: process.pid })}\n`);

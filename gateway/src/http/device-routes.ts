@@ -1,5 +1,5 @@
 /** Administration of devices: list, provision (the secret is shown once), revoke (disconnects at once). */
-import { newToken, Prisma, sha256Hex } from '@lagebild/db';
+import { newToken, Prisma, sha256Hex, withTransaction } from '@lagebild/db';
 import {
   type Device,
   type DevicesResponse,
@@ -36,6 +36,7 @@ export function registerDeviceRoutes({
   log,
   disconnectDevice,
   audit,
+  revoker,
 }: RouteDeps): void {
   app.get('/api/devices', async (req): Promise<DevicesResponse> => {
     const user = await guard(req, ['admin']);
@@ -83,24 +84,31 @@ export function registerDeviceRoutes({
       const d = await db.prisma.device.findUnique({ where: { id } });
       if (!d) throw new AppError('not_found', 'device not found');
       sameTenant(user, d.tenantId, 'device', id, req);
-      const [updated] = await db.prisma.$transaction([
-        db.prisma.device.update({
-          where: { id },
-          data: { state: 'revoked', revokedAt: d.revokedAt ?? new Date() },
-        }),
-        db.prisma.shift.updateMany({ where: { deviceId: id, endedAt: null }, data: { endedAt: new Date() } }),
-      ]);
-      disconnectDevice(id, 'this device has been revoked');
-      log.info(
-        { audit: 'device_revoked', userId: user.id, tenantId: user.tenant.id, deviceId: id },
-        'device revoked',
-      );
-      await audit.append({
-        tenantId: user.tenant.id,
-        actor: user.username,
-        action: 'device_revoked',
-        target: `device:${id}`,
+      // the state change, the shift's end and the audit entry commit together
+      const updated = await withTransaction(db.pool, async (client) => {
+        const { rows } = await client.query<DeviceRow>(
+          `UPDATE devices SET state = 'revoked', revoked_at = COALESCE(revoked_at, now())
+            WHERE id = $1
+            RETURNING id, label, state, created_at AS "createdAt", revoked_at AS "revokedAt",
+                      last_seen_at AS "lastSeenAt"`,
+          [id],
+        );
+        await client.query('UPDATE shifts SET ended_at = now() WHERE device_id = $1 AND ended_at IS NULL', [
+          id,
+        ]);
+        await audit.appendIn(client, [
+          {
+            tenantId: user.tenant.id,
+            actor: user.username,
+            action: 'device_revoked',
+            target: `device:${id}`,
+          },
+        ]);
+        return rows[0]!;
       });
+      // then everywhere at once: its sockets, its outstanding media tokens and its live stream (issue 11)
+      disconnectDevice(id, 'this device has been revoked');
+      await revoker.deviceRevoked(d.tenantId, id, updated.revokedAt?.getTime());
       return { device: toDevice(updated) };
     },
   );

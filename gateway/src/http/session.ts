@@ -9,9 +9,19 @@ import { AppError } from '../errors.ts';
 
 export const SESSION_COOKIE = 'lb_session';
 
+/** Why an operator session ended (the SFU's revocation message and the dashboard's `bye` carry it). */
+export type SessionEndReason = 'logout' | 'expired' | 'user_disabled' | 'ended_by_admin';
+
 export interface SessionUser extends User {
   sessionHash: string;
+  /** a non-secret id of this session for other services (viewer tokens' `sid`, revocations) */
+  sessionRef: string;
+  /** epoch ms when the session expires: sockets and SFU viewer sessions end then at the latest */
+  sessionExpiresAt: number;
 }
+
+/** The session's non-secret reference: a hash of its hash, so it never opens the session itself. */
+export const sessionRefOf = (sessionHash: string): string => sha256Hex(`sid:${sessionHash}`).slice(0, 32);
 
 export async function createSession(
   db: Db,
@@ -46,6 +56,8 @@ export async function resolveSession(db: Db, token: string | undefined): Promise
   const { user } = s;
   return {
     sessionHash,
+    sessionRef: sessionRefOf(sessionHash),
+    sessionExpiresAt: s.expiresAt.getTime(),
     id: user.id,
     username: user.username,
     displayName: user.displayName,

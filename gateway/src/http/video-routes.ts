@@ -31,6 +31,7 @@ import { AppError } from '../errors.ts';
 import { tenantRoom } from '../live/control-namespace.ts';
 import { findDevice } from '../live/device-directory.ts';
 import type { RouteDeps } from './route-deps.ts';
+import { sfuProxyPath } from './sfu-proxy-path.ts';
 import { parseInput } from './validate.ts';
 
 /** Request headers the SFU needs; everything else (cookies above all) stays at the gateway. */
@@ -74,11 +75,30 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
     const device = await findDevice(db.pool, deviceId);
     if (!device) throw new AppError('not_found', 'device not found');
     sameTenant(user, device.tenantId, 'device', deviceId, req);
+    if (reason.incidentId) {
+      // the reason names an incident of the viewer's own tenant, or none (issue 11)
+      const { rows } = await db.pool.query<{ tenant_id: string }>(
+        'SELECT tenant_id FROM incidents WHERE id = $1',
+        [reason.incidentId],
+      );
+      if (!rows[0]) throw new AppError('not_found', 'incident not found');
+      sameTenant(user, rows[0].tenant_id, 'incident', reason.incidentId, req);
+    }
     const watchId = randomUUID();
+    // the token lives no longer than the session it was minted for; the SFU ends the watch with it
     const { token, expiresAt } = signToken(
       key,
-      { typ: 'viewer', tenantId: user.tenant.id, userId: user.id, role: user.role, deviceId, watchId },
-      VIEWER_TOKEN_TTL_MS,
+      {
+        typ: 'viewer',
+        tenantId: user.tenant.id,
+        userId: user.id,
+        role: user.role,
+        deviceId,
+        watchId,
+        sid: user.sessionRef,
+        sexp: user.sessionExpiresAt,
+      },
+      Math.max(0, Math.min(VIEWER_TOKEN_TTL_MS, user.sessionExpiresAt - Date.now())),
     );
     // committed before the token leaves: no one watches unaudited
     await audit.append({
@@ -109,6 +129,10 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
   });
 
   app.all('/sfu/v1/*', async (req, reply) => {
+    // a live role's session first, then the documented route: nothing reaches the SFU otherwise
+    await guard(req, LIVE_ROLES);
+    const path = sfuProxyPath(req.method, req.raw.url ?? req.url);
+    if (path === null) throw new AppError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
     enabled();
     if (!config.SFU_URL) throw new AppError('unavailable', 'live video is not configured (SFU_URL unset)');
     const headers: Record<string, string> = {};
@@ -118,7 +142,7 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
     }
     let res: Response;
     try {
-      res = await fetch(`${config.SFU_URL.replace(/\/$/, '')}${req.url}`, {
+      res = await fetch(`${config.SFU_URL.replace(/\/$/, '')}${path}`, {
         method: req.method,
         headers,
         ...(req.body !== undefined && req.method !== 'GET' ? { body: JSON.stringify(req.body) } : {}),

@@ -14,7 +14,8 @@ import type {
 import { LIVE_ROLES } from '@lagebild/protocol';
 import type { Namespace, Server } from 'socket.io';
 import { socketError } from '../errors.ts';
-import type { SessionUser } from '../http/session.ts';
+import { checkOrigin } from '../http/origin.ts';
+import type { SessionEndReason, SessionUser } from '../http/session.ts';
 import { cookieFrom, resolveSession, SESSION_COOKIE } from '../http/session.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -27,6 +28,13 @@ export type ControlNamespace = Namespace<
   SessionUser
 >;
 
+const BYE_MESSAGE: Record<SessionEndReason, string> = {
+  logout: 'logged out',
+  expired: 'session expired; log in again',
+  user_disabled: 'this account has been disabled',
+  ended_by_admin: 'your session was ended by an administrator',
+};
+
 export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 export const sessionRoom = (sessionHash: string) => `session:${sessionHash}`;
 
@@ -37,15 +45,21 @@ export function attachControlNamespace(deps: {
   metrics: Metrics;
   log: Logger;
   incidents: (tenantId: string) => Promise<IncidentsResponse>;
+  originOptions?: Parameters<typeof checkOrigin>[1];
 }) {
   const { io, db, live, metrics, log } = deps;
   const nsp = io.of('/control') as unknown as ControlNamespace;
 
+  // Every path of this middleware ends in `next`, also when something throws: a rejection escaping
+  // an async Socket.IO middleware is unhandled and ended the process (issue 11, reproduction 1).
   nsp.use(async (socket, next) => {
     const { headers } = socket.handshake;
-    const origin = headers.origin;
-    if (origin && new URL(origin).host !== headers.host) {
-      log.warn({ origin, host: headers.host }, 'control connection from foreign origin refused');
+    const origin = checkOrigin(headers, deps.originOptions);
+    if (origin === 'foreign' || origin === 'invalid') {
+      log.warn(
+        { origin: String(headers.origin).slice(0, 200), host: headers.host },
+        'control connection from foreign origin refused',
+      );
       return next(socketError('forbidden', 'cross-origin connection refused'));
     }
     try {
@@ -67,7 +81,18 @@ export function attachControlNamespace(deps: {
   nsp.on('connection', async (socket) => {
     const user = socket.data;
     metrics.controlConnections++;
-    socket.on('disconnect', () => metrics.controlConnections--);
+    // the socket ends with its session, not only when someone logs out (issue 11)
+    const expiry = setTimeout(
+      () => {
+        socket.emit('bye', { code: 'unauthenticated', message: BYE_MESSAGE.expired });
+        socket.disconnect(true);
+      },
+      Math.max(0, Math.min(user.sessionExpiresAt - Date.now(), 2 ** 31 - 1)),
+    );
+    socket.on('disconnect', () => {
+      clearTimeout(expiry);
+      metrics.controlConnections--;
+    });
     socket.join([tenantRoom(user.tenant.id), sessionRoom(user.sessionHash)]);
     if (socket.recovered) return; // missed batches were replayed from the Redis stream
     try {
@@ -88,8 +113,9 @@ export function attachControlNamespace(deps: {
     emit(tenantId: string, event: 'incident' | 'alert' | 'dispatch', msg: never) {
       nsp.to(tenantRoom(tenantId)).emit(event, msg);
     },
-    endSession(sessionHash: string) {
-      nsp.to(sessionRoom(sessionHash)).emit('bye', { code: 'unauthenticated', message: 'logged out' });
+    /** closes the session's sockets on every gateway (through the adapter) */
+    endSession(sessionHash: string, reason: SessionEndReason) {
+      nsp.to(sessionRoom(sessionHash)).emit('bye', { code: 'unauthenticated', message: BYE_MESSAGE[reason] });
       nsp.in(sessionRoom(sessionHash)).disconnectSockets(true);
     },
   };
