@@ -19,7 +19,15 @@ export function createAnnouncer(redis: Redis, sfuId: string, log: Logger): Annou
     log.warn({ err: (err as Error).message, what }, 'redis announce failed');
   return {
     announce(event) {
-      const msg = MediaEvent.parse(event); // the schema is the contract: never publish what peers would refuse
+      // The schema is the contract: never publish what peers would refuse. Announcements are made
+      // from event handlers (a publisher closing, a peer timing out); a throw there would end the
+      // process, so a refused event is logged (a bug) instead.
+      const parsed = MediaEvent.safeParse(event);
+      if (!parsed.success) {
+        log.error({ issues: parsed.error.issues, type: event.type }, 'announcement refused by its schema');
+        return;
+      }
+      const msg = parsed.data;
       const multi = redis.multi().publish(MEDIA_CHANNEL, JSON.stringify(msg));
       if (msg.type === 'producer_up') {
         const entry: LiveStreamEntry = { sfuId, stream: msg.stream };

@@ -3,6 +3,7 @@
  * HTTP (Fastify), announcements on Redis. `buildSfu` wires; `listen` opens the port; `close` ends
  * every stream (announced as shutdown) and stops the workers.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -12,6 +13,7 @@ import { SfuError } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadRecorderContext } from './recorder-context.ts';
 import { createRecorderHost, type RecorderHost, type RecorderView } from './recorder-host.ts';
+import { revocationChecks, subscribeRevocations } from './revocation.ts';
 import { TenantRoom } from './tenant-room.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 import { registerWhipRoutes } from './whip-routes.ts';
@@ -50,6 +52,16 @@ export interface Sfu {
   stats(): Promise<SfuStats>;
   listen(): Promise<string>;
   close(): Promise<void>;
+}
+
+/**
+ * `Authorization: Bearer <secret>` compared in constant time (both sides hashed first, so neither
+ * the secret's length nor its prefix shows in the timing).
+ */
+export function hasInternalSecret(header: string | undefined, secret: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m?.[1] ?? ''), digest(secret)) && m !== null;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -127,8 +139,41 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
     return reply.code(500).send(new SfuError('internal', 'internal error; it has been logged').toBody());
   });
 
-  registerWhipRoutes({ app, config, room, log: log.child({ mod: 'whip' }), metrics });
-  registerViewerRoutes({ app, config, room });
+  const revocations = revocationChecks(redis, config.SFU_REVOCATION_CHECK_TIMEOUT_MS);
+  const revLog = log.child({ mod: 'revocation' });
+  const subscriber = subscribeRevocations(
+    config.REDIS_URL,
+    {
+      onRevocation(r) {
+        const target = rooms.get(r.tenantId);
+        if (r.type === 'device_revoked') target?.revokeDevice(r.deviceId, r.at);
+        else target?.endOperatorSession(r.sid);
+        revLog.info({ type: r.type, tenantId: r.tenantId }, 'revocation applied');
+      },
+      onResync() {
+        void resync().catch((err) => revLog.error({ err }, 'revocation re-check failed'));
+      },
+    },
+    revLog,
+  );
+  /** After a subscriber outage: what was revoked meanwhile is in the keys, not in the channel. */
+  async function resync(): Promise<void> {
+    for (const r of rooms.values()) {
+      for (const p of [...r.publishers.values()]) {
+        const at = await revocations.deviceRevokedAt(p.deviceId);
+        if (at !== null) r.revokeDevice(p.deviceId, at);
+      }
+      for (const v of [...r.viewers.values()]) {
+        if (await revocations.sessionEnded(v.claims.sid)) r.endOperatorSession(v.claims.sid);
+      }
+    }
+  }
+  // Revocations published from now on reach live sessions; one that is lost to a slow Redis at
+  // startup is still in the keys that every request checks.
+  await Promise.race([subscriber.ready, new Promise((r) => setTimeout(r, 5000).unref())]);
+
+  registerWhipRoutes({ app, config, room, log: log.child({ mod: 'whip' }), metrics, revocations });
+  registerViewerRoutes({ app, config, room, revocations });
   app.get('/healthz', async () => ({ ok: true, workers: pool.slots.length }));
 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -183,11 +228,13 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
       eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)) },
     };
   };
-  // Loopback-only operational view (counts, no identities): tests, benchmarks, local debugging.
+  // Operational view (counts, device ids, pids): tests, benchmarks, monitoring. A shared secret, not
+  // the caller's address: behind a proxy on the same host every request comes from loopback (issue
+  // 11: the gateway's proxy handed it to anyone). Without a configured secret it does not exist.
   app.get('/internal/stats', async (req) => {
-    const ip = req.socket.remoteAddress ?? '';
-    if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(ip))
-      throw new SfuError('forbidden', 'loopback only');
+    if (!config.SFU_INTERNAL_SECRET) throw new SfuError('not_found', 'not found');
+    if (!hasInternalSecret(req.headers.authorization, config.SFU_INTERNAL_SECRET))
+      throw new SfuError('unauthenticated', 'internal endpoint: Authorization: Bearer <SFU_INTERNAL_SECRET>');
     // `?gc=1` with node --expose-gc: a full collection first, so leak tests read the live heap
     if ((req.query as { gc?: string }).gc === '1') (globalThis as { gc?: () => void }).gc?.();
     return stats();
@@ -210,6 +257,7 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
         await recorder?.close(); // seal what was recording before the workers go
         await app.close();
         pool.close();
+        await subscriber.close();
         await redis.quit().catch(() => redis.disconnect());
       })();
       return closing;

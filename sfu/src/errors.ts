@@ -8,7 +8,11 @@ import type { TokenError } from '@lagebild/tokens';
 export const SFU_STATUS = {
   bad_request: 400,
   unauthenticated: 401,
+  /** a viewer token whose operator session ended (logout, expiry, disabled user) */
+  session_ended: 401,
   forbidden: 403,
+  /** a device token issued at or before its device's revocation */
+  revoked: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -16,6 +20,8 @@ export const SFU_STATUS = {
   too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  /** a cap on live sessions (per user, per tenant) */
+  too_many: 429,
   unavailable: 503,
   internal: 500,
 } as const;
@@ -38,6 +44,9 @@ export class SfuError extends Error {
       precondition_failed: 'conflict',
       unsupported_media_type: 'bad_request',
       unprocessable: 'bad_request',
+      session_ended: 'unauthenticated',
+      revoked: 'forbidden',
+      too_many: 'rate_limited',
     };
     const code = map[this.code] ?? (this.code as ErrorBody['error']['code']);
     return { error: { code, message: this.message } };

@@ -2,6 +2,9 @@
  * A WHIP publisher: one device's WebRtcTransport and its producers (audio and/or video), known to
  * the client by its resource URL and ETag. Closing it closes the transport, which closes the
  * producers and with them every consumer of every viewer.
+ *
+ * A publisher starts `pending`: answered, but not announced or recorded until media reaches it
+ * (issue 11, ghost publishers). `live` turns true once, when the first RTP packet arrives.
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -22,16 +25,31 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   readonly transport: types.WebRtcTransport;
   readonly producers: types.Producer[] = [];
   readonly since = Date.now();
+  /** `iat` of the device token that created it: a revocation at or after this ends it */
+  readonly tokenIat: number;
+  /** media arrived: announced (producer_up) and recorded */
+  live = false;
+  /**
+   * it replaced a stream that dashboards still show (announced, then `replaced`): if this one never
+   * goes live, its end must be announced in that one's place, or the tile would wait for ever
+   */
+  owesDown = false;
   /** a=mid of the first accepted section, for ICE restart answers */
   firstMid = '0';
   /** ICE credentials the client last used, to tell trickle from restart */
   remoteIceUfrag = '';
   etag = newEtag();
   #closed = false;
-  #unwatch: (() => void) | undefined;
+  readonly #cleanups: (() => void)[] = [];
 
-  constructor(opts: { deviceId: string; tenantId: string; transport: types.WebRtcTransport }) {
+  constructor(opts: {
+    deviceId: string;
+    tenantId: string;
+    transport: types.WebRtcTransport;
+    tokenIat: number;
+  }) {
     super();
+    this.tokenIat = opts.tokenIat;
     this.deviceId = opts.deviceId;
     this.tenantId = opts.tenantId;
     this.transport = opts.transport;
@@ -41,8 +59,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return this.#closed;
   }
 
-  setWatch(unwatch: () => void): void {
-    this.#unwatch = unwatch;
+  /** run when the publisher closes (peer watch, media gate timers) */
+  onCleanup(fn: () => void): void {
+    this.#cleanups.push(fn);
   }
 
   stream(): LiveStream {
@@ -58,7 +77,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   close(reason: ProducerDownReason): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#unwatch?.();
+    for (const fn of this.#cleanups.splice(0)) fn();
     if (!this.transport.closed) this.transport.close();
     this.emit('close', reason);
   }

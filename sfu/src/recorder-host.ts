@@ -60,20 +60,24 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
     started.then(
       (rec) => {
         running.add(rec);
-        if (publisher.closed) void rec.stop();
-        else publisher.once('close', () => void rec.stop());
-        track(rec.done).then((result) => {
-          running.delete(rec);
-          finished.push(result);
-          if (finished.length > 100) finished.shift();
-          if (!result.complete && !publisher.closed && attempt < MAX_RESTARTS) {
-            log.warn(
-              { deviceId: publisher.deviceId, attempt: attempt + 1 },
-              'recorder restarting for a live stream',
-            );
-            record(publisher, router, {}, attempt + 1);
-          }
-        });
+        // rec.done settles once the recording is sealed or failed; its owner is the chain below
+        const stop = () => void rec.stop().catch(() => {});
+        if (publisher.closed) stop();
+        else publisher.once('close', stop);
+        track(rec.done)
+          .then((result) => {
+            running.delete(rec);
+            finished.push(result);
+            if (finished.length > 100) finished.shift();
+            if (!result.complete && !publisher.closed && attempt < MAX_RESTARTS) {
+              log.warn(
+                { deviceId: publisher.deviceId, attempt: attempt + 1 },
+                'recorder restarting for a live stream',
+              );
+              record(publisher, router, {}, attempt + 1);
+            }
+          })
+          .catch((err) => log.error({ err, deviceId: publisher.deviceId }, 'recording did not finish'));
       },
       (err) => log.error({ err, deviceId: publisher.deviceId }, 'recording could not start'),
     );

@@ -24,13 +24,19 @@ export interface RoomDeps {
   config: SfuConfig;
   announcer: Announcer;
   log: Logger;
-  /** called once a publisher is live (the recorder starts here) */
+  /** called once media reaches a publisher (the recorder starts here) */
   onPublish?: (publisher: Publisher, router: types.Router, opts: PublishOptions) => void;
 }
 
 export interface PublishOptions {
   /** seconds of the device's pre-recording buffer at the start of this stream (0 = none) */
   prerecordS?: number;
+}
+
+/** Who asks for a viewer session, and the watch it belongs to (at most one live session each). */
+export interface ViewerRequest {
+  claims: ViewerTokenClaims;
+  watchKey: string;
 }
 
 export class TenantRoom {
@@ -129,11 +135,16 @@ export class TenantRoom {
   async publish(
     deviceId: string,
     offer: ParsedOffer,
-    opts: PublishOptions = {},
+    opts: PublishOptions & { tokenIat: number },
   ): Promise<{ publisher: Publisher; answer: string }> {
     const { router, slot } = await this.router();
     const transport = await this.#createTransport(router, slot);
-    const publisher = new Publisher({ deviceId, tenantId: this.tenantId, transport });
+    const publisher = new Publisher({
+      deviceId,
+      tenantId: this.tenantId,
+      transport,
+      tokenIat: opts.tokenIat,
+    });
     try {
       await transport.setMaxIncomingBitrate(this.#deps.config.SFU_MAX_INCOMING_BITRATE);
       await transport.connect({ dtlsParameters: offer.dtls });
@@ -171,9 +182,10 @@ export class TenantRoom {
         throw new SfuError('bad_request', `no media section accepted: ${reasons.join('; ')}`);
       publisher.firstMid = accepted[0]!.section.mid;
       publisher.remoteIceUfrag = offer.iceUfrag;
+      // The worker handles requests in order: tracing is on before the client can send anything.
+      for (const p of publisher.producers) await p.enableTraceEvent(['rtp']);
       const answer = buildAnswer(offer, accepted, transport);
-      this.#adopt(publisher);
-      this.#deps.onPublish?.(publisher, router, opts);
+      this.#adopt(publisher, router, opts);
       return { publisher, answer };
     } catch (err) {
       publisher.removeAllListeners();
@@ -182,21 +194,33 @@ export class TenantRoom {
     }
   }
 
-  #adopt(publisher: Publisher): void {
+  /**
+   * Takes the publisher into the room at once (its resource URL works, it replaces the device's
+   * previous stream as [W6] says), but announces and records it only once media flows ([W10]).
+   */
+  #adopt(publisher: Publisher, router: types.Router, opts: PublishOptions): void {
     const { deviceId } = publisher;
     const { announcer, config } = this.#deps;
     const old = this.#publishers.get(deviceId);
     this.#publishers.set(deviceId, publisher);
-    if (old) old.close('replaced');
-    publisher.setWatch(
+    if (old) {
+      publisher.owesDown = old.live || old.owesDown;
+      old.close('replaced');
+    }
+    publisher.onCleanup(
       watchPeer(publisher.transport, config.SFU_PEER_TIMEOUT_MS, (why) => {
         this.#log.info({ deviceId, why }, 'publisher gone');
         publisher.close('timeout');
       }),
     );
+    this.#gateOnMedia(publisher, router, opts);
     publisher.once('close', (reason: ProducerDownReason) => {
       if (this.#publishers.get(deviceId) === publisher) this.#publishers.delete(deviceId);
       // A replaced stream is followed by producer_up of its successor; dashboards keep the tile.
+      // A publisher that never got media was never announced: nothing to take back, unless it
+      // stands in for a replaced one that was (then its successor inherits that, if replaced too).
+      const announced = publisher.live || (publisher.owesDown && reason !== 'replaced');
+      if (!announced) return;
       announcer.announce({
         type: 'producer_down',
         tenantId: this.tenantId,
@@ -206,18 +230,86 @@ export class TenantRoom {
         at: Date.now(),
       });
     });
-    announcer.announce({
-      type: 'producer_up',
-      tenantId: this.tenantId,
-      deviceId,
-      sfuId: config.SFU_ID,
-      stream: publisher.stream(),
-      at: Date.now(),
+  }
+
+  /**
+   * Ghost publishers (issue 11): a valid offer whose sender never connects used to be announced
+   * within milliseconds and left an empty recording. Now the first RTP packet that reaches a
+   * producer (so ICE and DTLS are up: SRTP cannot be read before) makes the stream live; a
+   * publisher without media for SFU_PEER_TIMEOUT_MS is closed, unannounced and unrecorded.
+   */
+  #gateOnMedia(publisher: Publisher, router: types.Router, opts: PublishOptions): void {
+    const { announcer, config } = this.#deps;
+    const { deviceId } = publisher;
+    const noMedia = setTimeout(() => {
+      if (publisher.live) return;
+      this.#log.info({ deviceId, resourceId: publisher.resourceId }, 'publisher sent no media: closed');
+      publisher.close('timeout');
+    }, config.SFU_PEER_TIMEOUT_MS);
+    const stopTracing = () => {
+      for (const p of publisher.producers) {
+        p.off('trace', onTrace);
+        if (!p.closed) p.enableTraceEvent([]).catch(() => {}); // closed meanwhile: nothing to stop
+      }
+    };
+    const onTrace = (t: types.ProducerTraceEventData) => {
+      if (t.type !== 'rtp' || publisher.live || publisher.closed) return;
+      if (publisher.transport.dtlsState !== 'connected') return;
+      publisher.live = true;
+      clearTimeout(noMedia);
+      stopTracing();
+      announcer.announce({
+        type: 'producer_up',
+        tenantId: this.tenantId,
+        deviceId,
+        sfuId: config.SFU_ID,
+        stream: publisher.stream(),
+        at: Date.now(),
+      });
+      this.#log.info(
+        {
+          deviceId,
+          resourceId: publisher.resourceId,
+          kinds: publisher.stream().kinds,
+          mediaAfterMs: Date.now() - publisher.since,
+        },
+        'publishing',
+      );
+      this.#deps.onPublish?.(publisher, router, opts);
+    };
+    for (const p of publisher.producers) p.on('trace', onTrace);
+    publisher.onCleanup(() => {
+      clearTimeout(noMedia);
+      if (!publisher.live) stopTracing();
     });
-    this.#log.info(
-      { deviceId, resourceId: publisher.resourceId, kinds: publisher.stream().kinds },
-      'publishing',
+  }
+
+  /**
+   * Revocation (issue 11): ends the device's stream if it was started with a token issued at or
+   * before `revokedAt`. Reason `unpublished`: the recording is sealed as for any ended stream and
+   * dashboards close the tile. Returns whether a stream ended.
+   */
+  revokeDevice(deviceId: string, revokedAt: number): boolean {
+    const p = this.#publishers.get(deviceId);
+    if (!p || p.tokenIat > revokedAt) return false;
+    this.#log.warn(
+      { audit: 'whip_revoked', deviceId, resourceId: p.resourceId, live: p.live },
+      'device revoked: stream ended',
     );
+    p.close('unpublished');
+    return true;
+  }
+
+  /** Ends every viewer session of an ended operator session; returns how many. */
+  endOperatorSession(sid: string): number {
+    let n = 0;
+    for (const v of [...this.#viewers.values()]) {
+      if (v.claims.sid !== sid) continue;
+      v.close('closed');
+      n++;
+    }
+    if (n > 0) this.#log.info({ sessions: n }, 'operator session ended: viewer sessions closed');
+    return n;
   }
 
   publisherByResource(deviceId: string, resourceId: string): Publisher {
@@ -227,12 +319,30 @@ export class TenantRoom {
     return p;
   }
 
-  async createViewer(claims: ViewerTokenClaims): Promise<ViewerSession> {
+  /**
+   * A viewer session for one watch ([V6]): a second create for the same watch replaces the first
+   * (after the new one exists, so a failed create leaves the old tile running). Caps per user and
+   * per tenant bound what one token holder, or one tenant, can make this node hold.
+   */
+  async createViewer({ claims, watchKey }: ViewerRequest): Promise<ViewerSession> {
+    if (claims.sexp <= Date.now())
+      throw new SfuError('session_ended', 'the operator session of this viewer token has expired');
+    const { config } = this.#deps;
+    const others = [...this.#viewers.values()].filter((v) => v.watchKey !== watchKey);
+    if (others.filter((v) => v.claims.userId === claims.userId).length >= config.SFU_MAX_VIEWERS_PER_USER)
+      throw new SfuError(
+        'too_many',
+        `at most ${config.SFU_MAX_VIEWERS_PER_USER} live video tiles per user; close one first`,
+      );
+    if (others.length >= config.SFU_MAX_VIEWERS_PER_TENANT)
+      throw new SfuError('too_many', 'this control room has reached its number of live video tiles');
     const { router, slot } = await this.router();
     const transport = await this.#createTransport(router, slot);
-    const session = new ViewerSession(claims, transport);
+    const session = new ViewerSession(claims, transport, watchKey);
+    const replaced = [...this.#viewers.values()].filter((v) => v.watchKey === watchKey);
     this.#viewers.set(session.id, session);
-    const { announcer, config } = this.#deps;
+    for (const v of replaced) v.close('closed');
+    const { announcer } = this.#deps;
     const consumerEvent = (type: 'consumer_up' | 'consumer_down') => ({
       type,
       tenantId: this.tenantId,
@@ -267,7 +377,7 @@ export class TenantRoom {
   /** Consume every producer of the session's unit, paused. */
   async consume(session: ViewerSession, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer[]> {
     const publisher = this.#publishers.get(session.claims.deviceId);
-    if (!publisher || publisher.producers.length === 0)
+    if (!publisher?.live || publisher.producers.length === 0)
       throw new SfuError('not_found', 'this unit is not live right now');
     const { router } = await this.router();
     for (const c of session.consumers.values()) c.close(); // re-consume replaces the old set

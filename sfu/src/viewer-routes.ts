@@ -20,13 +20,15 @@ import type { types } from 'mediasoup';
 import type { z } from 'zod';
 import type { SfuConfig } from './config.ts';
 import { fromTokenError, SfuError } from './errors.ts';
+import type { RevocationChecks } from './revocation.ts';
 import type { TenantRoom } from './tenant-room.ts';
-import { pickSpatialLayer } from './viewer-session.ts';
+import { pickSpatialLayer, type ViewerSession } from './viewer-session.ts';
 
 export interface ViewerDeps {
   app: FastifyInstance;
   config: SfuConfig;
   room(tenantId: string): TenantRoom;
+  revocations: RevocationChecks;
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
@@ -36,45 +38,70 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   return r.data;
 }
 
-/** mediasoup refuses bad parameters with TypeError / UnsupportedError: the caller's fault, so 400. */
-async function mediasoupCall<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * mediasoup refuses bad parameters with TypeError / UnsupportedError: the caller's fault, so 400.
+ * A session that closed while the call was under way (timeout, revocation, a replacing session)
+ * makes mediasoup reject with InvalidStateError or a worker error: that is a 404 like any call on
+ * a closed session, not a 500.
+ */
+export async function mediasoupCall<T>(session: ViewerSession, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof SfuError) throw err;
+    if (session.closed || session.transport.closed)
+      throw new SfuError('not_found', 'viewer session closed meanwhile; create a new one');
     const name = (err as Error).name;
     if (name === 'TypeError' || name === 'UnsupportedError')
       throw new SfuError('bad_request', (err as Error).message);
+    if (name === 'InvalidStateError')
+      throw new SfuError('not_found', 'consumer or transport closed meanwhile; consume again');
     throw err;
   }
 }
 
-export function registerViewerRoutes({ app, config, room }: ViewerDeps): void {
-  const auth = (req: FastifyRequest): ViewerTokenClaims => {
+/**
+ * The watch a token belongs to: its watchId (the gateway mints one per token and audits it), or the
+ * token's signature if it has none. One live SFU session per watch ([V6]).
+ */
+export function watchKeyOf(claims: ViewerTokenClaims, token: string): string {
+  return claims.watchId
+    ? `w:${claims.userId}:${claims.watchId}`
+    : `t:${token.slice(token.lastIndexOf('.') + 1)}`;
+}
+
+export function registerViewerRoutes({ app, config, room, revocations }: ViewerDeps): void {
+  /** Signature, shape, expiry, then whether the operator session still exists ([V7]). */
+  const auth = async (req: FastifyRequest): Promise<{ claims: ViewerTokenClaims; token: string }> => {
+    const token = bearer(req.headers.authorization);
+    let claims: ViewerTokenClaims;
     try {
-      return verifyViewerToken(config.MEDIA_TOKEN_SECRET, bearer(req.headers.authorization));
+      claims = verifyViewerToken(config.MEDIA_TOKEN_SECRET, token);
     } catch (err) {
       if (err instanceof TokenError) throw fromTokenError(err);
       throw err;
     }
+    await revocations.session(claims);
+    return { claims, token: token! };
   };
   type P = { Params: { sid: string; cid: string } };
-  const session = (req: FastifyRequest<P>) => {
-    const claims = auth(req);
+  const session = async (req: FastifyRequest<P>) => {
+    const { claims } = await auth(req);
     const r = room(claims.tenantId);
     return { r, s: r.viewer(req.params.sid, claims) };
   };
-  const consumerOf = (req: FastifyRequest<P>) => {
-    const { s } = session(req);
+  const consumerOf = async (req: FastifyRequest<P>) => {
+    const { s } = await session(req);
     const c = s.consumers.get(req.params.cid);
-    if (!c) throw new SfuError('not_found', 'consumer not found (the stream ended; consume again)');
-    return c;
+    if (!c || c.closed)
+      throw new SfuError('not_found', 'consumer not found (the stream ended; consume again)');
+    return { s, c };
   };
 
   app.post('/sfu/v1/sessions', async (req, reply): Promise<ViewerSessionResponse> => {
-    const claims = auth(req);
+    const { claims, token } = await auth(req);
     const r = room(claims.tenantId);
-    const s = await r.createViewer(claims);
+    const s = await r.createViewer({ claims, watchKey: watchKeyOf(claims, token) });
     const { router } = await r.router();
     reply.code(201);
     return {
@@ -92,18 +119,18 @@ export function registerViewerRoutes({ app, config, room }: ViewerDeps): void {
   });
 
   app.post<P>('/sfu/v1/sessions/:sid/connect', async (req, reply) => {
-    const { s } = session(req);
+    const { s } = await session(req);
     const { dtlsParameters } = parse(ConnectTransportRequest, req.body);
-    await mediasoupCall(() =>
+    await mediasoupCall(s, () =>
       s.transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters }),
     );
     return reply.code(204).send();
   });
 
   app.post<P>('/sfu/v1/sessions/:sid/consume', async (req): Promise<ConsumeResponse> => {
-    const { r, s } = session(req);
+    const { r, s } = await session(req);
     const { rtpCapabilities } = parse(ConsumeRequest, req.body);
-    const consumers = await mediasoupCall(() => r.consume(s, rtpCapabilities as types.RtpCapabilities));
+    const consumers = await mediasoupCall(s, () => r.consume(s, rtpCapabilities as types.RtpCapabilities));
     return {
       consumers: consumers.map((c) => {
         const layers = c.rtpParameters.encodings?.[0]?.scalabilityMode ?? 'L1T1';
@@ -121,17 +148,23 @@ export function registerViewerRoutes({ app, config, room }: ViewerDeps): void {
   });
 
   app.post<P>('/sfu/v1/sessions/:sid/consumers/:cid/resume', async (req, reply) => {
-    const c = consumerOf(req);
-    await c.resume();
-    // Resuming asks for a keyframe already; ask explicitly too so a tile joining a long GOP
-    // shows a picture at once (cheap: mediasoup rate-limits PLI/FIR towards the publisher).
-    if (c.kind === 'video') await c.requestKeyFrame();
+    const { s, c } = await consumerOf(req);
+    await mediasoupCall(s, async () => {
+      await c.resume();
+      // Resuming asks for a keyframe already; ask explicitly too so a tile joining a long GOP
+      // shows a picture at once (cheap: mediasoup rate-limits PLI/FIR towards the publisher).
+      if (c.kind === 'video') await c.requestKeyFrame();
+    });
     return reply.code(204).send();
   });
 
   app.post<P>('/sfu/v1/sessions/:sid/consumers/:cid/layers', async (req): Promise<SetLayersResponse> => {
-    const c = consumerOf(req);
+    const { s, c } = await consumerOf(req);
     const body = parse(SetLayersRequest, req.body);
+    return mediasoupCall(s, () => setLayers(c, body));
+  });
+
+  const setLayers = async (c: types.Consumer, body: SetLayersRequest): Promise<SetLayersResponse> => {
     if (c.kind !== 'video') throw new SfuError('bad_request', 'layers apply to video consumers only');
     const layers = Number(
       /^[LS](\d+)/.exec(c.rtpParameters.encodings?.[0]?.scalabilityMode ?? 'L1T1')?.[1] ?? 1,
@@ -154,16 +187,16 @@ export function registerViewerRoutes({ app, config, room }: ViewerDeps): void {
       });
     }
     return { spatialLayer, temporalLayer: body.temporalLayer ?? null, paused: c.paused };
-  });
+  };
 
   app.post<P>('/sfu/v1/sessions/:sid/restart-ice', async (req): Promise<RestartIceResponse> => {
-    const { s } = session(req);
-    const iceParameters = await s.transport.restartIce();
+    const { s } = await session(req);
+    const iceParameters = await mediasoupCall(s, () => s.transport.restartIce());
     return { iceParameters: iceParameters as unknown as Record<string, unknown> };
   });
 
   app.delete<P>('/sfu/v1/sessions/:sid', async (req, reply) => {
-    const { s } = session(req);
+    const { s } = await session(req);
     s.close('closed');
     return reply.code(204).send();
   });

@@ -33,14 +33,34 @@ export class ViewerSession extends EventEmitter<ViewerEvents> {
   readonly claims: ViewerTokenClaims;
   readonly transport: types.WebRtcTransport;
   readonly consumers = new Map<string, types.Consumer>();
+  /** the watch this session belongs to: one live session per key (SPEC V6) */
+  readonly watchKey: string;
   #closed = false;
   #consuming = false;
   #unwatch: (() => void) | undefined;
 
-  constructor(claims: ViewerTokenClaims, transport: types.WebRtcTransport) {
+  #expiry: NodeJS.Timeout | undefined;
+
+  constructor(claims: ViewerTokenClaims, transport: types.WebRtcTransport, watchKey: string) {
     super();
     this.claims = claims;
     this.transport = transport;
+    this.watchKey = watchKey;
+    this.#armExpiry();
+  }
+
+  /**
+   * The session ends when its operator session expires (`sexp`), even if nobody tells the SFU.
+   * setTimeout holds at most 2^31−1 ms (24.8 days); a longer wait re-arms.
+   */
+  #armExpiry(): void {
+    const leftMs = this.claims.sexp - Date.now();
+    if (leftMs <= 0) {
+      queueMicrotask(() => this.close('timeout'));
+      return;
+    }
+    this.#expiry = setTimeout(() => this.#armExpiry(), Math.min(leftMs, 2 ** 31 - 1));
+    this.#expiry.unref();
   }
 
   get closed(): boolean {
@@ -76,6 +96,7 @@ export class ViewerSession extends EventEmitter<ViewerEvents> {
   close(reason: ViewerCloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#expiry);
     this.#unwatch?.();
     if (!this.transport.closed) this.transport.close();
     this.consumers.clear();

@@ -18,7 +18,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SfuConfig } from './config.ts';
 import { fromTokenError, SfuError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { newEtag } from './publisher.ts';
+import { newEtag, type Publisher } from './publisher.ts';
+import type { RevocationChecks } from './revocation.ts';
 import type { TenantRoom } from './tenant-room.ts';
 import { buildRestartFrag, parseOffer, parseSdpFrag, SdpError } from './whip-sdp.ts';
 
@@ -32,6 +33,22 @@ export interface WhipDeps {
   room(tenantId: string): TenantRoom;
   log: Logger;
   metrics: { whipPublishes: number; whipRefused: number; whipPostMs: number[] };
+  revocations: RevocationChecks;
+}
+
+/**
+ * A mediasoup call on a publisher that may close while it runs (DELETE, replacement, revocation or
+ * peer timeout in between): mediasoup then rejects (InvalidStateError, or the worker's "not found"),
+ * which is the client's 404 for an ended resource, not a 500.
+ */
+async function whileOpen<T>(publisher: Publisher, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (publisher.closed || publisher.transport.closed)
+      throw new SfuError('not_found', 'WHIP resource ended while the request was handled');
+    throw err;
+  }
 }
 
 /** RFC 9725 §4.6: one Link header per ICE server, TURN credentials as link parameters. */
@@ -47,7 +64,7 @@ export function iceServerLinks(servers: readonly IceServer[]): string[] {
   );
 }
 
-export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps): void {
+export function registerWhipRoutes({ app, config, room, log, metrics, revocations }: WhipDeps): void {
   const origins = config.SFU_CORS_ORIGINS.split(',').map((o) => o.trim());
   const links = iceServerLinks(config.SFU_ICE_SERVERS);
 
@@ -60,7 +77,10 @@ export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps
     reply.header('access-control-expose-headers', 'location, etag, link, accept-patch');
   };
 
-  const authorize = (req: FastifyRequest<{ Params: { deviceId: string } }>): DeviceTokenClaims => {
+  /** Token for this device, not issued before a revocation of the device ([W3], [W11]). */
+  const authorize = async (
+    req: FastifyRequest<{ Params: { deviceId: string } }>,
+  ): Promise<DeviceTokenClaims> => {
     let claims: DeviceTokenClaims;
     try {
       claims = verifyDeviceToken(config.MEDIA_TOKEN_SECRET, bearer(req.headers.authorization));
@@ -77,6 +97,13 @@ export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps
       );
       throw new SfuError('forbidden', 'this token is for another device');
     }
+    try {
+      await revocations.device(claims);
+    } catch (err) {
+      if (err instanceof SfuError && err.code === 'revoked')
+        log.warn({ audit: 'whip_revoked_token', deviceId, tenantId: claims.tenantId }, 'whip refused');
+      throw err;
+    }
     return claims;
   };
 
@@ -86,6 +113,16 @@ export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.startsWith('/whip/')) cors(req, reply);
   });
+
+  /**
+   * [W4] The content type is checked before the body is parsed: an SDP offer sent as
+   * application/json would otherwise reach Fastify's JSON parser and come back as a 400.
+   */
+  const requireType =
+    (type: string, what: string) =>
+    async (req: FastifyRequest): Promise<void> => {
+      if (contentType(req) !== type) throw new SfuError('unsupported_media_type', `${what} must be ${type}`);
+    };
 
   const preflight = async (_req: FastifyRequest, reply: FastifyReply) => {
     reply
@@ -100,49 +137,52 @@ export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps
   app.options('/whip/:deviceId', preflight);
   app.options('/whip/:deviceId/:resourceId', preflight);
 
-  app.post<{ Params: { deviceId: string }; Body: string }>('/whip/:deviceId', async (req, reply) => {
-    const t0 = performance.now();
-    try {
-      const claims = authorize(req);
-      if (contentType(req) !== SDP)
-        throw new SfuError('unsupported_media_type', `WHIP offers must be ${SDP}`);
-      let offer: ReturnType<typeof parseOffer>;
+  app.post<{ Params: { deviceId: string }; Body: string }>(
+    '/whip/:deviceId',
+    { onRequest: requireType(SDP, 'WHIP offers') },
+    async (req, reply) => {
+      const t0 = performance.now();
       try {
-        offer = parseOffer(typeof req.body === 'string' ? req.body : '');
+        const claims = await authorize(req);
+        let offer: ReturnType<typeof parseOffer>;
+        try {
+          offer = parseOffer(typeof req.body === 'string' ? req.body : '');
+        } catch (err) {
+          if (err instanceof SdpError)
+            throw new SfuError('bad_request', `malformed SDP offer: ${err.message}`);
+          throw err;
+        }
+        const prerecord = PrerecordSeconds.safeParse(req.headers[PRERECORD_HEADER] ?? 0);
+        if (!prerecord.success)
+          throw new SfuError('bad_request', `${PRERECORD_HEADER} must be a number of seconds (0–600)`);
+        const { publisher, answer } = await room(claims.tenantId).publish(claims.deviceId, offer, {
+          prerecordS: prerecord.data,
+          tokenIat: claims.iat,
+        });
+        metrics.whipPublishes++;
+        metrics.whipPostMs.push(performance.now() - t0);
+        if (metrics.whipPostMs.length > 1000) metrics.whipPostMs.shift();
+        reply
+          .code(201)
+          .header('content-type', SDP)
+          .header('location', `/whip/${claims.deviceId}/${publisher.resourceId}`)
+          .header('etag', publisher.etag)
+          .header('accept-patch', SDPFRAG);
+        if (links.length > 0) reply.header('link', links);
+        return answer;
       } catch (err) {
-        if (err instanceof SdpError) throw new SfuError('bad_request', `malformed SDP offer: ${err.message}`);
+        metrics.whipRefused++;
         throw err;
       }
-      const prerecord = PrerecordSeconds.safeParse(req.headers[PRERECORD_HEADER] ?? 0);
-      if (!prerecord.success)
-        throw new SfuError('bad_request', `${PRERECORD_HEADER} must be a number of seconds (0–600)`);
-      const { publisher, answer } = await room(claims.tenantId).publish(claims.deviceId, offer, {
-        prerecordS: prerecord.data,
-      });
-      metrics.whipPublishes++;
-      metrics.whipPostMs.push(performance.now() - t0);
-      if (metrics.whipPostMs.length > 1000) metrics.whipPostMs.shift();
-      reply
-        .code(201)
-        .header('content-type', SDP)
-        .header('location', `/whip/${claims.deviceId}/${publisher.resourceId}`)
-        .header('etag', publisher.etag)
-        .header('accept-patch', SDPFRAG);
-      if (links.length > 0) reply.header('link', links);
-      return answer;
-    } catch (err) {
-      metrics.whipRefused++;
-      throw err;
-    }
-  });
+    },
+  );
 
   app.patch<{ Params: { deviceId: string; resourceId: string }; Body: string }>(
     '/whip/:deviceId/:resourceId',
+    { onRequest: requireType(SDPFRAG, 'PATCH bodies') },
     async (req, reply) => {
-      const claims = authorize(req);
+      const claims = await authorize(req);
       const publisher = room(claims.tenantId).publisherByResource(claims.deviceId, req.params.resourceId);
-      if (contentType(req) !== SDPFRAG)
-        throw new SfuError('unsupported_media_type', `PATCH bodies must be ${SDPFRAG}`);
       const ifMatch = req.headers['if-match'];
       if (ifMatch && ifMatch !== '*' && ifMatch !== publisher.etag) {
         throw new SfuError(
@@ -164,7 +204,7 @@ export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps
         return reply.code(204).send();
       }
       if (!frag.icePwd) throw new SfuError('bad_request', 'an ICE restart needs a=ice-ufrag and a=ice-pwd');
-      const iceParameters = await publisher.transport.restartIce();
+      const iceParameters = await whileOpen(publisher, () => publisher.transport.restartIce());
       publisher.remoteIceUfrag = frag.iceUfrag!;
       publisher.etag = newEtag();
       log.info({ deviceId: claims.deviceId }, 'whip ice restart');
@@ -183,7 +223,7 @@ export function registerWhipRoutes({ app, config, room, log, metrics }: WhipDeps
   app.delete<{ Params: { deviceId: string; resourceId: string } }>(
     '/whip/:deviceId/:resourceId',
     async (req, reply) => {
-      const claims = authorize(req);
+      const claims = await authorize(req);
       room(claims.tenantId).publisherByResource(claims.deviceId, req.params.resourceId).close('unpublished');
       return reply.code(200).send();
     },

@@ -26,18 +26,11 @@ import {
 import { chromium } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../src/clients.ts';
+import { sfuStats as stats, until } from '../src/sfu.ts';
 import { DEMO_PASSWORD, type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
 
 const run = promisify(execFile);
 
-/** Polls an async condition (database rows, SFU stats) until it holds. */
-async function until(pred: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 const EBML_MAGIC = Buffer.from([0x1a, 0x45, 0xdf, 0xa3]);
 let dir: string;
 let stack: Stack;
@@ -54,12 +47,7 @@ const paths = () => ({
   sfuTmp: join(dir, 'sfu-tmp'),
 });
 
-interface RecStats {
-  recordings: { deviceId: string; recordingId: string; ffmpegPid: number | null; plaintextBytes: number }[];
-  workers: { pid: number }[];
-}
-const sfuStats = async (): Promise<RecStats> =>
-  (await fetch(`${stack.sfu!.url}/internal/stats`)).json() as never;
+const sfuStats = () => stats(stack);
 
 async function publish(
   device: Stack['tenants'][number]['devices'][number],

@@ -7,6 +7,7 @@ import { signToken } from '@lagebild/tokens';
 import { type Browser, chromium } from 'playwright';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { login } from '../src/clients.ts';
+import { sfuStats } from '../src/sfu.ts';
 import { DEMO_PASSWORD, type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
 import { watchStream } from '../src/video-viewer.ts';
 
@@ -108,9 +109,7 @@ for (const codec of ['VP8', 'H264'] as const) {
       // libwebrtc in wrtc decodes no H.264, so the Node viewer gets audio only; the SFU shows the
       // H.264 producer receiving media instead.
       const bytes = async () => {
-        const s = (await (await fetch(`${stack.sfu!.url}/internal/stats`)).json()) as {
-          streams: { deviceId: string; videoCodec: string; bytesReceived: number }[];
-        };
+        const s = await sfuStats(stack);
         return s.streams.find((x) => x.deviceId === deviceId)!;
       };
       const first = await bytes();

@@ -9,7 +9,8 @@ import { createWhipVideo, publishWhip, type WhipVideo } from '@lagebild/sim/whip
 import { signToken } from '@lagebild/tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOperator, login, type Operator, waitFor } from '../src/clients.ts';
-import { DEMO_PASSWORD, type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
+import { deviceToken, sfuStats } from '../src/sfu.ts';
+import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 import { type NodeViewer, watchStream } from '../src/video-viewer.ts';
 
 let stack: Stack;
@@ -35,20 +36,6 @@ async function watch(cookie: string, deviceId: string): Promise<NodeViewer> {
   const { token, signallingUrl } = (await res.json()) as { token: string; signallingUrl: string };
   return watchStream(`${stack.url}${signallingUrl}`, token);
 }
-
-/** the SFU's loopback stats; `gc` runs a full collection first (the SFU runs with --expose-gc) */
-async function sfuStats(gc = false): Promise<{
-  publishers: number;
-  viewers: number;
-  transports: number;
-  workers: { pid: number }[];
-  heapUsedKb: number;
-}> {
-  return (await fetch(`${stack.sfu!.url}/internal/stats${gc ? '?gc=1' : ''}`)).json() as never;
-}
-
-const deviceToken = (tenantId: string, deviceId: string, ttlMs = 60_000, nowMs = Date.now()) =>
-  signToken(TEST_MEDIA_SECRET, { typ: 'device', tenantId, deviceId }, ttlMs, nowMs).token;
 
 beforeAll(async () => {
   stack = await startStack({
@@ -326,9 +313,9 @@ describe('[L1] no leaks', () => {
       body: sdp,
     });
     expect(r.status).toBe(201);
-    expect((await sfuStats()).publishers).toBe(1);
+    expect((await sfuStats(stack)).publishers).toBe(1);
     await waitFor(() => false, 4500, 'peer timeout').catch(() => {});
-    const after = await sfuStats();
+    const after = await sfuStats(stack);
     expect(after.publishers).toBe(0);
     expect(after.transports).toBe(0);
   }, 20_000);
@@ -362,7 +349,7 @@ describe('[L1] no leaks', () => {
     };
     const workerRss = async () => {
       let kb = 0;
-      for (const w of (await sfuStats()).workers) kb += rss(w.pid);
+      for (const w of (await sfuStats(stack)).workers) kb += rss(w.pid);
       return kb;
     };
     // Two rounds of 1,000: the first grows V8's heap and mediasoup's buffers to their working size;
@@ -370,13 +357,13 @@ describe('[L1] no leaks', () => {
     const round = async () => {
       const t0 = performance.now();
       for (let i = 0; i < 1000; i++) await cycle();
-      const heapKb = (await sfuStats(true)).heapUsedKb;
+      const heapKb = (await sfuStats(stack, { gc: true })).heapUsedKb;
       return { ms: Math.round(performance.now() - t0), node: heapKb, workers: await workerRss() };
     };
-    const start = { node: (await sfuStats(true)).heapUsedKb, workers: await workerRss() };
+    const start = { node: (await sfuStats(stack, { gc: true })).heapUsedKb, workers: await workerRss() };
     const a = await round();
     const b = await round();
-    const stats = await sfuStats();
+    const stats = await sfuStats(stack);
     console.log(
       `2×1000 publish/unpublish: ${a.ms} ms, ${b.ms} ms; SFU heap after GC kB ${start.node} → ${a.node} → ${b.node}; ` +
         `workers RSS kB ${start.workers} → ${a.workers} → ${b.workers}; transports left ${stats.transports}`,
@@ -404,7 +391,7 @@ describe('[F1] fault: the mediasoup worker dies during a live stream', () => {
       }
     })();
     await viewer.waitFrames(5);
-    const { workers } = await sfuStats();
+    const { workers } = await sfuStats(stack);
     const before = opDu.events.length;
     for (const w of workers) process.kill(w.pid, 'SIGKILL');
     const killedAt = Date.now();
@@ -433,7 +420,7 @@ describe('[F1] fault: the mediasoup worker dies during a live stream', () => {
     const backMs = Date.now() - killedAt;
     console.log(`stream back ${backMs} ms after killing every worker`);
     expect(backMs).toBeLessThan(6000);
-    const after = await sfuStats();
+    const after = await sfuStats(stack);
     expect(after.workers.map((w) => w.pid)).not.toEqual(workers.map((w) => w.pid));
     await viewer.close();
     await video.stop(dev.deviceId);

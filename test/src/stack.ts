@@ -28,10 +28,14 @@ export interface StackOptions {
   /** also start the SFU (live video; needs MEDIASOUP_WORKER_BIN, which setup.sh exports) */
   sfu?: boolean;
   sfuEnv?: Record<string, string>;
+  /** every line the SFU writes (its pino log), e.g. to assert that no error was logged */
+  onSfuLine?: (line: string) => void;
 }
 
 /** The media token secret of test stacks (gateway and SFU share it). */
 export const TEST_MEDIA_SECRET = 'test-media-token-secret-0123456789abcdef';
+/** The SFU's internal-endpoint secret in test stacks (`sfuStats` in ./sfu.ts sends it). */
+export const TEST_INTERNAL_SECRET = 'test-sfu-internal-secret-0123456789abcdef';
 
 export interface Stack {
   pg: PostgresHandle;
@@ -107,6 +111,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           PORT: String(port),
           REDIS_URL: redis.url,
           MEDIA_TOKEN_SECRET: TEST_MEDIA_SECRET,
+          SFU_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
           SFU_WORKERS: '2',
           LOG_LEVEL: opts.logLevel ?? 'warn',
           // the recorder writes into the gateway's vault (issue 6): same store, keys and database
@@ -116,7 +121,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           ),
           ...opts.sfuEnv,
         },
-        onLine: opts.verbose ? (l) => console.log(`[sfu] ${l}`) : undefined,
+        onLine:
+          opts.verbose || opts.onSfuLine
+            ? (l) => {
+                if (opts.verbose) console.log(`[sfu] ${l}`);
+                opts.onSfuLine?.(l);
+              }
+            : undefined,
       });
       sfu = Object.assign(svc, {
         url: `http://127.0.0.1:${port}`,

@@ -1,0 +1,45 @@
+/**
+ * Helpers for tests and benchmarks that talk to the SFU directly: its internal stats (behind the
+ * shared secret, issue 11), media tokens signed with the test stack's secret, and polling an async
+ * condition (database rows, SFU stats) until it holds.
+ */
+import { signToken } from '@lagebild/tokens';
+import { type Stack, TEST_INTERNAL_SECRET, TEST_MEDIA_SECRET } from './stack.ts';
+
+/** What the tests read of `GET /internal/stats` (sfu/src/app.ts `SfuStats` has the rest). */
+export interface SfuStatsView {
+  publishers: number;
+  viewers: number;
+  transports: number;
+  workers: { slot: number; pid: number; routers: number }[];
+  heapUsedKb: number;
+  whipPublishes: number;
+  whipRefused: number;
+  streams: { deviceId: string; videoCodec: string | null; bytesReceived: number }[];
+  recordings: { deviceId: string; recordingId: string; ffmpegPid: number | null; plaintextBytes: number }[];
+}
+
+/** The SFU's internal stats; `gc` runs a full collection first (when the SFU runs with --expose-gc). */
+export async function sfuStats(
+  stack: Pick<Stack, 'sfu'>,
+  opts: { gc?: boolean } = {},
+): Promise<SfuStatsView> {
+  const res = await fetch(`${stack.sfu!.url}/internal/stats${opts.gc ? '?gc=1' : ''}`, {
+    headers: { authorization: `Bearer ${TEST_INTERNAL_SECRET}` },
+  });
+  if (!res.ok) throw new Error(`/internal/stats → ${res.status} ${await res.text()}`);
+  return (await res.json()) as SfuStatsView;
+}
+
+/** A device token as the gateway would mint it (same secret). */
+export const deviceToken = (tenantId: string, deviceId: string, ttlMs = 60_000, nowMs = Date.now()): string =>
+  signToken(TEST_MEDIA_SECRET, { typ: 'device', tenantId, deviceId }, ttlMs, nowMs).token;
+
+/** Polls an async condition until it holds. */
+export async function until(pred: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
