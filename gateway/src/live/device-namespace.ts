@@ -26,7 +26,7 @@ import { countRejected, type Metrics } from '../metrics.ts';
 import type { Coalescer } from './coalescer.ts';
 import { type DeviceIdentity, findDevice } from './device-directory.ts';
 import type { LiveStore } from './live-store.ts';
-import { tokenBucket } from './rate-limiter.ts';
+import { bucketMap } from './rate-limiter.ts';
 import type { StatusPersister } from './status-persister.ts';
 import { isStageChange, ordering } from './transition.ts';
 
@@ -44,6 +44,9 @@ export type DeviceNamespace = Namespace<
 >;
 
 export const deviceRoom = (deviceId: string) => `device:${deviceId}`;
+
+/** rate buckets kept per gateway: far more devices than one gateway serves (a few hundred bytes each) */
+const BUCKETS_MAX = 50_000;
 
 /** What the dispatch module needs to hear from devices connected to this gateway. */
 export interface DeviceDispatchHooks {
@@ -69,6 +72,9 @@ export interface DeviceNamespaceDeps {
 export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespace {
   const { io, pool, live, persister, coalescer, metrics, log } = deps;
   const nsp = io.of('/device') as unknown as DeviceNamespace;
+  // per device, not per connection: reconnecting must not refill the bucket (issue 11); bounded so
+  // a gateway's memory does not grow with every device it has ever seen
+  const buckets = bucketMap(deps.ratePerS, deps.rateBurst, BUCKETS_MAX);
 
   nsp.use(async (socket, next) => {
     const ip = socket.handshake.address;
@@ -116,7 +122,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
     nsp.in(deviceRoom(dev.deviceId)).except(socket.id).disconnectSockets(true);
     socket.join(deviceRoom(dev.deviceId));
     persister.forgetDevice(dev.deviceId);
-    const bucket = tokenBucket(deps.ratePerS, deps.rateBurst);
+    const bucket = buckets.get(dev.deviceId);
 
     // Until the current view is known, events queue so the first one is ordered correctly.
     let current: UnitLive | null = null;

@@ -19,3 +19,31 @@ export function tokenBucket(ratePerS: number, burst: number, startMs = Date.now(
     },
   };
 }
+
+export interface BucketMap {
+  /** the key's bucket, the same one every time while the key is among the `maxKeys` last used */
+  get(key: string): TokenBucket;
+  size(): number;
+}
+
+/**
+ * One bucket per device that outlives its connection: a bucket made per connection was full again
+ * after every reconnect, so a device could reconnect to reset its limit (issue 11). The map keeps
+ * the `maxKeys` most recently used buckets (a Map iterates in insertion order, so re-inserting on
+ * use makes the first entry the least recently used); a bucket evicted after that long has long
+ * refilled anyway, unless more than `maxKeys` devices are sending at once.
+ */
+export function bucketMap(ratePerS: number, burst: number, maxKeys: number): BucketMap {
+  const buckets = new Map<string, TokenBucket>();
+  return {
+    get(key) {
+      let b = buckets.get(key);
+      if (b) buckets.delete(key);
+      else b = tokenBucket(ratePerS, burst);
+      buckets.set(key, b);
+      if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value!);
+      return b;
+    },
+    size: () => buckets.size,
+  };
+}

@@ -7,6 +7,11 @@
  *
  * Stage changes are derived here, against the last *persisted* event of the device (looked up once
  * per connection), so a gateway crash between fan-out and commit cannot lose or invent a change.
+ *
+ * The queue is shared by all tenants, so one tenant's flood must not starve the others (issue 11):
+ * each tenant queues separately, may hold at most its share of `queueMax` (see `tenantShare`), and
+ * batches take events from the tenants in turn, so a tenant with a few events waits one commit, not
+ * behind another tenant's hundred thousand.
  */
 
 import { withTransaction } from '@lagebild/db';
@@ -71,7 +76,11 @@ export function createStatusPersister(opts: {
   hooks?: StageChangeHooks;
 }): StatusPersister {
   const { pool, log, metrics } = opts;
-  const pending = new Map<string, Pending>();
+  /** per tenant, in arrival order; a tenant without queued events has no entry */
+  const queues = new Map<string, Map<string, Pending>>();
+  let total = 0;
+  /** which tenant goes first in the next batch, so no tenant is always last */
+  let turn = 0;
   const lastPersisted = new Map<string, StageSnapshot | null>();
   let running = false;
   let closed = false;
@@ -80,27 +89,60 @@ export function createStatusPersister(opts: {
 
   const key = (r: StatusRecord) => `${r.deviceId}:${r.status.seq}`;
 
+  /**
+   * The most a tenant may have queued: an equal part of `queueMax` for each tenant with queued
+   * events, plus one part kept free for a tenant that has none yet. Alone, a tenant gets half;
+   * with two others queuing, a quarter. Shares shrink as tenants arrive; a tenant above its new
+   * share is not dropped, only refused until it is back under.
+   */
+  function tenantShare(tenantId: string): number {
+    const active = queues.size + (queues.has(tenantId) ? 0 : 1);
+    return Math.max(1, Math.floor(opts.queueMax / (active + 1)));
+  }
+
+  /** Up to `batchMax` events, one from each tenant in turn (oldest first within a tenant). */
+  function nextBatch(): Pending[] {
+    const tenants = [...queues.values()];
+    const first = turn++ % tenants.length;
+    const sources = [...tenants.slice(first), ...tenants.slice(0, first)].map((q) => q.values());
+    const batch: Pending[] = [];
+    while (sources.length > 0 && batch.length < opts.batchMax) {
+      for (let i = 0; i < sources.length && batch.length < opts.batchMax; ) {
+        const next = sources[i]!.next();
+        if (next.done) sources.splice(i, 1);
+        else {
+          batch.push(next.value);
+          i++;
+        }
+      }
+    }
+    return batch;
+  }
+
+  function settle(p: Pending): void {
+    const q = queues.get(p.rec.tenantId);
+    if (!q?.delete(key(p.rec))) return;
+    total--;
+    if (q.size === 0) queues.delete(p.rec.tenantId);
+  }
+
   function kick() {
-    if (running || closed || pending.size === 0) return;
+    if (running || closed || total === 0) return;
     running = true;
     // Linger a moment so one commit carries the events of many devices: fewer round trips to
     // PostgreSQL for a few milliseconds more until the ack (the fan-out does not wait for it).
-    if (opts.lingerMs > 0 && pending.size < opts.batchMax) setTimeout(loop, opts.lingerMs);
+    if (opts.lingerMs > 0 && total < opts.batchMax) setTimeout(loop, opts.lingerMs);
     else setImmediate(loop);
   }
 
   async function loop() {
-    while (pending.size > 0 && !closed) {
-      const batch: Pending[] = [];
-      for (const p of pending.values()) {
-        batch.push(p);
-        if (batch.length >= opts.batchMax) break;
-      }
+    while (total > 0 && !closed) {
+      const batch = nextBatch();
       try {
         const outcomes = await writeBatch(batch.map((p) => p.rec));
         backoffMs = 0;
         for (const p of batch) {
-          pending.delete(key(p.rec));
+          settle(p);
           const o = outcomes.get(key(p.rec))!;
           for (const w of p.waiters) w.resolve(o);
         }
@@ -114,7 +156,7 @@ export function createStatusPersister(opts: {
       }
     }
     running = false;
-    if (pending.size === 0) for (const w of idleWaiters.splice(0)) w();
+    if (total === 0) for (const w of idleWaiters.splice(0)) w();
   }
 
   async function loadLastPersisted(deviceIds: string[]): Promise<void> {
@@ -259,15 +301,21 @@ export function createStatusPersister(opts: {
     enqueue(rec) {
       if (closed) return Promise.reject(new AppError('unavailable', 'gateway is shutting down'));
       const k = key(rec);
-      let p = pending.get(k);
+      let q = queues.get(rec.tenantId);
+      let p = q?.get(k);
       if (!p) {
-        if (pending.size >= opts.queueMax) {
+        if (total >= opts.queueMax || (q?.size ?? 0) >= tenantShare(rec.tenantId)) {
           return Promise.reject(
             new AppError('unavailable', 'storage is behind; keep the event and resend later'),
           );
         }
+        if (!q) {
+          q = new Map();
+          queues.set(rec.tenantId, q);
+        }
         p = { rec, waiters: [] };
-        pending.set(k, p);
+        q.set(k, p);
+        total++;
       }
       const entry = p;
       const done = new Promise<PersistOutcome>((resolve, reject) => entry.waiters.push({ resolve, reject }));
@@ -277,9 +325,9 @@ export function createStatusPersister(opts: {
     forgetDevice(deviceId) {
       lastPersisted.delete(deviceId);
     },
-    queued: () => pending.size,
+    queued: () => total,
     drain(timeoutMs = 10_000) {
-      if (pending.size === 0 && !running) return Promise.resolve();
+      if (total === 0 && !running) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
         idleWaiters.push(() => {
@@ -292,8 +340,9 @@ export function createStatusPersister(opts: {
       await this.drain(5000);
       closed = true;
       const err = new AppError('unavailable', 'gateway is shutting down');
-      for (const p of pending.values()) for (const w of p.waiters) w.reject(err);
-      pending.clear();
+      for (const q of queues.values()) for (const p of q.values()) for (const w of p.waiters) w.reject(err);
+      queues.clear();
+      total = 0;
     },
   };
 }
