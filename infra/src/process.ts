@@ -33,6 +33,14 @@ export async function spawnService(opts: SpawnOptions): Promise<ServiceHandle> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // a spawn that fails (e.g. EACCES, ENOENT) emits 'error' and never 'exit'
+  const spawnFailed = new Promise<Error>((resolve) =>
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(
+        new Error(`${opts.name} could not be started (${err.code ?? err.message}: ${process.execPath})`),
+      ),
+    ),
+  );
   const onLine = opts.onLine ?? (() => {});
   const tail: string[] = [];
   const remember = (line: string) => {
@@ -57,7 +65,12 @@ export async function spawnService(opts: SpawnOptions): Promise<ServiceHandle> {
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`${opts.name} exited with ${code} before it was ready:\n${tail.join('\n')}`));
+      const how = child.signalCode ? `signal ${child.signalCode}` : `code ${code}`;
+      reject(new Error(`${opts.name} exited (${how}) before it was ready:\n${tail.join('\n')}`));
+    });
+    void spawnFailed.then((err) => {
+      clearTimeout(timer);
+      reject(err);
     });
   });
   return {

@@ -55,39 +55,78 @@ export async function startRedis(opts: RedisOptions): Promise<RedisHandle> {
 
 async function launch(args: string[], port: number, log: (line: string) => void) {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (b: Buffer) => log(b.toString().trimEnd()));
-  child.stderr.on('data', (b: Buffer) => log(b.toString().trimEnd()));
+  const tail: string[] = [];
+  const take = (b: Buffer) => {
+    for (const line of b.toString().split('\n')) {
+      if (!line.trim()) continue;
+      log(line);
+      tail.push(`  ${line}`);
+      if (tail.length > 8) tail.shift();
+    }
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (err) =>
+    child.once('error', (err: NodeJS.ErrnoException) =>
       reject(
-        new Error(`cannot start redis-server (${err.message}); install it: apt-get install redis-server`),
+        new Error(
+          `cannot start redis-server (${err.code ?? err.message}); install it: apt-get install redis-server`,
+        ),
       ),
     ),
   );
-  await Promise.race([
-    waitForPing(port),
-    spawnError,
-    exited.then((c) => Promise.reject(new Error(`redis-server exited with ${c}`))),
-  ]);
+  const settled = { done: false };
+  try {
+    await Promise.race([
+      waitForPing(port, child.pid ?? -1, settled),
+      spawnError,
+      exited.then((c) =>
+        Promise.reject(
+          new Error(`redis-server exited (code ${c}) before it was ready, port ${port}:\n${tail.join('\n')}`),
+        ),
+      ),
+    ]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  } finally {
+    settled.done = true;
+  }
   return { child, exited };
 }
 
-async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
+/**
+ * Polls until redis-server answers on `port`, and checks that the one answering is ours (INFO's
+ * process_id): another server already on that port would otherwise pass for it.
+ */
+async function waitForPing(
+  port: number,
+  pid: number,
+  settled: { done: boolean },
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' }, () => s.write('PING\r\n'));
-      const done = (ok: boolean) => {
+  while (Date.now() < deadline && !settled.done) {
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      const s = createConnection({ port, host: '127.0.0.1' }, () => s.write('INFO server\r\n'));
+      const done = () => {
         s.destroy();
-        resolve(ok);
+        resolve(text);
       };
-      s.setTimeout(500, () => done(false));
-      s.on('data', (d) => done(d.toString().startsWith('+PONG')));
-      s.on('error', () => resolve(false));
+      s.setTimeout(500, done);
+      s.on('data', (d) => {
+        text += d.toString();
+        if (/process_id:\d+/.test(text) || text.startsWith('-')) done();
+      });
+      s.on('error', done);
     });
-    if (ok) return;
+    const owner = /process_id:(\d+)/.exec(answer)?.[1];
+    if (owner && Number(owner) === pid) return;
+    if (owner) throw new Error(`port ${port} is held by another redis-server (pid ${owner})`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`redis-server did not answer PING on port ${port} within ${timeoutMs} ms`);
+  if (settled.done) return;
+  throw new Error(`redis-server did not answer on port ${port} within ${timeoutMs} ms`);
 }
