@@ -1,0 +1,490 @@
+/**
+ * Issue 11, "one role × action × tenant matrix generated from the route table, every cell asserted".
+ *
+ * ACCESS below is the reviewed answer to "who may call this route": one line per HTTP route of the
+ * gateway. The matrix is generated from the routes the built gateway reports (`buildGateway().routes`),
+ * so a route that is not in ACCESS fails the first test: a new route cannot ship unreviewed.
+ *
+ * For every route × principal (admin, supervisor, operator, evaluator, no session, a device's media
+ * token) × tenant (the row addressed belongs to the caller's tenant or to the other one):
+ *   - no session / device token: 401 (public routes: anything but 401/403 and never a 5xx);
+ *   - a role not in the table: 403;
+ *   - an allowed role, own tenant: neither 401, 403 nor 404, never a 5xx;
+ *   - an allowed role, another tenant's id (in the path or the body): 404, exactly like an unknown id
+ *     (issue 11: a 403 would reveal that the id exists); a route without an id answers from the
+ *     session's tenant and must name nothing of the other tenant.
+ * Own-tenant calls send a body that fails validation where a valid one would change something (the
+ * 400 proves authorisation passed); cross-tenant calls send a valid body, so a missing tenant check
+ * would show as a success.
+ *
+ * The socket events of /control and /device are cells too (bottom of the file).
+ */
+
+import type { Role } from '@lagebild/protocol';
+import type { InjectOptions } from 'fastify';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDevice, status } from '../src/clients.ts';
+import {
+  CITIES,
+  type City,
+  otherCity,
+  ROLES,
+  startWorld,
+  type TenantRows,
+  type World,
+} from '../src/fuzz/world.ts';
+
+type Access = 'public' | readonly Role[];
+const ALL: readonly Role[] = ['admin', 'supervisor', 'operator', 'evaluator'];
+const LIVE: readonly Role[] = ['admin', 'supervisor', 'operator'];
+const DISPATCH: readonly Role[] = ['admin', 'supervisor'];
+const STATS: readonly Role[] = ['admin', 'supervisor', 'evaluator'];
+const BASELINE: readonly Role[] = ['admin', 'evaluator'];
+const REPORT: readonly Role[] = ['admin', 'supervisor', 'operator'];
+const RECORDING: readonly Role[] = ['admin', 'supervisor', 'operator'];
+const RETENTION: readonly Role[] = ['admin', 'supervisor'];
+
+/** Who may call each route. `*` as method: every method of a catch-all route. */
+const ACCESS: Record<string, Access> = {
+  'GET /healthz': 'public',
+  'GET /api/metrics': ['admin'],
+  'POST /api/auth/login': 'public',
+  'POST /api/auth/logout': 'public',
+  'GET /api/me': ALL,
+  'GET /api/units': LIVE,
+  'GET /api/units/:id': LIVE,
+  'GET /api/devices': ['admin'],
+  'POST /api/devices': ['admin'],
+  'POST /api/devices/:id/revoke': ['admin'],
+  // a device proves itself with its secret in the body, not with a session
+  'POST /api/device/token': 'public',
+  'POST /api/video/viewer-token': LIVE,
+  'GET /api/video/live': LIVE,
+  // viewer signalling is for the roles that can hold a viewer token, and only with a session (issue 11)
+  '* /sfu/v1/*': LIVE,
+  'GET /api/incidents': LIVE,
+  'POST /api/incidents': LIVE,
+  'GET /api/incidents/:id': LIVE,
+  'POST /api/incidents/:id/notes': LIVE,
+  'POST /api/incidents/:id/close': DISPATCH,
+  'POST /api/incidents/:id/priority': DISPATCH,
+  'GET /api/incidents/:id/candidates': DISPATCH,
+  'POST /api/incidents/:id/dispatch': DISPATCH,
+  'POST /api/alerts/:id/ack': LIVE,
+  'POST /api/dispatch/:id/cancel': DISPATCH,
+  'GET /api/admin/policies': ['admin'],
+  'PUT /api/admin/policies': ['admin'],
+  'GET /api/stats/summary': STATS,
+  'GET /api/stats/series': STATS,
+  'GET /api/stats/heatmap': STATS,
+  'GET /api/stats/breakdown': STATS,
+  'GET /api/stats/teams': STATS,
+  'GET /api/stats/export.csv': STATS,
+  'GET /api/baselines': STATS,
+  'POST /api/baselines': BASELINE,
+  'DELETE /api/baselines/:id': BASELINE,
+  'GET /api/reports/pending': REPORT,
+  'POST /api/reports': REPORT,
+  'GET /api/recordings': RECORDING,
+  'GET /api/recordings/:id': RECORDING,
+  'POST /api/recordings/:id/playback': RECORDING,
+  'GET /api/recordings/:id/stream': RECORDING,
+  'POST /api/recordings/:id/export': RETENTION,
+  'POST /api/recordings/:id/evidence': RETENTION,
+  'POST /api/recordings/:id/release': RETENTION,
+  'POST /api/recordings/:id/approvals': RECORDING,
+  'GET /api/recording-approvals': RETENTION,
+  'POST /api/recording-approvals/:id/decision': RETENTION,
+  'GET /api/audit': ['admin'],
+};
+
+/** How a cell calls a route: the URL and body for the addressed tenant's rows. */
+interface Call {
+  url: string;
+  /** own tenant: a body that gets past authorisation without changing anything (or none) */
+  body?: unknown;
+  /** other tenant: a valid body, so only the tenant check stands between the caller and the row */
+  crossBody?: unknown;
+  /** the row addressed by id (path or body) belongs to a tenant: the cross-tenant cell expects 404 */
+  scoped?: boolean;
+  /** what an allowed role gets instead of the usual "anything but 401/403/404" */
+  allowedAnswer?: number;
+}
+const REASON = { reason: 'Prüfung des Einsatzverlaufs' };
+const NOT_A_BODY = { unexpected: ['wrong', 'shape'] };
+const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
+  'POST /api/auth/login': () => ({ url: '/api/auth/login', body: NOT_A_BODY }),
+  'POST /api/devices': () => ({ url: '/api/devices', body: { label: '' } }),
+  'POST /api/devices/:id/revoke': (r) => ({ url: `/api/devices/${r.deviceIds.at(-1)}/revoke`, scoped: true }),
+  'GET /api/units/:id': (r) => ({ url: `/api/units/${r.unitIds[0]}`, scoped: true }),
+  'POST /api/device/token': () => ({ url: '/api/device/token', body: NOT_A_BODY }),
+  'POST /api/video/viewer-token': (r) => ({
+    url: '/api/video/viewer-token',
+    body: { deviceId: r.deviceIds[0], reason: { kind: 'not-a-kind' } },
+    crossBody: { deviceId: r.deviceIds[0], reason: { kind: 'incident', incidentId: r.incidentId } },
+    scoped: true,
+  }),
+  // only the documented signalling routes are forwarded (sfu/SPEC.md V1–V4); the SFU is not running
+  // here, so a forwarded call answers 503 and anything else the gateway's own 404
+  '* /sfu/v1/*': (_r, method) =>
+    method === 'POST'
+      ? { url: '/sfu/v1/sessions', body: {} }
+      : method === 'DELETE'
+        ? { url: '/sfu/v1/sessions/3f0c2a8e-8a0b-4c1e-9d2f-0a1b2c3d4e5f' }
+        : // QUERY carries a body by definition: Fastify wants its Content-Type before any handler
+          { url: '/sfu/v1/sessions', allowedAnswer: 404, ...(method === 'QUERY' ? { body: {} } : {}) },
+  'POST /api/incidents': (r) => ({
+    url: '/api/incidents',
+    body: { unitId: r.unitIds[0], priority: 'high' },
+    crossBody: { unitId: r.unitIds[0], priority: 2, summary: 'Matrix' },
+    scoped: true,
+  }),
+  'GET /api/incidents/:id': (r) => ({ url: `/api/incidents/${r.incidentId}`, scoped: true }),
+  'POST /api/incidents/:id/notes': (r) => ({
+    url: `/api/incidents/${r.incidentId}/notes`,
+    body: { text: '' },
+    crossBody: { text: 'Notiz' },
+    scoped: true,
+  }),
+  'POST /api/incidents/:id/close': (r) => ({
+    url: `/api/incidents/${r.incidentId}/close`,
+    body: { outcome: 'not-an-outcome' },
+    crossBody: { outcome: 'resolved' },
+    scoped: true,
+  }),
+  'POST /api/incidents/:id/priority': (r) => ({
+    url: `/api/incidents/${r.incidentId}/priority`,
+    body: { priority: 'urgent' },
+    crossBody: { priority: 3 },
+    scoped: true,
+  }),
+  'GET /api/incidents/:id/candidates': (r) => ({
+    url: `/api/incidents/${r.incidentId}/candidates`,
+    scoped: true,
+  }),
+  'POST /api/incidents/:id/dispatch': (r) => ({
+    url: `/api/incidents/${r.incidentId}/dispatch`,
+    body: { unitIds: [] },
+    crossBody: { unitIds: [r.unitIds[2]] },
+    scoped: true,
+  }),
+  'POST /api/alerts/:id/ack': (r) => ({ url: `/api/alerts/${r.alertId}/ack`, scoped: true }),
+  'POST /api/dispatch/:id/cancel': (r) => ({ url: `/api/dispatch/${r.requestId}/cancel`, scoped: true }),
+  'PUT /api/admin/policies': () => ({ url: '/api/admin/policies', body: { retentionDays: -1 } }),
+  'GET /api/stats/summary': () => ({ url: '/api/stats/summary?from=2026-01-01&to=2026-01-31' }),
+  'GET /api/stats/series': () => ({ url: '/api/stats/series?from=2026-01-01&to=2026-01-31' }),
+  'GET /api/stats/heatmap': () => ({ url: '/api/stats/heatmap?from=2026-01-01&to=2026-01-31' }),
+  'GET /api/stats/breakdown': () => ({ url: '/api/stats/breakdown?from=2026-01-01&to=2026-01-31&by=team' }),
+  'GET /api/stats/export.csv': () => ({ url: '/api/stats/export.csv?from=2026-01-01&to=2026-01-31' }),
+  'POST /api/baselines': () => ({ url: '/api/baselines', body: { label: '' } }),
+  // a fresh baseline per own-tenant cell (see freshBaseline): deleting one is the allowed action
+  'DELETE /api/baselines/:id': (r) => ({ url: `/api/baselines/${r.baselineId}`, scoped: true }),
+  'POST /api/reports': (r) => ({
+    url: '/api/reports',
+    body: { deviceId: r.deviceIds[0] },
+    crossBody: {
+      deviceId: r.deviceIds[0],
+      reportId: '7f3c1e2a-5b6d-4e8f-9a0b-1c2d3e4f5a6b',
+      episodeAt: Date.now() - 60_000,
+      assault: 'none',
+      context: 'traffic_control',
+      announcementGiven: true,
+    },
+    scoped: true,
+  }),
+  'GET /api/recordings/:id': (r) => ({ url: `/api/recordings/${r.recordingId}`, scoped: true }),
+  'POST /api/recordings/:id/playback': (r) => ({
+    url: `/api/recordings/${r.recordingId}/playback`,
+    body: { reason: '' },
+    crossBody: REASON,
+    scoped: true,
+  }),
+  // the ticket comes from the cell itself (see ticketFor)
+  'GET /api/recordings/:id/stream': (r) => ({ url: `/api/recordings/${r.recordingId}/stream`, scoped: true }),
+  'POST /api/recordings/:id/export': (r) => ({
+    url: `/api/recordings/${r.recordingId}/export`,
+    body: { reason: '' },
+    crossBody: { ...REASON, recipient: 'StA Duisburg 1 Js 2/26' },
+    scoped: true,
+  }),
+  'POST /api/recordings/:id/evidence': (r) => ({
+    url: `/api/recordings/${r.recordingId}/evidence`,
+    body: { reason: '' },
+    crossBody: { ...REASON, caseReference: 'Az. 123/26' },
+    scoped: true,
+  }),
+  'POST /api/recordings/:id/release': (r) => ({
+    url: `/api/recordings/${r.recordingId}/release`,
+    body: { reason: '' },
+    crossBody: REASON,
+    scoped: true,
+  }),
+  'POST /api/recordings/:id/approvals': (r) => ({
+    url: `/api/recordings/${r.recordingId}/approvals`,
+    body: { action: 'shred' },
+    crossBody: { action: 'early_deletion', ...REASON },
+    scoped: true,
+  }),
+  'POST /api/recording-approvals/:id/decision': (r) => ({
+    url: `/api/recording-approvals/${r.approvalId}/decision`,
+    body: { approve: 'yes' },
+    crossBody: { approve: false, ...REASON },
+    scoped: true,
+  }),
+  'GET /api/audit': () => ({ url: '/api/audit?limit=5' }),
+};
+
+/** The ACCESS key of a registered route (catch-all routes are listed once, for every method). */
+const keyOf = (method: string, url: string) => (ACCESS[`${method} ${url}`] ? `${method} ${url}` : `* ${url}`);
+
+type Principal = Role | 'anonymous' | 'device';
+const PRINCIPALS: readonly Principal[] = [...ROLES, 'anonymous', 'device'];
+
+let w: World;
+beforeAll(async () => {
+  w = await startWorld();
+}, 180_000);
+afterAll(async () => {
+  await w?.stop();
+});
+
+describe('the route table', () => {
+  it('names every route the gateway registers, and nothing it does not', () => {
+    const registered = w.gw.routes.map((r) => keyOf(r.method, r.url));
+    const unreviewed = registered.filter((k) => !ACCESS[k]);
+    expect(unreviewed, 'routes missing from ACCESS: review who may call them and add them').toEqual([]);
+    const gone = Object.keys(ACCESS).filter((k) => !registered.includes(k));
+    expect(gone, 'ACCESS lists routes the gateway no longer has').toEqual([]);
+  });
+});
+
+describe.each(CITIES)('caller of %s', (city) => {
+  const cells = () =>
+    w.gw.routes.map((r) => ({ ...r, key: keyOf(r.method, r.url) })).filter((r) => ACCESS[r.key]);
+
+  async function call(
+    principal: Principal,
+    method: string,
+    key: string,
+    target: City,
+  ): Promise<{ status: number; body: string }> {
+    const rows = w.rows[target];
+    const c = (CALLS[key] ?? ((): Call => ({ url: key.split(' ')[1]! })))(rows, method);
+    const cross = target !== city;
+    if (key === 'DELETE /api/baselines/:id' && !cross) c.url = `/api/baselines/${await freshBaseline()}`;
+    const headers: Record<string, string> = {};
+    if (principal === 'device') headers.authorization = `Bearer ${w.rows[city].deviceToken}`;
+    else if (principal !== 'anonymous') {
+      // logout ends the session: a fresh one per cell keeps the shared sessions alive
+      headers.cookie =
+        key === 'POST /api/auth/logout' ? await w.freshCookie(city, principal) : w.cookies[city][principal];
+    }
+    let url = c.url;
+    if (key === 'GET /api/recordings/:id/stream') url += `?ticket=${await ticketFor(principal, rows)}`;
+    const body = cross && c.crossBody !== undefined ? c.crossBody : c.body;
+    const opts: InjectOptions = { method: method as InjectOptions['method'], url, headers };
+    if (body !== undefined && method !== 'GET' && method !== 'HEAD') opts.payload = body as object;
+    const res = await w.gw.app.inject(opts);
+    return { status: res.statusCode, body: res.body };
+  }
+
+  async function freshBaseline(): Promise<string> {
+    const res = await w.gw.app.inject({
+      method: 'POST',
+      url: '/api/baselines',
+      headers: { cookie: w.cookies[city].evaluator },
+      payload: {
+        label: 'Matrix',
+        startsOn: '2024-01-01',
+        endsOn: '2024-01-31',
+        officerHours: 1,
+        assaults: 0,
+      },
+    });
+    return res.json().id;
+  }
+
+  /** A playback ticket the principal got for the row (a refused principal gets none). */
+  async function ticketFor(principal: Principal, rows: TenantRows): Promise<string> {
+    if (principal === 'anonymous' || principal === 'device') return 'none';
+    const res = await w.gw.app.inject({
+      method: 'POST',
+      url: `/api/recordings/${rows.recordingId}/playback`,
+      headers: { cookie: w.cookies[city][principal] },
+      payload: REASON,
+    });
+    return res.statusCode === 200 ? new URL(res.json().url, 'http://x').searchParams.get('ticket')! : 'none';
+  }
+
+  const otherTenantIds = (): string[] => {
+    const r = w.rows[otherCity(city)];
+    return [r.tenantId, ...r.deviceIds, ...r.unitIds, r.incidentId, r.alertId, r.requestId, r.recordingId];
+  };
+
+  it.each(PRINCIPALS)(
+    'as %s: every route, own and other tenant, answers as ACCESS says',
+    async (principal) => {
+      const failures: string[] = [];
+      for (const { method, key } of cells()) {
+        const access = ACCESS[key]!;
+        for (const target of [city, otherCity(city)] as City[]) {
+          const cross = target !== city;
+          const c = CALLS[key]?.(w.rows[target], method);
+          const scoped = c?.scoped === true;
+          const { status, body } = await call(principal, method, key, target);
+          const cell = `${method} ${key.split(' ')[1]} as ${principal} of ${city} on ${cross ? 'other' : 'own'} tenant`;
+          const fail = (want: string) =>
+            failures.push(`${cell}: want ${want}, got ${status} ${body.slice(0, 160)}`);
+          if (status >= 500 && !(key === '* /sfu/v1/*' && status === 503)) {
+            fail('no 5xx');
+            continue;
+          }
+          if (access === 'public') {
+            if (status === 401 && key !== 'POST /api/device/token') fail('a public route: not 401');
+            if (status === 403) fail('a public route: not 403');
+            continue;
+          }
+          if (principal === 'anonymous' || principal === 'device') {
+            if (status !== 401) fail('401 (no session)');
+            continue;
+          }
+          if (!access.includes(principal)) {
+            if (status !== 403) fail(`403 (role ${principal} not in ${access.join(', ')})`);
+            continue;
+          }
+          if (cross && scoped) {
+            if (status !== 404) fail('404 (another tenant’s id answers like an unknown one)');
+            continue;
+          }
+          if (c?.allowedAnswer !== undefined) {
+            if (status !== c.allowedAnswer) fail(`${c.allowedAnswer} (not a documented route)`);
+            continue;
+          }
+          if (status === 401 || status === 403 || status === 404) fail('allowed: not 401/403/404');
+          // (the audit log rightly names the other tenant's ids its own users tried: refusals)
+          if (
+            cross &&
+            status < 300 &&
+            key !== 'GET /api/audit' &&
+            otherTenantIds().some((id) => body.includes(id))
+          )
+            fail('an answer that names nothing of the other tenant');
+        }
+      }
+      expect(failures).toEqual([]);
+    },
+  );
+});
+
+describe('/control handshake and events', () => {
+  const connect = (cookie: string | undefined, extra: Record<string, string> = {}) =>
+    new Promise<{ ok: boolean; code?: string; units?: string[] }>((resolve) => {
+      const s = io(`${w.stack.url}/control`, {
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: false,
+        extraHeaders: { ...(cookie ? { cookie } : {}), ...extra },
+      });
+      s.once('snapshot', (snap: { units: { deviceId: string }[] }) => {
+        s.close();
+        resolve({ ok: true, units: snap.units.map((u) => u.deviceId) });
+      });
+      s.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+        s.close();
+        resolve({ ok: false, code: err.data?.code });
+      });
+    });
+
+  it.each(CITIES)(
+    'lets live roles of %s in with their own tenant only, refuses evaluators and strangers',
+    async (city) => {
+      for (const role of ROLES) {
+        const r = await connect(w.cookies[city][role]);
+        if (LIVE.includes(role)) {
+          expect(r, `${role} of ${city}`).toMatchObject({ ok: true });
+          const others = new Set(w.rows[otherCity(city)].deviceIds);
+          expect(
+            r.units!.filter((d) => others.has(d)),
+            `${role} of ${city} sees the other tenant`,
+          ).toEqual([]);
+        } else {
+          expect(r, `${role} of ${city}`).toEqual({ ok: false, code: 'forbidden' });
+        }
+      }
+      expect(await connect(undefined)).toEqual({ ok: false, code: 'unauthenticated' });
+      expect(await connect(undefined, { authorization: `Bearer ${w.rows[city].deviceToken}` })).toEqual({
+        ok: false,
+        code: 'unauthenticated',
+      });
+    },
+  );
+
+  it('refuses a live role from a foreign origin', async () => {
+    const r = await connect(w.cookies.duisburg.admin, { origin: 'http://evil.example' });
+    expect(r).toEqual({ ok: false, code: 'forbidden' });
+  });
+});
+
+describe('/device handshake and events', () => {
+  it('admits a device with its own secret only; a user session or another device’s secret is refused', async () => {
+    const [a, b] = [w.rows.duisburg.devices[2]!, w.rows.dortmund.devices[2]!];
+    const dev = await connectDevice(w.stack.url, a);
+    dev.close();
+    await expect(
+      connectDevice(w.stack.url, { deviceId: a.deviceId, secret: b.secret }),
+    ).rejects.toMatchObject({
+      data: { code: 'unauthenticated' },
+    });
+    const s = io(`${w.stack.url}/device`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      extraHeaders: { cookie: w.cookies.duisburg.admin },
+    });
+    const err = await new Promise<Error & { data?: { code?: string } }>((resolve) =>
+      s.once('connect_error', resolve),
+    );
+    s.close();
+    expect(err.data?.code).toBe('bad_request');
+  });
+
+  it('a device cannot answer another tenant’s dispatch request, nor one addressed to another device', async () => {
+    // dortmund's request went to dortmund's second device; duisburg's devices and dortmund's third try
+    const target = w.rows.dortmund.requestId;
+    for (const creds of [
+      w.rows.duisburg.devices[1]!,
+      w.rows.duisburg.devices[2]!,
+      w.rows.dortmund.devices[2]!,
+    ]) {
+      const dev = await connectDevice(w.stack.url, creds);
+      try {
+        const ack = await dev.socket
+          .timeout(5000)
+          .emitWithAck('dispatch_answer', { requestId: target, answer: 'accept' });
+        expect(ack, `device ${creds.deviceId}`).toMatchObject({ ok: false });
+      } finally {
+        dev.close();
+      }
+    }
+    const { rows } = await w.stack.db.pool.query('SELECT state FROM dispatch_requests WHERE id = $1', [
+      target,
+    ]);
+    expect(rows[0].state).not.toBe('accepted');
+  });
+
+  it('a device’s status and report land in its own tenant only', async () => {
+    const creds = w.rows.duisburg.devices[2]!; // [3] is the one the matrix revokes
+    const dev = await connectDevice(w.stack.url, creds);
+    try {
+      expect(await dev.send(status(1, { at: Date.now() }))).toMatchObject({ ok: true });
+    } finally {
+      dev.close();
+    }
+    const { rows } = await w.stack.db.pool.query(
+      'SELECT DISTINCT tenant_id FROM status_events WHERE device_id = $1',
+      [creds.deviceId],
+    );
+    expect(rows.map((r) => r.tenant_id)).toEqual([w.rows.duisburg.tenantId]);
+  });
+});
