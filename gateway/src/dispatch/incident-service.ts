@@ -25,6 +25,12 @@ import {
 
 const STAGE_TEXT = { standby: 'Bereitschaft', display: 'Display an', recording: 'Aufzeichnung' } as const;
 
+/**
+ * Writes the audit entries of a change inside its transaction (§ 76 BDSG: the change and its entry
+ * commit together or not at all); the routes pass `(c) => audit.appendIn(c, [...])`.
+ */
+export type AuditInTransaction = (client: pg.PoolClient) => Promise<void>;
+
 export interface Effect {
   incidentId?: string;
   alertId?: string;
@@ -184,21 +190,47 @@ export function createIncidentService(deps: { pool: pg.Pool; broadcast: Broadcas
       return id;
     },
 
-    async note(tenantId: string, incidentId: string, userId: string, text: string) {
-      const entry = await addTimeline(pool, { tenantId, incidentId, kind: 'note', actorId: userId, text });
+    async note(
+      tenantId: string,
+      incidentId: string,
+      userId: string,
+      text: string,
+      audit: AuditInTransaction,
+    ) {
+      const entry = await withTransaction(pool, async (client) => {
+        const entry = await addTimeline(client, {
+          tenantId,
+          incidentId,
+          kind: 'note',
+          actorId: userId,
+          text,
+        });
+        await audit(client);
+        return entry;
+      });
       void broadcast.incident(incidentId); // screens showing the incident reload its timeline
       return entry;
     },
 
-    async setPriority(tenantId: string, incidentId: string, userId: string, from: number, to: number) {
+    async setPriority(
+      tenantId: string,
+      incidentId: string,
+      userId: string,
+      from: number,
+      to: number,
+      audit: AuditInTransaction,
+    ) {
       if (from === to) return;
-      await pool.query('UPDATE incidents SET priority = $2 WHERE id = $1', [incidentId, to]);
-      await addTimeline(pool, {
-        tenantId,
-        incidentId,
-        kind: 'priority',
-        actorId: userId,
-        text: `Priorität ${from} → ${to}`,
+      await withTransaction(pool, async (client) => {
+        await client.query('UPDATE incidents SET priority = $2 WHERE id = $1', [incidentId, to]);
+        await addTimeline(client, {
+          tenantId,
+          incidentId,
+          kind: 'priority',
+          actorId: userId,
+          text: `Priorität ${from} → ${to}`,
+        });
+        await audit(client);
       });
       void broadcast.incident(incidentId);
     },

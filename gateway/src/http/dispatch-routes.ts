@@ -16,6 +16,7 @@ import {
   SetPriorityRequest,
 } from '@lagebild/protocol';
 import type { FastifyRequest } from 'fastify';
+import { actorOf } from '../audit/audit-log.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { IncidentService } from '../dispatch/incident-service.ts';
 import { alertsOf, getAlert, getIncident, getRequest, requestsOf, timelineOf } from '../dispatch/store.ts';
@@ -104,7 +105,18 @@ export function registerDispatchRoutes(
     const { user, incident } = await loadIncident(req, LIVE_ROLES);
     const { text } = parseInput(IncidentNoteRequest, req.body);
     if (incident.status !== 'open') throw new AppError('conflict', `incident ${incident.number} is closed`);
-    const entry = await incidents.note(incident.tenantId, incident.id, user.id, text);
+    // the note's text stays in the timeline; the audit entry records who wrote one, and when
+    const entry = await incidents.note(incident.tenantId, incident.id, user.id, text, (c) =>
+      audit.appendIn(c, [
+        {
+          tenantId: user.tenant.id,
+          actor: actorOf(user),
+          action: 'incident_note',
+          target: `incident:${incident.id}`,
+          payload: { chars: text.length },
+        },
+      ]),
+    );
     reply.code(201);
     return { entry };
   });
@@ -140,16 +152,16 @@ export function registerDispatchRoutes(
     const { user, incident } = await loadIncident(req, DISPATCH_ROLES);
     const { priority } = parseInput(SetPriorityRequest, req.body);
     if (incident.status !== 'open') throw new AppError('conflict', `incident ${incident.number} is closed`);
-    await incidents.setPriority(incident.tenantId, incident.id, user.id, incident.priority, priority);
-    log.info(
-      {
-        audit: 'incident_priority',
-        userId: user.id,
-        tenantId: user.tenant.id,
-        incidentId: incident.id,
-        priority,
-      },
-      'priority changed',
+    await incidents.setPriority(incident.tenantId, incident.id, user.id, incident.priority, priority, (c) =>
+      audit.appendIn(c, [
+        {
+          tenantId: user.tenant.id,
+          actor: actorOf(user),
+          action: 'incident_priority_changed',
+          target: `incident:${incident.id}`,
+          payload: { from: incident.priority, to: priority },
+        },
+      ]),
     );
     const { tenantId: _t, ...view } = (await getIncident(pool, incident.id))!;
     return { incident: view };

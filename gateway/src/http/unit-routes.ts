@@ -6,14 +6,14 @@ import {
   type UnitDetailResponse,
   type UnitsResponse,
 } from '@lagebild/protocol';
-import { AppError } from '../errors.ts';
+import { actorOf } from '../audit/audit-log.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { notFound } from './tenant-guard.ts';
 import { pathId } from './validate.ts';
 
 const HISTORY_LIMIT = 1000;
 
-export function registerUnitRoutes({ app, db, guard, sameTenant, live }: RouteDeps): void {
+export function registerUnitRoutes({ app, db, guard, sameTenant, live, audit }: RouteDeps): void {
   app.get('/api/units', async (req): Promise<UnitsResponse> => {
     const user = await guard(req, LIVE_ROLES);
     const [shifts, states] = await Promise.all([
@@ -65,6 +65,15 @@ export function registerUnitRoutes({ app, db, guard, sameTenant, live }: RouteDe
       unannouncedReason: r.unannouncedReason,
       emergency: r.emergency,
     }));
+    // a unit's stage history is personal data of its officers (§ 76 BDSG): the read is audited,
+    // committed before the data leaves
+    await audit.append({
+      tenantId: user.tenant.id,
+      actor: actorOf(user),
+      action: 'unit_history_read',
+      target: `unit:${id}`,
+      payload: { entries: stageHistory.length, since: since.getTime() },
+    });
     const dto: Unit = {
       id: unit.id,
       callsign: unit.callsign,
