@@ -9,6 +9,7 @@ export default defineConfig({
       'packages/stats',
       'packages/tokens',
       'packages/vault',
+      'prisma',
       'gateway',
       'sfu',
       'sim',
