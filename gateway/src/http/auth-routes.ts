@@ -1,7 +1,8 @@
-/** Login, logout and the current user. Failed logins are throttled per username across gateways. */
+/** Login, logout and the current user. Failed logins are throttled across gateways (login-throttle.ts). */
 import { decoyPasswordHash, verifyPassword } from '@lagebild/db';
 import { LoginRequest, type MeResponse } from '@lagebild/protocol';
 import { AppError } from '../errors.ts';
+import { createLoginThrottle } from './login-throttle.ts';
 import type { RouteDeps } from './route-deps.ts';
 import {
   createSession,
@@ -11,9 +12,6 @@ import {
   setSessionCookie,
 } from './session.ts';
 import { parseInput } from './validate.ts';
-
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_S = 15 * 60;
 
 export function registerAuthRoutes({
   app,
@@ -26,6 +24,7 @@ export function registerAuthRoutes({
   endSession,
   audit,
 }: RouteDeps): void {
+  const throttle = createLoginThrottle({ redis, audit, log });
   const me = (user: SessionUser): MeResponse => {
     const { sessionHash: _s, ...u } = user;
     return { user: u, map: { tileUrl: config.TILE_URL || null, attribution: config.TILE_ATTRIBUTION } };
@@ -33,25 +32,32 @@ export function registerAuthRoutes({
 
   app.post('/api/auth/login', async (req, reply) => {
     const { username, password } = parseInput(LoginRequest, req.body);
-    const failKey = `lb:login-fail:${username.toLowerCase()}`;
-    if (Number(await redis.get(failKey)) >= MAX_FAILURES) {
-      throw new AppError('rate_limited', 'too many failed logins for this user; wait 15 minutes');
+    const gate = await throttle.attempt(username, req.ip);
+    if (!gate.allowed) {
+      metrics.loginFailed++;
+      log.warn(
+        { username: username.slice(0, 100), ip: req.ip, retryAfterS: gate.retryAfterS },
+        'login throttled',
+      );
+      reply.header('retry-after', String(gate.retryAfterS));
+      throw new AppError('rate_limited', `too many failed logins; try again in ${gate.retryAfterS} s`);
     }
     const user = await db.prisma.user.findUnique({ where: { username } });
     const ok = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), password);
     if (!user || !ok || user.disabledAt) {
       metrics.loginFailed++;
-      await redis.multi().incr(failKey).expire(failKey, FAILURE_WINDOW_S).exec();
-      log.warn({ audit: 'login_failed', username, ip: req.ip }, 'login failed');
-      await audit.append({
-        tenantId: user?.tenantId ?? null,
-        actor: username.slice(0, 100),
-        action: 'login_failed',
-        payload: { ip: req.ip },
-      });
+      log.warn({ audit: 'login_failed', username: username.slice(0, 100), ip: req.ip }, 'login failed');
+      if (user)
+        await audit.append({
+          tenantId: user.tenantId,
+          actor: user.username,
+          action: 'login_failed',
+          payload: { ip: req.ip },
+        });
+      else await throttle.unknownUser(req.ip);
       throw new AppError('unauthenticated', 'wrong username or password');
     }
-    await redis.del(failKey);
+    await throttle.succeeded(username, req.ip, gate.ticket);
     const { token, expiresAt } = await createSession(db, user.id, user.tenantId, config.SESSION_TTL_HOURS, {
       ip: req.ip,
       userAgent: req.headers['user-agent'],
