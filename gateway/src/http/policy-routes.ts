@@ -8,6 +8,8 @@
  * four-eyes extension. Every gateway reads the policies from the database when it needs them; the
  * one cache (`auto_incident_on`, 30 s) is cleared through `onChanged` on every gateway.
  */
+
+import { withTransaction } from '@lagebild/db';
 import {
   POLICY_NAMES,
   type PoliciesResponse,
@@ -75,10 +77,7 @@ export function registerPolicyRoutes(deps: RouteDeps, onChanged: (tenantId: stri
     const user = await guard(req, ['admin']);
     const body = parseInput(TenantPoliciesUpdate, req.body);
     const tenantId = user.tenant.id;
-    const c = await pool.connect();
-    let result: PoliciesUpdateResponse;
-    try {
-      await c.query('BEGIN');
+    const result = await withTransaction(pool, async (c): Promise<PoliciesUpdateResponse> => {
       // the row lock orders concurrent changes, so each audit entry's "old" is what it replaced
       const { rows } = await c.query(`${SELECT_POLICIES} FOR UPDATE`, [tenantId]);
       const before = toPolicies(rows[0]);
@@ -118,19 +117,13 @@ export function registerPolicyRoutes(deps: RouteDeps, onChanged: (tenantId: stri
           },
         ]);
       }
-      result = {
+      return {
         policies: after,
         lastChange: await lastChange(c, tenantId),
         changed,
         recordingsShortened,
       };
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
     if (result.changed.length > 0) {
       onChanged(tenantId);
       redis.publish(POLICY_CHANNEL, tenantId).catch((err) => {

@@ -4,6 +4,7 @@
  * `checkpointMs`; reading the log back in seq order for verification and export (JSON lines).
  */
 
+import { withTransaction } from '@lagebild/db/transaction';
 import { type Signer, signJson } from '@lagebild/vault';
 import type pg from 'pg';
 import {
@@ -124,21 +125,6 @@ async function writeCheckpoint(client: Queryable, signer: Signer, seq: number, h
 }
 
 /** `fn` inside BEGIN … COMMIT on one pooled connection; ROLLBACK on any error. */
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
 /**
  * An audited change: `change` runs in a transaction and returns the entries that describe it, which
  * are appended in the same transaction, so the change and its entries commit together or not at all.
@@ -149,7 +135,7 @@ export async function auditedChange<T>(
   change: (client: pg.PoolClient) => Promise<{ result: T; entries: AuditInput[] }>,
   now?: () => number,
 ): Promise<T> {
-  return inTransaction(pool, async (client) => {
+  return withTransaction(pool, async (client) => {
     const { result, entries } = await change(client);
     if (entries.length > 0) await appendAuditIn(client, entries, policy, now);
     return result;
@@ -163,7 +149,7 @@ export async function appendAudit(
   policy: CheckpointPolicy,
   now?: () => number,
 ): Promise<AuditRecord[]> {
-  return inTransaction(pool, (client) =>
+  return withTransaction(pool, (client) =>
     appendAuditIn(client, Array.isArray(inputs) ? inputs : [inputs], policy, now),
   );
 }
@@ -179,7 +165,7 @@ export async function pruneAuditPayloads(
   policy: CheckpointPolicy,
   now?: () => number,
 ): Promise<number> {
-  return inTransaction(pool, async (client) => {
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ n: string }>('SELECT audit_prune_payloads() AS n');
     const pruned = Number(rows[0]!.n);
     if (pruned > 0) {
@@ -200,7 +186,7 @@ export async function checkpointNow(
   signer: Signer,
   now: () => number = Date.now,
 ): Promise<Checkpoint | null> {
-  const seq = await inTransaction(pool, async (client) => {
+  const seq = await withTransaction(pool, async (client) => {
     const head = (
       await client.query<{ seq: string; hash: string }>(
         'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
