@@ -95,7 +95,12 @@ async function ensurePortFree(name: string, host: string, port: number): Promise
 /** Starts a service; once it runs, restarts it with backoff whenever it dies (supervise.ts). */
 async function startSupervised(opts: SpawnOptions): Promise<void> {
   const first = await spawnService(opts);
-  const supervised = supervise(first, { name: opts.name, start: () => spawnService(opts), say });
+  const supervised = supervise(first, {
+    name: opts.name,
+    start: () => spawnService(opts),
+    say,
+    active: () => !stopping,
+  });
   stops.push(() => supervised.stop());
 }
 

@@ -46,6 +46,11 @@ export interface SuperviseOptions {
   start: () => Promise<ServiceHandle>;
   say: (msg: string) => void;
   policy?: BackoffPolicy;
+  /**
+   * false once the whole stack is stopping: Ctrl+C signals every process of the terminal's group,
+   * so the service may exit on its own before its turn in the ordered shutdown; that is no crash
+   */
+  active?: () => boolean;
 }
 
 export interface Supervised {
@@ -78,7 +83,7 @@ export function supervise(first: ServiceHandle, opts: SuperviseOptions): Supervi
   async function watch(): Promise<void> {
     while (!stopped && current) {
       const code = await current.exited;
-      if (stopped) return;
+      if (stopped || opts.active?.() === false) return;
       crashes = crashesInARow(crashes, Date.now() - startedAt, policy);
       let delayMs = restartDelayMs(crashes, policy);
       opts.say(
