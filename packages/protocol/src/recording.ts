@@ -186,6 +186,8 @@ export type PendingApprovalsResponse = z.infer<typeof PendingApprovalsResponse>;
 export const AuditAction = z.enum([
   'login',
   'login_failed',
+  /** failed logins of unknown usernames, per address and window: one at its start, one with the count */
+  'login_failures',
   'logout',
   'forbidden',
   'cross_tenant_refused',
@@ -195,6 +197,10 @@ export const AuditAction = z.enum([
   'unit_created',
   'incident_opened',
   'incident_closed',
+  'incident_note',
+  'incident_priority_changed',
+  /** a unit's stage history was read (§ 76 BDSG) */
+  'unit_history_read',
   'alert_acknowledged',
   'dispatch',
   'dispatch_cancelled',

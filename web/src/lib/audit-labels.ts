@@ -10,6 +10,7 @@ import type { Language, MessageKey, Translate } from './i18n.ts';
 export const AUDIT_ACTION_LABELS: Record<AuditAction, MessageKey> = {
   login: 'audit.action.login',
   login_failed: 'audit.action.login_failed',
+  login_failures: 'audit.action.login_failures',
   logout: 'audit.action.logout',
   forbidden: 'audit.action.forbidden',
   cross_tenant_refused: 'audit.action.cross_tenant_refused',
@@ -19,6 +20,9 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, MessageKey> = {
   unit_created: 'audit.action.unit_created',
   incident_opened: 'audit.action.incident_opened',
   incident_closed: 'audit.action.incident_closed',
+  incident_note: 'audit.action.incident_note',
+  incident_priority_changed: 'audit.action.incident_priority_changed',
+  unit_history_read: 'audit.action.unit_history_read',
   alert_acknowledged: 'audit.action.alert_acknowledged',
   dispatch: 'audit.action.dispatch',
   dispatch_cancelled: 'audit.action.dispatch_cancelled',
