@@ -43,3 +43,33 @@ export async function until(pred: () => Promise<boolean>, timeoutMs: number, wha
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * A viewer token as the gateway mints it (issue 11: it names the operator session `sid` and its
+ * expiry `sexp`). Tests that stand in for the gateway's side of a revocation use it directly.
+ */
+export function viewerTokenFor(c: {
+  tenantId: string;
+  userId: string;
+  deviceId: string;
+  sid: string;
+  sexp?: number;
+  watchId?: string;
+  role?: 'admin' | 'supervisor' | 'operator';
+  ttlMs?: number;
+}): string {
+  return signToken(
+    TEST_MEDIA_SECRET,
+    {
+      typ: 'viewer',
+      tenantId: c.tenantId,
+      userId: c.userId,
+      role: c.role ?? 'operator',
+      deviceId: c.deviceId,
+      sid: c.sid,
+      sexp: c.sexp ?? Date.now() + 3_600_000,
+      ...(c.watchId ? { watchId: c.watchId } : {}),
+    },
+    c.ttlMs ?? 60_000,
+  ).token;
+}
