@@ -31,6 +31,11 @@
  *         evidence, outside the period
  *  → 14: kept 3 (legal hold 1), deleted 6 (retention 5, early 1), pending 5
  *  Duisburg: 6 evidence recordings the same evening, never counted for Teststadt
+ *
+ * Every period is widened to whole ISO months (issue 11: March 2026 = 2–29 March, so R15 is inside;
+ * R16 is in February's), and figures that would reveal a cell below five by differencing are null
+ * with a reason: the fixture's small cells (Team B's one episode, Tuesday's two, February's one
+ * recording) hide their complements too. Retention figures are read over February and March then.
  */
 import { randomUUID } from 'node:crypto';
 import { hashPassword, provisionDevices } from '@lagebild/db';
@@ -58,6 +63,8 @@ let d2Id: string;
 /** local Monday 2 March 2026 h:m:s (CET, UTC+1) as epoch ms; h ≥ 24 rolls into Tuesday */
 const at = (h: number, m = 0, s = 0) => Date.UTC(2026, 2, 2, h - 1, m, s);
 const RANGE = 'from=2026-03-02&to=2026-03-03';
+/** February and March: R16 alone in February would otherwise be the difference to March */
+const FEB_MAR = 'from=2026-02-23&to=2026-03-03';
 
 async function api<T>(
   path: string,
@@ -74,7 +81,9 @@ async function api<T>(
     body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T,
   };
 }
-const summary = async (q = '') => (await api<StatsSummary>(`/api/stats/summary?${RANGE}${q}`, 'eval')).body;
+const summary = async (q = '', range = RANGE) =>
+  (await api<StatsSummary>(`/api/stats/summary?${range}${q}`, 'eval')).body;
+const summaryOver = summary;
 const report = (dev: TestDevice, r: DeviceReportInput) =>
   dev.socket.timeout(5000).emitWithAck('report', r) as Promise<ReportAck>;
 
@@ -277,48 +286,74 @@ describe('statistics equal the hand-computed fixture', () => {
     expect(s.reportsFiledShare).toBe(5 / 8);
   });
 
-  it('filters by weekday and hour in local time; the midnight episode counts on Monday', async () => {
+  it('filters by weekday and hour in local time; a weekday that would reveal a small one is hidden', async () => {
+    // Monday holds six (E1–E5 and E8: the midnight episode counts on Monday), Tuesday two: the
+    // total less Monday would give Tuesday away, so Monday is its complement (issue 11)
     const monday = await summary('&weekday=1');
-    expect(monday.funnel.episodes).toBe(6); // E1–E5 and E8
+    expect(monday).toMatchObject({ suppressed: true, suppressedReason: 'protects_small_cell' });
+    expect(monday.funnel.episodes).toBeNull();
     expect(monday.officerHours).toBe(20); // D1 20:00–24:00, D2 06:00–22:00
-    expect(monday.deescalation).toMatchObject({ successes: 4, n: 5 }); // E1, E3, E5, E8 of E1 E2 E3 E5 E8
     const late = await summary('&hour=23');
-    expect(late.suppressed).toBe(true); // E4, E5: 2 < 5
+    expect(late).toMatchObject({ suppressed: true, suppressedReason: 'protects_small_cell' }); // E4, E5: 2 < 5
     expect(late.funnel.episodes).toBeNull();
     expect(late.officerHours).toBe(1);
-  });
-
-  it('assigns an episode across a shift change to the team at its start and suppresses small teams', async () => {
-    const a = await summary('&team=Team%20A');
-    expect(a.funnel.episodes).toBe(7);
-    expect(a.officerHours).toBe(16);
-    expect((await summary('&team=Team%20B')).suppressed).toBe(true);
-    const by = (await api<StatsBreakdown>(`/api/stats/breakdown?${RANGE}&by=team`, 'eval')).body;
-    expect(by.rows).toEqual([
-      { key: 'Team A', episodes: 7, display: 6, recordings: 3, deescalationRate: 3 / 6 },
-      { key: 'Team B', episodes: null, display: null, recordings: null, deescalationRate: null },
+    const by = (await api<StatsBreakdown>(`/api/stats/breakdown?${RANGE}&by=weekday`, 'eval')).body;
+    expect(by.rows.map((r) => [r.key, r.episodes, r.suppressed])).toEqual([
+      ['1', null, 'protects_small_cell'],
+      ['2', null, 'protects_small_cell'],
     ]);
   });
 
-  it('series per week, heat map on a coarse grid with small cells suppressed', async () => {
+  it('assigns an episode across a shift change to the team at its start and suppresses small teams', async () => {
+    // Team A holds seven, Team B one (E8, by the shift at its start): 8 − 7 would give B away
+    const a = await summary('&team=Team%20A');
+    expect(a).toMatchObject({ suppressed: true, suppressedReason: 'protects_small_cell' });
+    expect(a.officerHours).toBe(16);
+    expect((await summary('&team=Team%20B')).suppressed).toBe(true);
+    const hidden = { episodes: null, display: null, recordings: null, deescalationRate: null };
+    const by = (await api<StatsBreakdown>(`/api/stats/breakdown?${RANGE}&by=team`, 'eval')).body;
+    expect(by.rows).toEqual([
+      { key: 'Team A', suppressed: 'protects_small_cell', ...hidden },
+      { key: 'Team B', suppressed: 'protects_small_cell', ...hidden },
+    ]);
+  });
+
+  it('series per week of the whole month, heat map on a coarse grid with small cells suppressed', async () => {
     const series = (await api<StatsSeries>(`/api/stats/series?${RANGE}`, 'eval')).body;
+    expect(series.query).toMatchObject({ from: '2026-03-02', to: '2026-03-29' });
+    expect(series.bin).toBe('week');
+    const empty = (weekStart: string) => ({
+      weekStart,
+      suppressed: 'small_cell',
+      episodes: null,
+      display: null,
+      recordings: null,
+      assaults: null,
+      deescalationRate: null,
+      officerHours: 0,
+      retention: HIDDEN_RETENTION,
+    });
     expect(series.points).toEqual([
       {
         weekStart: '2026-03-02',
+        suppressed: null,
         episodes: 8,
         display: 7,
         recordings: 3,
         assaults: 3,
         deescalationRate: 4 / 7,
         officerHours: 24,
-        retention: RETENTION_ALL,
+        // 15 recordings, but R16 alone in the week before: 16 over Feb–Mar less this week gives it away
+        retention: HIDDEN_RETENTION,
       },
+      empty('2026-03-09'),
+      empty('2026-03-16'),
+      empty('2026-03-23'),
     ]);
+    // seven episodes in one grid cell, one in another: the seven would give the one away (8 − 7)
     const heat = (await api<StatsHeatmap>(`/api/stats/heatmap?${RANGE}`, 'eval')).body;
-    expect(heat.cells).toEqual([
-      { row: Math.floor(51.4318 / 0.005), col: Math.floor(6.7626 / 0.008), episodes: 7 },
-    ]);
-    expect([heat.suppressedCells, heat.suppressedEpisodes]).toEqual([1, 1]);
+    expect(heat.cells).toEqual([]);
+    expect([heat.suppressedCells, heat.suppressedEpisodes, heat.suppressed]).toEqual([2, 8, null]);
     expect(JSON.stringify(heat)).not.toMatch(/51\.43|6\.76/);
   });
 
@@ -351,8 +386,14 @@ describe('statistics equal the hand-computed fixture', () => {
         'recording_files,kept_as_evidence,legal_hold,deleted,deleted_by_retention,deleted_early,within_retention',
     );
     const w = wilson(4, 7)!;
-    expect(lines[1]).toBe(`2026-03-02..2026-03-03,8,7,3,3,24,${4 / 7},${w.low},${w.high},14,3,1,6,5,1,5`);
-    expect(lines[2]).toBe(`2026-03-02,8,7,3,3,24,${4 / 7},,,14,3,1,6,5,1,5`);
+    // March alone: the recordings columns are empty (February's one recording, see the series)
+    expect(lines[1]).toBe(`2026-03-02..2026-03-29,8,7,3,3,24,${4 / 7},${w.low},${w.high},,,,,,,`);
+    expect(lines[2]).toBe(`2026-03-02,8,7,3,3,24,${4 / 7},,,,,,,,,`);
+    expect(lines.slice(3)).toEqual(
+      ['2026-03-09', '2026-03-16', '2026-03-23'].map((d) => `${d},,,,,0,,,,,,,,,,`),
+    );
+    const wide = (await api<string>(`/api/stats/export.csv?${FEB_MAR}`, 'eval')).body.split('\r\n');
+    expect(wide[1]).toBe(`2026-02-02..2026-03-29,8,7,3,3,24,${4 / 7},${w.low},${w.high},16,5,1,6,5,1,5`);
     // a team below five recordings: the recording columns are empty like any suppressed cell
     const b = (await api<string>(`/api/stats/export.csv?${RANGE}&team=Team%20B`, 'eval')).body;
     expect(b.trim().split('\r\n')[1]!.split(',').slice(9)).toEqual(['', '', '', '', '', '', '']);
@@ -371,8 +412,20 @@ describe('recordings kept as evidence vs deleted', () => {
   };
 
   it('counts the period by the local day of the start: kept, deleted by retention or early, pending', async () => {
-    const s = await summary();
-    expect(s.retention).toEqual({ ...RETENTION_ALL, suppressed: false, contextFrom: 'episode' });
+    const s = await summary('', FEB_MAR);
+    expect(s.retention).toEqual({
+      ...RETENTION_ALL,
+      suppressed: false,
+      suppressedReason: null,
+      contextFrom: 'episode',
+    });
+    // March alone would be Feb–Mar less R16: hidden as the complement of February's one recording
+    expect((await summary()).retention).toEqual({
+      ...suppressedFigures,
+      suppressed: true,
+      suppressedReason: 'protects_small_cell',
+      contextFrom: 'episode',
+    });
     // aggregates only: no recording, device or unit ever named
     const json = JSON.stringify(s);
     for (const id of [...recordingIds, d1Id, d2Id]) expect(json).not.toContain(id);
@@ -380,6 +433,7 @@ describe('recordings kept as evidence vs deleted', () => {
   });
 
   it('filters by team (the unit the recording was made under), weekday and hour in local time', async () => {
+    const summary = (q: string) => summaryOver(q, FEB_MAR);
     expect((await summary('&team=Team%20A')).retention).toMatchObject({
       suppressed: false,
       total: 10,
@@ -390,10 +444,11 @@ describe('recordings kept as evidence vs deleted', () => {
       deletedEarly: 1,
       pending: 4,
     });
-    // Team B: R11–R13, three recordings, below five
+    // Team B: R11–R13, three recordings, below five (hidden with R14–R16, which have no unit)
     expect((await summary('&team=Team%20B')).retention).toEqual({
       ...suppressedFigures,
       suppressed: true,
+      suppressedReason: 'protects_small_cell',
       contextFrom: 'episode',
     });
     expect((await summary('&weekday=1')).retention).toMatchObject({
@@ -412,6 +467,7 @@ describe('recordings kept as evidence vs deleted', () => {
   });
 
   it('applies a context through the camera’s episode containing the recording; no episode, no context', async () => {
+    const summary = (q: string) => summaryOver(q, FEB_MAR);
     expect((await summary('&context=large_event')).retention).toMatchObject({
       suppressed: false,
       total: 5,
@@ -432,17 +488,34 @@ describe('recordings kept as evidence vs deleted', () => {
     expect((await summary('&context=problem_district')).retention).toMatchObject({ suppressed: true });
   });
 
-  it('counts per local week in the series and suppresses a week below five recordings', async () => {
+  it('counts per local week in the series and hides a week below five recordings and its complement', async () => {
     const s = (await api<StatsSeries>('/api/stats/series?from=2026-02-23&to=2026-03-08', 'eval')).body;
-    expect(s.points.map((p) => p.weekStart)).toEqual(['2026-02-23', '2026-03-02']);
-    expect(s.points[0]!.retention).toEqual(suppressedFigures); // R16 alone in its week
-    expect(s.points[1]!.retention).toEqual({ ...RETENTION_ALL, total: 15, kept: 4 }); // with R15 (Wednesday)
+    expect(s.points.map((p) => p.weekStart)).toEqual([
+      '2026-02-02',
+      '2026-02-09',
+      '2026-02-16',
+      '2026-02-23',
+      '2026-03-02',
+      '2026-03-09',
+      '2026-03-16',
+      '2026-03-23',
+    ]);
+    // R16 alone in the week of 23 February; the next week (15 with R15) would give it away
+    expect(s.points[3]!.retention).toEqual(suppressedFigures);
+    expect(s.points[4]!.retention).toEqual(suppressedFigures);
+    // by month under a filter: Team A's 10 recordings, all in March
+    const a = (await api<StatsSeries>(`/api/stats/series?${FEB_MAR}&team=Team%20A`, 'eval')).body;
+    expect(a.bin).toBe('month');
+    expect(a.points.map((p) => [p.weekStart, p.retention.total])).toEqual([
+      ['2026-02-02', null],
+      ['2026-03-02', null],
+    ]);
   });
 
   it("counts only the own tenant's recordings", async () => {
     const du = (await api<StatsSummary>(`/api/stats/summary?${RANGE}`, 'duEval')).body;
     expect(du.retention).toMatchObject({ suppressed: false, total: 6, kept: 6, deleted: 0, pending: 0 });
-    expect((await summary()).retention.total).toBe(14);
+    expect((await summary('', FEB_MAR)).retention.total).toBe(16);
     expect((await api(`/api/stats/summary?${RANGE}`, 'operator')).status).toBe(403);
   });
 });
@@ -515,14 +588,24 @@ async function until(pred: () => Promise<boolean>, what: string, timeoutMs = 10_
   }
 }
 
+/** February and March (R15 and R16 too) */
 const RETENTION_ALL = {
-  total: 14,
-  kept: 3,
+  total: 16,
+  kept: 5,
   legalHold: 1,
   deleted: 6,
   deletedByRetention: 5,
   deletedEarly: 1,
   pending: 5,
+};
+const HIDDEN_RETENTION = {
+  total: null,
+  kept: null,
+  legalHold: null,
+  deleted: null,
+  deletedByRetention: null,
+  deletedEarly: null,
+  pending: null,
 };
 const recordingIds: string[] = [];
 

@@ -3,8 +3,11 @@
  * tenant (aggregates only: no names, device labels, video or exact positions; small cells null).
  * Baseline periods are entered by evaluators and admins. Reports are filed through the web form by
  * control-room roles for an officer (the device files its own over /device); evaluators never see
- * the pending list, which names units.
+ * the pending list, which names units. Baseline writes and every statistics export (CSV, printable
+ * report) are entries in the hash-chained audit log (§ 76 BDSG): a baseline and its entry commit in
+ * one transaction; an export is answered only once its entry is committed.
  */
+import { withTransaction } from '@lagebild/db';
 import {
   BASELINE_ROLES,
   type BaselinePeriod,
@@ -17,11 +20,14 @@ import {
   REPORT_ROLES,
   STATS_ROLES,
   StatsQuery,
+  type StatsReport,
   type StatsTeamsResponse,
 } from '@lagebild/protocol';
+import { actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import { fileReport } from '../stats/report-store.ts';
 import {
+  snapQuery,
   statsBreakdown,
   statsCsv,
   statsExport,
@@ -35,7 +41,7 @@ import { parseInput, pathId } from './validate.ts';
 
 type Query = { Querystring: Record<string, string> };
 
-export function registerStatsRoutes({ app, db, guard, log, config }: RouteDeps): void {
+export function registerStatsRoutes({ app, db, guard, audit, config }: RouteDeps): void {
   const pool = db.pool;
   const quietMs = config.EPISODE_QUIET_S * 1000;
   const readQuery = (raw: Record<string, string>) => {
@@ -64,14 +70,20 @@ export function registerStatsRoutes({ app, db, guard, log, config }: RouteDeps):
     const user = await guard(req, STATS_ROLES);
     return { teams: await statsTeams(pool, user.tenant.id) };
   });
+  /** An export leaves the system as a file or on paper: audited before it is answered. */
+  const auditExport = (user: { tenant: { id: string }; username: string }, format: string, q: StatsQuery) =>
+    audit.append({
+      tenantId: user.tenant.id,
+      actor: actorOf(user),
+      action: 'stats_exported',
+      payload: { format, query: snapQuery(q) },
+    });
+
   app.get<Query>('/api/stats/export.csv', async (req, reply) => {
     const user = await guard(req, STATS_ROLES);
     const q = readQuery(req.query);
     const { summary, series } = await statsExport(pool, user.tenant.id, q, quietMs);
-    log.info(
-      { audit: 'stats_export', userId: user.id, tenantId: user.tenant.id, query: q },
-      'statistics exported',
-    );
+    await auditExport(user, 'csv', q);
     reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header(
@@ -79,6 +91,19 @@ export function registerStatsRoutes({ app, db, guard, log, config }: RouteDeps):
         `attachment; filename="lagebild-${user.tenant.slug}-${q.from}-${q.to}.csv"`,
       );
     return statsCsv(summary, series);
+  });
+  // the printable report loads its figures here in one answer, so printing is one audited export
+  app.get<Query>('/api/stats/report', async (req): Promise<StatsReport> => {
+    const user = await guard(req, STATS_ROLES);
+    const q = readQuery(req.query);
+    const [summary, series, heat, byContext] = await Promise.all([
+      statsSummary(pool, user.tenant.id, q, quietMs),
+      statsSeries(pool, user.tenant.id, q),
+      statsHeatmap(pool, user.tenant.id, q),
+      statsBreakdown(pool, user.tenant.id, q, 'context'),
+    ]);
+    await auditExport(user, 'report', q);
+    return { summary, series, heat, byContext };
   });
 
   const toBaseline = (r: {
@@ -114,31 +139,53 @@ export function registerStatsRoutes({ app, db, guard, log, config }: RouteDeps):
   app.post('/api/baselines', async (req, reply): Promise<BaselinePeriod> => {
     const user = await guard(req, BASELINE_ROLES);
     const b = parseInput(CreateBaselineRequest, req.body);
-    const { rows } = await pool.query(
-      `INSERT INTO baseline_periods (tenant_id, label, starts_on, ends_on, officer_hours, assaults, note, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${BASELINE_COLUMNS}`,
-      [user.tenant.id, b.label, b.startsOn, b.endsOn, b.officerHours, b.assaults, b.note, user.id],
-    );
-    log.info(
-      { audit: 'baseline_created', userId: user.id, tenantId: user.tenant.id },
-      'baseline period created',
-    );
+    const created = await withTransaction(pool, async (c) => {
+      const { rows } = await c.query(
+        `INSERT INTO baseline_periods (tenant_id, label, starts_on, ends_on, officer_hours, assaults, note, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${BASELINE_COLUMNS}`,
+        [user.tenant.id, b.label, b.startsOn, b.endsOn, b.officerHours, b.assaults, b.note, user.id],
+      );
+      const baseline = toBaseline(rows[0]);
+      await audit.appendIn(c, [
+        {
+          tenantId: user.tenant.id,
+          actor: actorOf(user),
+          action: 'baseline_created',
+          target: `baseline:${baseline.id}`,
+          payload: {
+            label: b.label,
+            startsOn: b.startsOn,
+            endsOn: b.endsOn,
+            officerHours: b.officerHours,
+            assaults: b.assaults,
+          },
+        },
+      ]);
+      return baseline;
+    });
     reply.code(201);
-    return toBaseline(rows[0]);
+    return created;
   });
   app.delete<{ Params: { id: string } }>('/api/baselines/:id', async (req, reply) => {
     const user = await guard(req, BASELINE_ROLES);
     const id = pathId(req.params.id, 'baseline period');
-    // scoped by tenant: another tenant's id is simply not found
-    const res = await pool.query('DELETE FROM baseline_periods WHERE id = $1 AND tenant_id = $2', [
-      id,
-      user.tenant.id,
-    ]);
-    if (res.rowCount === 0) throw new AppError('not_found', 'baseline period not found');
-    log.info(
-      { audit: 'baseline_deleted', userId: user.id, tenantId: user.tenant.id, baselineId: id },
-      'baseline deleted',
-    );
+    await withTransaction(pool, async (c) => {
+      // scoped by tenant: another tenant's id is simply not found
+      const { rows } = await c.query<{ label: string }>(
+        'DELETE FROM baseline_periods WHERE id = $1 AND tenant_id = $2 RETURNING label',
+        [id, user.tenant.id],
+      );
+      if (rows.length === 0) throw new AppError('not_found', 'baseline period not found');
+      await audit.appendIn(c, [
+        {
+          tenantId: user.tenant.id,
+          actor: actorOf(user),
+          action: 'baseline_deleted',
+          target: `baseline:${id}`,
+          payload: { label: rows[0]!.label },
+        },
+      ]);
+    });
     return reply.code(204).send();
   });
 

@@ -1,9 +1,13 @@
 /**
  * The evaluator's figures, straight from `episodes` (closed ones only) and the hourly
  * `officer_hours` roll-up plus open shifts up to now. Each view is one or two aggregate queries over
- * indexed columns; no per-person column ever leaves here, and every cell below MIN_CELL episodes is
- * returned as null. What became of the recordings (kept as evidence, deleted, still within retention)
- * comes from `recordings` as counts per state, with its own gate of MIN_CELL recordings.
+ * indexed columns; no per-person column ever leaves here. Every period is widened to whole ISO
+ * months, and a figure is shown only when the disclosure control of @lagebild/stats allows it: not
+ * below MIN_CELL, and not computable into a smaller cell by differencing with any other answer
+ * (threat model and method: packages/stats/src/disclosure-control.ts). For that, each view also
+ * counts the tenant's whole history per week and value of the dimension in use. What became of the
+ * recordings (kept as evidence, deleted, still within retention) comes from `recordings` as counts
+ * per state, under the same control with recordings as the unit.
  */
 import type {
   BaselineComparison,
@@ -18,16 +22,24 @@ import type {
   StatsSummary,
 } from '@lagebild/protocol';
 import {
+  type Atom,
+  buildProtection,
   DEFAULT_QUIET_MS,
   GRID_LAT_DEG,
   GRID_LNG_DEG,
   MIN_CELL,
+  type Protection,
   per1000Hours,
+  periodMonths,
+  periodVerdict,
   type RecordingGroup,
   rateRatio,
   retentionFigures,
-  suppress,
+  type Suppression,
+  snapPeriod,
   tallyRecordings,
+  weeksOfMonth,
+  weekVerdict,
   wilson,
 } from '@lagebild/stats';
 import type pg from 'pg';
@@ -60,6 +72,107 @@ function hoursWhere(q: StatsQuery, first: number, alias: string): Where {
   return { sql: parts.join(' AND '), params };
 }
 
+/** The dimensions whose values the disclosure control groups: the filters plus the heat map's grid cell. */
+type Dimension = BreakdownDimension | 'cell';
+
+/** The query's one filter as dimension and value (the value as the atoms spell it), if any. */
+export function filterOf(q: StatsQuery): { dim: BreakdownDimension; value: string } | null {
+  if (q.team !== undefined) return { dim: 'team', value: q.team };
+  if (q.context !== undefined) return { dim: 'context', value: q.context };
+  if (q.weekday !== undefined) return { dim: 'weekday', value: String(q.weekday) };
+  if (q.hour !== undefined) return { dim: 'hour', value: String(q.hour) };
+  return null;
+}
+
+/** The query with its period widened to whole ISO months (what every answer is about). */
+export function snapQuery(q: StatsQuery): StatsQuery {
+  return { ...q, ...snapPeriod(q.from, q.to) };
+}
+
+const EPISODE_VALUE: Record<Dimension, string> = {
+  team: "COALESCE(team, '')",
+  context: "COALESCE(context::text, 'unreported')",
+  weekday: 'local_weekday::text',
+  hour: 'local_hour::text',
+  cell: "COALESCE(cell_row::text || ':' || cell_col::text, 'none')",
+};
+
+/** The tenant's closed episodes per week and value of `dim`, over its whole history. */
+async function episodeProtection(
+  pool: pg.Pool,
+  tenantId: string,
+  dim: Dimension | null,
+): Promise<Protection> {
+  const { rows } = await pool.query<Atom>(
+    `SELECT to_char(local_week, 'YYYY-MM-DD') AS week, ${dim ? EPISODE_VALUE[dim] : "''"} AS value,
+            count(*)::int AS n
+       FROM episodes WHERE tenant_id = $1 AND closed GROUP BY 1, 2`,
+    [tenantId],
+  );
+  return buildProtection(rows);
+}
+
+/** Seconds either side of an episode within which a recording's start still belongs to it. */
+const EPISODE_SLACK_S = 120;
+const LOCAL_START = "(r.started_at AT TIME ZONE 'Europe/Berlin')";
+/** The camera's episode containing the moment it was switched to recording (nearest one). */
+const RECORDING_EPISODE = `LATERAL (
+        SELECT e.context, true AS found FROM episodes e
+         WHERE e.device_id = r.device_id AND e.tenant_id = r.tenant_id
+           AND e.started_at <= r.started_at + make_interval(secs => r.prerecord_s + ${EPISODE_SLACK_S})
+           AND (e.ended_at IS NULL
+                OR e.ended_at >= r.started_at + make_interval(secs => r.prerecord_s - ${EPISODE_SLACK_S}))
+         ORDER BY abs(extract(epoch FROM e.started_at - r.started_at) - r.prerecord_s)
+         LIMIT 1) ep`;
+
+/**
+ * The tenant's recordings per week and value of `dim`, over its whole history. Recordings a filter
+ * cannot reach (no unit, no episode) get a value of their own that no filter names, so they count
+ * in the totals without ever being shown apart.
+ */
+async function recordingProtection(
+  pool: pg.Pool,
+  tenantId: string,
+  dim: BreakdownDimension | null,
+): Promise<Protection> {
+  const value: Record<BreakdownDimension, { join: string; sql: string }> = {
+    team: { join: 'LEFT JOIN units u ON u.id = r.unit_id', sql: "COALESCE(u.team, '')" },
+    context: {
+      join: `LEFT JOIN ${RECORDING_EPISODE} ON true`,
+      sql: "CASE WHEN ep.found THEN COALESCE(ep.context::text, 'unreported') ELSE '' END",
+    },
+    weekday: { join: '', sql: `extract(isodow FROM ${LOCAL_START})::int::text` },
+    hour: { join: '', sql: `extract(hour FROM ${LOCAL_START})::int::text` },
+  };
+  const v = dim ? value[dim] : { join: '', sql: "''" };
+  const { rows } = await pool.query<Atom>(
+    `SELECT to_char(date_trunc('week', ${LOCAL_START}), 'YYYY-MM-DD') AS week, ${v.sql} AS value,
+            count(*)::int AS n
+       FROM recordings r ${v.join} WHERE r.tenant_id = $1 GROUP BY 1, 2`,
+    [tenantId],
+  );
+  return buildProtection(rows);
+}
+
+/** Both controls of a query: episodes and recordings, for the query's filter dimension. */
+interface Control {
+  q: StatsQuery;
+  months: string[];
+  filter: { dim: BreakdownDimension; value: string } | null;
+  episodes: Protection;
+  recordings: Protection;
+}
+
+async function control(pool: pg.Pool, tenantId: string, raw: StatsQuery): Promise<Control> {
+  const q = snapQuery(raw);
+  const filter = filterOf(q);
+  const [episodes, recordings] = await Promise.all([
+    episodeProtection(pool, tenantId, filter?.dim ?? null),
+    recordingProtection(pool, tenantId, filter?.dim ?? null),
+  ]);
+  return { q, months: periodMonths(q.from, q.to), filter, episodes, recordings };
+}
+
 /** Officer-hours per local week (or one total under the key 'all'), ended and open shifts. */
 async function officerHours(
   pool: pg.Pool,
@@ -85,9 +198,6 @@ async function officerHours(
   return new Map(rows.map((r) => [r.k, r.seconds / 3600]));
 }
 
-/** Seconds either side of an episode within which a recording's start still belongs to it. */
-const EPISODE_SLACK_S = 120;
-
 /**
  * Recordings of the selection grouped by state, class and early deletion (per local week of their
  * start, or one group under 'all'). Period, weekday and hour by the start in local time; team by the
@@ -102,7 +212,7 @@ async function recordingGroups(
 ): Promise<Map<string, RecordingGroup[]>> {
   const params: unknown[] = [tenantId, q.from, q.to];
   const p = (v: unknown) => `$${params.push(v)}`;
-  const local = "(r.started_at AT TIME ZONE 'Europe/Berlin')";
+  const local = LOCAL_START;
   const where = [
     'r.tenant_id = $1',
     "r.started_at >= ($2::date::timestamp AT TIME ZONE 'Europe/Berlin')",
@@ -114,14 +224,7 @@ async function recordingGroups(
     where.push(`u.team = ${p(q.team)}`);
   }
   if (q.context !== undefined) {
-    joins.push(`JOIN LATERAL (
-        SELECT e.context FROM episodes e
-         WHERE e.device_id = r.device_id AND e.tenant_id = r.tenant_id
-           AND e.started_at <= r.started_at + make_interval(secs => r.prerecord_s + ${EPISODE_SLACK_S})
-           AND (e.ended_at IS NULL
-                OR e.ended_at >= r.started_at + make_interval(secs => r.prerecord_s - ${EPISODE_SLACK_S}))
-         ORDER BY abs(extract(epoch FROM e.started_at - r.started_at) - r.prerecord_s)
-         LIMIT 1) ep ON true`);
+    joins.push(`JOIN ${RECORDING_EPISODE} ON true`);
     where.push(
       q.context === 'unreported' ? 'ep.context IS NULL' : `ep.context = ${p(q.context)}::"IncidentContext"`,
     );
@@ -155,11 +258,28 @@ async function recordingGroups(
   return out;
 }
 
-function retentionSummary(groups: readonly RecordingGroup[]): RetentionSummary {
-  const counts = tallyRecordings(groups);
+const HIDDEN_RETENTION: RetentionFigures = {
+  total: null,
+  kept: null,
+  legalHold: null,
+  deleted: null,
+  deletedByRetention: null,
+  deletedEarly: null,
+  pending: null,
+};
+
+/** The retention figures of some recordings, or all null when `reason` says they may not be shown. */
+function shownRetention(groups: readonly RecordingGroup[], reason: Suppression | null): RetentionFigures {
+  return reason === null ? retentionFigures(tallyRecordings(groups)) : HIDDEN_RETENTION;
+}
+
+function retentionSummary(ctl: Control, groups: readonly RecordingGroup[]): RetentionSummary {
+  const total = tallyRecordings(groups).total;
+  const reason = periodVerdict(ctl.recordings, ctl.months, total, ctl.filter?.value);
   return {
-    ...retentionFigures(counts),
-    suppressed: counts.total < MIN_CELL,
+    ...shownRetention(groups, reason),
+    suppressed: reason !== null,
+    suppressedReason: reason,
     contextFrom: 'episode',
   };
 }
@@ -197,10 +317,11 @@ const COUNTS_SQL = `
 export async function statsSummary(
   pool: pg.Pool,
   tenantId: string,
-  q: StatsQuery,
+  raw: StatsQuery,
   quietMs = DEFAULT_QUIET_MS,
 ): Promise<StatsSummary> {
-  const w = episodeWhere(tenantId, q);
+  const ctl = await control(pool, tenantId, raw);
+  const w = episodeWhere(tenantId, ctl.q);
   const [countsRes, hoursMap, baselines, recordings] = await Promise.all([
     pool.query<Counts>(
       `SELECT ${COUNTS_SQL},
@@ -211,15 +332,15 @@ export async function statsSummary(
        FROM episodes WHERE ${w.sql}`,
       w.params,
     ),
-    officerHours(pool, tenantId, q, false),
+    officerHours(pool, tenantId, ctl.q, false),
     pool.query<BaselineRow>(
       'SELECT id, label, officer_hours, assaults FROM baseline_periods WHERE tenant_id = $1 ORDER BY starts_on',
       [tenantId],
     ),
-    recordingGroups(pool, tenantId, q, false),
+    recordingGroups(pool, tenantId, ctl.q, false),
   ]);
   return buildSummary(
-    q,
+    ctl,
     quietMs,
     countsRes.rows[0]!,
     hoursMap.get('all') ?? 0,
@@ -236,24 +357,26 @@ interface BaselineRow {
 }
 
 function buildSummary(
-  q: StatsQuery,
+  ctl: Control,
   quietMs: number,
   c: Counts,
   hours: number,
   baselines: BaselineRow[],
   recordings: readonly RecordingGroup[],
 ): StatsSummary {
+  const reason = periodVerdict(ctl.episodes, ctl.months, c.episodes, ctl.filter?.value);
   const base = {
-    query: q,
+    query: ctl.q,
     quietSeconds: quietMs / 1000,
     minCell: MIN_CELL,
     officerHours: round2(hours),
-    retention: retentionSummary(recordings),
+    retention: retentionSummary(ctl, recordings),
   };
-  if (c.episodes < MIN_CELL) {
+  if (reason !== null) {
     return {
       ...base,
       suppressed: true,
+      suppressedReason: reason,
       funnel: { episodes: null, display: null, displayThenRecording: null, directRecording: null },
       deescalation: null,
       recordings: null,
@@ -285,6 +408,7 @@ function buildSummary(
   return {
     ...base,
     suppressed: false,
+    suppressedReason: null,
     funnel: {
       episodes: c.episodes,
       display: c.display,
@@ -319,89 +443,169 @@ export function weeksBetween(from: string, to: string): string[] {
   return out;
 }
 
-export async function statsSeries(pool: pg.Pool, tenantId: string, q: StatsQuery): Promise<StatsSeries> {
-  const w = episodeWhere(tenantId, q);
+/**
+ * Per week without a filter; per ISO month under a filter, as a filter's value is protected per
+ * month block (a week of one team is too small a cell far too often to be worth showing).
+ */
+export async function statsSeries(pool: pg.Pool, tenantId: string, raw: StatsQuery): Promise<StatsSeries> {
+  const ctl = await control(pool, tenantId, raw);
+  const w = episodeWhere(tenantId, ctl.q);
   const [res, hours, recordings] = await Promise.all([
     pool.query<Counts & { week: string }>(
       `SELECT to_char(local_week, 'YYYY-MM-DD') AS week, ${COUNTS_SQL}
          FROM episodes WHERE ${w.sql} GROUP BY local_week`,
       w.params,
     ),
-    officerHours(pool, tenantId, q, true),
-    recordingGroups(pool, tenantId, q, true),
+    officerHours(pool, tenantId, ctl.q, true),
+    recordingGroups(pool, tenantId, ctl.q, true),
   ]);
-  return { query: q, points: seriesPoints(q, res.rows, hours, recordings) };
+  return {
+    query: ctl.q,
+    bin: ctl.filter ? 'month' : 'week',
+    points: seriesPoints(ctl, res.rows, hours, recordings),
+  };
+}
+
+const ZERO: Counts = {
+  episodes: 0,
+  display: 0,
+  display_then_recording: 0,
+  direct_recording: 0,
+  recordings: 0,
+  deescalated: 0,
+  verbal: 0,
+  physical: 0,
+  announced: 0,
+  reported: 0,
+  d2r_median: null,
+  d2r_p90: null,
+};
+
+/** Counts of several weeks added up (percentiles do not add; they stay null). */
+function addCounts(rows: readonly (Counts | undefined)[]): Counts {
+  const total = { ...ZERO };
+  for (const r of rows) {
+    if (r === undefined) continue;
+    for (const k of Object.keys(total) as Array<keyof Counts>) {
+      if (k !== 'd2r_median' && k !== 'd2r_p90') total[k] += r[k];
+    }
+  }
+  return total;
 }
 
 function seriesPoints(
-  q: StatsQuery,
+  ctl: Control,
   rows: Array<Counts & { week: string }>,
   hours: Map<string, number>,
   recordings: Map<string, RecordingGroup[]>,
 ): SeriesPoint[] {
   const byWeek = new Map(rows.map((r) => [r.week, r]));
-  return weeksBetween(q.from, q.to).map((weekStart) => {
-    const c = byWeek.get(weekStart);
-    const shown = c !== undefined && c.episodes >= MIN_CELL;
+  const bins = ctl.filter
+    ? ctl.months.map((m) => ({ start: weeksOfMonth(m)[0]!, weeks: weeksOfMonth(m), months: [m] }))
+    : weeksBetween(ctl.q.from, ctl.q.to).map((wk) => ({ start: wk, weeks: [wk], months: null }));
+  return bins.map(({ start, weeks, months }) => {
+    const c = addCounts(weeks.map((wk) => byWeek.get(wk)));
+    const groups = weeks.flatMap((wk) => recordings.get(wk) ?? []);
+    const recordingTotal = tallyRecordings(groups).total;
+    const reason = months
+      ? periodVerdict(ctl.episodes, months, c.episodes, ctl.filter?.value)
+      : weekVerdict(ctl.episodes, start, c.episodes);
+    const recordingReason = months
+      ? periodVerdict(ctl.recordings, months, recordingTotal, ctl.filter?.value)
+      : weekVerdict(ctl.recordings, start, recordingTotal);
+    const shown = reason === null;
     return {
-      weekStart,
+      weekStart: start,
+      suppressed: reason,
       episodes: shown ? c.episodes : null,
       display: shown ? c.display : null,
       recordings: shown ? c.recordings : null,
       assaults: shown ? c.verbal + c.physical : null,
       deescalationRate: shown && c.display >= MIN_CELL ? c.deescalated / c.display : null,
-      officerHours: round2(hours.get(weekStart) ?? 0),
-      retention: retentionFigures(tallyRecordings(recordings.get(weekStart) ?? [])),
+      officerHours: round2(weeks.reduce((sum, wk) => sum + (hours.get(wk) ?? 0), 0)),
+      retention: shownRetention(groups, recordingReason),
     };
   });
 }
 
-export async function statsHeatmap(pool: pg.Pool, tenantId: string, q: StatsQuery): Promise<StatsHeatmap> {
+/**
+ * Grid cells as one more dimension of the disclosure control: a cell is shown when it is no small
+ * cell and no complement of one in any month block of the period. Under a filter the map would be
+ * a cross table of two dimensions, which the control does not protect: not shown then.
+ */
+export async function statsHeatmap(pool: pg.Pool, tenantId: string, raw: StatsQuery): Promise<StatsHeatmap> {
+  const q = snapQuery(raw);
+  const empty = { query: q, cellLatDeg: GRID_LAT_DEG, cellLngDeg: GRID_LNG_DEG };
+  if (filterOf(q) !== null) {
+    return {
+      ...empty,
+      cells: [],
+      suppressedCells: 0,
+      suppressedEpisodes: null,
+      suppressed: 'combined_filters',
+    };
+  }
+  const months = periodMonths(q.from, q.to);
   const w = episodeWhere(tenantId, q);
-  const { rows } = await pool.query<{ row: number; col: number; n: number }>(
-    `SELECT cell_row AS row, cell_col AS col, count(*)::int AS n FROM episodes
-      WHERE ${w.sql} AND cell_row IS NOT NULL GROUP BY cell_row, cell_col`,
-    w.params,
-  );
-  const shown = rows.filter((r) => suppress(r.n) !== null);
-  const hidden = rows.filter((r) => suppress(r.n) === null);
+  const [res, prot] = await Promise.all([
+    pool.query<{ key: string; row: number | null; col: number | null; n: number }>(
+      `SELECT ${EPISODE_VALUE.cell} AS key, cell_row AS row, cell_col AS col, count(*)::int AS n FROM episodes
+        WHERE ${w.sql} GROUP BY cell_row, cell_col`,
+      w.params,
+    ),
+    episodeProtection(pool, tenantId, 'cell'),
+  ]);
+  const placed = res.rows.filter((r) => r.row !== null && r.col !== null);
+  const shown = placed.filter((r) => periodVerdict(prot, months, r.n, r.key) === null);
+  const all = res.rows.reduce((s, r) => s + r.n, 0);
+  const hidden = placed.reduce((s, r) => s + r.n, 0) - shown.reduce((s, r) => s + r.n, 0);
   return {
-    query: q,
-    cellLatDeg: GRID_LAT_DEG,
-    cellLngDeg: GRID_LNG_DEG,
+    ...empty,
     cells: shown
-      .map((r) => ({ row: r.row, col: r.col, episodes: r.n }))
+      .map((r) => ({ row: r.row!, col: r.col!, episodes: r.n }))
       .sort((a, b) => a.row - b.row || a.col - b.col),
-    suppressedCells: hidden.length,
-    suppressedEpisodes: hidden.reduce((s, r) => s + r.n, 0),
+    suppressedCells: placed.length - shown.length,
+    // the placed total is part of the period's total: shown only when that is
+    suppressedEpisodes: periodVerdict(prot, months, all) === null ? hidden : null,
+    suppressed: null,
   };
 }
 
 const DIMENSION_SQL: Record<BreakdownDimension, string> = {
-  team: "COALESCE(team, '')",
-  context: "COALESCE(context::text, 'unreported')",
-  weekday: 'local_weekday::text',
-  hour: 'local_hour::text',
+  team: EPISODE_VALUE.team,
+  context: EPISODE_VALUE.context,
+  weekday: EPISODE_VALUE.weekday,
+  hour: EPISODE_VALUE.hour,
 };
 
 export async function statsBreakdown(
   pool: pg.Pool,
   tenantId: string,
-  q: StatsQuery,
+  raw: StatsQuery,
   by: BreakdownDimension,
 ): Promise<StatsBreakdown> {
+  const q = snapQuery(raw);
+  const filter = filterOf(q);
+  if (filter !== null && filter.dim !== by) return { query: q, by, suppressed: 'combined_filters', rows: [] };
+  const months = periodMonths(q.from, q.to);
   const w = episodeWhere(tenantId, q);
-  const { rows } = await pool.query<Counts & { key: string }>(
-    `SELECT ${DIMENSION_SQL[by]} AS key, ${COUNTS_SQL} FROM episodes WHERE ${w.sql} GROUP BY 1 ORDER BY 1`,
-    w.params,
-  );
+  const [res, prot] = await Promise.all([
+    pool.query<Counts & { key: string }>(
+      `SELECT ${DIMENSION_SQL[by]} AS key, ${COUNTS_SQL} FROM episodes WHERE ${w.sql} GROUP BY 1 ORDER BY 1`,
+      w.params,
+    ),
+    episodeProtection(pool, tenantId, by),
+  ]);
   return {
     query: q,
     by,
-    rows: rows.map((c) => {
-      const shown = c.episodes >= MIN_CELL;
+    suppressed: null,
+    rows: res.rows.map((c) => {
+      const reason = periodVerdict(prot, months, c.episodes, c.key);
+      const shown = reason === null;
       return {
         key: c.key,
+        suppressed: reason,
         episodes: shown ? c.episodes : null,
         display: shown ? c.display : null,
         recordings: shown ? c.recordings : null,
@@ -420,9 +624,8 @@ export async function statsTeams(pool: pg.Pool, tenantId: string): Promise<strin
 }
 
 /**
- * Summary and weekly series for the CSV from one scan of the episodes: counts add up over weeks, so
- * the total row equals GET /api/stats/summary exactly (percentiles are not part of the CSV). The
- * recordings are counted per week too, and their total is the sum of the weeks.
+ * Summary and series for the CSV: the very answers of GET /api/stats/summary and /series, so the
+ * file shows nothing the API would hide and its total row equals the summary exactly.
  */
 export async function statsExport(
   pool: pg.Pool,
@@ -430,51 +633,11 @@ export async function statsExport(
   q: StatsQuery,
   quietMs = DEFAULT_QUIET_MS,
 ): Promise<{ summary: StatsSummary; series: StatsSeries }> {
-  const w = episodeWhere(tenantId, q);
-  const [res, weekHours, totalHours, baselines, weekRecordings] = await Promise.all([
-    pool.query<Counts & { week: string }>(
-      `SELECT to_char(local_week, 'YYYY-MM-DD') AS week, ${COUNTS_SQL}
-         FROM episodes WHERE ${w.sql} GROUP BY local_week`,
-      w.params,
-    ),
-    officerHours(pool, tenantId, q, true),
-    officerHours(pool, tenantId, q, false),
-    pool.query<BaselineRow>(
-      'SELECT id, label, officer_hours, assaults FROM baseline_periods WHERE tenant_id = $1 ORDER BY starts_on',
-      [tenantId],
-    ),
-    recordingGroups(pool, tenantId, q, true),
+  const [summary, series] = await Promise.all([
+    statsSummary(pool, tenantId, q, quietMs),
+    statsSeries(pool, tenantId, q),
   ]);
-  const total: Counts = {
-    episodes: 0,
-    display: 0,
-    display_then_recording: 0,
-    direct_recording: 0,
-    recordings: 0,
-    deescalated: 0,
-    verbal: 0,
-    physical: 0,
-    announced: 0,
-    reported: 0,
-    d2r_median: null,
-    d2r_p90: null,
-  };
-  for (const r of res.rows) {
-    for (const k of Object.keys(total) as Array<keyof Counts>) {
-      if (k !== 'd2r_median' && k !== 'd2r_p90') total[k] += r[k];
-    }
-  }
-  return {
-    summary: buildSummary(
-      q,
-      quietMs,
-      total,
-      totalHours.get('all') ?? 0,
-      baselines.rows,
-      [...weekRecordings.values()].flat(),
-    ),
-    series: { query: q, points: seriesPoints(q, res.rows, weekHours, weekRecordings) },
-  };
+  return { summary, series };
 }
 
 const csvCell = (v: string | number | null) => {

@@ -1,7 +1,9 @@
 /**
  * Evaluation: officers' reports after an episode (device `report` event and the HTTP form), baseline
  * periods, and the statistics API for evaluators. Statistics never carry names, device labels, video
- * or exact positions; cells with fewer than `minCell` episodes come back as null (suppressed).
+ * or exact positions; cells with fewer than `minCell` episodes come back as null (suppressed), and so
+ * does any figure that could be combined with others to compute such a cell (see
+ * packages/stats/src/disclosure-control.ts for the method).
  */
 import { z } from 'zod';
 import { EpochMs, ErrorCode, Id, type Role, Stage } from './common.ts';
@@ -68,7 +70,23 @@ export type PendingEpisodesResponse = z.infer<typeof PendingEpisodesResponse>;
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 
-/** Filters of every statistics view (query string). Days are local (Europe/Berlin), `to` inclusive. */
+/**
+ * Why a figure is null: `small_cell` fewer than minCell episodes (recordings) in it; `protects_small_cell`
+ * it could be combined with other figures to compute a cell below minCell (complementary
+ * suppression), it is part of a coarser figure only; `combined_filters` a breakdown or heat map
+ * does not combine with a filter on another dimension.
+ */
+export const SuppressionReason = z.enum(['small_cell', 'protects_small_cell', 'combined_filters']);
+export type SuppressionReason = z.infer<typeof SuppressionReason>;
+
+/** The filter dimensions; a query uses at most one of them. */
+export const FILTER_DIMENSIONS = ['team', 'context', 'weekday', 'hour'] as const;
+
+/**
+ * Filters of every statistics view (query string). Days are local (Europe/Berlin), `to` inclusive.
+ * The gateway widens the period to whole ISO months (the weeks whose Thursday is in the month) and
+ * answers with the widened period in `query`; at most one of team, context, weekday and hour.
+ */
 export const StatsQuery = z
   .strictObject({
     from: Day,
@@ -79,6 +97,11 @@ export const StatsQuery = z
     hour: z.coerce.number().int().min(0).max(23).optional(),
   })
   .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] })
+  .refine((q) => FILTER_DIMENSIONS.filter((d) => q[d] !== undefined).length <= 1, {
+    message:
+      'filter by one of team, context, weekday or hour at a time (combined filters single out small groups)',
+    path: ['team'],
+  })
   .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 3 * 366 * 86_400_000, {
     message: 'at most three years at once',
     path: ['to'],
@@ -134,8 +157,9 @@ export const RetentionFigures = z.object({
 export type RetentionFigures = z.infer<typeof RetentionFigures>;
 
 export const RetentionSummary = RetentionFigures.extend({
-  /** fewer than minCell recordings match: every figure is null */
+  /** fewer than minCell recordings match, or the figures would reveal a small cell: every figure is null */
   suppressed: z.boolean(),
+  suppressedReason: SuppressionReason.nullable(),
   /**
    * How the filters reach recordings: period, weekday and hour by the recording's start (local
    * time), team by the unit on shift with the camera when it began. A recording has no context of
@@ -150,8 +174,9 @@ export const StatsSummary = z.object({
   query: StatsQuery,
   quietSeconds: z.number(),
   minCell: z.number().int(),
-  /** fewer than minCell episodes match: every episode figure is null */
+  /** fewer than minCell episodes match, or the figures would reveal a small cell: every episode figure is null */
   suppressed: z.boolean(),
+  suppressedReason: SuppressionReason.nullable(),
   officerHours: z.number(),
   funnel: z.object({
     /** closed episodes (left standby) */
@@ -179,8 +204,10 @@ export const StatsSummary = z.object({
 export type StatsSummary = z.infer<typeof StatsSummary>;
 
 export const SeriesPoint = z.object({
-  /** first local day of the week (Monday) */
+  /** first local day (a Monday) of the point's week, or of its ISO month when the series is by month */
   weekStart: Day,
+  /** why the episode figures are null, or null when they are shown */
+  suppressed: SuppressionReason.nullable(),
   episodes: z.number().int().nullable(),
   display: z.number().int().nullable(),
   recordings: z.number().int().nullable(),
@@ -191,7 +218,12 @@ export const SeriesPoint = z.object({
   retention: RetentionFigures,
 });
 export type SeriesPoint = z.infer<typeof SeriesPoint>;
-export const StatsSeries = z.object({ query: StatsQuery, points: z.array(SeriesPoint) });
+/** Per week without a filter; per ISO month under a filter (weeks of one team would be small cells). */
+export const StatsSeries = z.object({
+  query: StatsQuery,
+  bin: z.enum(['week', 'month']),
+  points: z.array(SeriesPoint),
+});
 export type StatsSeries = z.infer<typeof StatsSeries>;
 
 export const HeatCell = z.object({
@@ -203,10 +235,13 @@ export const StatsHeatmap = z.object({
   query: StatsQuery,
   cellLatDeg: z.number(),
   cellLngDeg: z.number(),
-  /** only cells with at least minCell episodes */
+  /** only cells with at least minCell episodes that reveal no small cell */
   cells: z.array(HeatCell),
   suppressedCells: z.number().int(),
-  suppressedEpisodes: z.number().int(),
+  /** episodes with a position outside the cells shown; null when the period's total is not shown */
+  suppressedEpisodes: z.number().int().nullable(),
+  /** `combined_filters` when the query has a filter: the map is not shown at all then */
+  suppressed: SuppressionReason.nullable(),
 });
 export type StatsHeatmap = z.infer<typeof StatsHeatmap>;
 
@@ -214,6 +249,7 @@ export const BreakdownDimension = z.enum(['team', 'context', 'weekday', 'hour'])
 export type BreakdownDimension = z.infer<typeof BreakdownDimension>;
 export const BreakdownRow = z.object({
   key: z.string(),
+  suppressed: SuppressionReason.nullable(),
   episodes: z.number().int().nullable(),
   display: z.number().int().nullable(),
   recordings: z.number().int().nullable(),
@@ -222,9 +258,23 @@ export const BreakdownRow = z.object({
 export const StatsBreakdown = z.object({
   query: StatsQuery,
   by: BreakdownDimension,
+  /** `combined_filters` when the query filters another dimension: no rows then */
+  suppressed: SuppressionReason.nullable(),
   rows: z.array(BreakdownRow),
 });
 export type StatsBreakdown = z.infer<typeof StatsBreakdown>;
+
+/**
+ * GET /api/stats/report: everything the printable report shows, in one answer, so that printing a
+ * report is one audited export (§ 76 BDSG) like the CSV.
+ */
+export const StatsReport = z.object({
+  summary: StatsSummary,
+  series: StatsSeries,
+  heat: StatsHeatmap,
+  byContext: StatsBreakdown,
+});
+export type StatsReport = z.infer<typeof StatsReport>;
 
 /** Teams of the tenant, for the filter (team names are not personal data). */
 export const StatsTeamsResponse = z.object({ teams: z.array(z.string()) });

@@ -67,6 +67,13 @@ export const EVALUATION_DE = {
   'eval.heat.desc': 'Episoden je Rasterzelle; dunkler bedeutet mehr Episoden.',
   'eval.heat.suppressed':
     '{cells} Rasterzellen mit zusammen {episodes} Episoden ausgeblendet (unter {min} je Zelle).',
+  'eval.suppressed.protects':
+    'Diese Zahlen würden zusammen mit anderen eine Zelle mit weniger als {min} Episoden verraten (Differenzbildung). Sie werden nur als Teil eines längeren Zeitraums oder ohne Filter ausgewiesen.',
+  'eval.period': 'Zeitraum, auf ganze Monate erweitert: {from} bis {to}',
+  'eval.filters.one': 'Es gilt ein Filter zur Zeit (Team, Kontext, Wochentag oder Stunde).',
+  'eval.heat.filtered': 'Die Karte wird nur ohne Filter gezeigt: kombiniert ergäbe sie zu kleine Zellen.',
+  'eval.heat.suppressedCells':
+    '{cells} Rasterzellen ausgeblendet (unter {min} je Zelle oder zum Schutz einer solchen).',
   'eval.heat.empty': 'Keine Rasterzelle erreicht {min} Episoden.',
   'eval.heat.cell': 'Zelle {row}/{col}: {n} Episoden',
   'eval.breakdown.title': 'Nach Anlass',
@@ -114,7 +121,7 @@ export const EVALUATION_DE = {
   'eval.report.back': 'Zur Auswertung',
   'eval.report.method.title': 'Methodik',
   'eval.report.method':
-    'Eine Episode beginnt mit dem ersten Schritt aus der Bereitschaft und endet, wenn die Kamera {quiet} s wieder in Bereitschaft ist. Die De-Eskalationsquote ist der Anteil der Episoden mit Display, die ohne Aufzeichnung und ohne gemeldeten Übergriff endeten; das Intervall ist das 95-%-Wilson-Intervall. Raten beziehen sich auf Dienststunden laut Schichtplan. Das Ratenverhältnis vergleicht Übergriffe je Dienststunde im Pilot mit dem Vergleichszeitraum (95-%-Intervall, log-normal). Zellen mit weniger als {min} Episoden werden nicht ausgewiesen. Der Verbleib der Aufzeichnungen (Beweismittel, gelöscht nach Fristablauf oder vorzeitig, noch in der Frist) wird nach ihrem Beginn gezählt und erst ab {min} Aufzeichnungen ausgewiesen.',
+    'Eine Episode beginnt mit dem ersten Schritt aus der Bereitschaft und endet, wenn die Kamera {quiet} s wieder in Bereitschaft ist. Die De-Eskalationsquote ist der Anteil der Episoden mit Display, die ohne Aufzeichnung und ohne gemeldeten Übergriff endeten; das Intervall ist das 95-%-Wilson-Intervall. Raten beziehen sich auf Dienststunden laut Schichtplan. Das Ratenverhältnis vergleicht Übergriffe je Dienststunde im Pilot mit dem Vergleichszeitraum (95-%-Intervall, log-normal). Zellen mit weniger als {min} Episoden werden nicht ausgewiesen, ebenso Zahlen, aus denen sich mit anderen eine solche Zelle errechnen ließe (Zeiträume auf ganze Monate erweitert, ein Filter zur Zeit, ergänzende Sperrung). Der Verbleib der Aufzeichnungen (Beweismittel, gelöscht nach Fristablauf oder vorzeitig, noch in der Frist) wird nach ihrem Beginn gezählt und erst ab {min} Aufzeichnungen ausgewiesen.',
   'nav.reports': 'Berichte',
   'report.forbidden': 'Berichte erfassen Leitstelle, Einsatzleitung und Administration.',
   'report.title': 'Bericht nach einer Episode',
@@ -196,6 +203,13 @@ export const EVALUATION_EN: Record<keyof typeof EVALUATION_DE, string> = {
   'eval.heat.desc': 'Episodes per grid cell; darker means more episodes.',
   'eval.heat.suppressed':
     '{cells} grid cells with {episodes} episodes in all are hidden (fewer than {min} per cell).',
+  'eval.suppressed.protects':
+    'Together with other figures these would reveal a cell of fewer than {min} episodes (differencing). They are shown only as part of a longer period or without a filter.',
+  'eval.period': 'Period, widened to whole months: {from} to {to}',
+  'eval.filters.one': 'One filter at a time (team, context, weekday or hour).',
+  'eval.heat.filtered': 'The map is shown without a filter only: combined, its cells would be too small.',
+  'eval.heat.suppressedCells':
+    '{cells} grid cells hidden (fewer than {min} each, or protecting such a cell).',
   'eval.heat.empty': 'No grid cell reaches {min} episodes.',
   'eval.heat.cell': 'Cell {row}/{col}: {n} episodes',
   'eval.breakdown.title': 'By context',
@@ -243,7 +257,7 @@ export const EVALUATION_EN: Record<keyof typeof EVALUATION_DE, string> = {
   'eval.report.back': 'Back to the evaluation',
   'eval.report.method.title': 'Method',
   'eval.report.method':
-    'An episode begins with the first step out of standby and ends once the camera has been back in standby for {quiet} s. The de-escalation rate is the share of episodes with the display on that ended without recording and without a reported assault; the interval is the 95 % Wilson interval. Rates refer to officer-hours from the shift plan. The rate ratio compares assaults per officer-hour in the pilot with the baseline period (95 % interval, log-normal). Cells with fewer than {min} episodes are not shown. What became of the recordings (kept as evidence, deleted when the period ended or early, still within the period) is counted by their start and shown from {min} recordings on.',
+    'An episode begins with the first step out of standby and ends once the camera has been back in standby for {quiet} s. The de-escalation rate is the share of episodes with the display on that ended without recording and without a reported assault; the interval is the 95 % Wilson interval. Rates refer to officer-hours from the shift plan. The rate ratio compares assaults per officer-hour in the pilot with the baseline period (95 % interval, log-normal). Cells with fewer than {min} episodes are not shown, nor are figures from which such a cell could be computed with others (periods widened to whole months, one filter at a time, complementary suppression). What became of the recordings (kept as evidence, deleted when the period ended or early, still within the period) is counted by their start and shown from {min} recordings on.',
   'nav.reports': 'Reports',
   'report.forbidden': 'Reports are filed by the control room, supervisors and administrators.',
   'report.title': 'Report after an episode',

@@ -177,6 +177,7 @@ export function FunnelChart({ funnel }: { funnel: StatsSummary['funnel'] }) {
 export function HeatmapChart({ heat, minCell }: { heat: StatsHeatmap; minCell: number }) {
   const { t } = usePreferences();
   const id = useId();
+  if (heat.suppressed === 'combined_filters') return <p className="muted">{t('eval.heat.filtered')}</p>;
   if (heat.cells.length === 0) return <p className="muted">{t('eval.heat.empty', { min: minCell })}</p>;
   const rows = heat.cells.map((c) => c.row);
   const cols = heat.cells.map((c) => c.col);
@@ -214,11 +215,13 @@ export function HeatmapChart({ heat, minCell }: { heat: StatsHeatmap; minCell: n
       </svg>
       {heat.suppressedCells > 0 && (
         <figcaption className="muted">
-          {t('eval.heat.suppressed', {
-            cells: heat.suppressedCells,
-            episodes: heat.suppressedEpisodes,
-            min: minCell,
-          })}
+          {heat.suppressedEpisodes === null
+            ? t('eval.heat.suppressedCells', { cells: heat.suppressedCells, min: minCell })
+            : t('eval.heat.suppressed', {
+                cells: heat.suppressedCells,
+                episodes: heat.suppressedEpisodes,
+                min: minCell,
+              })}
         </figcaption>
       )}
     </figure>

@@ -102,6 +102,9 @@ function Filters({ filter, onApply }: { filter: EvaluationFilter; onApply: (f: E
     if (draft.from && draft.to && draft.from <= draft.to) onApply(draft);
   }
   const opt = (v: string | number | undefined) => (v === undefined ? '' : String(v));
+  // one filter at a time (the gateway refuses combinations): choosing one clears the others
+  const only = (f: Partial<Pick<EvaluationFilter, 'team' | 'context' | 'weekday' | 'hour'>>) =>
+    setDraft({ from: draft.from, to: draft.to, ...f });
   return (
     <form className="card eval-filters no-print" onSubmit={submit} aria-label={t('eval.filters')}>
       <div className="field field-compact">
@@ -129,7 +132,7 @@ function Filters({ filter, onApply }: { filter: EvaluationFilter; onApply: (f: E
         <select
           id="eval-team"
           value={opt(draft.team)}
-          onChange={(e) => setDraft({ ...draft, team: e.target.value || undefined })}
+          onChange={(e) => only({ team: e.target.value || undefined })}
         >
           <option value="">{t('eval.team.all')}</option>
           {teams.map((team) => (
@@ -144,9 +147,7 @@ function Filters({ filter, onApply }: { filter: EvaluationFilter; onApply: (f: E
         <select
           id="eval-context"
           value={opt(draft.context)}
-          onChange={(e) =>
-            setDraft({ ...draft, context: (e.target.value || undefined) as EvaluationFilter['context'] })
-          }
+          onChange={(e) => only({ context: (e.target.value || undefined) as EvaluationFilter['context'] })}
         >
           <option value="">{t('eval.context.all')}</option>
           {[...IncidentContext.options, 'unreported' as const].map((c) => (
@@ -161,9 +162,7 @@ function Filters({ filter, onApply }: { filter: EvaluationFilter; onApply: (f: E
         <select
           id="eval-weekday"
           value={opt(draft.weekday)}
-          onChange={(e) =>
-            setDraft({ ...draft, weekday: e.target.value ? Number(e.target.value) : undefined })
-          }
+          onChange={(e) => only({ weekday: e.target.value ? Number(e.target.value) : undefined })}
         >
           <option value="">{t('eval.weekday.all')}</option>
           {[1, 2, 3, 4, 5, 6, 7].map((d) => (
@@ -178,7 +177,7 @@ function Filters({ filter, onApply }: { filter: EvaluationFilter; onApply: (f: E
         <select
           id="eval-hour"
           value={opt(draft.hour)}
-          onChange={(e) => setDraft({ ...draft, hour: e.target.value ? Number(e.target.value) : undefined })}
+          onChange={(e) => only({ hour: e.target.value ? Number(e.target.value) : undefined })}
         >
           <option value="">{t('eval.hour.all')}</option>
           {HOURS.map((h) => (
@@ -194,6 +193,7 @@ function Filters({ filter, onApply }: { filter: EvaluationFilter; onApply: (f: E
       <button type="submit" className="button button-primary">
         {t('eval.filters')}
       </button>
+      <p className="muted">{t('eval.filters.one')}</p>
     </form>
   );
 }

@@ -17,7 +17,9 @@ export function EvaluationReport({ me }: { me: MeResponse }) {
   const { t, lang } = usePreferences();
   const [filter, setFilter] = useState<EvaluationFilter | null>(null);
   useEffect(() => setFilter(filterFromQuery(window.location.search, new Date())), []);
-  const state = useEvaluation(filter);
+  const state = useEvaluation(filter, 0, 'report');
+  // the period the figures are about: the requested one widened to whole months by the gateway
+  const period = state.kind === 'ready' ? state.data.summary.query : filter;
   if (!STATS_ROLES.includes(me.user.role)) {
     return (
       <main id="main" className="page-main">
@@ -37,9 +39,9 @@ export function EvaluationReport({ me }: { me: MeResponse }) {
       </div>
       <header className="eval-report-head">
         <h1>{t('eval.report.title')}</h1>
-        {filter && (
+        {period && (
           <p>
-            {t('eval.report.subtitle', { tenant: me.user.tenant.name, from: filter.from, to: filter.to })}
+            {t('eval.report.subtitle', { tenant: me.user.tenant.name, from: period.from, to: period.to })}
             <br />
             <span className="muted">{formatDateTime(Date.now(), lang)}</span>
           </p>

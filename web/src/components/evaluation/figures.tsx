@@ -10,11 +10,21 @@ import type { EvaluationData } from './use-evaluation';
 export function EvaluationFigures({ data }: { data: EvaluationData }) {
   const { t, lang } = usePreferences();
   const { summary: s, series, heat, byContext } = data;
+  const period = (
+    <p className="muted" data-testid="eval-period">
+      {t('eval.period', { from: s.query.from, to: s.query.to })}
+    </p>
+  );
   if (s.suppressed) {
     return (
       <>
+        {period}
         <div className="card eval-suppressed" role="status">
-          <p>{t('eval.suppressed', { min: s.minCell })}</p>
+          <p>
+            {s.suppressedReason === 'protects_small_cell'
+              ? t('eval.suppressed.protects', { min: s.minCell })
+              : t('eval.suppressed', { min: s.minCell })}
+          </p>
           <p>
             {t('eval.kpi.officerHours')}: {formatNumber(s.officerHours, lang, 1)}
           </p>
@@ -25,6 +35,7 @@ export function EvaluationFigures({ data }: { data: EvaluationData }) {
   }
   return (
     <>
+      {period}
       <section aria-labelledby="eval-kpis" className="eval-section">
         <h2 id="eval-kpis" className="visually-hidden">
           {t('eval.kpi.deescalation')}
