@@ -4,12 +4,18 @@
  *  2. vitest: unit tests of every workspace and the integration suite (real services);
  *  3. Playwright: the control room in Debian Chromium against a real stack.
  * Pass `--only static|vitest|e2e` (repeatable) to run a part.
+ * Before vitest, PostgreSQL and redis-server are started once: if they cannot start here, the reason
+ * is printed once and the integration suite is counted as failed instead of every suite failing
+ * (formerly hanging) the same way.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@lagebild/infra/paths';
+import { startPostgres } from '@lagebild/infra/postgres';
+import { startRedis } from '@lagebild/infra/redis';
 
 const RESULTS = join(REPO_ROOT, 'test-results');
 const only = process.argv.flatMap((a, i, all) => (all[i - 1] === '--only' ? [a] : []));
@@ -62,17 +68,45 @@ async function staticChecks(): Promise<SuiteResult> {
   return { suite: 'static checks', passed, failed: failed.length, note: failed.join(', ') || undefined };
 }
 
-async function vitest(): Promise<SuiteResult> {
+/** Why the integration suite's services cannot start on this machine, or null if they can. */
+async function serviceCheck(): Promise<string | null> {
+  const dir = await mkdtemp(join(tmpdir(), 'lagebild-check-'));
+  await chmod(dir, 0o755);
+  try {
+    const pg = await startPostgres({ dataDir: join(dir, 'pg') });
+    await pg.stop();
+    const redis = await startRedis({ dir: join(dir, 'redis') });
+    await redis.stop();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function vitest(): Promise<SuiteResult[]> {
   const out = join(RESULTS, 'vitest.json');
-  console.log('\n▶ vitest (unit + integration)');
+  console.log('\n▶ PostgreSQL and redis-server for the integration suite');
+  const cannot = await serviceCheck();
+  const skipped: SuiteResult[] = [];
+  if (cannot) {
+    console.error(`\x1b[31mthey cannot start, integration suite not run:\x1b[0m ${cannot}`);
+    skipped.push({ suite: 'integration', passed: 0, failed: 1, note: cannot.split('\n')[0] });
+  }
+  console.log(`\n▶ vitest (unit${cannot ? '' : ' + integration'})`);
   const code = await run(bin('vitest'), [
     'run',
     '--reporter=default',
     '--reporter=json',
     `--outputFile=${out}`,
+    ...(cannot ? ['--project=!integration'] : []),
   ]);
   if (!existsSync(out))
-    return { suite: 'vitest', passed: 0, failed: 1, note: `vitest exited ${code} without results` };
+    return [
+      { suite: 'vitest', passed: 0, failed: 1, note: `vitest exited ${code} without results` },
+      ...skipped,
+    ];
   const r = JSON.parse(await readFile(out, 'utf8')) as {
     numPassedTests: number;
     numFailedTests: number;
@@ -80,7 +114,7 @@ async function vitest(): Promise<SuiteResult> {
   };
   // a suite that fails to load (e.g. its beforeAll threw) has no failed tests of its own: count it
   const failedSuites = r.numFailedTests === 0 ? r.numFailedTestSuites : 0;
-  return { suite: 'vitest', passed: r.numPassedTests, failed: r.numFailedTests + failedSuites };
+  return [{ suite: 'vitest', passed: r.numPassedTests, failed: r.numFailedTests + failedSuites }, ...skipped];
 }
 
 async function playwright(): Promise<SuiteResult> {
@@ -101,7 +135,7 @@ await rm(RESULTS, { recursive: true, force: true });
 await mkdir(RESULTS, { recursive: true });
 const results: SuiteResult[] = [];
 if (wanted('static')) results.push(await staticChecks());
-if (wanted('vitest')) results.push(await vitest());
+if (wanted('vitest')) results.push(...(await vitest()));
 if (wanted('e2e')) results.push(await playwright());
 
 console.log('\nSummary');

@@ -64,14 +64,24 @@ export interface SfuProcess extends ServiceHandle {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'lagebild-test-'));
   await chmod(dir, 0o755); // as root, PostgreSQL runs as the postgres user and must reach its data dir
-  const pg = await startPostgres({ dataDir: join(dir, 'pg') });
-  const redis = await startRedis({ dir: join(dir, 'redis') });
-  await migrate(pg.url);
+  // A start that fails (startPostgres and startRedis reject at once, saying why) stops what already
+  // runs, so the suite's hook fails with that reason instead of leaving servers behind.
+  const started: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
+  const undo = async (err: unknown): Promise<never> => {
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    throw err;
+  };
+  const pg = await startPostgres({ dataDir: join(dir, 'pg') }).catch(undo);
+  started.push(() => pg.stop());
+  const redis = await startRedis({ dir: join(dir, 'redis') }).catch(undo);
+  started.push(() => redis.stop());
+  await migrate(pg.url).catch(undo);
   const db = openDb(pg.url, { max: 4 });
+  started.push(() => db.close());
   const tenants = await seedDemo(db, {
     password: DEMO_PASSWORD,
     devicesPerTenant: opts.devicesPerTenant ?? 20,
-  });
+  }).catch(undo);
   const gateways: GatewayProcess[] = [];
   let sfu: SfuProcess | null = null;
 
