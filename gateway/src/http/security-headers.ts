@@ -63,8 +63,6 @@ const PERMISSIONS_POLICY = [
   'payment=()',
   'usb=()',
   'serial=()',
-  'bluetooth=()',
-  'interest-cohort=()',
   'fullscreen=(self)',
 ].join(', ');
 
