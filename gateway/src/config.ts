@@ -64,6 +64,8 @@ export const GatewayEnv = z.object({
   /** expired sessions and disabled users' sessions are ended (sockets, SFU viewers) this often */
   SESSION_SWEEP_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** failed logins of unknown usernames are audited per address and window of this length (issue 11) */
+  LOGIN_UNKNOWN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().default(''),
   /**

@@ -24,7 +24,12 @@ export function registerAuthRoutes({
   endSession,
   audit,
 }: RouteDeps): void {
-  const throttle = createLoginThrottle({ redis, audit, log });
+  const throttle = createLoginThrottle({
+    redis,
+    audit,
+    log,
+    unknownWindowMs: config.LOGIN_UNKNOWN_WINDOW_S * 1000,
+  });
   const me = (user: SessionUser): MeResponse => {
     const { sessionHash: _s, ...u } = user;
     return { user: u, map: { tileUrl: config.TILE_URL || null, attribution: config.TILE_ATTRIBUTION } };

@@ -20,8 +20,8 @@
  * counts nothing (the password was not tried).
  *
  * Failed logins of unknown usernames are not one audit entry each (a script could fill the log,
- * and the text typed is sometimes a password): per address and 10-minute window, the first one is
- * audited at once and, if more followed, one closing entry carries the count.
+ * and the text typed is sometimes a password): per address and window (LOGIN_UNKNOWN_WINDOW_S, 10
+ * minutes), the first one is audited at once and, if more followed, one closing entry carries the count.
  */
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -53,9 +53,6 @@ export const LOGIN_LIMITS: ThrottleLimits = {
   address: { free: 20, capS: 15 * 60 },
   windowMs: 15 * 60_000,
 };
-
-/** A window of unknown-username failures per address: one entry at its start, one with the count at its end. */
-export const UNKNOWN_WINDOW_MS = 10 * 60_000;
 
 // KEYS: account, pair, address. ARGV: window ms, then free and cap s per key.
 // Returns {0, previous address nb} if the attempt may go ahead, {wait ms, 0} if not.
@@ -137,11 +134,11 @@ export function createLoginThrottle(opts: {
   audit: AuditLog;
   log: Logger;
   limits?: ThrottleLimits;
-  unknownWindowMs?: number;
+  /** a window of unknown-username failures per address: one entry at its start, one with the count at its end */
+  unknownWindowMs: number;
 }): LoginThrottle {
-  const { redis, audit, log } = opts;
+  const { redis, audit, log, unknownWindowMs } = opts;
   const limits = opts.limits ?? LOGIN_LIMITS;
-  const unknownWindowMs = opts.unknownWindowMs ?? UNKNOWN_WINDOW_MS;
   const keys = (username: string, ip: string) => {
     const user = username.toLowerCase();
     const addr = addressKey(ip);
