@@ -450,8 +450,13 @@ describe('/device handshake and events', () => {
   });
 
   it('a device cannot answer another tenant’s dispatch request, nor one addressed to another device', async () => {
-    // dortmund's request went to dortmund's second device; duisburg's devices and dortmund's third try
+    // dortmund's request went to dortmund's second device (which accepted it); duisburg's devices and
+    // dortmund's third try to decline it
     const target = w.rows.dortmund.requestId;
+    const stateOf = async () =>
+      (await w.stack.db.pool.query('SELECT state FROM dispatch_requests WHERE id = $1', [target])).rows[0]
+        .state;
+    const before = await stateOf();
     for (const creds of [
       w.rows.duisburg.devices[1]!,
       w.rows.duisburg.devices[2]!,
@@ -461,16 +466,13 @@ describe('/device handshake and events', () => {
       try {
         const ack = await dev.socket
           .timeout(5000)
-          .emitWithAck('dispatch_answer', { requestId: target, answer: 'accept' });
+          .emitWithAck('dispatch_answer', { requestId: target, answer: 'decline' });
         expect(ack, `device ${creds.deviceId}`).toMatchObject({ ok: false });
       } finally {
         dev.close();
       }
     }
-    const { rows } = await w.stack.db.pool.query('SELECT state FROM dispatch_requests WHERE id = $1', [
-      target,
-    ]);
-    expect(rows[0].state).not.toBe('accepted');
+    expect(await stateOf()).toBe(before);
   });
 
   it('a device’s status and report land in its own tenant only', async () => {

@@ -45,6 +45,11 @@ export async function dbFingerprint(pool: pg.Pool): Promise<Record<string, strin
   return Object.fromEntries(rows.map((r) => [r.t, r.v]));
 }
 
+/** The tables whose fingerprint differs (empty when nothing changed), for readable failures. */
+export function changedTables(before: Record<string, string>, after: Record<string, string>): string[] {
+  return Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t]);
+}
+
 export async function auditMark(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query<{ s: string | null }>('SELECT max(seq)::text AS s FROM audit_log');
   return Number(rows[0]?.s ?? 0);

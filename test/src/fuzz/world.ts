@@ -160,6 +160,19 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     rows[city] = r;
     if (opts.rows === false) continue;
 
+    // Nothing may change by itself while a fuzzer compares fingerprints: alerts escalate only after
+    // an hour, and the dispatch request below is answered at once instead of timing out.
+    const policies = await fetch(`${stack.url}/api/admin/policies`, {
+      method: 'PUT',
+      headers: { cookie: cookies[city].admin, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        alertEscalateAfterS: 3600,
+        dispatchAnswerTimeoutS: 600,
+        reason: 'Testwelt ohne Eskalation',
+      }),
+    });
+    await json(policies, 'policies');
+
     // an emergency opens an incident with an alert; a second unit nearby can be dispatched to it
     const center = { lat: 51.43 + (city === 'dortmund' ? 0.08 : 0), lng: 6.76 };
     const [subject, helper] = [t.devices[0]!, t.devices[1]!];
@@ -191,6 +204,11 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     );
     if (!dispatched.results[0]?.ok) throw new Error(`${city}: dispatch failed ${JSON.stringify(dispatched)}`);
     r.requestId = dispatched.results[0].request!.id;
+    const answer = await devices
+      .at(-1)!
+      .socket.timeout(5000)
+      .emitWithAck('dispatch_answer', { requestId: r.requestId, answer: 'accept' });
+    if (!answer.ok) throw new Error(`${city}: the helper could not accept ${JSON.stringify(answer)}`);
 
     r.recordingId = await importRecording({
       pool: stack.db.pool,
