@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
+      'packages/audit',
       'packages/protocol',
       'packages/stats',
       'packages/tokens',
