@@ -37,7 +37,11 @@ export function registerAuthRoutes({
 
   app.post('/api/auth/login', async (req, reply) => {
     const { username, password } = parseInput(LoginRequest, req.body);
-    const gate = await throttle.attempt(username, req.ip);
+    // without Redis nobody can be throttled, so nobody logs in (fail closed, with a clear answer)
+    const gate = await throttle.attempt(username, req.ip).catch((err: unknown) => {
+      log.error({ err }, 'login throttle unavailable');
+      throw new AppError('unavailable', 'login is unavailable right now; try again shortly');
+    });
     if (!gate.allowed) {
       metrics.loginFailed++;
       log.warn(
@@ -59,10 +63,16 @@ export function registerAuthRoutes({
           action: 'login_failed',
           payload: { ip: req.ip },
         });
-      else await throttle.unknownUser(req.ip);
+      else
+        await throttle
+          .unknownUser(req.ip)
+          .catch((err: unknown) => log.error({ err, ip: req.ip }, 'unknown-username failure not counted'));
       throw new AppError('unauthenticated', 'wrong username or password');
     }
-    await throttle.succeeded(username, req.ip, gate.ticket);
+    // the password was right: a Redis hiccup here only leaves the attempt counted as a failure
+    await throttle
+      .succeeded(username, req.ip, gate.ticket)
+      .catch((err: unknown) => log.error({ err }, 'login throttle not reset'));
     const { token, expiresAt } = await createSession(db, user.id, user.tenantId, config.SESSION_TTL_HOURS, {
       ip: req.ip,
       userAgent: req.headers['user-agent'],
