@@ -141,6 +141,8 @@ const stack = await startStack({
   sfu: true,
   serveWeb: true,
   devicesPerTenant: Math.max(20, args.publishers),
+  // one user watches every tile of every step (up to 40 × 10): above a control room's caps (SPEC V6)
+  sfuEnv: { SFU_MAX_VIEWERS_PER_USER: '1000', SFU_MAX_VIEWERS_PER_TENANT: '1000' },
 });
 const result: Record<string, unknown> = {};
 const browser = await chromium.launch({
@@ -247,7 +249,8 @@ try {
           body: JSON.stringify({ deviceId: d.deviceId, reason: { kind: 'other', text: 'benchmark' } }),
         });
         const { token, signallingUrl } = (await res.json()) as { token: string; signallingUrl: string };
-        viewers.push(await watchStream(`${stack.url}${signallingUrl}`, token));
+        // the gateway proxies /sfu/v1 for a live role's session only (issue 11)
+        viewers.push(await watchStream(`${stack.url}${signallingUrl}`, token, { cookie }));
       }
     }
     await new Promise((r) => setTimeout(r, 2000)); // settle: keyframes, bandwidth estimation

@@ -101,7 +101,7 @@ for (const codec of ['VP8', 'H264'] as const) {
       body: JSON.stringify({ deviceId, reason: { kind: 'other', text: 'WHIP interop test' } }),
     });
     const { token: vt } = (await res.json()) as { token: string };
-    const viewer = await watchStream(`${stack.url}/sfu/v1`, vt);
+    const viewer = await watchStream(`${stack.url}/sfu/v1`, vt, { cookie });
     if (codec === 'VP8') {
       await viewer.waitFrames(10, 10_000);
       expect(viewer.frames.at(-1)!.width).toBeGreaterThan(0);

@@ -34,7 +34,8 @@ async function watch(cookie: string, deviceId: string): Promise<NodeViewer> {
   const res = await viewerToken(cookie, deviceId);
   expect(res.status).toBe(200);
   const { token, signallingUrl } = (await res.json()) as { token: string; signallingUrl: string };
-  return watchStream(`${stack.url}${signallingUrl}`, token);
+  // the gateway proxies /sfu/v1 for a live role's session only (issue 11): the tile sends its cookie
+  return watchStream(`${stack.url}${signallingUrl}`, token, { cookie });
 }
 
 beforeAll(async () => {
@@ -173,7 +174,9 @@ describe('a simulated camera in recording publishes over WHIP and a viewer recei
     const res = await viewerToken(cookieDu, other);
     const { token } = (await res.json()) as { token: string };
     // not live: 404 from consume
-    await expect(watchStream(`${stack.url}/sfu/v1`, token)).rejects.toMatchObject({ status: 404 });
+    await expect(watchStream(`${stack.url}/sfu/v1`, token, { cookie: cookieDu })).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   it('[W6] a second publish for a live device replaces the first cleanly', async () => {
