@@ -31,7 +31,7 @@ export function registerAuthRoutes({
     unknownWindowMs: config.LOGIN_UNKNOWN_WINDOW_S * 1000,
   });
   const me = (user: SessionUser): MeResponse => {
-    const { sessionHash: _s, ...u } = user;
+    const { sessionHash: _s, sessionRef: _r, sessionExpiresAt: _e, ...u } = user;
     return { user: u, map: { tileUrl: config.TILE_URL || null, attribution: config.TILE_ATTRIBUTION } };
   };
 
@@ -92,7 +92,7 @@ export function registerAuthRoutes({
     const user = await resolveSession(db, req.cookies[SESSION_COOKIE]);
     if (user) {
       await db.prisma.session.deleteMany({ where: { tokenHash: user.sessionHash } });
-      endSession(user.sessionHash);
+      endSession(user.sessionHash, user.tenant.id, 'logout');
       log.info({ audit: 'logout', userId: user.id, tenantId: user.tenant.id }, 'logout');
       await audit.append({ tenantId: user.tenant.id, actor: user.username, action: 'logout' });
     }
