@@ -7,16 +7,21 @@ describe('evaluation filter', () => {
   it('defaults to the last 26 weeks', () => {
     expect(defaultFilter(now)).toEqual({ from: '2026-05-26', to: '2026-11-24' });
   });
-  it('round-trips through the query string', () => {
-    const f = {
-      from: '2026-07-01',
-      to: '2026-10-15',
-      team: 'KOD Mitte',
-      context: 'large_event' as const,
-      weekday: 6,
-      hour: 22,
-    };
-    expect(filterFromQuery(filterToQuery(f), now)).toEqual(f);
+  it('round-trips through the query string, one filter at a time', () => {
+    const period = { from: '2026-07-01', to: '2026-10-15' };
+    for (const f of [
+      { ...period, team: 'KOD Mitte' },
+      { ...period, context: 'large_event' as const },
+      { ...period, weekday: 6 },
+      { ...period, hour: 22 },
+    ]) {
+      expect(filterFromQuery(filterToQuery(f), now)).toEqual(f);
+    }
+  });
+  it('falls back to the default period for combined filters, which the gateway refuses (issue 11)', () => {
+    expect(filterFromQuery('from=2026-07-01&to=2026-10-15&team=KOD%20Mitte&hour=22', now)).toEqual(
+      defaultFilter(now),
+    );
   });
   it('falls back to the default period for an invalid filter and ignores unknown keys', () => {
     expect(filterFromQuery('from=2026-10-15&to=2026-07-01', now)).toEqual(defaultFilter(now));
