@@ -10,5 +10,18 @@ case "$cmd" in
   start) . "$here/setup.sh" start; cd "$root"; exec node infra/src/run-local.ts "$@" ;;
   test)  . "$here/setup.sh" test;  cd "$root"; exec node test/src/run-all.ts "$@" ;;
   bench) . "$here/setup.sh" test;  cd "$root"; name="$1"; shift; exec node "test/bench/$name.ts" "$@" ;;
-  *) echo "usage: lagebild.sh start|test|setup|bench <name>" >&2; exit 2 ;;
+  # the fuzzing suites (issue 11) alone: `--runs N` runs N per boundary, `--seed S` replays a run
+  fuzz)  . "$here/setup.sh" test;  cd "$root"
+         while [ $# -gt 0 ]; do
+           case "$1" in
+             --runs) export FUZZ_RUNS="$2"; shift 2 ;;
+             --runs=*) export FUZZ_RUNS="${1#*=}"; shift ;;
+             --seed) export FUZZ_SEED="$2"; shift 2 ;;
+             --seed=*) export FUZZ_SEED="${1#*=}"; shift ;;
+             *) break ;;
+           esac
+         done
+         exec npx vitest run --project integration test/integration/fuzz-http.test.ts \
+           test/integration/fuzz-sockets.test.ts test/integration/fuzz-whip.test.ts "$@" ;;
+  *) echo "usage: lagebild.sh start|test|setup|fuzz [--runs N] [--seed S]|bench <name>" >&2; exit 2 ;;
 esac
