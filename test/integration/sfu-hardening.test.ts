@@ -23,8 +23,9 @@ import { publishWhip } from '@lagebild/sim/whip';
 import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login } from '../src/clients.ts';
 import { deviceToken, sfuStats, until, viewerTokenFor } from '../src/sfu.ts';
-import { type Stack, startStack } from '../src/stack.ts';
+import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 import { watchStream } from '../src/video-viewer.ts';
 
 const PEER_TIMEOUT_MS = 3000;
@@ -93,7 +94,7 @@ beforeAll(async () => {
   await ensureSigningKeyFile(keys.key);
   stack = await startStack({
     sfu: true,
-    devicesPerTenant: 10,
+    devicesPerTenant: 12,
     gatewayEnv: {
       VAULT_DIR: keys.vault,
       VAULT_KEYRING_FILE: keys.keyring,
@@ -252,6 +253,44 @@ describe('revocation reaches video at once (issue 11, reproduction 3)', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(expired.status).toBe(401);
+    await viewer.close();
+    await pub.close();
+  }, 30_000);
+
+  it('[W12][V7] end to end with the gateway: revoking a device and logging out end their video', async () => {
+    const d = tenant.devices[10]!.deviceId;
+    const token = deviceToken(tenant.id, d, 120_000);
+    const pub = await publish(d, token);
+    await until(async () => eventsOf(d).some((e) => e.type === 'producer_up'), 5000, 'producer_up');
+    const operator = await login(stack.url, `${tenant.slug}.operator`, DEMO_PASSWORD);
+    const vt = await fetch(`${stack.url}/api/video/viewer-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: operator },
+      body: JSON.stringify({ deviceId: d, reason: { kind: 'other', text: 'issue 11 end to end' } }),
+    });
+    expect(vt.status).toBe(200);
+    const { token: viewerToken } = (await vt.json()) as { token: string };
+    const viewer = await watchStream(`${stack.sfu!.url}/sfu/v1`, viewerToken);
+    await viewer.waitFrames(2);
+    const logout = await fetch(`${stack.url}/api/auth/logout`, {
+      method: 'POST',
+      headers: { cookie: operator },
+    });
+    expect(logout.status).toBeLessThan(300);
+    await until(async () => (await sfuStats(stack)).viewers === 0, 3000, 'viewer closed on logout');
+
+    const admin = await login(stack.url, `${tenant.slug}.admin`, DEMO_PASSWORD);
+    const revoked = await fetch(`${stack.url}/api/devices/${d}/revoke`, {
+      method: 'POST',
+      headers: { cookie: admin },
+    });
+    expect(revoked.status).toBe(200);
+    await until(
+      async () => eventsOf(d).some((e) => e.type === 'producer_down'),
+      3000,
+      'stream ended on revoke',
+    );
+    expect((await postOffer(d, pub.pc.localDescription!.sdp, token)).status).toBe(403);
     await viewer.close();
     await pub.close();
   }, 30_000);
