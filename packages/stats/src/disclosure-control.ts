@@ -18,16 +18,24 @@
  *     the blocks with the query), consecutive months are merged until each block holds ≥ MIN_CELL
  *     episodes or none; inside each month block the weeks are merged the same way. A period is shown
  *     only if it is a union of whole month blocks, a week of the series only if it is a block alone.
- *  3. Complementary (secondary) suppression. In each month block, the values of a dimension with
- *     1–4 episodes are grouped with each other and, if needed, with the smallest other values until
- *     the group holds ≥ MIN_CELL and at least two values; a value in a group is never shown for a
- *     period containing that block. The group's sum stays computable (total less the others), its
- *     members are not.
- * So every published number is a sum of block or group counts, each 0 or ≥ MIN_CELL; a linear
- * combination of published numbers (the differencing attack in any form) is again such a sum and
- * cannot isolate a cell of 1–4. Suppressed figures are null with a reason, never altered values.
- * Not covered: figures seen at two moments (a month still open grows), and officer-hours, which are
- * duty time rather than encounters.
+ *  3. Value blocks. For a filter or breakdown, consecutive month blocks are merged further (up to
+ *     three months) while that lifts a value of 1–4 episodes: a team's month of 1 and the next of 4
+ *     are shown as one figure of 5, for periods containing both months only.
+ *  4. Complementary (secondary) suppression. In each value block, the values still at 1–4 episodes
+ *     are grouped with each other and, if needed, with the smallest other values until the group
+ *     holds ≥ MIN_CELL and at least two values; a value in a group is never shown for a period
+ *     containing that block. The group's sum stays computable (total less the others), its members
+ *     are not.
+ * So every published number is a sum of block or group counts, each 0 or ≥ MIN_CELL, and the blocks
+ * nest (weeks in month blocks in value blocks). A linear combination of published numbers (the
+ * differencing attack in any form) cannot isolate a cell of 1–4: within a value block the
+ * difference between two values is the same in every month of it, whatever other dimension or
+ * total is added. Suppressed figures are null with a reason, never altered values.
+ * The attacker is assumed to know every answer and that counts are never negative, not which of
+ * the tenant's cells are empty. Not covered: an attacker who knows such zeros from elsewhere (a team
+ * off duty in given weeks, from the roster) can set weekly totals against a value's figure for a
+ * month or a value block; protecting week × value jointly would close that. Nor figures seen at two
+ * moments (a month still open grows), nor officer-hours (duty time, not encounters).
  */
 import { addDays } from './local-time.ts';
 import { MIN_CELL } from './privacy.ts';
@@ -159,18 +167,66 @@ export interface Atom {
 }
 
 export interface Protection {
-  /** month → its month block */
+  /** month → its month block (by the total) */
   monthBlock: Map<string, Block>;
+  /** month → its block for the dimension's values: a union of consecutive month blocks */
+  valueBlock: Map<string, Block>;
   /** week → its week block */
   weekBlock: Map<string, Block>;
-  /** month block (by its first month) → values that may not be shown alone in it */
+  /** value block (by its first month) → values that may not be shown alone in it */
   grouped: Map<string, Set<string>>;
   min: number;
 }
 
+/** At most this many months are merged for a dimension's values; beyond, complementary suppression. */
+export const MAX_VALUE_BLOCK_MONTHS = 3;
+
+/**
+ * Month blocks merged further for a dimension's values, so fewer values need complementary
+ * suppression: while the block so far has values of 1 … min-1 episodes and the next month block
+ * holds any of them, the next one joins (up to MAX_VALUE_BLOCK_MONTHS months). Unions of whole
+ * month blocks only, so the totals of the month blocks (public) cannot split them.
+ */
+export function valueBlocks(
+  blocks: readonly Block[],
+  rowOf: (month: string) => ReadonlyMap<string, number>,
+  min = MIN_CELL,
+): Block[] {
+  const row = (b: Block) => {
+    const out = new Map<string, number>();
+    for (const m of b.keys) for (const [v, n] of rowOf(m)) out.set(v, (out.get(v) ?? 0) + n);
+    return out;
+  };
+  const out: Block[] = [];
+  let acc: { keys: string[]; n: number; row: Map<string, number> } | null = null;
+  for (const b of blocks) {
+    const next = row(b);
+    if (acc !== null) {
+      const small = [...acc.row].filter(([, n]) => n > 0 && n < min).map(([v]) => v);
+      const helps = small.some((v) => (next.get(v) ?? 0) > 0);
+      if (helps && acc.keys.length + b.keys.length <= MAX_VALUE_BLOCK_MONTHS) {
+        acc.keys.push(...b.keys);
+        acc.n += b.n;
+        for (const [v, n] of next) acc.row.set(v, (acc.row.get(v) ?? 0) + n);
+        continue;
+      }
+      out.push({ keys: acc.keys, n: acc.n });
+    }
+    acc = { keys: [...b.keys], n: b.n, row: next };
+  }
+  if (acc !== null) out.push({ keys: acc.keys, n: acc.n });
+  return out;
+}
+
 /** Blocks and complementary groups of one tenant's history, for one dimension (or none). */
 export function buildProtection(atoms: readonly Atom[], min = MIN_CELL): Protection {
-  const p: Protection = { monthBlock: new Map(), weekBlock: new Map(), grouped: new Map(), min };
+  const p: Protection = {
+    monthBlock: new Map(),
+    valueBlock: new Map(),
+    weekBlock: new Map(),
+    grouped: new Map(),
+    min,
+  };
   if (atoms.length === 0) return p;
   const byMonth = new Map<string, Map<string, number>>();
   const byWeek = new Map<string, number>();
@@ -183,12 +239,14 @@ export function buildProtection(atoms: readonly Atom[], min = MIN_CELL): Protect
   }
   const known = [...byMonth.keys()].sort();
   const months = monthsBetween(known[0]!, known.at(-1)!);
-  const sumRow = (m: string) => [...(byMonth.get(m)?.values() ?? [])].reduce((s, n) => s + n, 0);
-  for (const block of mergeRuns(
+  const rowOf = (m: string) => byMonth.get(m) ?? new Map<string, number>();
+  const sumRow = (m: string) => [...rowOf(m).values()].reduce((s, n) => s + n, 0);
+  const blocks = mergeRuns(
     months.map((m) => ({ key: m, n: sumRow(m) })),
     'own',
     min,
-  )) {
+  );
+  for (const block of blocks) {
     for (const m of block.keys) p.monthBlock.set(m, block);
     const weeks = block.keys.flatMap(weeksOfMonth).map((w) => ({ key: w, n: byWeek.get(w) ?? 0 }));
     // a month block below min (the months still to come) is shown in no week either
@@ -197,10 +255,13 @@ export function buildProtection(atoms: readonly Atom[], min = MIN_CELL): Protect
         ? [{ keys: weeks.map((w) => w.key), n: block.n }]
         : mergeRuns(weeks, 'previous', min);
     for (const wb of weekBlocks) for (const w of wb.keys) p.weekBlock.set(w, wb);
+  }
+  for (const vb of valueBlocks(blocks, rowOf, min)) {
+    for (const m of vb.keys) p.valueBlock.set(m, vb);
     const row = new Map<string, number>();
-    for (const m of block.keys) for (const [v, n] of byMonth.get(m) ?? []) row.set(v, (row.get(v) ?? 0) + n);
+    for (const m of vb.keys) for (const [v, n] of rowOf(m)) row.set(v, (row.get(v) ?? 0) + n);
     p.grouped.set(
-      block.keys[0]!,
+      vb.keys[0]!,
       complementaryGroup(
         [...row].map(([key, n]) => ({ key, n })),
         min,
@@ -222,10 +283,11 @@ export function periodVerdict(
 ): Suppression | null {
   const inPeriod = new Set(months);
   for (const m of months) {
-    const block = p.monthBlock.get(m);
-    if (block === undefined) continue; // outside the history: nothing there
+    const total = p.monthBlock.get(m);
+    if (total === undefined) continue; // outside the history: nothing there
+    if (total.n > 0 && total.n < p.min) return 'small_cell';
+    const block = value === undefined ? total : p.valueBlock.get(m)!;
     if (block.keys.some((k) => !inPeriod.has(k))) return 'protects_small_cell';
-    if (block.n > 0 && block.n < p.min) return 'small_cell';
     if (value !== undefined && p.grouped.get(block.keys[0]!)?.has(value)) return 'protects_small_cell';
   }
   return count < p.min ? 'small_cell' : null;
