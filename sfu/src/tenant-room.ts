@@ -280,7 +280,8 @@ export class TenantRoom {
     for (const p of publisher.producers) p.on('trace', onTrace);
     publisher.onCleanup(() => {
       clearTimeout(noMedia);
-      if (!publisher.live) stopTracing();
+      // the producers close with the transport: no need to ask the worker to stop tracing them
+      for (const p of publisher.producers) p.off('trace', onTrace);
     });
   }
 
