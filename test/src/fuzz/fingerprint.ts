@@ -4,6 +4,8 @@
  * audited (a failed login, a wrong role, a cross-tenant id): those are the only entries a refused
  * request may add.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type pg from 'pg';
 
 /** Tables compared row by row. `last_seen_at` moves whenever a device connects: not a change of state. */
@@ -70,4 +72,14 @@ export async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
+}
+
+/**
+ * This process's heap after a full collection, in MiB: what an in-process gateway keeps, not the
+ * garbage a fuzzing run leaves for later (the flag is set at run time, so vitest needs no option).
+ */
+export function heapAfterGcMiB(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed / 2 ** 20;
 }
