@@ -287,7 +287,7 @@ export class TenantRoom {
 
   /**
    * Revocation (issue 11): ends the device's stream if it was started with a token issued at or
-   * before `revokedAt`. Reason `unpublished`: the recording is sealed as for any ended stream and
+   * before `revokedAt`. Reason `revoked`: the recording is sealed as for any ended stream and
    * dashboards close the tile. Returns whether a stream ended.
    */
   revokeDevice(deviceId: string, revokedAt: number): boolean {
@@ -297,7 +297,7 @@ export class TenantRoom {
       { audit: 'whip_revoked', deviceId, resourceId: p.resourceId, live: p.live },
       'device revoked: stream ended',
     );
-    p.close('unpublished');
+    p.close('revoked');
     return true;
   }
 
@@ -306,7 +306,7 @@ export class TenantRoom {
     let n = 0;
     for (const v of [...this.#viewers.values()]) {
       if (v.claims.sid !== sid) continue;
-      v.close('closed');
+      v.close('session_ended');
       n++;
     }
     if (n > 0) this.#log.info({ sessions: n }, 'operator session ended: viewer sessions closed');

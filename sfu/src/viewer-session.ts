@@ -9,7 +9,13 @@ import { EventEmitter } from 'node:events';
 import type { ViewerTokenClaims } from '@lagebild/protocol';
 import type { types } from 'mediasoup';
 
-export type ViewerCloseReason = 'closed' | 'transport_gone' | 'worker_died' | 'timeout' | 'shutdown';
+export type ViewerCloseReason =
+  | 'closed'
+  | 'transport_gone'
+  | 'worker_died'
+  | 'timeout'
+  | 'shutdown'
+  | 'session_ended';
 
 interface ViewerEvents {
   close: [reason: ViewerCloseReason];
@@ -56,7 +62,7 @@ export class ViewerSession extends EventEmitter<ViewerEvents> {
   #armExpiry(): void {
     const leftMs = this.claims.sexp - Date.now();
     if (leftMs <= 0) {
-      queueMicrotask(() => this.close('timeout'));
+      queueMicrotask(() => this.close('session_ended'));
       return;
     }
     this.#expiry = setTimeout(() => this.#armExpiry(), Math.min(leftMs, 2 ** 31 - 1));

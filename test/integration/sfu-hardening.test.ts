@@ -180,7 +180,7 @@ describe('revocation reaches video at once (issue 11, reproduction 3)', () => {
     await until(async () => eventsOf(d).some((e) => e.type === 'producer_down'), 3000, 'producer_down');
     const down = eventsOf(d).find((e) => e.type === 'producer_down')!;
     console.log(`[hardening] revoked stream announced ended ${down.seenAt - t0} ms after the revocation`);
-    expect(down).toMatchObject({ reason: 'unpublished' });
+    expect(down).toMatchObject({ reason: 'revoked' });
     expect((await sfuStats(stack)).streams.map((s) => s.deviceId)).not.toContain(d);
     expect(await redis.hexists(`lb:media:live:${tenant.id}`, d)).toBe(0);
     // ffmpeg finishes its container when its RTP read times out (10 s), then the recording is sealed
@@ -224,6 +224,9 @@ describe('revocation reaches video at once (issue 11, reproduction 3)', () => {
       3000,
       'consumer_down',
     );
+    expect(events.find((e) => e.type === 'consumer_down' && e.sessionId === viewer.sessionId)).toMatchObject({
+      reason: 'session_ended',
+    });
     const again = await fetch(`${stack.sfu!.url}/sfu/v1/sessions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },

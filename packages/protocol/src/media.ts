@@ -192,7 +192,15 @@ export const liveStreamsKey = (tenantId: string) => `lb:media:live:${tenantId}`;
 export const LiveStreamEntry = z.object({ sfuId: z.string(), stream: LiveStream });
 export type LiveStreamEntry = z.infer<typeof LiveStreamEntry>;
 
-export const ProducerDownReason = z.enum(['unpublished', 'replaced', 'worker_died', 'timeout', 'shutdown']);
+/** why a stream ended; `revoked`: the device was revoked (issue 11), its recording sealed */
+export const ProducerDownReason = z.enum([
+  'unpublished',
+  'replaced',
+  'worker_died',
+  'timeout',
+  'shutdown',
+  'revoked',
+]);
 export type ProducerDownReason = z.infer<typeof ProducerDownReason>;
 
 export const MediaEvent = z.discriminatedUnion('type', [
@@ -230,7 +238,16 @@ export const MediaEvent = z.discriminatedUnion('type', [
     sessionId: z.string(),
     watchId: z.string().optional(),
     sfuId: z.string(),
-    reason: z.enum(['closed', 'producer_gone', 'transport_gone', 'worker_died', 'timeout', 'shutdown']),
+    /** `session_ended`: the viewer's operator session ended (logout, expiry, disabled user) */
+    reason: z.enum([
+      'closed',
+      'producer_gone',
+      'transport_gone',
+      'worker_died',
+      'timeout',
+      'shutdown',
+      'session_ended',
+    ]),
     at: EpochMs,
   }),
   /**

@@ -29,7 +29,7 @@ export interface VideoTileProps {
   onClose(): void;
 }
 
-const ENDED_REASONS: ReadonlySet<string> = new Set(['unpublished', 'timeout', 'shutdown']);
+const ENDED_REASONS: ReadonlySet<string> = new Set(['unpublished', 'timeout', 'shutdown', 'revoked']);
 
 /** "0:42", "12:05", "1:02:09" */
 export function formatDuration(ms: number): string {

@@ -150,7 +150,7 @@ export function applyAutoOpen(
   return next;
 }
 
-const STREAM_ENDS: ReadonlySet<string> = new Set(['unpublished', 'timeout', 'shutdown']);
+const STREAM_ENDS: ReadonlySet<string> = new Set(['unpublished', 'timeout', 'shutdown', 'revoked']);
 
 /** Keeps the map of live streams in step with `video` events. */
 export function applyLiveEvent(
