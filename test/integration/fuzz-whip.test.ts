@@ -214,7 +214,7 @@ describe('viewer signalling under fuzzed input', () => {
       await fc.assert(
         fc.asyncProperty(arb, cookie, async (r, c) => {
           const path = r.route[1].replace(':sid', r.sid).replace(':cid', r.cid);
-          const what = `${r.route[0]} ${path.slice(0, 200)} cookie=${c ? 'yes' : 'no'} auth=${String(r.authorization).slice(0, 80)} body=${r.body.slice(0, 200)}`;
+          const what = `${r.route[0]} ${path.slice(0, 200)} cookie=${c ? 'yes' : 'no'} type=${JSON.stringify(r.contentType)} auth=${String(r.authorization).slice(0, 80)} body=${r.body.slice(0, 200)}`;
           const headers: Record<string, string> = {};
           if (c) headers.cookie = c;
           if (r.authorization) headers.authorization = r.authorization;
@@ -234,6 +234,24 @@ describe('viewer signalling under fuzzed input', () => {
     },
     fuzzTimeoutMs(90_000, 40),
   );
+
+  // Found by the property above (FUZZ_SEED=20260611, run 343 of 10,000): the proxy re-encodes the
+  // body as UTF-8 JSON but forwards the caller's Content-Type; the SFU refuses the charset before
+  // reading the body, the upload breaks off, and the gateway answers 503 "unreachable" to a client error.
+  it('answers a body in a charset the SFU refuses with a 4xx through the proxy, not 503', async () => {
+    const res = await w.gw.app.inject({
+      method: 'POST',
+      url: '/sfu/v1/sessions',
+      headers: {
+        cookie: w.cookies.duisburg.operator,
+        authorization: 'Bearer %3Mj"&FD',
+        'content-type': 'application/json; charset=utf-16',
+      },
+      payload: `${'['.repeat(5000)}${']'.repeat(5000)}`,
+    });
+    expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode, res.body).toBeLessThan(500);
+  });
 
   it('keeps the SFU’s memory bounded over all WHIP and viewer fuzzing', async () => {
     const grown = (await rssMiB(sfuPid())) - rssBefore;
