@@ -81,6 +81,7 @@ const ACCESS: Record<string, Access> = {
   'GET /api/stats/breakdown': STATS,
   'GET /api/stats/teams': STATS,
   'GET /api/stats/export.csv': STATS,
+  'GET /api/stats/report': STATS,
   'GET /api/baselines': STATS,
   'POST /api/baselines': BASELINE,
   'DELETE /api/baselines/:id': BASELINE,
@@ -177,6 +178,7 @@ const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
   'GET /api/stats/heatmap': () => ({ url: '/api/stats/heatmap?from=2026-01-01&to=2026-01-31' }),
   'GET /api/stats/breakdown': () => ({ url: '/api/stats/breakdown?from=2026-01-01&to=2026-01-31&by=team' }),
   'GET /api/stats/export.csv': () => ({ url: '/api/stats/export.csv?from=2026-01-01&to=2026-01-31' }),
+  'GET /api/stats/report': () => ({ url: '/api/stats/report?from=2026-01-01&to=2026-01-31' }),
   'POST /api/baselines': () => ({ url: '/api/baselines', body: { label: '' } }),
   // a fresh baseline per own-tenant cell (see freshBaseline): deleting one is the allowed action
   'DELETE /api/baselines/:id': (r) => ({ url: `/api/baselines/${r.baselineId}`, scoped: true }),
@@ -236,7 +238,8 @@ const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
 };
 
 /** The ACCESS key of a registered route (catch-all routes are listed once, for every method). */
-const keyOf = (method: string, url: string) => (ACCESS[`${method} ${url}`] ? `${method} ${url}` : `* ${url}`);
+const keyOf = (method: string, url: string) =>
+  !ACCESS[`${method} ${url}`] && ACCESS[`* ${url}`] ? `* ${url}` : `${method} ${url}`;
 
 type Principal = Role | 'anonymous' | 'device';
 const PRINCIPALS: readonly Principal[] = [...ROLES, 'anonymous', 'device'];
