@@ -201,7 +201,7 @@ async function sweeper(work: string) {
         {
           tenantId: tenant.id,
           actor: 'bench',
-          action: 'recording_played',
+          action: 'playback',
           target: `recording:${rows[i % Math.max(1, rows.length)]?.id ?? 'none'}`,
           reason: 'Benchmark',
         },

@@ -315,7 +315,7 @@ describe('audit filters (issue 11)', () => {
     const entry = (target: string) => ({
       tenantId: duisburg.id,
       actor: 'system:test',
-      action: 'policy_changed',
+      action: 'policy_changed' as const,
       target,
     });
     await audit.append(entry(`quota:${tag}:100%`));

@@ -5,6 +5,7 @@
  */
 
 import { withTransaction } from '@lagebild/db/transaction';
+import type { AuditAction } from '@lagebild/protocol';
 import { type Signer, signJson } from '@lagebild/vault';
 import type pg from 'pg';
 import {
@@ -21,7 +22,8 @@ export interface AuditInput {
   tenantId: string | null;
   /** who: `user:<id>` plus name, `device:<id>`, `system:sweeper` */
   actor: string | null;
-  action: string;
+  /** one of the protocol's actions, so the audit view can name every entry (typed, issue 12) */
+  action: AuditAction;
   /** what it was done to, e.g. `recording:<id>` */
   target?: string | null;
   reason?: string | null;

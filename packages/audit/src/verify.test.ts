@@ -27,7 +27,7 @@ function chain(n: number): AuditRecord[] {
       tenantId: '00000000-0000-4000-8000-000000000001',
       at: 1_700_000_000_000 + seq,
       actor: 'duisburg.supervisor',
-      action: 'recording_viewed',
+      action: 'playback',
       target: `recording:${seq}`,
       reason: 'Sichtung',
       recipient: null,

@@ -218,6 +218,10 @@ export const AuditAction = z.enum([
   'audit_checkpoint',
   'audit_pruned',
   'policy_changed',
+  /** evaluators' baseline periods and statistics exports (CSV, printed report), § 76 BDSG */
+  'baseline_created',
+  'baseline_deleted',
+  'stats_exported',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 

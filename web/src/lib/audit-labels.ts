@@ -40,6 +40,9 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, MessageKey> = {
   audit_checkpoint: 'audit.action.audit_checkpoint',
   audit_pruned: 'audit.action.audit_pruned',
   policy_changed: 'audit.action.policy_changed',
+  baseline_created: 'audit.action.baseline_created',
+  baseline_deleted: 'audit.action.baseline_deleted',
+  stats_exported: 'audit.action.stats_exported',
 };
 
 /** the phases of a live watch, from its payload */

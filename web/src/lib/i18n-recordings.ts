@@ -191,6 +191,9 @@ export const RECORDINGS_DE = {
   'audit.action.audit_checkpoint': 'Signierter Prüfpunkt des Protokolls',
   'audit.action.audit_pruned': 'Protokolldaten nach Frist geleert',
   'audit.action.policy_changed': 'Richtlinien geändert',
+  'audit.action.baseline_created': 'Vergleichszeitraum angelegt',
+  'audit.action.baseline_deleted': 'Vergleichszeitraum gelöscht',
+  'audit.action.stats_exported': 'Statistik exportiert',
 } as const;
 
 export const RECORDINGS_EN: Record<keyof typeof RECORDINGS_DE, string> = {
@@ -379,4 +382,7 @@ export const RECORDINGS_EN: Record<keyof typeof RECORDINGS_DE, string> = {
   'audit.action.audit_checkpoint': 'Signed audit checkpoint',
   'audit.action.audit_pruned': 'Audit data emptied after the legal period',
   'audit.action.policy_changed': 'Policies changed',
+  'audit.action.baseline_created': 'Baseline period created',
+  'audit.action.baseline_deleted': 'Baseline period deleted',
+  'audit.action.stats_exported': 'Statistics exported',
 };
