@@ -20,6 +20,7 @@ import { AppError } from './errors.ts';
 import { registerAuthRoutes } from './http/auth-routes.ts';
 import { registerDeviceRoutes } from './http/device-routes.ts';
 import { registerDispatchRoutes } from './http/dispatch-routes.ts';
+import { registerJsonBody } from './http/json-body.ts';
 import { checkOrigin, STATE_CHANGING } from './http/origin.ts';
 import { POLICY_CHANNEL, registerPolicyRoutes } from './http/policy-routes.ts';
 import type { RouteDeps } from './http/route-deps.ts';
@@ -103,6 +104,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
   await app.register(cookie);
+  registerJsonBody(app);
   await registerSecurityHeaders(app, {
     webDir: config.WEB_DIR,
     tileUrl: config.TILE_URL,

@@ -106,12 +106,20 @@ async function send(
     string,
     string
   >;
-  const res = await fetch(url, {
-    method,
-    headers: h,
-    body: method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? undefined : body,
-    signal: AbortSignal.timeout(10_000),
-  });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: h,
+      body: method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? undefined : body,
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    // Node's HTTP server answers a request line past its 16 KiB header limit with 431 and closes
+    // the socket at once; a client still sending its body sees the close, not the answer
+    if (url.length > 16 * 1024) return { status: 431, text: `refused by the HTTP parser (${String(err)})` };
+    throw err;
+  }
   return { status: res.status, text: (await res.text()).slice(0, 300) };
 }
 

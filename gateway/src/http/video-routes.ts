@@ -34,9 +34,6 @@ import type { RouteDeps } from './route-deps.ts';
 import { sfuProxyPath } from './sfu-proxy-path.ts';
 import { parseInput } from './validate.ts';
 
-/** Request headers the SFU needs; everything else (cookies above all) stays at the gateway. */
-const PROXIED_HEADERS = ['authorization', 'content-type'] as const;
-
 export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
   const { app, db, redis, config, guard, sameTenant, log, metrics, audit } = deps;
   const secret = config.MEDIA_TOKEN_SECRET[0]; // the first signs; the SFU accepts every listed one
@@ -135,20 +132,25 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
     if (path === null) throw new AppError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
     enabled();
     if (!config.SFU_URL) throw new AppError('unavailable', 'live video is not configured (SFU_URL unset)');
+    // only the token goes on; the body is the JSON the gateway parsed, so its type is ours to say
+    // (a caller's `charset=utf-16` made the SFU refuse mid-upload, answered as 503: issue 11 fuzzing)
     const headers: Record<string, string> = {};
-    for (const h of PROXIED_HEADERS) {
-      const v = req.headers[h];
-      if (typeof v === 'string') headers[h] = v;
-    }
+    const auth = req.headers.authorization;
+    if (typeof auth === 'string') headers.authorization = auth;
+    const body = req.body !== undefined && req.method !== 'GET' ? JSON.stringify(req.body) : undefined;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
       res = await fetch(`${config.SFU_URL.replace(/\/$/, '')}${path}`, {
         method: req.method,
         headers,
-        ...(req.body !== undefined && req.method !== 'GET' ? { body: JSON.stringify(req.body) } : {}),
+        ...(body !== undefined ? { body } : {}),
         signal: AbortSignal.timeout(10_000),
       });
     } catch (err) {
+      // undici says `fetch failed` for the network; any other TypeError is a header it will not send
+      if (err instanceof TypeError && err.message !== 'fetch failed')
+        throw new AppError('bad_request', `request not forwarded: ${err.message}`);
       log.warn({ err: (err as Error).message }, 'sfu unreachable');
       throw new AppError('unavailable', 'the video server is unreachable; retry');
     }
