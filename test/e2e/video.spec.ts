@@ -132,7 +132,8 @@ test('another tenant cannot watch the unit: the token is refused and the screen 
   const refused = await page.request.post(`${stack.url}/api/video/viewer-token`, {
     data: { deviceId: device.deviceId, reason: { kind: 'situation_assessment' } },
   });
-  expect(refused.status()).toBe(403);
+  // answered like an unknown unit, so another city's devices cannot be probed (issue 11)
+  expect(refused.status()).toBe(404);
 
   // a link naming the stream: the reason is asked first, then the refusal is shown in the tile
   await page.goto(`${stack.url}/?video=${device.deviceId}`);

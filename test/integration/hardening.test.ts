@@ -4,7 +4,7 @@
  * request, origin checks, security headers, production mode). Real PostgreSQL, Redis and gateway
  * processes; the SFU side of revocation has its own suite (sfu-hardening.test.ts).
  */
-import { request } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { GATEWAY_ENTRY } from '@lagebild/infra/paths';
 import { spawnService } from '@lagebild/infra/process';
 import { endedSessionKey, REVOCATION_CHANNEL, Revocation, revokedDeviceKey } from '@lagebild/protocol';
@@ -42,20 +42,19 @@ const alive = async () => {
   expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
 };
 
-/** GET with the path exactly as given (no client-side dot-segment resolution) */
-const rawStatus = (path: string, cookie?: string) =>
-  new Promise<number>((resolve, reject) => {
+/** GET with the path and headers exactly as given (no dot-segment resolution, no added headers) */
+const rawGet = (path: string, headers: Record<string, string> = {}) =>
+  new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
     const u = new URL(stack.url);
-    const req = request(
-      { host: u.hostname, port: u.port, path, method: 'GET', headers: cookie ? { cookie } : {} },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
+    const req = request({ host: u.hostname, port: u.port, path, method: 'GET', headers }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+    });
     req.on('error', reject);
     req.end();
   });
+const rawStatus = async (path: string, cookie?: string) =>
+  (await rawGet(path, cookie ? { cookie } : {})).status;
 
 const polling = (q = '') => `${stack.url}/socket.io/?EIO=4&transport=polling${q}`;
 
@@ -242,6 +241,15 @@ describe('issue 11: browsers are held to our origin and to what the page ships',
       }
       expect(res.headers.get('permissions-policy')).toContain('camera=()');
     }
+    // a revalidated page (304, no body, no content type) keeps its own CSP: the browser stores the
+    // 304's headers with the cached page, and a script-less CSP there stopped the login page's React
+    const first = await fetch(`${stack.url}/login/`);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toBeTruthy();
+    // node:http, not fetch: fetch adds `Cache-Control: no-cache` to a conditional request
+    const again = await rawGet('/login/', { 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(again.headers['content-security-policy']).toBe(first.headers.get('content-security-policy'));
     // no TLS in front here: no HSTS (it goes with COOKIE_SECURE)
     expect((await fetch(`${stack.url}/healthz`)).headers.get('strict-transport-security')).toBeNull();
   });

@@ -94,13 +94,14 @@ export async function registerSecurityHeaders(
     reply.header('permissions-policy', PERMISSIONS_POLICY);
     reply.header('cross-origin-opener-policy', 'same-origin');
     if (opts.hsts) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    const type = String(reply.getHeader('content-type') ?? '');
-    if (!type.startsWith('text/html')) {
-      reply.header('content-security-policy', apiCsp);
+    // By path first: a 304 revalidation has no content type, and the browser stores the 304's
+    // headers with its cached page, so a page's CSP must not depend on the body being sent.
+    const page = pages.get(req.url.split('?')[0]!);
+    if (page) {
+      reply.header('content-security-policy', csp(page));
       return;
     }
-    const path = req.url.split('?')[0]!;
-    const hashes = pages.get(path) ?? (reply.statusCode === 404 ? pages.get('404') : undefined) ?? [];
-    reply.header('content-security-policy', csp(hashes));
+    const html = String(reply.getHeader('content-type') ?? '').startsWith('text/html');
+    reply.header('content-security-policy', html ? csp(pages.get('404') ?? []) : apiCsp);
   });
 }

@@ -102,7 +102,8 @@ export function startWatch(opts: WatchOptions): Watch {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      credentials: 'omit',
+      // the gateway's /sfu/v1 proxy asks for the session too (issue 11); it never passes the cookie on
+      credentials: 'same-origin',
       cache: 'no-store',
       // a DELETE on page unload must still reach the SFU
       keepalive: method === 'DELETE',
@@ -200,6 +201,9 @@ export function startWatch(opts: WatchOptions): Watch {
       if (err instanceof ApiError || err instanceof SignallingError) {
         const status = err.status;
         if (status === 403) return setState({ kind: 'refused', message: err.message });
+        // the gateway answers another tenant's unit like an unknown one (issue 11): final as well
+        if (status === 404 && err instanceof ApiError)
+          return setState({ kind: 'refused', message: err.message });
         // 401 from the SFU: the token ran out between the checks; mint a new one
         if (status === 401 && err instanceof SignallingError) token = null;
         // 404 from consume: the unit is not live (yet); its producer_up will restart us
