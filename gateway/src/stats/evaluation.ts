@@ -3,7 +3,7 @@
  * device `report` event, and the episode builder (stopped when the HTTP server closes).
  */
 import type { RouteDeps } from '../http/route-deps.ts';
-import { registerStatsRoutes } from '../http/stats-routes.ts';
+import { registerStatsRoutes } from './stats-routes.ts';
 import type { DeviceNamespace } from '../live/device-namespace.ts';
 import { createEpisodeBuilder } from './episode-builder.ts';
 import { attachReportEvents } from './report-socket.ts';

@@ -25,7 +25,7 @@ import {
 } from '@lagebild/protocol';
 import { actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
-import { fileReport } from '../stats/report-store.ts';
+import { fileReport } from './report-store.ts';
 import {
   snapQuery,
   statsBreakdown,
@@ -35,9 +35,9 @@ import {
   statsSeries,
   statsSummary,
   statsTeams,
-} from '../stats/stats-queries.ts';
-import type { RouteDeps } from './route-deps.ts';
-import { parseInput, pathId } from './validate.ts';
+} from './stats-queries.ts';
+import type { RouteDeps } from '../http/route-deps.ts';
+import { parseInput, pathId } from '../http/validate.ts';
 
 type Query = { Querystring: Record<string, string> };
 

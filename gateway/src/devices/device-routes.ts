@@ -8,8 +8,8 @@ import {
   type RevokeDeviceResponse,
 } from '@lagebild/protocol';
 import { AppError } from '../errors.ts';
-import type { RouteDeps } from './route-deps.ts';
-import { parseInput, pathId } from './validate.ts';
+import type { RouteDeps } from '../http/route-deps.ts';
+import { parseInput, pathId } from '../http/validate.ts';
 
 type DeviceRow = {
   id: string;

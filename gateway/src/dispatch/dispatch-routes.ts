@@ -17,13 +17,13 @@ import {
 } from '@lagebild/protocol';
 import type { FastifyRequest } from 'fastify';
 import { actorOf } from '../audit/audit-log.ts';
-import type { Dispatcher } from '../dispatch/dispatcher.ts';
-import type { IncidentService } from '../dispatch/incident-service.ts';
-import { alertsOf, getAlert, getIncident, getRequest, requestsOf, timelineOf } from '../dispatch/store.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import type { IncidentService } from './incident-service.ts';
+import { alertsOf, getAlert, getIncident, getRequest, requestsOf, timelineOf } from './store.ts';
 import { AppError } from '../errors.ts';
-import type { RouteDeps } from './route-deps.ts';
-import { notFound } from './tenant-guard.ts';
-import { parseInput, pathId } from './validate.ts';
+import type { RouteDeps } from '../http/route-deps.ts';
+import { notFound } from '../http/tenant-guard.ts';
+import { parseInput, pathId } from '../http/validate.ts';
 
 const DISPATCH_ROLES: readonly Role[] = ['admin', 'supervisor'];
 

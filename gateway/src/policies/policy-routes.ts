@@ -20,8 +20,8 @@ import {
 } from '@lagebild/protocol';
 import type pg from 'pg';
 import { actorOf } from '../audit/audit-log.ts';
-import type { RouteDeps } from './route-deps.ts';
-import { parseInput } from './validate.ts';
+import type { RouteDeps } from '../http/route-deps.ts';
+import { parseInput } from '../http/validate.ts';
 
 /** Redis pub/sub channel: the id of a tenant whose policies changed. */
 export const POLICY_CHANNEL = 'lb:policy';

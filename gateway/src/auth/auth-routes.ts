@@ -3,15 +3,15 @@ import { decoyPasswordHash, verifyPassword } from '@lagebild/db';
 import { LoginRequest, type MeResponse } from '@lagebild/protocol';
 import { AppError } from '../errors.ts';
 import { createLoginThrottle } from './login-throttle.ts';
-import type { RouteDeps } from './route-deps.ts';
+import type { RouteDeps } from '../http/route-deps.ts';
 import {
   createSession,
   resolveSession,
   SESSION_COOKIE,
   type SessionUser,
   setSessionCookie,
-} from './session.ts';
-import { parseInput } from './validate.ts';
+} from '../http/session.ts';
+import { parseInput } from '../http/validate.ts';
 
 export function registerAuthRoutes({
   app,

@@ -7,9 +7,9 @@ import {
   type UnitsResponse,
 } from '@lagebild/protocol';
 import { actorOf } from '../audit/audit-log.ts';
-import type { RouteDeps } from './route-deps.ts';
-import { notFound } from './tenant-guard.ts';
-import { pathId } from './validate.ts';
+import type { RouteDeps } from '../http/route-deps.ts';
+import { notFound } from '../http/tenant-guard.ts';
+import { pathId } from '../http/validate.ts';
 
 const HISTORY_LIMIT = 1000;
 

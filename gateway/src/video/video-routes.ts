@@ -30,9 +30,9 @@ import { actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import { tenantRoom } from '../live/control-namespace.ts';
 import { findDevice } from '../live/device-directory.ts';
-import type { RouteDeps } from './route-deps.ts';
+import type { RouteDeps } from '../http/route-deps.ts';
 import { sfuProxyPath } from './sfu-proxy-path.ts';
-import { parseInput } from './validate.ts';
+import { parseInput } from '../http/validate.ts';
 
 export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
   const { app, db, redis, config, guard, sameTenant, log, metrics, audit } = deps;
