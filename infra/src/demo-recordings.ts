@@ -7,7 +7,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db } from '@lagebild/db';
+import { type Db, withTransaction } from '@lagebild/db';
 import { importRecording } from '@lagebild/gateway/recordings';
 import { type Keyring, localFolderStore, makeTestVideo, type Signer } from '@lagebild/vault';
 
@@ -73,9 +73,7 @@ export async function ensureDemoVideos(
         startedAt,
         stoppedAt: startedAt + DEMO_SECONDS * 1000,
       });
-      const client = await db.pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(db.pool, async (client) => {
         await client.query(
           `UPDATE recordings n SET retention = o.retention, retention_reason = o.retention_reason,
                   case_reference = o.case_reference, retention_by = o.retention_by,
@@ -85,13 +83,7 @@ export async function ensureDemoVideos(
           [id, r.id],
         );
         await client.query('DELETE FROM recordings WHERE id = $1', [r.id]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     }
     if (held.length > 0) done.push(`${held.length} pilot evidence recordings given their demo video`);
   } finally {

@@ -6,6 +6,7 @@
  * two gateways never sweep the same recording. Killed midway, the next run redoes the batch:
  * shredding is idempotent and returns the receipt written the first time.
  */
+import { withTransaction } from '@lagebild/db';
 import { shredRecording, type VaultStore } from '@lagebild/vault';
 import type pg from 'pg';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
@@ -120,30 +121,20 @@ export function createRetentionSweeper(o: SweeperOptions): RetentionSweeper {
     async sweepOnce() {
       let deleted = 0;
       for (;;) {
-        const client = await o.pool.connect();
-        try {
-          await client.query('BEGIN');
+        // one batch per transaction: the rows, their receipts and their audit entries commit together
+        const n = await withTransaction(o.pool, async (client) => {
           const { rows } = await client.query<DueRow>(
             `SELECT id, tenant_id, device_id FROM recordings
               WHERE retention = 'standard' AND state IN ('complete', 'incomplete') AND delete_at <= $1
               ORDER BY delete_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
             [new Date(now()), batch],
           );
-          if (rows.length === 0) {
-            await client.query('COMMIT');
-            return { deleted };
-          }
-          const entries = await shred(client, rows, 'retention_expired');
-          await o.audit.appendIn(client, entries);
-          await client.query('COMMIT');
-          deleted += rows.length;
-          o.log.info({ deleted: rows.length }, 'expired recordings deleted');
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => {});
-          throw err;
-        } finally {
-          client.release();
-        }
+          if (rows.length > 0) await o.audit.appendIn(client, await shred(client, rows, 'retention_expired'));
+          return rows.length;
+        });
+        if (n === 0) return { deleted };
+        deleted += n;
+        o.log.info({ deleted: n }, 'expired recordings deleted');
       }
     },
     async deleteNow(client, row, cause, audit) {
