@@ -38,7 +38,7 @@ async function expectNoAxeViolations(page: Page) {
   ).toEqual([]);
 }
 
-test('emergency → alert on both screens → acknowledge → dispatch the two nearest → en route on both', async ({
+test('[DSP2][DSP3][DSP10] emergency → alert on both screens → acknowledge → dispatch the two nearest → en route on both', async ({
   browser,
   stack,
   sim,

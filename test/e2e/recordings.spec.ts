@@ -16,7 +16,7 @@ async function expectNoAxeViolations(page: Page) {
   );
 }
 
-test('a supervisor plays a recording after giving a reason and keeps it as evidence; the admin audit shows the playback', async ({
+test('[AUD3][RET6] a supervisor plays a recording after giving a reason and keeps it as evidence; the admin audit shows the playback', async ({
   page,
   loginAs,
   stack,
@@ -113,7 +113,7 @@ test('a supervisor plays a recording after giving a reason and keeps it as evide
   await expectNoAxeViolations(page);
 });
 
-test('four eyes: an operator asks for early deletion, a supervisor consents from the pending list, the video is gone', async ({
+test('[FE1][FE5] four eyes: an operator asks for early deletion, a supervisor consents from the pending list, the video is gone', async ({
   page,
   loginAs,
   stack,

@@ -51,7 +51,7 @@ afterAll(async () => {
 });
 
 describe('audit log', () => {
-  it('keeps one chain under concurrent appenders and signs checkpoints', async () => {
+  it('[AUD1][AUD5] keeps one chain under concurrent appenders and signs checkpoints', async () => {
     await Promise.all(
       Array.from({ length: 8 }, (_, w) =>
         (async () => {
@@ -77,7 +77,7 @@ describe('audit log', () => {
     expect(r.checkpoints).toBeGreaterThanOrEqual(7);
   });
 
-  it('refuses UPDATE, DELETE and TRUNCATE through SQL', async () => {
+  it('[AUD4] refuses UPDATE, DELETE and TRUNCATE through SQL', async () => {
     await expect(pool.query(`UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 3`)).rejects.toThrow(
       /append-only/,
     );
@@ -94,7 +94,7 @@ describe('audit log', () => {
     expect(rows[0]).toEqual({ u: false, d: false, i: true });
   });
 
-  it('names the first bad entry in a tampered dump', async () => {
+  it('[AUD6] names the first bad entry in a tampered dump', async () => {
     const lines: string[] = [];
     for await (const l of exportAuditJsonl(pool)) lines.push(l);
     const dump = parseAuditJsonl(lines.join(''));
@@ -147,7 +147,7 @@ describe('audit log', () => {
     expect(out.stdout).toContain('first bad entry is seq 42');
   });
 
-  it('detects a row changed in the table behind the trigger, via npm run verify -- audit', async () => {
+  it('[AUD6] detects a row changed in the table behind the trigger, via npm run verify -- audit', async () => {
     const pub = join(dir, 'pub.pem');
     await writeFile(pub, signer.publicKeyPem);
     const cli = join(REPO_ROOT, 'packages/audit/src/cli.ts');
@@ -166,7 +166,7 @@ describe('audit log', () => {
     expect(bad.stdout).toContain('first bad entry is seq 57');
   });
 
-  it('prunes payloads only after the legal period and the chain still verifies', async () => {
+  it('[AUD7] prunes payloads only after the legal period and the chain still verifies', async () => {
     // an entry from two years ago, written through the appender with an injected clock
     const old = new Date();
     old.setFullYear(old.getFullYear() - 2);

@@ -452,7 +452,7 @@ describe('/device handshake and events', () => {
     expect(err.data?.code).toBe('bad_request');
   });
 
-  it('a device cannot answer another tenant’s dispatch request, nor one addressed to another device', async () => {
+  it('[DSP8] a device cannot answer another tenant’s dispatch request, nor one addressed to another device', async () => {
     // dortmund's request went to dortmund's second device (which accepted it); duisburg's devices and
     // dortmund's third try to decline it
     const target = w.rows.dortmund.requestId;

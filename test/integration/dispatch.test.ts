@@ -101,7 +101,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
   let incident: Incident;
   let alert: Alert;
 
-  it('opens an incident with a priority-1 alert on every screen when a unit presses emergency', async () => {
+  it('[DSP1][DSP2] opens an incident with a priority-1 alert on every screen when a unit presses emergency', async () => {
     await place(devices[0]!, tenant.devices[0]!.deviceId, 0, { emergency: true });
     await waitFor(
       () => eventsOf<Alert>(op, 'alert').some((a) => a.kind === 'emergency'),
@@ -124,7 +124,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
     expect(incident.number).toMatch(/^\d{4}-\d{4}$/);
   });
 
-  it('shows the first acknowledgement to everyone and refuses the second with who was faster', async () => {
+  it('[DSP3] shows the first acknowledgement to everyone and refuses the second with who was faster', async () => {
     const first = await post(A, `/api/alerts/${alert.id}/ack`, op.cookie);
     expect(first.status).toBe(200);
     const second = await post(B, `/api/alerts/${alert.id}/ack`, sup.cookie);
@@ -146,7 +146,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
         .filter((r) => r.unitId === unitId)
         .map((r) => r.state);
 
-    it('ranks available units by arrival and explains who is not available', async () => {
+    it('[DSP5] ranks available units by arrival and explains who is not available', async () => {
       const res = await get(B, `/api/incidents/${incident.id}/candidates`, sup.cookie);
       expect(res.status).toBe(200);
       const { candidates, unavailable } = await res.json();
@@ -172,7 +172,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
       expect(reasons[await callsignOf(5)]).toBe('recording');
     });
 
-    it('lets exactly one of two supervisors dispatching the same unit at once win', async () => {
+    it('[DSP7][DSP8] lets exactly one of two supervisors dispatching the same unit at once win', async () => {
       const { candidates } = await (
         await get(B, `/api/incidents/${incident.id}/candidates`, sup.cookie)
       ).json();
@@ -204,7 +204,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
       await waitFor(() => requestsFor(op, nearest).includes('delivered'), 5000, 'delivered on A');
     });
 
-    it('follows an accepted request to en route and on scene, the same on every screen', async () => {
+    it('[DSP6][DSP10] follows an accepted request to en route and on scene, the same on every screen', async () => {
       const unitId = eventsOf<DispatchRequest>(sup, 'dispatch')[0]!.unitId;
       const requestId = eventsOf<DispatchRequest>(sup, 'dispatch')[0]!.id;
       const ack = await devices[1]!.socket.emitWithAck('dispatch_answer', { requestId, answer: 'accept' });
@@ -218,7 +218,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
       expect(requestsFor(sup, unitId)).toEqual(['sent', 'delivered', 'accepted', 'en_route', 'on_scene']);
     });
 
-    it('records a decline with its reason', async () => {
+    it('[DSP8] records a decline with its reason', async () => {
       const unitId = (await (await get(B, `/api/incidents/${incident.id}/candidates`, sup.cookie)).json())
         .candidates[0].unitId;
       devices[2]!.socket.once('dispatch_request', (msg: DeviceDispatchRequest, ack: (x: true) => void) => {
@@ -240,7 +240,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
       expect(last.declineReason).toBe('selbst im Einsatz');
     });
 
-    it('times out a request whose device disconnected', async () => {
+    it('[DSP9] times out a request whose device disconnected', async () => {
       const { candidates } = await (
         await get(B, `/api/incidents/${incident.id}/candidates`, sup.cookie)
       ).json();
@@ -260,7 +260,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
       expect(requestsFor(sup, unitId)).toEqual(['sent', 'timeout']);
     });
 
-    it('refuses dispatch by an operator, from another tenant, and to a closed incident', async () => {
+    it('[DSP11] refuses dispatch by an operator, from another tenant, and to a closed incident', async () => {
       const { candidates } = await (
         await get(B, `/api/incidents/${incident.id}/candidates`, sup.cookie)
       ).json();
@@ -303,7 +303,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
 });
 
 describe('alerts nobody acknowledges', () => {
-  it('escalate after the tenant period, once per period', async () => {
+  it('[DSP4] escalate after the tenant period, once per period', async () => {
     await place(devices[4]!, tenant.devices[4]!.deviceId, 0.008, { stage: 'recording', announced: true });
     const alertOf = () =>
       eventsOf<Alert>(sup, 'alert').filter((a) => a.kind === 'recording' && a.callsign !== null);
@@ -317,7 +317,7 @@ describe('alerts nobody acknowledges', () => {
 });
 
 describe('manual incidents', () => {
-  it('tell every screen, already acknowledged by whoever opened it, and take a new priority', async () => {
+  it('[DSP12] tell every screen, already acknowledged by whoever opened it, and take a new priority', async () => {
     const res = await post(A, '/api/incidents', op.cookie, {
       location: { lat: 51.43, lng: 6.76 },
       priority: 3,
@@ -356,7 +356,7 @@ describe('manual incidents', () => {
 });
 
 describe('the simulator as the other side', () => {
-  it('confirms receipt, accepts and heads for the incident', async () => {
+  it('[DSP8][DSP10] confirms receipt, accepts and heads for the incident', async () => {
     const dortmund = stack.tenants[1]!;
     const sim = startSimulation({
       url: B,

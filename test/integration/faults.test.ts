@@ -59,7 +59,7 @@ async function storedSeqs(s: Stack, deviceId: string): Promise<number[]> {
 }
 
 describe('faults', () => {
-  it('holds acks while PostgreSQL is down and stores every event once it is back', async () => {
+  it('[ACK2] holds acks while PostgreSQL is down and stores every event once it is back', async () => {
     stack = await startStack({ gateways: 1, devicesPerTenant: 1 });
     const creds = stack.tenants[0]!.devices[0]!;
     const device = await connectDevice(stack.url, creds, { reconnection: true });
@@ -74,7 +74,7 @@ describe('faults', () => {
     expect(ackedBefore).toBeLessThan(40);
   });
 
-  it('loses nothing acknowledged when the gateway holding the device is killed', async () => {
+  it('[ACK1] loses nothing acknowledged when the gateway holding the device is killed', async () => {
     stack = await startStack({ gateways: 2, devicesPerTenant: 1 });
     const [gwA, gwB] = stack.gateways as [Stack['gateways'][number], Stack['gateways'][number]];
     const creds = stack.tenants[0]!.devices[0]!;
@@ -95,7 +95,7 @@ describe('faults', () => {
     device.close();
   });
 
-  it('keeps acknowledging while Redis is down', async () => {
+  it('[ACK9] keeps acknowledging while Redis is down', async () => {
     stack = await startStack({ gateways: 1, devicesPerTenant: 1 });
     const creds = stack.tenants[0]!.devices[0]!;
     const device = await connectDevice(stack.url, creds, { reconnection: true });
@@ -109,7 +109,7 @@ describe('faults', () => {
     expect(stack.gateways[0]!.child.exitCode).toBeNull(); // still running
   });
 
-  it('rebuilds the picture of quiet units from PostgreSQL after Redis lost it', async () => {
+  it('[ACK9] rebuilds the picture of quiet units from PostgreSQL after Redis lost it', async () => {
     stack = await startStack({ gateways: 1, devicesPerTenant: 2 });
     const [quiet, active] = stack.tenants[0]!.devices as [DeviceCredentials, DeviceCredentials];
     const q = await connectDevice(stack.url, quiet);

@@ -156,7 +156,7 @@ describe('login throttling (issue 11)', () => {
     expect((await loginFrom('127.0.0.7', 'spray.user0', 'Sommer2026!')).status).toBe(401);
   });
 
-  it('issue 11: 50 failed logins of random usernames make two audit entries, the second with the count', async () => {
+  it('[AUD10] issue 11: 50 failed logins of random usernames make two audit entries, the second with the count', async () => {
     const ofAddress = () => auditRows(`payload->>'ip' = '127.0.0.6'`, []);
     expect(await ofAddress()).toEqual([]);
     const answers: Answer[] = [];
@@ -207,7 +207,7 @@ describe('four-eyes release (issue 11)', () => {
       delete_at: Date | null;
     };
 
-  it('issue 11: one supervisor cannot release evidence, two can', async () => {
+  it('[FE1][FE2][FE3][FE4][FE7][FE9] issue 11: one supervisor cannot release evidence, two can', async () => {
     const id = await heldRecording();
     const sup = cookies['duisburg.supervisor']!;
     const asked = await api(sup, `/api/recordings/${id}/release`, { reason: 'Verfahren eingestellt' });
@@ -253,7 +253,7 @@ describe('four-eyes release (issue 11)', () => {
     expect(trail[2]!.payload).toMatchObject({ approvalId: approval, previous: 'evidence' });
   });
 
-  it('issue 11: a rejected release leaves the recording held', async () => {
+  it('[FE3][FE7] issue 11: a rejected release leaves the recording held', async () => {
     const id = await heldRecording();
     const asked = await api(cookies['duisburg.admin']!, `/api/recordings/${id}/release`, {
       reason: 'nicht mehr benötigt',
@@ -274,7 +274,7 @@ describe('four-eyes release (issue 11)', () => {
 });
 
 describe('cross-tenant ids (issue 11)', () => {
-  it('issue 11: a cross-tenant id and an unknown id answer the same 404 body, and the refusal is audited', async () => {
+  it('[AUD9] issue 11: a cross-tenant id and an unknown id answer the same 404 body, and the refusal is audited', async () => {
     const du = cookies['duisburg.operator']!;
     const { units } = (await (await api(cookies['dortmund.operator']!, '/api/units')).json()) as {
       units: { id: string }[];
@@ -308,7 +308,7 @@ describe('cross-tenant ids (issue 11)', () => {
 });
 
 describe('audit filters (issue 11)', () => {
-  it('issue 11: % and _ in an audit filter match themselves, not anything', async () => {
+  it('[AUD11] issue 11: % and _ in an audit filter match themselves, not anything', async () => {
     const signer = await ensureSigningKeyFile(join(dir, 'signing.pem'));
     const audit = createAuditLog({ pool: stack.db.pool, signer, log: pino({ level: 'silent' }) });
     const tag = randomUUID().slice(0, 8);
@@ -338,7 +338,7 @@ describe('audit filters (issue 11)', () => {
 });
 
 describe('device rate limit (issue 11)', () => {
-  it('issue 11: reconnecting does not refill the rate bucket', async () => {
+  it('[ACK8] issue 11: reconnecting does not refill the rate bucket', async () => {
     const dev = dortmund.devices[0]!;
     let device: TestDevice = await connectDevice(stack.url, dev);
     const burst = await Promise.all(
@@ -357,7 +357,7 @@ describe('device rate limit (issue 11)', () => {
 });
 
 describe('persist queue fairness (issue 11)', () => {
-  it('issue 11: tenant A’s flood beyond its share is refused while tenant B’s events are still acknowledged', async () => {
+  it('[ACK12] issue 11: tenant A’s flood beyond its share is refused while tenant B’s events are still acknowledged', async () => {
     // PostgreSQL stalls: the test holds a lock that blocks every insert of status events
     const lock = await stack.db.pool.connect();
     const devicesA = await Promise.all(duisburg.devices.map((d) => connectDevice(stack.url, d)));
@@ -411,7 +411,7 @@ describe('persist queue fairness (issue 11)', () => {
 });
 
 describe('§ 76 BDSG entries (issue 11)', () => {
-  it('issue 11: an incident note, a priority change and a stage-history read each write an audit entry', async () => {
+  it('[AUD2][AUD8] issue 11: an incident note, a priority change and a stage-history read each write an audit entry', async () => {
     const sup = cookies['duisburg.supervisor']!;
     const opened = await api(sup, '/api/incidents', {
       location: { lat: 51.43, lng: 6.76 },

@@ -198,7 +198,7 @@ describe('PUT /api/admin/policies: validation', () => {
     expect(await policyAudit()).toEqual([]);
   });
 
-  it('the database refuses the same out-of-range values (migration 0008)', async () => {
+  it('[RET1] the database refuses the same out-of-range values (migration 0008)', async () => {
     const id = tenantOf('duisburg').id;
     for (const sql of [
       'UPDATE tenants SET retention_days = 15 WHERE id = $1',
@@ -213,7 +213,7 @@ describe('PUT /api/admin/policies: validation', () => {
 });
 
 describe('PUT /api/admin/policies: changes', () => {
-  it('updates the own tenant in one audited step; the other tenant keeps its policies', async () => {
+  it('[AUD2] updates the own tenant in one audited step; the other tenant keeps its policies', async () => {
     const before = await policiesInDb('dortmund');
     const res = await put('admin', {
       prerecordS: 30,
@@ -280,7 +280,7 @@ describe('PUT /api/admin/policies: changes', () => {
 });
 
 describe('retention period', () => {
-  it('shortening moves standard recordings forward at once (not evidence, not an approved extension); lengthening only affects new ones; the sweeper deletes what is due', async () => {
+  it('[RET1][RET2][FE8] shortening moves standard recordings forward at once (not evidence, not an approved extension); lengthening only affects new ones; the sweeper deletes what is due', async () => {
     const now = Date.now();
     const old = await newRecording('duisburg', now - 3 * DAY); // due in 11 days; after 2 days: overdue
     const recent = await newRecording('duisburg', now - 1 * 3_600_000); // after 2 days: in ~2 days
@@ -388,7 +388,7 @@ describe('running gateways', () => {
   const startRecording = async (d: TestDevice) =>
     expect((await d.send(status(1, { stage: 'recording', announced: true }))).ok).toBe(true);
 
-  it('a changed auto-incident policy applies on the other gateway at once, not after its cache expires', async () => {
+  it('[DSP1] a changed auto-incident policy applies on the other gateway at once, not after its cache expires', async () => {
     const t = tenantOf('duisburg');
     devices = await Promise.all(t.devices.slice(1, 4).map((d) => connectDevice(B, d)));
     const [warm, off, on] = devices as [TestDevice, TestDevice, TestDevice];
@@ -410,7 +410,7 @@ describe('running gateways', () => {
 });
 
 describe('migration 0008', () => {
-  it('clamps a longer retention period to 14 days and moves the affected deletion times the same way', async () => {
+  it('[RET8] clamps a longer retention period to 14 days and moves the affected deletion times the same way', async () => {
     const migDir = join(dir, 'migrations-0007');
     await cp(MIGRATIONS_DIR, migDir, { recursive: true });
     await rm(join(migDir, '0008_policy_bounds'), { recursive: true });

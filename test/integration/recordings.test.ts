@@ -222,7 +222,7 @@ describe('audit view names', () => {
     return { text, entries: (JSON.parse(text) as { entries: Entry[] }).entries };
   };
 
-  it('names devices, recordings, users and system actors of the own tenant, and never another tenant’s', async () => {
+  it('[AUD11] names devices, recordings, users and system actors of the own tenant, and never another tenant’s', async () => {
     const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
     const dortmund = stack.tenants.find((t) => t.slug === 'dortmund')!;
     const own = await newRecording('duisburg');
@@ -332,7 +332,7 @@ describe('audit view names', () => {
 });
 
 describe('playback and export', () => {
-  it('streams the decrypted video with Range after an audited reason', async () => {
+  it('[AUD3] streams the decrypted video with Range after an audited reason', async () => {
     const id = await newRecording('duisburg');
     const p = await api('operator', `/api/recordings/${id}/playback`, {
       body: { reason: 'Beschwerde Bürger 4711' },
@@ -353,7 +353,7 @@ describe('playback and export', () => {
     expect(rows).toEqual([{ actor: 'duisburg.operator', reason: 'Beschwerde Bürger 4711' }]);
   });
 
-  it('exports a bundle that npm run verify -- export accepts, with the recipient audited', async () => {
+  it('[AUD3] exports a bundle that npm run verify -- export accepts, with the recipient audited', async () => {
     const id = await newRecording('duisburg');
     const res = await api('supervisor', `/api/recordings/${id}/export`, {
       body: { reason: 'Strafanzeige', recipient: 'StA Duisburg 123 Js 456/26' },
@@ -378,7 +378,7 @@ describe('playback and export', () => {
 });
 
 describe('four-eyes rule', () => {
-  it('needs a second person, a superior, to delete early; both steps are audited', async () => {
+  it('[FE1][FE3][FE4][FE5][FE9] needs a second person, a superior, to delete early; both steps are audited', async () => {
     const id = await newRecording('duisburg');
     const req = await api('operator', `/api/recordings/${id}/approvals`, {
       body: { action: 'early_deletion', reason: 'Aufnahme versehentlich ausgelöst' },
@@ -415,7 +415,7 @@ describe('four-eyes rule', () => {
 });
 
 describe('retention sweeper', () => {
-  it('deletes expired standard recordings only, survives being killed midway, and audits each deletion once', async () => {
+  it('[RET3][RET4][RET5][RET6][AUD2] deletes expired standard recordings only, survives being killed midway, and audits each deletion once', async () => {
     const DAY = 86_400_000;
     const t0 = Date.now() + 400 * DAY; // the injected clock: far beyond every period so far
     await stack.db.pool.query(

@@ -268,7 +268,7 @@ describe('§ 76 BDSG: baseline writes and exports are audit entries (issue 11)',
       )
     ).rows;
 
-  it('a baseline period created and deleted is in the audit chain', async () => {
+  it('[AUD8] a baseline period created and deleted is in the audit chain', async () => {
     const res = await fetch(`${stack.url}/api/baselines`, {
       method: 'POST',
       headers: { cookie, 'content-type': 'application/json', origin: stack.url },
@@ -305,7 +305,7 @@ describe('§ 76 BDSG: baseline writes and exports are audit entries (issue 11)',
     ]);
   });
 
-  it('a CSV export and a printable report are each one audit entry with the period', async () => {
+  it('[AUD3][AUD8] a CSV export and a printable report are each one audit entry with the period', async () => {
     const before = (await entries('stats_exported')).length;
     await get<string>(`/api/stats/export.csv?${APRIL}&team=Team%20Nord`);
     const report = await get<StatsReport>(`/api/stats/report?${APRIL}`);

@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('status from a device on gateway A reaches dashboards on gateway B', () => {
-  it('shows the unit to its own tenant and to nobody else', async () => {
+  it('[ACK1][ACK6] shows the unit to its own tenant and to nobody else', async () => {
     const dev = duisburg.devices[0]!;
     const device = await connectDevice(stack.gateways[0]!.url, dev);
     const ack = await device.send(status(1));
@@ -40,7 +40,7 @@ describe('status from a device on gateway A reaches dashboards on gateway B', ()
     device.close();
   });
 
-  it('delivers every stage change in order, even within one batch', async () => {
+  it('[ACK5] delivers every stage change in order, even within one batch', async () => {
     const dev = duisburg.devices[1]!;
     const device = await connectDevice(stack.gateways[0]!.url, dev);
     await device.send(status(1));
@@ -73,7 +73,7 @@ describe('status from a device on gateway A reaches dashboards on gateway B', ()
 });
 
 describe('connection-state recovery (Redis streams adapter)', () => {
-  it('recovers a dropped dashboard connection with the batches it missed', async () => {
+  it('[ACK11] recovers a dropped dashboard connection with the batches it missed', async () => {
     const cookie = await login(stack.gateways[1]!.url, 'duisburg.operator', DEMO_PASSWORD);
     const op = await connectOperator(stack.gateways[1]!.url, cookie);
     const dev = duisburg.devices[0]!;
@@ -95,7 +95,7 @@ describe('connection-state recovery (Redis streams adapter)', () => {
     device.close();
   });
 
-  it('runs authentication again on recovery: a logged-out session is not recovered', async () => {
+  it('[ACK11] runs authentication again on recovery: a logged-out session is not recovered', async () => {
     const cookie = await login(stack.url, 'duisburg.admin', DEMO_PASSWORD);
     const op = await connectOperator(stack.url, cookie);
     const errors: Array<{ data?: { code?: string } }> = [];
@@ -110,7 +110,7 @@ describe('connection-state recovery (Redis streams adapter)', () => {
 });
 
 describe('persistence', () => {
-  it('stores what was sent, field by field, before acknowledging', async () => {
+  it('[ACK1] stores what was sent, field by field, before acknowledging', async () => {
     const dev = duisburg.devices[2]!;
     const device = await connectDevice(stack.gateways[1]!.url, dev);
     const sent = status(7, {
@@ -140,7 +140,7 @@ describe('persistence', () => {
     device.close();
   });
 
-  it('ignores a duplicate seq and acknowledges it as duplicate', async () => {
+  it('[ACK3] ignores a duplicate seq and acknowledges it as duplicate', async () => {
     const dev = duisburg.devices[3]!;
     const device = await connectDevice(stack.gateways[0]!.url, dev);
     const s = status(1);
@@ -154,7 +154,7 @@ describe('persistence', () => {
     device.close();
   });
 
-  it('stores late events but never moves the live state backwards', async () => {
+  it('[ACK4] stores late events but never moves the live state backwards', async () => {
     const dev = duisburg.devices[4]!;
     const device = await connectDevice(stack.gateways[0]!.url, dev);
     await device.send(status(10, { stage: 'display', batteryPct: 50 }));
@@ -180,7 +180,7 @@ describe('persistence', () => {
 });
 
 describe('bad input', () => {
-  it('answers a malformed event with a reason and keeps the connection', async () => {
+  it('[ACK7] answers a malformed event with a reason and keeps the connection', async () => {
     const dev = dortmund.devices[0]!;
     const device = await connectDevice(stack.gateways[0]!.url, dev);
     const ack = await device.sendRaw({ ...status(1), position: { lat: 123, lng: 7, accuracyM: 3 } });
@@ -197,7 +197,7 @@ describe('bad input', () => {
     device.close();
   });
 
-  it('refuses an oversized event with too_large', async () => {
+  it('[ACK7] refuses an oversized event with too_large', async () => {
     const dev = dortmund.devices[1]!;
     const device = await connectDevice(stack.gateways[0]!.url, dev);
     const ack = await device.sendRaw({ ...status(1), unannouncedReason: 'x'.repeat(5000) });
@@ -205,7 +205,7 @@ describe('bad input', () => {
     device.close();
   });
 
-  it('rate-limits a flooding device with a retryable error', async () => {
+  it('[ACK8] rate-limits a flooding device with a retryable error', async () => {
     const dev = dortmund.devices[2]!;
     const device = await connectDevice(stack.gateways[1]!.url, dev);
     const acks = await Promise.all(Array.from({ length: 400 }, (_, i) => device.send(status(i + 1), 15_000)));
@@ -215,7 +215,7 @@ describe('bad input', () => {
     device.close();
   });
 
-  it('refuses a wrong secret and an unknown device', async () => {
+  it('[ACK10] refuses a wrong secret and an unknown device', async () => {
     const dev = dortmund.devices[3]!;
     await expect(
       connectDevice(stack.url, { deviceId: dev.deviceId, secret: 'x'.repeat(43) }),
@@ -232,7 +232,7 @@ describe('bad input', () => {
 });
 
 describe('administration and access control', () => {
-  it('disconnects a revoked device at once, on whichever gateway it is', async () => {
+  it('[ACK10] disconnects a revoked device at once, on whichever gateway it is', async () => {
     const dev = dortmund.devices[4]!;
     const device = await connectDevice(stack.gateways[1]!.url, dev);
     const bye = new Promise((resolve) => device.socket.once('bye', resolve));
