@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 describe('a simulated camera in recording publishes over WHIP and a viewer receives it', () => {
-  it('[W1][V1][R1] shows the stream to its tenant: video event, live list, decoded frames with stamps', async () => {
+  it('[W1][V1][R1][AUD3] shows the stream to its tenant: video event, live list, decoded frames with stamps', async () => {
     const dev = duisburg.devices[0]!;
     video.onEvent({
       type: 'stage',
@@ -146,7 +146,7 @@ describe('a simulated camera in recording publishes over WHIP and a viewer recei
     await viewer.close();
   });
 
-  it('[T3] refuses a viewer token for another tenant’s unit', async () => {
+  it('[T3][AUD9] refuses a viewer token for another tenant’s unit', async () => {
     const deviceId = duisburg.devices[0]!.deviceId;
     const res = await viewerToken(cookieDo, deviceId);
     // answered like an unknown device, so the id's existence is not revealed (issue 11)
