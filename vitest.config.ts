@@ -7,6 +7,7 @@ export default defineConfig({
     projects: [
       'packages/audit',
       'packages/protocol',
+      'packages/service-kit',
       'packages/stats',
       'packages/tokens',
       'packages/vault',

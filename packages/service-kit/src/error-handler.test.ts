@@ -1,0 +1,97 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ErrorHandlerOptions, serviceErrorHandler } from './error-handler.ts';
+import { TestError } from './test-errors.ts';
+
+let app: FastifyInstance;
+afterEach(() => app?.close());
+
+async function build(opts: Partial<ErrorHandlerOptions> = {}) {
+  app = Fastify({ bodyLimit: 64 });
+  app.setErrorHandler(
+    serviceErrorHandler({
+      error: TestError,
+      tooLargeMessage: 'request body too large (max 64 bytes)',
+      ...opts,
+    }),
+  );
+  app.post('/echo', async (req) => req.body);
+  app.get('/teapot', async () => {
+    throw new TestError('teapot', 'short and stout');
+  });
+  app.get('/bug', async () => {
+    throw new Error('connection string postgres://secret@db');
+  });
+  app.get('/forbidden', async () => {
+    throw Object.assign(new Error('no entry'), { statusCode: 403 });
+  });
+  await app.ready();
+  return app;
+}
+
+describe('serviceErrorHandler()', () => {
+  it('answers a catalogue error with its own status and body', async () => {
+    const res = await (await build()).inject({ method: 'GET', url: '/teapot' });
+    expect(res.statusCode).toBe(418);
+    expect(res.json()).toEqual({ error: { code: 'bad_request', message: 'short and stout' } });
+  });
+
+  it('answers a body over the limit with 413 too_large naming the limit', async () => {
+    const res = await (await build()).inject({
+      method: 'POST',
+      url: '/echo',
+      payload: { x: 'y'.repeat(100) },
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({
+      error: { code: 'too_large', message: 'request body too large (max 64 bytes)' },
+    });
+  });
+
+  it("passes Fastify's 415 through as bad_request when the service maps no 415", async () => {
+    const res = await (await build()).inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'text/x-nothing' },
+      payload: 'hi',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe('bad_request');
+  });
+
+  it("answers an unsupported content type with the service's 415 when it maps one", async () => {
+    const res = await (
+      await build({
+        unsupportedMediaType: (ct) =>
+          new TestError('unsupported_media_type', `unsupported content type ${ct}`),
+      })
+    ).inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'text/x-nothing' }, payload: 'hi' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toEqual({
+      error: { code: 'bad_request', message: 'unsupported content type text/x-nothing' },
+    });
+  });
+
+  it('passes other 4xx through as bad_request with their message', async () => {
+    const res = await (await build()).inject({ method: 'GET', url: '/forbidden' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({ error: { code: 'bad_request', message: 'no entry' } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"x":',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('bad_request');
+  });
+
+  it('answers anything else with a 500 that does not carry its message', async () => {
+    const res = await (await build()).inject({ method: 'GET', url: '/bug' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({
+      error: { code: 'internal', message: 'internal error; it has been logged' },
+    });
+    expect(res.body).not.toMatch(/secret/);
+  });
+});
