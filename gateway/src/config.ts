@@ -2,6 +2,7 @@
  * Gateway configuration: parsed once from the environment with zod, frozen, passed down.
  * Nothing else reads process.env. A bad value stops the process before it listens, naming it.
  */
+import { formatConfigError } from '@lagebild/service-kit';
 import { MediaTokenSecrets } from '@lagebild/tokens';
 import { z } from 'zod';
 
@@ -140,9 +141,6 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   const parsed = GatewayEnv.superRefine((c, ctx) => {
     for (const i of productionIssues(c)) ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
   }).safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);
-  }
+  if (!parsed.success) throw formatConfigError('gateway', parsed.error);
   return Object.freeze(parsed.data);
 }

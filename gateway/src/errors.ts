@@ -2,7 +2,8 @@
  * The gateway's error catalog: one code → HTTP status map, typed errors with a message meant for
  * the caller. Internal errors never leak their message; they are logged and answered generically.
  */
-import type { ErrorBody, ErrorCode } from '@lagebild/protocol';
+import type { ErrorCode } from '@lagebild/protocol';
+import { inputParser, ServiceError } from '@lagebild/service-kit';
 
 export const STATUS_OF: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -18,24 +19,15 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   protocol_too_new: 400,
 };
 
-export class AppError extends Error {
-  readonly code: ErrorCode;
-  readonly issues: string[] | undefined;
-  constructor(code: ErrorCode, message: string, issues?: string[]) {
-    super(message);
-    this.name = 'AppError';
-    this.code = code;
-    this.issues = issues;
-  }
+export class AppError extends ServiceError<ErrorCode> {
+  override name = 'AppError';
   get status(): number {
     return STATUS_OF[this.code];
   }
-  toBody(): ErrorBody {
-    return {
-      error: { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) },
-    };
-  }
 }
+
+/** Untrusted input parsed with a protocol schema; a failure is a 400 AppError naming each bad field. */
+export const parseInput = inputParser(AppError);
 
 /** A Socket.IO middleware refusal: the client reads err.data.code in `connect_error`. */
 export function socketError(code: ErrorCode, message: string): Error & { data: { code: ErrorCode } } {

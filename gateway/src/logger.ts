@@ -1,15 +1,8 @@
-/** One root logger per process; modules take children with their own bindings. */
-import pino from 'pino';
+/** The gateway's root logger (the kit's, with its redaction); modules take children with their own bindings. */
+import { createLogger as createRootLogger, type Logger } from '@lagebild/service-kit';
 
-export type Logger = pino.Logger;
+export type { Logger };
 
 export function createLogger(level: string, instance: string): Logger {
-  return pino({
-    level,
-    base: { svc: 'gateway', ...(instance ? { instance } : {}) },
-    redact: {
-      paths: ['secret', '*.secret', 'password', '*.password', 'token', 'cookie', '*.cookie'],
-      censor: '[redacted]',
-    },
-  });
+  return createRootLogger(level, { svc: 'gateway', ...(instance ? { instance } : {}) });
 }
