@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { serviceErrorHandler } from '@lagebild/service-kit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { type Announcer, createAnnouncer } from './announcer.ts';
@@ -119,25 +120,14 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
   for (const type of ['application/sdp', 'application/trickle-ice-sdpfrag']) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
   }
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    if (err instanceof SfuError) return reply.code(err.status).send(err.toBody());
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const e = new SfuError('too_large', `request body too large (max ${config.SFU_MAX_BODY_BYTES} bytes)`);
-      return reply.code(413).send(e.toBody());
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      const e = new SfuError(
-        'unsupported_media_type',
-        `unsupported content type ${req.headers['content-type']}`,
-      );
-      return reply.code(415).send(e.toBody());
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send(new SfuError('bad_request', err.message).toBody());
-    }
-    req.log.error({ err }, 'request failed');
-    return reply.code(500).send(new SfuError('internal', 'internal error; it has been logged').toBody());
-  });
+  app.setErrorHandler(
+    serviceErrorHandler({
+      error: SfuError,
+      tooLargeMessage: `request body too large (max ${config.SFU_MAX_BODY_BYTES} bytes)`,
+      unsupportedMediaType: (type) =>
+        new SfuError('unsupported_media_type', `unsupported content type ${type}`),
+    }),
+  );
 
   const revocations = revocationChecks(redis, config.SFU_REVOCATION_CHECK_TIMEOUT_MS);
   const revLog = log.child({ mod: 'revocation' });

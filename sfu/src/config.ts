@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { IceServer } from '@lagebild/protocol';
+import { formatConfigError } from '@lagebild/service-kit';
 import { MediaTokenSecrets } from '@lagebild/tokens';
 import { z } from 'zod';
 
@@ -150,9 +151,6 @@ export function loadConfig(env: Record<string, string | undefined>): SfuConfig {
       ctx.addIssue({ code: 'custom', path: [i.path], message: `${i.message} (LAGEBILD_ENV=production)` });
     }
   }).safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid sfu configuration:\n${lines.join('\n')}`);
-  }
+  if (!parsed.success) throw formatConfigError('sfu', parsed.error);
   return Object.freeze(parsed.data);
 }

@@ -2,7 +2,8 @@
  * The SFU's error catalog: one code → HTTP status map. Messages are for the caller (a WHIP client
  * or a viewer); internal errors are logged and answered generically, never with their message.
  */
-import type { ErrorBody } from '@lagebild/protocol';
+import type { ErrorCode } from '@lagebild/protocol';
+import { inputParser, ServiceError } from '@lagebild/service-kit';
 import type { TokenError } from '@lagebild/tokens';
 
 export const SFU_STATUS = {
@@ -27,31 +28,29 @@ export const SFU_STATUS = {
 } as const;
 export type SfuErrorCode = keyof typeof SFU_STATUS;
 
-export class SfuError extends Error {
-  readonly code: SfuErrorCode;
-  constructor(code: SfuErrorCode, message: string) {
-    super(message);
-    this.name = 'SfuError';
-    this.code = code;
-  }
+/** Codes outside the system's ErrorBody enum, mapped to the nearest on the wire. */
+const WIRE_CODE: Partial<Record<SfuErrorCode, ErrorCode>> = {
+  method_not_allowed: 'bad_request',
+  precondition_failed: 'conflict',
+  unsupported_media_type: 'bad_request',
+  unprocessable: 'bad_request',
+  session_ended: 'unauthenticated',
+  revoked: 'forbidden',
+  too_many: 'rate_limited',
+};
+
+export class SfuError extends ServiceError<SfuErrorCode> {
+  override name = 'SfuError';
   get status(): number {
     return SFU_STATUS[this.code];
   }
-  /** Error body shape of the whole system (ErrorBody), codes outside its enum mapped to the nearest. */
-  toBody(): ErrorBody {
-    const map: Partial<Record<SfuErrorCode, ErrorBody['error']['code']>> = {
-      method_not_allowed: 'bad_request',
-      precondition_failed: 'conflict',
-      unsupported_media_type: 'bad_request',
-      unprocessable: 'bad_request',
-      session_ended: 'unauthenticated',
-      revoked: 'forbidden',
-      too_many: 'rate_limited',
-    };
-    const code = map[this.code] ?? (this.code as ErrorBody['error']['code']);
-    return { error: { code, message: this.message } };
+  protected override get wireCode(): ErrorCode {
+    return WIRE_CODE[this.code] ?? (this.code as ErrorCode);
   }
 }
+
+/** Untrusted input parsed with a protocol schema; a failure is a 400 SfuError naming each bad field. */
+export const parseInput = inputParser(SfuError);
 
 /** Token problems are 401 whatever the detail; the detail goes into the message. */
 export function fromTokenError(err: TokenError): SfuError {

@@ -1,15 +1,8 @@
-/** One root logger per process; modules take children with their own bindings. */
-import pino from 'pino';
+/** The SFU's root logger (the kit's, with its redaction); modules take children with their own bindings. */
+import { createLogger as createRootLogger, type Logger } from '@lagebild/service-kit';
 
-export type Logger = pino.Logger;
+export type { Logger };
 
 export function createLogger(level: string, sfuId: string): Logger {
-  return pino({
-    level,
-    base: { svc: 'sfu', sfuId },
-    redact: {
-      paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization'],
-      censor: '[redacted]',
-    },
-  });
+  return createRootLogger(level, { svc: 'sfu', sfuId });
 }

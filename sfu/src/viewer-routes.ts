@@ -7,7 +7,6 @@ import {
   ConnectTransportRequest,
   ConsumeRequest,
   type ConsumeResponse,
-  describeIssues,
   type RestartIceResponse,
   SetLayersRequest,
   type SetLayersResponse,
@@ -17,9 +16,8 @@ import {
 import { bearer, TokenError, verifyViewerToken } from '@lagebild/tokens';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { types } from 'mediasoup';
-import type { z } from 'zod';
 import type { SfuConfig } from './config.ts';
-import { fromTokenError, SfuError } from './errors.ts';
+import { fromTokenError, parseInput, SfuError } from './errors.ts';
 import type { RevocationChecks } from './revocation.ts';
 import type { TenantRoom } from './tenant-room.ts';
 import { pickSpatialLayer, type ViewerSession } from './viewer-session.ts';
@@ -29,13 +27,6 @@ export interface ViewerDeps {
   config: SfuConfig;
   room(tenantId: string): TenantRoom;
   revocations: RevocationChecks;
-}
-
-function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const r = schema.safeParse(body);
-  if (!r.success)
-    throw new SfuError('bad_request', `invalid request body: ${describeIssues(r.error).join('; ')}`);
-  return r.data;
 }
 
 /**
@@ -120,7 +111,7 @@ export function registerViewerRoutes({ app, config, room, revocations }: ViewerD
 
   app.post<P>('/sfu/v1/sessions/:sid/connect', async (req, reply) => {
     const { s } = await session(req);
-    const { dtlsParameters } = parse(ConnectTransportRequest, req.body);
+    const { dtlsParameters } = parseInput(ConnectTransportRequest, req.body);
     await mediasoupCall(s, () =>
       s.transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters }),
     );
@@ -129,7 +120,7 @@ export function registerViewerRoutes({ app, config, room, revocations }: ViewerD
 
   app.post<P>('/sfu/v1/sessions/:sid/consume', async (req): Promise<ConsumeResponse> => {
     const { r, s } = await session(req);
-    const { rtpCapabilities } = parse(ConsumeRequest, req.body);
+    const { rtpCapabilities } = parseInput(ConsumeRequest, req.body);
     const consumers = await mediasoupCall(s, () => r.consume(s, rtpCapabilities as types.RtpCapabilities));
     return {
       consumers: consumers.map((c) => {
@@ -160,7 +151,7 @@ export function registerViewerRoutes({ app, config, room, revocations }: ViewerD
 
   app.post<P>('/sfu/v1/sessions/:sid/consumers/:cid/layers', async (req): Promise<SetLayersResponse> => {
     const { s, c } = await consumerOf(req);
-    const body = parse(SetLayersRequest, req.body);
+    const body = parseInput(SetLayersRequest, req.body);
     return mediasoupCall(s, () => setLayers(c, body));
   });
 
