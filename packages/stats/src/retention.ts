@@ -69,18 +69,18 @@ export function tallyRecordings(groups: readonly RecordingGroup[]): RetentionCou
   return c;
 }
 
+/** The figures of a selection that may not be shown: every one null. */
+export const HIDDEN_RETENTION: Readonly<RetentionFigures> = Object.freeze({
+  total: null,
+  kept: null,
+  legalHold: null,
+  deleted: null,
+  deletedByRetention: null,
+  deletedEarly: null,
+  pending: null,
+});
+
 /** The figures as shown: every one null when fewer than `min` recordings are in the selection. */
 export function retentionFigures(c: RetentionCounts, min = MIN_CELL): RetentionFigures {
-  if (c.total < min) {
-    return {
-      total: null,
-      kept: null,
-      legalHold: null,
-      deleted: null,
-      deletedByRetention: null,
-      deletedEarly: null,
-      pending: null,
-    };
-  }
-  return { ...c };
+  return c.total < min ? { ...HIDDEN_RETENTION } : { ...c };
 }
