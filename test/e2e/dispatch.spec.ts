@@ -73,6 +73,10 @@ test('[DSP2][DSP3][DSP10] emergency → alert on both screens → acknowledge �
   const operatorDetail = operator.getByRole('region', { name: /^Einsatz \d{4}-\d+$/ });
   await expect(operatorDetail).toBeVisible();
   await expect(operatorDetail.getByRole('heading', { name: 'Verlauf' })).toBeVisible();
+  // the gateway stores the timeline as kinds and parameters; the screen words it (issue 12)
+  const operatorTimeline = operatorDetail.locator('.timeline');
+  await expect(operatorTimeline).toContainText('Notruf ausgelöst');
+  await expect(operatorTimeline).toContainText('Alarm: Notruf');
   await expectNoAxeViolations(operator);
 
   await alertCard(operator, callsign)
@@ -105,6 +109,8 @@ test('[DSP2][DSP3][DSP10] emergency → alert on both screens → acknowledge �
       await expect(requestOf(page, unit)).toContainText(/unterwegs|vor Ort/, { timeout: 30_000 });
     }
   }
+  await expect(operatorTimeline).toContainText(`${nearest[0]}: angefordert`);
+  await expect(operatorTimeline).toContainText('Alarm quittiert');
   // the incident row summarises the requests
   await operator.getByRole('tab', { name: /Einsätze/ }).click();
   await expect(

@@ -348,9 +348,9 @@ describe('manual incidents', () => {
       'priority 1 on A',
     );
     const detail = await (await get(A, `/api/incidents/${incident.id}`, op.cookie)).json();
-    expect(detail.timeline.map((e: { kind: string; text: string }) => [e.kind, e.text])).toContainEqual([
+    expect(detail.timeline.map((e: { kind: string; params: unknown }) => [e.kind, e.params])).toContainEqual([
       'priority',
-      'Priorität 3 → 1',
+      { from: 3, to: 1 },
     ]);
   });
 });

@@ -12,12 +12,12 @@ import type {
   IncidentOutcome,
   LatLng,
   TimelineEntry,
+  TimelineEvent,
 } from '@lagebild/protocol';
 import type pg from 'pg';
 import { ACTIVE_STATES, sourcesOf } from './request-state.ts';
 
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
-type TimelineKind = TimelineEntry['kind'];
 
 const ms = (d: Date | null) => (d ? d.getTime() : null);
 
@@ -151,40 +151,46 @@ export async function getAlert(db: Queryable, id: string): Promise<(Alert & { te
   return rows[0] ? { ...toAlert(rows[0]), tenantId: rows[0].tenant_id } : null;
 }
 
+const TIMELINE_SELECT = `SELECT e.*, u.display_name AS actor_name`;
+
+function toTimelineEntry(r: Record<string, unknown>): TimelineEntry {
+  return {
+    id: Number(r.id),
+    incidentId: r.incident_id as string,
+    at: (r.at as Date).getTime(),
+    kind: r.kind,
+    actor: (r.actor_name as string | null) ?? null,
+    // NULL on entries written before migration 0010: their sentence is in `text`
+    params: r.params ?? null,
+    text: r.text as string,
+  } as TimelineEntry;
+}
+
 export async function timelineOf(db: Queryable, incidentId: string): Promise<TimelineEntry[]> {
   const { rows } = await db.query(
-    `SELECT e.*, u.display_name AS actor_name FROM incident_events e LEFT JOIN users u ON u.id = e.actor_id
+    `${TIMELINE_SELECT} FROM incident_events e LEFT JOIN users u ON u.id = e.actor_id
       WHERE e.incident_id = $1 ORDER BY e.id`,
     [incidentId],
   );
-  return rows.map((r) => ({
-    id: Number(r.id),
-    incidentId: r.incident_id,
-    at: r.at.getTime(),
-    kind: r.kind,
-    actor: r.actor_name ?? null,
-    text: r.text,
-  }));
+  return rows.map(toTimelineEntry);
 }
 
-export async function addTimeline(
-  db: Queryable,
-  e: { tenantId: string; incidentId: string; kind: TimelineKind; actorId: string | null; text: string },
-): Promise<TimelineEntry> {
+/** A new timeline entry: its kind and parameters, and `text` only for what a person typed. */
+export type NewTimelineEntry = TimelineEvent & {
+  tenantId: string;
+  incidentId: string;
+  actorId: string | null;
+  text?: string;
+};
+
+export async function addTimeline(db: Queryable, e: NewTimelineEntry): Promise<TimelineEntry> {
   const { rows } = await db.query(
-    `WITH ins AS (INSERT INTO incident_events (tenant_id, incident_id, kind, actor_id, text) VALUES ($1, $2, $3, $4, $5) RETURNING *)
-     SELECT ins.*, u.display_name AS actor_name FROM ins LEFT JOIN users u ON u.id = ins.actor_id`,
-    [e.tenantId, e.incidentId, e.kind, e.actorId, e.text],
+    `WITH ins AS (INSERT INTO incident_events (tenant_id, incident_id, kind, actor_id, params, text)
+                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING *)
+     ${TIMELINE_SELECT} FROM ins e LEFT JOIN users u ON u.id = e.actor_id`,
+    [e.tenantId, e.incidentId, e.kind, e.actorId, JSON.stringify(e.params), e.text ?? ''],
   );
-  const r = rows[0];
-  return {
-    id: Number(r.id),
-    incidentId: r.incident_id,
-    at: r.at.getTime(),
-    kind: r.kind,
-    actor: r.actor_name ?? null,
-    text: r.text,
-  };
+  return toTimelineEntry(rows[0]);
 }
 
 /** Next incident number of the tenant for the current year, e.g. 2026-0042 (locks the counter row). */

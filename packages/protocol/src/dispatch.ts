@@ -6,7 +6,7 @@
  * applies them in order shows the same picture as every other screen.
  */
 import { z } from 'zod';
-import { EpochMs, Id } from './common.ts';
+import { EpochMs, Id, Stage } from './common.ts';
 
 export const LatLng = z.strictObject({
   lat: z.number().min(-90).max(90),
@@ -50,40 +50,6 @@ export const Incident = z.object({
 });
 export type Incident = z.infer<typeof Incident>;
 
-export const TimelineKind = z.enum([
-  'opened',
-  'stage_change',
-  'alert_raised',
-  'alert_acknowledged',
-  'alert_escalated',
-  'dispatch',
-  'note',
-  'priority',
-  'closed',
-]);
-export const TimelineEntry = z.object({
-  id: z.number().int(),
-  incidentId: Id,
-  at: EpochMs,
-  kind: TimelineKind,
-  actor: z.string().nullable(),
-  text: z.string(),
-});
-export type TimelineEntry = z.infer<typeof TimelineEntry>;
-
-export const Alert = z.object({
-  id: Id,
-  incidentId: Id,
-  kind: IncidentKind,
-  callsign: z.string().nullable(),
-  raisedAt: EpochMs,
-  acknowledgedAt: EpochMs.nullable(),
-  acknowledgedBy: z.string().nullable(),
-  /** 0 = not escalated; +1 each time the escalation period passes unacknowledged */
-  escalationLevel: z.number().int().min(0),
-});
-export type Alert = z.infer<typeof Alert>;
-
 /**
  * A request's life: sent → delivered (the device confirmed receipt) → accepted → en_route →
  * on_scene; or declined / timeout (no answer in time) / cancelled. Terminal: on_scene, declined,
@@ -100,6 +66,89 @@ export const DispatchState = z.enum([
   'cancelled',
 ]);
 export type DispatchState = z.infer<typeof DispatchState>;
+
+export const TimelineKind = z.enum([
+  'opened',
+  'stage_change',
+  'alert_raised',
+  'alert_acknowledged',
+  'alert_escalated',
+  'dispatch',
+  'note',
+  'priority',
+  'closed',
+]);
+export type TimelineKind = z.infer<typeof TimelineKind>;
+
+/**
+ * What each kind of timeline entry says, as parameters: the dashboards word it in the reader's
+ * language (issue 12), so the server stores no sentences. Words a person typed (a note, a closing
+ * remark, a manual incident's summary, a decline reason) are kept as they were typed.
+ */
+export const TimelineParams = {
+  /** the incident was opened: by an emergency, a recording or a person */
+  opened: z.object({ trigger: IncidentKind }),
+  /** the unit in trouble changed its stage, or ended its emergency */
+  stage_change: z.union([z.object({ stage: Stage }), z.object({ emergencyEnded: z.literal(true) })]),
+  alert_raised: z.object({ alert: IncidentKind }),
+  alert_acknowledged: z.object({}),
+  /** `level` counts the escalation periods that passed unacknowledged (1, 2, …) */
+  alert_escalated: z.object({ level: z.number().int().min(1) }),
+  /** a backup request reached `state`; `reason` is the declining officer's own words */
+  dispatch: z.object({ callsign: z.string(), state: DispatchState, reason: z.string().nullable() }),
+  note: z.object({}),
+  /** a person changed the priority, or an emergency raised it */
+  priority: z.union([
+    z.object({ from: Priority, to: Priority }),
+    z.object({ cause: z.literal('emergency'), to: Priority }),
+  ]),
+  closed: z.object({ outcome: IncidentOutcome }),
+} as const satisfies Record<TimelineKind, z.ZodType>;
+export type TimelineParams<K extends TimelineKind> = z.infer<(typeof TimelineParams)[K]>;
+
+/** A timeline entry's meaning: its kind and that kind's parameters (what the gateway writes). */
+export type TimelineEvent = { [K in TimelineKind]: { kind: K; params: TimelineParams<K> } }[TimelineKind];
+
+const TimelineEntryBase = z.object({
+  id: z.number().int(),
+  incidentId: Id,
+  at: EpochMs,
+  actor: z.string().nullable(),
+  /**
+   * Free text a person typed (note, closing remark, summary; '' when none). Entries written before
+   * issue 12 have `params: null` and carry their whole German sentence here.
+   */
+  text: z.string(),
+});
+const P = TimelineParams;
+export const TimelineEntry = z.discriminatedUnion('kind', [
+  TimelineEntryBase.extend({ kind: z.literal('opened'), params: P.opened.nullable() }),
+  TimelineEntryBase.extend({ kind: z.literal('stage_change'), params: P.stage_change.nullable() }),
+  TimelineEntryBase.extend({ kind: z.literal('alert_raised'), params: P.alert_raised.nullable() }),
+  TimelineEntryBase.extend({
+    kind: z.literal('alert_acknowledged'),
+    params: P.alert_acknowledged.nullable(),
+  }),
+  TimelineEntryBase.extend({ kind: z.literal('alert_escalated'), params: P.alert_escalated.nullable() }),
+  TimelineEntryBase.extend({ kind: z.literal('dispatch'), params: P.dispatch.nullable() }),
+  TimelineEntryBase.extend({ kind: z.literal('note'), params: P.note.nullable() }),
+  TimelineEntryBase.extend({ kind: z.literal('priority'), params: P.priority.nullable() }),
+  TimelineEntryBase.extend({ kind: z.literal('closed'), params: P.closed.nullable() }),
+]);
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
+
+export const Alert = z.object({
+  id: Id,
+  incidentId: Id,
+  kind: IncidentKind,
+  callsign: z.string().nullable(),
+  raisedAt: EpochMs,
+  acknowledgedAt: EpochMs.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  /** 0 = not escalated; +1 each time the escalation period passes unacknowledged */
+  escalationLevel: z.number().int().min(0),
+});
+export type Alert = z.infer<typeof Alert>;
 
 export const TravelMode = z.enum(['foot', 'vehicle']);
 export type TravelMode = z.infer<typeof TravelMode>;

@@ -26,6 +26,7 @@ import {
   REQUEST_STATE_VIEW,
 } from '@/lib/dispatch-view';
 import { formatAge, formatClock, formatCoordinate } from '@/lib/format';
+import { timelineText } from '@/lib/timeline-text';
 import { AlertKindIcon, RequestStateChip } from './dispatch-glyphs';
 import { DispatchPanel } from './dispatch-panel';
 import { usePreferences } from './preferences-provider';
@@ -277,7 +278,7 @@ function TimelineList({ timeline }: { timeline: Timeline }) {
           <time dateTime={new Date(e.at).toISOString()}>{formatClock(e.at, lang)}</time>
           <span className="timeline-kind">{t(`incident.timeline.${e.kind}`)}</span>
           <span className="timeline-text">
-            {e.text}
+            {timelineText(e, t)}
             {e.actor && <span className="timeline-actor"> – {e.actor}</span>}
           </span>
         </li>
