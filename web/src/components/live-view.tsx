@@ -25,6 +25,7 @@ import { formatClock } from '@/lib/format';
 import { createIncidentStore } from '@/lib/incident-store';
 import { type ConnectionState, connectLive } from '@/lib/live-connection';
 import { createLiveStore } from '@/lib/live-store';
+import { plural } from '@/lib/plural';
 import {
   matchesSelection,
   type SelectionRef,
@@ -320,7 +321,10 @@ function LiveDashboard({ me }: { me: MeResponse }) {
                 {t('units.title')}
               </h2>
               <span className="muted" aria-live="off">
-                {t('units.count', { shown: filtered.units.length, total: filtered.total })}
+                {plural(t, lang, 'units.count', filtered.total, {
+                  shown: filtered.units.length,
+                  total: filtered.total,
+                })}
               </span>
             </div>
             <UnitFilters query={query} teams={teams} counts={filtered.counts} onChange={setQuery} />

@@ -19,6 +19,7 @@ import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 
 import { ApiError, apiGet, apiPut } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import type { MessageKey } from '@/lib/i18n';
+import { plural } from '@/lib/plural';
 import { AdminPage } from './admin-page';
 import { ForbiddenNotice } from './forbidden-notice';
 import { usePreferences } from './preferences-provider';
@@ -69,7 +70,7 @@ type LoadState =
   | { kind: 'error'; message: string };
 
 function PolicyAdminContent() {
-  const { t } = usePreferences();
+  const { t, lang } = usePreferences();
   const [state, setState] = useState<LoadState>({ kind: 'loading' });
   const [notice, setNotice] = useState<string | null>(null);
   const { forbidden, describeError } = usePageApiError();
@@ -119,7 +120,9 @@ function PolicyAdminContent() {
               setState({ kind: 'ready', policies: res.policies, lastChange: res.lastChange });
               setNotice(
                 res.recordingsShortened > 0
-                  ? t('policies.saved.shortened', { count: res.recordingsShortened })
+                  ? plural(t, lang, 'policies.saved.shortened', res.recordingsShortened, {
+                      count: res.recordingsShortened,
+                    })
                   : t('policies.saved'),
               );
             }}
@@ -350,7 +353,7 @@ function ConfirmDialog({
   onSaved(res: PoliciesUpdateResponse): void;
   describeError(err: unknown): string;
 }) {
-  const { t } = usePreferences();
+  const { t, lang } = usePreferences();
   const dialogRef = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -366,7 +369,7 @@ function ConfirmDialog({
       const on = v as AutoIncidentTrigger[];
       return on.length ? on.map((x) => t(`policies.trigger.${x}`)).join(', ') : t('policies.none');
     }
-    if (k === 'retentionDays') return t('policies.days', { n: v as number });
+    if (k === 'retentionDays') return plural(t, lang, 'policies.days', v as number, { n: v as number });
     if (k === 'prerecordS' && v === 0) return t('policies.off');
     return t('policies.seconds', { n: v as number });
   }

@@ -51,10 +51,12 @@ export const POLICIES_DE = {
   'policies.saving': 'Wird gespeichert …',
   'policies.saved': 'Gespeichert.',
   'policies.saved.shortened': 'Gespeichert. {count} Aufzeichnungen sind jetzt früher fällig.',
+  'policies.saved.shortened.one': 'Gespeichert. {count} Aufzeichnung ist jetzt früher fällig.',
   'policies.off': 'aus',
   'policies.none': 'keine',
   'policies.seconds': '{n} s',
   'policies.days': '{n} Tage',
+  'policies.days.one': '{n} Tag',
 } as const;
 
 export const POLICIES_EN: Record<keyof typeof POLICIES_DE, string> = {
@@ -106,8 +108,10 @@ export const POLICIES_EN: Record<keyof typeof POLICIES_DE, string> = {
   'policies.saving': 'Saving …',
   'policies.saved': 'Saved.',
   'policies.saved.shortened': 'Saved. {count} recordings are now due earlier.',
+  'policies.saved.shortened.one': 'Saved. {count} recording is now due earlier.',
   'policies.off': 'off',
   'policies.none': 'none',
   'policies.seconds': '{n} s',
   'policies.days': '{n} days',
+  'policies.days.one': '{n} day',
 };

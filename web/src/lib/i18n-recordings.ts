@@ -12,6 +12,7 @@ export const RECORDINGS_DE = {
   'rec.intro':
     'Verschlüsselte Aufzeichnungen der Körperkameras. Jede Wiedergabe und jeder Export wird mit Grund protokolliert.',
   'rec.retention': 'Regelfrist: {days} Tage',
+  'rec.retention.one': 'Regelfrist: {days} Tag',
   'rec.loading': 'Aufzeichnungen werden geladen …',
   'rec.empty': 'Keine Aufzeichnungen für diese Filter.',
   'rec.count': 'Treffer: {count}',
@@ -204,6 +205,7 @@ export const RECORDINGS_EN: Record<keyof typeof RECORDINGS_DE, string> = {
   'rec.title': 'Recordings',
   'rec.intro': 'Encrypted body-camera recordings. Every playback and export is logged with its reason.',
   'rec.retention': 'Standard period: {days} days',
+  'rec.retention.one': 'Standard period: {days} day',
   'rec.loading': 'Loading recordings …',
   'rec.empty': 'No recordings match these filters.',
   'rec.count': 'Results: {count}',

@@ -7,6 +7,7 @@
 import type { SeriesPoint, StatsHeatmap, StatsSummary } from '@lagebild/protocol';
 import { useId } from 'react';
 import { formatNumber, formatPercent, formatShortDay } from '@/lib/evaluation';
+import { plural } from '@/lib/plural';
 import { usePreferences } from '../preferences-provider';
 
 const W = 720;
@@ -175,7 +176,7 @@ export function FunnelChart({ funnel }: { funnel: StatsSummary['funnel'] }) {
 }
 
 export function HeatmapChart({ heat, minCell }: { heat: StatsHeatmap; minCell: number }) {
-  const { t } = usePreferences();
+  const { t, lang } = usePreferences();
   const id = useId();
   if (heat.suppressed === 'combined_filters') return <p className="muted">{t('eval.heat.filtered')}</p>;
   if (heat.cells.length === 0) return <p className="muted">{t('eval.heat.empty', { min: minCell })}</p>;
@@ -209,7 +210,9 @@ export function HeatmapChart({ heat, minCell }: { heat: StatsHeatmap; minCell: n
             className="eval-heat-cell"
             style={{ fillOpacity: 0.2 + (0.8 * c.episodes) / max }}
           >
-            <title>{t('eval.heat.cell', { row: c.row, col: c.col, n: c.episodes })}</title>
+            <title>
+              {plural(t, lang, 'eval.heat.cell', c.episodes, { row: c.row, col: c.col, n: c.episodes })}
+            </title>
           </rect>
         ))}
       </svg>

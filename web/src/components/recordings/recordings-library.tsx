@@ -18,6 +18,7 @@ import {
 import { useCallback, useEffect, useId, useState } from 'react';
 import { apiGet } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
+import { plural } from '@/lib/plural';
 import { listPendingApprovals, listRecordings, type RecordingFilter } from '@/lib/recordings-api';
 import { AppHeader } from '../app-header';
 import { ForbiddenNotice } from '../forbidden-notice';
@@ -159,7 +160,9 @@ function LibraryContent({ me }: { me: MeResponse }) {
           <h1>{t('rec.title')}</h1>
           <p className="muted">
             {t('rec.intro')}
-            {list.kind === 'ready' && <> {t('rec.retention', { days: list.retentionDays })}</>}
+            {list.kind === 'ready' && (
+              <> {plural(t, lang, 'rec.retention', list.retentionDays, { days: list.retentionDays })}</>
+            )}
           </p>
         </header>
         <search className="rec-filters" aria-label={t('rec.filters')}>
