@@ -1,57 +1,68 @@
 /**
  * Builds a gateway: HTTP API (Fastify), Socket.IO namespaces /device and /control on the same
  * server, Redis streams adapter for multi-process fan-out and connection-state recovery, status
- * persistence. `buildGateway` wires; `listen` opens the port; `close` drains and stops.
+ * persistence. `buildGateway` builds each part in dependency order with the small functions below
+ * (no part reaches for one built after it); `listen` opens the port; `close` drains and stops.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import cookie from '@fastify/cookie';
 import { type Db, openDb } from '@lagebild/db';
+import { OkResponse as HealthResponse } from '@lagebild/protocol';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { actorOf, auditedTenantCheck, createAuditLog } from './audit/audit-log.ts';
+import { actorOf, type AuditLog, auditedTenantCheck, createAuditLog } from './audit/audit-log.ts';
+import { registerAuditRoutes } from './audit/audit-routes.ts';
+import { registerAuthRoutes } from './auth/auth-routes.ts';
 import type { GatewayConfig } from './config.ts';
-import { createBroadcaster } from './dispatch/broadcast.ts';
+import { registerDeviceRoutes } from './devices/device-routes.ts';
+import { type Broadcaster, type ControlEmitter, createBroadcaster } from './dispatch/broadcast.ts';
 import { createDispatcher, type DeviceLink } from './dispatch/dispatcher.ts';
+import { registerDispatchRoutes } from './dispatch/dispatch-routes.ts';
 import { straightLineEstimator } from './dispatch/eta.ts';
 import { createIncidentService } from './dispatch/incident-service.ts';
 import { AppError } from './errors.ts';
-import { registerAuthRoutes } from './auth/auth-routes.ts';
-import { registerDeviceRoutes } from './devices/device-routes.ts';
-import { registerDispatchRoutes } from './dispatch/dispatch-routes.ts';
 import { registerJsonBody } from './http/json-body.ts';
+import { openApiDocument } from './http/openapi.ts';
 import { checkOrigin, STATE_CHANGING } from './http/origin.ts';
-import { POLICY_CHANNEL, registerPolicyRoutes } from './policies/policy-routes.ts';
-import type { RouteDeps } from './http/route-deps.ts';
+import { contractOf, createRouter, type Route, type RouteContract } from './http/route.ts';
+import type { HttpDeps } from './http/route-deps.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
-import { type SessionEndReason, sessionGuard, sessionRefOf } from './http/session.ts';
+import { type Guard, type SessionEndReason, sessionGuard, sessionRefOf } from './http/session.ts';
 import { takeEndedSessions } from './http/session-sweeper.ts';
 import { registerStaticWeb } from './http/static-web.ts';
 import { tenantCheck } from './http/tenant-guard.ts';
-import { registerUnitRoutes } from './units/unit-routes.ts';
-import { registerVideoRoutes } from './video/video-routes.ts';
 import { createCoalescer } from './live/coalescer.ts';
-import { attachControlNamespace } from './live/control-namespace.ts';
+import { attachControlNamespace, tenantRoom } from './live/control-namespace.ts';
 import { attachDeviceNamespace, deviceRoom } from './live/device-namespace.ts';
 import { createLiveStore } from './live/live-store.ts';
 import { createRevoker } from './live/revocations.ts';
-import { createStatusPersister } from './live/status-persister.ts';
+import { createStatusPersister, type StageChangeHooks } from './live/status-persister.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { periodic } from './periodic.ts';
+import { POLICY_CHANNEL, registerPolicyRoutes } from './policies/policy-routes.ts';
 import { productionRefusals } from './production.ts';
+import { registerFourEyesRoutes } from './recordings/four-eyes-routes.ts';
+import { recordingAccess } from './recordings/recording-access.ts';
 import { registerRecordingRoutes } from './recordings/recording-routes.ts';
-import { createRetentionSweeper } from './recordings/retention-sweeper.ts';
+import { createRetentionSweeper, type RetentionSweeper } from './recordings/retention-sweeper.ts';
 import { loadVaultContext } from './recordings/vault-context.ts';
 import { registerEvaluation } from './stats/evaluation.ts';
+import { registerUnitRoutes } from './units/unit-routes.ts';
+import { registerVideoRoutes } from './video/video-routes.ts';
 
 export { loadConfig } from './config.ts';
 
-/** One HTTP route as registered (method, URL pattern): the authorisation matrix test walks them all. */
+/**
+ * One HTTP route as registered (method, URL pattern): the authorisation matrix test walks them all.
+ * `contract` is its declaration (roles, schemas) when it was registered through `route()`.
+ */
 export interface RouteEntry {
   method: string;
   url: string;
+  contract?: RouteContract;
 }
 
 export interface Gateway {
@@ -66,9 +77,10 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function buildGateway(config: GatewayConfig, opts: { log?: Logger } = {}): Promise<Gateway> {
-  const log = opts.log ?? createLogger(config.LOG_LEVEL, config.INSTANCE_ID);
-  const metrics = createMetrics();
+type OriginOptions = Parameters<typeof checkOrigin>[1];
+
+/** The database, after the production checks passed (a refusal closes it and throws). */
+async function openCheckedDb(config: GatewayConfig): Promise<Db> {
   const db = openDb(config.DATABASE_URL, {
     max: 20,
     applicationName: `lagebild-gateway${config.INSTANCE_ID ? `-${config.INSTANCE_ID}` : ''}`,
@@ -80,19 +92,41 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     await db.close();
     throw new Error(`refusing to start in production mode:\n${refusals.map((r) => `  ${r}`).join('\n')}`);
   }
-  const redisOpts = { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false };
-  const redis = new Redis(config.REDIS_URL, redisOpts);
-  const adapterRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  // subscriber mode needs a connection of its own: changed tenant policies (policy-routes.ts)
-  const policyRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  for (const [name, r] of [
-    ['redis', redis],
-    ['adapter-redis', adapterRedis],
-    ['policy-redis', policyRedis],
-  ] as const) {
+  return db;
+}
+
+interface RedisClients {
+  redis: Redis;
+  /** the Socket.IO streams adapter's own connection */
+  adapter: Redis;
+  /** subscriber mode needs a connection of its own: changed tenant policies (policy-routes.ts) */
+  policy: Redis;
+  disconnect(): void;
+}
+
+function openRedis(config: GatewayConfig, log: Logger): RedisClients {
+  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const adapter = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const policy = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const all = { redis, 'adapter-redis': adapter, 'policy-redis': policy };
+  for (const [name, r] of Object.entries(all)) {
     r.on('error', (err) => log.warn({ err: err.message, client: name }, 'redis connection error'));
   }
+  return {
+    redis,
+    adapter,
+    policy,
+    disconnect: () => Object.values(all).forEach((r) => r.disconnect()),
+  };
+}
 
+/** Fastify with cookies, JSON bodies, security headers, the origin check and the error answers. */
+async function createHttpServer(
+  config: GatewayConfig,
+  log: Logger,
+  metrics: Metrics,
+  originOptions: OriginOptions,
+): Promise<{ app: FastifyInstance; routes: RouteEntry[] }> {
   const app: FastifyInstance = Fastify({
     loggerInstance: log.child({ mod: 'http' }) as FastifyBaseLogger,
     bodyLimit: 16 * 1024,
@@ -101,7 +135,9 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   });
   const routes: RouteEntry[] = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    const contract = contractOf(r.config);
+    for (const method of [r.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: r.url, ...(contract ? { contract } : {}) });
   });
   await app.register(cookie);
   registerJsonBody(app);
@@ -112,7 +148,6 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   });
   // A browser's state-changing request must come from our own origin (issue 11); requests without
   // an Origin header (cameras, curl) carry no ambient browser credentials and pass.
-  const originOptions = { publicOrigins: config.PUBLIC_ORIGIN, forwardedHost: config.TRUST_PROXY !== false };
   app.addHook('onRequest', async (req) => {
     if (!STATE_CHANGING.has(req.method)) return;
     const verdict = checkOrigin(req.headers, originOptions);
@@ -136,8 +171,11 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     req.log.error({ err }, 'request failed');
     return reply.code(500).send(new AppError('internal', 'internal error; it has been logged').toBody());
   });
+  return { app, routes };
+}
 
-  const io = new Server(app.server, {
+function createIo(app: FastifyInstance, config: GatewayConfig, adapterRedis: Redis): Server {
+  return new Server(app.server, {
     serveClient: false,
     maxHttpBufferSize: 16 * 1024,
     pingInterval: 10_000,
@@ -149,27 +187,148 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       streamName: 'lb:sio',
     }),
   });
+}
 
-  const live = createLiveStore(redis, db.pool);
-  const dlog = log.child({ mod: 'dispatch' });
-  let emitControl: (tenantId: string, event: 'incident' | 'alert' | 'dispatch', msg: never) => void =
-    () => {};
-  const broadcast = createBroadcaster(
-    db.pool,
-    {
-      emit: (tenantId: string, event: 'incident' | 'alert' | 'dispatch', msg: unknown) =>
-        emitControl(tenantId, event, msg as never),
+/** Incident, alert and dispatch upserts to every dashboard of a tenant, on every gateway. */
+function controlEmitter(io: Server): ControlEmitter {
+  const control = io.of('/control');
+  return {
+    emit: (tenantId: string, event: string, msg: unknown) =>
+      control.to(tenantRoom(tenantId)).emit(event, msg),
+  };
+}
+
+/** Dispatch requests to a device through /device, on whichever gateway holds its socket. */
+function deviceLink(io: Server): DeviceLink {
+  const devices = io.of('/device');
+  return {
+    async send(deviceId, msg) {
+      try {
+        const answers = await devices
+          .to(deviceRoom(deviceId))
+          .timeout(5000)
+          .emitWithAck('dispatch_request', msg);
+        return answers.length > 0;
+      } catch {
+        return false; // no connected device confirmed within 5 s; it gets the request on reconnect
+      }
     },
-    (err) => dlog.warn({ err }, 'broadcast failed'),
+    cancel(deviceId, requestId) {
+      devices.to(deviceRoom(deviceId)).emit('dispatch_cancel', { requestId });
+    },
+  };
+}
+
+/**
+ * The persister hands back to `afterCommit` exactly the effects `inTransaction` returned, so the
+ * incident hooks' effect type survives the persister's type-erased slot.
+ */
+function persisterHooks<E>(hooks: StageChangeHooks<E>): StageChangeHooks {
+  return {
+    inTransaction: (client, changes) => hooks.inTransaction(client, changes),
+    afterCommit: (effects) => hooks.afterCommit(effects as E[]),
+  };
+}
+
+/** The session guard: a role refusal is counted, logged and audited. */
+function createGuard(db: Db, audit: AuditLog, metrics: Metrics, log: Logger): Guard {
+  return sessionGuard(db, (user, req) => {
+    metrics.forbidden++;
+    log.warn(
+      { audit: 'forbidden', userId: user.id, role: user.role, url: req.url },
+      'request refused for role',
+    );
+    audit.record({
+      tenantId: user.tenant.id,
+      actor: actorOf(user),
+      action: 'forbidden',
+      target: null,
+      payload: { role: user.role, url: req.url, method: req.method },
+    });
+  });
+}
+
+function unavailableSweeper(): RetentionSweeper {
+  const no = async (): Promise<never> => {
+    throw new AppError('unavailable', 'recordings are not configured on this server');
+  };
+  return { sweepOnce: no, deleteNow: no };
+}
+
+/** /healthz, the admins' counters and the OpenAPI document of every route registered before it. */
+function registerServiceRoutes(
+  route: Route,
+  metrics: Metrics,
+  persistQueue: () => number,
+  routes: readonly RouteEntry[],
+): { stop(): void } {
+  route(
+    { method: 'GET', url: '/healthz', access: 'public', summary: 'Liveness', response: HealthResponse },
+    async () => ({ ok: true as const }),
+  );
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  route(
+    {
+      method: 'GET',
+      url: '/api/metrics',
+      access: ['admin'],
+      summary: "This gateway's counters and event-loop delay",
+    },
+    async () => {
+      const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+      return {
+        ...metrics,
+        persistQueue: persistQueue(),
+        eventLoopDelayMs: {
+          p50: ms(loopDelay.percentile(50)),
+          p99: ms(loopDelay.percentile(99)),
+          max: ms(loopDelay.max),
+        },
+      };
+    },
+  );
+  let doc: unknown;
+  route(
+    {
+      method: 'GET',
+      url: '/api/openapi.json',
+      // for the people who build on the API: signed in, so a stranger learns nothing of it
+      access: 'session',
+      summary: 'This API as an OpenAPI 3.1 document',
+      produces: 'application/json',
+    },
+    async () => {
+      doc ??= openApiDocument(routes);
+      return doc;
+    },
+  );
+  return { stop: () => loopDelay.disable() };
+}
+
+export async function buildGateway(config: GatewayConfig, opts: { log?: Logger } = {}): Promise<Gateway> {
+  const log = opts.log ?? createLogger(config.LOG_LEVEL, config.INSTANCE_ID);
+  const metrics = createMetrics();
+  const db = await openCheckedDb(config);
+  const redis = openRedis(config, log);
+  const originOptions = { publicOrigins: config.PUBLIC_ORIGIN, forwardedHost: config.TRUST_PROXY !== false };
+  const { app, routes } = await createHttpServer(config, log, metrics, originOptions);
+  const io = createIo(app, config, redis.adapter);
+
+  // live state, incidents and dispatch: each built from what exists already
+  const live = createLiveStore(redis.redis, db.pool);
+  const dlog = log.child({ mod: 'dispatch' });
+  const broadcast: Broadcaster = createBroadcaster(db.pool, controlEmitter(io), (err) =>
+    dlog.warn({ err }, 'broadcast failed'),
   );
   const incidents = createIncidentService({ pool: db.pool, broadcast, log: dlog });
-  policyRedis.on('message', (channel: string, tenantId: string) => {
+  redis.policy.on('message', (channel: string, tenantId: string) => {
     if (channel === POLICY_CHANNEL) incidents.invalidatePolicy(tenantId);
   });
-  policyRedis
+  redis.policy
     .subscribe(POLICY_CHANNEL)
     .catch((err) => log.warn({ err }, 'no policy change subscription; cached policies expire within 30 s'));
-  let deviceLink: DeviceLink | undefined;
+  const link = deviceLink(io);
   const dispatcher = createDispatcher({
     pool: db.pool,
     live,
@@ -178,7 +337,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     estimator: straightLineEstimator(),
     staleAfterMs: config.STALE_AFTER_S * 1000,
     onSceneRadiusM: config.ON_SCENE_RADIUS_M,
-    devices: () => deviceLink!,
+    devices: () => link,
   });
   const persister = createStatusPersister({
     pool: db.pool,
@@ -187,7 +346,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     batchMax: config.PERSIST_BATCH_MAX,
     queueMax: config.PERSIST_QUEUE_MAX,
     lingerMs: config.PERSIST_LINGER_MS,
-    hooks: incidents.hooks as never,
+    hooks: persisterHooks(incidents.hooks),
   });
   const control = attachControlNamespace({
     io,
@@ -198,7 +357,6 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     incidents: (tenantId) => incidents.snapshot(tenantId),
     originOptions,
   });
-  emitControl = control.emit;
   const coalescer = createCoalescer({
     intervalMs: config.COALESCE_MS,
     emit: (tenantId, batch) => {
@@ -218,22 +376,6 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     rateBurst: config.DEVICE_RATE_BURST,
     dispatch: dispatcher,
   });
-  deviceLink = {
-    async send(deviceId, msg) {
-      try {
-        const answers = await devices
-          .to(deviceRoom(deviceId))
-          .timeout(5000)
-          .emitWithAck('dispatch_request', msg);
-        return answers.length > 0;
-      } catch {
-        return false; // no connected device confirmed within 5 s; it gets the request on reconnect
-      }
-    },
-    cancel(deviceId, requestId) {
-      devices.to(deviceRoom(deviceId)).emit('dispatch_cancel', { requestId });
-    },
-  };
   const sweeper = periodic(
     config.SWEEP_INTERVAL_MS,
     async () => {
@@ -243,6 +385,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     (err) => dlog.warn({ err }, 'sweep failed'),
   );
 
+  // audit, sessions and the HTTP routes
   const vault = await loadVaultContext(config, log.child({ mod: 'vault' }));
   const audit = createAuditLog({
     pool: db.pool,
@@ -250,21 +393,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     log: log.child({ mod: 'audit' }),
     checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
   });
-  const guard = sessionGuard(db, (user, req) => {
-    metrics.forbidden++;
-    log.warn(
-      { audit: 'forbidden', userId: user.id, role: user.role, url: req.url },
-      'request refused for role',
-    );
-    audit.record({
-      tenantId: user.tenant.id,
-      actor: actorOf(user),
-      action: 'forbidden',
-      target: null,
-      payload: { role: user.role, url: req.url, method: req.method },
-    });
-  });
-  const revoker = createRevoker(redis);
+  const revoker = createRevoker(redis.redis);
   /** an operator session ends on every gateway (sockets) and every SFU (viewer sessions) at once */
   const endSession = (sessionHash: string, tenantId: string, reason: SessionEndReason) => {
     control.endSession(sessionHash, reason);
@@ -280,32 +409,29 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     },
     (err) => log.warn({ err }, 'session sweep failed'),
   );
-  const deps: RouteDeps = {
-    app,
-    db,
-    redis,
-    config,
-    guard,
-    audit,
-    sameTenant: auditedTenantCheck(tenantCheck(metrics, log), audit),
-    live,
-    metrics,
-    persister,
-    log,
-    endSession,
+  const route = createRouter(app, createGuard(db, audit, metrics, log));
+  const http: HttpDeps = { route, sameTenant: auditedTenantCheck(tenantCheck(metrics, log), audit) };
+  const stores = { db, audit, log };
+  registerAuthRoutes({ ...stores, route, redis: redis.redis, config, metrics, endSession });
+  registerUnitRoutes({ ...http, ...stores, live });
+  registerDeviceRoutes({
+    ...http,
+    ...stores,
     revoker,
     disconnectDevice(deviceId, message) {
       devices.to(deviceRoom(deviceId)).emit('bye', { code: 'forbidden', message });
       devices.in(deviceRoom(deviceId)).disconnectSockets(true);
     },
-  };
-  registerAuthRoutes(deps);
-  registerUnitRoutes(deps);
-  registerDeviceRoutes(deps);
-  registerVideoRoutes(deps, io);
-  registerDispatchRoutes(deps, incidents, dispatcher);
-  registerPolicyRoutes(deps, (tenantId) => incidents.invalidatePolicy(tenantId));
-  registerEvaluation(deps, devices);
+  });
+  registerVideoRoutes({ ...http, ...stores, app, io, redis: redis.redis, config, metrics });
+  registerDispatchRoutes({ ...http, ...stores, live, incidents, dispatcher });
+  registerPolicyRoutes({
+    ...stores,
+    route,
+    redis: redis.redis,
+    onChanged: (tenantId) => incidents.invalidatePolicy(tenantId),
+  });
+  registerEvaluation({ ...stores, route, app, config, devices });
   const retention = vault.store
     ? createRetentionSweeper({
         pool: db.pool,
@@ -314,7 +440,10 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         log: log.child({ mod: 'retention' }),
       })
     : null;
-  registerRecordingRoutes(deps, vault, retention ?? unavailableSweeper());
+  const access = recordingAccess(db, vault, http.sameTenant);
+  registerRecordingRoutes({ ...stores, route, redis: redis.redis, vault, access });
+  registerFourEyesRoutes({ ...http, ...stores, access, sweeper: retention ?? unavailableSweeper() });
+  registerAuditRoutes({ route, db });
   const retentionTimer = periodic(
     retention ? config.RETENTION_SWEEP_MS : 0,
     async () => void (await retention?.sweepOnce()),
@@ -329,22 +458,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     },
     (err) => log.error({ err }, 'audit pruning failed'),
   );
-  app.get('/healthz', async () => ({ ok: true }));
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-  app.get('/api/metrics', async (req) => {
-    await guard(req, ['admin']);
-    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
-    return {
-      ...metrics,
-      persistQueue: persister.queued(),
-      eventLoopDelayMs: {
-        p50: ms(loopDelay.percentile(50)),
-        p99: ms(loopDelay.percentile(99)),
-        max: ms(loopDelay.max),
-      },
-    };
-  });
+  const service = registerServiceRoutes(route, metrics, () => persister.queued(), routes);
   await registerStaticWeb(app, config.WEB_DIR);
 
   let closing: Promise<void> | undefined;
@@ -365,23 +479,14 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         retentionTimer.stop();
         auditPruneTimer.stop();
         sessionSweep.stop();
-        loopDelay.disable();
+        service.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();
         await app.close();
         redis.disconnect();
-        adapterRedis.disconnect();
-        policyRedis.disconnect();
         await db.close();
       })();
       return closing;
     },
   };
-}
-
-function unavailableSweeper(): import('./recordings/retention-sweeper.ts').RetentionSweeper {
-  const no = async (): Promise<never> => {
-    throw new AppError('unavailable', 'recordings are not configured on this server');
-  };
-  return { sweepOnce: no, deleteNow: no };
 }

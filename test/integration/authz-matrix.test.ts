@@ -52,6 +52,8 @@ const ACCESS: Record<string, Access> = {
   'POST /api/auth/login': 'public',
   'POST /api/auth/logout': 'public',
   'GET /api/me': ALL,
+  // the OpenAPI document of these routes, for anyone signed in (issue 12)
+  'GET /api/openapi.json': ALL,
   'GET /api/units': LIVE,
   'GET /api/units/:id': LIVE,
   'GET /api/devices': ['admin'],

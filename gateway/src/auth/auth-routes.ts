@@ -1,29 +1,45 @@
 /** Login, logout and the current user. Failed logins are throttled across gateways (login-throttle.ts). */
-import { decoyPasswordHash, verifyPassword } from '@lagebild/db';
-import { LoginRequest, type MeResponse } from '@lagebild/protocol';
+import { type Db, decoyPasswordHash, verifyPassword } from '@lagebild/db';
+import { LoginRequest, MeResponse } from '@lagebild/protocol';
+import type { Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { GatewayConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { createLoginThrottle } from './login-throttle.ts';
-import type { RouteDeps } from '../http/route-deps.ts';
+import type { Route } from '../http/route.ts';
 import {
   createSession,
   resolveSession,
   SESSION_COOKIE,
+  type SessionEndReason,
   type SessionUser,
   setSessionCookie,
 } from '../http/session.ts';
-import { parseInput } from '../http/validate.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+
+export interface AuthRouteDeps {
+  route: Route;
+  db: Db;
+  redis: Redis;
+  config: GatewayConfig;
+  audit: AuditLog;
+  metrics: Metrics;
+  log: Logger;
+  /** ends an operator session everywhere at once: its /control sockets and its SFU viewer sessions */
+  endSession(sessionHash: string, tenantId: string, reason: SessionEndReason): void;
+}
 
 export function registerAuthRoutes({
-  app,
+  route,
   db,
   redis,
   config,
-  guard,
   metrics,
   log,
   endSession,
   audit,
-}: RouteDeps): void {
+}: AuthRouteDeps): void {
   const throttle = createLoginThrottle({
     redis,
     audit,
@@ -35,8 +51,15 @@ export function registerAuthRoutes({
     return { user: u, map: { tileUrl: config.TILE_URL || null, attribution: config.TILE_ATTRIBUTION } };
   };
 
-  app.post('/api/auth/login', async (req, reply) => {
-    const { username, password } = parseInput(LoginRequest, req.body);
+  const login = {
+    method: 'POST',
+    url: '/api/auth/login',
+    access: 'public',
+    summary: 'Sign in: sets the session cookie (failed logins are throttled)',
+    body: LoginRequest,
+    response: MeResponse,
+  } as const;
+  route(login, async ({ req, reply, body: { username, password } }) => {
     // without Redis nobody can be throttled, so nobody logs in (fail closed, with a clear answer)
     const gate = await throttle.attempt(username, req.ip).catch((err: unknown) => {
       log.error({ err }, 'login throttle unavailable');
@@ -88,7 +111,14 @@ export function registerAuthRoutes({
     return me((await resolveSession(db, token))!);
   });
 
-  app.post('/api/auth/logout', async (req, reply) => {
+  const logout = {
+    method: 'POST',
+    url: '/api/auth/logout',
+    access: 'public',
+    summary: 'Sign out: ends the session everywhere (answers 204 with or without a session)',
+    status: 204,
+  } as const;
+  route(logout, async ({ req, reply }) => {
     const user = await resolveSession(db, req.cookies[SESSION_COOKIE]);
     if (user) {
       await db.prisma.session.deleteMany({ where: { tokenHash: user.sessionHash } });
@@ -100,5 +130,14 @@ export function registerAuthRoutes({
     return reply.code(204).send();
   });
 
-  app.get('/api/me', async (req) => me(await guard(req)));
+  route(
+    {
+      method: 'GET',
+      url: '/api/me',
+      access: 'session',
+      summary: 'The signed-in user and the map settings',
+      response: MeResponse,
+    },
+    async ({ user }) => me(user),
+  );
 }

@@ -1,15 +1,18 @@
 /** Administration of devices: list, provision (the secret is shown once), revoke (disconnects at once). */
-import { newToken, Prisma, sha256Hex, withTransaction } from '@lagebild/db';
+import { type Db, newToken, Prisma, sha256Hex, withTransaction } from '@lagebild/db';
 import {
   type Device,
-  type DevicesResponse,
+  DevicesResponse,
   ProvisionDeviceRequest,
-  type ProvisionDeviceResponse,
-  type RevokeDeviceResponse,
+  ProvisionDeviceResponse,
+  RevokeDeviceResponse,
 } from '@lagebild/protocol';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
-import type { RouteDeps } from '../http/route-deps.ts';
-import { parseInput, pathId } from '../http/validate.ts';
+import { idParams } from '../http/route.ts';
+import type { HttpDeps } from '../http/route-deps.ts';
+import type { Revoker } from '../live/revocations.ts';
+import type { Logger } from '../logger.ts';
 
 type DeviceRow = {
   id: string;
@@ -28,18 +31,33 @@ const toDevice = (d: DeviceRow): Device => ({
   lastSeenAt: d.lastSeenAt?.getTime() ?? null,
 });
 
+export interface DeviceRouteDeps extends HttpDeps {
+  db: Db;
+  audit: AuditLog;
+  log: Logger;
+  /** revocations the SFU enforces at once (device tokens and streams) */
+  revoker: Revoker;
+  /** ends a device's sockets on this gateway's cluster */
+  disconnectDevice(deviceId: string, reason: string): void;
+}
+
 export function registerDeviceRoutes({
-  app,
+  route,
   db,
-  guard,
   sameTenant,
   log,
   disconnectDevice,
   audit,
   revoker,
-}: RouteDeps): void {
-  app.get('/api/devices', async (req): Promise<DevicesResponse> => {
-    const user = await guard(req, ['admin']);
+}: DeviceRouteDeps): void {
+  const list = {
+    method: 'GET',
+    url: '/api/devices',
+    access: ['admin'],
+    summary: "The tenant's devices",
+    response: DevicesResponse,
+  } as const;
+  route(list, async ({ user }) => {
     const rows = await db.prisma.device.findMany({
       where: { tenantId: user.tenant.id },
       orderBy: { label: 'asc' },
@@ -47,9 +65,16 @@ export function registerDeviceRoutes({
     return { devices: rows.map(toDevice) };
   });
 
-  app.post('/api/devices', async (req, reply): Promise<ProvisionDeviceResponse> => {
-    const user = await guard(req, ['admin']);
-    const { label } = parseInput(ProvisionDeviceRequest, req.body);
+  const provision = {
+    method: 'POST',
+    url: '/api/devices',
+    access: ['admin'],
+    summary: 'Provisions a device; its secret is in this answer only',
+    body: ProvisionDeviceRequest,
+    response: ProvisionDeviceResponse,
+    status: 201,
+  } as const;
+  route(provision, async ({ user, body: { label } }) => {
     const secret = newToken();
     try {
       const d = await db.prisma.device.create({
@@ -66,7 +91,6 @@ export function registerDeviceRoutes({
         target: `device:${d.id}`,
         payload: { label },
       });
-      reply.code(201);
       return { device: toDevice(d), secret };
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
@@ -76,11 +100,16 @@ export function registerDeviceRoutes({
     }
   });
 
-  app.post<{ Params: { id: string } }>(
-    '/api/devices/:id/revoke',
-    async (req): Promise<RevokeDeviceResponse> => {
-      const user = await guard(req, ['admin']);
-      const id = pathId(req.params.id, 'device');
+  route(
+    {
+      method: 'POST',
+      url: '/api/devices/:id/revoke',
+      access: ['admin'],
+      summary: 'Revokes a device: its sockets, media tokens and stream end at once',
+      params: idParams('device'),
+      response: RevokeDeviceResponse,
+    },
+    async ({ req, user, params: { id } }) => {
       const d = await db.prisma.device.findUnique({ where: { id } });
       if (!d) throw new AppError('not_found', 'device not found');
       sameTenant(user, d.tenantId, 'device', id, req);

@@ -9,19 +9,20 @@
  * one cache (`auto_incident_on`, 30 s) is cleared through `onChanged` on every gateway.
  */
 
-import { withTransaction } from '@lagebild/db';
+import { type Db, withTransaction } from '@lagebild/db';
 import {
   POLICY_NAMES,
-  type PoliciesResponse,
-  type PoliciesUpdateResponse,
+  PoliciesResponse,
+  PoliciesUpdateResponse,
   type PolicyChange,
   type TenantPolicies,
   TenantPoliciesUpdate,
 } from '@lagebild/protocol';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { actorOf } from '../audit/audit-log.ts';
-import type { RouteDeps } from '../http/route-deps.ts';
-import { parseInput } from '../http/validate.ts';
+import { type AuditLog, actorOf } from '../audit/audit-log.ts';
+import type { Route } from '../http/route.ts';
+import type { Logger } from '../logger.ts';
 
 /** Redis pub/sub channel: the id of a tenant whose policies changed. */
 export const POLICY_CHANNEL = 'lb:policy';
@@ -53,8 +54,17 @@ function toPolicies(r: Record<string, unknown>): TenantPolicies {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-export function registerPolicyRoutes(deps: RouteDeps, onChanged: (tenantId: string) => void): void {
-  const { app, db, guard, audit, redis, log } = deps;
+export interface PolicyRouteDeps {
+  route: Route;
+  db: Db;
+  redis: Redis;
+  audit: AuditLog;
+  log: Logger;
+  /** clears this gateway's cached policies of a tenant (the others hear it on POLICY_CHANNEL) */
+  onChanged(tenantId: string): void;
+}
+
+export function registerPolicyRoutes({ route, db, audit, redis, log, onChanged }: PolicyRouteDeps): void {
   const pool = db.pool;
 
   async function lastChange(q: Queryable, tenantId: string): Promise<PolicyChange | null> {
@@ -67,15 +77,27 @@ export function registerPolicyRoutes(deps: RouteDeps, onChanged: (tenantId: stri
     return r ? { at: r.at.getTime(), actor: r.actor, reason: r.reason } : null;
   }
 
-  app.get('/api/admin/policies', async (req): Promise<PoliciesResponse> => {
-    const user = await guard(req, ['admin']);
+  const read = {
+    method: 'GET',
+    url: '/api/admin/policies',
+    access: ['admin'],
+    summary: "The tenant's policies and their last change",
+    response: PoliciesResponse,
+  } as const;
+  route(read, async ({ user }) => {
     const { rows } = await pool.query(SELECT_POLICIES, [user.tenant.id]);
     return { policies: toPolicies(rows[0]), lastChange: await lastChange(pool, user.tenant.id) };
   });
 
-  app.put('/api/admin/policies', async (req): Promise<PoliciesUpdateResponse> => {
-    const user = await guard(req, ['admin']);
-    const body = parseInput(TenantPoliciesUpdate, req.body);
+  const update = {
+    method: 'PUT',
+    url: '/api/admin/policies',
+    access: ['admin'],
+    summary: "Changes the tenant's policies with a reason (audited with old and new values)",
+    body: TenantPoliciesUpdate,
+    response: PoliciesUpdateResponse,
+  } as const;
+  route(update, async ({ user, body }) => {
     const tenantId = user.tenant.id;
     const result = await withTransaction(pool, async (c): Promise<PoliciesUpdateResponse> => {
       // the row lock orders concurrent changes, so each audit entry's "old" is what it replaced

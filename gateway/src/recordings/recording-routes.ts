@@ -1,89 +1,90 @@
 /**
- * The recordings library over HTTP (issue #6). Every route checks session, role and tenant;
- * evaluators never reach video. Playback and export need a reason (export also a recipient), which
- * is audited *before* any byte is served. The stream decrypts on the fly with HTTP Range support.
+ * The recordings library over HTTP (issue #6): list, detail, playback ticket and stream, export,
+ * evidence. Every route checks session, role and tenant; evaluators never reach video. Playback
+ * and export need a reason (export also a recipient), which is audited *before* any byte is
+ * served. The stream decrypts on the fly with HTTP Range support. Four-eyes requests and their
+ * decisions are in four-eyes-routes.ts.
  */
 
 import { randomBytes } from 'node:crypto';
-import { withTransaction } from '@lagebild/db';
+import { type Db, withTransaction } from '@lagebild/db';
 import {
-  AUDIT_ROLES,
-  AuditQuery,
-  type AuditResponse,
   ExportRequest,
-  FourEyesDecision,
-  FourEyesRequest,
-  type FourEyesView,
   MarkEvidenceRequest,
-  type PendingApprovalsResponse,
   PlaybackRequest,
-  type PlaybackResponse,
+  PlaybackResponse,
   RECORDING_ROLES,
-  RETENTION_ROLES,
+  RecordingDetailResponse,
+  RecordingResponse,
   RecordingsQuery,
-  type RecordingsResponse,
-  type RecordingView,
-  ReleaseRequest,
+  RecordingsResponse,
+  RETENTION_ROLES,
   type Role,
 } from '@lagebild/protocol';
-import { createExportBundle, loadManifest, openRecording, VaultError } from '@lagebild/vault';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { actorOf } from '../audit/audit-log.ts';
+import { createExportBundle, loadManifest, openRecording } from '@lagebild/vault';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { type AuditLog, actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
-import type { RouteDeps } from '../http/route-deps.ts';
-import type { SessionUser } from '../http/session.ts';
-import { notFound } from '../http/tenant-guard.ts';
-import { parseInput, pathId } from '../http/validate.ts';
-import { auditRefFilterSql, containsPattern, labelAuditEntries } from './audit-labels.ts';
-import { mayDecide, mayRequest } from './four-eyes.ts';
+import { idParams, type Route } from '../http/route.ts';
+import { approvalView, openVaulted, playable, type RecordingAccess } from './recording-access.ts';
 import { parseRange } from './range.ts';
-import { getRecordingRow, getRecordingView, listRecordings, type RecordingRow } from './recording-rows.ts';
-import type { RetentionSweeper } from './retention-sweeper.ts';
+import { getRecordingView, listRecordings } from './recording-rows.ts';
 import type { VaultContext } from './vault-context.ts';
 
 const TICKET_TTL_S = 600;
-const ticketKey = (t: string) => `lb:play:${t}`;
+export const ticketKey = (t: string) => `lb:play:${t}`;
+const StreamQuery = z.object({ ticket: z.string().optional() });
+const recordingParams = idParams('recording');
 
-export function registerRecordingRoutes(
-  deps: RouteDeps,
-  vault: VaultContext,
-  sweeper: RetentionSweeper,
-): void {
-  const { app, db, guard, sameTenant, audit, redis } = deps;
+/** a route on one recording: `:id` is validated like an unknown id (404) */
+export const onRecording = (
+  method: 'GET' | 'POST',
+  path: string,
+  access: readonly Role[],
+  summary: string,
+) => ({
+  method,
+  url: `/api/recordings/:id${path}`,
+  access,
+  summary,
+  params: recordingParams,
+});
+
+export interface RecordingRouteDeps {
+  route: Route;
+  db: Db;
+  redis: Redis;
+  audit: AuditLog;
+  vault: VaultContext;
+  access: RecordingAccess;
+}
+
+export function registerRecordingRoutes({
+  route,
+  db,
+  redis,
+  audit,
+  vault,
+  access,
+}: RecordingRouteDeps): void {
   const pool = db.pool;
-
-  async function requireVault() {
-    const keyring = await vault.keyring();
-    if (!vault.store || !keyring)
-      throw new AppError('unavailable', 'recordings are not configured on this server');
-    return { store: vault.store, keyring };
-  }
-
-  async function load(
-    req: FastifyRequest<{ Params: { id: string } }>,
-    roles: readonly Role[],
-  ): Promise<{ user: SessionUser; rec: RecordingRow }> {
-    const user = await guard(req, roles);
-    const id = pathId(req.params.id, 'recording');
-    const rec = await getRecordingRow(pool, id);
-    if (!rec) throw notFound('recording');
-    sameTenant(user, rec.tenantId, 'recording', id, req);
-    return { user, rec };
-  }
-
-  const playable = (rec: RecordingRow) => {
-    if (rec.state === 'deleted') throw new AppError('conflict', 'this recording has been deleted');
-    if (rec.state === 'recording') throw new AppError('conflict', 'this recording is still running');
-  };
+  const { load, requireVault } = access;
 
   async function retentionDays(tenantId: string): Promise<number> {
     const { rows } = await pool.query('SELECT retention_days FROM tenants WHERE id = $1', [tenantId]);
     return rows[0]?.retention_days ?? 14;
   }
 
-  app.get('/api/recordings', async (req): Promise<RecordingsResponse> => {
-    const user = await guard(req, RECORDING_ROLES);
-    const q = parseInput(RecordingsQuery, req.query, 'query');
+  const list = {
+    method: 'GET',
+    url: '/api/recordings',
+    access: RECORDING_ROLES,
+    summary: "The tenant's recordings, newest first",
+    query: RecordingsQuery,
+    response: RecordingsResponse,
+  } as const;
+  route(list, async ({ user, query: q }) => {
     return {
       recordings: await listRecordings(pool, { ...q, tenantId: user.tenant.id }),
       retentionDays: await retentionDays(user.tenant.id),
@@ -91,10 +92,13 @@ export function registerRecordingRoutes(
     };
   });
 
-  app.get<{ Params: { id: string } }>(
-    '/api/recordings/:id',
-    async (req): Promise<{ recording: RecordingView; approvals: FourEyesView[] }> => {
-      const { rec } = await load(req, RECORDING_ROLES);
+  route(
+    {
+      ...onRecording('GET', '', RECORDING_ROLES, 'One recording with its four-eyes requests'),
+      response: RecordingDetailResponse,
+    },
+    async ({ req, user, params }) => {
+      const rec = await load(req, user, params.id);
       const { rows } = await pool.query(
         'SELECT * FROM recording_approvals WHERE recording_id = $1 ORDER BY requested_at DESC',
         [rec.id],
@@ -106,11 +110,14 @@ export function registerRecordingRoutes(
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/api/recordings/:id/playback',
-    async (req): Promise<PlaybackResponse> => {
-      const { user, rec } = await load(req, RECORDING_ROLES);
-      const { reason } = parseInput(PlaybackRequest, req.body);
+  route(
+    {
+      ...onRecording('POST', '/playback', RECORDING_ROLES, 'A playback ticket for a reason (audited first)'),
+      body: PlaybackRequest,
+      response: PlaybackResponse,
+    },
+    async ({ req, user, params, body: { reason } }) => {
+      const rec = await load(req, user, params.id);
       await requireVault();
       playable(rec);
       await audit.append({
@@ -131,11 +138,20 @@ export function registerRecordingRoutes(
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { ticket?: string } }>(
-    '/api/recordings/:id/stream',
-    async (req, reply: FastifyReply) => {
-      const { user, rec } = await load(req, RECORDING_ROLES);
-      const t = req.query.ticket;
+  route(
+    {
+      ...onRecording(
+        'GET',
+        '/stream',
+        RECORDING_ROLES,
+        'The decrypted video, with HTTP Range (needs a playback ticket)',
+      ),
+      query: StreamQuery,
+      produces: 'video/*',
+    },
+    async ({ req, reply, user, params, query }) => {
+      const rec = await load(req, user, params.id);
+      const t = query.ticket;
       const held = t && t.length < 100 ? await redis.get(ticketKey(t)) : null;
       const parsed = held ? (JSON.parse(held) as { r: string; u: string }) : null;
       if (!parsed || parsed.r !== rec.id || parsed.u !== user.id) {
@@ -169,304 +185,94 @@ export function registerRecordingRoutes(
     },
   );
 
-  app.post<{ Params: { id: string } }>('/api/recordings/:id/export', async (req, reply) => {
-    const { user, rec } = await load(req, RETENTION_ROLES);
-    const { reason, recipient } = parseInput(ExportRequest, req.body);
-    playable(rec);
-    const { store, keyring } = await requireVault();
-    const opened = await openVaulted(() =>
-      openRecording({
-        store,
-        keyring,
-        tenantId: rec.tenantId,
-        recordingId: rec.id,
-        verifier: vault.verifier,
-      }),
-    );
-    const m = await loadManifest(store, rec.tenantId, rec.id, vault.verifier);
-    if (!m || opened.status !== 'complete')
-      throw new AppError('conflict', 'only a complete, signed recording can be exported');
-    await audit.append({
-      tenantId: user.tenant.id,
-      actor: actorOf(user),
-      action: 'export',
-      target: `recording:${rec.id}`,
-      reason,
-      recipient,
-      payload: { userId: user.id, plaintextSha256: m.manifest.plaintextSha256 },
-    });
-    const bundle = createExportBundle({
-      recording: opened,
-      manifestJson: m.json,
-      signature: m.signature,
-      signer: vault.signer,
-      exportedBy: user.username,
-      recipient,
-      reason,
-      now: Date.now(),
-    });
-    reply.header('content-type', 'application/x-tar');
-    reply.header('content-length', bundle.size);
-    reply.header('content-disposition', `attachment; filename="${bundle.fileName}"`);
-    reply.header('cache-control', 'no-store');
-    return reply.send(bundle.stream);
-  });
+  route(
+    {
+      ...onRecording(
+        'POST',
+        '/export',
+        RETENTION_ROLES,
+        'A signed export bundle (tar) for a recipient and reason (audited first)',
+      ),
+      body: ExportRequest,
+      produces: 'application/x-tar',
+    },
+    async ({ req, reply, user, params, body: { reason, recipient } }) => {
+      const rec = await load(req, user, params.id);
+      playable(rec);
+      const { store, keyring } = await requireVault();
+      const opened = await openVaulted(() =>
+        openRecording({
+          store,
+          keyring,
+          tenantId: rec.tenantId,
+          recordingId: rec.id,
+          verifier: vault.verifier,
+        }),
+      );
+      const m = await loadManifest(store, rec.tenantId, rec.id, vault.verifier);
+      if (!m || opened.status !== 'complete')
+        throw new AppError('conflict', 'only a complete, signed recording can be exported');
+      await audit.append({
+        tenantId: user.tenant.id,
+        actor: actorOf(user),
+        action: 'export',
+        target: `recording:${rec.id}`,
+        reason,
+        recipient,
+        payload: { userId: user.id, plaintextSha256: m.manifest.plaintextSha256 },
+      });
+      const bundle = createExportBundle({
+        recording: opened,
+        manifestJson: m.json,
+        signature: m.signature,
+        signer: vault.signer,
+        exportedBy: user.username,
+        recipient,
+        reason,
+        now: Date.now(),
+      });
+      reply.header('content-type', 'application/x-tar');
+      reply.header('content-length', bundle.size);
+      reply.header('content-disposition', `attachment; filename="${bundle.fileName}"`);
+      reply.header('cache-control', 'no-store');
+      return reply.send(bundle.stream);
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/api/recordings/:id/evidence', async (req) => {
-    const { user, rec } = await load(req, RETENTION_ROLES);
-    const body = parseInput(MarkEvidenceRequest, req.body);
-    const cls = body.legalHold ? 'legal_hold' : 'evidence';
-    await withTransaction(pool, async (c) => {
-      const { rowCount } = await c.query(
-        `UPDATE recordings SET retention = $2, retention_reason = $3, case_reference = $4, retention_by = $5,
+  route(
+    {
+      ...onRecording(
+        'POST',
+        '/evidence',
+        RETENTION_ROLES,
+        'Keeps a recording as evidence or under legal hold (audited)',
+      ),
+      body: MarkEvidenceRequest,
+      response: RecordingResponse,
+    },
+    async ({ req, user, params, body }) => {
+      const rec = await load(req, user, params.id);
+      const cls = body.legalHold ? 'legal_hold' : 'evidence';
+      await withTransaction(pool, async (c) => {
+        const { rowCount } = await c.query(
+          `UPDATE recordings SET retention = $2, retention_reason = $3, case_reference = $4, retention_by = $5,
                 retention_at = now(), delete_at = NULL
           WHERE id = $1 AND state <> 'deleted'`,
-        [rec.id, cls, body.reason, body.caseReference, user.id],
-      );
-      if (!rowCount) throw new AppError('conflict', 'this recording has been deleted');
-      await audit.appendIn(c, [
-        {
-          tenantId: user.tenant.id,
-          actor: actorOf(user),
-          action: 'evidence_marked',
-          target: `recording:${rec.id}`,
-          reason: body.reason,
-          payload: { retention: cls, caseReference: body.caseReference, previous: rec.retention },
-        },
-      ]);
-    });
-    return { recording: await getRecordingView(pool, rec.id) };
-  });
-
-  /**
-   * Files a four-eyes request; the change happens only when a second person consents (decision
-   * route). The request and its audit entry commit together.
-   */
-  async function fileRequest(user: SessionUser, rec: RecordingRow, body: FourEyesRequest): Promise<string> {
-    const refusal = mayRequest(user.role, body.action);
-    if (refusal) throw new AppError('forbidden', refusal);
-    if (rec.state === 'deleted') throw new AppError('conflict', 'this recording has been deleted');
-    if (body.action === 'extension' && !body.extendDays)
-      throw new AppError('bad_request', 'an extension needs extendDays');
-    if (body.action === 'release' && rec.retention === 'standard')
-      throw new AppError('conflict', 'this recording is not held');
-    return withTransaction(pool, async (c) => {
-      const r = await c
-        .query(
-          `INSERT INTO recording_approvals (tenant_id, recording_id, action, reason, extend_days, requested_by)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-          [
-            rec.tenantId,
-            rec.id,
-            body.action,
-            body.reason,
-            body.action === 'extension' ? body.extendDays : null,
-            user.id,
-          ],
-        )
-        .catch((err: { code?: string }) => {
-          if (err.code === '23505') throw new AppError('conflict', 'such a request is already pending');
-          throw err;
-        });
-      await audit.appendIn(c, [
-        {
-          tenantId: user.tenant.id,
-          actor: actorOf(user),
-          action: 'four_eyes_requested',
-          target: `recording:${rec.id}`,
-          reason: body.reason,
-          payload: { approvalId: r.rows[0].id, action: body.action, extendDays: body.extendDays ?? null },
-        },
-      ]);
-      return r.rows[0].id as string;
-    });
-  }
-
-  // Releasing a held recording is a four-eyes request like any other (issue 11): this route only
-  // asks; the recording stays held until a second superior consents.
-  app.post<{ Params: { id: string } }>('/api/recordings/:id/release', async (req, reply) => {
-    const { user, rec } = await load(req, RETENTION_ROLES);
-    const { reason } = parseInput(ReleaseRequest, req.body);
-    const id = await fileRequest(user, rec, { action: 'release', reason });
-    reply.code(202);
-    return { id };
-  });
-
-  app.post<{ Params: { id: string } }>('/api/recordings/:id/approvals', async (req, reply) => {
-    const { user, rec } = await load(req, RECORDING_ROLES);
-    const id = await fileRequest(user, rec, parseInput(FourEyesRequest, req.body));
-    reply.code(201);
-    return { id };
-  });
-
-  // the superiors' consent view: every pending request of the tenant, newest first
-  app.get('/api/recording-approvals', async (req): Promise<PendingApprovalsResponse> => {
-    const user = await guard(req, RETENTION_ROLES);
-    const { rows } = await pool.query(
-      `SELECT a.*, u.display_name AS requested_by_name FROM recording_approvals a JOIN users u ON u.id = a.requested_by
-        WHERE a.tenant_id = $1 AND a.state = 'pending' ORDER BY a.requested_at DESC LIMIT 200`,
-      [user.tenant.id],
-    );
-    const approvals: PendingApprovalsResponse['approvals'] = [];
-    for (const a of rows) {
-      const recording = await getRecordingView(pool, a.recording_id);
-      if (recording) approvals.push({ ...approvalView(a), recording, requestedByName: a.requested_by_name });
-    }
-    return { approvals };
-  });
-
-  app.post<{ Params: { id: string } }>('/api/recording-approvals/:id/decision', async (req) => {
-    const user = await guard(req, RETENTION_ROLES);
-    const id = pathId(req.params.id, 'approval');
-    const body = parseInput(FourEyesDecision, req.body);
-    return withTransaction(pool, async (c) => {
-      const { rows } = await c.query(
-        `SELECT a.*, u.role AS requester_role, r.device_id, r.state AS rec_state, r.retention
-           FROM recording_approvals a JOIN users u ON u.id = a.requested_by JOIN recordings r ON r.id = a.recording_id
-          WHERE a.id = $1 FOR UPDATE OF a, r`,
-        [id],
-      );
-      const a = rows[0];
-      if (!a) throw notFound('approval');
-      sameTenant(user, a.tenant_id, 'approval', id, req);
-      if (a.state !== 'pending') throw new AppError('conflict', 'this request has already been decided');
-      const refusal = mayDecide(
-        { id: user.id, role: user.role },
-        { id: a.requested_by, role: a.requester_role },
-      );
-      if (refusal) throw new AppError('forbidden', refusal);
-      await c.query(
-        `UPDATE recording_approvals SET state = $2, decided_by = $3, decided_at = now(), decision_reason = $4 WHERE id = $1`,
-        [id, body.approve ? 'approved' : 'rejected', user.id, body.reason],
-      );
-      const base = { tenantId: user.tenant.id, actor: actorOf(user), target: `recording:${a.recording_id}` };
-      await audit.appendIn(c, [
-        {
-          ...base,
-          action: 'four_eyes_decided',
-          reason: body.reason,
-          payload: { approvalId: id, action: a.action, approved: body.approve, requestedBy: a.requested_by },
-        },
-      ]);
-      if (body.approve && a.action === 'extension') {
-        await c.query(
-          `UPDATE recordings SET delete_at = delete_at + make_interval(days => $2) WHERE id = $1 AND retention = 'standard'`,
-          [a.recording_id, a.extend_days],
+          [rec.id, cls, body.reason, body.caseReference, user.id],
         );
+        if (!rowCount) throw new AppError('conflict', 'this recording has been deleted');
         await audit.appendIn(c, [
-          {
-            ...base,
-            action: 'retention_extended',
-            reason: a.reason,
-            payload: { days: a.extend_days, approvalId: id },
-          },
-        ]);
-      }
-      if (body.approve && a.action === 'release') {
-        // back to the normal period, but never sooner than a day from now: a mistaken release can be undone
-        const { rowCount } = await c.query(
-          `UPDATE recordings r SET retention = 'standard', retention_reason = NULL, case_reference = NULL,
-                  retention_by = $2, retention_at = now(),
-                  delete_at = greatest(r.started_at + make_interval(days => t.retention_days), now() + interval '1 day')
-             FROM tenants t WHERE r.id = $1 AND t.id = r.tenant_id AND r.retention <> 'standard' AND r.state <> 'deleted'`,
-          [a.recording_id, a.requested_by],
-        );
-        if (!rowCount) throw new AppError('conflict', 'this recording is no longer held');
-        await audit.appendIn(c, [
-          {
-            ...base,
-            action: 'evidence_released',
-            reason: a.reason,
-            payload: { previous: a.retention, approvalId: id, requestedBy: a.requested_by },
-          },
-        ]);
-      }
-      if (body.approve && a.action === 'early_deletion') {
-        if (a.retention !== 'standard')
-          throw new AppError('conflict', 'a held recording cannot be deleted; release it first');
-        if (a.rec_state === 'deleted' || a.rec_state === 'recording')
-          throw new AppError('conflict', 'this recording cannot be deleted now');
-        await requireVault();
-        await sweeper.deleteNow(
-          c,
-          { id: a.recording_id, tenant_id: a.tenant_id, device_id: a.device_id },
-          `early_deletion approval ${id}`,
           {
             tenantId: user.tenant.id,
             actor: actorOf(user),
-            reason: a.reason,
-            payload: { approvalId: id, requestedBy: a.requested_by },
+            action: 'evidence_marked',
+            target: `recording:${rec.id}`,
+            reason: body.reason,
+            payload: { retention: cls, caseReference: body.caseReference, previous: rec.retention },
           },
-        );
-      }
-      return { ok: true };
-    });
-  });
-
-  app.get('/api/audit', async (req): Promise<AuditResponse> => {
-    const user = await guard(req, AUDIT_ROLES);
-    const q = parseInput(AuditQuery, req.query, 'query');
-    const where = ['tenant_id = $1'];
-    const args: unknown[] = [user.tenant.id];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replaceAll('?', `$${args.length}`));
-    };
-    if (q.action) add('action = ?', q.action);
-    // raw text as stored, or the readable names the view shows (labels of this tenant only)
-    if (q.actor) add(auditRefFilterSql('actor', '$1', '?'), containsPattern(q.actor));
-    if (q.target) add(auditRefFilterSql('target', '$1', '?'), containsPattern(q.target));
-    if (q.from !== undefined) add('at >= ?', new Date(q.from));
-    if (q.to !== undefined) add('at < ?', new Date(q.to));
-    if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
-    args.push(q.limit);
-    const { rows } = await pool.query(
-      `SELECT seq, at, actor, action, target, reason, recipient, payload, hash FROM audit_log
-        WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${args.length}`,
-      args,
-    );
-    const entries = rows.map((r) => ({
-      seq: Number(r.seq),
-      at: r.at.getTime(),
-      actor: r.actor,
-      action: r.action,
-      target: r.target,
-      reason: r.reason,
-      recipient: r.recipient,
-      payload: r.payload,
-      hash: r.hash,
-    }));
-    // readable names beside the raw ids, resolved in the admin's own tenant only
-    return { entries: await labelAuditEntries(pool, user.tenant.id, entries) };
-  });
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a raw pg row
-function approvalView(a: any): FourEyesView {
-  return {
-    id: a.id,
-    recordingId: a.recording_id,
-    action: a.action,
-    reason: a.reason,
-    extendDays: a.extend_days,
-    requestedBy: a.requested_by,
-    requestedAt: a.requested_at.getTime(),
-    state: a.state,
-    decidedBy: a.decided_by,
-    decidedAt: a.decided_at?.getTime() ?? null,
-  };
-}
-
-/** Vault failures as API errors: a damaged recording is a 409 with its reason, never a 500 or a shorter video. */
-async function openVaulted<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof VaultError) {
-      if (err.code === 'not_found' || err.code === 'shredded')
-        throw new AppError('not_found', 'the video of this recording is gone');
-      throw new AppError('conflict', `the recording cannot be played: ${err.code} (${err.message})`);
-    }
-    throw err;
-  }
+        ]);
+      });
+      return { recording: (await getRecordingView(pool, rec.id))! };
+    },
+  );
 }

@@ -89,6 +89,18 @@ export async function getRecordingView(db: Q, id: string): Promise<RecordingView
   return rows[0] ? toView(rows[0]) : null;
 }
 
+/** Several recordings' views in one query (a page of approvals), keyed by id; unknown ids are absent. */
+export async function getRecordingViews(db: Q, ids: readonly string[]): Promise<Map<string, RecordingView>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query(
+    `SELECT r.*, d.label AS device_label, u.callsign
+       FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN units u ON u.id = r.unit_id
+      WHERE r.id = ANY($1::uuid[])`,
+    [[...new Set(ids)]],
+  );
+  return new Map(rows.map((r) => [r.id as string, toView(r)]));
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: a raw pg row
 function toView(r: any): RecordingView {
   const started = r.started_at.getTime();

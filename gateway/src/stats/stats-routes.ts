@@ -7,24 +7,31 @@
  * report) are entries in the hash-chained audit log (§ 76 BDSG): a baseline and its entry commit in
  * one transaction; an export is answered only once its entry is committed.
  */
-import { withTransaction } from '@lagebild/db';
+import { type Db, withTransaction } from '@lagebild/db';
 import {
   BASELINE_ROLES,
-  type BaselinePeriod,
-  type BaselinesResponse,
+  BaselinePeriod,
+  BaselinesResponse,
   BreakdownDimension,
   CreateBaselineRequest,
   FileReportRequest,
-  type FileReportResponse,
-  type PendingEpisodesResponse,
+  FileReportResponse,
+  PendingEpisodesResponse,
   REPORT_ROLES,
   STATS_ROLES,
+  StatsBreakdown,
+  StatsHeatmap,
   StatsQuery,
-  type StatsReport,
-  type StatsTeamsResponse,
+  StatsReport,
+  StatsSeries,
+  StatsSummary,
+  StatsTeamsResponse,
 } from '@lagebild/protocol';
-import { actorOf } from '../audit/audit-log.ts';
+import { z } from 'zod';
+import { type AuditLog, actorOf } from '../audit/audit-log.ts';
+import type { GatewayConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { idParams, type Route } from '../http/route.ts';
 import { fileReport } from './report-store.ts';
 import {
   snapQuery,
@@ -36,40 +43,49 @@ import {
   statsSummary,
   statsTeams,
 } from './stats-queries.ts';
-import type { RouteDeps } from '../http/route-deps.ts';
-import { parseInput, pathId } from '../http/validate.ts';
 
-type Query = { Querystring: Record<string, string> };
+/** The statistics filter; `by` belongs to the breakdown and is ignored by the other figures. */
+const StatsFilter = StatsQuery.safeExtend({ by: z.unknown().optional() });
+const BreakdownQuery = StatsQuery.safeExtend({ by: BreakdownDimension });
+const filterOf = ({ by: _by, ...q }: { by?: unknown } & StatsQuery): StatsQuery => q;
 
-export function registerStatsRoutes({ app, db, guard, audit, config }: RouteDeps): void {
+export interface StatsRouteDeps {
+  route: Route;
+  db: Db;
+  audit: AuditLog;
+  config: GatewayConfig;
+}
+
+export function registerStatsRoutes({ route, db, audit, config }: StatsRouteDeps): void {
   const pool = db.pool;
   const quietMs = config.EPISODE_QUIET_S * 1000;
-  const readQuery = (raw: Record<string, string>) => {
-    const { by: _by, ...rest } = raw;
-    return parseInput(StatsQuery, rest, 'statistics filter');
-  };
+  const figures = (path: string, summary: string) =>
+    ({ method: 'GET', url: `/api/stats/${path}`, access: STATS_ROLES, summary, query: StatsFilter }) as const;
 
-  app.get<Query>('/api/stats/summary', async (req) => {
-    const user = await guard(req, STATS_ROLES);
-    return statsSummary(pool, user.tenant.id, readQuery(req.query), quietMs);
-  });
-  app.get<Query>('/api/stats/series', async (req) => {
-    const user = await guard(req, STATS_ROLES);
-    return statsSeries(pool, user.tenant.id, readQuery(req.query));
-  });
-  app.get<Query>('/api/stats/heatmap', async (req) => {
-    const user = await guard(req, STATS_ROLES);
-    return statsHeatmap(pool, user.tenant.id, readQuery(req.query));
-  });
-  app.get<Query>('/api/stats/breakdown', async (req) => {
-    const user = await guard(req, STATS_ROLES);
-    const by = parseInput(BreakdownDimension, req.query.by, 'breakdown dimension (by)');
-    return statsBreakdown(pool, user.tenant.id, readQuery(req.query), by);
-  });
-  app.get('/api/stats/teams', async (req): Promise<StatsTeamsResponse> => {
-    const user = await guard(req, STATS_ROLES);
-    return { teams: await statsTeams(pool, user.tenant.id) };
-  });
+  route(
+    { ...figures('summary', 'Key figures of a period'), response: StatsSummary },
+    async ({ user, query }) => statsSummary(pool, user.tenant.id, filterOf(query), quietMs),
+  );
+  route(
+    { ...figures('series', 'Monthly figures of a period'), response: StatsSeries },
+    async ({ user, query }) => statsSeries(pool, user.tenant.id, filterOf(query)),
+  );
+  route(
+    { ...figures('heatmap', 'Weekday × hour figures'), response: StatsHeatmap },
+    async ({ user, query }) => statsHeatmap(pool, user.tenant.id, filterOf(query)),
+  );
+  route(
+    {
+      ...figures('breakdown', 'Figures by one dimension (by)'),
+      query: BreakdownQuery,
+      response: StatsBreakdown,
+    },
+    async ({ user, query: { by, ...q } }) => statsBreakdown(pool, user.tenant.id, q, by),
+  );
+  route(
+    { ...figures('teams', 'The teams the filter can name'), query: undefined, response: StatsTeamsResponse },
+    async ({ user }) => ({ teams: await statsTeams(pool, user.tenant.id) }),
+  );
   /** An export leaves the system as a file or on paper: audited before it is answered. */
   const auditExport = (user: { tenant: { id: string }; username: string }, format: string, q: StatsQuery) =>
     audit.append({
@@ -79,32 +95,42 @@ export function registerStatsRoutes({ app, db, guard, audit, config }: RouteDeps
       payload: { format, query: snapQuery(q) },
     });
 
-  app.get<Query>('/api/stats/export.csv', async (req, reply) => {
-    const user = await guard(req, STATS_ROLES);
-    const q = readQuery(req.query);
-    const { summary, series } = await statsExport(pool, user.tenant.id, q, quietMs);
-    await auditExport(user, 'csv', q);
-    reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header(
-        'content-disposition',
-        `attachment; filename="lagebild-${user.tenant.slug}-${q.from}-${q.to}.csv"`,
-      );
-    return statsCsv(summary, series);
-  });
+  route(
+    {
+      ...figures('export.csv', 'The figures as CSV (an audited export)'),
+      produces: 'text/csv',
+    },
+    async ({ reply, user, query }) => {
+      const q = filterOf(query);
+      const { summary, series } = await statsExport(pool, user.tenant.id, q, quietMs);
+      await auditExport(user, 'csv', q);
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="lagebild-${user.tenant.slug}-${q.from}-${q.to}.csv"`,
+        );
+      return statsCsv(summary, series);
+    },
+  );
   // the printable report loads its figures here in one answer, so printing is one audited export
-  app.get<Query>('/api/stats/report', async (req): Promise<StatsReport> => {
-    const user = await guard(req, STATS_ROLES);
-    const q = readQuery(req.query);
-    const [summary, series, heat, byContext] = await Promise.all([
-      statsSummary(pool, user.tenant.id, q, quietMs),
-      statsSeries(pool, user.tenant.id, q),
-      statsHeatmap(pool, user.tenant.id, q),
-      statsBreakdown(pool, user.tenant.id, q, 'context'),
-    ]);
-    await auditExport(user, 'report', q);
-    return { summary, series, heat, byContext };
-  });
+  route(
+    {
+      ...figures('report', 'Every figure of the printable report (an audited export)'),
+      response: StatsReport,
+    },
+    async ({ user, query }) => {
+      const q = filterOf(query);
+      const [summary, series, heat, byContext] = await Promise.all([
+        statsSummary(pool, user.tenant.id, q, quietMs),
+        statsSeries(pool, user.tenant.id, q),
+        statsHeatmap(pool, user.tenant.id, q),
+        statsBreakdown(pool, user.tenant.id, q, 'context'),
+      ]);
+      await auditExport(user, 'report', q);
+      return { summary, series, heat, byContext };
+    },
+  );
 
   const toBaseline = (r: {
     id: string;
@@ -128,17 +154,30 @@ export function registerStatsRoutes({ app, db, guard, audit, config }: RouteDeps
   const BASELINE_COLUMNS = `id, label, to_char(starts_on, 'YYYY-MM-DD') AS starts_on, to_char(ends_on, 'YYYY-MM-DD') AS ends_on,
     officer_hours, assaults, note, created_at`;
 
-  app.get('/api/baselines', async (req): Promise<BaselinesResponse> => {
-    const user = await guard(req, STATS_ROLES);
+  const baselines = {
+    method: 'GET',
+    url: '/api/baselines',
+    access: STATS_ROLES,
+    summary: 'Baseline periods (figures from before the cameras)',
+    response: BaselinesResponse,
+  } as const;
+  route(baselines, async ({ user }) => {
     const { rows } = await pool.query(
       `SELECT ${BASELINE_COLUMNS} FROM baseline_periods WHERE tenant_id = $1 ORDER BY starts_on, created_at`,
       [user.tenant.id],
     );
     return { baselines: rows.map(toBaseline) };
   });
-  app.post('/api/baselines', async (req, reply): Promise<BaselinePeriod> => {
-    const user = await guard(req, BASELINE_ROLES);
-    const b = parseInput(CreateBaselineRequest, req.body);
+  const createBaseline = {
+    method: 'POST',
+    url: '/api/baselines',
+    access: BASELINE_ROLES,
+    summary: 'Enters a baseline period (audited)',
+    body: CreateBaselineRequest,
+    response: BaselinePeriod,
+    status: 201,
+  } as const;
+  route(createBaseline, async ({ user, body: b }) => {
     const created = await withTransaction(pool, async (c) => {
       const { rows } = await c.query(
         `INSERT INTO baseline_periods (tenant_id, label, starts_on, ends_on, officer_hours, assaults, note, created_by)
@@ -163,12 +202,17 @@ export function registerStatsRoutes({ app, db, guard, audit, config }: RouteDeps
       ]);
       return baseline;
     });
-    reply.code(201);
     return created;
   });
-  app.delete<{ Params: { id: string } }>('/api/baselines/:id', async (req, reply) => {
-    const user = await guard(req, BASELINE_ROLES);
-    const id = pathId(req.params.id, 'baseline period');
+  const deleteBaseline = {
+    method: 'DELETE',
+    url: '/api/baselines/:id',
+    access: BASELINE_ROLES,
+    summary: 'Deletes a baseline period (audited)',
+    params: idParams('baseline period'),
+    status: 204,
+  } as const;
+  route(deleteBaseline, async ({ reply, user, params: { id } }) => {
     await withTransaction(pool, async (c) => {
       // scoped by tenant: another tenant's id is simply not found
       const { rows } = await c.query<{ label: string }>(
@@ -189,8 +233,14 @@ export function registerStatsRoutes({ app, db, guard, audit, config }: RouteDeps
     return reply.code(204).send();
   });
 
-  app.get('/api/reports/pending', async (req): Promise<PendingEpisodesResponse> => {
-    const user = await guard(req, REPORT_ROLES);
+  const pending = {
+    method: 'GET',
+    url: '/api/reports/pending',
+    access: REPORT_ROLES,
+    summary: 'Episodes of the last 24 h that still lack a report',
+    response: PendingEpisodesResponse,
+  } as const;
+  route(pending, async ({ user }) => {
     const { rows } = await pool.query<{
       device_id: string;
       callsign: string | null;
@@ -216,9 +266,16 @@ export function registerStatsRoutes({ app, db, guard, audit, config }: RouteDeps
       })),
     };
   });
-  app.post('/api/reports', async (req, reply): Promise<FileReportResponse> => {
-    const user = await guard(req, REPORT_ROLES);
-    const { deviceId, ...report } = parseInput(FileReportRequest, req.body);
+  const file = {
+    method: 'POST',
+    url: '/api/reports',
+    access: REPORT_ROLES,
+    summary: "Files an officer's report (201; 200 for a duplicate)",
+    body: FileReportRequest,
+    response: FileReportResponse,
+    status: 201,
+  } as const;
+  route(file, async ({ reply, user, body: { deviceId, ...report } }) => {
     const device = await pool.query<{ tenant_id: string }>('SELECT tenant_id FROM devices WHERE id = $1', [
       deviceId,
     ]);

@@ -8,43 +8,66 @@
  * in the hash-chained audit log as `live_watch`: authorised (who, unit, reason), started, ended.
  */
 import { randomUUID } from 'node:crypto';
-import { secretMatches } from '@lagebild/db';
+import { type Db, secretMatches } from '@lagebild/db';
 import {
   DEVICE_TOKEN_TTL_MS,
   DeviceTokenRequest,
-  type DeviceTokenResponse,
+  DeviceTokenResponse,
   LIVE_ROLES,
   LiveStreamEntry,
-  type LiveStreamsResponse,
+  LiveStreamsResponse,
   liveStreamsKey,
   MEDIA_CHANNEL,
   MediaEvent,
   VIEWER_TOKEN_TTL_MS,
   ViewerTokenRequest,
-  type ViewerTokenResponse,
+  ViewerTokenResponse,
 } from '@lagebild/protocol';
 import { signToken } from '@lagebild/tokens';
+import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
-import { actorOf } from '../audit/audit-log.ts';
+import { type AuditLog, actorOf } from '../audit/audit-log.ts';
+import type { GatewayConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
+import type { HttpDeps } from '../http/route-deps.ts';
 import { tenantRoom } from '../live/control-namespace.ts';
 import { findDevice } from '../live/device-directory.ts';
-import type { RouteDeps } from '../http/route-deps.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import { sfuProxyPath } from './sfu-proxy-path.ts';
-import { parseInput } from '../http/validate.ts';
 
-export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
-  const { app, db, redis, config, guard, sameTenant, log, metrics, audit } = deps;
+export interface VideoRouteDeps extends HttpDeps {
+  /** the media-event subscription closes with the server */
+  app: FastifyInstance;
+  io: Server;
+  db: Db;
+  redis: Redis;
+  config: GatewayConfig;
+  audit: AuditLog;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export function registerVideoRoutes(deps: VideoRouteDeps): void {
+  const { app, io, route, db, redis, config, sameTenant, log, metrics, audit } = deps;
   const secret = config.MEDIA_TOKEN_SECRET[0]; // the first signs; the SFU accepts every listed one
   const enabled = () => {
     if (!secret) throw new AppError('unavailable', 'live video is not configured (MEDIA_TOKEN_SECRET unset)');
     return secret;
   };
 
-  app.post('/api/device/token', async (req): Promise<DeviceTokenResponse> => {
+  const deviceToken = {
+    method: 'POST',
+    url: '/api/device/token',
+    access: 'public',
+    description: 'A device proves itself with its secret in the body, not with a session.',
+    summary: "A device's secret → a short-lived media token for WHIP",
+    body: DeviceTokenRequest,
+    response: DeviceTokenResponse,
+  } as const;
+  route(deviceToken, async ({ req, body: { deviceId, secret: deviceSecret } }) => {
     const key = enabled();
-    const { deviceId, secret: deviceSecret } = parseInput(DeviceTokenRequest, req.body);
     const device = await findDevice(db.pool, deviceId);
     if (!device || !secretMatches(deviceSecret, device.secretHash)) {
       metrics.deviceAuthFailed++;
@@ -64,11 +87,17 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
     };
   });
 
-  app.post('/api/video/viewer-token', async (req): Promise<ViewerTokenResponse> => {
-    // who may watch is answered before whether video is configured: a refusal never depends on setup
-    const user = await guard(req, LIVE_ROLES);
+  const viewerToken = {
+    method: 'POST',
+    url: '/api/video/viewer-token',
+    access: LIVE_ROLES,
+    summary: 'A token to watch one unit of the own tenant, with a reason (audited)',
+    body: ViewerTokenRequest,
+    response: ViewerTokenResponse,
+  } as const;
+  // who may watch is answered before whether video is configured: a refusal never depends on setup
+  route(viewerToken, async ({ req, user, body: { deviceId, reason } }) => {
     const key = enabled();
-    const { deviceId, reason } = parseInput(ViewerTokenRequest, req.body);
     const device = await findDevice(db.pool, deviceId);
     if (!device) throw new AppError('not_found', 'device not found');
     sameTenant(user, device.tenantId, 'device', deviceId, req);
@@ -115,8 +144,14 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
     return { token, expiresAt, signallingUrl: '/sfu/v1', watchId };
   });
 
-  app.get('/api/video/live', async (req): Promise<LiveStreamsResponse> => {
-    const user = await guard(req, LIVE_ROLES);
+  const liveStreams = {
+    method: 'GET',
+    url: '/api/video/live',
+    access: LIVE_ROLES,
+    summary: "The tenant's units that are streaming now",
+    response: LiveStreamsResponse,
+  } as const;
+  route(liveStreams, async ({ user }) => {
     const all = await redis.hgetall(liveStreamsKey(user.tenant.id));
     const streams = Object.values(all).flatMap((v) => {
       const e = LiveStreamEntry.safeParse(JSON.parse(v));
@@ -125,9 +160,16 @@ export function registerVideoRoutes(deps: RouteDeps, io: Server): void {
     return { streams };
   });
 
-  app.all('/sfu/v1/*', async (req, reply) => {
-    // a live role's session first, then the documented route: nothing reaches the SFU otherwise
-    await guard(req, LIVE_ROLES);
+  const sfuProxy = {
+    method: app.supportedMethods as HTTPMethods[],
+    url: '/sfu/v1/*',
+    access: LIVE_ROLES,
+    summary: "The SFU's viewer signalling, proxied so browsers stay on one origin",
+    description:
+      "Only the documented routes of sfu/SPEC.md (V1–V4) are forwarded; their bodies are the SFU's.",
+  } as const;
+  // a live role's session first, then the documented route: nothing reaches the SFU otherwise
+  route(sfuProxy, async ({ req, reply }) => {
     const path = sfuProxyPath(req.method, req.raw.url ?? req.url);
     if (path === null) throw new AppError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
     enabled();

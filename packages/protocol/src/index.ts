@@ -4,6 +4,7 @@ export * from './control.ts';
 export * from './device.ts';
 export * from './dispatch.ts';
 export * from './http.ts';
+export * from './http-answers.ts';
 export * from './media.ts';
 export * from './recording.ts';
 export * from './stats.ts';

@@ -1,0 +1,54 @@
+/**
+ * One page of the tenant's audit log for the /audit/ view: the filters as one SQL query, then the
+ * readable names of the page's actors and targets in one more (audit-labels.ts), always within
+ * the reader's own tenant.
+ */
+import type { AuditEntryView, AuditQuery } from '@lagebild/protocol';
+import type pg from 'pg';
+import { auditRefFilterSql, containsPattern, labelAuditEntries } from './audit-labels.ts';
+
+interface AuditRow {
+  seq: string;
+  at: Date;
+  actor: string | null;
+  action: AuditEntryView['action'];
+  target: string | null;
+  reason: string | null;
+  recipient: string | null;
+  payload: AuditEntryView['payload'];
+  hash: string;
+}
+
+export async function auditPage(pool: pg.Pool, tenantId: string, q: AuditQuery): Promise<AuditEntryView[]> {
+  const where = ['tenant_id = $1'];
+  const args: unknown[] = [tenantId];
+  const add = (sql: string, v: unknown) => {
+    args.push(v);
+    where.push(sql.replaceAll('?', `$${args.length}`));
+  };
+  if (q.action) add('action = ?', q.action);
+  // raw text as stored, or the readable names the view shows (labels of this tenant only)
+  if (q.actor) add(auditRefFilterSql('actor', '$1', '?'), containsPattern(q.actor));
+  if (q.target) add(auditRefFilterSql('target', '$1', '?'), containsPattern(q.target));
+  if (q.from !== undefined) add('at >= ?', new Date(q.from));
+  if (q.to !== undefined) add('at < ?', new Date(q.to));
+  if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
+  args.push(q.limit);
+  const { rows } = await pool.query<AuditRow>(
+    `SELECT seq, at, actor, action, target, reason, recipient, payload, hash FROM audit_log
+      WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${args.length}`,
+    args,
+  );
+  const entries = rows.map((r) => ({
+    seq: Number(r.seq),
+    at: r.at.getTime(),
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    reason: r.reason,
+    recipient: r.recipient,
+    payload: r.payload,
+    hash: r.hash,
+  }));
+  return labelAuditEntries(pool, tenantId, entries);
+}
