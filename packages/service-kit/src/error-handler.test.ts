@@ -29,6 +29,10 @@ async function build(opts: Partial<ErrorHandlerOptions> = {}) {
   return app;
 }
 
+/** A raw body with the given content type, posted to /echo. */
+const post = (server: FastifyInstance, contentType: string, payload: string) =>
+  server.inject({ method: 'POST', url: '/echo', headers: { 'content-type': contentType }, payload });
+
 describe('serviceErrorHandler()', () => {
   it('answers a catalogue error with its own status and body', async () => {
     const res = await (await build()).inject({ method: 'GET', url: '/teapot' });
@@ -49,23 +53,16 @@ describe('serviceErrorHandler()', () => {
   });
 
   it("passes Fastify's 415 through as bad_request when the service maps no 415", async () => {
-    const res = await (await build()).inject({
-      method: 'POST',
-      url: '/echo',
-      headers: { 'content-type': 'text/x-nothing' },
-      payload: 'hi',
-    });
+    const res = await post(await build(), 'text/x-nothing', 'hi');
     expect(res.statusCode).toBe(415);
     expect(res.json().error.code).toBe('bad_request');
   });
 
   it("answers an unsupported content type with the service's 415 when it maps one", async () => {
-    const res = await (
-      await build({
-        unsupportedMediaType: (ct) =>
-          new TestError('unsupported_media_type', `unsupported content type ${ct}`),
-      })
-    ).inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'text/x-nothing' }, payload: 'hi' });
+    const server = await build({
+      unsupportedMediaType: (ct) => new TestError('unsupported_media_type', `unsupported content type ${ct}`),
+    });
+    const res = await post(server, 'text/x-nothing', 'hi');
     expect(res.statusCode).toBe(415);
     expect(res.json()).toEqual({
       error: { code: 'bad_request', message: 'unsupported content type text/x-nothing' },
@@ -76,12 +73,7 @@ describe('serviceErrorHandler()', () => {
     const res = await (await build()).inject({ method: 'GET', url: '/forbidden' });
     expect(res.statusCode).toBe(403);
     expect(res.json()).toEqual({ error: { code: 'bad_request', message: 'no entry' } });
-    const bad = await app.inject({
-      method: 'POST',
-      url: '/echo',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"x":',
-    });
+    const bad = await post(app, 'application/json', '{"x":');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('bad_request');
   });

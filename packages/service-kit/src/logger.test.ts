@@ -38,26 +38,20 @@ describe('createLogger()', () => {
   it('redacts tokens, cookies, passwords, secrets and Authorization headers, top level and one down', () => {
     const { lines, stream } = capture();
     const log = createLogger('info', {}, stream);
+    const credentials = { token: 't', secret: 's', password: 'p', cookie: 'c', authorization: 'Bearer a' };
+    const redacted = Object.fromEntries(Object.keys(credentials).map((k) => [k, '[redacted]']));
     log.info(
       {
-        token: 't',
-        secret: 's',
-        password: 'p',
-        cookie: 'c',
-        authorization: 'Bearer a',
+        ...credentials,
         headers: { authorization: 'Bearer b', cookie: 'sid=1', host: 'x' },
-        opts: { token: 't2', secret: 's2', password: 'p2' },
+        opts: credentials,
       },
       'credentials',
     );
     expect(lines[0]).toMatchObject({
-      token: '[redacted]',
-      secret: '[redacted]',
-      password: '[redacted]',
-      cookie: '[redacted]',
-      authorization: '[redacted]',
+      ...redacted,
       headers: { authorization: '[redacted]', cookie: '[redacted]', host: 'x' },
-      opts: { token: '[redacted]', secret: '[redacted]', password: '[redacted]' },
+      opts: redacted,
     });
   });
 });
