@@ -6,7 +6,7 @@
 import type { DeviceReport } from '@lagebild/protocol';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
-import { attachReports } from './episode-builder.ts';
+import { attachReports } from './episode-derivation.ts';
 
 export interface FiledReport {
   duplicate: boolean;

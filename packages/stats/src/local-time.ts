@@ -1,6 +1,8 @@
 /**
  * Municipal time: shifts, weekdays and hours are reported in the tenant's zone (Europe/Berlin for
- * every German municipality), including the daylight-saving changes in March and October.
+ * every German municipality), including the daylight-saving changes in March and October. The
+ * gateway's queries take the zone from TENANT_TIME_ZONE as a parameter; only the database function
+ * `lagebild_hour_slices` (migration 0003, officer-hours) names it in SQL.
  */
 
 export const TENANT_TIME_ZONE = 'Europe/Berlin';

@@ -15,12 +15,11 @@ export interface GridCell {
   col: number;
 }
 
+/**
+ * The grid cell of a position, the only form in which an episode's position is stored (the episode
+ * builder writes `cell_row`/`cell_col` from it); null without a position.
+ */
 export function gridCell(lat: number | null, lng: number | null): GridCell | null {
   if (lat === null || lng === null) return null;
   return { row: Math.floor(lat / GRID_LAT_DEG), col: Math.floor(lng / GRID_LNG_DEG) };
-}
-
-/** A cell's count when it may be shown, else null (suppressed). */
-export function suppress(count: number, min = MIN_CELL): number | null {
-  return count >= min ? count : null;
 }

@@ -39,3 +39,9 @@ export async function queryRows<Row extends pg.QueryResultRow>(
   const { rows } = await db.query<Row>(query.text, query.values);
   return rows;
 }
+
+/** Runs a composed statement that returns no rows of interest; the number of rows it touched. */
+export async function execute(db: pg.Pool | pg.PoolClient, statement: Sql): Promise<number> {
+  const { rowCount } = await db.query(statement.text, statement.values);
+  return rowCount ?? 0;
+}
