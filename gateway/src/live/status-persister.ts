@@ -9,9 +9,8 @@
  * per connection), so a gateway crash between fan-out and commit cannot lose or invent a change.
  *
  * The queue is shared by all tenants, so one tenant's flood must not starve the others (issue 11):
- * each tenant queues separately, may hold at most its share of `queueMax` (see `tenantShare`), and
- * batches take events from the tenants in turn, so a tenant with a few events waits one commit, not
- * behind another tenant's hundred thousand.
+ * see status-queue.ts. Which events are late or stage changes is decided by `classifyBatch`, a pure
+ * function; this file does the SQL and the retry loop around it.
  */
 
 import { withTransaction } from '@lagebild/db';
@@ -20,7 +19,10 @@ import type pg from 'pg';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { eventKey, TenantQueues } from './status-queue.ts';
 import { isStageChange, type StageSnapshot } from './transition.ts';
+
+type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
 export interface StatusRecord {
   tenantId: string;
@@ -50,11 +52,6 @@ export interface PersistOutcome {
   late: boolean;
 }
 
-interface Pending {
-  rec: StatusRecord;
-  waiters: Array<{ resolve: (o: PersistOutcome) => void; reject: (e: Error) => void }>;
-}
-
 export interface StatusPersister {
   enqueue(rec: StatusRecord): Promise<PersistOutcome>;
   /** forget what we know of a device's last persisted event (it may have written elsewhere since) */
@@ -65,7 +62,133 @@ export interface StatusPersister {
   close(): Promise<void>;
 }
 
-export function createStatusPersister(opts: {
+/** A batch sorted by device and seq, checked against each device's last persisted event. */
+export interface ClassifiedBatch {
+  sorted: StatusRecord[];
+  /** per `sorted` entry: at or below the device's last persisted seq (stored, never current) */
+  lateFlags: boolean[];
+  /** the stage changes among them, each with the state it changed from */
+  changes: PersistedChange[];
+  /** each device's last persisted state once the batch commits */
+  lastAfter: Map<string, StageSnapshot | null>;
+}
+
+/**
+ * Which events of a batch are late and which are stage changes, derived against the last
+ * *persisted* event of each device (not the live view), so a crash between fan-out and commit
+ * cannot lose or invent a change.
+ */
+export function classifyBatch(
+  recs: readonly StatusRecord[],
+  lastPersisted: ReadonlyMap<string, StageSnapshot | null>,
+): ClassifiedBatch {
+  const sorted = [...recs].sort((a, b) =>
+    a.deviceId === b.deviceId ? a.status.seq - b.status.seq : a.deviceId < b.deviceId ? -1 : 1,
+  );
+  const lastAfter = new Map(lastPersisted);
+  const lateFlags: boolean[] = [];
+  const changes: PersistedChange[] = [];
+  for (const r of sorted) {
+    const prev = lastAfter.get(r.deviceId) ?? null;
+    const late = prev !== null && r.status.seq <= prev.seq;
+    lateFlags.push(late);
+    if (late) continue;
+    if (isStageChange(prev, r.status)) changes.push({ rec: r, from: prev });
+    lastAfter.set(r.deviceId, { seq: r.status.seq, stage: r.status.stage, emergency: r.status.emergency });
+  }
+  return { sorted, lateFlags, changes, lastAfter };
+}
+
+/** Inserts the events (a resent one is skipped) and returns the keys of those inserted now. */
+async function insertStatusEvents(db: Queryable, b: ClassifiedBatch): Promise<Set<string>> {
+  const { sorted, lateFlags } = b;
+  const s = sorted.map((r) => r.status);
+  const res = await db.query<{ device_id: string; seq: string }>(
+    `INSERT INTO status_events (tenant_id, device_id, seq, device_time, received_at, lat, lng, accuracy_m,
+     heading_deg, speed_mps, battery_pct, signal_bars, network, stage, announced, unannounced_reason,
+     emergency, late)
+   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::timestamptz[],
+     $6::float8[], $7::float8[], $8::real[], $9::real[], $10::real[], $11::smallint[], $12::smallint[],
+     $13::text[], $14::"Stage"[], $15::bool[], $16::text[], $17::bool[], $18::bool[])
+   ON CONFLICT (device_id, seq) DO NOTHING
+   RETURNING device_id, seq`,
+    [
+      sorted.map((r) => r.tenantId),
+      sorted.map((r) => r.deviceId),
+      s.map((x) => x.seq),
+      s.map((x) => new Date(x.at)),
+      sorted.map((r) => new Date(r.receivedAt)),
+      s.map((x) => x.position?.lat ?? null),
+      s.map((x) => x.position?.lng ?? null),
+      s.map((x) => x.position?.accuracyM ?? null),
+      s.map((x) => x.headingDeg),
+      s.map((x) => x.speedMps),
+      s.map((x) => x.batteryPct),
+      s.map((x) => x.signalBars),
+      s.map((x) => x.network),
+      s.map((x) => x.stage),
+      s.map((x) => x.announced),
+      s.map((x) => x.unannouncedReason),
+      s.map((x) => x.emergency),
+      lateFlags,
+    ],
+  );
+  return new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`));
+}
+
+async function insertStageChanges(db: Queryable, changes: PersistedChange[]): Promise<void> {
+  await db.query(
+    `INSERT INTO stage_changes (tenant_id, device_id, unit_id, seq, from_stage, to_stage, emergency,
+     announced, unannounced_reason, device_time, received_at)
+   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::"Stage"[], $6::"Stage"[],
+     $7::bool[], $8::bool[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+   ON CONFLICT (device_id, seq) DO NOTHING`,
+    [
+      changes.map(({ rec }) => rec.tenantId),
+      changes.map(({ rec }) => rec.deviceId),
+      changes.map(({ rec }) => rec.unitId),
+      changes.map(({ rec }) => rec.status.seq),
+      changes.map(({ from }) => from?.stage ?? null),
+      changes.map(({ rec }) => rec.status.stage),
+      changes.map(({ rec }) => rec.status.emergency),
+      changes.map(({ rec }) => rec.status.announced),
+      changes.map(({ rec }) => rec.status.unannouncedReason),
+      changes.map(({ rec }) => new Date(rec.status.at)),
+      changes.map(({ rec }) => new Date(rec.receivedAt)),
+    ],
+  );
+}
+
+/** Each device's last persisted state, read once per device and connection. */
+async function readLastPersisted(
+  pool: pg.Pool,
+  deviceIds: string[],
+): Promise<Map<string, StageSnapshot | null>> {
+  const { rows } = await pool.query<{
+    device_id: string;
+    seq: string;
+    stage: StageSnapshot['stage'];
+    emergency: boolean;
+  }>(
+    `SELECT DISTINCT ON (device_id) device_id, seq, stage, emergency FROM status_events
+      WHERE device_id = ANY($1::uuid[]) ORDER BY device_id, seq DESC`,
+    [deviceIds],
+  );
+  const out = new Map<string, StageSnapshot | null>(deviceIds.map((d) => [d, null]));
+  for (const r of rows) out.set(r.device_id, { seq: Number(r.seq), stage: r.stage, emergency: r.emergency });
+  return out;
+}
+
+/** What each waiting device is told: already stored before (duplicate), and whether it was late. */
+export function outcomesOf(b: ClassifiedBatch, inserted: ReadonlySet<string>): Map<string, PersistOutcome> {
+  const out = new Map<string, PersistOutcome>();
+  b.sorted.forEach((r, i) => {
+    out.set(eventKey(r), { duplicate: !inserted.has(eventKey(r)), late: b.lateFlags[i]! });
+  });
+  return out;
+}
+
+export interface StatusPersisterOptions {
   pool: pg.Pool;
   log: Logger;
   metrics: Metrics;
@@ -74,76 +197,35 @@ export function createStatusPersister(opts: {
   /** how long a commit waits for more events once the first one is queued */
   lingerMs: number;
   hooks?: StageChangeHooks;
-}): StatusPersister {
+}
+
+export function createStatusPersister(opts: StatusPersisterOptions): StatusPersister {
   const { pool, log, metrics } = opts;
-  /** per tenant, in arrival order; a tenant without queued events has no entry */
-  const queues = new Map<string, Map<string, Pending>>();
-  let total = 0;
-  /** which tenant goes first in the next batch, so no tenant is always last */
-  let turn = 0;
+  const queue = new TenantQueues(opts.queueMax);
   const lastPersisted = new Map<string, StageSnapshot | null>();
   let running = false;
   let closed = false;
   let backoffMs = 0;
   const idleWaiters: Array<() => void> = [];
 
-  const key = (r: StatusRecord) => `${r.deviceId}:${r.status.seq}`;
-
-  /**
-   * The most a tenant may have queued: an equal part of `queueMax` for each tenant with queued
-   * events, plus one part kept free for a tenant that has none yet. Alone, a tenant gets half;
-   * with two others queuing, a quarter. Shares shrink as tenants arrive; a tenant above its new
-   * share is not dropped, only refused until it is back under.
-   */
-  function tenantShare(tenantId: string): number {
-    const active = queues.size + (queues.has(tenantId) ? 0 : 1);
-    return Math.max(1, Math.floor(opts.queueMax / (active + 1)));
-  }
-
-  /** Up to `batchMax` events, one from each tenant in turn (oldest first within a tenant). */
-  function nextBatch(): Pending[] {
-    const tenants = [...queues.values()];
-    const first = turn++ % tenants.length;
-    const sources = [...tenants.slice(first), ...tenants.slice(0, first)].map((q) => q.values());
-    const batch: Pending[] = [];
-    while (sources.length > 0 && batch.length < opts.batchMax) {
-      for (let i = 0; i < sources.length && batch.length < opts.batchMax; ) {
-        const next = sources[i]!.next();
-        if (next.done) sources.splice(i, 1);
-        else {
-          batch.push(next.value);
-          i++;
-        }
-      }
-    }
-    return batch;
-  }
-
-  function settle(p: Pending): void {
-    const q = queues.get(p.rec.tenantId);
-    if (!q?.delete(key(p.rec))) return;
-    total--;
-    if (q.size === 0) queues.delete(p.rec.tenantId);
-  }
-
   function kick() {
-    if (running || closed || total === 0) return;
+    if (running || closed || queue.size === 0) return;
     running = true;
     // Linger a moment so one commit carries the events of many devices: fewer round trips to
     // PostgreSQL for a few milliseconds more until the ack (the fan-out does not wait for it).
-    if (opts.lingerMs > 0 && total < opts.batchMax) setTimeout(loop, opts.lingerMs);
+    if (opts.lingerMs > 0 && queue.size < opts.batchMax) setTimeout(loop, opts.lingerMs);
     else setImmediate(loop);
   }
 
   async function loop() {
-    while (total > 0 && !closed) {
-      const batch = nextBatch();
+    while (queue.size > 0 && !closed) {
+      const batch = queue.nextBatch(opts.batchMax);
       try {
         const outcomes = await writeBatch(batch.map((p) => p.rec));
         backoffMs = 0;
         for (const p of batch) {
-          settle(p);
-          const o = outcomes.get(key(p.rec))!;
+          queue.settle(p);
+          const o = outcomes.get(eventKey(p.rec))!;
           for (const w of p.waiters) w.resolve(o);
         }
       } catch (err) {
@@ -156,178 +238,58 @@ export function createStatusPersister(opts: {
       }
     }
     running = false;
-    if (total === 0) for (const w of idleWaiters.splice(0)) w();
+    if (queue.size === 0) for (const w of idleWaiters.splice(0)) w();
   }
 
-  async function loadLastPersisted(deviceIds: string[]): Promise<void> {
-    const unknown = deviceIds.filter((d) => !lastPersisted.has(d));
+  async function loadLastPersisted(recs: StatusRecord[]): Promise<void> {
+    const unknown = [...new Set(recs.map((r) => r.deviceId))].filter((d) => !lastPersisted.has(d));
     if (unknown.length === 0) return;
-    const { rows } = await pool.query<{
-      device_id: string;
-      seq: string;
-      stage: StageSnapshot['stage'];
-      emergency: boolean;
-    }>(
-      `SELECT DISTINCT ON (device_id) device_id, seq, stage, emergency FROM status_events
-        WHERE device_id = ANY($1::uuid[]) ORDER BY device_id, seq DESC`,
-      [unknown],
-    );
-    for (const d of unknown) lastPersisted.set(d, null);
-    for (const r of rows)
-      lastPersisted.set(r.device_id, { seq: Number(r.seq), stage: r.stage, emergency: r.emergency });
+    for (const [d, snap] of await readLastPersisted(pool, unknown)) lastPersisted.set(d, snap);
   }
 
+  /** One commit: the events, and with any stage change its row and the hooks' work, atomically. */
   async function writeBatch(recs: StatusRecord[]): Promise<Map<string, PersistOutcome>> {
-    const sorted = [...recs].sort((a, b) =>
-      a.deviceId === b.deviceId ? a.status.seq - b.status.seq : a.deviceId < b.deviceId ? -1 : 1,
-    );
-    await loadLastPersisted([...new Set(sorted.map((r) => r.deviceId))]);
-    const prevOf = new Map(lastPersisted);
-    const lateFlags: boolean[] = [];
-    const changes: StatusRecord[] = [];
-    const changeFrom: Array<StageSnapshot | null> = [];
-    for (const r of sorted) {
-      const prev = prevOf.get(r.deviceId) ?? null;
-      const late = prev !== null && r.status.seq <= prev.seq;
-      lateFlags.push(late);
-      if (late) continue;
-      if (isStageChange(prev, r.status)) {
-        changes.push(r);
-        changeFrom.push(prev);
-      }
-      prevOf.set(r.deviceId, { seq: r.status.seq, stage: r.status.stage, emergency: r.status.emergency });
-    }
-    const s = sorted.map((r) => r.status);
-    const insertEvents = (db: Pick<pg.Pool, 'query'>) =>
-      db.query<{ device_id: string; seq: string }>(
-        `INSERT INTO status_events (tenant_id, device_id, seq, device_time, received_at, lat, lng, accuracy_m,
-         heading_deg, speed_mps, battery_pct, signal_bars, network, stage, announced, unannounced_reason,
-         emergency, late)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::timestamptz[],
-         $6::float8[], $7::float8[], $8::real[], $9::real[], $10::real[], $11::smallint[], $12::smallint[],
-         $13::text[], $14::"Stage"[], $15::bool[], $16::text[], $17::bool[], $18::bool[])
-       ON CONFLICT (device_id, seq) DO NOTHING
-       RETURNING device_id, seq`,
-        [
-          sorted.map((r) => r.tenantId),
-          sorted.map((r) => r.deviceId),
-          s.map((x) => x.seq),
-          s.map((x) => new Date(x.at)),
-          sorted.map((r) => new Date(r.receivedAt)),
-          s.map((x) => x.position?.lat ?? null),
-          s.map((x) => x.position?.lng ?? null),
-          s.map((x) => x.position?.accuracyM ?? null),
-          s.map((x) => x.headingDeg),
-          s.map((x) => x.speedMps),
-          s.map((x) => x.batteryPct),
-          s.map((x) => x.signalBars),
-          s.map((x) => x.network),
-          s.map((x) => x.stage),
-          s.map((x) => x.announced),
-          s.map((x) => x.unannouncedReason),
-          s.map((x) => x.emergency),
-          lateFlags,
-        ],
-      );
+    await loadLastPersisted(recs);
+    const b = classifyBatch(recs, lastPersisted);
+    let inserted: Set<string>;
+    let effects: unknown[] = [];
     // The common batch has no stage change: one autocommit statement, no BEGIN/COMMIT round trips.
-    if (changes.length === 0) {
-      const res = await insertEvents(pool);
-      return outcomesOf(
-        sorted,
-        new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`)),
-        lateFlags,
-        prevOf,
-        [],
-      );
-    }
-    const { inserted, effects } = await withTransaction(pool, async (client) => {
-      const res = await insertEvents(client);
-      const inserted = new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`));
-      let effects: unknown[] = [];
-      const newChanges = changes
-        .map((r, i) => ({ r, from: changeFrom[i]! }))
-        .filter(({ r }) => inserted.has(key(r)));
-      if (newChanges.length > 0) {
-        await client.query(
-          `INSERT INTO stage_changes (tenant_id, device_id, unit_id, seq, from_stage, to_stage, emergency,
-           announced, unannounced_reason, device_time, received_at)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::"Stage"[], $6::"Stage"[],
-           $7::bool[], $8::bool[], $9::text[], $10::timestamptz[], $11::timestamptz[])
-         ON CONFLICT (device_id, seq) DO NOTHING`,
-          [
-            newChanges.map(({ r }) => r.tenantId),
-            newChanges.map(({ r }) => r.deviceId),
-            newChanges.map(({ r }) => r.unitId),
-            newChanges.map(({ r }) => r.status.seq),
-            newChanges.map(({ from }) => from?.stage ?? null),
-            newChanges.map(({ r }) => r.status.stage),
-            newChanges.map(({ r }) => r.status.emergency),
-            newChanges.map(({ r }) => r.status.announced),
-            newChanges.map(({ r }) => r.status.unannouncedReason),
-            newChanges.map(({ r }) => new Date(r.status.at)),
-            newChanges.map(({ r }) => new Date(r.receivedAt)),
-          ],
-        );
-        if (opts.hooks)
-          effects = await opts.hooks.inTransaction(
-            client,
-            newChanges.map(({ r, from }) => ({ rec: r, from })),
-          );
-      }
-      return { inserted, effects };
-    });
-    return outcomesOf(sorted, inserted, lateFlags, prevOf, effects);
-  }
-
-  function outcomesOf(
-    sorted: StatusRecord[],
-    inserted: Set<string>,
-    lateFlags: boolean[],
-    prevOf: Map<string, StageSnapshot | null>,
-    effects: unknown[],
-  ): Map<string, PersistOutcome> {
-    for (const [d, snap] of prevOf) lastPersisted.set(d, snap);
+    if (b.changes.length === 0) inserted = await insertStatusEvents(pool, b);
+    else
+      ({ inserted, effects } = await withTransaction(pool, async (client) => {
+        const inserted = await insertStatusEvents(client, b);
+        // a resent change was committed (with its incident) the first time
+        const fresh = b.changes.filter(({ rec }) => inserted.has(eventKey(rec)));
+        if (fresh.length === 0) return { inserted, effects: [] as unknown[] };
+        await insertStageChanges(client, fresh);
+        const effects = opts.hooks ? await opts.hooks.inTransaction(client, fresh) : [];
+        return { inserted, effects };
+      }));
+    for (const [d, snap] of b.lastAfter) lastPersisted.set(d, snap);
     if (effects.length > 0) opts.hooks?.afterCommit(effects);
     metrics.persistBatches++;
     metrics.persistRows += inserted.size;
-    const out = new Map<string, PersistOutcome>();
-    sorted.forEach((r, i) => {
-      out.set(key(r), { duplicate: !inserted.has(key(r)), late: lateFlags[i]! });
-    });
-    return out;
+    return outcomesOf(b, inserted);
   }
 
   return {
     enqueue(rec) {
       if (closed) return Promise.reject(new AppError('unavailable', 'gateway is shutting down'));
-      const k = key(rec);
-      let q = queues.get(rec.tenantId);
-      let p = q?.get(k);
-      if (!p) {
-        if (total >= opts.queueMax || (q?.size ?? 0) >= tenantShare(rec.tenantId)) {
-          return Promise.reject(
-            new AppError('unavailable', 'storage is behind; keep the event and resend later'),
-          );
-        }
-        if (!q) {
-          q = new Map();
-          queues.set(rec.tenantId, q);
-        }
-        p = { rec, waiters: [] };
-        q.set(k, p);
-        total++;
-      }
-      const entry = p;
-      const done = new Promise<PersistOutcome>((resolve, reject) => entry.waiters.push({ resolve, reject }));
+      const p = queue.admit(rec);
+      if (!p)
+        return Promise.reject(
+          new AppError('unavailable', 'storage is behind; keep the event and resend later'),
+        );
+      const done = new Promise<PersistOutcome>((resolve, reject) => p.waiters.push({ resolve, reject }));
       kick();
       return done;
     },
     forgetDevice(deviceId) {
       lastPersisted.delete(deviceId);
     },
-    queued: () => total,
+    queued: () => queue.size,
     drain(timeoutMs = 10_000) {
-      if (total === 0 && !running) return Promise.resolve();
+      if (queue.size === 0 && !running) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
         idleWaiters.push(() => {
@@ -340,9 +302,7 @@ export function createStatusPersister(opts: {
       await this.drain(5000);
       closed = true;
       const err = new AppError('unavailable', 'gateway is shutting down');
-      for (const q of queues.values()) for (const p of q.values()) for (const w of p.waiters) w.reject(err);
-      queues.clear();
-      total = 0;
+      for (const p of queue.clear()) for (const w of p.waiters) w.reject(err);
     },
   };
 }
