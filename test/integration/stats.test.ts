@@ -401,16 +401,6 @@ describe('statistics equal the hand-computed fixture', () => {
 });
 
 describe('recordings kept as evidence vs deleted', () => {
-  const suppressedFigures = {
-    total: null,
-    kept: null,
-    legalHold: null,
-    deleted: null,
-    deletedByRetention: null,
-    deletedEarly: null,
-    pending: null,
-  };
-
   it('counts the period by the local day of the start: kept, deleted by retention or early, pending', async () => {
     const s = await summary('', FEB_MAR);
     expect(s.retention).toEqual({
@@ -421,7 +411,7 @@ describe('recordings kept as evidence vs deleted', () => {
     });
     // March alone would be Feb–Mar less R16: hidden as the complement of February's one recording
     expect((await summary()).retention).toEqual({
-      ...suppressedFigures,
+      ...HIDDEN_RETENTION,
       suppressed: true,
       suppressedReason: 'protects_small_cell',
       contextFrom: 'episode',
@@ -446,7 +436,7 @@ describe('recordings kept as evidence vs deleted', () => {
     });
     // Team B: R11–R13, three recordings, below five (hidden with R14–R16, which have no unit)
     expect((await summary('&team=Team%20B')).retention).toEqual({
-      ...suppressedFigures,
+      ...HIDDEN_RETENTION,
       suppressed: true,
       suppressedReason: 'protects_small_cell',
       contextFrom: 'episode',
@@ -501,8 +491,8 @@ describe('recordings kept as evidence vs deleted', () => {
       '2026-03-23',
     ]);
     // R16 alone in the week of 23 February; the next week (15 with R15) would give it away
-    expect(s.points[3]!.retention).toEqual(suppressedFigures);
-    expect(s.points[4]!.retention).toEqual(suppressedFigures);
+    expect(s.points[3]!.retention).toEqual(HIDDEN_RETENTION);
+    expect(s.points[4]!.retention).toEqual(HIDDEN_RETENTION);
     // by month under a filter: Team A's 10 recordings, all in March
     const a = (await api<StatsSeries>(`/api/stats/series?${FEB_MAR}&team=Team%20A`, 'eval')).body;
     expect(a.bin).toBe('month');
@@ -598,15 +588,8 @@ const RETENTION_ALL = {
   deletedEarly: 1,
   pending: 5,
 };
-const HIDDEN_RETENTION = {
-  total: null,
-  kept: null,
-  legalHold: null,
-  deleted: null,
-  deletedByRetention: null,
-  deletedEarly: null,
-  pending: null,
-};
+/** Every retention figure hidden (null). */
+const HIDDEN_RETENTION = Object.fromEntries(Object.keys(RETENTION_ALL).map((k) => [k, null]));
 const recordingIds: string[] = [];
 
 /** The recording rows of the fixture (see the top), as the recorder, retention and four-eyes leave them. */

@@ -109,22 +109,37 @@ describe('valueBlocks', () => {
  * A synthetic history: March and April 2026, teams A (large), B (one episode in the first March
  * week), C; February holds two episodes only.
  */
-const history: Atom[] = [
-  { week: '2026-02-02', value: 'A', n: 2 },
-  { week: '2026-03-02', value: 'A', n: 6 },
-  { week: '2026-03-02', value: 'B', n: 1 },
-  { week: '2026-03-09', value: 'A', n: 2 },
-  { week: '2026-03-16', value: 'A', n: 8 },
-  { week: '2026-03-23', value: 'A', n: 7 },
-  { week: '2026-03-23', value: 'C', n: 6 },
-  { week: '2026-04-06', value: 'A', n: 12 },
-  { week: '2026-04-06', value: 'C', n: 5 },
-];
-const count = (weeks: readonly string[], value?: string) =>
-  history
-    .filter((a) => weeks.includes(a.week) && (value === undefined || a.value === value))
-    .reduce((s, a) => s + a.n, 0);
+const history = atoms(`
+  2026-02-02 A 2
+  2026-03-02 A 6
+  2026-03-02 B 1
+  2026-03-09 A 2
+  2026-03-16 A 8
+  2026-03-23 A 7
+  2026-03-23 C 6
+  2026-04-06 A 12
+  2026-04-06 C 5`);
+const count = counter(history);
 const monthWeeks = (months: readonly string[]) => months.flatMap(weeksOfMonth);
+
+/** Atoms from lines of "week value n". */
+function atoms(table: string): Atom[] {
+  return table
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [week, value, n] = line.trim().split(/\s+/) as [string, string, string];
+      return { week, value, n: Number(n) };
+    });
+}
+
+/** Episodes of a history in some weeks, of one value or all. */
+function counter(history: readonly Atom[]) {
+  return (weeks: readonly string[], value?: string) =>
+    history
+      .filter((a) => weeks.includes(a.week) && (value === undefined || a.value === value))
+      .reduce((s, a) => s + a.n, 0);
+}
 
 describe('buildProtection and its verdicts', () => {
   const p = buildProtection(history);
@@ -160,15 +175,14 @@ describe('buildProtection and its verdicts', () => {
     expectNoSmallDifferences(history, ['A', 'B', 'C']);
     // a team small in one month and present in the next: the months are shown together only
     expectNoSmallDifferences(
-      [
-        { week: '2026-03-02', value: 'A', n: 9 },
-        { week: '2026-03-09', value: 'B', n: 1 },
-        { week: '2026-04-06', value: 'A', n: 7 },
-        { week: '2026-04-13', value: 'B', n: 6 },
-        { week: '2026-05-04', value: 'A', n: 8 },
-        { week: '2026-05-04', value: 'B', n: 3 },
-        { week: '2026-06-01', value: 'A', n: 12 },
-      ],
+      atoms(`
+        2026-03-02 A 9
+        2026-03-09 B 1
+        2026-04-06 A 7
+        2026-04-13 B 6
+        2026-05-04 A 8
+        2026-05-04 B 3
+        2026-06-01 A 12`),
       ['A', 'B'],
     );
   });
@@ -181,10 +195,7 @@ describe('buildProtection and its verdicts', () => {
  */
 function expectNoSmallDifferences(history: Atom[], values: string[]) {
   const p = buildProtection(history);
-  const count = (weeks: readonly string[], value?: string) =>
-    history
-      .filter((a) => weeks.includes(a.week) && (value === undefined || a.value === value))
-      .reduce((s, a) => s + a.n, 0);
+  const count = counter(history);
   {
     const months = ['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06'];
     type Shown = { cells: Set<string>; n: number };
