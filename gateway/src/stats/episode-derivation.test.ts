@@ -1,36 +1,47 @@
-import type { DerivedEpisode } from '@lagebild/stats';
+import { deriveEpisodes, type StageObservation } from '@lagebild/stats';
 import { describe, expect, it } from 'vitest';
 import { episodeColumns, nextSettled } from './episode-derivation.ts';
 
-const episode = (over: Partial<DerivedEpisode>): DerivedEpisode => ({
-  startSeq: 1,
-  startedAt: Date.UTC(2026, 2, 2, 20, 10),
-  endedAt: null,
-  maxStage: 'display',
-  displayAt: Date.UTC(2026, 2, 2, 20, 10),
-  recordingAt: null,
-  announced: null,
+const T = Date.UTC(2026, 2, 2, 20, 10);
+const obs = (
+  seq: number,
+  stage: StageObservation['stage'],
+  lat: number | null = null,
+  lng = lat,
+): StageObservation => ({
+  seq,
+  at: T + seq * 60_000,
+  stage,
+  announced: stage === 'recording' ? false : null,
   emergency: false,
-  lat: null,
-  lng: null,
-  closed: false,
-  ...over,
+  lat,
+  lng,
 });
+/** The episodes of some observations, an hour later (all closed). */
+const derive = (...o: StageObservation[]) =>
+  deriveEpisodes(o, { quietMs: 60_000, horizonAt: T + 3_600_000 }).episodes;
 
 describe('episodeColumns', () => {
   it('stores a position only as its grid cell, and times as dates', () => {
-    const c = episodeColumns([episode({ lat: 51.43, lng: 6.76 }), episode({ startSeq: 9 })]);
+    const eps = [
+      ...derive(obs(1, 'display', 51.43, 6.76), obs(2, 'standby')),
+      ...derive(obs(9, 'display'), obs(10, 'standby')),
+    ];
+    const c = episodeColumns(eps);
     expect(c.cellRow).toEqual([10286, null]);
     expect(c.cellCol).toEqual([845, null]);
     expect(c).not.toHaveProperty('lat');
     expect(c.startSeq).toEqual([1, 9]);
-    expect(c.startedAt[0]).toEqual(new Date(Date.UTC(2026, 2, 2, 20, 10)));
-    expect(c.endedAt).toEqual([null, null]);
+    expect(c.startedAt[0]).toEqual(new Date(T + 60_000));
+    expect(c.closed).toEqual([true, true]);
   });
 
   it('marks an episode display-first when the display came before any recording', () => {
-    const direct = episode({ displayAt: null, recordingAt: Date.UTC(2026, 2, 2, 23), maxStage: 'recording' });
-    expect(episodeColumns([episode({}), direct]).displayFirst).toEqual([true, false]);
+    const eps = [
+      ...derive(obs(1, 'display'), obs(2, 'standby')),
+      ...derive(obs(9, 'recording'), obs(10, 'standby')),
+    ];
+    expect(episodeColumns(eps).displayFirst).toEqual([true, false]);
   });
 });
 
