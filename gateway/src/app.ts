@@ -12,14 +12,14 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { actorOf, type AuditLog, auditedTenantCheck, createAuditLog } from './audit/audit-log.ts';
+import { type AuditLog, actorOf, auditedTenantCheck, createAuditLog } from './audit/audit-log.ts';
 import { registerAuditRoutes } from './audit/audit-routes.ts';
 import { registerAuthRoutes } from './auth/auth-routes.ts';
 import type { GatewayConfig } from './config.ts';
 import { registerDeviceRoutes } from './devices/device-routes.ts';
 import { type Broadcaster, type ControlEmitter, createBroadcaster } from './dispatch/broadcast.ts';
-import { createDispatcher, type DeviceLink } from './dispatch/dispatcher.ts';
 import { registerDispatchRoutes } from './dispatch/dispatch-routes.ts';
+import { createDispatcher, type DeviceLink } from './dispatch/dispatcher.ts';
 import { straightLineEstimator } from './dispatch/eta.ts';
 import { createIncidentService } from './dispatch/incident-service.ts';
 import { AppError } from './errors.ts';
@@ -116,7 +116,9 @@ function openRedis(config: GatewayConfig, log: Logger): RedisClients {
     redis,
     adapter,
     policy,
-    disconnect: () => Object.values(all).forEach((r) => r.disconnect()),
+    disconnect() {
+      for (const r of Object.values(all)) r.disconnect();
+    },
   };
 }
 

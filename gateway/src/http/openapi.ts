@@ -101,10 +101,12 @@ function operation(c: RouteContract | undefined, method: string, url: string): J
 export function openApiDocument(routes: readonly TableEntry[]): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
-    const item = (paths[openApiPath(r.url)] ??= {});
+    const path = openApiPath(r.url);
+    const item = paths[path] ?? {};
+    paths[path] = item;
     const m = r.method.toLowerCase();
     if ((OPENAPI_METHODS as readonly string[]).includes(m)) item[m] = operation(r.contract, r.method, r.url);
-    else ((item['x-other-methods'] ??= []) as string[]).push(r.method);
+    else item['x-other-methods'] = [...((item['x-other-methods'] as string[] | undefined) ?? []), r.method];
   }
   return {
     openapi: '3.1.0',

@@ -60,7 +60,7 @@ type Answer<R> = R extends z.ZodType ? z.output<R> : unknown;
 
 export type Route = <P = undefined, Q = undefined, B = undefined, R = undefined, A extends Access = Access>(
   spec: TypedRouteSpec<P, Q, B, R, A>,
-  handler: (ctx: RouteContext<P, Q, B, A>) => Promise<Answer<R> | FastifyReply | undefined | void>,
+  handler: (ctx: RouteContext<P, Q, B, A>) => Promise<Answer<R> | FastifyReply | undefined>,
 ) => void;
 
 /** A path's id that cannot exist is simply not found: `params: idParams('incident')`. */

@@ -12,8 +12,8 @@ import {
   OkResponse,
   PendingApprovalsResponse,
   RECORDING_ROLES,
-  ReleaseRequest,
   RETENTION_ROLES,
+  ReleaseRequest,
 } from '@lagebild/protocol';
 import { type AuditLog, actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';

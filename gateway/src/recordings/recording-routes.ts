@@ -14,11 +14,11 @@ import {
   PlaybackRequest,
   PlaybackResponse,
   RECORDING_ROLES,
+  RETENTION_ROLES,
   RecordingDetailResponse,
   RecordingResponse,
   RecordingsQuery,
   RecordingsResponse,
-  RETENTION_ROLES,
   type Role,
 } from '@lagebild/protocol';
 import { createExportBundle, loadManifest, openRecording } from '@lagebild/vault';
@@ -27,8 +27,8 @@ import { z } from 'zod';
 import { type AuditLog, actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import { idParams, type Route } from '../http/route.ts';
-import { approvalView, openVaulted, playable, type RecordingAccess } from './recording-access.ts';
 import { parseRange } from './range.ts';
+import { approvalView, openVaulted, playable, type RecordingAccess } from './recording-access.ts';
 import { getRecordingView, listRecordings } from './recording-rows.ts';
 import type { VaultContext } from './vault-context.ts';
 

@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { DeviceNamespace } from '../live/device-namespace.ts';
 import type { Logger } from '../logger.ts';
 import { createEpisodeBuilder } from './episode-builder.ts';
-import { registerStatsRoutes, type StatsRouteDeps } from './stats-routes.ts';
 import { attachReportEvents } from './report-socket.ts';
+import { registerStatsRoutes, type StatsRouteDeps } from './stats-routes.ts';
 
 export interface EvaluationDeps extends StatsRouteDeps {
   app: FastifyInstance;

@@ -3,7 +3,13 @@
  * /admin/devices/: provision body cameras (the secret is shown exactly once), list them, revoke one
  * after a confirmation. Admins only; the gateway enforces that too.
  */
-import { Device, DevicesResponse, type MeResponse, ProvisionDeviceResponse } from '@lagebild/protocol';
+import {
+  type Device,
+  DevicesResponse,
+  type MeResponse,
+  ProvisionDeviceResponse,
+  RevokeDeviceResponse,
+} from '@lagebild/protocol';
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
@@ -11,15 +17,6 @@ import { AdminPage } from './admin-page';
 import { ForbiddenNotice } from './forbidden-notice';
 import { usePreferences } from './preferences-provider';
 import { usePageApiError } from './use-page-api-error';
-
-/** POST /api/devices/:id/revoke answers `{ device }`; the protocol has no named schema for it yet. */
-const RevokeDeviceResponse = {
-  parse: (data: unknown): { device: Device } => ({
-    device: Device.parse(
-      typeof data === 'object' && data !== null ? (data as { device?: unknown }).device : undefined,
-    ),
-  }),
-};
 
 export function DeviceAdmin({ me }: { me: MeResponse }) {
   return (

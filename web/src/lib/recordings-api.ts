@@ -6,14 +6,14 @@
 import {
   AuditResponse,
   type FourEyesAction,
-  FourEyesView,
   PendingApprovalsResponse,
   PlaybackResponse,
+  RecordingDetailResponse,
+  RecordingResponse,
   RecordingsResponse,
-  RecordingView,
   type RetentionClass,
 } from '@lagebild/protocol';
-import { ApiError, apiGet, apiPost, apiPostNoContent, type Schema } from './api';
+import { ApiError, apiGet, apiPost, apiPostNoContent } from './api';
 
 export interface RecordingFilter {
   unitId?: string;
@@ -38,35 +38,18 @@ export function recordingsQuery(f: RecordingFilter): string {
   return q.toString();
 }
 
-const objectOf = (data: unknown, key: string): unknown =>
-  typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[key] : undefined;
-
-export interface RecordingDetail {
-  recording: RecordingView;
-  approvals: FourEyesView[];
-}
-const RecordingDetail: Schema<RecordingDetail> = {
-  parse: (data) => {
-    const approvals = objectOf(data, 'approvals');
-    return {
-      recording: RecordingView.parse(objectOf(data, 'recording')),
-      approvals: Array.isArray(approvals) ? approvals.map((a) => FourEyesView.parse(a)) : [],
-    };
-  },
-};
-const RecordingOnly: Schema<RecordingView> = {
-  parse: (data) => RecordingView.parse(objectOf(data, 'recording')),
-};
+/** a recording with its four-eyes requests (GET /api/recordings/:id) */
+export type RecordingDetail = RecordingDetailResponse;
 
 export const listRecordings = (f: RecordingFilter, signal?: AbortSignal) =>
   apiGet(`/api/recordings?${recordingsQuery(f)}`, RecordingsResponse, signal);
-export const getRecording = (id: string) => apiGet(`/api/recordings/${id}`, RecordingDetail);
+export const getRecording = (id: string) => apiGet(`/api/recordings/${id}`, RecordingDetailResponse);
 export const startPlayback = (id: string, reason: string) =>
   apiPost(`/api/recordings/${id}/playback`, { reason }, PlaybackResponse);
 export const markEvidence = (
   id: string,
   body: { reason: string; caseReference: string; legalHold: boolean },
-) => apiPost(`/api/recordings/${id}/evidence`, body, RecordingOnly);
+) => apiPost(`/api/recordings/${id}/evidence`, body, RecordingResponse).then((r) => r.recording);
 export const requestFourEyes = (
   id: string,
   body: { action: FourEyesAction; reason: string; extendDays?: number },
