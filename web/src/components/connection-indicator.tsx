@@ -1,6 +1,6 @@
 'use client';
 /** Live / reconnecting / offline, in words and with a shape, never by colour alone. */
-import type { ConnectionState } from '@/lib/live-connection';
+import type { ConnectionState } from '@/lib/live-session';
 import { usePreferences } from './preferences-provider';
 
 const SYMBOL: Record<ConnectionState, string> = {

@@ -4,6 +4,9 @@
  * live access). Socket.IO reconnects by itself after network failures; each new connection starts
  * with a fresh `snapshot`, so nothing has to be replayed here. A refusal by the middleware is final
  * (`socket.active` is false) and is reported instead of retried.
+ *
+ * This file only validates what arrives and passes it on: what each message means for the page is
+ * decided in live-session.ts.
  */
 import {
   Alert,
@@ -16,129 +19,90 @@ import {
   Incident,
   IncidentsResponse,
   MediaEvent,
-  type VideoEvent,
 } from '@lagebild/protocol';
 import { io, type Socket } from 'socket.io-client';
-import type { IncidentStore } from './incident-store.ts';
-import type { LiveStore } from './live-store.ts';
+import type { LiveInput, LiveSession } from './live-session.ts';
 
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+type Parsed<T> = { success: true; data: T } | { success: false; error: Parameters<typeof describeIssues>[0] };
 
-export interface LiveConnectionHandlers {
-  onState(state: ConnectionState): void;
-  /** session gone (expired, logged out elsewhere, `bye`): go to the login page */
-  onSignedOut(): void;
-  onForbidden(): void;
-  /** a unit's live stream went up or down, or the SFU reset it (issue 5: the video wall) */
-  onVideo?(event: VideoEvent): void;
+/** The message as its schema reads it, or null (logged) when it does not fit. */
+function valid<T>(
+  event: keyof ControlServerToClient,
+  schema: { safeParse(msg: unknown): Parsed<T> },
+  msg: unknown,
+): T | null {
+  const parsed = schema.safeParse(msg);
+  if (parsed.success) return parsed.data;
+  console.error(`control ${event} rejected`, describeIssues(parsed.error));
+  return null;
 }
 
-/** After this many failed attempts in a row we call it offline (Socket.IO keeps trying). */
-const OFFLINE_AFTER_ATTEMPTS = 3;
+/** how long to wait before retrying a connection the server refused for a passing reason */
+const RETRY_REFUSED_MS = 5000;
 
-export function connectLive(
-  store: LiveStore,
-  handlers: LiveConnectionHandlers,
-  incidents?: IncidentStore,
-): () => void {
+export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
   const socket: Socket<ControlServerToClient, ControlClientToServer> = io('/control', {
     withCredentials: true,
     transports: ['websocket'],
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10_000,
   });
-  let hadSnapshot = false;
-  let failedAttempts = 0;
   let closed = false;
+  const apply = (input: LiveInput | null) => {
+    if (input) session.apply(input);
+  };
 
-  handlers.onState('connecting');
+  apply({ type: 'connecting' });
 
-  socket.on('snapshot', (msg) => {
-    const parsed = ControlSnapshot.safeParse(msg);
-    if (!parsed.success) {
-      console.error('control snapshot rejected', describeIssues(parsed.error));
-      return;
-    }
-    hadSnapshot = true;
-    failedAttempts = 0;
-    store.applySnapshot(parsed.data);
-    handlers.onState('live');
+  socket.on('connect', () => apply({ type: 'connected' }));
+  socket.on('snapshot', (m) => {
+    const msg = valid('snapshot', ControlSnapshot, m);
+    apply(msg && { type: 'snapshot', msg });
   });
-
-  socket.on('batch', (msg) => {
-    const parsed = ControlBatch.safeParse(msg);
-    if (!parsed.success) {
-      console.error('control batch rejected', describeIssues(parsed.error));
-      return;
-    }
-    store.applyBatch(parsed.data);
+  socket.on('batch', (m) => {
+    const msg = valid('batch', ControlBatch, m);
+    apply(msg && { type: 'batch', msg });
   });
-
   // incidents, alerts and backup requests (issue 7): `incidents` once after `snapshot`, then upserts
-  if (incidents) {
-    socket.on('connect', () => incidents.connectionStarted());
-    socket.on('incidents', (msg) => {
-      const parsed = IncidentsResponse.safeParse(msg);
-      if (parsed.success) incidents.applySnapshot(parsed.data);
-      else console.error('control incidents rejected', describeIssues(parsed.error));
-    });
-    socket.on('incident', (msg) => {
-      const parsed = Incident.safeParse(msg);
-      if (parsed.success) incidents.upsertIncident(parsed.data);
-      else console.error('control incident rejected', describeIssues(parsed.error));
-    });
-    socket.on('alert', (msg) => {
-      const parsed = Alert.safeParse(msg);
-      if (parsed.success) incidents.upsertAlert(parsed.data);
-      else console.error('control alert rejected', describeIssues(parsed.error));
-    });
-    socket.on('dispatch', (msg) => {
-      const parsed = DispatchRequest.safeParse(msg);
-      if (parsed.success) incidents.upsertRequest(parsed.data);
-      else console.error('control dispatch rejected', describeIssues(parsed.error));
-    });
-  }
-
-  socket.on('video', (msg) => {
-    const parsed = MediaEvent.safeParse(msg);
-    if (!parsed.success) {
-      console.error('control video rejected', describeIssues(parsed.error));
-      return;
-    }
-    const e = parsed.data;
-    if (e.type === 'producer_up' || e.type === 'producer_down' || e.type === 'router_reset')
-      handlers.onVideo?.(e);
+  socket.on('incidents', (m) => {
+    const msg = valid('incidents', IncidentsResponse, m);
+    apply(msg && { type: 'incidents', msg });
+  });
+  socket.on('incident', (m) => {
+    const incident = valid('incident', Incident, m);
+    apply(incident && { type: 'incident', incident });
+  });
+  socket.on('alert', (m) => {
+    const alert = valid('alert', Alert, m);
+    apply(alert && { type: 'alert', alert });
+  });
+  socket.on('dispatch', (m) => {
+    const request = valid('dispatch', DispatchRequest, m);
+    apply(request && { type: 'dispatch', request });
+  });
+  socket.on('video', (m) => {
+    const event = valid('video', MediaEvent, m);
+    apply(event && { type: 'video', event });
   });
 
   socket.on('bye', () => {
     closed = true;
     socket.disconnect();
-    handlers.onSignedOut();
+    apply({ type: 'bye' });
   });
 
   socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     if (closed) return;
     const code = err.data?.code;
-    if (code === 'unauthenticated') {
-      closed = true;
-      handlers.onSignedOut();
-      return;
-    }
-    if (code === 'forbidden') {
-      closed = true;
-      handlers.onForbidden();
-      return;
-    }
-    failedAttempts += 1;
-    const offline = failedAttempts >= OFFLINE_AFTER_ATTEMPTS || !navigator.onLine;
-    handlers.onState(offline ? 'offline' : hadSnapshot ? 'reconnecting' : 'connecting');
+    if (code === 'unauthenticated' || code === 'forbidden') closed = true;
+    apply({ type: 'connectError', code, online: navigator.onLine });
     // refused by the server for another reason (e.g. 'unavailable'): retry ourselves, gently
-    if (!socket.active) window.setTimeout(() => !closed && socket.connect(), 5000);
+    if (!closed && !socket.active) window.setTimeout(() => !closed && socket.connect(), RETRY_REFUSED_MS);
   });
 
   socket.on('disconnect', (reason) => {
-    if (closed || reason === 'io client disconnect') return;
-    handlers.onState(navigator.onLine ? 'reconnecting' : 'offline');
+    if (closed) return;
+    apply({ type: 'disconnected', reason, online: navigator.onLine });
     // the server closed the namespace on purpose (e.g. restart): Socket.IO does not retry that itself
     if (reason === 'io server disconnect') socket.connect();
   });

@@ -6,10 +6,6 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { isBlocked, isSoundOn, playCue, setSoundOn, subscribeSound, unlockSound } from './alert-sound.ts';
 import type { IncidentStore } from './incident-store.ts';
 
-export function useIncidentVersion(store: IncidentStore): number {
-  return useSyncExternalStore(store.subscribe, store.getVersion, store.getVersion);
-}
-
 /** Plays the store's cues, and lets the first click or key press of the user unlock audio. */
 export function useAlertSound(store: IncidentStore): void {
   useEffect(() => {

@@ -1,0 +1,47 @@
+/** The Units tab: the search and stage filters, their counts, and the list of live units. */
+import type { UnitLive } from '@lagebild/protocol';
+import { useMemo, useState } from 'react';
+import { EMPTY_QUERY, filterUnits, teamsOf, type UnitQuery } from '@/lib/unit-filter';
+import { usePreferences } from '../preferences-provider';
+import { UnitFilters } from '../unit-filters';
+import { UnitList } from '../unit-list';
+import { SideTabPanel } from './side-tabs';
+
+export function UnitsTab({
+  shown,
+  units,
+  serverNowMs,
+  selectedId,
+  onSelect,
+}: {
+  shown: boolean;
+  units: readonly UnitLive[];
+  serverNowMs: number;
+  selectedId: string | null;
+  onSelect(deviceId: string): void;
+}) {
+  const { t } = usePreferences();
+  const [query, setQuery] = useState<UnitQuery>(EMPTY_QUERY);
+  const filtered = useMemo(() => filterUnits(units, query, serverNowMs), [units, query, serverNowMs]);
+  const teams = useMemo(() => teamsOf(units), [units]);
+  return (
+    <SideTabPanel id="units" shown={shown}>
+      <div className="panel-heading">
+        <h2 id="units-title" className="panel-title">
+          {t('units.title')}
+        </h2>
+        <span className="muted" aria-live="off">
+          {t('units.count', { shown: filtered.units.length, total: filtered.total })}
+        </span>
+      </div>
+      <UnitFilters query={query} teams={teams} counts={filtered.counts} onChange={setQuery} />
+      <UnitList
+        units={filtered.units}
+        serverNowMs={serverNowMs}
+        selectedId={selectedId}
+        onSelect={onSelect}
+        emptyText={filtered.total === 0 ? t('units.noLive') : t('units.empty')}
+      />
+    </SideTabPanel>
+  );
+}

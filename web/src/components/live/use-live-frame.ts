@@ -1,0 +1,52 @@
+/**
+ * The live units as React renders them. Batches arrive ten times a second; the list, counts and
+ * event log do not need that rate (the canvas map reads the store directly), so a new frame is taken
+ * at most every `throttleMs` after a change, and every `tickMs` anyway so ages ("vor 12 s") and
+ * fading keep moving. Each frame is a value: what depends on it lists it as a dependency.
+ */
+import type { UnitLive } from '@lagebild/protocol';
+import { useEffect, useState } from 'react';
+import type { LiveEvent, LiveStore } from '@/lib/live-store';
+
+export interface LiveFrame {
+  units: readonly UnitLive[];
+  /** newest first */
+  events: readonly LiveEvent[];
+  /** the gateway's clock when the frame was taken */
+  serverNowMs: number;
+  /** counts the ticks, for what must move with time alone */
+  tick: number;
+}
+
+function frameOf(store: LiveStore, tick: number): LiveFrame {
+  return {
+    units: [...store.units.values()],
+    events: store.getEvents(),
+    serverNowMs: store.clock.now(),
+    tick,
+  };
+}
+
+export function useLiveFrame(store: LiveStore, throttleMs = 500, tickMs = 1000): LiveFrame {
+  const [frame, setFrame] = useState(() => frameOf(store, 0));
+  useEffect(() => {
+    let timer: number | null = null;
+    const flush = () => {
+      timer = null;
+      setFrame((prev) => frameOf(store, prev.tick));
+    };
+    const unsubscribe = store.subscribe(() => {
+      if (timer === null) timer = window.setTimeout(flush, throttleMs);
+    });
+    const ticker = window.setInterval(
+      () => setFrame((prev) => ({ ...prev, serverNowMs: store.clock.now(), tick: prev.tick + 1 })),
+      tickMs,
+    );
+    return () => {
+      unsubscribe();
+      if (timer !== null) window.clearTimeout(timer);
+      window.clearInterval(ticker);
+    };
+  }, [store, throttleMs, tickMs]);
+  return frame;
+}
