@@ -8,6 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import cookie from '@fastify/cookie';
 import { type Db, openDb } from '@lagebild/db';
 import { OkResponse as HealthResponse } from '@lagebild/protocol';
+import { periodic, serviceErrorHandler } from '@lagebild/service-kit';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -41,7 +42,6 @@ import { createRevoker } from './live/revocations.ts';
 import { createStatusPersister, type StageChangeHooks } from './live/status-persister.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { periodic } from './periodic.ts';
 import { POLICY_CHANNEL, registerPolicyRoutes } from './policies/policy-routes.ts';
 import { productionRefusals } from './production.ts';
 import { registerFourEyesRoutes } from './recordings/four-eyes-routes.ts';
@@ -162,17 +162,9 @@ async function createHttpServer(
       throw new AppError('forbidden', 'cross-origin request refused');
     }
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    if (err instanceof AppError) return reply.code(err.status).send(err.toBody());
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send(new AppError('too_large', 'request body too large (max 16 KiB)').toBody());
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send(new AppError('bad_request', err.message).toBody());
-    }
-    req.log.error({ err }, 'request failed');
-    return reply.code(500).send(new AppError('internal', 'internal error; it has been logged').toBody());
-  });
+  app.setErrorHandler(
+    serviceErrorHandler({ error: AppError, tooLargeMessage: 'request body too large (max 16 KiB)' }),
+  );
   return { app, routes };
 }
 
