@@ -24,18 +24,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { LiveInput, LiveSession } from './live-session.ts';
 
 type Parsed<T> = { success: true; data: T } | { success: false; error: Parameters<typeof describeIssues>[0] };
-
-/** The message as its schema reads it, or null (logged) when it does not fit. */
-function valid<T>(
-  event: keyof ControlServerToClient,
-  schema: { safeParse(msg: unknown): Parsed<T> },
-  msg: unknown,
-): T | null {
-  const parsed = schema.safeParse(msg);
-  if (parsed.success) return parsed.data;
-  console.error(`control ${event} rejected`, describeIssues(parsed.error));
-  return null;
-}
+type Schema<T> = { safeParse(msg: unknown): Parsed<T> };
 
 /** how long to wait before retrying a connection the server refused for a passing reason */
 const RETRY_REFUSED_MS = 5000;
@@ -48,61 +37,49 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
     reconnectionDelayMax: 10_000,
   });
   let closed = false;
-  const apply = (input: LiveInput | null) => {
-    if (input) session.apply(input);
-  };
 
-  apply({ type: 'connecting' });
+  /** Validates each `event` with its schema and applies it; a message that does not fit is logged. */
+  function forward<T>(
+    event: keyof ControlServerToClient,
+    schema: Schema<T>,
+    toInput: (data: T) => LiveInput,
+  ) {
+    socket.on(event, (msg: unknown) => {
+      const parsed = schema.safeParse(msg);
+      if (parsed.success) session.apply(toInput(parsed.data));
+      else console.error(`control ${event} rejected`, describeIssues(parsed.error));
+    });
+  }
 
-  socket.on('connect', () => apply({ type: 'connected' }));
-  socket.on('snapshot', (m) => {
-    const msg = valid('snapshot', ControlSnapshot, m);
-    apply(msg && { type: 'snapshot', msg });
-  });
-  socket.on('batch', (m) => {
-    const msg = valid('batch', ControlBatch, m);
-    apply(msg && { type: 'batch', msg });
-  });
+  session.apply({ type: 'connecting' });
+  socket.on('connect', () => session.apply({ type: 'connected' }));
+  forward('snapshot', ControlSnapshot, (msg) => ({ type: 'snapshot', msg }));
+  forward('batch', ControlBatch, (msg) => ({ type: 'batch', msg }));
   // incidents, alerts and backup requests (issue 7): `incidents` once after `snapshot`, then upserts
-  socket.on('incidents', (m) => {
-    const msg = valid('incidents', IncidentsResponse, m);
-    apply(msg && { type: 'incidents', msg });
-  });
-  socket.on('incident', (m) => {
-    const incident = valid('incident', Incident, m);
-    apply(incident && { type: 'incident', incident });
-  });
-  socket.on('alert', (m) => {
-    const alert = valid('alert', Alert, m);
-    apply(alert && { type: 'alert', alert });
-  });
-  socket.on('dispatch', (m) => {
-    const request = valid('dispatch', DispatchRequest, m);
-    apply(request && { type: 'dispatch', request });
-  });
-  socket.on('video', (m) => {
-    const event = valid('video', MediaEvent, m);
-    apply(event && { type: 'video', event });
-  });
+  forward('incidents', IncidentsResponse, (msg) => ({ type: 'incidents', msg }));
+  forward('incident', Incident, (incident) => ({ type: 'incident', incident }));
+  forward('alert', Alert, (alert) => ({ type: 'alert', alert }));
+  forward('dispatch', DispatchRequest, (request) => ({ type: 'dispatch', request }));
+  forward('video', MediaEvent, (event) => ({ type: 'video', event }));
 
   socket.on('bye', () => {
     closed = true;
     socket.disconnect();
-    apply({ type: 'bye' });
+    session.apply({ type: 'bye' });
   });
 
   socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     if (closed) return;
     const code = err.data?.code;
     if (code === 'unauthenticated' || code === 'forbidden') closed = true;
-    apply({ type: 'connectError', code, online: navigator.onLine });
+    session.apply({ type: 'connectError', code, online: navigator.onLine });
     // refused by the server for another reason (e.g. 'unavailable'): retry ourselves, gently
     if (!closed && !socket.active) window.setTimeout(() => !closed && socket.connect(), RETRY_REFUSED_MS);
   });
 
   socket.on('disconnect', (reason) => {
     if (closed) return;
-    apply({ type: 'disconnected', reason, online: navigator.onLine });
+    session.apply({ type: 'disconnected', reason, online: navigator.onLine });
     // the server closed the namespace on purpose (e.g. restart): Socket.IO does not retry that itself
     if (reason === 'io server disconnect') socket.connect();
   });
