@@ -1,7 +1,23 @@
+import { readFileSync } from 'node:fs';
+import type { types } from 'mediasoup';
+import sdpTransform from 'sdp-transform';
 import { describe, expect, it } from 'vitest';
+import { MEDIA_CODECS } from './media-codecs.ts';
 import { pickSpatialLayer } from './viewer-session.ts';
 import { iceServerLinks } from './whip-routes.ts';
-import { parseOffer, parseSdpFrag, SdpError } from './whip-sdp.ts';
+import {
+  type AcceptedSection,
+  buildAnswer,
+  buildRestartFrag,
+  type LocalTransport,
+  parseOffer,
+  parseSdpFrag,
+  producerCandidates,
+  SdpError,
+} from './whip-sdp.ts';
+
+/** Offers captured from real publishers (issue 16): GStreamer 1.22 webrtcbin and Chromium 150. */
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}.sdp`, import.meta.url), 'utf8');
 
 const OFFER = [
   'v=0',
@@ -75,5 +91,159 @@ describe('layers and links', () => {
       candidates: 1,
     });
     expect(() => parseSdpFrag('garbage')).toThrow(SdpError);
+  });
+});
+
+const CAPS: types.RtpCapabilities = {
+  codecs: MEDIA_CODECS.map((c) => ({ ...c, preferredPayloadType: 100 })) as types.RtpCodecCapability[],
+  headerExtensions: [],
+};
+const LOCAL: LocalTransport = {
+  iceParameters: { usernameFragment: 'sfuufrag', password: 'sfupassword0123456789', iceLite: true },
+  iceCandidates: [
+    {
+      foundation: 'udpcandidate',
+      priority: 1076558079,
+      address: '127.0.0.1',
+      protocol: 'udp',
+      port: 40000,
+      type: 'host',
+    },
+    {
+      foundation: 'tcpcandidate',
+      priority: 1076276479,
+      address: '127.0.0.1',
+      protocol: 'tcp',
+      port: 40000,
+      type: 'host',
+      tcpType: 'passive',
+    },
+  ] as types.IceCandidate[],
+  dtlsParameters: { role: 'auto', fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD' }] },
+};
+
+/** What the SFU does with an offer, minus mediasoup: the first candidate of each usable section. */
+function answerFor(sdp: string): { answer: sdpTransform.SessionDescription; accepted: AcceptedSection[] } {
+  const offer = parseOffer(sdp);
+  const accepted = offer.sections
+    .filter((s) => !s.rejected)
+    .map((section) => ({ section, rtpParameters: producerCandidates(section, CAPS)[0]! }))
+    .filter((a) => a.rtpParameters);
+  return { answer: sdpTransform.parse(buildAnswer(offer, accepted, LOCAL)), accepted };
+}
+
+/**
+ * The checks GStreamer 1.22's webrtcbin makes on a remote description (webrtcsdp.c validate_sdp):
+ * every section needs a=mid, ice-ufrag and ice-pwd (session or media level) and its own a=setup;
+ * the sections of the BUNDLE group must share one ufrag/pwd. A failure is "media 1 is missing or
+ * contains an empty 'ice-ufrag' attribute", and webrtcbin drops the whole answer.
+ */
+function webrtcbinRefusal(answer: sdpTransform.SessionDescription): string | null {
+  const group = answer.groups?.find((g) => g.type === 'BUNDLE');
+  const mids = new Set(group ? String(group.mids).split(' ') : []);
+  let ufrag: string | undefined;
+  for (const [i, m] of answer.media.entries()) {
+    if (m.mid === undefined) return `media ${i} has no mid`;
+    if (!(answer.iceUfrag ?? m.iceUfrag)) return `media ${i} is missing ice-ufrag`;
+    if (!(answer.icePwd ?? m.icePwd)) return `media ${i} is missing ice-pwd`;
+    if (!m.setup) return `media ${i} is missing setup`;
+    if (mids.has(String(m.mid))) {
+      ufrag ??= m.iceUfrag;
+      if (m.iceUfrag !== ufrag) return `media ${i} has another ice-ufrag in the bundle`;
+    }
+  }
+  return null;
+}
+
+describe('offers of standard WHIP clients (issue 16)', () => {
+  it('[W13] GStreamer max-bundle: the port-0 a=bundle-only audio section is on the BUNDLE transport, not rejected', () => {
+    const offer = parseOffer(fixture('gstreamer-max-bundle'));
+    expect(offer.sections.map((s) => [s.kind, s.mid, s.media.port, s.bundleOnly, s.rejected])).toEqual([
+      ['video', 'video0', 9, false, null],
+      ['audio', 'audio1', 0, true, null],
+    ]);
+    expect(offer.bundled).toBe(true);
+  });
+
+  it('[W13] a port-0 section without a=bundle-only, or outside the BUNDLE group, is still rejected', () => {
+    const sdp = fixture('gstreamer-max-bundle');
+    const disabled = parseOffer(sdp.replace('a=bundle-only\r\n', ''));
+    expect(disabled.sections[1]!.rejected).toMatch(/disabled by the offerer/);
+    const outside = parseOffer(sdp.replace('a=group:BUNDLE video0 audio1', 'a=group:BUNDLE video0'));
+    expect(outside.sections[1]!.rejected).toMatch(/outside the a=group:BUNDLE/);
+  });
+
+  it('[W14] answers a max-bundle offer so that webrtcbin takes it: every section has ICE credentials and setup, one bundle', () => {
+    const { answer, accepted } = answerFor(fixture('gstreamer-max-bundle'));
+    expect(accepted.map((a) => a.rtpParameters.codecs[0]!.mimeType)).toEqual(['video/VP8', 'audio/OPUS']);
+    expect(webrtcbinRefusal(answer)).toBeNull();
+    expect(answer.groups).toEqual([{ type: 'BUNDLE', mids: 'video0 audio1' }]);
+    for (const m of answer.media) {
+      expect(m.port).toBe(9);
+      expect(m.bundleOnly).toBeUndefined();
+      expect([m.iceUfrag, m.icePwd, m.setup, m.direction]).toEqual([
+        'sfuufrag',
+        'sfupassword0123456789',
+        'passive',
+        'recvonly',
+      ]);
+      expect(m.candidates).toHaveLength(2);
+      expect(m.endOfCandidates).toBe('end-of-candidates');
+    }
+    expect(answer.icelite).toBe('ice-lite');
+  });
+
+  it('[W14] a rejected section keeps the ICE credentials and setup (webrtcbin refuses the answer otherwise)', () => {
+    const sdp = fixture('gstreamer-max-bundle').replace(
+      'a=rtpmap:111 OPUS/48000/2',
+      'a=rtpmap:111 G722/8000',
+    );
+    const { answer, accepted } = answerFor(sdp);
+    expect(accepted.map((a) => a.section.mid)).toEqual(['video0']);
+    expect(answer.media[1]).toMatchObject({
+      port: 0,
+      direction: 'inactive',
+      iceUfrag: 'sfuufrag',
+      setup: 'passive',
+    });
+    expect(answer.groups).toEqual([{ type: 'BUNDLE', mids: 'video0' }]);
+    expect(webrtcbinRefusal(answer)).toBeNull();
+  });
+
+  it('[W13] GStreamer max-compat and Chromium max-bundle (port 9 everywhere): both sections accepted', () => {
+    for (const name of ['gstreamer-max-compat', 'chromium-max-bundle']) {
+      const { answer, accepted } = answerFor(fixture(name));
+      expect(accepted.map((a) => a.section.kind).sort()).toEqual(['audio', 'video']);
+      expect(webrtcbinRefusal(answer)).toBeNull();
+    }
+  });
+
+  it('[W1] audio-only and H.264 video-only offers from GStreamer', () => {
+    const audio = answerFor(fixture('gstreamer-audio-only'));
+    expect(audio.accepted.map((a) => a.rtpParameters.codecs[0]!.mimeType)).toEqual(['audio/OPUS']);
+    expect(webrtcbinRefusal(audio.answer)).toBeNull();
+    const h264 = answerFor(fixture('gstreamer-h264-video-only'));
+    expect(h264.accepted.map((a) => a.rtpParameters.codecs[0]!.mimeType)).toEqual(['video/H264']);
+    expect(h264.accepted[0]!.rtpParameters.codecs[0]!.parameters).toMatchObject({ 'packetization-mode': 1 });
+    expect(webrtcbinRefusal(h264.answer)).toBeNull();
+  });
+
+  it('[W1] Chromium: VP8 first, H.264 (packetization-mode 1) and RTX among the candidates, MID/ssrc from the offer', () => {
+    const offer = parseOffer(fixture('chromium-max-bundle'));
+    const video = offer.sections.find((s) => s.kind === 'video')!;
+    const mimes = producerCandidates(video, CAPS).map((p) => p.codecs.map((c) => c.mimeType).join('+'));
+    expect(mimes[0]).toBe('video/VP8+video/rtx');
+    expect(mimes).toContain('video/H264+video/rtx');
+  });
+
+  it('[W8] ICE restart: the answer fragment carries the new credentials, candidates and end-of-candidates', () => {
+    const frag = buildRestartFrag(LOCAL, 'video0');
+    expect(parseSdpFrag(frag)).toEqual({
+      iceUfrag: 'sfuufrag',
+      icePwd: 'sfupassword0123456789',
+      candidates: 2,
+    });
+    expect(frag).toMatch(/a=mid:video0\r\n/);
+    expect(frag).toMatch(/a=end-of-candidates\r\n$/);
   });
 });

@@ -4,6 +4,17 @@
  * one WebRtcTransport. Pure functions: parse + validate an offer (every refusal names its reason,
  * returned as 400), list candidate RTP parameters for each section, write the answer and the
  * trickle-ice-sdpfrag answer of an ICE restart.
+ *
+ * Bundle-only sections (issue 16, [W13]): a max-bundle offerer (GStreamer's webrtcbin, RFC 8829
+ * §5.2.1) sends every section but the first as `m=… 0 … a=bundle-only`. Inside a BUNDLE group that
+ * port 0 means "on the first section's transport", not "disabled".
+ *
+ * Every section of the answer, accepted or rejected, carries the SFU's ICE credentials and
+ * a=setup, and accepted bundled sections repeat port 9 and the candidates ([W14]): webrtcbin
+ * (GStreamer 1.22) refuses an answer if any section lacks ice-ufrag, ice-pwd or setup, whatever its
+ * port, and requires the same ufrag across the BUNDLE group; libwebrtc (Chromium, wrtc) answers
+ * this way itself. RFC 8843's other spelling (port 0 + a=bundle-only in the answer) gains nothing
+ * here and older stacks take port 0 as a rejection.
  */
 import type { types } from 'mediasoup';
 import sdpTransform from 'sdp-transform';
@@ -24,6 +35,8 @@ export interface OfferedSection {
   media: MediaSection;
   /** why the section is rejected (port 0) even before codecs are matched, or null */
   rejected: string | null;
+  /** port 0 + a=bundle-only in the BUNDLE group: media on the group's transport (RFC 8843 §6) */
+  bundleOnly: boolean;
 }
 
 export interface ParsedOffer {
@@ -65,18 +78,26 @@ export function parseOffer(sdp: string): ParsedOffer {
   // The offerer is DTLS client unless it insists on being server (a=setup:passive).
   const role: types.DtlsRole = setup === 'passive' ? 'server' : 'client';
 
+  const bundle = (session.groups ?? []).find((g) => g.type === 'BUNDLE');
+  const bundleMids = new Set(bundle ? String(bundle.mids).split(' ') : []);
   const sections = media.map((m, index): OfferedSection => {
     const kind = m.type === 'audio' || m.type === 'video' ? m.type : null;
     const mid = m.mid !== undefined ? String(m.mid) : '';
+    const bundleOnly = m.port === 0 && m.bundleOnly !== undefined && bundleMids.has(mid);
     let rejected: string | null = null;
     if (!kind) rejected = `media type "${m.type}" is not accepted`;
     else if (!mid) rejected = 'section has no a=mid';
-    else if (m.port === 0) rejected = 'section disabled by the offerer (port 0)';
-    else if (m.direction === 'recvonly' || m.direction === 'inactive') rejected = `direction ${m.direction}`;
+    else if (m.port === 0 && !bundleOnly) {
+      rejected =
+        m.bundleOnly !== undefined
+          ? 'a=bundle-only section outside the a=group:BUNDLE'
+          : 'section disabled by the offerer (port 0)';
+    } else if (m.direction === 'recvonly' || m.direction === 'inactive')
+      rejected = `direction ${m.direction}`;
     else if (!/SAVPF/.test(m.protocol))
       rejected = `transport protocol ${m.protocol} is not UDP/TLS/RTP/SAVPF`;
     else if (!m.rtcpMux) rejected = 'a=rtcp-mux is required';
-    return { index, kind, mid, media: m, rejected };
+    return { index, kind, mid, media: m, rejected, bundleOnly };
   });
   const accepted = sections.filter((s) => !s.rejected);
   if (accepted.length === 0) {
@@ -89,8 +110,6 @@ export function parseOffer(sdp: string): ParsedOffer {
     if (mids.has(s.mid)) throw new SdpError(`duplicate a=mid:${s.mid}`);
     mids.add(s.mid);
   }
-  const bundle = (session.groups ?? []).find((g) => g.type === 'BUNDLE');
-  const bundleMids = new Set(bundle ? String(bundle.mids).split(' ') : []);
   const bundled = accepted.every((s) => bundleMids.has(s.mid));
   if (accepted.length > 1 && !bundled) {
     throw new SdpError('audio and video must be BUNDLEd on one transport (a=group:BUNDLE, RFC 9725 §4.5)');
@@ -252,6 +271,10 @@ export function buildAnswer(offer: ParsedOffer, accepted: AcceptedSection[], loc
       protocol: s.media.protocol,
       connection: { version: 4, ip: '0.0.0.0' },
       ...(s.mid ? { mid: s.mid } : {}),
+      // in every section, rejected ones too: webrtcbin refuses an answer without them ([W14])
+      iceUfrag: local.iceParameters.usernameFragment,
+      icePwd: local.iceParameters.password,
+      setup,
     };
     if (!a) {
       return {
@@ -295,9 +318,6 @@ export function buildAnswer(offer: ParsedOffer, accepted: AcceptedSection[], loc
       rtcpFb,
       ext: (p.headerExtensions ?? []).map((e) => ({ value: e.id, uri: e.uri })),
       direction: 'recvonly' as const,
-      iceUfrag: local.iceParameters.usernameFragment,
-      icePwd: local.iceParameters.password,
-      setup,
       rtcpMux: 'rtcp-mux' as const,
       ...(p.rtcp?.reducedSize ? { rtcpRsize: 'rtcp-rsize' as const } : {}),
       candidates: candidatesOf(local),
