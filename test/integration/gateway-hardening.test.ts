@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuditTarget } from '@lagebild/audit';
 import { createAuditLog } from '@lagebild/gateway/recordings';
 import { ensureSigningKeyFile } from '@lagebild/vault';
 import pino from 'pino';
@@ -312,28 +313,29 @@ describe('audit filters (issue 11)', () => {
     const signer = await ensureSigningKeyFile(join(dir, 'signing.pem'));
     const audit = createAuditLog({ pool: stack.db.pool, signer, log: pino({ level: 'silent' }) });
     const tag = randomUUID().slice(0, 8);
-    const entry = (target: string) => ({
+    // typed targets (issue 12): the kinds are real ones, the ids carry the wildcards
+    const entry = (target: AuditTarget) => ({
       tenantId: duisburg.id,
       actor: 'system:test',
       action: 'policy_changed' as const,
       target,
     });
-    await audit.append(entry(`quota:${tag}:100%`));
-    await audit.append(entry(`quota:${tag}:1000`));
-    await audit.append(entry(`name:${tag}:a_b`));
-    await audit.append(entry(`name:${tag}:axb`));
-    await audit.append(entry(`path:${tag}:c\\d`));
+    await audit.append(entry(`tenant:${tag}:100%`));
+    await audit.append(entry(`tenant:${tag}:1000`));
+    await audit.append(entry(`unit:${tag}:a_b`));
+    await audit.append(entry(`unit:${tag}:axb`));
+    await audit.append(entry(`incident:${tag}:c\\d`));
     const targets = async (filter: string) => {
       const r = await api(cookies['duisburg.admin']!, `/api/audit?target=${encodeURIComponent(filter)}`);
       expect(r.status).toBe(200);
       const { entries } = (await r.json()) as { entries: { target: string }[] };
       return entries.map((e) => e.target).sort();
     };
-    expect(await targets(`${tag}:100%`)).toEqual([`quota:${tag}:100%`]);
-    expect(await targets(`${tag}:a_b`)).toEqual([`name:${tag}:a_b`]);
-    expect(await targets(`${tag}:c\\d`)).toEqual([`path:${tag}:c\\d`]);
-    expect(await targets('%')).toContain(`quota:${tag}:100%`);
-    expect(await targets('%')).not.toContain(`quota:${tag}:1000`);
+    expect(await targets(`${tag}:100%`)).toEqual([`tenant:${tag}:100%`]);
+    expect(await targets(`${tag}:a_b`)).toEqual([`unit:${tag}:a_b`]);
+    expect(await targets(`${tag}:c\\d`)).toEqual([`incident:${tag}:c\\d`]);
+    expect(await targets('%')).toContain(`tenant:${tag}:100%`);
+    expect(await targets('%')).not.toContain(`tenant:${tag}:1000`);
   });
 });
 

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadCheckpoints, readAuditLog, verifyAuditChain } from '@lagebild/audit';
+import { liveWatchTarget, loadCheckpoints, readAuditLog, verifyAuditChain } from '@lagebild/audit';
 import { createAuditLog, createRetentionSweeper, importRecording } from '@lagebild/gateway/recordings';
 import { REPO_ROOT } from '@lagebild/infra/paths';
 import {
@@ -234,8 +234,16 @@ describe('audit view names', () => {
     // entries as the live watch, the recorder and a refusal write them, with ids of both tenants
     const audit = createAuditLog({ pool: stack.db.pool, signer, log: pino({ level: 'silent' }) });
     const watch = { tenantId: duisburg.id, actor: 'duisburg.operator', action: 'live_watch' } as const;
-    await audit.append({ ...watch, target: ownDevice.deviceId, payload: { phase: 'started' } });
-    await audit.append({ ...watch, target: otherDevice.deviceId, payload: { phase: 'started' } });
+    await audit.append({
+      ...watch,
+      target: liveWatchTarget(ownDevice.deviceId),
+      payload: { phase: 'started' },
+    });
+    await audit.append({
+      ...watch,
+      target: liveWatchTarget(otherDevice.deviceId),
+      payload: { phase: 'started' },
+    });
     await audit.append({
       tenantId: duisburg.id,
       actor: 'dortmund.admin',

@@ -28,7 +28,6 @@ import type { HttpDeps } from '../http/route-deps.ts';
 import type { SessionUser } from '../http/session.ts';
 import { notFound } from '../http/tenant-guard.ts';
 import type { LiveStore } from '../live/live-store.ts';
-import type { Logger } from '../logger.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { IncidentService } from './incident-service.ts';
 import { alertsOf, getAlert, getIncident, getRequest, requestsOf, timelineOf } from './store.ts';
@@ -38,7 +37,6 @@ const DISPATCH_ROLES: readonly Role[] = ['admin', 'supervisor'];
 export interface DispatchRouteDeps extends HttpDeps {
   db: Db;
   live: LiveStore;
-  log: Logger;
   audit: AuditLog;
   incidents: IncidentService;
   dispatcher: Dispatcher;
@@ -51,7 +49,6 @@ export function registerDispatchRoutes({
   db,
   sameTenant,
   live,
-  log,
   audit,
   incidents,
   dispatcher,
@@ -127,25 +124,26 @@ export function registerDispatchRoutes({
       const l = deviceId ? await live.get(user.tenant.id, deviceId) : null;
       location = l?.position ? { lat: l.position.lat, lng: l.position.lng } : null;
     }
-    const id = await incidents.openManual({
-      tenantId: user.tenant.id,
-      userId: user.id,
-      unitId,
-      deviceId,
-      location,
-      priority: body.priority,
-      summary: body.summary,
-    });
-    log.info(
-      { audit: 'incident_opened', userId: user.id, tenantId: user.tenant.id, incidentId: id },
-      'incident opened',
+    const id = await incidents.openManual(
+      {
+        tenantId: user.tenant.id,
+        userId: user.id,
+        unitId,
+        deviceId,
+        location,
+        priority: body.priority,
+        summary: body.summary,
+      },
+      (c, id) =>
+        audit.appendIn(c, [
+          {
+            tenantId: user.tenant.id,
+            actor: actorOf(user),
+            action: 'incident_opened',
+            target: `incident:${id}`,
+          },
+        ]),
     );
-    await audit.append({
-      tenantId: user.tenant.id,
-      actor: user.username,
-      action: 'incident_opened',
-      target: `incident:${id}`,
-    });
     const { tenantId: _t, ...incident } = (await getIncident(pool, id))!;
     return { incident };
   });
@@ -184,26 +182,19 @@ export function registerDispatchRoutes({
     },
     async ({ req, user, params, body: { outcome, note } }) => {
       const incident = await loadIncident(req, user, params.id);
-      const r = await incidents.close(incident.tenantId, incident.id, user.id, outcome, note);
+      const r = await incidents.close(incident.tenantId, incident.id, user.id, outcome, note, (c) =>
+        audit.appendIn(c, [
+          {
+            tenantId: user.tenant.id,
+            actor: actorOf(user),
+            action: 'incident_closed',
+            target: `incident:${incident.id}`,
+            payload: { outcome },
+          },
+        ]),
+      );
       if (!r.closed) throw new AppError('conflict', `incident ${incident.number} is already closed`);
       for (const c of r.cancelled) await dispatcher.cancel(c.id, user.id).catch(() => false);
-      log.info(
-        {
-          audit: 'incident_closed',
-          userId: user.id,
-          tenantId: user.tenant.id,
-          incidentId: incident.id,
-          outcome,
-        },
-        'incident closed',
-      );
-      await audit.append({
-        tenantId: user.tenant.id,
-        actor: user.username,
-        action: 'incident_closed',
-        target: `incident:${incident.id}`,
-        payload: { outcome },
-      });
       const { tenantId: _t, ...view } = (await getIncident(pool, incident.id))!;
       return { incident: view };
     },
@@ -246,20 +237,19 @@ export function registerDispatchRoutes({
     const alert = await getAlert(pool, id);
     if (!alert) throw notFound('alert');
     sameTenant(user, alert.tenantId, 'alert', id, req);
-    const won = await incidents.acknowledge(alert.tenantId, alert.incidentId, id, user.id);
+    const won = await incidents.acknowledge(alert.tenantId, alert.incidentId, id, user.id, (c) =>
+      audit.appendIn(c, [
+        {
+          tenantId: user.tenant.id,
+          actor: actorOf(user),
+          action: 'alert_acknowledged',
+          target: `alert:${id}`,
+        },
+      ]),
+    );
     const now = (await getAlert(pool, id))!;
     if (!won)
       throw new AppError('conflict', `already acknowledged by ${now.acknowledgedBy ?? 'someone else'}`);
-    log.info(
-      { audit: 'alert_acknowledged', userId: user.id, tenantId: user.tenant.id, alertId: id },
-      'alert acknowledged',
-    );
-    await audit.append({
-      tenantId: user.tenant.id,
-      actor: user.username,
-      action: 'alert_acknowledged',
-      target: `alert:${id}`,
-    });
     const { tenantId: _t, ...view } = now;
     return { alert: view };
   });
@@ -286,16 +276,6 @@ export function registerDispatchRoutes({
       const incident = await loadIncident(req, user, params.id);
       const tenant = await db.prisma.tenant.findUniqueOrThrow({ where: { id: incident.tenantId } });
       const res = await dispatcher.dispatch(incident, user.id, unitIds, note, tenant.dispatchAnswerTimeoutS);
-      log.info(
-        {
-          audit: 'dispatch',
-          userId: user.id,
-          tenantId: user.tenant.id,
-          incidentId: incident.id,
-          units: res.results.map((r) => [r.unitId, r.ok]),
-        },
-        'backup requested',
-      );
       await audit.append({
         tenantId: user.tenant.id,
         actor: user.username,
@@ -321,15 +301,11 @@ export function registerDispatchRoutes({
     sameTenant(user, r.tenantId, 'request', id, req);
     if (!(await dispatcher.cancel(id, user.id)))
       throw new AppError('conflict', `the request is already ${r.state}`);
-    log.info(
-      { audit: 'dispatch_cancelled', userId: user.id, tenantId: user.tenant.id, requestId: id },
-      'request cancelled',
-    );
     await audit.append({
       tenantId: user.tenant.id,
       actor: user.username,
       action: 'dispatch_cancelled',
-      target: `dispatch:${id}`,
+      target: `request:${id}`,
     });
     const { tenantId: _t, ...view } = (await getRequest(pool, id))!;
     return { request: view };

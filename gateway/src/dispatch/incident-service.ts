@@ -29,6 +29,8 @@ import {
  * commit together or not at all); the routes pass `(c) => audit.appendIn(c, [...])`.
  */
 export type AuditInTransaction = (client: pg.PoolClient) => Promise<void>;
+/** The same for a change that creates its subject: the entry names the new id. */
+export type AuditNewInTransaction = (client: pg.PoolClient, id: string) => Promise<void>;
 
 export interface IncidentDeps {
   pool: pg.Pool;
@@ -59,6 +61,7 @@ export async function incidentsSnapshot(pool: pg.Pool, tenantId: string): Promis
 export async function openManualIncident(
   { pool, broadcast }: IncidentDeps,
   o: ManualIncident,
+  audit: AuditNewInTransaction,
 ): Promise<string> {
   const { id, alertId } = await withTransaction(pool, async (client) => {
     const { id } = await insertIncident(client, { ...o, kind: 'manual', openedBy: o.userId });
@@ -72,6 +75,7 @@ export async function openManualIncident(
     });
     const alertId = await insertAlert(client, o.tenantId, id, 'manual');
     await acknowledgeAlert(client, alertId, o.userId);
+    await audit(client, id);
     return { id, alertId };
   });
   void broadcast.incident(id);
@@ -125,18 +129,21 @@ export async function setIncidentPriority(
 export async function acknowledgeIncidentAlert(
   { pool, broadcast }: IncidentDeps,
   a: { tenantId: string; incidentId: string; alertId: string; userId: string },
+  audit: AuditInTransaction,
 ): Promise<boolean> {
-  const won = await acknowledgeAlert(pool, a.alertId, a.userId);
-  if (won) {
-    await addTimeline(pool, {
+  const won = await withTransaction(pool, async (client) => {
+    if (!(await acknowledgeAlert(client, a.alertId, a.userId))) return false;
+    await addTimeline(client, {
       tenantId: a.tenantId,
       incidentId: a.incidentId,
       kind: 'alert_acknowledged',
       params: {},
       actorId: a.userId,
     });
-    void broadcast.alert(a.alertId);
-  }
+    await audit(client);
+    return true;
+  });
+  if (won) void broadcast.alert(a.alertId);
   return won;
 }
 
@@ -144,10 +151,11 @@ export async function acknowledgeIncidentAlert(
 export async function closeIncidentWith(
   { pool, broadcast }: IncidentDeps,
   c: { tenantId: string; incidentId: string; userId: string; outcome: IncidentOutcome; note: string },
+  audit: AuditInTransaction,
 ) {
   const r = await withTransaction(pool, async (client) => {
     const r = await closeIncident(client, c.incidentId, c.userId, c.outcome);
-    if (r.closed)
+    if (r.closed) {
       await addTimeline(client, {
         tenantId: c.tenantId,
         incidentId: c.incidentId,
@@ -156,6 +164,8 @@ export async function closeIncidentWith(
         actorId: c.userId,
         text: c.note,
       });
+      await audit(client);
+    }
     return r;
   });
   if (r.closed) {
@@ -187,7 +197,7 @@ export function createIncidentService(deps: IncidentDeps) {
     /** forgets the cached `auto_incident_on` of a tenant, so the next trigger reads the new one */
     invalidatePolicy: (tenantId: string): void => policy.invalidate(tenantId),
     snapshot: (tenantId: string) => incidentsSnapshot(deps.pool, tenantId),
-    openManual: (o: ManualIncident) => openManualIncident(deps, o),
+    openManual: (o: ManualIncident, audit: AuditNewInTransaction) => openManualIncident(deps, o, audit),
     note: (tenantId: string, incidentId: string, userId: string, text: string, audit: AuditInTransaction) =>
       addIncidentNote(deps, { tenantId, incidentId, userId, text }, audit),
     setPriority: (
@@ -198,10 +208,21 @@ export function createIncidentService(deps: IncidentDeps) {
       to: number,
       audit: AuditInTransaction,
     ) => setIncidentPriority(deps, { tenantId, incidentId, userId, from, to }, audit),
-    acknowledge: (tenantId: string, incidentId: string, alertId: string, userId: string) =>
-      acknowledgeIncidentAlert(deps, { tenantId, incidentId, alertId, userId }),
-    close: (tenantId: string, incidentId: string, userId: string, outcome: IncidentOutcome, note: string) =>
-      closeIncidentWith(deps, { tenantId, incidentId, userId, outcome, note }),
+    acknowledge: (
+      tenantId: string,
+      incidentId: string,
+      alertId: string,
+      userId: string,
+      audit: AuditInTransaction,
+    ) => acknowledgeIncidentAlert(deps, { tenantId, incidentId, alertId, userId }, audit),
+    close: (
+      tenantId: string,
+      incidentId: string,
+      userId: string,
+      outcome: IncidentOutcome,
+      note: string,
+      audit: AuditInTransaction,
+    ) => closeIncidentWith(deps, { tenantId, incidentId, userId, outcome, note }, audit),
     sweep: () => escalateAlerts(deps),
   };
 }

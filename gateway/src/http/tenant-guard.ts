@@ -5,6 +5,7 @@
  * (issue 11). The refusal is still counted and logged here, and audited by `auditedTenantCheck`:
  * an operator probing ids is worth knowing about, just not worth telling.
  */
+import type { AuditTargetKind } from '@lagebild/audit';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -14,7 +15,7 @@ import type { SessionUser } from './session.ts';
 export type TenantCheck = (
   user: SessionUser,
   tenantId: string,
-  what: string,
+  what: AuditTargetKind,
   id: string,
   req: FastifyRequest,
 ) => void;

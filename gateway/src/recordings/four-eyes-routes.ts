@@ -4,6 +4,7 @@
  * (four-eyes.ts says who may ask and who may decide). Each request and decision commits with its
  * audit entries.
  */
+import { auditTarget } from '@lagebild/audit';
 import { type Db, withTransaction } from '@lagebild/db';
 import {
   CreatedIdResponse,
@@ -184,7 +185,11 @@ export function registerFourEyesRoutes({
         `UPDATE recording_approvals SET state = $2, decided_by = $3, decided_at = now(), decision_reason = $4 WHERE id = $1`,
         [id, body.approve ? 'approved' : 'rejected', user.id, body.reason],
       );
-      const base = { tenantId: user.tenant.id, actor: actorOf(user), target: `recording:${a.recording_id}` };
+      const base = {
+        tenantId: user.tenant.id,
+        actor: actorOf(user),
+        target: auditTarget('recording', a.recording_id),
+      };
       await audit.appendIn(c, [
         {
           ...base,

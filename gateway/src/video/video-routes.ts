@@ -8,6 +8,7 @@
  * in the hash-chained audit log as `live_watch`: authorised (who, unit, reason), started, ended.
  */
 import { randomUUID } from 'node:crypto';
+import { liveWatchTarget } from '@lagebild/audit';
 import { type Db, secretMatches } from '@lagebild/db';
 import {
   DEVICE_TOKEN_TTL_MS,
@@ -131,7 +132,7 @@ export function registerVideoRoutes(deps: VideoRouteDeps): void {
       tenantId: user.tenant.id,
       actor: actorOf(user),
       action: 'live_watch',
-      target: deviceId,
+      target: liveWatchTarget(deviceId),
       reason: reason.text ? `${reason.kind}: ${reason.text}` : reason.kind,
       payload: {
         phase: 'authorised',
@@ -243,7 +244,7 @@ export function registerVideoRoutes(deps: VideoRouteDeps): void {
       tenantId: msg.tenantId,
       actor: viewer?.username ?? msg.userId,
       action: 'live_watch',
-      target: msg.deviceId,
+      target: liveWatchTarget(msg.deviceId),
       payload: {
         phase,
         watchId: msg.watchId ?? null,

@@ -9,12 +9,17 @@ export {
 } from './chain.ts';
 export {
   type AuditInput,
+  type AuditTarget,
+  type AuditTargetKind,
   appendAudit,
   appendAuditIn,
   auditedChange,
+  auditTarget,
   type CheckpointPolicy,
   checkpointNow,
   exportAuditJsonl,
+  type LiveWatchTarget,
+  liveWatchTarget,
   loadCheckpoints,
   parseAuditJsonl,
   pruneAuditPayloads,

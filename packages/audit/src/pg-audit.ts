@@ -18,14 +18,39 @@ import {
   storablePayload,
 } from './chain.ts';
 
+/** What an audit entry can be about; one spelling per kind (a dispatch request is `request:`). */
+export type AuditTargetKind =
+  | 'alert'
+  | 'approval'
+  | 'baseline'
+  | 'device'
+  | 'incident'
+  | 'recording'
+  | 'request'
+  | 'tenant'
+  | 'unit'
+  | 'user';
+
+/**
+ * A typed target reference, `<kind>:<id>` (issue 12). The one exception is `live_watch`, whose
+ * entries have named the watched device by its bare id since the first one was written: the audit
+ * view reads both spellings, and `liveWatchTarget` is the only place that writes the bare one.
+ */
+export type AuditTarget = `${AuditTargetKind}:${string}` | LiveWatchTarget;
+declare const liveWatchBrand: unique symbol;
+export type LiveWatchTarget = string & { readonly [liveWatchBrand]: true };
+
+export const auditTarget = (kind: AuditTargetKind, id: string): AuditTarget => `${kind}:${id}`;
+export const liveWatchTarget = (deviceId: string): LiveWatchTarget => deviceId as LiveWatchTarget;
+
 export interface AuditInput {
   tenantId: string | null;
   /** who: `user:<id>` plus name, `device:<id>`, `system:sweeper` */
   actor: string | null;
   /** one of the protocol's actions, so the audit view can name every entry (typed, issue 12) */
   action: AuditAction;
-  /** what it was done to, e.g. `recording:<id>` */
-  target?: string | null;
+  /** what it was done to, e.g. `recording:<id>` (`auditTarget('recording', id)`) */
+  target?: AuditTarget | null;
   reason?: string | null;
   recipient?: string | null;
   payload?: Record<string, unknown> | null;

@@ -6,7 +6,7 @@
  * audits that. Plaintext exists only in memory between the caller and the writer.
  */
 import { randomUUID } from 'node:crypto';
-import { auditedChange } from '@lagebild/audit';
+import { auditedChange, auditTarget } from '@lagebild/audit';
 import {
   createRecordingWriter,
   type Keyring,
@@ -57,7 +57,7 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
   const mediaType = o.mediaType ?? 'video/webm';
   const policy = { signer: o.signer };
   const actor = `device:${o.deviceId}`;
-  const target = `recording:${id}`;
+  const target = auditTarget('recording', id);
   // the row and its `recording_started` entry commit together
   await auditedChange(o.pool, policy, async (client) => {
     await beginRecording(client, {
