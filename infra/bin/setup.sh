@@ -52,6 +52,10 @@ ensure_system_packages() {
   # ffmpeg + openssl: recordings (issue #6) are made, probed and verified with them
   local pkgs=(redis-server ffmpeg openssl)
   [ "$LB_MODE" = test ] && pkgs+=(chromium fonts-dejavu-core)
+  # GStreamer's webrtcbin as a third WHIP client (issue 16, test/src/gst-whip.py): webrtcbin, DTLS,
+  # SRTP, openh264 (-bad), VP8 and RTP (-good), Opus and test sources (-base), libnice, Python bindings
+  [ "$LB_MODE" = test ] && pkgs+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base
+    gstreamer1.0-nice python3-gi gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0)
   apt_install "${pkgs[@]}"
   # Debian starts a redis-server service on 6379 when installed; we run our own on chosen ports.
 }

@@ -1,0 +1,129 @@
+/**
+ * Drives test/src/gst-whip.py, a WHIP publisher on GStreamer's webrtcbin (issue 16): the third
+ * independent WebRTC stack of the suite, beside Chromium and libwebrtc (wrtc). Debian's python3-gi
+ * and GStreamer plugins are needed (infra/bin/setup.sh installs them in test mode).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('./gst-whip.py', import.meta.url));
+/** Debian's interpreter: a pyenv or venv python on PATH has no `gi` */
+const PYTHON = process.env.GST_PYTHON ?? '/usr/bin/python3';
+
+export interface GstEvent {
+  event: 'offer' | 'answer' | 'trickle' | 'ice' | 'connected' | 'error';
+  status?: number;
+  sdp?: string;
+  location?: string | null;
+  state?: string;
+  /** ms since the WHIP 201 arrived */
+  ms?: number | null;
+  postMs?: number;
+  message?: string;
+  candidate?: string;
+}
+
+export interface GstPublishOptions {
+  whipUrl: string;
+  token: string;
+  bundlePolicy?: 'max-bundle' | 'max-compat';
+  video?: 'vp8' | 'h264' | 'none';
+  audio?: 'opus' | 'none';
+  trickle?: boolean;
+  durationS?: number;
+}
+
+export interface GstPublisher {
+  events: GstEvent[];
+  /** resolves with the first event of that kind; rejects on an `error` event, exit or timeout */
+  next(kind: GstEvent['event'], timeoutMs?: number): Promise<GstEvent>;
+  stop(): Promise<void>;
+}
+
+/** Why GStreamer publishing cannot run here, or null (the suite skips it rather than failing). */
+export function gstUnavailable(): string | null {
+  const probe = spawnSync(
+    PYTHON,
+    [
+      '-c',
+      "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstWebRTC','1.0'); from gi.repository import Gst; Gst.init(None); assert all(Gst.ElementFactory.find(e) for e in ['webrtcbin','vp8enc','opusenc','openh264enc','nicesrc'])",
+    ],
+    { encoding: 'utf8' },
+  );
+  return probe.status === 0
+    ? null
+    : `GStreamer webrtcbin + python3-gi missing: ${probe.stderr.trim().split('\n').at(-1)}`;
+}
+
+export function gstPublish(opts: GstPublishOptions): GstPublisher {
+  const args = [
+    SCRIPT,
+    '--url',
+    opts.whipUrl,
+    '--token',
+    opts.token,
+    '--bundle-policy',
+    opts.bundlePolicy ?? 'max-bundle',
+    '--video',
+    opts.video ?? 'vp8',
+    '--audio',
+    opts.audio ?? 'opus',
+    '--duration-s',
+    String(opts.durationS ?? 60),
+    ...(opts.trickle ? ['--trickle'] : []),
+  ];
+  const child: ChildProcess = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const events: GstEvent[] = [];
+  const waiters = new Set<() => void>();
+  let exited: string | null = null;
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    events.push(JSON.parse(line) as GstEvent);
+    for (const w of waiters) w();
+  });
+  child.once('exit', (code, signal) => {
+    exited = `gst-whip.py exited (${signal ?? code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+    for (const w of waiters) w();
+  });
+
+  return {
+    events,
+    next(kind, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = events.find((e) => e.event === kind);
+          const err = events.find((e) => e.event === 'error');
+          if (hit || err || exited) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            if (hit) resolve(hit);
+            else reject(new Error(err ? `gst-whip.py: ${err.message}` : exited!));
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `no "${kind}" from gst-whip.py within ${timeoutMs} ms; events: ${events.map((e) => e.event).join(',')}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      if (exited) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await gone;
+      clearTimeout(t);
+    },
+  };
+}
