@@ -192,6 +192,54 @@ describe.skipIf(missing !== null)('the other stacks on the same SFU, for the con
     }
   }, 30_000);
 
+  it('[W8] ICE restart over PATCH (libwebrtc; webrtcbin 1.22 keeps its credentials): new ETag, media keeps flowing', async () => {
+    const d = device();
+    const pub = await publishWhip({ whipUrl: d.whipUrl, token: d.token, label: 'wrtc', fps: 15 });
+    try {
+      await pub.connected(10_000);
+      await waitFor(() => upOf(d.deviceId) !== undefined, 10_000, 'producer_up');
+      const pc = pub.pc as unknown as {
+        remoteDescription: { sdp: string } | null;
+        createOffer(o: { iceRestart: boolean }): Promise<{ type: string; sdp: string }>;
+        setLocalDescription(d: { type: string; sdp: string }): Promise<void>;
+        setRemoteDescription(d: { type: string; sdp: string }): Promise<void>;
+      };
+      const cred = (sdp: string) =>
+        [/a=ice-ufrag:(\S+)/.exec(sdp)![1]!, /a=ice-pwd:(\S+)/.exec(sdp)![1]!] as const;
+      const answer = pc.remoteDescription!.sdp;
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      const [ufrag, pwd] = cred(offer.sdp);
+      const mid = /a=mid:(\S+)/.exec(offer.sdp)![1]!;
+      const res = await fetch(pub.resourceUrl, {
+        method: 'PATCH',
+        headers: {
+          'content-type': 'application/trickle-ice-sdpfrag',
+          authorization: `Bearer ${d.token}`,
+          'if-match': pub.etag ?? '*',
+        },
+        body: `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:${mid}\r\n`,
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('etag')).not.toBe(pub.etag);
+      const [oldUfrag, oldPwd] = cred(answer);
+      const [newUfrag, newPwd] = cred(await res.text());
+      expect(newUfrag).not.toBe(oldUfrag);
+      await pc.setRemoteDescription({
+        type: 'answer',
+        sdp: answer.replaceAll(oldUfrag, newUfrag).replaceAll(oldPwd, newPwd),
+      });
+      // the stream outlives the restart (this does not prove which credentials the consent checks use)
+      const bytes = async () => (await sfuStats(stack)).streams.find((s) => s.deviceId === d.deviceId)!;
+      const before = await bytes();
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await bytes()).bytesReceived).toBeGreaterThan(before.bytesReceived + 10_000);
+      expect(pub.pc.connectionState).toBe('connected');
+    } finally {
+      await pub.close();
+    }
+  }, 30_000);
+
   it('[W9] Chromium (RTCPeerConnection + fetch) connects', async () => {
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
