@@ -22,6 +22,7 @@ import type { Logger } from './logger.ts';
 import type { Publisher } from './publisher.ts';
 import type { RecorderContext } from './recorder-context.ts';
 import { ffmpegArgs, type RecorderTrack, recorderContainer, recorderSdp } from './recorder-sdp.ts';
+import { recordedTiming, type TrackClock, trackClock } from './recorder-timing.ts';
 
 export interface RecorderResult {
   recordingId: string;
@@ -73,6 +74,8 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   readonly #ffmpeg: ChildProcess;
   readonly #transports: types.PlainTransport[];
   readonly #consumers: types.Consumer[];
+  readonly #clocks: TrackClock[];
+  readonly #allowedPrerecordS: number;
   readonly #log: Logger;
   readonly #config: SfuConfig;
   #stopRequested = false;
@@ -85,6 +88,8 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     ffmpeg: ChildProcess;
     transports: types.PlainTransport[];
     consumers: types.Consumer[];
+    clocks: TrackClock[];
+    allowedPrerecordS: number;
     ctx: RecorderContext;
     config: SfuConfig;
     log: Logger;
@@ -97,6 +102,8 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     this.#ffmpeg = o.ffmpeg;
     this.#transports = o.transports;
     this.#consumers = o.consumers;
+    this.#clocks = o.clocks;
+    this.#allowedPrerecordS = o.allowedPrerecordS;
     this.#log = o.log;
     this.#config = o.config;
     this.done = this.#run(o.ctx, o.sdpDir);
@@ -129,6 +136,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     const transports: types.PlainTransport[] = [];
     const consumers: types.Consumer[] = [];
     const tracks: RecorderTrack[] = [];
+    const clocks: TrackClock[] = [];
     let sdpDir: string | null = null;
     try {
       for (const producer of publisher.producers) {
@@ -148,13 +156,24 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         });
         consumers.push(consumer);
         tracks.push({ kind: consumer.kind, port, rtpParameters: consumer.rtpParameters });
+        // what the recording holds is timed from the packets forwarded to ffmpeg (their RTP
+        // timestamps against the worker's clock), not from when the recorder started
+        const clock = trackClock(consumer.rtpParameters.codecs[0]?.clockRate ?? 90_000);
+        clocks.push(clock);
+        consumer.on('trace', (t) => {
+          const ts = (t.info as { rtpPacket?: { timestamp?: number } } | undefined)?.rtpPacket?.timestamp;
+          if (t.type === 'rtp' && t.direction === 'out' && typeof ts === 'number')
+            clock.packet(ts, t.timestamp, Date.now());
+        });
+        await consumer.enableTraceEvent(['rtp']);
       }
       const container = recorderContainer(tracks);
       sdpDir = await mkdtemp(join(tmpdir(), 'lagebild-recorder-'));
       const sdpFile = join(sdpDir, 'in.sdp');
       await writeFile(sdpFile, recorderSdp(tracks), { mode: 0o600 });
-      // The buffered seconds the device says its stream starts with, as far as the tenant allows them.
-      const prerecordS = await allowedPrerecordS(ctx.pool, publisher.tenantId, o.prerecordS ?? 0);
+      // What the device declares is audited as its claim; the manifest gets what the media shows.
+      const declaredPrerecordS = o.prerecordS ?? 0;
+      const allowed = await allowedPrerecordS(ctx.pool, publisher.tenantId, 120);
       const session = await startRecordingSession({
         pool: ctx.pool,
         store: ctx.store,
@@ -162,8 +181,9 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         signer: ctx.signer,
         tenantId: publisher.tenantId,
         deviceId: publisher.deviceId,
-        startedAt: Date.now() - prerecordS * 1000,
-        prerecordS,
+        startedAt: Date.now(),
+        prerecordS: 0,
+        declaredPrerecordS,
         mediaType: container.mediaType,
         segmentMs: config.SFU_RECORD_SEGMENT_MS,
         chunkSize: config.SFU_RECORD_CHUNK_BYTES,
@@ -184,6 +204,8 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         ffmpeg,
         transports,
         consumers,
+        clocks,
+        allowedPrerecordS: allowed,
         ctx,
         config,
         log,
@@ -253,8 +275,14 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         `ffmpeg exited (${signal ?? `code ${code}`}) while the stream was live: ${stderr.slice(-3).join(' | ')}`);
     let complete = false;
     try {
-      if (graceful && this.#firstOutput) {
-        await this.session.finish({ stoppedAt: this.#stoppedAt });
+      const timing = recordedTiming(this.#clocks.map((c) => c.result()));
+      if (graceful && this.#firstOutput && timing) {
+        if (timing.prerecordS > this.#allowedPrerecordS)
+          this.#log.warn(
+            { prerecordS: timing.prerecordS, allowedS: this.#allowedPrerecordS },
+            'device sent more pre-recording than the tenant allows',
+          );
+        await this.session.finish(timing);
         complete = true;
       } else {
         await this.session.fail(this.#firstOutput ? reason : `no media reached the recorder: ${reason}`, {

@@ -252,7 +252,10 @@ describe('the SFU records a published stream into the vault', () => {
     expect(probe.streams).toEqual(['audio:opus', 'video:vp8']);
     expect(probe.durationS).toBeGreaterThan(8.5);
     expect(probe.durationS).toBeLessThan(13);
-    console.log(`[recorder] decrypted: ${JSON.stringify(probe)}`);
+    // issue 13: the signed start and stop span exactly the media the file holds
+    const manifestS = (manifest.stoppedAt - manifest.startedAt) / 1000;
+    expect(Math.abs(manifestS - probe.durationS)).toBeLessThan(0.5);
+    console.log(`[recorder] decrypted: ${JSON.stringify(probe)}, manifest span ${manifestS} s`);
   }, 30_000);
 
   it('no plaintext WebM exists on disk: vault, the SFU/ffmpeg temp dir, the stack', async () => {
@@ -351,11 +354,15 @@ describe('the SFU records a published stream into the vault', () => {
     ).toBeNull();
   }, 60_000);
 
-  it('a declared pre-recording buffer is kept as far as the tenant policy allows, and is off by default', async () => {
+  // Issue 13: the manifest never claims video it does not hold. libwebrtc (the simulator's stack)
+  // stamps every frame with the moment it is handed over, so it cannot send a past buffer with its
+  // capture timing: whatever the device declares, the measured pre-recording is 0.
+  it('a declared pre-recording buffer is audited as a claim; the manifest carries only the seconds the media holds', async () => {
     const [off, on] = stack.tenants as [Stack['tenants'][number], Stack['tenants'][number]];
     await stack.db.pool.query('UPDATE tenants SET prerecord_s = 30 WHERE id = $1', [on.id]);
     const devOff = off.devices[2]!;
     const devOn = on.devices[0]!;
+    const publishedAt = Date.now();
     const pubs = [
       await publish(devOff, { tenantId: off.id, prerecordS: 30 }),
       await publish(devOn, { tenantId: on.id, prerecordS: 45 }),
@@ -365,28 +372,44 @@ describe('the SFU records a published stream into the vault', () => {
       15_000,
       'both recording',
     );
-    const t = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    const closedAt = Date.now();
     await Promise.all(pubs.map((p) => p.close()));
     const ids = (
       await stack.db.pool.query(
-        'SELECT id, device_id, tenant_id, prerecord_s, started_at FROM recordings WHERE device_id = ANY($1)',
+        'SELECT id, device_id, tenant_id FROM recordings WHERE device_id = ANY($1)',
         [[devOff.deviceId, devOn.deviceId]],
       )
-    ).rows as { id: string; device_id: string; tenant_id: string; prerecord_s: number; started_at: Date }[];
-    const byDev = Object.fromEntries(ids.map((r) => [r.device_id, r]));
-    expect(byDev[devOff.deviceId]!.prerecord_s).toBe(0);
-    expect(byDev[devOn.deviceId]!.prerecord_s).toBe(30);
-    // the recording begins where the buffer began
-    expect(t - byDev[devOn.deviceId]!.started_at.getTime()).toBeGreaterThan(30_000);
+    ).rows as { id: string; device_id: string; tenant_id: string }[];
     await until(
       async () => (await Promise.all(ids.map((r) => row(r.id)))).every((r) => r.state === 'complete'),
       25_000,
       'sealed',
     );
-    const manifest = JSON.parse(
-      await readFile(join(paths().vault, on.id, byDev[devOn.deviceId]!.id, 'manifest.json'), 'utf8'),
+    for (const r of ids) {
+      const manifest = JSON.parse(await readFile(join(paths().vault, r.tenant_id, r.id, 'manifest.json'), 'utf8'));
+      const db = (
+        await stack.db.pool.query('SELECT prerecord_s, started_at, stopped_at FROM recordings WHERE id = $1', [r.id])
+      ).rows[0] as { prerecord_s: number; started_at: Date; stopped_at: Date };
+      const probe = await probeDecrypted(r.id, r.tenant_id);
+      expect(probe.code).toBe(0);
+      // nothing older than the publish arrived, so nothing older is claimed
+      expect(manifest.prerecordS).toBe(0);
+      expect(db.prerecord_s).toBe(0);
+      expect(manifest.startedAt).toBeGreaterThanOrEqual(publishedAt);
+      expect(db.started_at.getTime()).toBe(manifest.startedAt);
+      expect(db.stopped_at.getTime()).toBe(manifest.stoppedAt);
+      // the file holds no more than the live time since the publish: its pre-recorded part is 0 s
+      expect(probe.durationS).toBeLessThan((closedAt - publishedAt) / 1000 + 0.5);
+      const manifestS = (manifest.stoppedAt - manifest.startedAt) / 1000;
+      expect(Math.abs(manifestS - probe.durationS)).toBeLessThan(0.5);
+      console.log(`[recorder] prerecord: ffprobe ${probe.durationS.toFixed(2)} s, manifest ${manifestS} s, prerecordS ${manifest.prerecordS}`);
+    }
+    const started = await stack.db.pool.query(
+      `SELECT payload FROM audit_log WHERE target = $1 AND action = 'recording_started'`,
+      [`recording:${ids.find((r) => r.device_id === devOn.deviceId)!.id}`],
     );
-    expect(manifest.prerecordS).toBe(30);
+    expect(started.rows[0]?.payload).toMatchObject({ declaredPrerecordS: 45 });
   }, 60_000);
 
   // Last: it kills the stack's SFU and replaces it with a new process of the same configuration.

@@ -43,6 +43,9 @@ export async function completeRecording(
   r: {
     id: string;
     complete: boolean;
+    /** measured from the media at the end (live recorder); the row keeps its start otherwise */
+    startedAt?: number;
+    prerecordS?: number;
     stoppedAt: number;
     bytes: number;
     kekId: string | null;
@@ -53,7 +56,8 @@ export async function completeRecording(
 ): Promise<void> {
   await db.query(
     `UPDATE recordings SET state = $2, stopped_at = $3, bytes = $4, kek_id = $5, manifest_sha256 = $6,
-            plaintext_sha256 = $7, ciphertext_sha256 = $8
+            plaintext_sha256 = $7, ciphertext_sha256 = $8,
+            started_at = COALESCE($9, started_at), prerecord_s = COALESCE($10, prerecord_s)
       WHERE id = $1 AND state = 'recording'`,
     [
       r.id,
@@ -64,6 +68,8 @@ export async function completeRecording(
       r.manifestSha256,
       r.plaintextSha256,
       r.ciphertextSha256,
+      r.startedAt === undefined ? null : new Date(r.startedAt),
+      r.prerecordS ?? null,
     ],
   );
 }

@@ -29,8 +29,13 @@ export interface OpenRecordingOptions {
   recordingId?: string;
   /** epoch ms of the first frame (of the pre-recording buffer, if any) */
   startedAt?: number;
-  /** seconds at the start that came from the device's pre-recording buffer */
+  /**
+   * seconds at the start that came from the device's pre-recording buffer, when known at the start
+   * (an import); the live recorder measures them from the media and passes them to `finish()`
+   */
   prerecordS?: number;
+  /** what the device declared (audited at the start as a claim, never signed as a fact) */
+  declaredPrerecordS?: number;
   mediaType?: string;
   incidentId?: string | null;
   segmentMs?: number;
@@ -45,7 +50,7 @@ export interface RecordingSession {
   readonly startedAt: number;
   readonly writer: RecordingWriter;
   /** seal, complete the row from the manifest, audit `recording_sealed` */
-  finish(opts?: { stoppedAt?: number }): Promise<SealedRecording>;
+  finish(opts?: { startedAt?: number; stoppedAt?: number; prerecordS?: number }): Promise<SealedRecording>;
   /** no manifest: what was written stays a decryptable prefix; the row becomes `incomplete` */
   fail(reason: string, opts?: { stoppedAt?: number }): Promise<void>;
 }
@@ -78,7 +83,10 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
               actor,
               action: 'recording_started',
               target,
-              payload: { prerecordS, mediaType },
+              payload: {
+                mediaType,
+                ...(o.declaredPrerecordS ? { declaredPrerecordS: o.declaredPrerecordS } : {}),
+              },
             },
           ]
         : [],
@@ -119,12 +127,14 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
     writer,
     async finish(opts = {}) {
       once();
-      const sealed = await writer.seal(opts.stoppedAt ? { stoppedAt: opts.stoppedAt } : {});
+      const sealed = await writer.seal(opts);
       const { manifest, manifestJson } = sealed;
       await close(
         {
           id,
           complete: true,
+          startedAt: manifest.startedAt,
+          prerecordS: manifest.prerecordS,
           stoppedAt: manifest.stoppedAt,
           bytes: manifest.plaintextBytes,
           kekId: manifest.kekId,
@@ -132,7 +142,13 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
           plaintextSha256: manifest.plaintextSha256,
           ciphertextSha256: manifest.ciphertextSha256,
         },
-        { plaintextSha256: manifest.plaintextSha256, bytes: manifest.plaintextBytes },
+        {
+          plaintextSha256: manifest.plaintextSha256,
+          bytes: manifest.plaintextBytes,
+          startedAt: manifest.startedAt,
+          stoppedAt: manifest.stoppedAt,
+          prerecordS: manifest.prerecordS,
+        },
       );
       return sealed;
     },

@@ -63,7 +63,11 @@ export interface RecordingWriter {
   readonly recordingId: string;
   readonly plaintextBytes: number;
   write(data: Buffer): Promise<void>;
-  seal(opts?: { stoppedAt?: number }): Promise<SealedRecording>;
+  /**
+   * `startedAt`/`prerecordS` replace the values given at creation when the caller measured them
+   * from the media meanwhile (the live recorder: the times of the first packets, issue 13)
+   */
+  seal(opts?: { startedAt?: number; stoppedAt?: number; prerecordS?: number }): Promise<SealedRecording>;
   /** stops without sealing: what was written stays a decryptable, *incomplete* prefix */
   abort(): Promise<void>;
   /** a Writable for `ffmpeg.stdout.pipe(...)`; sealing happens on end, `sealed` resolves then */
@@ -232,9 +236,9 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
           recordingId,
           tenantId,
           deviceId: opts.deviceId,
-          startedAt,
+          startedAt: sealOpts.startedAt ?? startedAt,
           stoppedAt: sealOpts.stoppedAt ?? now(),
-          prerecordS: opts.prerecordS ?? 0,
+          prerecordS: sealOpts.prerecordS ?? opts.prerecordS ?? 0,
           mediaType: opts.mediaType ?? 'video/webm',
           chunkSize,
           chunkCount: nextChunk,

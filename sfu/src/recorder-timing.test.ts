@@ -1,0 +1,56 @@
+/** Issue 13: the pre-recorded seconds come from the media's timestamps, never from a declaration. */
+import { describe, expect, it } from 'vitest';
+import { JITTER_S, recordedTiming, trackClock } from './recorder-timing.ts';
+
+const VIDEO_HZ = 90_000;
+const T0 = 1_700_000_000_000;
+
+/**
+ * Packets of a 15 fps stream whose first packet leaves at T0 with `bufferS` seconds of earlier
+ * capture queued: frame m was captured at T0 - bufferS + m and leaves when the sender, `speedup`
+ * times faster than real time, gets to it, but never before it was captured.
+ */
+function feed(
+  clock: ReturnType<typeof trackClock>,
+  o: { bufferS: number; liveS: number; speedup: number; rtp0: number },
+) {
+  const frames = Math.round((o.bufferS + o.liveS) * 15);
+  for (let i = 0; i < frames; i++) {
+    const m = i / 15;
+    const wallS = Math.max(m - o.bufferS, m / o.speedup);
+    clock.packet((o.rtp0 + Math.round(m * VIDEO_HZ)) >>> 0, wallS * 1000, T0 + wallS * 1000);
+  }
+}
+
+describe('recorder timing', () => {
+  it('a live stream has no pre-recorded seconds and starts at its first packet', () => {
+    const c = trackClock(VIDEO_HZ);
+    feed(c, { bufferS: 0, liveS: 10, speedup: 1, rtp0: 1234 });
+    const t = recordedTiming([c.result()])!;
+    expect(t.prerecordS).toBe(0);
+    expect(t.startedAt).toBe(T0);
+    expect((t.stoppedAt - t.startedAt) / 1000).toBeCloseTo(10, 0);
+  });
+
+  it('a buffer sent faster than real time is measured from the lead of its RTP timestamps', () => {
+    const c = trackClock(VIDEO_HZ);
+    feed(c, { bufferS: 20, liveS: 10, speedup: 4, rtp0: 0xfffff000 }); // wraps around 2^32
+    const t = recordedTiming([c.result()])!;
+    expect(Math.abs(t.prerecordS - 20)).toBeLessThan(0.2);
+    expect(Math.abs(t.startedAt - (T0 - 20_000))).toBeLessThan(200);
+    expect(c.result()!.mediaSpanS).toBeCloseTo(30, 0);
+    // the file holds 30 s of media; the manifest's start and stop span them
+    expect(Math.abs((t.stoppedAt - t.startedAt) / 1000 - 30)).toBeLessThan(0.5);
+  });
+
+  it('jitter below the threshold is not a buffer', () => {
+    const c = trackClock(VIDEO_HZ);
+    c.packet(0, 0, T0);
+    c.packet(VIDEO_HZ * (JITTER_S / 2), 0, T0); // two frames in one burst
+    expect(recordedTiming([c.result()])!.prerecordS).toBe(0);
+  });
+
+  it('no packet, no timing', () => {
+    expect(recordedTiming([trackClock(48_000).result()])).toBeNull();
+  });
+});

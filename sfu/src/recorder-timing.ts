@@ -1,0 +1,94 @@
+/**
+ * When the recorded media was captured, measured from the media itself (issue 13): for each track
+ * the RTP timestamps of the packets the recorder forwards to ffmpeg, against the worker's clock at
+ * which they were sent. A live stream's timestamps advance as fast as the clock. A device that
+ * opens its stream with a pre-recording buffer and sends it faster than real time makes the media
+ * time run ahead of the clock while it catches up; that lead, once live, is exactly the seconds of
+ * media captured before the first packet arrived. A declared number is never used: what is signed
+ * is what arrived. Pure; tested beside.
+ */
+
+/** a lead below this is packet jitter (pacing of a large keyframe, event-loop delay), not a buffer */
+export const JITTER_S = 0.25;
+
+export interface TrackClock {
+  /** rtpTimestamp as sent, atMs on a monotonic ms clock, wallMs the epoch ms of the same moment */
+  packet(rtpTimestamp: number, atMs: number, wallMs: number): void;
+  readonly packets: number;
+  result(): TrackTiming | null;
+}
+
+export interface TrackTiming {
+  /** epoch ms at which the first packet was forwarded */
+  firstWallMs: number;
+  /** epoch ms at which the last packet was forwarded */
+  lastWallMs: number;
+  /** seconds of media time between first and last packet */
+  mediaSpanS: number;
+  /** how far the media time ran ahead of the clock, at most (seconds, ≥ 0) */
+  leadS: number;
+}
+
+export function trackClock(clockRate: number): TrackClock {
+  let first: { rtp: number; at: number; wall: number } | null = null;
+  let lastAt = 0;
+  let lastWall = 0;
+  let unwrapped = 0;
+  let prevRtp = 0;
+  let maxLeadS = 0;
+  let packets = 0;
+  return {
+    get packets() {
+      return packets;
+    },
+    packet(rtp, at, wall) {
+      packets++;
+      if (!first) {
+        first = { rtp, at, wall };
+        prevRtp = rtp;
+        lastAt = at;
+        lastWall = wall;
+        return;
+      }
+      // 32-bit RTP timestamps wrap; a step is the signed difference to the previous packet
+      let step = (rtp - prevRtp) >>> 0;
+      if (step > 0x7fffffff) step -= 0x100000000;
+      prevRtp = rtp;
+      unwrapped += step;
+      lastAt = Math.max(lastAt, at);
+      lastWall = Math.max(lastWall, wall);
+      const leadS = unwrapped / clockRate - (at - first.at) / 1000;
+      if (leadS > maxLeadS) maxLeadS = leadS;
+    },
+    result() {
+      if (!first) return null;
+      return {
+        firstWallMs: first.wall,
+        lastWallMs: lastWall,
+        mediaSpanS: Math.max(0, unwrapped / clockRate),
+        leadS: maxLeadS,
+      };
+    },
+  };
+}
+
+export interface RecordedTiming {
+  /** epoch ms of the first media the recording holds (of the pre-recorded buffer, if one arrived) */
+  startedAt: number;
+  /** epoch ms of the last media the recording holds */
+  stoppedAt: number;
+  /** seconds of media captured before the first packet reached the recorder (0.1 s steps) */
+  prerecordS: number;
+}
+
+/** The recording's times from its tracks' clocks; null when no packet was forwarded. */
+export function recordedTiming(tracks: (TrackTiming | null)[]): RecordedTiming | null {
+  const got = tracks.filter((t): t is TrackTiming => t !== null);
+  if (got.length === 0) return null;
+  const leadS = Math.max(...got.map((t) => t.leadS));
+  const prerecordS = leadS < JITTER_S ? 0 : Math.round(leadS * 10) / 10;
+  const startedAt = Math.min(...got.map((t) => t.firstWallMs)) - Math.round(prerecordS * 1000);
+  // the last packet's wall time; with a buffer sent ahead, the media ends at first + lead + span
+  const stoppedAt = Math.max(...got.map((t) => t.lastWallMs));
+  return { startedAt, stoppedAt, prerecordS };
+}
