@@ -42,8 +42,21 @@ export function playable(rec: RecordingRow): void {
   if (rec.state === 'recording') throw new AppError('conflict', 'this recording is still running');
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a raw pg row
-export function approvalView(a: any): FourEyesView {
+/** A `recording_approvals` row as the four-eyes queries select it. */
+export interface ApprovalRow {
+  id: string;
+  recording_id: string;
+  action: FourEyesView['action'];
+  reason: string;
+  extend_days: number | null;
+  requested_by: string;
+  requested_at: Date;
+  state: FourEyesView['state'];
+  decided_by: string | null;
+  decided_at: Date | null;
+}
+
+export function approvalView(a: ApprovalRow): FourEyesView {
   return {
     id: a.id,
     recordingId: a.recording_id,

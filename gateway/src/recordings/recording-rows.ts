@@ -80,7 +80,7 @@ export async function listRecordings(db: Q, f: RecordingFilter): Promise<Recordi
 }
 
 export async function getRecordingView(db: Q, id: string): Promise<RecordingView | null> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<RecordingViewRow>(
     `SELECT r.*, d.label AS device_label, u.callsign
        FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN units u ON u.id = r.unit_id
       WHERE r.id = $1`,
@@ -92,17 +92,36 @@ export async function getRecordingView(db: Q, id: string): Promise<RecordingView
 /** Several recordings' views in one query (a page of approvals), keyed by id; unknown ids are absent. */
 export async function getRecordingViews(db: Q, ids: readonly string[]): Promise<Map<string, RecordingView>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query(
+  const { rows } = await db.query<RecordingViewRow>(
     `SELECT r.*, d.label AS device_label, u.callsign
        FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN units u ON u.id = r.unit_id
       WHERE r.id = ANY($1::uuid[])`,
     [[...new Set(ids)]],
   );
-  return new Map(rows.map((r) => [r.id as string, toView(r)]));
+  return new Map(rows.map((r) => [r.id, toView(r)]));
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a raw pg row
-function toView(r: any): RecordingView {
+/** The columns of a recording's view: its row with the device's label and the unit's callsign. */
+interface RecordingViewRow {
+  id: string;
+  device_id: string;
+  device_label: string;
+  unit_id: string | null;
+  callsign: string | null;
+  incident_id: string | null;
+  started_at: Date;
+  stopped_at: Date | null;
+  bytes: string | number;
+  state: RecordingView['state'];
+  retention: RetentionClass;
+  case_reference: string | null;
+  retention_reason: string | null;
+  delete_at: Date | null;
+  deleted_at: Date | null;
+  media_type: string;
+}
+
+function toView(r: RecordingViewRow): RecordingView {
   const started = r.started_at.getTime();
   const stopped = ms(r.stopped_at);
   return {
