@@ -376,10 +376,9 @@ describe('the SFU records a published stream into the vault', () => {
     const closedAt = Date.now();
     await Promise.all(pubs.map((p) => p.close()));
     const ids = (
-      await stack.db.pool.query(
-        'SELECT id, device_id, tenant_id FROM recordings WHERE device_id = ANY($1)',
-        [[devOff.deviceId, devOn.deviceId]],
-      )
+      await stack.db.pool.query('SELECT id, device_id, tenant_id FROM recordings WHERE device_id = ANY($1)', [
+        [devOff.deviceId, devOn.deviceId],
+      ])
     ).rows as { id: string; device_id: string; tenant_id: string }[];
     await until(
       async () => (await Promise.all(ids.map((r) => row(r.id)))).every((r) => r.state === 'complete'),
@@ -387,9 +386,14 @@ describe('the SFU records a published stream into the vault', () => {
       'sealed',
     );
     for (const r of ids) {
-      const manifest = JSON.parse(await readFile(join(paths().vault, r.tenant_id, r.id, 'manifest.json'), 'utf8'));
+      const manifest = JSON.parse(
+        await readFile(join(paths().vault, r.tenant_id, r.id, 'manifest.json'), 'utf8'),
+      );
       const db = (
-        await stack.db.pool.query('SELECT prerecord_s, started_at, stopped_at FROM recordings WHERE id = $1', [r.id])
+        await stack.db.pool.query(
+          'SELECT prerecord_s, started_at, stopped_at FROM recordings WHERE id = $1',
+          [r.id],
+        )
       ).rows[0] as { prerecord_s: number; started_at: Date; stopped_at: Date };
       const probe = await probeDecrypted(r.id, r.tenant_id);
       expect(probe.code).toBe(0);
@@ -403,7 +407,9 @@ describe('the SFU records a published stream into the vault', () => {
       expect(probe.durationS).toBeLessThan((closedAt - publishedAt) / 1000 + 0.5);
       const manifestS = (manifest.stoppedAt - manifest.startedAt) / 1000;
       expect(Math.abs(manifestS - probe.durationS)).toBeLessThan(0.5);
-      console.log(`[recorder] prerecord: ffprobe ${probe.durationS.toFixed(2)} s, manifest ${manifestS} s, prerecordS ${manifest.prerecordS}`);
+      console.log(
+        `[recorder] prerecord: ffprobe ${probe.durationS.toFixed(2)} s, manifest ${manifestS} s, prerecordS ${manifest.prerecordS}`,
+      );
     }
     const started = await stack.db.pool.query(
       `SELECT payload FROM audit_log WHERE target = $1 AND action = 'recording_started'`,
