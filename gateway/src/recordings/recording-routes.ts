@@ -21,12 +21,13 @@ import {
   RecordingsResponse,
   type Role,
 } from '@lagebild/protocol';
-import { createExportBundle, loadManifest, openRecording } from '@lagebild/vault';
+import { createExportBundle, loadManifest, openRecording, remuxForExport } from '@lagebild/vault';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type AuditLog, actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import { idParams, type Route } from '../http/route.ts';
+import { recordingCustody } from './export-custody.ts';
 import { parseRange } from './range.ts';
 import { approvalView, openVaulted, playable, type RecordingAccess } from './recording-access.ts';
 import { getRecordingView, listRecordings } from './recording-rows.ts';
@@ -221,6 +222,15 @@ export function registerRecordingRoutes({
         recipient,
         payload: { userId: user.id, plaintextSha256: m.manifest.plaintextSha256 },
       });
+      // The custody chain ends at a checkpoint taken after the export entry above. The playable
+      // copy (with a duration) is remuxed into a temp dir that is removed once the bundle is sent.
+      const custody = await recordingCustody(pool, vault.signer, {
+        id: rec.id,
+        deviceId: rec.deviceId,
+        startedAt: m.manifest.startedAt,
+        stoppedAt: m.manifest.stoppedAt,
+      });
+      const playableCopy = await remuxForExport(opened, m.manifest.mediaType);
       const bundle = createExportBundle({
         recording: opened,
         manifestJson: m.json,
@@ -230,7 +240,10 @@ export function registerRecordingRoutes({
         recipient,
         reason,
         now: Date.now(),
+        playable: playableCopy,
+        ...(custody ? { custody } : {}),
       });
+      bundle.stream.once('close', () => void playableCopy.cleanup());
       reply.header('content-type', 'application/x-tar');
       reply.header('content-length', bundle.size);
       reply.header('content-disposition', `attachment; filename="${bundle.fileName}"`);

@@ -28,22 +28,23 @@ export interface AuditRecord {
 export const payloadHash = (payload: Record<string, unknown> | null): string =>
   sha256(canonicalJson(payload ?? null));
 
-export function entryHash(e: Omit<AuditRecord, 'hash' | 'payload'>): string {
-  return sha256(
-    canonicalJson({
-      v: 1,
-      seq: e.seq,
-      tenant: e.tenantId,
-      at: e.at,
-      actor: e.actor,
-      action: e.action,
-      target: e.target,
-      reason: e.reason,
-      recipient: e.recipient,
-      payload: e.payloadHash,
-      prev: e.prevHash,
-    }),
-  );
+export const entryHash = (e: Omit<AuditRecord, 'hash' | 'payload'>): string => sha256(entryHashInput(e));
+
+/** The exact bytes an entry's hash is taken of (an export bundle ships them: `sha256sum` checks them). */
+export function entryHashInput(e: Omit<AuditRecord, 'hash' | 'payload'>): string {
+  return canonicalJson({
+    v: 1,
+    seq: e.seq,
+    tenant: e.tenantId,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    target: e.target,
+    reason: e.reason,
+    recipient: e.recipient,
+    payload: e.payloadHash,
+    prev: e.prevHash,
+  });
 }
 
 export interface CheckpointStatement {

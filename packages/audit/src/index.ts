@@ -4,6 +4,7 @@ export {
   CHECKPOINT_FORMAT,
   type Checkpoint,
   entryHash,
+  entryHashInput,
   GENESIS_HASH,
   payloadHash,
 } from './chain.ts';

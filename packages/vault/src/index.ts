@@ -1,6 +1,14 @@
 /** @lagebild/vault: encrypted recordings (format, keyring, writer, reader, shredding, export). */
 export { VaultError, type VaultErrorCode } from './errors.ts';
-export { createExportBundle, type ExportCheck, ExportInfo, verifyExportBundle } from './export-bundle.ts';
+export {
+  type CustodyChain,
+  type CustodyEntry,
+  createExportBundle,
+  type ExportCheck,
+  ExportInfo,
+  verifyExportBundle,
+} from './export-bundle.ts';
+export { type RemuxedVideo, remuxForExport } from './export-remux.ts';
 export {
   type ChunkKey,
   DEFAULT_CHUNK_SIZE,
