@@ -50,7 +50,7 @@ import type {
 import { rateRatio, wilson } from '@lagebild/stats';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDevice, login, status, type TestDevice } from '../src/clients.ts';
+import { connectDevice, login, status, type TestDevice, until } from '../src/clients.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 
 let stack: Stack;
@@ -189,11 +189,11 @@ describe('episodes from status events', () => {
     }
     d2.close();
     // before the late events: E3 is two episodes (the standby gap 22:00:20 → 22:01:30 exceeds 60 s)
-    await until(async () => (await episodeCount()) === 9, '9 episodes');
+    await until(async () => (await episodeCount()) === 9, 10_000, '9 episodes');
     for (const e of [ev(9, at(22, 0, 50), 'display'), ev(10, at(22, 1), 'standby')]) {
       expect(await d1.send(e)).toEqual({ ok: true, seq: e.seq, duplicate: false });
     }
-    await until(async () => (await episodeCount()) === 8, '8 episodes after the late events');
+    await until(async () => (await episodeCount()) === 8, 10_000, '8 episodes after the late events');
     const e3 = await stack.db.pool.query(
       'SELECT started_at, ended_at, max_stage FROM episodes WHERE device_id = $1 AND start_seq = 7',
       [d1Id],
@@ -568,14 +568,6 @@ async function reissue(deviceId: string) {
   const [c] = await provisionDevices(stack.db.pool, tenantId, ['T-02']);
   if (c!.deviceId !== deviceId) throw new Error('unexpected device');
   return c!;
-}
-
-async function until(pred: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** February and March (R15 and R16 too) */

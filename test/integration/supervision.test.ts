@@ -6,6 +6,7 @@
  */
 import { crashesInARow, formatDelay, restartDelayMs } from '@lagebild/infra/supervise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../src/clients.ts';
 import {
   alive,
   childProcesses,
@@ -20,15 +21,6 @@ async function healthy(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (await check()) return Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} not within ${timeoutMs} ms`);
 }
 
 const gatewayOf = async (runner: LocalRunner) =>
@@ -70,7 +62,7 @@ describe('npm start supervises its services', () => {
     const t0 = Date.now();
     process.kill(before!.pid, 'SIGKILL');
     await runner.waitFor(/gateway exited \(signal SIGKILL\); restarting in 0\.5 s/, 5000);
-    await until('gateway healthy again', () => healthy(runner.url), 15_000);
+    await until(() => healthy(runner.url), 15_000, 'gateway healthy again');
     const backMs = Date.now() - t0;
     console.log(`gateway answered /healthz again ${backMs} ms after SIGKILL`);
     expect(backMs).toBeLessThan(10_000); // the gateway itself needs 1–5 s to start on a busy 2-core machine
@@ -87,7 +79,7 @@ describe('npm start supervises its services', () => {
     expect(names.some((c) => c.includes('gateway/src/main.ts'))).toBe(true);
     runner.child.kill('SIGTERM');
     expect(await runner.exited).toBe(0);
-    await until('every child gone', async () => !(await Promise.all(pids.map(alive))).some(Boolean), 5000);
+    await until(async () => !(await Promise.all(pids.map(alive))).some(Boolean), 5000, 'every child gone');
     // the ordered stop is no crash: nothing is restarted on the way down
     expect(runner.output().split('stopping…')[1]).not.toMatch(/restarting in/);
   });

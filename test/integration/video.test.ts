@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createWhipVideo, publishWhip, type WhipVideo } from '@lagebild/sim/whip';
 import { signToken } from '@lagebild/tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectOperator, login, type Operator, waitFor } from '../src/clients.ts';
+import { connectOperator, login, type Operator, until, waitFor } from '../src/clients.ts';
 import { deviceToken, sfuStats } from '../src/sfu.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 import { type NodeViewer, watchStream } from '../src/video-viewer.ts';
@@ -128,10 +128,7 @@ describe('a simulated camera in recording publishes over WHIP and a viewer recei
         )
       ).rows;
     let rows = await phases();
-    for (const deadline = Date.now() + 10_000; rows.length < 3 && Date.now() < deadline; ) {
-      await new Promise((r) => setTimeout(r, 100));
-      rows = await phases();
-    }
+    await until(async () => (rows = await phases()).length >= 3, 10_000, 'the watch’s three audit phases');
     expect(rows.map((r) => r.phase)).toEqual(['authorised', 'started', 'ended']);
     expect(rows.every((r) => r.actor === 'duisburg.operator')).toBe(true);
     expect(rows[0]!.reason).toBe('situation_assessment: integration test');
@@ -159,8 +156,7 @@ describe('a simulated camera in recording publishes over WHIP and a viewer recei
           [`device:${deviceId}`, dortmund.id],
         )
       ).rows;
-    for (const deadline = Date.now() + 5000; (await refused()).length === 0 && Date.now() < deadline; )
-      await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await refused()).length > 0, 5000, 'the cross-tenant refusal in the audit log');
     expect((await refused()).map((r) => r.actor)).toEqual(['dortmund.operator']);
   });
 
@@ -384,15 +380,16 @@ describe('[F1] fault: the mediasoup worker dies during a live stream', () => {
   it('the stream is back within a few seconds', async () => {
     const dev = duisburg.devices[5]!;
     video.start(dev.deviceId);
-    let viewer = await (async () => {
-      for (;;) {
-        try {
-          return await watch(cookieDu, dev.deviceId);
-        } catch {
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-    })();
+    let viewer: NodeViewer | undefined;
+    await until(
+      async () => {
+        viewer = await watch(cookieDu, dev.deviceId).catch(() => undefined);
+        return viewer !== undefined;
+      },
+      15_000,
+      'the first watch of the stream',
+    );
+    if (!viewer) throw new Error('unreachable: until() resolved without a viewer');
     await viewer.waitFrames(5);
     const { workers } = await sfuStats(stack);
     const before = opDu.events.length;

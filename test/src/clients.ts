@@ -37,6 +37,19 @@ export async function login(baseUrl: string, username: string, password: string)
   return cookie.split(';')[0]!;
 }
 
+/**
+ * Polls an async condition until it holds; resolves with how long that took (ms), or rejects naming
+ * `what` after `timeoutMs`. The one poll every suite uses instead of sleeping a fixed time.
+ */
+export async function until(pred: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const t0 = Date.now();
+  while (!(await pred())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - t0;
+}
+
 export function waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs;

@@ -35,14 +35,7 @@ export async function sfuStats(
 export const deviceToken = (tenantId: string, deviceId: string, ttlMs = 60_000, nowMs = Date.now()): string =>
   signToken(TEST_MEDIA_SECRET, { typ: 'device', tenantId, deviceId }, ttlMs, nowMs).token;
 
-/** Polls an async condition until it holds. */
-export async function until(pred: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from './clients.ts';
 
 /**
  * A viewer token as the gateway mints it (issue 11: it names the operator session `sid` and its
