@@ -51,6 +51,7 @@ import { createRetentionSweeper, type RetentionSweeper } from './recordings/rete
 import { loadVaultContext } from './recordings/vault-context.ts';
 import { registerEvaluation } from './stats/evaluation.ts';
 import { registerUnitRoutes } from './units/unit-routes.ts';
+import { registerUserRoutes } from './users/user-routes.ts';
 import { registerVideoRoutes } from './video/video-routes.ts';
 
 export { loadConfig } from './config.ts';
@@ -419,6 +420,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   });
   registerVideoRoutes({ ...http, ...stores, app, io, redis: redis.redis, config, metrics });
   registerDispatchRoutes({ ...http, ...stores, live, incidents, dispatcher });
+  registerUserRoutes({ ...http, ...stores, endSession });
   registerPolicyRoutes({
     ...stores,
     route,

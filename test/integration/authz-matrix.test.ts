@@ -100,6 +100,16 @@ const ACCESS: Record<string, Access> = {
   'GET /api/recording-approvals': RETENTION,
   'POST /api/recording-approvals/:id/decision': RETENTION,
   'GET /api/audit': ['admin'],
+  // users of the own tenant (issue 15): admins only; setting one's own password is a login
+  'POST /api/auth/password': 'public',
+  'GET /api/admin/users': ['admin'],
+  'POST /api/admin/users': ['admin'],
+  'POST /api/admin/users/:id/role': ['admin'],
+  'POST /api/admin/users/:id/disable': ['admin'],
+  'POST /api/admin/users/:id/enable': ['admin'],
+  'POST /api/admin/users/:id/password-reset': ['admin'],
+  'GET /api/admin/users/:id/sessions': ['admin'],
+  'POST /api/admin/users/:id/sessions/end': ['admin'],
 };
 
 /** How a cell calls a route: the URL and body for the addressed tenant's rows. */
@@ -237,7 +247,48 @@ const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
     scoped: true,
   }),
   'GET /api/audit': () => ({ url: '/api/audit?limit=5' }),
+  'POST /api/auth/password': () => ({ url: '/api/auth/password', body: NOT_A_BODY }),
+  'POST /api/admin/users': () => ({ url: '/api/admin/users', body: { username: '', role: 'chief' } }),
+  // the tenant's operator is the user addressed; cross-tenant calls send a valid change
+  'POST /api/admin/users/:id/role': (r) => ({
+    url: `/api/admin/users/${operatorOf(r)}/role`,
+    body: { role: 'chief', reason: '' },
+    crossBody: { role: 'evaluator', ...REASON },
+    scoped: true,
+  }),
+  'POST /api/admin/users/:id/disable': (r) => ({
+    url: `/api/admin/users/${operatorOf(r)}/disable`,
+    body: { reason: '' },
+    crossBody: REASON,
+    scoped: true,
+  }),
+  'POST /api/admin/users/:id/enable': (r) => ({
+    url: `/api/admin/users/${operatorOf(r)}/enable`,
+    body: { reason: '' },
+    crossBody: REASON,
+    scoped: true,
+  }),
+  'POST /api/admin/users/:id/password-reset': (r) => ({
+    url: `/api/admin/users/${operatorOf(r)}/password-reset`,
+    body: { reason: '' },
+    crossBody: REASON,
+    scoped: true,
+  }),
+  'GET /api/admin/users/:id/sessions': (r) => ({
+    url: `/api/admin/users/${operatorOf(r)}/sessions`,
+    scoped: true,
+  }),
+  'POST /api/admin/users/:id/sessions/end': (r) => ({
+    url: `/api/admin/users/${operatorOf(r)}/sessions/end`,
+    body: { reason: '' },
+    crossBody: REASON,
+    scoped: true,
+  }),
 };
+
+/** The id of each tenant's operator account, by tenant id (read once the world is seeded). */
+const operatorIds = new Map<string, string>();
+const operatorOf = (r: TenantRows): string => operatorIds.get(r.tenantId) ?? 'unknown';
 
 /** The ACCESS key of a registered route (catch-all routes are listed once, for every method). */
 const keyOf = (method: string, url: string) =>
@@ -249,6 +300,10 @@ const PRINCIPALS: readonly Principal[] = [...ROLES, 'anonymous', 'device'];
 let w: World;
 beforeAll(async () => {
   w = await startWorld();
+  for (const city of CITIES) {
+    const u = await w.stack.db.prisma.user.findUniqueOrThrow({ where: { username: `${city}.operator` } });
+    operatorIds.set(u.tenantId, u.id);
+  }
 }, 180_000);
 afterAll(async () => {
   await w?.stop();
@@ -324,7 +379,16 @@ describe.each(CITIES)('caller of %s', (city) => {
 
   const otherTenantIds = (): string[] => {
     const r = w.rows[otherCity(city)];
-    return [r.tenantId, ...r.deviceIds, ...r.unitIds, r.incidentId, r.alertId, r.requestId, r.recordingId];
+    return [
+      r.tenantId,
+      ...r.deviceIds,
+      ...r.unitIds,
+      r.incidentId,
+      r.alertId,
+      r.requestId,
+      r.recordingId,
+      operatorOf(r),
+    ];
   };
 
   it.each(PRINCIPALS)(

@@ -1,6 +1,7 @@
 /** Login, logout and the current user. Failed logins are throttled across gateways (login-throttle.ts). */
-import { type Db, decoyPasswordHash, verifyPassword } from '@lagebild/db';
-import { LoginRequest, MeResponse } from '@lagebild/protocol';
+import type { Db } from '@lagebild/db';
+import { LoginRequest, LoginResponse, MeResponse } from '@lagebild/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { GatewayConfig } from '../config.ts';
@@ -16,6 +17,8 @@ import {
 } from '../http/session.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { checkCredentials } from '../users/credentials.ts';
+import { registerPasswordChange } from '../users/password-change-route.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 
 export interface AuthRouteDeps {
@@ -51,15 +54,8 @@ export function registerAuthRoutes({
     return { user: u, map: { tileUrl: config.TILE_URL || null, attribution: config.TILE_ATTRIBUTION } };
   };
 
-  const login = {
-    method: 'POST',
-    url: '/api/auth/login',
-    access: 'public',
-    summary: 'Sign in: sets the session cookie (failed logins are throttled)',
-    body: LoginRequest,
-    response: MeResponse,
-  } as const;
-  route(login, async ({ req, reply, body: { username, password } }) => {
+  /** the throttle's verdict on one more attempt for `username` from the request's address */
+  async function admit(username: string, req: FastifyRequest, reply: FastifyReply): Promise<string> {
     // without Redis nobody can be throttled, so nobody logs in (fail closed, with a clear answer)
     const gate = await throttle.attempt(username, req.ip).catch((err: unknown) => {
       log.error({ err }, 'login throttle unavailable');
@@ -74,28 +70,37 @@ export function registerAuthRoutes({
       reply.header('retry-after', String(gate.retryAfterS));
       throw new AppError('rate_limited', `too many failed logins; try again in ${gate.retryAfterS} s`);
     }
-    const user = await db.prisma.user.findUnique({ where: { username } });
-    const ok = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), password);
-    if (!user || !ok || user.disabledAt) {
-      metrics.loginFailed++;
-      log.warn({ audit: 'login_failed', username: username.slice(0, 100), ip: req.ip }, 'login failed');
-      if (user)
-        await audit.append({
-          tenantId: user.tenantId,
-          actor: user.username,
-          action: 'login_failed',
-          payload: { ip: req.ip },
-        });
-      else
-        await throttle
-          .unknownUser(req.ip)
-          .catch((err: unknown) => log.error({ err, ip: req.ip }, 'unknown-username failure not counted'));
-      throw new AppError('unauthenticated', 'wrong username or password');
-    }
-    // the password was right: a Redis hiccup here only leaves the attempt counted as a failure
-    await throttle
-      .succeeded(username, req.ip, gate.ticket)
-      .catch((err: unknown) => log.error({ err }, 'login throttle not reset'));
+    return gate.ticket;
+  }
+
+  /** counts, logs and audits a failed login, then throws the one answer every failure gets */
+  async function refuse(
+    username: string,
+    user: { tenantId: string; username: string } | null,
+    ip: string,
+  ): Promise<never> {
+    metrics.loginFailed++;
+    log.warn({ audit: 'login_failed', username: username.slice(0, 100), ip }, 'login failed');
+    if (user)
+      await audit.append({
+        tenantId: user.tenantId,
+        actor: user.username,
+        action: 'login_failed',
+        payload: { ip },
+      });
+    else
+      await throttle
+        .unknownUser(ip)
+        .catch((err: unknown) => log.error({ err, ip }, 'unknown-username failure not counted'));
+    throw new AppError('unauthenticated', 'wrong username or password');
+  }
+
+  /** a new session for `user`: cookie set, sign-in audited; answers what /api/me answers */
+  async function signIn(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    user: { id: string; tenantId: string; username: string; role: string },
+  ): Promise<MeResponse> {
     const { token, expiresAt } = await createSession(db, user.id, user.tenantId, config.SESSION_TTL_HOURS, {
       ip: req.ip,
       userAgent: req.headers['user-agent'],
@@ -109,7 +114,31 @@ export function registerAuthRoutes({
       payload: { userId: user.id, role: user.role, ip: req.ip },
     });
     return me((await resolveSession(db, token))!);
+  }
+
+  const login = {
+    method: 'POST',
+    url: '/api/auth/login',
+    access: 'public',
+    summary:
+      'Sign in: sets the session cookie (failed logins are throttled); a new or reset user is told to set a password first',
+    body: LoginRequest,
+    response: LoginResponse,
+  } as const;
+  route(login, async ({ req, reply, body: { username, password } }) => {
+    const ticket = await admit(username, req, reply);
+    const check = await checkCredentials(db, username, password);
+    if (!check.ok) return refuse(username, check.user, req.ip);
+    // the secret was right: a Redis hiccup here only leaves the attempt counted as a failure
+    await throttle
+      .succeeded(username, req.ip, ticket)
+      .catch((err: unknown) => log.error({ err }, 'login throttle not reset'));
+    // a new or reset user gets no session until they have set their own password (issue 15)
+    if (check.user.mustChangePassword) return { passwordChangeRequired: true as const };
+    return signIn(req, reply, check.user);
   });
+
+  registerPasswordChange({ route, db, audit, log, admit, refuse, signIn, endSession, throttle });
 
   const logout = {
     method: 'POST',

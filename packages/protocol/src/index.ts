@@ -8,3 +8,4 @@ export * from './http-answers.ts';
 export * from './media.ts';
 export * from './recording.ts';
 export * from './stats.ts';
+export * from './users.ts';

@@ -222,6 +222,14 @@ export const AuditAction = z.enum([
   'baseline_created',
   'baseline_deleted',
   'stats_exported',
+  /** users administered by their tenant's admins (issue 15); role_changed above is one of them */
+  'user_created',
+  'user_disabled',
+  'user_enabled',
+  'password_reset',
+  /** a user set their own password (first login with the setup code, or a change) */
+  'password_changed',
+  'sessions_ended',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 

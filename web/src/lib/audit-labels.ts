@@ -43,6 +43,12 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, MessageKey> = {
   baseline_created: 'audit.action.baseline_created',
   baseline_deleted: 'audit.action.baseline_deleted',
   stats_exported: 'audit.action.stats_exported',
+  user_created: 'audit.action.user_created',
+  user_disabled: 'audit.action.user_disabled',
+  user_enabled: 'audit.action.user_enabled',
+  password_reset: 'audit.action.password_reset',
+  password_changed: 'audit.action.password_changed',
+  sessions_ended: 'audit.action.sessions_ended',
 };
 
 /** the phases of a live watch, from its payload */

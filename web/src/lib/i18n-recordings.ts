@@ -195,6 +195,12 @@ export const RECORDINGS_DE = {
   'audit.action.baseline_created': 'Vergleichszeitraum angelegt',
   'audit.action.baseline_deleted': 'Vergleichszeitraum gelöscht',
   'audit.action.stats_exported': 'Statistik exportiert',
+  'audit.action.user_created': 'Benutzer angelegt',
+  'audit.action.user_disabled': 'Benutzer gesperrt',
+  'audit.action.user_enabled': 'Benutzer entsperrt',
+  'audit.action.password_reset': 'Passwort zurückgesetzt',
+  'audit.action.password_changed': 'Eigenes Passwort gesetzt',
+  'audit.action.sessions_ended': 'Sitzungen beendet',
 } as const;
 
 export const RECORDINGS_EN: Record<keyof typeof RECORDINGS_DE, string> = {
@@ -387,4 +393,10 @@ export const RECORDINGS_EN: Record<keyof typeof RECORDINGS_DE, string> = {
   'audit.action.baseline_created': 'Baseline period created',
   'audit.action.baseline_deleted': 'Baseline period deleted',
   'audit.action.stats_exported': 'Statistics exported',
+  'audit.action.user_created': 'User created',
+  'audit.action.user_disabled': 'User disabled',
+  'audit.action.user_enabled': 'User enabled',
+  'audit.action.password_reset': 'Password reset',
+  'audit.action.password_changed': 'Own password set',
+  'audit.action.sessions_ended': 'Sessions ended',
 };
