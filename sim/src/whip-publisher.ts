@@ -25,9 +25,11 @@ export interface WhipPublisherOptions {
   fps?: number;
   audio?: boolean;
   /**
-   * seconds of the camera's pre-recording buffer its stream starts with (sent as the
-   * `lagebild-prerecord-s` header; the SFU caps it by the tenant's policy). The simulator has no
-   * real buffer: it only declares one.
+   * seconds of pre-recording the camera declares (the `lagebild-prerecord-s` header). The SFU
+   * audits it as a claim only; the manifest gets what the media's timestamps show (issue 13). The
+   * simulator cannot send a past buffer: libwebrtc (@roamhq/wrtc) takes raw frames only and stamps
+   * each with the moment it is handed over, so buffered frames would be sent as new ones. Its
+   * measured pre-recording is therefore 0 s, whatever it declares.
    */
   prerecordS?: number;
   /** called when the connection fails or drops (the owner decides whether to re-publish) */
