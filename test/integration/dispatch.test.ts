@@ -214,6 +214,12 @@ describe('emergency → incident → alert → acknowledgement', () => {
       await new Promise((r) => setTimeout(r, 1100)); // arrival is checked at most once a second
       await place(devices[1]!, tenant.devices[1]!.deviceId, 0.0002); // ~22 m from the subject
       await waitFor(() => requestsFor(sup, unitId).includes('on_scene'), 5000, 'on scene');
+      // every screen gets the same updates, each over its own socket: wait for the other one too
+      await waitFor(
+        () => requestsFor(op, unitId).includes('on_scene'),
+        5000,
+        'on scene on the second screen',
+      );
       expect(requestsFor(op, unitId)).toEqual(requestsFor(sup, unitId));
       expect(requestsFor(sup, unitId)).toEqual(['sent', 'delivered', 'accepted', 'en_route', 'on_scene']);
     });
