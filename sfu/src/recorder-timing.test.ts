@@ -26,7 +26,7 @@ describe('recorder timing', () => {
   it('a live stream has no pre-recorded seconds and starts at its first packet', () => {
     const c = trackClock(VIDEO_HZ);
     feed(c, { bufferS: 0, liveS: 10, speedup: 1, rtp0: 1234 });
-    const t = recordedTiming([c.result()])!;
+    const t = recordedTiming([c.result()], T0 - 300)!;
     expect(t.prerecordS).toBe(0);
     expect(t.startedAt).toBe(T0);
     expect((t.stoppedAt - t.startedAt) / 1000).toBeCloseTo(10, 0);
@@ -35,7 +35,7 @@ describe('recorder timing', () => {
   it('a buffer sent faster than real time is measured from the lead of its RTP timestamps', () => {
     const c = trackClock(VIDEO_HZ);
     feed(c, { bufferS: 20, liveS: 10, speedup: 4, rtp0: 0xfffff000 }); // wraps around 2^32
-    const t = recordedTiming([c.result()])!;
+    const t = recordedTiming([c.result()], T0)!;
     expect(Math.abs(t.prerecordS - 20)).toBeLessThan(0.2);
     expect(Math.abs(t.startedAt - (T0 - 20_000))).toBeLessThan(200);
     expect(c.result()!.mediaSpanS).toBeCloseTo(30, 0);
@@ -43,14 +43,24 @@ describe('recorder timing', () => {
     expect(Math.abs((t.stoppedAt - t.startedAt) / 1000 - 30)).toBeLessThan(0.5);
   });
 
+  it('media sent before the recorder was ready is not in the file and not counted', () => {
+    // the stream reached the SFU at T0 - 1 s; the recorder forwarded from T0 on, by then the
+    // sender (2× real time) had caught up 1 s of its 20 s buffer
+    const c = trackClock(VIDEO_HZ);
+    feed(c, { bufferS: 19, liveS: 25, speedup: 2, rtp0: 7 }); // caught up after 38 s of media
+    const t = recordedTiming([c.result()], T0 - 1000)!;
+    expect(Math.abs(t.prerecordS - 18)).toBeLessThan(0.2);
+    expect(Math.abs(t.startedAt - (T0 - 19_000))).toBeLessThan(200);
+  });
+
   it('jitter below the threshold is not a buffer', () => {
     const c = trackClock(VIDEO_HZ);
     c.packet(0, 0, T0);
     c.packet(VIDEO_HZ * (JITTER_S / 2), 0, T0); // two frames in one burst
-    expect(recordedTiming([c.result()])!.prerecordS).toBe(0);
+    expect(recordedTiming([c.result()], T0)!.prerecordS).toBe(0);
   });
 
   it('no packet, no timing', () => {
-    expect(recordedTiming([trackClock(48_000).result()])).toBeNull();
+    expect(recordedTiming([trackClock(48_000).result()], T0)).toBeNull();
   });
 });

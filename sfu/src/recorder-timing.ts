@@ -3,9 +3,12 @@
  * the RTP timestamps of the packets the recorder forwards to ffmpeg, against the worker's clock at
  * which they were sent. A live stream's timestamps advance as fast as the clock. A device that
  * opens its stream with a pre-recording buffer and sends it faster than real time makes the media
- * time run ahead of the clock while it catches up; that lead, once live, is exactly the seconds of
- * media captured before the first packet arrived. A declared number is never used: what is signed
- * is what arrived. Pure; tested beside.
+ * time run ahead of the clock while it catches up; that lead, once live, is how long before its
+ * arrival the first recorded packet was captured. Compared with the moment the stream reached the
+ * SFU (the publish) it gives the pre-recorded seconds the recording actually holds; media sent before
+ * the recorder was ready is not in the file and not counted. A declared number is never used: what
+ * is signed is what arrived. A stream that ends before its sender has caught up keeps the right
+ * duration, but its times come out later by the backlog that was never sent. Pure; tested beside.
  */
 
 /** a lead below this is packet jitter (pacing of a large keyframe, event-loop delay), not a buffer */
@@ -73,22 +76,27 @@ export function trackClock(clockRate: number): TrackClock {
 }
 
 export interface RecordedTiming {
-  /** epoch ms of the first media the recording holds (of the pre-recorded buffer, if one arrived) */
+  /** epoch ms at which the first media the recording holds was captured */
   startedAt: number;
   /** epoch ms of the last media the recording holds */
   stoppedAt: number;
-  /** seconds of media captured before the first packet reached the recorder (0.1 s steps) */
+  /** seconds of that media captured before the stream reached the SFU (0.1 s steps) */
   prerecordS: number;
 }
 
-/** The recording's times from its tracks' clocks; null when no packet was forwarded. */
-export function recordedTiming(tracks: (TrackTiming | null)[]): RecordedTiming | null {
+/**
+ * The recording's times from its tracks' clocks; null when no packet was forwarded. `streamAtMs`
+ * is when the stream's first packet reached the SFU (the publish): media captured before it came
+ * from the device's buffer.
+ */
+export function recordedTiming(tracks: (TrackTiming | null)[], streamAtMs: number): RecordedTiming | null {
   const got = tracks.filter((t): t is TrackTiming => t !== null);
   if (got.length === 0) return null;
-  const leadS = Math.max(...got.map((t) => t.leadS));
-  const prerecordS = leadS < JITTER_S ? 0 : Math.round(leadS * 10) / 10;
-  const startedAt = Math.min(...got.map((t) => t.firstWallMs)) - Math.round(prerecordS * 1000);
-  // the last packet's wall time; with a buffer sent ahead, the media ends at first + lead + span
+  // a track's first packet was captured `lead` before it was forwarded
+  const captured = got.map((t) => t.firstWallMs - (t.leadS < JITTER_S ? 0 : Math.round(t.leadS * 1000)));
+  const startedAt = Math.min(...captured);
+  const beforeS = (streamAtMs - startedAt) / 1000;
+  const prerecordS = beforeS < JITTER_S ? 0 : Math.round(beforeS * 10) / 10;
   const stoppedAt = Math.max(...got.map((t) => t.lastWallMs));
   return { startedAt, stoppedAt, prerecordS };
 }

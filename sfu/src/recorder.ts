@@ -76,6 +76,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   readonly #consumers: types.Consumer[];
   readonly #clocks: TrackClock[];
   readonly #allowedPrerecordS: number;
+  readonly #streamAt: number;
   readonly #log: Logger;
   readonly #config: SfuConfig;
   #stopRequested = false;
@@ -89,6 +90,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     transports: types.PlainTransport[];
     consumers: types.Consumer[];
     clocks: TrackClock[];
+    streamAt: number;
     allowedPrerecordS: number;
     ctx: RecorderContext;
     config: SfuConfig;
@@ -104,6 +106,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     this.#consumers = o.consumers;
     this.#clocks = o.clocks;
     this.#allowedPrerecordS = o.allowedPrerecordS;
+    this.#streamAt = o.streamAt;
     this.#log = o.log;
     this.#config = o.config;
     this.done = this.#run(o.ctx, o.sdpDir);
@@ -131,6 +134,8 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     prerecordS?: number;
   }): Promise<LiveRecorder> {
     const { publisher, router, ctx, config } = o;
+    // a recorder starts when the stream's first packet reaches its producer (RC1): the publish
+    const streamAt = Date.now();
     const keyring = await ctx.keyring();
     const caps = recorderCaps(router);
     const transports: types.PlainTransport[] = [];
@@ -205,6 +210,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         transports,
         consumers,
         clocks,
+        streamAt,
         allowedPrerecordS: allowed,
         ctx,
         config,
@@ -275,7 +281,10 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         `ffmpeg exited (${signal ?? `code ${code}`}) while the stream was live: ${stderr.slice(-3).join(' | ')}`);
     let complete = false;
     try {
-      const timing = recordedTiming(this.#clocks.map((c) => c.result()));
+      const timing = recordedTiming(
+        this.#clocks.map((c) => c.result()),
+        this.#streamAt,
+      );
       if (graceful && this.#firstOutput && timing) {
         if (timing.prerecordS > this.#allowedPrerecordS)
           this.#log.warn(
