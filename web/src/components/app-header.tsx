@@ -38,6 +38,7 @@ export function AppHeader({ me, status, tools }: { me: MeResponse; status?: Reac
   const links = [
     ...(LIVE_ROLES.includes(user.role) ? [{ href: '/', label: t('nav.map') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/devices/', label: t('nav.devices') }] : []),
+    ...(user.role === 'admin' ? [{ href: '/admin/users/', label: t('nav.users') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/policies/', label: t('nav.policies') }] : []),
     ...(REPORT_ROLES.includes(user.role) ? [{ href: '/reports/', label: t('nav.reports') }] : []),
     ...(STATS_ROLES.includes(user.role) ? [{ href: '/evaluation/', label: t('nav.evaluation') }] : []),

@@ -1,5 +1,5 @@
 'use client';
-import { MeResponse } from '@lagebild/protocol';
+import { LoginResponse } from '@lagebild/protocol';
 /**
  * Sign-in with username and password. The gateway sets the HttpOnly session cookie; afterwards we go
  * to `?next=` (same-origin paths only) or the map.
@@ -10,6 +10,7 @@ import { ApiError, apiPost } from '@/lib/api';
 import { homeFor, safeNextPath } from '@/lib/home-path';
 import type { MessageKey } from '@/lib/i18n';
 import { usePreferences } from './preferences-provider';
+import { SetPasswordForm } from './user-admin-set-password';
 
 export function LoginForm() {
   const { t } = usePreferences();
@@ -20,6 +21,8 @@ export function LoginForm() {
   const [error, setError] = useState<{ key: MessageKey; detail?: string } | null>(null);
   const errorId = useId();
   const userRef = useRef<HTMLInputElement>(null);
+  // a new or reset user signed in with their one-time code: they set a password first (issue 15)
+  const [changing, setChanging] = useState<{ username: string; code: string } | null>(null);
 
   useEffect(() => {
     userRef.current?.focus();
@@ -34,7 +37,13 @@ export function LoginForm() {
     setSubmitting(true);
     setError(null);
     try {
-      const me = await apiPost('/api/auth/login', { username: username.trim(), password }, MeResponse);
+      const me = await apiPost('/api/auth/login', { username: username.trim(), password }, LoginResponse);
+      if ('passwordChangeRequired' in me) {
+        setChanging({ username: username.trim(), code: password });
+        setSubmitting(false);
+        setPassword('');
+        return;
+      }
       router.replace(
         safeNextPath(new URLSearchParams(window.location.search).get('next'), homeFor(me.user.role)),
       );
@@ -52,6 +61,18 @@ export function LoginForm() {
       }
     }
   }
+
+  if (changing)
+    return (
+      <SetPasswordForm
+        username={changing.username}
+        code={changing.code}
+        onBack={() => {
+          setChanging(null);
+          setTimeout(() => userRef.current?.focus(), 0);
+        }}
+      />
+    );
 
   return (
     <form className="login-form" onSubmit={submit} noValidate aria-describedby={error ? errorId : undefined}>

@@ -9,6 +9,7 @@ import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
 import { POLICIES_DE, POLICIES_EN } from './i18n-policies.ts';
 import { RECORDINGS_DE, RECORDINGS_EN } from './i18n-recordings.ts';
 import { VIDEO_DE, VIDEO_EN } from './i18n-video.ts';
+import { USERS_DE, USERS_EN } from './users-i18n.ts';
 
 export const LANGUAGES = ['de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -180,6 +181,7 @@ const de = {
   ...EVALUATION_DE,
   ...RECORDINGS_DE,
   ...POLICIES_DE,
+  ...USERS_DE,
 } as const;
 
 export type MessageKey = keyof typeof de;
@@ -346,6 +348,7 @@ const en: Record<MessageKey, string> = {
   ...EVALUATION_EN,
   ...RECORDINGS_EN,
   ...POLICIES_EN,
+  ...USERS_EN,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { de, en };
