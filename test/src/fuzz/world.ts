@@ -95,7 +95,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   );
   const gw = await buildGateway(
     loadConfig({
-      DATABASE_URL: stack.pg.url,
+      DATABASE_URL: stack.appUrl,
       REDIS_URL: stack.redis.url,
       PORT: '0',
       LOG_LEVEL: 'silent',
