@@ -1,0 +1,85 @@
+/**
+ * Issue 15, the users page in the browser: an admin creates a user on /admin/users/ (with a
+ * reason) and reads the one-time setup code; the new user signs in with it on /login/, is asked for
+ * their own password, is refused a common one, sets a good one and lands in the control room. The
+ * users page, the change dialog and the password form pass axe with zero violations.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+
+async function expectNoAxeViolations(page: Page) {
+  const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual(
+    [],
+  );
+}
+
+test('an admin creates a user; the user signs in with the one-time code and sets a password', async ({
+  page,
+  browser,
+  loginAs,
+  stack,
+}) => {
+  test.setTimeout(90_000);
+  const username = `duisburg.e2e${Date.now() % 100_000}`;
+
+  await loginAs(page, 'duisburg.admin');
+  await page
+    .getByRole('navigation', { name: 'Hauptnavigation' })
+    .getByRole('link', { name: 'Benutzer' })
+    .click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Benutzer' })).toBeVisible();
+  await expect(page.getByRole('row').filter({ hasText: 'duisburg.operator' })).toHaveCount(1);
+  await expectNoAxeViolations(page);
+
+  const form = page.getByRole('region', { name: 'Neuen Benutzer anlegen' });
+  await form.getByLabel('Benutzername').fill(username);
+  await form.getByLabel('Anzeigename').fill('Erika Mustermann');
+  await form.getByLabel('Rolle').selectOption('operator');
+  await form.getByLabel('Grund').fill('Dienstantritt laut Personalamt');
+  await form.getByRole('button', { name: 'Anlegen' }).click();
+
+  const code = (await page.getByTestId('setup-code').textContent())!.trim();
+  expect(code).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+  await expect(page.getByRole('row').filter({ hasText: username })).toContainText(
+    'Passwort noch nicht gesetzt',
+  );
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Ich habe den Code weitergegeben' }).click();
+
+  // the change dialog of the new user's row (opened and cancelled: nothing changes)
+  const row = page.getByRole('row').filter({ hasText: username });
+  await row.getByRole('button', { name: 'Rolle ändern: Erika Mustermann' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Rolle von „Erika Mustermann“ ändern' });
+  await expect(dialog).toBeVisible();
+  await expectNoAxeViolations(page);
+  await dialog.getByRole('button', { name: 'Abbrechen' }).click();
+  await expect(dialog).toBeHidden();
+
+  // the new user, in a browser of their own
+  const context = await browser.newContext();
+  const user = await context.newPage();
+  try {
+    await user.goto(`${stack.url}/login/`);
+    await user.getByLabel('Benutzername').fill(username);
+    await user.getByLabel('Passwort').fill(code);
+    await user.getByRole('button', { name: 'Anmelden' }).click();
+    await expect(user.getByRole('heading', { name: 'Eigenes Passwort festlegen' })).toBeFocused();
+    await expectNoAxeViolations(user);
+
+    await user.getByLabel('Neues Passwort', { exact: true }).fill('password1234');
+    await user.getByLabel('Neues Passwort wiederholen').fill('password1234');
+    await user.getByRole('button', { name: 'Passwort speichern und anmelden' }).click();
+    await expect(user.getByRole('alert').filter({ hasText: 'zu bekannt' })).toBeVisible();
+
+    await user.getByLabel('Neues Passwort', { exact: true }).fill('Fenster-Trockenbau-Mond-7');
+    await user.getByLabel('Neues Passwort wiederholen').fill('Fenster-Trockenbau-Mond-7');
+    await user.getByRole('button', { name: 'Passwort speichern und anmelden' }).click();
+    await user.waitForURL((u) => !u.pathname.startsWith('/login'));
+    // the map page loads its live data first: give it longer than a click's answer
+    await expect(user.locator('.header-user-name')).toHaveText('Erika Mustermann', { timeout: 20_000 });
+  } finally {
+    await context.close();
+  }
+});
