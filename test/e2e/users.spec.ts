@@ -20,7 +20,7 @@ test('an admin creates a user; the user signs in with the one-time code and sets
   browser,
   loginAs,
   stack,
-}) => {
+}, testInfo) => {
   test.setTimeout(90_000);
   const username = `duisburg.e2e${Date.now() % 100_000}`;
 
@@ -46,6 +46,7 @@ test('an admin creates a user; the user signs in with the one-time code and sets
     'Passwort noch nicht gesetzt',
   );
   await expectNoAxeViolations(page);
+  await page.screenshot({ path: testInfo.outputPath('users-setup-code.png'), fullPage: true });
   await page.getByRole('button', { name: 'Ich habe den Code weitergegeben' }).click();
 
   // the change dialog of the new user's row (opened and cancelled: nothing changes)
@@ -72,6 +73,7 @@ test('an admin creates a user; the user signs in with the one-time code and sets
     await user.getByLabel('Neues Passwort wiederholen').fill('password1234');
     await user.getByRole('button', { name: 'Passwort speichern und anmelden' }).click();
     await expect(user.getByRole('alert').filter({ hasText: 'zu bekannt' })).toBeVisible();
+    await user.screenshot({ path: testInfo.outputPath('first-login-password.png') });
 
     await user.getByLabel('Neues Passwort', { exact: true }).fill('Fenster-Trockenbau-Mond-7');
     await user.getByLabel('Neues Passwort wiederholen').fill('Fenster-Trockenbau-Mond-7');
