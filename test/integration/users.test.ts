@@ -156,6 +156,22 @@ describe('a new user', () => {
   });
 });
 
+describe('changing one’s own password', () => {
+  it('works with the current password, ends the other sessions and retires the old password', async () => {
+    const u = await activeUser('operator');
+    expect((await setPassword(u.username, u.password, u.password)).status).toBe(400);
+    const res = await setPassword(u.username, u.password, `${GOOD}-gewechselt`);
+    expect(res.status).toBe(200);
+    expect((await call(u.cookie, '/api/me')).status).toBe(401);
+    expect((await call(cookieOf(res), '/api/me')).status).toBe(200);
+    expect((await tryLogin(u.username, u.password)).status).toBe(401);
+    expect((await tryLogin(u.username, `${GOOD}-gewechselt`)).status).toBe(200);
+    expect((await audit('password_changed', `user:${u.id}`)).at(-1)).toMatchObject({
+      payload: { via: 'password', sessionsEnded: 1 },
+    });
+  });
+});
+
 describe('role changes', () => {
   it('take effect: the old sessions end and the next sign-in has the new role', async () => {
     const u = await activeUser('operator');
