@@ -66,6 +66,30 @@ function recorderCaps(router: types.Router): types.RtpCapabilities {
   };
 }
 
+interface FfmpegWatch {
+  /** the last lines of its stderr */
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Listens to ffmpeg from its spawn on: it starts before the session exists and may fail meanwhile. */
+function watchFfmpeg(ff: ChildProcess): FfmpegWatch {
+  const stderr: string[] = [];
+  ff.stderr!.setEncoding('utf8');
+  ff.stderr!.on('data', (s: string) => {
+    stderr.push(...s.split('\n').filter(Boolean));
+    if (stderr.length > 20) stderr.splice(0, stderr.length - 20);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    ff.once('error', (err) => {
+      stderr.push(`spawn failed: ${err.message}`);
+      resolve({ code: null, signal: null });
+    });
+    ff.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { stderr, exited };
+}
+
 export class LiveRecorder extends EventEmitter<RecorderEvents> {
   readonly deviceId: string;
   readonly tenantId: string;
@@ -96,6 +120,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     config: SfuConfig;
     log: Logger;
     sdpDir: string;
+    watch: FfmpegWatch;
   }) {
     super();
     this.deviceId = o.publisher.deviceId;
@@ -109,7 +134,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     this.#streamAt = o.streamAt;
     this.#log = o.log;
     this.#config = o.config;
-    this.done = this.#run(o.ctx, o.sdpDir);
+    this.done = this.#run(o.ctx, o.sdpDir, o.watch);
     this.done.then((r) => this.emit('done', r)).catch(() => {});
   }
 
@@ -143,6 +168,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     const tracks: RecorderTrack[] = [];
     const clocks: TrackClock[] = [];
     let sdpDir: string | null = null;
+    let ffmpeg: ChildProcess | null = null;
     try {
       for (const producer of publisher.producers) {
         const port = await freeRtpPort();
@@ -176,6 +202,20 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       sdpDir = await mkdtemp(join(tmpdir(), 'lagebild-recorder-'));
       const sdpFile = join(sdpDir, 'in.sdp');
       await writeFile(sdpFile, recorderSdp(tracks), { mode: 0o600 });
+      // ffmpeg and the consumers start before the row, the key and the audit entry are made: a
+      // camera sending its pre-recording buffer faster than real time would otherwise lose what it
+      // sends meanwhile (issue 13). What ffmpeg writes waits in the pipe until the session reads it.
+      const ff = spawn(config.FFMPEG_BIN, ffmpegArgs(sdpFile, container), {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      ffmpeg = ff;
+      const watch = watchFfmpeg(ff);
+      // ffmpeg binds its RTP ports within a few ms of starting
+      setTimeout(() => {
+        for (const c of consumers) if (!c.closed && c.paused) c.resume().catch(() => {});
+        const video = consumers.find((c) => c.kind === 'video' && !c.closed);
+        video?.requestKeyFrame().catch(() => {});
+      }, 100).unref();
       // What the device declares is audited as its claim; the manifest gets what the media shows.
       const declaredPrerecordS = o.prerecordS ?? 0;
       const allowed = await allowedPrerecordS(ctx.pool, publisher.tenantId, 120);
@@ -195,18 +235,15 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         auditStart: true,
       });
       await ctx.journal.add(session.id, publisher.tenantId);
-      const ffmpeg = spawn(config.FFMPEG_BIN, ffmpegArgs(sdpFile, container), {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
       const log = o.log.child({
         deviceId: publisher.deviceId,
         recordingId: session.id,
-        ffmpegPid: ffmpeg.pid,
+        ffmpegPid: ff.pid,
       });
       const rec = new LiveRecorder({
         publisher,
         session,
-        ffmpeg,
+        ffmpeg: ff,
         transports,
         consumers,
         clocks,
@@ -216,11 +253,13 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         config,
         log,
         sdpDir,
+        watch,
       });
       rec.#kickOff();
       log.info({ container: container.format, tracks: tracks.map((t) => t.kind) }, 'recording started');
       return rec;
     } catch (err) {
+      ffmpeg?.kill('SIGKILL');
       for (const t of transports) t.close();
       if (sdpDir) await rm(sdpDir, { recursive: true, force: true });
       throw err;
@@ -245,21 +284,9 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     setTimeout(tick, 150).unref();
   }
 
-  async #run(ctx: RecorderContext, sdpDir: string): Promise<RecorderResult> {
+  async #run(ctx: RecorderContext, sdpDir: string, watch: FfmpegWatch): Promise<RecorderResult> {
     const ff = this.#ffmpeg;
-    const stderr: string[] = [];
-    ff.stderr!.setEncoding('utf8');
-    ff.stderr!.on('data', (s: string) => {
-      stderr.push(...s.split('\n').filter(Boolean));
-      if (stderr.length > 20) stderr.splice(0, stderr.length - 20);
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      ff.once('error', (err) => {
-        stderr.push(`spawn failed: ${err.message}`);
-        resolve({ code: null, signal: null });
-      });
-      ff.once('exit', (code, signal) => resolve({ code, signal }));
-    });
+    const { stderr, exited } = watch;
     let writeError: Error | null = null;
     try {
       for await (const chunk of ff.stdout!) {

@@ -122,7 +122,9 @@ def main():
             while frames and frames[0][0] <= due_cap:
                 cap, data, _key = frames.popleft()
                 b = Gst.Buffer.new_wrapped(data)
-                b.pts = int((cap - st["base_cap"]) * Gst.MSECOND)
+                # its capture time on the send pipeline's running time: always in the past, so the
+                # transport's sink sends it at once instead of holding it until it is "due"
+                b.pts = int(st["rt_offset_ns"] + (cap - st["wall_at_base"]) * Gst.MSECOND)
                 b.dts = b.pts
                 b.duration = int(Gst.SECOND / FPS)
                 src.emit("push-buffer", b)
@@ -202,6 +204,15 @@ def main():
             st["pressed"] = True
             buffered = (frames[-1][0] - frames[0][0]) / 1000 if len(frames) > 1 else 0
         emit(event="pressed", wallMs=now_ms(), bufferedS=buffered)
+        # Running time starts an hour "ago": every buffered frame keeps its capture time as its
+        # timestamp (so the RTP timestamps carry it) and is late, never early, for the sink, which
+        # would otherwise pace the ring out in real time, a delayed-live stream nobody could tell.
+        clock = Gst.SystemClock.obtain()
+        send.use_clock(clock)
+        send.set_start_time(Gst.CLOCK_TIME_NONE)
+        st["rt_offset_ns"] = 3600 * Gst.SECOND
+        st["wall_at_base"] = now_ms()
+        send.set_base_time(clock.get_time() - st["rt_offset_ns"])
         send.set_state(Gst.State.READY)
         t = pc.emit("get-transceiver", 0)
         if t is not None:

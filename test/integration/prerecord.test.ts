@@ -7,7 +7,7 @@
  * Real PostgreSQL, Redis, gateway, SFU, mediasoup, ffmpeg.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPrerecordCamera } from '@lagebild/sim/prerecord-camera';
@@ -135,10 +135,10 @@ describe('pre-recording (issue 13)', () => {
     expect(Math.abs(manifestS - spanS)).toBeLessThan(0.5);
     expect(Math.abs(manifest.prerecordS - prerecordedS)).toBeLessThan(0.5);
     expect(Math.abs(manifest.startedAt - firstCapturedMs)).toBeLessThan(500);
-    // a real buffer arrived, but not all of the ring: what the camera sent before the recorder was
-    // ready (its start, ~2 s of wall time on the test machine, at 2× real time) is not in the file
-    // and is not counted; never more than the camera had buffered by the time it sent
-    expect(manifest.prerecordS).toBeGreaterThan(1);
+    // the buffer arrived, nearly all of it: what the camera sent before the recorder's consumer was
+    // resumed (a few hundred ms at 2× real time) is not in the file and is not counted; never more
+    // than the camera had buffered by the time it sent
+    expect(manifest.prerecordS).toBeGreaterThan(5);
     expect(manifest.prerecordS).toBeLessThan(
       ((ev('sending').wallMs as number) - (ev('sending').firstCaptureMs as number)) / 1000,
     );
