@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { liveWatchTarget } from '@lagebild/audit';
 import { REPO_ROOT } from '@lagebild/infra/paths';
 import { publishWhip } from '@lagebild/sim/whip';
 import { signToken } from '@lagebild/tokens';
@@ -99,6 +100,12 @@ describe('an exported live recording (issue 13)', () => {
     const recordingId = (await sfuStats(stack)).recordings.find(
       (r) => r.deviceId === device.deviceId,
     )!.recordingId;
+    // watched live while it records: part of its custody
+    const watch = await api('/api/video/viewer-token', {
+      deviceId: device.deviceId,
+      reason: { kind: 'officer_safety' },
+    });
+    expect(watch.status).toBe(200);
     await new Promise((r) => setTimeout(r, 5000));
     await pub.close();
     await until(
@@ -168,6 +175,15 @@ describe('an exported live recording (issue 13)', () => {
       'evidence_marked',
       'export',
     ]);
+    const watched = entries.filter(
+      (e) => e.action === 'live_watch' && e.target === liveWatchTarget(device.deviceId),
+    );
+    expect(watched.length).toBeGreaterThanOrEqual(1);
+    // its payload ships beside it (the entries in between that are about other things do not)
+    const watchPayload = JSON.parse(
+      await readFile(join(x, 'custody', `${String(watched[0].seq).padStart(12, '0')}.payload.json`), 'utf8'),
+    );
+    expect(watchPayload).toMatchObject({ phase: 'authorised' });
     const checkpoint = JSON.parse(await readFile(join(x, 'custody', 'checkpoint.json'), 'utf8'));
     expect(checkpoint.seq).toBe(entries.at(-1).seq);
 
