@@ -29,7 +29,8 @@ export interface WhipPublisherOptions {
    * audits it as a claim only; the manifest gets what the media's timestamps show (issue 13). The
    * simulator cannot send a past buffer: libwebrtc (@roamhq/wrtc) takes raw frames only and stamps
    * each with the moment it is handed over, so buffered frames would be sent as new ones. Its
-   * measured pre-recording is therefore 0 s, whatever it declares.
+   * measured pre-recording is therefore 0 s, whatever it declares. A camera that really sends its
+   * buffer: `runPrerecordCamera` (@lagebild/sim/prerecord-camera, GStreamer).
    */
   prerecordS?: number;
   /** called when the connection fails or drops (the owner decides whether to re-publish) */
