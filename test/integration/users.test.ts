@@ -118,6 +118,16 @@ describe('a new user', () => {
     expect(await audit('password_changed', `user:${u.id}`)).toEqual([
       expect.objectContaining({ actor: u.username, payload: expect.objectContaining({ via: 'setup_code' }) }),
     ]);
+    // the audit view names the administered user, and finds the entry by that name
+    const view = await admin(`/api/audit?action=user_created&target=${encodeURIComponent(u.username)}`);
+    expect(view.status).toBe(200);
+    const { entries } = (await view.json()) as { entries: Array<{ target: string; targetLabel?: unknown }> };
+    expect(entries).toEqual([
+      expect.objectContaining({
+        target: `user:${u.id}`,
+        targetLabel: { kind: 'user', label: expect.stringMatching(/^Neue Kraft/) },
+      }),
+    ]);
   });
 
   it('is refused a password that is short, common or contains the username, with the reason', async () => {

@@ -6,6 +6,9 @@ const ID = 'a5f5def6-61b8-403c-bdbf-28376a429084';
 describe('parseAuditRef', () => {
   it('names devices, bare device ids, recordings, users and system components', () => {
     expect(parseAuditRef(`device:${ID}`, 'actor')).toEqual({ kind: 'device', id: ID });
+    // a user administered (issue 15) is a target by id; as an actor a user is a username
+    expect(parseAuditRef(`user:${ID}`, 'target')).toEqual({ kind: 'user_id', id: ID });
+    expect(parseAuditRef(`user:${ID}`, 'actor')).toBeNull();
     expect(parseAuditRef(`device:${ID}`, 'target')).toEqual({ kind: 'device', id: ID });
     expect(parseAuditRef(ID.toUpperCase(), 'target')).toEqual({ kind: 'device', id: ID });
     expect(parseAuditRef(`recording:${ID}`, 'target')).toEqual({ kind: 'recording', id: ID });

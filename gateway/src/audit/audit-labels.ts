@@ -16,6 +16,8 @@ export type AuditRef =
   | { kind: 'device'; id: string }
   | { kind: 'recording'; id: string }
   | { kind: 'user'; username: string }
+  /** a user as the target of an administration entry (`user:<id>`, issue 15) */
+  | { kind: 'user_id'; id: string }
   | { kind: 'system'; name: string };
 
 /** What a raw actor or target id refers to, or null when it is nothing the view can name. */
@@ -33,6 +35,7 @@ export function parseAuditRef(raw: string | null, as: 'actor' | 'target'): Audit
   if (!UUID.test(rest)) return null;
   if (scheme === 'device') return { kind: 'device', id: rest.toLowerCase() };
   if (scheme === 'recording') return { kind: 'recording', id: rest.toLowerCase() };
+  if (scheme === 'user' && as === 'target') return { kind: 'user_id', id: rest.toLowerCase() };
   return null;
 }
 
@@ -53,7 +56,7 @@ const ESCAPE = `ESCAPE '\\'`;
  * ILIKE `pattern` as before, or a reference, in any form `parseAuditRef` names, to something of
  * tenant `tenant` whose readable name matches — a device by its label (`device:<id>`, and the bare
  * id live_watch writes as target), a recording by its device's label (`recording:<id>`), a user by
- * username or display name (actor only). `tenant` and `pattern` are SQL placeholders (`$1`, `$2`);
+ * username or display name (as actor, and as target `user:<id>`). `tenant` and `pattern` are SQL placeholders (`$1`, `$2`);
  * `pattern` must escape its wildcards with a backslash (`containsPattern`);
  * the names are looked up in that tenant only, so another tenant's labels never match.
  */
@@ -62,6 +65,12 @@ export function auditRefFilterSql(as: 'actor' | 'target', tenant: string, patter
     `SELECT 'device:' || id::text FROM dev`,
     ...(as === 'target' ? ['SELECT id::text FROM dev'] : []),
     `SELECT 'recording:' || r.id::text FROM recordings r JOIN dev ON dev.id = r.device_id WHERE r.tenant_id = ${tenant}`,
+    ...(as === 'target'
+      ? [
+          `SELECT 'user:' || u.id::text FROM users u WHERE u.tenant_id = ${tenant}
+            AND (u.username ILIKE ${pattern} ${ESCAPE} OR u.display_name ILIKE ${pattern} ${ESCAPE})`,
+        ]
+      : []),
   ];
   const users =
     as === 'actor'
@@ -90,22 +99,25 @@ export async function labelAuditEntries<E extends Entry>(
   const devicePairs = new Map<string, { id: string; at: number }>();
   const recordings = new Set<string>();
   const usernames = new Set<string>();
+  const userIds = new Set<string>();
   refs.forEach((r, i) => {
     for (const ref of [r.actor, r.target]) {
       if (ref?.kind === 'device')
         devicePairs.set(`${ref.id}|${entries[i]!.at}`, { id: ref.id, at: entries[i]!.at });
       else if (ref?.kind === 'recording') recordings.add(ref.id);
       else if (ref?.kind === 'user') usernames.add(ref.username);
+      else if (ref?.kind === 'user_id') userIds.add(ref.id);
     }
   });
 
   const devices = new Map<string, AuditLabel>();
   const recs = new Map<string, AuditLabel>();
   const users = new Map<string, AuditLabel>();
-  if (devicePairs.size + recordings.size + usernames.size > 0) {
+  const usersById = new Map<string, AuditLabel>();
+  if (devicePairs.size + recordings.size + usernames.size + userIds.size > 0) {
     const pairs = [...devicePairs.values()];
     const { rows } = await pool.query<{
-      kind: 'device' | 'recording' | 'user';
+      kind: 'device' | 'recording' | 'user' | 'user_id';
       id: string;
       at: Date | null;
       label: string;
@@ -129,15 +141,26 @@ export async function labelAuditEntries<E extends Entry>(
         WHERE r.tenant_id = $1 AND r.id = ANY($4::uuid[])
        UNION ALL
        SELECT 'user', u.username, NULL, u.display_name, NULL, NULL
-         FROM users u WHERE u.tenant_id = $1 AND u.username = ANY($5::text[])`,
-      [tenantId, pairs.map((p) => p.id), pairs.map((p) => new Date(p.at)), [...recordings], [...usernames]],
+         FROM users u WHERE u.tenant_id = $1 AND u.username = ANY($5::text[])
+       UNION ALL
+       SELECT 'user_id', u.id::text, NULL, u.display_name, NULL, NULL
+         FROM users u WHERE u.tenant_id = $1 AND u.id = ANY($6::uuid[])`,
+      [
+        tenantId,
+        pairs.map((p) => p.id),
+        pairs.map((p) => new Date(p.at)),
+        [...recordings],
+        [...usernames],
+        [...userIds],
+      ],
     );
     for (const r of rows) {
-      const label: AuditLabel = { kind: r.kind, label: r.label };
+      const label: AuditLabel = { kind: r.kind === 'user_id' ? 'user' : r.kind, label: r.label };
       if (r.unit) label.unit = r.unit;
       if (r.started_at) label.startedAt = r.started_at.getTime();
       if (r.kind === 'device') devices.set(`${r.id}|${r.at!.getTime()}`, label);
       else if (r.kind === 'recording') recs.set(r.id, label);
+      else if (r.kind === 'user_id') usersById.set(r.id, label);
       else users.set(r.id, label);
     }
   }
@@ -150,6 +173,8 @@ export async function labelAuditEntries<E extends Entry>(
         return recs.get(ref.id);
       case 'user':
         return users.get(ref.username);
+      case 'user_id':
+        return usersById.get(ref.id);
       case 'system':
         return { kind: 'system', label: ref.name };
       default:
