@@ -24,6 +24,7 @@ import { UnitsTab } from './live/units-tab';
 import { useLiveFrame } from './live/use-live-frame';
 import { useLiveSelection } from './live/use-live-selection';
 import { useLiveSession } from './live/use-live-session';
+import { PageFrame } from './page-frame';
 import { usePreferences } from './preferences-provider';
 import { SkipLink } from './skip-link';
 import { SoundBlockedNotice, SoundToggle } from './sound-toggle';
@@ -43,13 +44,9 @@ export function LiveView({ me }: { me: MeResponse }) {
 function ForbiddenPage({ me }: { me: MeResponse }) {
   const { t } = usePreferences();
   return (
-    <div className="app">
-      <SkipLink />
-      <AppHeader me={me} />
-      <main id="main" className="page-main">
-        <ForbiddenNotice message={t('forbidden.live', { role: t(`role.${me.user.role}`) })} />
-      </main>
-    </div>
+    <PageFrame me={me}>
+      <ForbiddenNotice message={t('forbidden.live', { role: t(`role.${me.user.role}`) })} />
+    </PageFrame>
   );
 }
 

@@ -16,10 +16,8 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, apiGet, apiPost } from '@/lib/api';
 import { type EvaluationFilter, filterFromQuery, filterToQuery, formatNumber } from '@/lib/evaluation';
 import type { MessageKey } from '@/lib/i18n';
-import { AppHeader } from '../app-header';
-import { ForbiddenNotice } from '../forbidden-notice';
+import { RolePage } from '../page-frame';
 import { usePreferences } from '../preferences-provider';
-import { SkipLink } from '../skip-link';
 import { EvaluationFigures } from './figures';
 import { useEvaluation } from './use-evaluation';
 import './evaluation.css';
@@ -28,13 +26,9 @@ export function EvaluationDashboard({ me }: { me: MeResponse }) {
   const { t } = usePreferences();
   const allowed = STATS_ROLES.includes(me.user.role);
   return (
-    <div className="app">
-      <SkipLink />
-      <AppHeader me={me} />
-      <main id="main" className="page-main eval-page">
-        {allowed ? <Dashboard me={me} /> : <ForbiddenNotice message={t('forbidden.evaluation')} />}
-      </main>
-    </div>
+    <RolePage me={me} allowed={allowed} forbidden={t('forbidden.evaluation')} mainClassName="eval-page">
+      <Dashboard me={me} />
+    </RolePage>
   );
 }
 

@@ -18,26 +18,21 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import type { MessageKey } from '@/lib/i18n';
-import { AppHeader } from '../app-header';
-import { ForbiddenNotice } from '../forbidden-notice';
+import { RolePage } from '../page-frame';
 import { usePreferences } from '../preferences-provider';
-import { SkipLink } from '../skip-link';
 import './evaluation.css';
 
 export function OfficerReportPage({ me }: { me: MeResponse }) {
   const { t } = usePreferences();
   return (
-    <div className="app">
-      <SkipLink />
-      <AppHeader me={me} />
-      <main id="main" className="page-main report-page">
-        {REPORT_ROLES.includes(me.user.role) ? (
-          <ReportForm />
-        ) : (
-          <ForbiddenNotice message={t('report.forbidden')} />
-        )}
-      </main>
-    </div>
+    <RolePage
+      me={me}
+      allowed={REPORT_ROLES.includes(me.user.role)}
+      forbidden={t('report.forbidden')}
+      mainClassName="report-page"
+    >
+      <ReportForm />
+    </RolePage>
   );
 }
 

@@ -19,26 +19,16 @@ import { ApiError } from '@/lib/api';
 import { AUDIT_ACTION_LABELS, auditActionText, auditLabelText } from '@/lib/audit-labels';
 import { formatDateTime } from '@/lib/format';
 import { AUDIT_PAGE, type AuditFilter, listAudit } from '@/lib/recordings-api';
-import { AppHeader } from '../app-header';
-import { ForbiddenNotice } from '../forbidden-notice';
+import { RolePage } from '../page-frame';
 import { usePreferences } from '../preferences-provider';
-import { SkipLink } from '../skip-link';
 import './recordings.css';
 
 export function AuditView({ me }: { me: MeResponse }) {
   const { t } = usePreferences();
   return (
-    <div className="app">
-      <SkipLink />
-      <AppHeader me={me} />
-      <main id="main" className="page-main">
-        {AUDIT_ROLES.includes(me.user.role) ? (
-          <AuditContent />
-        ) : (
-          <ForbiddenNotice message={t('forbidden.admin')} />
-        )}
-      </main>
-    </div>
+    <RolePage me={me} allowed={AUDIT_ROLES.includes(me.user.role)} forbidden={t('forbidden.admin')}>
+      <AuditContent />
+    </RolePage>
   );
 }
 

@@ -20,10 +20,9 @@ import { apiGet } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import { plural } from '@/lib/plural';
 import { listPendingApprovals, listRecordings, type RecordingFilter } from '@/lib/recordings-api';
-import { AppHeader } from '../app-header';
 import { ForbiddenNotice } from '../forbidden-notice';
+import { RolePage } from '../page-frame';
 import { usePreferences } from '../preferences-provider';
-import { SkipLink } from '../skip-link';
 import { usePageApiError } from '../use-page-api-error';
 import { DeletionCell } from './deletion-cell';
 import { approvalText, ClassBadge, RecordingPanel, unitName } from './recording-panel';
@@ -34,17 +33,9 @@ const COUNTDOWN_TICK_MS = 30_000;
 export function RecordingsLibrary({ me }: { me: MeResponse }) {
   const { t } = usePreferences();
   return (
-    <div className="app">
-      <SkipLink />
-      <AppHeader me={me} />
-      <main id="main" className="page-main">
-        {RECORDING_ROLES.includes(me.user.role) ? (
-          <LibraryContent me={me} />
-        ) : (
-          <ForbiddenNotice message={t('forbidden.recordings')} />
-        )}
-      </main>
-    </div>
+    <RolePage me={me} allowed={RECORDING_ROLES.includes(me.user.role)} forbidden={t('forbidden.recordings')}>
+      <LibraryContent me={me} />
+    </RolePage>
   );
 }
 
