@@ -14,8 +14,10 @@ import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 
 import { apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import { AdminPage } from './admin-page';
+import { DataTable } from './data-table';
 import { ForbiddenNotice } from './forbidden-notice';
 import { usePreferences } from './preferences-provider';
+import { useModal } from './use-modal';
 import { usePageApiError } from './use-page-api-error';
 
 export function DeviceAdmin({ me }: { me: MeResponse }) {
@@ -254,57 +256,52 @@ function DeviceTable({
   if (devices.length === 0) return <p className="muted">{t('devices.empty')}</p>;
   return (
     <>
-      <div className="table-scroll">
-        <table className="data-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('devices.col.label')}</th>
-              <th scope="col">{t('devices.col.state')}</th>
-              <th scope="col">{t('devices.col.created')}</th>
-              <th scope="col">{t('devices.col.lastSeen')}</th>
-              <th scope="col">{t('devices.col.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {devices.map((device) => (
-              <tr key={device.id} className={device.state === 'revoked' ? 'is-revoked' : undefined}>
-                <th scope="row">
-                  {device.label}
-                  <span className="table-sub">
-                    <code>{device.id}</code>
-                  </span>
-                </th>
-                <td>
-                  <span className={`state-badge state-${device.state}`}>
-                    {t(`devices.state.${device.state}`)}
-                  </span>
-                  {device.revokedAt !== null && (
-                    <span className="table-sub">
-                      {t('devices.revokedAt', { time: formatDateTime(device.revokedAt, lang) })}
-                    </span>
-                  )}
-                </td>
-                <td>{formatDateTime(device.createdAt, lang)}</td>
-                <td>
-                  {device.lastSeenAt === null ? t('devices.never') : formatDateTime(device.lastSeenAt, lang)}
-                </td>
-                <td>
-                  {device.state === 'active' && (
-                    <button
-                      type="button"
-                      className="button button-danger button-small"
-                      aria-label={t('devices.revoke.label', { label: device.label })}
-                      onClick={() => setConfirming(device)}
-                    >
-                      {t('devices.revoke')}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={[
+          t('devices.col.label'),
+          t('devices.col.state'),
+          t('devices.col.created'),
+          t('devices.col.lastSeen'),
+          t('devices.col.actions'),
+        ]}
+      >
+        {devices.map((device) => (
+          <tr key={device.id} className={device.state === 'revoked' ? 'is-revoked' : undefined}>
+            <th scope="row">
+              {device.label}
+              <span className="table-sub">
+                <code>{device.id}</code>
+              </span>
+            </th>
+            <td>
+              <span className={`state-badge state-${device.state}`}>
+                {t(`devices.state.${device.state}`)}
+              </span>
+              {device.revokedAt !== null && (
+                <span className="table-sub">
+                  {t('devices.revokedAt', { time: formatDateTime(device.revokedAt, lang) })}
+                </span>
+              )}
+            </td>
+            <td>{formatDateTime(device.createdAt, lang)}</td>
+            <td>
+              {device.lastSeenAt === null ? t('devices.never') : formatDateTime(device.lastSeenAt, lang)}
+            </td>
+            <td>
+              {device.state === 'active' && (
+                <button
+                  type="button"
+                  className="button button-danger button-small"
+                  aria-label={t('devices.revoke.label', { label: device.label })}
+                  onClick={() => setConfirming(device)}
+                >
+                  {t('devices.revoke')}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {confirming && (
         <RevokeDialog
           device={confirming}
@@ -332,15 +329,9 @@ function RevokeDialog({
   describeError(err: unknown): string;
 }) {
   const { t } = usePreferences();
-  const dialogRef = useRef<HTMLDialogElement>(null);
+  const modal = useModal(onClose);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-
-  // a modal <dialog> keeps focus inside, closes on Escape and focuses its first button (Cancel)
-  useEffect(() => {
-    const dialog = dialogRef.current;
-    if (dialog && !dialog.open) dialog.showModal();
-  }, []);
 
   async function revoke() {
     setBusy(true);
@@ -360,7 +351,7 @@ function RevokeDialog({
 
   return (
     <dialog
-      ref={dialogRef}
+      ref={modal.ref}
       className="dialog"
       aria-labelledby="revoke-title"
       aria-describedby="revoke-body"
@@ -372,7 +363,7 @@ function RevokeDialog({
         {error}
       </div>
       <div className="button-row">
-        <button type="button" className="button" onClick={() => dialogRef.current?.close()}>
+        <button type="button" className="button" onClick={() => modal.ref.current?.close()}>
           {t('devices.revoke.cancel')}
         </button>
         <button type="button" className="button button-danger" onClick={revoke} disabled={busy}>

@@ -9,6 +9,7 @@ import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, apiPost } from '@/lib/api';
 import { homeFor, safeNextPath } from '@/lib/home-path';
 import type { MessageKey } from '@/lib/i18n';
+import { PasswordField } from './form-fields';
 import { usePreferences } from './preferences-provider';
 import { SetPasswordForm } from './user-admin-set-password';
 
@@ -91,19 +92,15 @@ export function LoginForm() {
           onChange={(e) => setUsername(e.target.value)}
         />
       </div>
-      <div className="field">
-        <label htmlFor="login-password">{t('login.password')}</label>
-        <input
-          id="login-password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          aria-invalid={error?.key === 'login.error.invalid' || undefined}
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </div>
+      <PasswordField
+        id="login-password"
+        name="password"
+        label={t('login.password')}
+        autoComplete="current-password"
+        value={password}
+        onChange={setPassword}
+        invalid={error?.key === 'login.error.invalid'}
+      />
       <div id={errorId} role="alert" className="form-error">
         {error ? t(error.key, error.detail ? { message: error.detail } : undefined) : null}
       </div>

@@ -13,11 +13,13 @@ import {
   type UserSession,
   UserSessionsResponse,
 } from '@lagebild/protocol';
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useState } from 'react';
 import { apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import type { MessageKey } from '@/lib/i18n';
+import { ReasonField } from './form-fields';
 import { usePreferences } from './preferences-provider';
+import { useModal } from './use-modal';
 
 export type UserAction = 'role' | 'disable' | 'enable' | 'reset';
 
@@ -39,15 +41,6 @@ const PATH: Record<UserAction, string> = {
   enable: 'enable',
   reset: 'password-reset',
 };
-
-function useModal(onClose: () => void) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-  }, []);
-  return { ref, close: () => (ref.current?.open ? ref.current.close() : onClose()) };
-}
 
 export function UserActionDialog({
   user,
@@ -116,21 +109,13 @@ export function UserActionDialog({
           </select>
         </div>
       )}
-      <div className="field">
-        <label htmlFor={`${id}-reason`}>{t('users.field.reason')}</label>
-        <input
-          id={`${id}-reason`}
-          value={reason}
-          maxLength={500}
-          autoComplete="off"
-          aria-describedby={`${id}-hint ${id}-error`}
-          aria-invalid={error ? true : undefined}
-          onChange={(e) => setReason(e.target.value)}
-        />
-        <span id={`${id}-hint`} className="field-hint">
-          {t('users.field.reason.hint')}
-        </span>
-      </div>
+      <ReasonField
+        id={`${id}-reason`}
+        value={reason}
+        onChange={setReason}
+        errorId={`${id}-error`}
+        invalid={Boolean(error)}
+      />
       <div id={`${id}-error`} role="alert" className="form-error">
         {error}
       </div>
@@ -196,20 +181,7 @@ export function UserSessionsDialog({
   return (
     <dialog ref={modal.ref} className="dialog" aria-labelledby={`${id}-title`} onClose={onClose}>
       <h2 id={`${id}-title`}>{t('users.sessions.title', { name: user.displayName })}</h2>
-      <div className="field">
-        <label htmlFor={`${id}-reason`}>{t('users.field.reason')}</label>
-        <input
-          id={`${id}-reason`}
-          value={reason}
-          maxLength={500}
-          autoComplete="off"
-          aria-describedby={`${id}-hint ${id}-error`}
-          onChange={(e) => setReason(e.target.value)}
-        />
-        <span id={`${id}-hint`} className="field-hint">
-          {t('users.field.reason.hint')}
-        </span>
-      </div>
+      <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} errorId={`${id}-error`} />
       {sessions === null && !error && <p className="muted">{t('users.sessions.loading')}</p>}
       {sessions?.length === 0 && <p className="muted">{t('users.sessions.empty')}</p>}
       {sessions && sessions.length > 0 && (

@@ -13,6 +13,7 @@ import { ApiError, apiPost } from '@/lib/api';
 import { homeFor, safeNextPath } from '@/lib/home-path';
 import type { MessageKey } from '@/lib/i18n';
 import { localRefusals, REFUSAL_KEYS, refusalsIn } from '@/lib/users-password';
+import { PasswordField } from './form-fields';
 import { usePreferences } from './preferences-provider';
 
 export function SetPasswordForm({
@@ -82,37 +83,27 @@ export function SetPasswordForm({
       <form className="login-form" onSubmit={submit} noValidate>
         {/* lets a password manager store the new password under the right name */}
         <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
-        <div className="field">
-          <label htmlFor="new-password">{t('password.new')}</label>
-          <input
-            id="new-password"
-            name="new-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            aria-describedby={`${hintId} ${errorId}`}
-            aria-invalid={errors.length > 0 || undefined}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          <span id={hintId} className="field-hint">
-            {t('password.hint', params)}
-          </span>
-        </div>
-        <div className="field">
-          <label htmlFor="repeat-password">{t('password.repeat')}</label>
-          <input
-            id="repeat-password"
-            name="repeat-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            aria-describedby={errorId}
-            aria-invalid={errors.includes('password.error.mismatch') || undefined}
-            value={repeat}
-            onChange={(e) => setRepeat(e.target.value)}
-          />
-        </div>
+        <PasswordField
+          id="new-password"
+          name="new-password"
+          label={t('password.new')}
+          autoComplete="new-password"
+          value={password}
+          onChange={setPassword}
+          invalid={errors.length > 0}
+          describedBy={`${hintId} ${errorId}`}
+          hint={{ id: hintId, text: t('password.hint', params) }}
+        />
+        <PasswordField
+          id="repeat-password"
+          name="repeat-password"
+          label={t('password.repeat')}
+          autoComplete="new-password"
+          value={repeat}
+          onChange={setRepeat}
+          invalid={errors.includes('password.error.mismatch')}
+          describedBy={errorId}
+        />
         <div id={errorId} role="alert" className="form-error">
           {errors.map((key) => (
             <p key={key}>{t(key, params)}</p>

@@ -10,7 +10,9 @@ import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 
 import { ApiError, apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import { AdminPage } from './admin-page';
+import { DataTable } from './data-table';
 import { ForbiddenNotice } from './forbidden-notice';
+import { ReasonField } from './form-fields';
 import { usePreferences } from './preferences-provider';
 import { usePageApiError } from './use-page-api-error';
 import { type UserAction, UserActionDialog, UserSessionsDialog } from './user-admin-dialogs';
@@ -211,21 +213,13 @@ function CreateUserForm({
             onChange={set('email')}
           />
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-reason`}>{t('users.field.reason')}</label>
-          <input
-            id={`${id}-reason`}
-            value={draft.reason}
-            maxLength={500}
-            autoComplete="off"
-            aria-describedby={`${id}-reason-hint ${errorId}`}
-            aria-invalid={invalid}
-            onChange={set('reason')}
-          />
-          <span id={`${id}-reason-hint`} className="field-hint">
-            {t('users.field.reason.hint')}
-          </span>
-        </div>
+        <ReasonField
+          id={`${id}-reason`}
+          value={draft.reason}
+          onChange={(reason) => setDraft((d) => ({ ...d, reason }))}
+          errorId={errorId}
+          invalid={Boolean(error)}
+        />
         <div id={errorId} role="alert" className="form-error">
           {error}
         </div>
@@ -297,60 +291,55 @@ function UserTable({
   );
   return (
     <>
-      <div className="table-scroll">
-        <table className="data-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('users.col.user')}</th>
-              <th scope="col">{t('users.col.role')}</th>
-              <th scope="col">{t('users.col.state')}</th>
-              <th scope="col">{t('users.col.sessions')}</th>
-              <th scope="col">{t('users.col.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.map((user) => (
-              <tr key={user.id} className={user.disabledAt !== null ? 'is-revoked' : undefined}>
-                <th scope="row">
-                  {user.displayName}
-                  <span className="table-sub">
-                    <code>{user.username}</code>
-                    {user.email ? ` · ${user.email}` : ''}
-                  </span>
-                </th>
-                <td>{t(`role.${user.role}`)}</td>
-                <td>
-                  <span className={`state-badge state-${user.disabledAt !== null ? 'revoked' : 'active'}`}>
-                    {user.disabledAt !== null ? t('users.state.disabled') : t('users.state.active')}
-                  </span>
-                  {user.mustChangePassword && <span className="table-sub">{t('users.state.pending')}</span>}
-                </td>
-                <td>{user.activeSessions}</td>
-                <td>
-                  <div className="button-row">
-                    {actionButton(user, 'role', 'users.action.role')}
-                    {user.disabledAt === null
-                      ? actionButton(user, 'disable', 'users.action.disable', true)
-                      : actionButton(user, 'enable', 'users.action.enable')}
-                    {actionButton(user, 'reset', 'users.action.reset')}
-                    <button
-                      type="button"
-                      className="button button-small"
-                      aria-label={t('users.action.label', {
-                        action: t('users.action.sessions'),
-                        name: user.displayName,
-                      })}
-                      onClick={() => setSessionsOf(user)}
-                    >
-                      {t('users.action.sessions')}
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={[
+          t('users.col.user'),
+          t('users.col.role'),
+          t('users.col.state'),
+          t('users.col.sessions'),
+          t('users.col.actions'),
+        ]}
+      >
+        {users.map((user) => (
+          <tr key={user.id} className={user.disabledAt !== null ? 'is-revoked' : undefined}>
+            <th scope="row">
+              {user.displayName}
+              <span className="table-sub">
+                <code>{user.username}</code>
+                {user.email ? ` · ${user.email}` : ''}
+              </span>
+            </th>
+            <td>{t(`role.${user.role}`)}</td>
+            <td>
+              <span className={`state-badge state-${user.disabledAt !== null ? 'revoked' : 'active'}`}>
+                {user.disabledAt !== null ? t('users.state.disabled') : t('users.state.active')}
+              </span>
+              {user.mustChangePassword && <span className="table-sub">{t('users.state.pending')}</span>}
+            </td>
+            <td>{user.activeSessions}</td>
+            <td>
+              <div className="button-row">
+                {actionButton(user, 'role', 'users.action.role')}
+                {user.disabledAt === null
+                  ? actionButton(user, 'disable', 'users.action.disable', true)
+                  : actionButton(user, 'enable', 'users.action.enable')}
+                {actionButton(user, 'reset', 'users.action.reset')}
+                <button
+                  type="button"
+                  className="button button-small"
+                  aria-label={t('users.action.label', {
+                    action: t('users.action.sessions'),
+                    name: user.displayName,
+                  })}
+                  onClick={() => setSessionsOf(user)}
+                >
+                  {t('users.action.sessions')}
+                </button>
+              </div>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {acting && (
         <UserActionDialog
           user={acting.user}
