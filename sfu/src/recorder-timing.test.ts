@@ -53,6 +53,19 @@ describe('recorder timing', () => {
     expect(Math.abs(t.startedAt - (T0 - 19_000))).toBeLessThan(200);
   });
 
+  it('settles once the lead stops growing; packets seen later only move the stop', () => {
+    const c = trackClock(VIDEO_HZ);
+    feed(c, { bufferS: 10, liveS: 4, speedup: 2, rtp0: 0 }); // caught up after 20 s of media
+    expect(c.settled).toBe(false);
+    const d = trackClock(VIDEO_HZ);
+    feed(d, { bufferS: 10, liveS: 16, speedup: 2, rtp0: 0 });
+    expect(d.settled).toBe(true);
+    d.touch(T0 + 60_000);
+    const t = recordedTiming([d.result()], T0)!;
+    expect(t.stoppedAt).toBe(T0 + 60_000);
+    expect(Math.abs(t.prerecordS - 10)).toBeLessThan(0.2);
+  });
+
   it('jitter below the threshold is not a buffer', () => {
     const c = trackClock(VIDEO_HZ);
     c.packet(0, 0, T0);

@@ -37,6 +37,8 @@ interface RecorderEvents {
 
 const LOOPBACK = '127.0.0.1';
 const KEYFRAME_RETRY_MS = 500;
+/** how often a settled track's forwarded packets are counted (the precision of `stoppedAt`) */
+const STATS_POLL_MS = 200;
 
 /** An even UDP port whose successor is free too (ffmpeg binds RTP on p and RTCP on p + 1). */
 async function freeRtpPort(): Promise<number> {
@@ -101,6 +103,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   readonly #clocks: TrackClock[];
   readonly #allowedPrerecordS: number;
   readonly #streamAt: number;
+  readonly #polls: Map<types.Consumer, NodeJS.Timeout>;
   readonly #log: Logger;
   readonly #config: SfuConfig;
   #stopRequested = false;
@@ -114,6 +117,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     transports: types.PlainTransport[];
     consumers: types.Consumer[];
     clocks: TrackClock[];
+    polls: Map<types.Consumer, NodeJS.Timeout>;
     streamAt: number;
     allowedPrerecordS: number;
     ctx: RecorderContext;
@@ -132,6 +136,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     this.#clocks = o.clocks;
     this.#allowedPrerecordS = o.allowedPrerecordS;
     this.#streamAt = o.streamAt;
+    this.#polls = o.polls;
     this.#log = o.log;
     this.#config = o.config;
     this.done = this.#run(o.ctx, o.sdpDir, o.watch);
@@ -167,6 +172,26 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     const consumers: types.Consumer[] = [];
     const tracks: RecorderTrack[] = [];
     const clocks: TrackClock[] = [];
+    // once a track's clock has settled, its packets are counted from the consumer's stats
+    const polls = new Map<types.Consumer, NodeJS.Timeout>();
+    const followStats = (consumer: types.Consumer, clock: TrackClock) => {
+      let sent = -1;
+      polls.set(
+        consumer,
+        setInterval(() => {
+          if (consumer.closed) return clearInterval(polls.get(consumer));
+          consumer.getStats().then(
+            (stats) => {
+              const n = stats.reduce((a, s) => a + (s.type === 'outbound-rtp' ? s.packetCount : 0), 0);
+              if (n !== sent && sent >= 0) clock.touch(Date.now());
+              sent = n;
+            },
+            () => {},
+          );
+        }, STATS_POLL_MS).unref(),
+      );
+      consumer.enableTraceEvent([]).catch(() => {});
+    };
     let sdpDir: string | null = null;
     let ffmpeg: ChildProcess | null = null;
     try {
@@ -193,8 +218,9 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         clocks.push(clock);
         consumer.on('trace', (t) => {
           const ts = (t.info as { rtpPacket?: { timestamp?: number } } | undefined)?.rtpPacket?.timestamp;
-          if (t.type === 'rtp' && t.direction === 'out' && typeof ts === 'number')
-            clock.packet(ts, t.timestamp, Date.now());
+          if (t.type !== 'rtp' || t.direction !== 'out' || typeof ts !== 'number') return;
+          clock.packet(ts, t.timestamp, Date.now());
+          if (clock.settled && !polls.has(consumer)) followStats(consumer, clock);
         });
         await consumer.enableTraceEvent(['rtp']);
       }
@@ -247,6 +273,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         transports,
         consumers,
         clocks,
+        polls,
         streamAt,
         allowedPrerecordS: allowed,
         ctx,
@@ -259,6 +286,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       log.info({ container: container.format, tracks: tracks.map((t) => t.kind) }, 'recording started');
       return rec;
     } catch (err) {
+      for (const t of polls.values()) clearInterval(t);
       ffmpeg?.kill('SIGKILL');
       for (const t of transports) t.close();
       if (sdpDir) await rm(sdpDir, { recursive: true, force: true });
@@ -298,6 +326,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       ff.kill('SIGKILL');
     }
     const { code, signal } = await exited;
+    for (const t of this.#polls.values()) clearInterval(t);
     for (const t of this.#transports) t.close();
     await rm(sdpDir, { recursive: true, force: true });
     // ffmpeg answers SIGINT by finishing its container and exiting 255
