@@ -6,16 +6,9 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importRecording } from '@lagebild/gateway/recordings';
-import {
-  ensureKeyringFile,
-  ensureSigningKeyFile,
-  type Keyring,
-  localFolderStore,
-  makeTestVideo,
-  type Signer,
-} from '@lagebild/vault';
+import { makeTestVideo } from '@lagebild/vault';
 import type { Stack } from '../src/stack.ts';
+import { testVault } from '../src/test-vault.ts';
 
 const VIDEO_S = 12;
 
@@ -34,24 +27,14 @@ export interface TestVault {
 export async function createTestVault(): Promise<TestVault> {
   const dir = await mkdtemp(join(tmpdir(), 'lagebild-e2e-vault-'));
   await chmod(dir, 0o755);
-  const env = {
-    VAULT_DIR: join(dir, 'vault'),
-    VAULT_KEYRING_FILE: join(dir, 'keys', 'keyring.json'),
-    VAULT_SIGNING_KEY_FILE: join(dir, 'keys', 'signing.pem'),
-  };
-  const signer: Signer = await ensureSigningKeyFile(env.VAULT_SIGNING_KEY_FILE);
-  let keyring: Keyring | null = null;
+  const vault = await testVault(dir);
   let video: Promise<string> | null = null;
   return {
-    env,
+    env: vault.env,
     async addTenants(stack) {
-      keyring = await ensureKeyringFile(
-        env.VAULT_KEYRING_FILE,
-        stack.tenants.map((t) => t.id),
-      );
+      await vault.addTenants(stack);
     },
     async seedRecording(stack, o) {
-      if (!keyring) throw new Error('call addTenants(stack) first');
       video ??= (async () => {
         const file = join(dir, 'demo.webm');
         await makeTestVideo(file, { seconds: VIDEO_S });
@@ -59,11 +42,7 @@ export async function createTestVault(): Promise<TestVault> {
       })();
       const t = stack.tenants.find((x) => x.slug === o.city)!;
       const startedAt = o.startedAt ?? Date.now();
-      return importRecording({
-        pool: stack.db.pool,
-        store: localFolderStore(env.VAULT_DIR),
-        keyring,
-        signer,
+      return vault.importRecording(stack, {
         tenantId: t.id,
         deviceId: t.devices[o.device ?? 0]!.deviceId,
         file: await video,

@@ -11,22 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoints, readAuditLog, verifyAuditChain } from '@lagebild/audit';
 import { MIGRATIONS_DIR, migrate } from '@lagebild/db/migrate';
-import { createAuditLog, createRetentionSweeper, importRecording } from '@lagebild/gateway/recordings';
+import { createAuditLog, createRetentionSweeper } from '@lagebild/gateway/recordings';
 import type { PoliciesResponse, PoliciesUpdateResponse } from '@lagebild/protocol';
-import {
-  ensureKeyringFile,
-  ensureSigningKeyFile,
-  type Keyring,
-  localFolderStore,
-  makeTestVideo,
-  type Signer,
-  verifierFromPem,
-} from '@lagebild/vault';
+import { localFolderStore, makeTestVideo, verifierFromPem } from '@lagebild/vault';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice, login, status, type TestDevice } from '../src/clients.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+import { type TestVault, testVault } from '../src/test-vault.ts';
 
 const DAY = 86_400_000;
 const ROLES = ['admin', 'supervisor', 'operator', 'evaluator'] as const;
@@ -34,8 +27,7 @@ type Role = (typeof ROLES)[number];
 
 let dir: string;
 let stack: Stack;
-let keyring: Keyring;
-let signer: Signer;
+let vault: TestVault;
 let videoPath: string;
 let A: string;
 let B: string;
@@ -43,11 +35,6 @@ const cookies: Record<string, string> = {};
 let dortmundAdmin: string;
 
 const tenantOf = (slug: 'duisburg' | 'dortmund') => stack.tenants.find((t) => t.slug === slug)!;
-const paths = () => ({
-  vault: join(dir, 'vault'),
-  keyring: join(dir, 'keys', 'keyring.json'),
-  key: join(dir, 'keys', 'signing.pem'),
-});
 
 function call(cookie: string, method: 'GET' | 'PUT', body?: unknown, base = A) {
   return fetch(`${base}/api/admin/policies`, {
@@ -75,11 +62,7 @@ const policyAudit = async () =>
 
 async function newRecording(slug: 'duisburg' | 'dortmund', startedAt: number): Promise<string> {
   const t = tenantOf(slug);
-  return importRecording({
-    pool: stack.db.pool,
-    store: localFolderStore(paths().vault),
-    keyring,
-    signer,
+  return vault.importRecording(stack, {
     tenantId: t.id,
     deviceId: t.devices[0]!.deviceId,
     file: videoPath,
@@ -97,22 +80,17 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lagebild-policies-'));
   videoPath = join(dir, 'source.webm');
   await makeTestVideo(videoPath, { seconds: 2 });
-  signer = await ensureSigningKeyFile(paths().key);
+  vault = await testVault(dir);
   stack = await startStack({
     gateways: 2,
     devicesPerTenant: 4,
     gatewayEnv: {
-      VAULT_DIR: paths().vault,
-      VAULT_KEYRING_FILE: paths().keyring,
-      VAULT_SIGNING_KEY_FILE: paths().key,
+      ...vault.env,
       RETENTION_SWEEP_MS: '0',
     },
   });
   [A, B] = stack.gateways.map((g) => g.url) as [string, string];
-  keyring = await ensureKeyringFile(
-    paths().keyring,
-    stack.tenants.map((t) => t.id),
-  );
+  await vault.addTenants(stack);
   for (const r of ROLES) cookies[r] = await login(A, `duisburg.${r}`, DEMO_PASSWORD);
   dortmundAdmin = await login(A, 'dortmund.admin', DEMO_PASSWORD);
 }, 120_000);
@@ -273,7 +251,7 @@ describe('PUT /api/admin/policies: changes', () => {
     const r = await verifyAuditChain(
       readAuditLog(pool),
       await loadCheckpoints(pool),
-      verifierFromPem(signer.publicKeyPem),
+      verifierFromPem(vault.signer.publicKeyPem),
     );
     expect(r.ok).toBe(true);
   });
@@ -353,8 +331,8 @@ describe('retention period', () => {
 
     const sweeper = createRetentionSweeper({
       pool: stack.db.pool,
-      store: localFolderStore(paths().vault),
-      audit: createAuditLog({ pool: stack.db.pool, signer, log: pino({ level: 'silent' }) }),
+      store: localFolderStore(vault.env.VAULT_DIR),
+      audit: createAuditLog({ pool: stack.db.pool, signer: vault.signer, log: pino({ level: 'silent' }) }),
       log: pino({ level: 'silent' }),
     });
     expect((await sweeper.sweepOnce()).deleted).toBe(1);

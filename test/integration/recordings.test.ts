@@ -10,48 +10,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { liveWatchTarget, loadCheckpoints, readAuditLog, verifyAuditChain } from '@lagebild/audit';
-import { createAuditLog, createRetentionSweeper, importRecording } from '@lagebild/gateway/recordings';
+import { createAuditLog, createRetentionSweeper } from '@lagebild/gateway/recordings';
 import { REPO_ROOT } from '@lagebild/infra/paths';
-import {
-  ensureKeyringFile,
-  ensureSigningKeyFile,
-  type Keyring,
-  localFolderStore,
-  makeTestVideo,
-  type Signer,
-} from '@lagebild/vault';
+import { localFolderStore, makeTestVideo } from '@lagebild/vault';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../src/clients.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+import { type TestVault, testVault } from '../src/test-vault.ts';
 
 const run = promisify(execFile);
 let dir: string;
 let stack: Stack;
-let keyring: Keyring;
-let signer: Signer;
+let vault: TestVault;
 let video: Buffer;
 let videoPath: string;
 const cookies: Record<string, string> = {};
 const ROLES = ['admin', 'supervisor', 'operator', 'evaluator'] as const;
 type Role = (typeof ROLES)[number];
 
-const paths = () => ({
-  vault: join(dir, 'vault'),
-  keyring: join(dir, 'keys', 'keyring.json'),
-  key: join(dir, 'keys', 'signing.pem'),
-});
-
 async function newRecording(
   city: 'duisburg' | 'dortmund',
   over: { startedAt?: number } = {},
 ): Promise<string> {
   const t = stack.tenants.find((x) => x.slug === city)!;
-  return importRecording({
-    pool: stack.db.pool,
-    store: localFolderStore(paths().vault),
-    keyring,
-    signer,
+  return vault.importRecording(stack, {
     tenantId: t.id,
     deviceId: t.devices[0]!.deviceId,
     file: videoPath,
@@ -80,20 +63,15 @@ beforeAll(async () => {
   videoPath = join(dir, 'source.webm');
   await makeTestVideo(videoPath, { seconds: 10 });
   video = await readFile(videoPath);
-  signer = await ensureSigningKeyFile(paths().key);
+  vault = await testVault(dir);
   stack = await startStack({
     devicesPerTenant: 3,
     gatewayEnv: {
-      VAULT_DIR: paths().vault,
-      VAULT_KEYRING_FILE: paths().keyring,
-      VAULT_SIGNING_KEY_FILE: paths().key,
+      ...vault.env,
       RETENTION_SWEEP_MS: '0',
     },
   });
-  keyring = await ensureKeyringFile(
-    paths().keyring,
-    stack.tenants.map((t) => t.id),
-  );
+  await vault.addTenants(stack);
   for (const r of ROLES) cookies[r] = await login(stack.url, `duisburg.${r}`, DEMO_PASSWORD);
 }, 120_000);
 afterAll(async () => {
@@ -232,7 +210,11 @@ describe('audit view names', () => {
     // a refused look at the other tenant's recording: its id lands in this tenant's log
     expect((await api('admin', `/api/recordings/${foreign}`)).status).toBe(404);
     // entries as the live watch, the recorder and a refusal write them, with ids of both tenants
-    const audit = createAuditLog({ pool: stack.db.pool, signer, log: pino({ level: 'silent' }) });
+    const audit = createAuditLog({
+      pool: stack.db.pool,
+      signer: vault.signer,
+      log: pino({ level: 'silent' }),
+    });
     const watch = { tenantId: duisburg.id, actor: 'duisburg.operator', action: 'live_watch' } as const;
     await audit.append({
       ...watch,
@@ -374,7 +356,7 @@ describe('playback and export', () => {
       'export',
       file,
       '--pubkey',
-      `${paths().key.replace('.pem', '.pub.pem')}`,
+      `${vault.env.VAULT_SIGNING_KEY_FILE.replace('.pem', '.pub.pem')}`,
     ]);
     expect(out.stdout).toContain('export verified');
     const { rows } = await stack.db.pool.query(
@@ -438,10 +420,14 @@ describe('retention sweeper', () => {
     await api('supervisor', `/api/recordings/${held}/evidence`, {
       body: { reason: 'Körperverletzung', caseReference: 'Az. 9/26' },
     });
-    const audit = createAuditLog({ pool: stack.db.pool, signer, log: pino({ level: 'silent' }) });
+    const audit = createAuditLog({
+      pool: stack.db.pool,
+      signer: vault.signer,
+      log: pino({ level: 'silent' }),
+    });
     const base = {
       pool: stack.db.pool,
-      store: localFolderStore(paths().vault),
+      store: localFolderStore(vault.env.VAULT_DIR),
       audit,
       log: pino({ level: 'silent' }),
       now: () => t0,
@@ -484,7 +470,7 @@ describe('retention sweeper', () => {
     const v = await verifyAuditChain(
       readAuditLog(stack.db.pool),
       await loadCheckpoints(stack.db.pool),
-      (await import('@lagebild/vault')).verifierFromPem(signer.publicKeyPem),
+      (await import('@lagebild/vault')).verifierFromPem(vault.signer.publicKeyPem),
     );
     expect(v.ok).toBe(true);
   }, 60_000);

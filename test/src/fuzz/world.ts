@@ -10,19 +10,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGateway, type Gateway, loadConfig } from '@lagebild/gateway';
-import { importRecording } from '@lagebild/gateway/recordings';
 import type { Role } from '@lagebild/protocol';
-import {
-  ensureKeyringFile,
-  ensureSigningKeyFile,
-  type Keyring,
-  localFolderStore,
-  makeTestVideo,
-  type Signer,
-} from '@lagebild/vault';
+import { makeTestVideo } from '@lagebild/vault';
 import pino from 'pino';
 import { connectDevice, login, status, type TestDevice } from '../clients.ts';
 import { DEMO_PASSWORD, type Stack, startStack, TEST_MEDIA_SECRET } from '../stack.ts';
+import { testVault } from '../test-vault.ts';
 
 export const ROLES: readonly Role[] = ['admin', 'supervisor', 'operator', 'evaluator'];
 export type City = 'duisburg' | 'dortmund';
@@ -73,26 +66,18 @@ async function json<T>(res: Response, what: string): Promise<T> {
 
 export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'lagebild-fuzz-'));
-  const vault = {
-    VAULT_DIR: join(dir, 'vault'),
-    VAULT_KEYRING_FILE: join(dir, 'keys', 'keyring.json'),
-    VAULT_SIGNING_KEY_FILE: join(dir, 'keys', 'signing.pem'),
-  };
-  const signer: Signer = await ensureSigningKeyFile(vault.VAULT_SIGNING_KEY_FILE);
+  const vault = await testVault(dir);
   const stack = await startStack({
     devicesPerTenant: 4,
     sfu: opts.sfu ?? false,
     gatewayEnv: {
-      ...vault,
+      ...vault.env,
       RETENTION_SWEEP_MS: '0',
       EPISODE_BUILD_MS: '0',
       MEDIA_TOKEN_SECRET: TEST_MEDIA_SECRET,
     },
   });
-  const keyring: Keyring = await ensureKeyringFile(
-    vault.VAULT_KEYRING_FILE,
-    stack.tenants.map((t) => t.id),
-  );
+  await vault.addTenants(stack);
   const gw = await buildGateway(
     loadConfig({
       DATABASE_URL: stack.appUrl,
@@ -107,7 +92,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       RETENTION_SWEEP_MS: '0',
       EPISODE_BUILD_MS: '0',
       AUDIT_PRUNE_MS: '0',
-      ...vault,
+      ...vault.env,
     }),
     { log: pino({ level: 'silent' }) },
   );
@@ -210,11 +195,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       .emitWithAck('dispatch_answer', { requestId: r.requestId, answer: 'accept' });
     if (!answer.ok) throw new Error(`${city}: the helper could not accept ${JSON.stringify(answer)}`);
 
-    r.recordingId = await importRecording({
-      pool: stack.db.pool,
-      store: localFolderStore(vault.VAULT_DIR),
-      keyring,
-      signer,
+    r.recordingId = await vault.importRecording(stack, {
       tenantId: t.id,
       deviceId: subject.deviceId,
       file: await testVideo(dir),
