@@ -1,12 +1,8 @@
-/** Login, logout and the current user. Failed logins are throttled across gateways (login-throttle.ts). */
-import type { Db } from '@lagebild/db';
 import { LoginRequest, LoginResponse, MeResponse } from '@lagebild/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { AuditLog } from '../audit/audit-log.ts';
-import type { GatewayConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { Route } from '../http/route.ts';
+import type { ServiceDeps } from '../http/route-deps.ts';
 import {
   createSession,
   resolveSession,
@@ -15,20 +11,12 @@ import {
   type SessionUser,
   setSessionCookie,
 } from '../http/session.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
 import { checkCredentials } from '../users/credentials.ts';
 import { registerPasswordChange } from '../users/password-change-route.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 
-export interface AuthRouteDeps {
+export interface AuthRouteDeps extends ServiceDeps {
   route: Route;
-  db: Db;
-  redis: Redis;
-  config: GatewayConfig;
-  audit: AuditLog;
-  metrics: Metrics;
-  log: Logger;
   /** ends an operator session everywhere at once: its /control sockets and its SFU viewer sessions */
   endSession(sessionHash: string, tenantId: string, reason: SessionEndReason): void;
 }

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { liveWatchTarget } from '@lagebild/audit';
-import { type Db, secretMatches } from '@lagebild/db';
+import { secretMatches } from '@lagebild/db';
 import {
   DEVICE_TOKEN_TTL_MS,
   DeviceTokenRequest,
@@ -28,26 +28,17 @@ import { signToken } from '@lagebild/tokens';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
-import { type AuditLog, actorOf } from '../audit/audit-log.ts';
-import type { GatewayConfig } from '../config.ts';
+import { actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
-import type { HttpDeps } from '../http/route-deps.ts';
+import type { HttpDeps, ServiceDeps } from '../http/route-deps.ts';
 import { tenantRoom } from '../live/control-namespace.ts';
 import { findDevice } from '../live/device-directory.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
 import { sfuProxyPath } from './sfu-proxy-path.ts';
 
-export interface VideoRouteDeps extends HttpDeps {
+export interface VideoRouteDeps extends HttpDeps, ServiceDeps {
   /** the media-event subscription closes with the server */
   app: FastifyInstance;
   io: Server;
-  db: Db;
-  redis: Redis;
-  config: GatewayConfig;
-  audit: AuditLog;
-  metrics: Metrics;
-  log: Logger;
 }
 
 export function registerVideoRoutes(deps: VideoRouteDeps): void {
