@@ -38,7 +38,7 @@ interface RecorderEvents {
 const LOOPBACK = '127.0.0.1';
 const KEYFRAME_RETRY_MS = 500;
 /** how often a settled track's forwarded packets are counted (the precision of `stoppedAt`) */
-const STATS_POLL_MS = 200;
+const STATS_POLL_MS = 100;
 
 /** An even UDP port whose successor is free too (ffmpeg binds RTP on p and RTCP on p + 1). */
 async function freeRtpPort(): Promise<number> {

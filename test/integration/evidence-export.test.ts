@@ -31,6 +31,8 @@ const paths = () => ({
   key: join(dir, 'keys', 'signing.pem'),
   pub: join(dir, 'keys', 'signing.pub.pem'),
   sfuTmp: join(dir, 'sfu-tmp'),
+  /** TMPDIR of the gateway: the export's remux may use it and must leave nothing behind */
+  gatewayTmp: join(dir, 'gateway-tmp'),
 });
 
 const api = (path: string, body?: unknown) =>
@@ -48,6 +50,7 @@ const ffprobeDuration = async (file: string) =>
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lagebild-evidence-test-'));
   await mkdir(paths().sfuTmp, { recursive: true });
+  await mkdir(paths().gatewayTmp, { recursive: true });
   const signer = await ensureSigningKeyFile(paths().key);
   await writeFile(paths().pub, signer.publicKeyPem);
   stack = await startStack({
@@ -58,6 +61,7 @@ beforeAll(async () => {
       VAULT_KEYRING_FILE: paths().keyring,
       VAULT_SIGNING_KEY_FILE: paths().key,
       RETENTION_SWEEP_MS: '0',
+      TMPDIR: paths().gatewayTmp,
     },
     sfuEnv: { TMPDIR: paths().sfuTmp, SFU_RECORD_SEGMENT_MS: '2000' },
   });
@@ -201,6 +205,6 @@ describe('an exported live recording (issue 13)', () => {
     await writeFile(first, (await readFile(first, 'utf8')).replace('recording_started', 'recording_startet'));
     expect((await run('sh', ['verify.sh'], { cwd: x })).stdout).toContain('FAIL every audit entry links');
     // no plaintext copy is left behind by the export's remux
-    expect((await readdir(tmpdir())).filter((f) => f.startsWith('lagebild-export-'))).toEqual([]);
+    expect(await readdir(paths().gatewayTmp)).toEqual([]);
   }, 120_000);
 });
