@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  canonicalJson,
   createDecryptStream,
   createEncryptStream,
   createExportBundle,
@@ -30,6 +31,7 @@ import {
   receiptObject,
   receiptSignatureObject,
   recordingPrefix,
+  remuxForExport,
   type Signer,
   sha256,
   shredRecording,
@@ -299,6 +301,97 @@ describe('export bundle', () => {
     const badCheck = await verifyExportBundle(tarPath);
     expect(badCheck.ok).toBe(false);
     expect(badCheck.checks.find((c) => !c.ok)?.name).toBe('video hash');
+  });
+});
+
+describe('export bundle with a playable copy and a chain of custody (issue 13)', () => {
+  it('verifies the copy by its packets and the chain to its signed checkpoint; a changed payload or entry fails', async () => {
+    const store = localFolderStore(join(dir, 'store-custody'));
+    const recordingId = randomUUID();
+    const sealed = await ingestFile(videoPath, {
+      store,
+      keyring,
+      signer,
+      recordingId,
+      tenantId: TENANT,
+      deviceId: DEVICE,
+    });
+    const rec = await openRecording({ store, keyring, tenantId: TENANT, recordingId });
+    const copy = await remuxForExport(rec, sealed.manifest.mediaType, { tmpDir: dir });
+    // a chain as packages/audit hashes it: an entry about another recording in between
+    const target = `recording:${recordingId}`;
+    const rows: { action: string; target: string; recipient: string | null; payload: object }[] = [
+      { action: 'recording_sealed', target, recipient: null, payload: { bytes: 1 } },
+      { action: 'playback', target: `recording:${randomUUID()}`, recipient: null, payload: { x: 1 } },
+      { action: 'export', target, recipient: 'StA Duisburg', payload: { userId: 'u' } },
+    ];
+    let prev = '0'.repeat(64);
+    const entries = rows.map((r, i) => {
+      const payload = canonicalJson(r.payload);
+      const hashInput = canonicalJson({
+        v: 1,
+        seq: 41 + i,
+        tenant: TENANT,
+        at: 1_700_000_000_000 + i,
+        actor: 'user:x',
+        action: r.action,
+        target: r.target,
+        reason: 'r',
+        recipient: r.recipient,
+        payload: sha256(payload),
+        prev,
+      });
+      prev = sha256(hashInput);
+      return { seq: 41 + i, hashInput, payload: r.target === target ? payload : null };
+    });
+    const statement = canonicalJson({ format: 'lagebild-audit-checkpoint/1', seq: 43, hash: prev, at: 1 });
+    const bundle = createExportBundle({
+      recording: rec,
+      manifestJson: sealed.manifestJson,
+      signature: sealed.signature,
+      signer,
+      exportedBy: 'duisburg.supervisor',
+      recipient: 'StA Duisburg',
+      reason: 'Anzeige',
+      now: Date.now(),
+      playable: copy,
+      custody: { entries, checkpoint: { statement, signature: signer.sign(statement) } },
+    });
+    const tarPath = join(dir, 'custody.tar');
+    const chunks: Buffer[] = [];
+    for await (const b of bundle.stream) chunks.push(b as Buffer);
+    await copy.cleanup();
+    const tar = Buffer.concat(chunks);
+    expect(tar.length).toBe(bundle.size);
+    await writeFile(tarPath, tar);
+    const check = await verifyExportBundle(tarPath);
+    expect(check.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(check.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'playable packets',
+        'playable duration',
+        'custody chain',
+        'custody of this recording',
+      ]),
+    );
+
+    const x = join(dir, 'custody-unpacked');
+    await run('mkdir', ['-p', x]);
+    await run('tar', ['-xf', tarPath, '-C', x]);
+    const script = await run('sh', ['verify.sh'], { cwd: x });
+    expect(script.stdout).not.toContain('FAIL');
+    await writeFile(join(x, 'custody', '000000000041.payload.json'), '{"bytes":2}');
+    expect((await run('sh', ['verify.sh'], { cwd: x })).stdout).toContain(
+      'FAIL payloads hash to their entries',
+    );
+
+    // a changed entry in between (even one about something else) breaks the chain
+    const gap = Buffer.from(tar);
+    const at = gap.indexOf('"action":"playback"');
+    gap.write('"action":"playbacK"', at);
+    await writeFile(tarPath, gap);
+    const bad = await verifyExportBundle(tarPath);
+    expect(bad.checks.find((c) => c.name === 'custody chain')?.ok).toBe(false);
   });
 });
 
