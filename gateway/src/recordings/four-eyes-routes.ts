@@ -23,7 +23,7 @@ import type { HttpDeps } from '../http/route-deps.ts';
 import type { SessionUser } from '../http/session.ts';
 import { notFound } from '../http/tenant-guard.ts';
 import { mayDecide, mayRequest } from './four-eyes.ts';
-import { approvalView, type RecordingAccess } from './recording-access.ts';
+import { approvalView, type RecordingAccess, recordingAuditEntry } from './recording-access.ts';
 import { onRecording } from './recording-routes.ts';
 import { getRecordingViews, type RecordingRow } from './recording-rows.ts';
 import type { RetentionSweeper } from './retention-sweeper.ts';
@@ -77,14 +77,11 @@ export function registerFourEyesRoutes({
           throw err;
         });
       await audit.appendIn(c, [
-        {
-          tenantId: user.tenant.id,
-          actor: actorOf(user),
+        recordingAuditEntry(user, rec.id, {
           action: 'four_eyes_requested',
-          target: `recording:${rec.id}`,
           reason: body.reason,
           payload: { approvalId: r.rows[0].id, action: body.action, extendDays: body.extendDays ?? null },
-        },
+        }),
       ]);
       return r.rows[0].id as string;
     });

@@ -4,8 +4,9 @@
  */
 import type { Db } from '@lagebild/db';
 import type { FourEyesView } from '@lagebild/protocol';
-import { type Keyring, VaultError, type VaultStore } from '@lagebild/vault';
+import { type Keyring, openRecording, VaultError, type VaultStore } from '@lagebild/vault';
 import type { FastifyRequest } from 'fastify';
+import { type AuditEntry, actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import type { SessionUser } from '../http/session.ts';
 import { notFound, type TenantCheck } from '../http/tenant-guard.ts';
@@ -17,22 +18,56 @@ export interface RecordingAccess {
   requireVault(): Promise<{ store: VaultStore; keyring: Keyring }>;
   /** the recording `id`, if it is of the user's tenant (404 like an unknown id otherwise) */
   load(req: FastifyRequest, user: SessionUser, id: string): Promise<RecordingRow>;
+  /** a playable recording's video from the vault (409 if deleted, running or damaged), and its store */
+  openPlayable(rec: RecordingRow): Promise<{ store: VaultStore; opened: OpenedRecording }>;
 }
 
+export type OpenedRecording = Awaited<ReturnType<typeof openRecording>>;
+
 export function recordingAccess(db: Db, vault: VaultContext, sameTenant: TenantCheck): RecordingAccess {
+  async function requireVault() {
+    const keyring = await vault.keyring();
+    if (!vault.store || !keyring)
+      throw new AppError('unavailable', 'recordings are not configured on this server');
+    return { store: vault.store, keyring };
+  }
   return {
-    async requireVault() {
-      const keyring = await vault.keyring();
-      if (!vault.store || !keyring)
-        throw new AppError('unavailable', 'recordings are not configured on this server');
-      return { store: vault.store, keyring };
-    },
+    requireVault,
     async load(req, user, id) {
       const rec = await getRecordingRow(db.pool, id);
       if (!rec) throw notFound('recording');
       sameTenant(user, rec.tenantId, 'recording', id, req);
       return rec;
     },
+    async openPlayable(rec) {
+      playable(rec);
+      const { store, keyring } = await requireVault();
+      const opened = await openVaulted(() =>
+        openRecording({
+          store,
+          keyring,
+          tenantId: rec.tenantId,
+          recordingId: rec.id,
+          verifier: vault.verifier,
+        }),
+      );
+      return { store, opened };
+    },
+  };
+}
+
+/** An audit entry by `user`, in their tenant, about the recording `recordingId`. */
+export function recordingAuditEntry(
+  user: SessionUser,
+  recordingId: string,
+  { action, ...rest }: Omit<AuditEntry, 'tenantId' | 'actor' | 'target'>,
+): AuditEntry {
+  return {
+    tenantId: user.tenant.id,
+    actor: actorOf(user),
+    action,
+    target: `recording:${recordingId}`,
+    ...rest,
   };
 }
 

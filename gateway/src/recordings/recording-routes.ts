@@ -21,15 +21,15 @@ import {
   RecordingsResponse,
   type Role,
 } from '@lagebild/protocol';
-import { createExportBundle, loadManifest, openRecording, remuxForExport } from '@lagebild/vault';
+import { createExportBundle, loadManifest, remuxForExport } from '@lagebild/vault';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { type AuditLog, actorOf } from '../audit/audit-log.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import { idParams, type Route } from '../http/route.ts';
 import { recordingCustody } from './export-custody.ts';
 import { parseRange } from './range.ts';
-import { approvalView, openVaulted, playable, type RecordingAccess } from './recording-access.ts';
+import { approvalView, playable, type RecordingAccess, recordingAuditEntry } from './recording-access.ts';
 import { getRecordingView, listRecordings } from './recording-rows.ts';
 import type { VaultContext } from './vault-context.ts';
 
@@ -70,7 +70,7 @@ export function registerRecordingRoutes({
   access,
 }: RecordingRouteDeps): void {
   const pool = db.pool;
-  const { load, requireVault } = access;
+  const { load, requireVault, openPlayable } = access;
 
   async function retentionDays(tenantId: string): Promise<number> {
     const { rows } = await pool.query('SELECT retention_days FROM tenants WHERE id = $1', [tenantId]);
@@ -121,14 +121,13 @@ export function registerRecordingRoutes({
       const rec = await load(req, user, params.id);
       await requireVault();
       playable(rec);
-      await audit.append({
-        tenantId: user.tenant.id,
-        actor: actorOf(user),
-        action: 'playback',
-        target: `recording:${rec.id}`,
-        reason,
-        payload: { userId: user.id, role: user.role },
-      });
+      await audit.append(
+        recordingAuditEntry(user, rec.id, {
+          action: 'playback',
+          reason,
+          payload: { userId: user.id, role: user.role },
+        }),
+      );
       const ticket = randomBytes(24).toString('base64url');
       await redis.set(ticketKey(ticket), JSON.stringify({ r: rec.id, u: user.id }), 'EX', TICKET_TTL_S);
       return {
@@ -158,17 +157,7 @@ export function registerRecordingRoutes({
       if (!parsed || parsed.r !== rec.id || parsed.u !== user.id) {
         throw new AppError('forbidden', 'playback needs a reason first (POST …/playback)');
       }
-      playable(rec);
-      const { store, keyring } = await requireVault();
-      const opened = await openVaulted(() =>
-        openRecording({
-          store,
-          keyring,
-          tenantId: rec.tenantId,
-          recordingId: rec.id,
-          verifier: vault.verifier,
-        }),
-      );
+      const { opened } = await openPlayable(rec);
       const range = parseRange(req.headers.range, opened.size);
       reply.header('accept-ranges', 'bytes');
       reply.header('cache-control', 'no-store');
@@ -199,29 +188,18 @@ export function registerRecordingRoutes({
     },
     async ({ req, reply, user, params, body: { reason, recipient } }) => {
       const rec = await load(req, user, params.id);
-      playable(rec);
-      const { store, keyring } = await requireVault();
-      const opened = await openVaulted(() =>
-        openRecording({
-          store,
-          keyring,
-          tenantId: rec.tenantId,
-          recordingId: rec.id,
-          verifier: vault.verifier,
-        }),
-      );
+      const { store, opened } = await openPlayable(rec);
       const m = await loadManifest(store, rec.tenantId, rec.id, vault.verifier);
       if (!m || opened.status !== 'complete')
         throw new AppError('conflict', 'only a complete, signed recording can be exported');
-      await audit.append({
-        tenantId: user.tenant.id,
-        actor: actorOf(user),
-        action: 'export',
-        target: `recording:${rec.id}`,
-        reason,
-        recipient,
-        payload: { userId: user.id, plaintextSha256: m.manifest.plaintextSha256 },
-      });
+      await audit.append(
+        recordingAuditEntry(user, rec.id, {
+          action: 'export',
+          reason,
+          recipient,
+          payload: { userId: user.id, plaintextSha256: m.manifest.plaintextSha256 },
+        }),
+      );
       // The custody chain ends at a checkpoint taken after the export entry above. The playable
       // copy (with a duration) is remuxed into a temp dir that is removed once the bundle is sent.
       const custody = await recordingCustody(pool, vault.signer, {
@@ -275,14 +253,11 @@ export function registerRecordingRoutes({
         );
         if (!rowCount) throw new AppError('conflict', 'this recording has been deleted');
         await audit.appendIn(c, [
-          {
-            tenantId: user.tenant.id,
-            actor: actorOf(user),
+          recordingAuditEntry(user, rec.id, {
             action: 'evidence_marked',
-            target: `recording:${rec.id}`,
             reason: body.reason,
             payload: { retention: cls, caseReference: body.caseReference, previous: rec.retention },
-          },
+          }),
         ]);
       });
       return { recording: (await getRecordingView(pool, rec.id))! };
