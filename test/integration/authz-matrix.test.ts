@@ -30,6 +30,7 @@ import {
   type City,
   otherCity,
   ROLES,
+  seededRowIds,
   startWorld,
   type TenantRows,
   type World,
@@ -379,16 +380,7 @@ describe.each(CITIES)('caller of %s', (city) => {
 
   const otherTenantIds = (): string[] => {
     const r = w.rows[otherCity(city)];
-    return [
-      r.tenantId,
-      ...r.deviceIds,
-      ...r.unitIds,
-      r.incidentId,
-      r.alertId,
-      r.requestId,
-      r.recordingId,
-      operatorOf(r),
-    ];
+    return [...seededRowIds(r), operatorOf(r)];
   };
 
   it.each(PRINCIPALS)(

@@ -39,6 +39,17 @@ export interface TenantRows {
   deviceToken: string;
 }
 
+/** The ids of a tenant's seeded rows, tenant to recording (approval and baseline not included). */
+export const seededRowIds = (r: TenantRows): string[] => [
+  r.tenantId,
+  ...r.deviceIds,
+  ...r.unitIds,
+  r.incidentId,
+  r.alertId,
+  r.requestId,
+  r.recordingId,
+];
+
 export interface World {
   stack: Stack;
   gw: Gateway;
@@ -226,17 +237,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
 
   const knownIds = CITIES.flatMap((c) => {
     const r = rows[c];
-    return [
-      r.tenantId,
-      ...r.deviceIds,
-      ...r.unitIds,
-      r.incidentId,
-      r.alertId,
-      r.requestId,
-      r.recordingId,
-      r.approvalId,
-      r.baselineId,
-    ].filter(Boolean);
+    return [...seededRowIds(r), r.approvalId, r.baselineId].filter(Boolean);
   });
 
   return {
