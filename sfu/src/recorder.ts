@@ -3,7 +3,11 @@
  * through its own PlainTransport (loopback, rtcp-mux, comedia off) into one ffmpeg that remuxes the
  * RTP, without transcoding, to a live WebM/Matroska on its stdout; those bytes go straight into the
  * vault's recording writer, so plaintext is never written to disk. At the start keyframes are asked
- * for until ffmpeg has produced output, so the file opens with a decodable picture.
+ * for until ffmpeg has produced output, so the file opens with a decodable picture. ffmpeg and the
+ * consumers start before the row and the key are made, so little of a burst is lost.
+ *
+ * Timing (issue 13): the manifest's start, stop and pre-recorded seconds are measured from the
+ * packets forwarded to ffmpeg (recorder-timing.ts), never taken from the device's declaration.
  *
  * Ending: `stop()` (the stream ended) closes the consumers, lets ffmpeg finish its container (SIGINT),
  * then seals: signed manifest, Recording row `complete`, audit. If ffmpeg dies on its own (crash,
