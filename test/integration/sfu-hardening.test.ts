@@ -82,6 +82,12 @@ const recordingRows = async (deviceId: string) =>
   ).rows;
 
 const eventsOf = (deviceId: string) => events.filter((e) => 'deviceId' in e && e.deviceId === deviceId);
+/** waits until the SFU announces the device's producer */
+const producerUp = (deviceId: string) =>
+  until(async () => eventsOf(deviceId).some((e) => e.type === 'producer_up'), 5000, 'producer_up');
+/** a viewer token of the tenant's operator for the device */
+const operatorViewerToken = (deviceId: string, c: { sid: string; watchId?: string; sexp?: number }) =>
+  viewerTokenFor({ tenantId: tenant.id, userId: operatorId, deviceId, ...c });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lagebild-sfu-hardening-'));
@@ -205,15 +211,9 @@ describe('revocation reaches video at once (issue 11, reproduction 3)', () => {
   it('[V7] ends a viewer session when its operator session ends, and refuses the token afterwards', async () => {
     const d = tenant.devices[2]!.deviceId;
     const pub = await publish(d);
-    await until(async () => eventsOf(d).some((e) => e.type === 'producer_up'), 5000, 'producer_up');
+    await producerUp(d);
     const sid = newSid();
-    const token = viewerTokenFor({
-      tenantId: tenant.id,
-      userId: operatorId,
-      deviceId: d,
-      sid,
-      watchId: 'w-v7',
-    });
+    const token = operatorViewerToken(d, { sid, watchId: 'w-v7' });
     const viewer = await watchStream(`${stack.sfu!.url}/sfu/v1`, token);
     await viewer.waitFrames(3);
     expect((await sfuStats(stack)).viewers).toBe(1);
@@ -240,14 +240,8 @@ describe('revocation reaches video at once (issue 11, reproduction 3)', () => {
   it('[V7] closes a viewer session by itself when its operator session expires (sexp)', async () => {
     const d = tenant.devices[9]!.deviceId;
     const pub = await publish(d);
-    await until(async () => eventsOf(d).some((e) => e.type === 'producer_up'), 5000, 'producer_up');
-    const token = viewerTokenFor({
-      tenantId: tenant.id,
-      userId: operatorId,
-      deviceId: d,
-      sid: newSid(),
-      sexp: Date.now() + 2500,
-    });
+    await producerUp(d);
+    const token = operatorViewerToken(d, { sid: newSid(), sexp: Date.now() + 2500 });
     const viewer = await watchStream(`${stack.sfu!.url}/sfu/v1`, token);
     await viewer.waitFrames(2);
     await until(async () => (await sfuStats(stack)).viewers === 0, 5000, 'session closed at sexp');
@@ -264,7 +258,7 @@ describe('revocation reaches video at once (issue 11, reproduction 3)', () => {
     const d = tenant.devices[10]!.deviceId;
     const token = deviceToken(tenant.id, d, 120_000);
     const pub = await publish(d, token);
-    await until(async () => eventsOf(d).some((e) => e.type === 'producer_up'), 5000, 'producer_up');
+    await producerUp(d);
     const operator = await login(stack.url, `${tenant.slug}.operator`, DEMO_PASSWORD);
     const vt = await fetch(`${stack.url}/api/video/viewer-token`, {
       method: 'POST',
@@ -333,7 +327,7 @@ describe('ghost publishers (issue 11, reproduction 6)', () => {
       fps: 15,
     });
     const answeredAt = Date.now();
-    await until(async () => eventsOf(d).some((e) => e.type === 'producer_up'), 5000, 'producer_up');
+    await producerUp(d);
     const up = eventsOf(d).find((e) => e.type === 'producer_up')!;
     console.log(
       `[hardening] WHIP POST→201 ${answeredAt - t0} ms; 201→producer_up ${up.seenAt - answeredAt} ms (first RTP)`,
@@ -375,13 +369,7 @@ describe('smaller ones (issue 11, reproductions 7 and 8)', () => {
   it('[V6] a second session with one viewer token replaces the first; a user holds at most 3', async () => {
     const d = tenant.devices[6]!.deviceId;
     const sid = newSid();
-    const token = viewerTokenFor({
-      tenantId: tenant.id,
-      userId: operatorId,
-      deviceId: d,
-      sid,
-      watchId: 'w-v6',
-    });
+    const token = operatorViewerToken(d, { sid, watchId: 'w-v6' });
     const create = (t: string) =>
       fetch(`${stack.sfu!.url}/sfu/v1/sessions`, {
         method: 'POST',
@@ -401,9 +389,7 @@ describe('smaller ones (issue 11, reproductions 7 and 8)', () => {
     for (let i = 0; i < 5; i++) expect((await create(token)).status).toBe(201);
     expect((await sfuStats(stack)).viewers).toBe(1);
     // other watches of the same user count up to the cap
-    const more = ['w-v6-2', 'w-v6-3', 'w-v6-4'].map((watchId) =>
-      viewerTokenFor({ tenantId: tenant.id, userId: operatorId, deviceId: d, sid, watchId }),
-    );
+    const more = ['w-v6-2', 'w-v6-3', 'w-v6-4'].map((watchId) => operatorViewerToken(d, { sid, watchId }));
     expect((await create(more[0]!)).status).toBe(201);
     expect((await create(more[1]!)).status).toBe(201);
     const over = await create(more[2]!);
@@ -428,7 +414,7 @@ describe('smaller ones (issue 11, reproductions 7 and 8)', () => {
     const r = await postOffer(d, 'v=0\r\n', tampered);
     expect(r.status).toBe(401);
     expect((await r.json()).error.message).toMatch(/canonical/);
-    const viewer = viewerTokenFor({ tenantId: tenant.id, userId: operatorId, deviceId: d, sid: newSid() });
+    const viewer = operatorViewerToken(d, { sid: newSid() });
     const vt = viewer.slice(0, -1) + (viewer.at(-1) === 'A' ? 'B' : 'A');
     const v = await fetch(`${stack.sfu!.url}/sfu/v1/sessions`, {
       method: 'POST',
@@ -476,7 +462,7 @@ describe('smaller ones (issue 11, reproductions 7 and 8)', () => {
       }
     }
     // viewer calls racing the close of their session
-    const vt = viewerTokenFor({ tenantId: tenant.id, userId: operatorId, deviceId: d, sid: newSid() });
+    const vt = operatorViewerToken(d, { sid: newSid() });
     for (let i = 0; i < 20; i++) {
       const s = (await (
         await fetch(`${stack.sfu!.url}/sfu/v1/sessions`, {
