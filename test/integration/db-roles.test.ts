@@ -8,13 +8,12 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GATEWAY_ENTRY } from '@lagebild/infra/paths';
-import { spawnService } from '@lagebild/infra/process';
 import { publishWhip } from '@lagebild/sim/whip';
 import { signToken } from '@lagebild/tokens';
 import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { productionRefusal } from '../src/production-refusal.ts';
 import { until } from '../src/sfu.ts';
 import { type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
 
@@ -173,28 +172,7 @@ describe('issue 13: production mode refuses a connection that owns the audit tab
     const url = new URL(stack.pg.url);
     url.username = 'lb_owner_member';
     url.password = 'owner-member-1';
-    const refused = await spawnService({
-      name: 'gateway-production',
-      entry: GATEWAY_ENTRY,
-      env: {
-        HOST: '127.0.0.1',
-        PORT: '0',
-        DATABASE_URL: url.toString(),
-        REDIS_URL: stack.redis.url,
-        LAGEBILD_ENV: 'production',
-        COOKIE_SECURE: 'true',
-        TRUST_PROXY: '127.0.0.1',
-        VAULT_SIGNING_KEY_FILE: '/nonexistent/signing.pem',
-        LOG_LEVEL: 'warn',
-      },
-      readyTimeoutMs: 20_000,
-    }).then(
-      async (svc) => {
-        await svc.stop();
-        return null;
-      },
-      (e: Error) => e.message,
-    );
+    const refused = await productionRefusal(stack, url.toString());
     expect(refused).toMatch(
       /owns audit_checkpoints, audit_head, audit_log and could disable the audit triggers/,
     );

@@ -12,6 +12,7 @@ import { verifyViewerToken } from '@lagebild/tokens';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOperator, login, waitFor } from '../src/clients.ts';
+import { productionRefusal } from '../src/production-refusal.ts';
 import { DEMO_PASSWORD, type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
 
 let stack: Stack;
@@ -285,26 +286,7 @@ describe('issue 11: production mode refuses what only a demo may have', () => {
     await stack.db.pool.query('GRANT SELECT ON users TO lb_app');
     const as = (user: string, password: string) =>
       stack.pg.url.replace(/\/\/[^@]+@/, `//${user}:${password}@`);
-    const refusal = (databaseUrl: string) =>
-      spawnService({
-        name: 'gateway-production',
-        entry: GATEWAY_ENTRY,
-        env: {
-          HOST: '127.0.0.1',
-          PORT: '0',
-          DATABASE_URL: databaseUrl,
-          REDIS_URL: stack.redis.url,
-          LAGEBILD_ENV: 'production',
-          COOKIE_SECURE: 'true',
-          TRUST_PROXY: '127.0.0.1',
-          VAULT_SIGNING_KEY_FILE: '/nonexistent/signing.pem',
-          LOG_LEVEL: 'warn',
-        },
-        readyTimeoutMs: 20_000,
-      }).then(
-        () => null,
-        (e: Error) => e.message,
-      );
+    const refusal = (databaseUrl: string) => productionRefusal(stack, databaseUrl);
     expect(await refusal(as('lb_su', 'su-secret-1'))).toMatch(/superuser/);
     const demo = await refusal(as('lb_app', 'app-secret-1'));
     expect(demo).toMatch(/demo users exist/);
