@@ -3,21 +3,12 @@
  * readable names of the page's actors and targets in one more (audit-labels.ts), always within
  * the reader's own tenant.
  */
+import { recordFromRow } from '@lagebild/audit';
 import type { AuditEntryView, AuditQuery } from '@lagebild/protocol';
 import type pg from 'pg';
 import { auditRefFilterSql, containsPattern, labelAuditEntries } from './audit-labels.ts';
 
-interface AuditRow {
-  seq: string;
-  at: Date;
-  actor: string | null;
-  action: AuditEntryView['action'];
-  target: string | null;
-  reason: string | null;
-  recipient: string | null;
-  payload: AuditEntryView['payload'];
-  hash: string;
-}
+type AuditRow = Parameters<typeof recordFromRow>[0];
 
 export async function auditPage(pool: pg.Pool, tenantId: string, q: AuditQuery): Promise<AuditEntryView[]> {
   const where = ['tenant_id = $1'];
@@ -35,20 +26,15 @@ export async function auditPage(pool: pg.Pool, tenantId: string, q: AuditQuery):
   if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
   args.push(q.limit);
   const { rows } = await pool.query<AuditRow>(
-    `SELECT seq, at, actor, action, target, reason, recipient, payload, hash FROM audit_log
+    `SELECT seq, tenant_id, at, actor, action, target, reason, recipient, payload, payload_hash, prev_hash, hash
+       FROM audit_log
       WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${args.length}`,
     args,
   );
-  const entries = rows.map((r) => ({
-    seq: Number(r.seq),
-    at: r.at.getTime(),
-    actor: r.actor,
-    action: r.action,
-    target: r.target,
-    reason: r.reason,
-    recipient: r.recipient,
-    payload: r.payload,
-    hash: r.hash,
-  }));
+  // the chain's own fields are for the verifier, not the view
+  const entries = rows.map((r) => {
+    const { tenantId, payloadHash, prevHash, ...entry } = recordFromRow(r);
+    return entry;
+  });
   return labelAuditEntries(pool, tenantId, entries);
 }
