@@ -16,6 +16,7 @@ import { formatDateTime } from '@/lib/format';
 import { AdminPage } from './admin-page';
 import { DataTable } from './data-table';
 import { ForbiddenNotice } from './forbidden-notice';
+import { ListStatus } from './list-status';
 import { usePreferences } from './preferences-provider';
 import { useModal } from './use-modal';
 import { usePageApiError } from './use-page-api-error';
@@ -90,15 +91,7 @@ function DeviceAdminContent() {
       )}
       <section aria-labelledby="device-list-title" className="card">
         <h2 id="device-list-title">{t('devices.list.title')}</h2>
-        {list.kind === 'loading' && <p className="muted">{t('devices.loading')}</p>}
-        {list.kind === 'error' && (
-          <div role="alert" className="form-error">
-            <p>{list.message}</p>
-            <button type="button" className="button" onClick={load}>
-              {t('app.retry')}
-            </button>
-          </div>
-        )}
+        <ListStatus state={list} loadingText={t('devices.loading')} onRetry={load} />
         {list.kind === 'ready' && (
           <DeviceTable
             devices={list.devices}

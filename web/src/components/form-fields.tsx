@@ -1,9 +1,10 @@
 'use client';
 /**
- * Form fields that several forms ask for the same way: a password (sign-in, first password) and
- * the reason an administrative change needs (kept in the audit log, at least 5 characters).
+ * Form fields that several forms ask for the same way: a password (sign-in, first password), a
+ * user's role, and the reason an administrative change needs (kept in the audit log, at least 5 characters).
  * Labels, hints and error ids are wired for screen readers here once.
  */
+import { Role } from '@lagebild/protocol';
 import { usePreferences } from './preferences-provider';
 
 export function PasswordField({
@@ -47,6 +48,22 @@ export function PasswordField({
           {hint.text}
         </span>
       )}
+    </div>
+  );
+}
+
+export function RoleField({ id, value, onChange }: { id: string; value: Role; onChange(role: Role): void }) {
+  const { t } = usePreferences();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{t('users.field.role')}</label>
+      <select id={id} value={value} onChange={(e) => onChange(Role.parse(e.target.value))}>
+        {Role.options.map((r) => (
+          <option key={r} value={r}>
+            {t(`role.${r}`)}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }

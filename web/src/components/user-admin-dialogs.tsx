@@ -7,7 +7,6 @@
 import {
   type AdminUser,
   EndSessionsResponse,
-  Role,
   SetupCodeResponse,
   UserResponse,
   type UserSession,
@@ -17,7 +16,7 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import type { MessageKey } from '@/lib/i18n';
-import { ReasonField } from './form-fields';
+import { ReasonField, RoleField } from './form-fields';
 import { usePreferences } from './preferences-provider';
 import { useModal } from './use-modal';
 
@@ -97,18 +96,7 @@ export function UserActionDialog({
     >
       <h2 id={`${id}-title`}>{t(TITLE[action], { name })}</h2>
       <p id={`${id}-body`}>{t(BODY[action])}</p>
-      {action === 'role' && (
-        <div className="field">
-          <label htmlFor={`${id}-role`}>{t('users.field.role')}</label>
-          <select id={`${id}-role`} value={role} onChange={(e) => setRole(Role.parse(e.target.value))}>
-            {Role.options.map((r) => (
-              <option key={r} value={r}>
-                {t(`role.${r}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-      )}
+      {action === 'role' && <RoleField id={`${id}-role`} value={role} onChange={setRole} />}
       <ReasonField
         id={`${id}-reason`}
         value={reason}

@@ -5,14 +5,21 @@
  * 30 minutes), see and end sessions. Every change asks for a reason, which the audit log keeps.
  * Admins only; the gateway enforces that, the last-admin rule and the tenant too.
  */
-import { type AdminUser, type MeResponse, Role, SetupCodeResponse, UsersResponse } from '@lagebild/protocol';
+import {
+  type AdminUser,
+  type MeResponse,
+  type Role,
+  SetupCodeResponse,
+  UsersResponse,
+} from '@lagebild/protocol';
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import { AdminPage } from './admin-page';
 import { DataTable } from './data-table';
 import { ForbiddenNotice } from './forbidden-notice';
-import { ReasonField } from './form-fields';
+import { ReasonField, RoleField } from './form-fields';
+import { ListStatus } from './list-status';
 import { usePreferences } from './preferences-provider';
 import { usePageApiError } from './use-page-api-error';
 import { type UserAction, UserActionDialog, UserSessionsDialog } from './user-admin-dialogs';
@@ -82,15 +89,7 @@ function UserAdminContent() {
       )}
       <section aria-labelledby="user-list-title" className="card">
         <h2 id="user-list-title">{t('users.list.title')}</h2>
-        {list.kind === 'loading' && <p className="muted">{t('users.loading')}</p>}
-        {list.kind === 'error' && (
-          <div role="alert" className="form-error">
-            <p>{list.message}</p>
-            <button type="button" className="button" onClick={load}>
-              {t('app.retry')}
-            </button>
-          </div>
-        )}
+        <ListStatus state={list} loadingText={t('users.loading')} onRetry={load} />
         {list.kind === 'ready' && (
           <UserTable
             users={list.users}
@@ -118,7 +117,7 @@ function CreateUserForm({
   const [draft, setDraft] = useState({
     username: '',
     displayName: '',
-    role: 'operator',
+    role: 'operator' as Role,
     email: '',
     reason: '',
   });
@@ -192,16 +191,11 @@ function CreateUserForm({
             onChange={set('displayName')}
           />
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-role`}>{t('users.field.role')}</label>
-          <select id={`${id}-role`} value={draft.role} onChange={set('role')}>
-            {Role.options.map((r) => (
-              <option key={r} value={r}>
-                {t(`role.${r}`)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <RoleField
+          id={`${id}-role`}
+          value={draft.role}
+          onChange={(role) => setDraft((d) => ({ ...d, role }))}
+        />
         <div className="field">
           <label htmlFor={`${id}-email`}>{t('users.field.email')}</label>
           <input
