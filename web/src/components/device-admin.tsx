@@ -14,11 +14,11 @@ import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 
 import { apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import { AdminPage } from './admin-page';
+import { ConfirmDialog } from './confirm-dialog';
 import { DataTable } from './data-table';
 import { ForbiddenNotice } from './forbidden-notice';
 import { ListStatus } from './list-status';
 import { usePreferences } from './preferences-provider';
-import { useModal } from './use-modal';
 import { usePageApiError } from './use-page-api-error';
 
 export function DeviceAdmin({ me }: { me: MeResponse }) {
@@ -322,7 +322,6 @@ function RevokeDialog({
   describeError(err: unknown): string;
 }) {
   const { t } = usePreferences();
-  const modal = useModal(onClose);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -343,26 +342,17 @@ function RevokeDialog({
   }
 
   return (
-    <dialog
-      ref={modal.ref}
-      className="dialog"
-      aria-labelledby="revoke-title"
-      aria-describedby="revoke-body"
+    <ConfirmDialog
+      id="revoke"
+      title={t('devices.revoke.title')}
+      body={t('devices.revoke.body', { label: device.label })}
+      error={error}
+      busy={busy}
+      cancelLabel={t('devices.revoke.cancel')}
+      confirmLabel={t('devices.revoke.confirm')}
+      danger
+      onConfirm={revoke}
       onClose={onClose}
-    >
-      <h2 id="revoke-title">{t('devices.revoke.title')}</h2>
-      <p id="revoke-body">{t('devices.revoke.body', { label: device.label })}</p>
-      <div role="alert" className="form-error">
-        {error}
-      </div>
-      <div className="button-row">
-        <button type="button" className="button" onClick={() => modal.ref.current?.close()}>
-          {t('devices.revoke.cancel')}
-        </button>
-        <button type="button" className="button button-danger" onClick={revoke} disabled={busy}>
-          {t('devices.revoke.confirm')}
-        </button>
-      </div>
-    </dialog>
+    />
   );
 }

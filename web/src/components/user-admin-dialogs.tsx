@@ -16,6 +16,7 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { apiGet, apiPost } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import type { MessageKey } from '@/lib/i18n';
+import { ConfirmDialog } from './confirm-dialog';
 import { ReasonField, RoleField } from './form-fields';
 import { usePreferences } from './preferences-provider';
 import { useModal } from './use-modal';
@@ -55,7 +56,6 @@ export function UserActionDialog({
   onDone(message: string, setup?: SetupCodeResponse): void;
 }) {
   const { t } = usePreferences();
-  const modal = useModal(onClose);
   const id = useId();
   const [role, setRole] = useState(user.role);
   const [reason, setReason] = useState('');
@@ -87,15 +87,18 @@ export function UserActionDialog({
   }
 
   return (
-    <dialog
-      ref={modal.ref}
-      className="dialog"
-      aria-labelledby={`${id}-title`}
-      aria-describedby={`${id}-body`}
+    <ConfirmDialog
+      id={id}
+      title={t(TITLE[action], { name })}
+      body={t(BODY[action])}
+      error={error}
+      busy={busy}
+      cancelLabel={t('users.dialog.cancel')}
+      confirmLabel={t('users.dialog.confirm')}
+      danger={action === 'disable'}
+      onConfirm={confirm}
       onClose={onClose}
     >
-      <h2 id={`${id}-title`}>{t(TITLE[action], { name })}</h2>
-      <p id={`${id}-body`}>{t(BODY[action])}</p>
       {action === 'role' && <RoleField id={`${id}-role`} value={role} onChange={setRole} />}
       <ReasonField
         id={`${id}-reason`}
@@ -104,23 +107,7 @@ export function UserActionDialog({
         errorId={`${id}-error`}
         invalid={Boolean(error)}
       />
-      <div id={`${id}-error`} role="alert" className="form-error">
-        {error}
-      </div>
-      <div className="button-row">
-        <button type="button" className="button" onClick={modal.close}>
-          {t('users.dialog.cancel')}
-        </button>
-        <button
-          type="button"
-          className={`button ${action === 'disable' ? 'button-danger' : 'button-primary'}`}
-          onClick={confirm}
-          disabled={busy}
-        >
-          {t('users.dialog.confirm')}
-        </button>
-      </div>
-    </dialog>
+    </ConfirmDialog>
   );
 }
 
