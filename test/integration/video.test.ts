@@ -128,7 +128,14 @@ describe('a simulated camera in recording publishes over WHIP and a viewer recei
         )
       ).rows;
     let rows = await phases();
-    await until(async () => (rows = await phases()).length >= 3, 10_000, 'the watch’s three audit phases');
+    await until(
+      async () => {
+        rows = await phases();
+        return rows.length >= 3;
+      },
+      10_000,
+      'the watch’s three audit phases',
+    );
     expect(rows.map((r) => r.phase)).toEqual(['authorised', 'started', 'ended']);
     expect(rows.every((r) => r.actor === 'duisburg.operator')).toBe(true);
     expect(rows[0]!.reason).toBe('situation_assessment: integration test');
