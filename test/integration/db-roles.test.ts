@@ -8,14 +8,12 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publishWhip } from '@lagebild/sim/whip';
-import { signToken } from '@lagebild/tokens';
 import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionRefusal } from '../src/production-refusal.ts';
-import { until } from '../src/sfu.ts';
-import { type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
+import { publishCamera, until } from '../src/sfu.ts';
+import { type Stack, startStack } from '../src/stack.ts';
 
 let dir: string;
 let stack: Stack;
@@ -121,17 +119,7 @@ describe('issue 13: the application role cannot rewrite the audit trail', () => 
     const tenant = stack.tenants[0]!;
     const device = tenant.devices[0]!;
     // the SFU opens its database connection when it records: publish one stream until its row exists
-    const token = signToken(
-      TEST_MEDIA_SECRET,
-      { typ: 'device', tenantId: tenant.id, deviceId: device.deviceId },
-      120_000,
-    ).token;
-    const pub = await publishWhip({
-      whipUrl: `${stack.sfu!.url}/whip/${device.deviceId}`,
-      token,
-      label: device.label,
-      fps: 15,
-    });
+    const pub = await publishCamera(stack, tenant.id, device);
     try {
       await pub.connected(10_000);
       const sessions = async () =>

@@ -12,13 +12,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { liveWatchTarget } from '@lagebild/audit';
 import { REPO_ROOT } from '@lagebild/infra/paths';
-import { publishWhip } from '@lagebild/sim/whip';
-import { signToken } from '@lagebild/tokens';
 import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../src/clients.ts';
-import { sfuStats, until } from '../src/sfu.ts';
-import { DEMO_PASSWORD, type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
+import { publishCamera, sfuStats, until } from '../src/sfu.ts';
+import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 
 const run = promisify(execFile);
 let dir: string;
@@ -81,17 +79,7 @@ describe('an exported live recording (issue 13)', () => {
   it('has a duration, holds the recorded packets, and carries its chain of custody; verify.sh and npm run verify accept it', async () => {
     const tenant = stack.tenants.find((t) => t.slug === 'duisburg')!;
     const device = tenant.devices[0]!;
-    const token = signToken(
-      TEST_MEDIA_SECRET,
-      { typ: 'device', tenantId: tenant.id, deviceId: device.deviceId },
-      120_000,
-    ).token;
-    const pub = await publishWhip({
-      whipUrl: `${stack.sfu!.url}/whip/${device.deviceId}`,
-      token,
-      label: device.label,
-      fps: 15,
-    });
+    const pub = await publishCamera(stack, tenant.id, device);
     await pub.connected(10_000);
     await until(
       async () =>

@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SFU_ENTRY } from '@lagebild/infra/paths';
 import { spawnService } from '@lagebild/infra/process';
-import { publishWhip, type WhipPublisher } from '@lagebild/sim/whip';
-import { signToken } from '@lagebild/tokens';
+import type { WhipPublisher } from '@lagebild/sim/whip';
 import {
   ensureKeyringFile,
   ensureSigningKeyFile,
@@ -26,8 +25,8 @@ import {
 import { chromium } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../src/clients.ts';
-import { sfuStats as stats, until } from '../src/sfu.ts';
-import { DEMO_PASSWORD, type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
+import { publishCamera, sfuStats as stats, until } from '../src/sfu.ts';
+import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 
 const run = promisify(execFile);
 
@@ -53,18 +52,12 @@ async function publish(
   device: Stack['tenants'][number]['devices'][number],
   opts: { tenantId?: string; prerecordS?: number } = {},
 ): Promise<WhipPublisher> {
-  const token = signToken(
-    TEST_MEDIA_SECRET,
-    { typ: 'device', tenantId: opts.tenantId ?? tenant.id, deviceId: device.deviceId },
-    120_000,
-  ).token;
-  const pub = await publishWhip({
-    whipUrl: `${stack.sfu!.url}/whip/${device.deviceId}`,
-    token,
-    label: device.label,
-    fps: 15,
-    ...(opts.prerecordS ? { prerecordS: opts.prerecordS } : {}),
-  });
+  const pub = await publishCamera(
+    stack,
+    opts.tenantId ?? tenant.id,
+    device,
+    opts.prerecordS ? { prerecordS: opts.prerecordS } : {},
+  );
   await pub.connected(10_000);
   return pub;
 }

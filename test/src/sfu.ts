@@ -3,6 +3,7 @@
  * shared secret, issue 11), media tokens signed with the test stack's secret, and polling an async
  * condition (database rows, SFU stats) until it holds.
  */
+import { publishWhip, type WhipPublisher, type WhipPublisherOptions } from '@lagebild/sim/whip';
 import { signToken } from '@lagebild/tokens';
 import { type Stack, TEST_INTERNAL_SECRET, TEST_MEDIA_SECRET } from './stack.ts';
 
@@ -36,6 +37,25 @@ export const deviceToken = (tenantId: string, deviceId: string, ttlMs = 60_000, 
   signToken(TEST_MEDIA_SECRET, { typ: 'device', tenantId, deviceId }, ttlMs, nowMs).token;
 
 export { until } from './clients.ts';
+
+/**
+ * A simulated camera (libwebrtc, VP8 + Opus at 15 fps) publishing to the stack's SFU over WHIP with a
+ * device token of its own (2 min). Await `connected()` on the result where ICE+DTLS must be up.
+ */
+export function publishCamera(
+  stack: Pick<Stack, 'sfu'>,
+  tenantId: string,
+  device: { deviceId: string; label: string },
+  opts: Partial<WhipPublisherOptions> = {},
+): Promise<WhipPublisher> {
+  return publishWhip({
+    whipUrl: `${stack.sfu!.url}/whip/${device.deviceId}`,
+    token: deviceToken(tenantId, device.deviceId, 120_000),
+    label: device.label,
+    fps: 15,
+    ...opts,
+  });
+}
 
 /**
  * A viewer token as the gateway mints it (issue 11: it names the operator session `sid` and its
