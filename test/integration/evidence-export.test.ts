@@ -6,32 +6,23 @@
  * signed manifest. Real PostgreSQL, Redis, gateway, SFU, mediasoup, ffmpeg.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { liveWatchTarget } from '@lagebild/audit';
 import { REPO_ROOT } from '@lagebild/infra/paths';
-import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../src/clients.ts';
+import { type RecordingStack, startRecordingStack } from '../src/recording-stack.ts';
 import { publishCamera, sfuStats, until } from '../src/sfu.ts';
-import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+import { DEMO_PASSWORD, type Stack } from '../src/stack.ts';
 
 const run = promisify(execFile);
-let dir: string;
+let rs: RecordingStack;
 let stack: Stack;
 let cookie: string;
 
-const paths = () => ({
-  vault: join(dir, 'vault'),
-  keyring: join(dir, 'keys', 'keyring.json'),
-  key: join(dir, 'keys', 'signing.pem'),
-  pub: join(dir, 'keys', 'signing.pub.pem'),
-  sfuTmp: join(dir, 'sfu-tmp'),
-  /** TMPDIR of the gateway: the export's remux may use it and must leave nothing behind */
-  gatewayTmp: join(dir, 'gateway-tmp'),
-});
+const paths = () => rs.paths;
 
 const api = (path: string, body?: unknown) =>
   fetch(`${stack.url}${path}`, {
@@ -46,33 +37,13 @@ const ffprobeDuration = async (file: string) =>
   ).stdout.trim();
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lagebild-evidence-test-'));
-  await mkdir(paths().sfuTmp, { recursive: true });
-  await mkdir(paths().gatewayTmp, { recursive: true });
-  const signer = await ensureSigningKeyFile(paths().key);
-  await writeFile(paths().pub, signer.publicKeyPem);
-  stack = await startStack({
-    sfu: true,
-    devicesPerTenant: 1,
-    gatewayEnv: {
-      VAULT_DIR: paths().vault,
-      VAULT_KEYRING_FILE: paths().keyring,
-      VAULT_SIGNING_KEY_FILE: paths().key,
-      RETENTION_SWEEP_MS: '0',
-      TMPDIR: paths().gatewayTmp,
-    },
-    sfuEnv: { TMPDIR: paths().sfuTmp, SFU_RECORD_SEGMENT_MS: '2000' },
-  });
-  await ensureKeyringFile(
-    paths().keyring,
-    stack.tenants.map((t) => t.id),
-  );
+  rs = await startRecordingStack('evidence', { devicesPerTenant: 1, gatewayTmp: true });
+  stack = rs.stack;
   cookie = await login(stack.url, 'duisburg.supervisor', DEMO_PASSWORD);
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await rs?.stop();
 });
 
 describe('an exported live recording (issue 13)', () => {
@@ -126,9 +97,9 @@ describe('an exported live recording (issue 13)', () => {
       recipient: 'StA Duisburg 123 Js 456/26',
     });
     expect(res.status).toBe(200);
-    const tar = join(dir, 'bundle.tar');
+    const tar = join(rs.dir, 'bundle.tar');
     await writeFile(tar, Buffer.from(await res.arrayBuffer()));
-    const x = join(dir, 'unpacked');
+    const x = join(rs.dir, 'unpacked');
     await mkdir(x);
     await run('tar', ['-xf', tar, '-C', x]);
 

@@ -7,32 +7,21 @@
  * Real PostgreSQL, Redis, gateway, SFU, mediasoup, ffmpeg.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runPrerecordCamera } from '@lagebild/sim/prerecord-camera';
 import { signToken } from '@lagebild/tokens';
-import {
-  ensureKeyringFile,
-  ensureSigningKeyFile,
-  type Keyring,
-  localFolderStore,
-  openRecording,
-} from '@lagebild/vault';
+import { type Keyring, localFolderStore, openRecording } from '@lagebild/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RecordingStack, startRecordingStack } from '../src/recording-stack.ts';
 import { until } from '../src/sfu.ts';
-import { type Stack, startStack, TEST_MEDIA_SECRET } from '../src/stack.ts';
+import { type Stack, TEST_MEDIA_SECRET } from '../src/stack.ts';
 
-let dir: string;
+let rs: RecordingStack;
 let stack: Stack;
 let keyring: Keyring;
 
-const paths = () => ({
-  vault: join(dir, 'vault'),
-  keyring: join(dir, 'keys', 'keyring.json'),
-  key: join(dir, 'keys', 'signing.pem'),
-  sfuTmp: join(dir, 'sfu-tmp'),
-});
+const paths = () => rs.paths;
 
 /** pts span of the decrypted video, through a pipe: the plaintext never reaches a file */
 async function probeSpanS(tenantId: string, recordingId: string): Promise<number> {
@@ -63,29 +52,12 @@ async function probeSpanS(tenantId: string, recordingId: string): Promise<number
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lagebild-prerecord-test-'));
-  await mkdir(paths().sfuTmp, { recursive: true });
-  await ensureSigningKeyFile(paths().key);
-  stack = await startStack({
-    sfu: true,
-    devicesPerTenant: 1,
-    gatewayEnv: {
-      VAULT_DIR: paths().vault,
-      VAULT_KEYRING_FILE: paths().keyring,
-      VAULT_SIGNING_KEY_FILE: paths().key,
-      RETENTION_SWEEP_MS: '0',
-    },
-    sfuEnv: { TMPDIR: paths().sfuTmp, SFU_RECORD_SEGMENT_MS: '2000' },
-  });
-  keyring = await ensureKeyringFile(
-    paths().keyring,
-    stack.tenants.map((t) => t.id),
-  );
+  rs = await startRecordingStack('prerecord', { devicesPerTenant: 1 });
+  ({ stack, keyring } = rs);
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await rs?.stop();
 });
 
 describe('pre-recording (issue 13)', () => {

@@ -7,44 +7,29 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SFU_ENTRY } from '@lagebild/infra/paths';
 import { spawnService } from '@lagebild/infra/process';
 import type { WhipPublisher } from '@lagebild/sim/whip';
-import {
-  ensureKeyringFile,
-  ensureSigningKeyFile,
-  type Keyring,
-  localFolderStore,
-  openRecording,
-  type Signer,
-} from '@lagebild/vault';
+import { type Keyring, localFolderStore, openRecording } from '@lagebild/vault';
 import { chromium } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../src/clients.ts';
+import { type RecordingStack, startRecordingStack } from '../src/recording-stack.ts';
 import { publishCamera, sfuStats as stats, until } from '../src/sfu.ts';
-import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+import { DEMO_PASSWORD, type Stack } from '../src/stack.ts';
 
 const run = promisify(execFile);
 
 const EBML_MAGIC = Buffer.from([0x1a, 0x45, 0xdf, 0xa3]);
-let dir: string;
+let rs: RecordingStack;
 let stack: Stack;
 let keyring: Keyring;
-let signer: Signer;
 let tenant: Stack['tenants'][number];
 
-const paths = () => ({
-  vault: join(dir, 'vault'),
-  keyring: join(dir, 'keys', 'keyring.json'),
-  key: join(dir, 'keys', 'signing.pem'),
-  pub: join(dir, 'keys', 'signing.pub.pem'),
-  /** TMPDIR of the SFU and its ffmpeg children: scanned for plaintext */
-  sfuTmp: join(dir, 'sfu-tmp'),
-});
+const paths = () => rs.paths;
 
 const sfuStats = () => stats(stack);
 
@@ -138,31 +123,13 @@ async function cpuS(pid: number): Promise<number> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lagebild-recorder-test-'));
-  await mkdir(paths().sfuTmp, { recursive: true });
-  signer = await ensureSigningKeyFile(paths().key);
-  await writeFile(paths().pub, signer.publicKeyPem);
-  stack = await startStack({
-    sfu: true,
-    devicesPerTenant: 3,
-    gatewayEnv: {
-      VAULT_DIR: paths().vault,
-      VAULT_KEYRING_FILE: paths().keyring,
-      VAULT_SIGNING_KEY_FILE: paths().key,
-      RETENTION_SWEEP_MS: '0',
-    },
-    sfuEnv: { TMPDIR: paths().sfuTmp, SFU_RECORD_SEGMENT_MS: '2000' },
-  });
-  keyring = await ensureKeyringFile(
-    paths().keyring,
-    stack.tenants.map((t) => t.id),
-  );
+  rs = await startRecordingStack('recorder', { devicesPerTenant: 3 });
+  ({ stack, keyring } = rs);
   tenant = stack.tenants[0]!;
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await rs?.stop();
 });
 
 describe('the SFU records a published stream into the vault', () => {
