@@ -50,7 +50,8 @@ apt_install() {
 
 ensure_system_packages() {
   # ffmpeg + openssl: recordings (issue #6) are made, probed and verified with them
-  local pkgs=(redis-server ffmpeg openssl)
+  # softhsm2: the embedded PKCS#11 key store (issue 13), module /usr/lib/softhsm/libsofthsm2.so
+  local pkgs=(redis-server ffmpeg openssl softhsm2)
   [ "$LB_MODE" = test ] && pkgs+=(chromium fonts-dejavu-core)
   # GStreamer's webrtcbin as a third WHIP client (issue 16, test/src/gst-whip.py): webrtcbin, DTLS,
   # SRTP, openh264 (-bad), VP8 and RTP (-good), Opus and test sources (-base), libnice, Python bindings
