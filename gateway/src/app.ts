@@ -39,6 +39,7 @@ import { attachControlNamespace, tenantRoom } from './live/control-namespace.ts'
 import { attachDeviceNamespace, deviceRoom } from './live/device-namespace.ts';
 import { createLiveStore } from './live/live-store.ts';
 import { createRevoker } from './live/revocations.ts';
+import { createStatusIntake } from './live/status-intake.ts';
 import { createStatusPersister, type StageChangeHooks } from './live/status-persister.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -49,6 +50,7 @@ import { recordingAccess } from './recordings/recording-access.ts';
 import { registerRecordingRoutes } from './recordings/recording-routes.ts';
 import { createRetentionSweeper, type RetentionSweeper } from './recordings/retention-sweeper.ts';
 import { loadVaultContext } from './recordings/vault-context.ts';
+import { registerHealth } from './health/health-routes.ts';
 import { registerEvaluation } from './stats/evaluation.ts';
 import { registerUnitRoutes } from './units/unit-routes.ts';
 import { registerUserRoutes } from './users/user-routes.ts';
@@ -359,6 +361,17 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       control.emitBatch(tenantId, batch);
     },
   });
+  // one validation, rate limit, ordering and persistence path for Socket.IO and HTTP status
+  const intake = createStatusIntake({
+    live,
+    persister,
+    coalescer,
+    metrics,
+    log: log.child({ mod: 'device' }),
+    ratePerS: config.DEVICE_RATE_PER_S,
+    rateBurst: config.DEVICE_RATE_BURST,
+    onLive: (unit) => dispatcher.onLive(unit),
+  });
   const devices = attachDeviceNamespace({
     io,
     pool: db.pool,
@@ -367,8 +380,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     coalescer,
     metrics,
     log: log.child({ mod: 'device' }),
-    ratePerS: config.DEVICE_RATE_PER_S,
-    rateBurst: config.DEVICE_RATE_BURST,
+    intake,
     dispatch: dispatcher,
   });
   const sweeper = periodic(
@@ -455,6 +467,16 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     (err) => log.error({ err }, 'audit pruning failed'),
   );
   const service = registerServiceRoutes(route, metrics, () => persister.queued(), routes);
+  const health = registerHealth({
+    route,
+    io,
+    redis: [redis.redis, redis.adapter],
+    pool: db.pool,
+    persister,
+    config,
+    metrics,
+    log: log.child({ mod: 'health' }),
+  });
   await registerStaticWeb(app, config.WEB_DIR);
 
   let closing: Promise<void> | undefined;
@@ -476,6 +498,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         auditPruneTimer.stop();
         sessionSweep.stop();
         service.stop();
+        health.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();
         await app.close();
