@@ -51,6 +51,7 @@ import { registerRecordingRoutes } from './recordings/recording-routes.ts';
 import { createRetentionSweeper, type RetentionSweeper } from './recordings/retention-sweeper.ts';
 import { loadVaultContext } from './recordings/vault-context.ts';
 import { registerHealth } from './health/health-routes.ts';
+import { registerHealth } from './health/health-routes.ts';
 import { registerEvaluation } from './stats/evaluation.ts';
 import { registerUnitRoutes } from './units/unit-routes.ts';
 import { registerUserRoutes } from './users/user-routes.ts';
@@ -477,6 +478,16 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     metrics,
     log: log.child({ mod: 'health' }),
   });
+  const health = registerHealth({
+    route,
+    io,
+    redis: [redis.redis, redis.adapter],
+    pool: db.pool,
+    persister,
+    config,
+    metrics,
+    log: log.child({ mod: 'health' }),
+  });
   await registerStaticWeb(app, config.WEB_DIR);
 
   let closing: Promise<void> | undefined;
@@ -498,6 +509,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         auditPruneTimer.stop();
         sessionSweep.stop();
         service.stop();
+        health.stop();
         health.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();

@@ -40,6 +40,11 @@ export const GatewayEnv = z.object({
   STALE_AFTER_S: z.coerce.number().min(5).max(3600).default(60),
   /** a unit en route within this distance of the incident is on scene */
   ON_SCENE_RADIUS_M: z.coerce.number().min(5).max(1000).default(50),
+  /** how often the gateway checks Redis, PostgreSQL, the SFU and the recordings' disk and tells its
+   * dashboards (the message is also their heartbeat: they show "reconnecting" after 2 s without one) */
+  HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).max(1000).default(500),
+  /** the recordings component is degraded (disk_full) below this much free space in VAULT_DIR */
+  RECORDINGS_MIN_FREE_MB: z.coerce.number().min(0).default(512),
   /** alert escalation and request timeouts are checked this often */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** HMAC secret(s) for live video tokens, shared with the SFU (comma list while rotating: the first

@@ -57,6 +57,8 @@ export interface StatusPersister {
   /** forget what we know of a device's last persisted event (it may have written elsewhere since) */
   forgetDevice(deviceId: string): void;
   queued(): number;
+  /** when the first of the commits failing right now failed; null while commits succeed */
+  failingSince(): number | null;
   /** waits for everything queued to be committed (or gives up after timeoutMs) */
   drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -206,6 +208,7 @@ export function createStatusPersister(opts: StatusPersisterOptions): StatusPersi
   let running = false;
   let closed = false;
   let backoffMs = 0;
+  let failingSince: number | null = null;
   const idleWaiters: Array<() => void> = [];
 
   function kick() {
@@ -223,6 +226,7 @@ export function createStatusPersister(opts: StatusPersisterOptions): StatusPersi
       try {
         const outcomes = await writeBatch(batch.map((p) => p.rec));
         backoffMs = 0;
+        failingSince = null;
         for (const p of batch) {
           queue.settle(p);
           const o = outcomes.get(eventKey(p.rec))!;
@@ -230,6 +234,7 @@ export function createStatusPersister(opts: StatusPersisterOptions): StatusPersi
         }
       } catch (err) {
         metrics.persistErrors++;
+        failingSince ??= Date.now();
         // A lookup may have been half-done; re-read from the database on the next attempt.
         for (const p of batch) lastPersisted.delete(p.rec.deviceId);
         backoffMs = Math.min(2000, backoffMs ? backoffMs * 2 : 50);
@@ -288,6 +293,7 @@ export function createStatusPersister(opts: StatusPersisterOptions): StatusPersi
       lastPersisted.delete(deviceId);
     },
     queued: () => queue.size,
+    failingSince: () => failingSince,
     drain(timeoutMs = 10_000) {
       if (queue.size === 0 && !running) return Promise.resolve();
       return new Promise<void>((resolve) => {

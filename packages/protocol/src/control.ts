@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { EpochMs, Id, Stage } from './common.ts';
 import { Network, Position } from './device.ts';
 import type { Alert, DispatchRequest, Incident, IncidentsResponse } from './dispatch.ts';
+import type { GatewayHealth } from './health.ts';
 import type { VideoEvent } from './media.ts';
 
 export const UnitLive = z.object({
@@ -73,6 +74,8 @@ export interface ControlServerToClient {
   dispatch: (msg: DispatchRequest) => void;
   /** a unit's live stream went up or down, or the SFU reset it (media.ts; the tile (re)opens or closes) */
   video: (msg: VideoEvent) => void;
+  /** the gateway's view of its dependencies, about twice a second (health.ts; also the heartbeat) */
+  health: (msg: GatewayHealth) => void;
   /** session ended (logout, expiry, user disabled): the client should go to the login page */
   bye: (msg: { code: string; message: string }) => void;
 }

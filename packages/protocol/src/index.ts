@@ -3,6 +3,7 @@ export * from './common.ts';
 export * from './control.ts';
 export * from './device.ts';
 export * from './dispatch.ts';
+export * from './health.ts';
 export * from './http.ts';
 export * from './http-answers.ts';
 export * from './media.ts';
