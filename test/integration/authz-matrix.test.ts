@@ -50,6 +50,8 @@ const RETENTION: readonly Role[] = ['admin', 'supervisor'];
 const ACCESS: Record<string, Access> = {
   'GET /healthz': 'public',
   'GET /api/metrics': ['admin'],
+  // degraded components as Prometheus gauges (issue 14)
+  'GET /metrics': ['admin'],
   'POST /api/auth/login': 'public',
   'POST /api/auth/logout': 'public',
   'GET /api/me': ALL,
