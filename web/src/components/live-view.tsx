@@ -17,6 +17,7 @@ import { ConnectionIndicator } from './connection-indicator';
 import { EmergencyBanner } from './emergency-banner';
 import { ForbiddenNotice } from './forbidden-notice';
 import { ConnectionBanner } from './live/connection-banner';
+import { DegradedStrip } from './live/degraded-strip';
 import { DetailPanel } from './live/detail-panel';
 import { IncidentsTab } from './live/incidents-tab';
 import { SideTabs } from './live/side-tabs';
@@ -82,6 +83,7 @@ function LiveDashboard({ me }: { me: MeResponse }) {
       <EmergencyBanner units={emergencies} onSelect={live.selectFromList} />
       <SoundBlockedNotice />
       <ConnectionBanner status={status} />
+      <DegradedStrip health={status.health} isAdmin={me.user.role === 'admin'} />
       <div className="live-layout">
         <aside className="panel unit-panel" aria-label={t('sidebar.tabs')}>
           <SideTabs

@@ -49,6 +49,22 @@ const de = {
   'connection.offline': 'Offline',
   'connection.banner.down':
     'Live-Daten unterbrochen seit {since}. Angezeigt wird der letzte bekannte Stand; die Verbindung wird automatisch wiederhergestellt.',
+  'degraded.label': 'Eingeschränkter Betrieb',
+  'degraded.alarm': 'Alarm',
+  'degraded.since': 'seit {since}',
+  'degraded.adminHint': 'Die Störung steht auch unter /metrics (lagebild_degraded).',
+  'degraded.component.live': 'Live-Lagebild',
+  'degraded.component.video': 'Video',
+  'degraded.component.recordings': 'Aufzeichnungen',
+  'degraded.component.database': 'Datenbank',
+  'degraded.reason.redis_unreachable':
+    'Redis nicht erreichbar: Einheiten anderer Server fehlen, Statusmeldungen werden weiter gespeichert',
+  'degraded.reason.database_unreachable':
+    'PostgreSQL nicht erreichbar: Statusmeldungen warten auf den Geräten und werden nachgetragen',
+  'degraded.reason.persist_backlog': 'Speichern im Rückstand: Statusmeldungen werden verzögert bestätigt',
+  'degraded.reason.sfu_unreachable': 'Videoserver nicht erreichbar: kein neues Live-Video',
+  'degraded.reason.disk_full': 'Speicher fast voll: neue Aufzeichnungen werden angehalten',
+  'degraded.reason.disk_unavailable': 'Ablage der Aufzeichnungen nicht lesbar',
 
   'login.title': 'Anmeldung',
   'login.intro': 'Melden Sie sich mit Ihrem Dienstkonto an.',
@@ -216,6 +232,22 @@ const en: Record<MessageKey, string> = {
   'connection.offline': 'Offline',
   'connection.banner.down':
     'Live data interrupted since {since}. Showing the last known state; the connection recovers automatically.',
+  'degraded.label': 'Degraded operation',
+  'degraded.alarm': 'Alarm',
+  'degraded.since': 'since {since}',
+  'degraded.adminHint': 'The fault is also in /metrics (lagebild_degraded).',
+  'degraded.component.live': 'Live feed',
+  'degraded.component.video': 'Video',
+  'degraded.component.recordings': 'Recordings',
+  'degraded.component.database': 'Database',
+  'degraded.reason.redis_unreachable':
+    'Redis unreachable: units on other servers are missing, status is still stored',
+  'degraded.reason.database_unreachable':
+    'PostgreSQL unreachable: status waits on the devices and is written once it is back',
+  'degraded.reason.persist_backlog': 'Storage behind: status is acknowledged late',
+  'degraded.reason.sfu_unreachable': 'Video server unreachable: no new live video',
+  'degraded.reason.disk_full': 'Storage nearly full: new recordings are stopped',
+  'degraded.reason.disk_unavailable': 'Recordings storage cannot be read',
 
   'login.title': 'Sign in',
   'login.intro': 'Sign in with your service account.',

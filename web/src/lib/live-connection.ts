@@ -5,6 +5,11 @@
  * with a fresh `snapshot`, so nothing has to be replayed here. A refusal by the middleware is final
  * (`socket.active` is false) and is reported instead of retried.
  *
+ * The gateway sends `health` about twice a second. A socket that hears nothing for
+ * HEARTBEAT_TIMEOUT_MS is taken as lost (a hung gateway or a dead network path keeps a socket
+ * "connected" until Socket.IO's own ping gives up after 20 s): the page says "reconnecting" at once
+ * and the socket is reopened, so the load balancer can hand it to another gateway.
+ *
  * This file only validates what arrives and passes it on: what each message means for the page is
  * decided in live-session.ts.
  */
@@ -16,6 +21,7 @@ import {
   ControlSnapshot,
   DispatchRequest,
   describeIssues,
+  GatewayHealth,
   Incident,
   IncidentsResponse,
   MediaEvent,
@@ -28,6 +34,9 @@ type Schema<T> = { safeParse(msg: unknown): Parsed<T> };
 
 /** how long to wait before retrying a connection the server refused for a passing reason */
 const RETRY_REFUSED_MS = 5000;
+/** no message for this long: the gateway is lost (it sends `health` every 500 ms) */
+export const HEARTBEAT_TIMEOUT_MS = 2000;
+const WATCHDOG_TICK_MS = 250;
 
 export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
   const socket: Socket<ControlServerToClient, ControlClientToServer> = io('/control', {
@@ -61,6 +70,21 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
   forward('alert', Alert, (alert) => ({ type: 'alert', alert }));
   forward('dispatch', DispatchRequest, (request) => ({ type: 'dispatch', request }));
   forward('video', MediaEvent, (event) => ({ type: 'video', event }));
+  forward('health', GatewayHealth, (msg) => ({ type: 'health', components: msg.components }));
+
+  let lastHeardMs = Date.now();
+  socket.on('connect', () => {
+    lastHeardMs = Date.now();
+  });
+  socket.onAny(() => {
+    lastHeardMs = Date.now();
+  });
+  const watchdog = window.setInterval(() => {
+    if (closed || !socket.connected || Date.now() - lastHeardMs < HEARTBEAT_TIMEOUT_MS) return;
+    session.apply({ type: 'silent' });
+    socket.disconnect();
+    socket.connect();
+  }, WATCHDOG_TICK_MS);
 
   socket.on('bye', () => {
     closed = true;
@@ -91,6 +115,7 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
 
   return () => {
     closed = true;
+    window.clearInterval(watchdog);
     window.removeEventListener('online', onOnline);
     socket.disconnect();
   };

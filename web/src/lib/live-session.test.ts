@@ -191,3 +191,34 @@ describe('reduceConnection()', () => {
     expect(reduceConnection(signedOut, { type: 'seedFailed', code: 'forbidden' }, 0).ended).toBe('signedOut');
   });
 });
+
+describe('gateway health and heartbeat (issue 14)', () => {
+  const degradedDb = {
+    component: 'database',
+    degraded: true,
+    since: 4_000,
+    reason: 'database_unreachable',
+  } as const;
+
+  it('keeps what the gateway reports as degraded while live', () => {
+    const s = statusAfter([{ type: 'connecting' }, snapshot(), { type: 'health', components: [degradedDb] }]);
+    expect(s.health).toEqual([degradedDb]);
+  });
+
+  it('a repeated heartbeat with the same health changes nothing', () => {
+    const s = statusAfter([snapshot(), { type: 'health', components: [degradedDb] }]);
+    expect(reduceConnection(s, { type: 'health', components: [{ ...degradedDb }] }, 0)).toBe(s);
+  });
+
+  it('a silent gateway makes a live picture "reconnecting" and forgets its health', () => {
+    const s = statusAfter([snapshot(), { type: 'health', components: [degradedDb] }], 1_000);
+    const after = reduceConnection(s, { type: 'silent' }, 3_000);
+    expect(after).toMatchObject({ state: 'reconnecting', downSince: 3_000, health: [] });
+  });
+
+  it('health is not taken while the picture is not live (no stale "all well")', () => {
+    const s = statusAfter([snapshot(), { type: 'disconnected', reason: 'transport close', online }]);
+    expect(reduceConnection(s, { type: 'health', components: [degradedDb] }, 0)).toBe(s);
+    expect(s.health).toEqual([]);
+  });
+});

@@ -11,6 +11,7 @@
  */
 import type {
   Alert,
+  ComponentHealth,
   ControlBatch,
   ControlSnapshot,
   DispatchRequest,
@@ -38,6 +39,9 @@ export interface ConnectionStatus {
   /** failed connection attempts in a row, reset by a snapshot */
   failedAttempts: number;
   ended: SessionEnd | null;
+  /** the gateway's components as it last said (health.ts); emptied when the picture stops being live,
+   * so a stale "all well" is never shown */
+  health: readonly ComponentHealth[];
 }
 
 export type LiveInput =
@@ -54,6 +58,10 @@ export type LiveInput =
   | { type: 'video'; event: MediaEvent }
   /** the gateway ended the session (logout, expiry, user disabled) */
   | { type: 'bye' }
+  /** the gateway's component health, about twice a second: also the heartbeat */
+  | { type: 'health'; components: readonly ComponentHealth[] }
+  /** nothing arrived for HEARTBEAT_TIMEOUT_MS: the gateway is lost even if the socket looks open */
+  | { type: 'silent' }
   /** a connection attempt failed; `code` is the middleware's refusal, if it refused */
   | { type: 'connectError'; code: string | undefined; online: boolean }
   | { type: 'disconnected'; reason: string; online: boolean }
@@ -73,7 +81,18 @@ export const INITIAL_CONNECTION: ConnectionStatus = {
   wasLive: false,
   failedAttempts: 0,
   ended: null,
+  health: [],
 };
+
+const sameHealth = (a: readonly ComponentHealth[], b: readonly ComponentHealth[]) =>
+  a.length === b.length &&
+  a.every(
+    (h, i) =>
+      h.component === b[i]?.component &&
+      h.degraded === b[i]?.degraded &&
+      h.reason === b[i]?.reason &&
+      h.since === b[i]?.since,
+  );
 
 function endFor(code: string | undefined): SessionEnd | null {
   if (code === 'unauthenticated') return 'signedOut';
@@ -87,8 +106,9 @@ function end(status: ConnectionStatus, ended: SessionEnd | null): ConnectionStat
 
 function withState(status: ConnectionStatus, state: ConnectionState, nowMs: number): ConnectionStatus {
   const downSince = state === 'live' ? null : status.wasLive ? (status.downSince ?? nowMs) : null;
-  if (state === status.state && downSince === status.downSince) return status;
-  return { ...status, state, downSince };
+  const health = state === 'live' ? status.health : [];
+  if (state === status.state && downSince === status.downSince && health === status.health) return status;
+  return { ...status, state, downSince, health };
 }
 
 /**
@@ -122,6 +142,11 @@ export function reduceConnection(
       const state = offline ? 'offline' : status.wasLive ? 'reconnecting' : 'connecting';
       return withState({ ...status, failedAttempts }, state, nowMs);
     }
+    case 'health':
+      if (status.state !== 'live' || sameHealth(status.health, input.components)) return status;
+      return { ...status, health: input.components };
+    case 'silent':
+      return status.state === 'live' ? withState(status, 'reconnecting', nowMs) : status;
     case 'disconnected':
       if (input.reason === 'io client disconnect') return status;
       return withState(status, input.online ? 'reconnecting' : 'offline', nowMs);
