@@ -17,6 +17,7 @@ import { createRecorderHost, type RecorderHost, type RecorderView } from './reco
 import { revocationChecks, subscribeRevocations } from './revocation.ts';
 import { TenantRoom } from './tenant-room.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
+import { registerWhepRoutes } from './whep-routes.ts';
 import { registerWhipRoutes } from './whip-routes.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -34,6 +35,10 @@ export interface SfuStats {
   whipPublishes: number;
   whipRefused: number;
   whipPostMs: { p50: number; p95: number; n: number };
+  /** WHEP sessions answered / refused, and POST → 201 time (issue 16) */
+  whepPlays: number;
+  whepRefused: number;
+  whepPostMs: { p50: number; p95: number; n: number };
   /** V8 heap in use (after a full GC when asked with ?gc=1 and node runs with --expose-gc) */
   heapUsedKb: number;
   streams: { deviceId: string; videoCodec: string | null; bytesReceived: number }[];
@@ -110,7 +115,14 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
     }
     return r;
   };
-  const metrics = { whipPublishes: 0, whipRefused: 0, whipPostMs: [] as number[] };
+  const metrics = {
+    whipPublishes: 0,
+    whipRefused: 0,
+    whipPostMs: [] as number[],
+    whepPlays: 0,
+    whepRefused: 0,
+    whepPostMs: [] as number[],
+  };
 
   const app = Fastify({
     loggerInstance: log.child({ mod: 'http' }) as FastifyBaseLogger,
@@ -164,6 +176,7 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
 
   registerWhipRoutes({ app, config, room, log: log.child({ mod: 'whip' }), metrics, revocations });
   registerViewerRoutes({ app, config, room, revocations });
+  registerWhepRoutes({ app, config, room, log: log.child({ mod: 'whep' }), metrics, revocations });
   app.get('/healthz', async () => ({ ok: true, workers: pool.slots.length }));
 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -211,6 +224,13 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
         p50: pct(metrics.whipPostMs, 50),
         p95: pct(metrics.whipPostMs, 95),
         n: metrics.whipPostMs.length,
+      },
+      whepPlays: metrics.whepPlays,
+      whepRefused: metrics.whepRefused,
+      whepPostMs: {
+        p50: pct(metrics.whepPostMs, 50),
+        p95: pct(metrics.whepPostMs, 95),
+        n: metrics.whepPostMs.length,
       },
       heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
       streams,

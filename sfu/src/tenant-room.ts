@@ -37,6 +37,11 @@ export interface PublishOptions {
 export interface ViewerRequest {
   claims: ViewerTokenClaims;
   watchKey: string;
+  /**
+   * the router the session's transport belongs to, if not the tenant's: a WHEP session's own
+   * egress router on the same worker (sfu/src/whep-egress.ts)
+   */
+  router?: types.Router;
 }
 
 export class TenantRoom {
@@ -325,7 +330,7 @@ export class TenantRoom {
    * (after the new one exists, so a failed create leaves the old tile running). Caps per user and
    * per tenant bound what one token holder, or one tenant, can make this node hold.
    */
-  async createViewer({ claims, watchKey }: ViewerRequest): Promise<ViewerSession> {
+  async createViewer({ claims, watchKey, router: own }: ViewerRequest): Promise<ViewerSession> {
     if (claims.sexp <= Date.now())
       throw new SfuError('session_ended', 'the operator session of this viewer token has expired');
     const { config } = this.#deps;
@@ -338,7 +343,7 @@ export class TenantRoom {
     if (others.length >= config.SFU_MAX_VIEWERS_PER_TENANT)
       throw new SfuError('too_many', 'this control room has reached its number of live video tiles');
     const { router, slot } = await this.router();
-    const transport = await this.#createTransport(router, slot);
+    const transport = await this.#createTransport(own ?? router, slot);
     const session = new ViewerSession(claims, transport, watchKey);
     const replaced = [...this.#viewers.values()].filter((v) => v.watchKey === watchKey);
     this.#viewers.set(session.id, session);
@@ -377,6 +382,8 @@ export class TenantRoom {
 
   /** Consume every producer of the session's unit, paused. */
   async consume(session: ViewerSession, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer[]> {
+    if (session.whep)
+      throw new SfuError('conflict', 'this is a WHEP session: its media was negotiated in its SDP answer');
     const publisher = this.#publishers.get(session.claims.deviceId);
     if (!publisher?.live || publisher.producers.length === 0)
       throw new SfuError('not_found', 'this unit is not live right now');

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ViewerTokenClaims } from '@lagebild/protocol';
 import type { types } from 'mediasoup';
+import type { IceResource } from './ice-patch.ts';
 
 export type ViewerCloseReason =
   | 'closed'
@@ -41,6 +42,8 @@ export class ViewerSession extends EventEmitter<ViewerEvents> {
   readonly consumers = new Map<string, types.Consumer>();
   /** the watch this session belongs to: one live session per key (SPEC V6) */
   readonly watchKey: string;
+  /** set when a WHEP player made this session (issue 16): its resource's ETag and ICE state */
+  whep: IceResource | null = null;
   #closed = false;
   #consuming = false;
   #unwatch: (() => void) | undefined;

@@ -17,11 +17,12 @@ import { bearer, TokenError, verifyDeviceToken } from '@lagebild/tokens';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SfuConfig } from './config.ts';
 import { fromTokenError, SfuError } from './errors.ts';
+import { patchIce } from './ice-patch.ts';
 import type { Logger } from './logger.ts';
-import { newEtag, type Publisher } from './publisher.ts';
+import type { Publisher } from './publisher.ts';
 import type { RevocationChecks } from './revocation.ts';
 import type { TenantRoom } from './tenant-room.ts';
-import { buildRestartFrag, parseOffer, parseSdpFrag, SdpError } from './whip-sdp.ts';
+import { parseOffer, SdpError } from './whip-sdp.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SDP = 'application/sdp';
@@ -64,11 +65,10 @@ export function iceServerLinks(servers: readonly IceServer[]): string[] {
   );
 }
 
-export function registerWhipRoutes({ app, config, room, log, metrics, revocations }: WhipDeps): void {
+/** CORS for WHIP and WHEP ([W7], [E7]): tokens, no cookies, so `*` is the default. */
+export function corsHeaders(config: Pick<SfuConfig, 'SFU_CORS_ORIGINS'>) {
   const origins = config.SFU_CORS_ORIGINS.split(',').map((o) => o.trim());
-  const links = iceServerLinks(config.SFU_ICE_SERVERS);
-
-  const cors = (req: FastifyRequest, reply: FastifyReply) => {
+  return (req: FastifyRequest, reply: FastifyReply): void => {
     const origin = req.headers.origin;
     if (!origin) return;
     if (origins.includes('*')) reply.header('access-control-allow-origin', '*');
@@ -76,6 +76,12 @@ export function registerWhipRoutes({ app, config, room, log, metrics, revocation
       reply.header('access-control-allow-origin', origin).header('vary', 'origin');
     reply.header('access-control-expose-headers', 'location, etag, link, accept-patch');
   };
+}
+
+export function registerWhipRoutes({ app, config, room, log, metrics, revocations }: WhipDeps): void {
+  const links = iceServerLinks(config.SFU_ICE_SERVERS);
+
+  const cors = corsHeaders(config);
 
   /** Token for this device, not issued before a revocation of the device ([W3], [W11]). */
   const authorize = async (
@@ -183,40 +189,12 @@ export function registerWhipRoutes({ app, config, room, log, metrics, revocation
     async (req, reply) => {
       const claims = await authorize(req);
       const publisher = room(claims.tenantId).publisherByResource(claims.deviceId, req.params.resourceId);
-      const ifMatch = req.headers['if-match'];
-      if (ifMatch && ifMatch !== '*' && ifMatch !== publisher.etag) {
-        throw new SfuError(
-          'precondition_failed',
-          'ETag does not match this session (it was restarted or replaced)',
-        );
-      }
-      let frag: ReturnType<typeof parseSdpFrag>;
-      try {
-        frag = parseSdpFrag(typeof req.body === 'string' ? req.body : '');
-      } catch (err) {
-        if (err instanceof SdpError)
-          throw new SfuError('bad_request', `malformed SDP fragment: ${err.message}`);
-        throw err;
-      }
-      const restart = frag.iceUfrag !== null && frag.iceUfrag !== publisher.remoteIceUfrag;
-      if (!restart) {
-        // ICE-lite: the client's candidates are learnt from its connectivity checks; nothing to do.
-        return reply.code(204).send();
-      }
-      if (!frag.icePwd) throw new SfuError('bad_request', 'an ICE restart needs a=ice-ufrag and a=ice-pwd');
-      const iceParameters = await whileOpen(publisher, () => publisher.transport.restartIce());
-      publisher.remoteIceUfrag = frag.iceUfrag!;
-      publisher.etag = newEtag();
-      log.info({ deviceId: claims.deviceId }, 'whip ice restart');
-      reply.code(200).header('content-type', SDPFRAG).header('etag', publisher.etag);
-      return buildRestartFrag(
-        {
-          iceParameters,
-          iceCandidates: publisher.transport.iceCandidates,
-          dtlsParameters: publisher.transport.dtlsParameters,
-        },
-        publisher.firstMid,
+      const out = await patchIce(publisher, publisher.transport, req.body, req.headers['if-match'], (fn) =>
+        whileOpen(publisher, fn),
       );
+      if (out.status === 204) return reply.code(204).send();
+      log.info({ deviceId: claims.deviceId }, 'whip ice restart');
+      return reply.code(200).header('content-type', SDPFRAG).header('etag', out.etag).send(out.frag);
     },
   );
 

@@ -50,7 +50,13 @@ export interface ParsedOffer {
 
 const MAX_SECTIONS = 8;
 
-export function parseOffer(sdp: string): ParsedOffer {
+/**
+ * `publish`: a WHIP offer, whose sections send (sendonly/sendrecv). `play`: a WHEP offer (issue
+ * 16), whose sections receive (recvonly/sendrecv). The rest of the rules are the same.
+ */
+export type OfferMode = 'publish' | 'play';
+
+export function parseOffer(sdp: string, mode: OfferMode = 'publish'): ParsedOffer {
   if (!sdp.trim()) throw new SdpError('empty SDP offer');
   if (!/^v=0\r?\n/.test(sdp)) throw new SdpError('SDP must start with "v=0"');
   let session: sdpTransform.SessionDescription;
@@ -92,7 +98,7 @@ export function parseOffer(sdp: string): ParsedOffer {
         m.bundleOnly !== undefined
           ? 'a=bundle-only section outside the a=group:BUNDLE'
           : 'section disabled by the offerer (port 0)';
-    } else if (m.direction === 'recvonly' || m.direction === 'inactive')
+    } else if (m.direction === 'inactive' || m.direction === (mode === 'publish' ? 'recvonly' : 'sendonly'))
       rejected = `direction ${m.direction}`;
     else if (!/SAVPF/.test(m.protocol))
       rejected = `transport protocol ${m.protocol} is not UDP/TLS/RTP/SAVPF`;
@@ -257,8 +263,16 @@ function candidatesOf(t: LocalTransport): NonNullable<MediaSection['candidates']
 
 let sessionCounter = 0;
 
-/** The SDP answer: recvonly for accepted sections, port 0 for the rest, ICE-lite, DTLS by role. */
-export function buildAnswer(offer: ParsedOffer, accepted: AcceptedSection[], local: LocalTransport): string {
+/**
+ * The SDP answer: recvonly (WHIP) or sendonly (WHEP, with the SSRC and cname each consumer sends)
+ * for accepted sections, port 0 for the rest, ICE-lite, DTLS by role.
+ */
+export function buildAnswer(
+  offer: ParsedOffer,
+  accepted: AcceptedSection[],
+  local: LocalTransport,
+  direction: 'recvonly' | 'sendonly' = 'recvonly',
+): string {
   const byIndex = new Map(accepted.map((a) => [a.section.index, a]));
   const fp =
     local.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256') ??
@@ -309,6 +323,8 @@ export function buildAnswer(offer: ParsedOffer, accepted: AcceptedSection[], loc
       })),
     );
     const rids = p.encodings?.filter((e) => e.rid).map((e) => ({ id: e.rid!, direction: 'recv' as const }));
+    const ssrc = direction === 'sendonly' ? p.encodings?.[0]?.ssrc : undefined;
+    const cname = p.rtcp?.cname ?? 'lagebild-sfu';
     return {
       ...base,
       port: 9,
@@ -317,13 +333,22 @@ export function buildAnswer(offer: ParsedOffer, accepted: AcceptedSection[], loc
       fmtp,
       rtcpFb,
       ext: (p.headerExtensions ?? []).map((e) => ({ value: e.id, uri: e.uri })),
-      direction: 'recvonly' as const,
+      direction,
       rtcpMux: 'rtcp-mux' as const,
       ...(p.rtcp?.reducedSize ? { rtcpRsize: 'rtcp-rsize' as const } : {}),
       candidates: candidatesOf(local),
       endOfCandidates: 'end-of-candidates' as const,
-      ...(rids && rids.length > 0
+      ...(rids && rids.length > 0 && direction === 'recvonly'
         ? { rids, simulcast: { dir1: 'recv', list1: rids.map((r) => r.id).join(';') } }
+        : {}),
+      ...(ssrc !== undefined
+        ? {
+            msid: [{ id: 'lagebild', appdata: `${s.media.type}-${s.mid}` }],
+            ssrcs: [
+              { id: ssrc, attribute: 'cname', value: cname },
+              { id: ssrc, attribute: 'msid', value: `lagebild ${s.media.type}-${s.mid}` },
+            ],
+          }
         : {}),
     };
   });

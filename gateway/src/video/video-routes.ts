@@ -2,6 +2,7 @@
  * Live video on the gateway side:
  *   POST /api/device/token         a device's secret → a short-lived token for WHIP (and its URL)
  *   POST /api/video/viewer-token   a live role's session → a token to watch one unit of its tenant
+ *                                  (in a tile over /sfu/v1, or with any WHEP player at `whepUrl`)
  *   GET  /api/video/live           the tenant's units that are streaming now
  *   ALL  /sfu/v1/*                 the SFU's viewer signalling, proxied so browsers stay on one origin
  * and the SFU's Redis announcements forwarded to dashboards as `video` on /control. Every watch is
@@ -39,6 +40,15 @@ export interface VideoRouteDeps extends HttpDeps, ServiceDeps {
   /** the media-event subscription closes with the server */
   app: FastifyInstance;
   io: Server;
+}
+
+/**
+ * The SFU's WHEP endpoint for a unit (issue 16): beside its WHIP endpoint (`…/whip` → `…/whep/<id>`),
+ * or null if SFU_WHIP_URL does not end in /whip (then the gateway cannot tell where it is).
+ */
+export function whepUrlOf(whipUrl: string, deviceId: string): string | null {
+  const base = whipUrl.replace(/\/$/, '');
+  return /\/whip$/.test(base) ? `${base.slice(0, -'whip'.length)}whep/${deviceId}` : null;
 }
 
 export function registerVideoRoutes(deps: VideoRouteDeps): void {
@@ -133,7 +143,13 @@ export function registerVideoRoutes(deps: VideoRouteDeps): void {
         ...(reason.incidentId ? { incidentId: reason.incidentId } : {}),
       },
     });
-    return { token, expiresAt, signallingUrl: '/sfu/v1', watchId };
+    return {
+      token,
+      expiresAt,
+      signallingUrl: '/sfu/v1',
+      watchId,
+      whepUrl: whepUrlOf(config.SFU_WHIP_URL, deviceId),
+    };
   });
 
   const liveStreams = {

@@ -99,6 +99,11 @@ export const ViewerTokenResponse = z.object({
   signallingUrl: z.string(),
   /** the audit id of this watch (see ViewerTokenClaims.watchId) */
   watchId: z.string(),
+  /**
+   * WHEP endpoint of this unit on the SFU (issue 16): any WHEP player POSTs its offer there with
+   * the token as Bearer (sfu/SPEC.md E1–E8). Null when the gateway does not know the SFU's URL.
+   */
+  whepUrl: z.string().nullable().optional(),
 });
 export type ViewerTokenResponse = z.infer<typeof ViewerTokenResponse>;
 
