@@ -18,6 +18,7 @@ import { registerAuditRoutes } from './audit/audit-routes.ts';
 import { registerAuthRoutes } from './auth/auth-routes.ts';
 import type { GatewayConfig } from './config.ts';
 import { registerDeviceRoutes } from './devices/device-routes.ts';
+import { registerDeviceStatusRoutes } from './devices/device-status-routes.ts';
 import { type Broadcaster, type ControlEmitter, createBroadcaster } from './dispatch/broadcast.ts';
 import { registerDispatchRoutes } from './dispatch/dispatch-routes.ts';
 import { createDispatcher, type DeviceLink } from './dispatch/dispatcher.ts';
@@ -430,6 +431,16 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       devices.to(deviceRoom(deviceId)).emit('bye', { code: 'forbidden', message });
       devices.in(deviceRoom(deviceId)).disconnectSockets(true);
     },
+  });
+  await registerDeviceStatusRoutes({
+    app,
+    route,
+    pool: db.pool,
+    live,
+    intake,
+    metrics,
+    log: log.child({ mod: 'device-http' }),
+    tokenSecrets: config.MEDIA_TOKEN_SECRET,
   });
   registerVideoRoutes({ ...http, ...stores, app, io, redis: redis.redis, config, metrics });
   registerDispatchRoutes({ ...http, ...stores, live, incidents, dispatcher });

@@ -34,6 +34,8 @@ export interface RouteContract {
   status?: number;
   /** the success answer's media type when it is not JSON */
   produces?: string;
+  /** a larger request body than the server's 16 KiB, in bytes (a device's batch of status events) */
+  bodyLimit?: number;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -93,6 +95,7 @@ export function createRouter(app: FastifyInstance, guard: Guard): Route {
       method: spec.method,
       url: spec.url,
       config: { contract: spec as RouteContract },
+      ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
       handler: async (req, reply) => {
         const user = access === 'public' ? undefined : await guard(req, roles);
         const ctx = {

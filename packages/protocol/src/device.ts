@@ -86,3 +86,57 @@ export interface DeviceClientToServer {
   /** an officer's report after an episode (DeviceReport in stats.ts) */
   report: (msg: unknown, ack: (a: ReportAck) => void) => void;
 }
+
+// ---- status over plain HTTP (docs/device-protocol.md, D-rules on HTTP) ----
+
+/** Most status events one HTTP batch carries; the body is also bounded by the gateway's 16 KiB. */
+export const MAX_STATUS_BATCH = 100;
+
+/**
+ * `POST /api/device/v1/status`: events in the order the device took them. Each event is checked on
+ * its own against DeviceStatus (one bad event does not refuse the others) and answered with its ack.
+ */
+export const StatusBatchRequest = z.strictObject({
+  events: z.array(z.unknown()).min(1).max(MAX_STATUS_BATCH),
+});
+export type StatusBatchRequest = z.infer<typeof StatusBatchRequest>;
+
+/** One ack per event, in the request's order; each means exactly what the socket's ack means. */
+export const StatusBatchResponse = z.object({ acks: z.array(StatusAck) });
+export type StatusBatchResponse = z.infer<typeof StatusBatchResponse>;
+
+const osmNumber = z.coerce.number().refine(Number.isFinite, { message: 'expected a number' });
+
+/**
+ * The OsmAnd protocol as Traccar's server reads it and Traccar Client and many trackers send it:
+ * query parameters (or a form body) on GET or POST. Units: `speed` in knots, `bearing`/`heading`
+ * in degrees, `altitude` and `accuracy` in metres, `batt` in percent, `timestamp` in epoch seconds
+ * (or ms, ISO 8601, or `yyyy-MM-dd HH:mm:ss` UTC). Unknown parameters are ignored, as Traccar does.
+ * Lagebild adds `secret` (the device's secret, when no Authorization header is sent) and the
+ * optional `seq`, `stage` and `emergency`.
+ */
+export const OsmAndParams = z.looseObject({
+  id: z.string().min(1).max(64).optional(),
+  deviceid: z.string().min(1).max(64).optional(),
+  secret: z.string().min(16).max(256).optional(),
+  timestamp: z.string().min(1).max(40).optional(),
+  lat: osmNumber.pipe(z.number().min(-90).max(90)).optional(),
+  lon: osmNumber.pipe(z.number().min(-180).max(180)).optional(),
+  /** `lat,lon` in one parameter */
+  location: z.string().max(64).optional(),
+  valid: z.string().max(8).optional(),
+  speed: osmNumber.optional(),
+  bearing: osmNumber.optional(),
+  heading: osmNumber.optional(),
+  altitude: osmNumber.optional(),
+  accuracy: osmNumber.pipe(z.number().min(0).max(100_000)).optional(),
+  hdop: osmNumber.optional(),
+  batt: osmNumber.pipe(z.number().min(0).max(100)).optional(),
+  charge: z.string().max(8).optional(),
+  /** Traccar Client sends `alarm=sos` when the officer presses its SOS button */
+  alarm: z.string().max(40).optional(),
+  seq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  stage: Stage.optional(),
+  emergency: z.enum(['true', 'false', '1', '0']).optional(),
+});
+export type OsmAndParams = z.infer<typeof OsmAndParams>;

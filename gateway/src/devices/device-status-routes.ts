@@ -1,0 +1,186 @@
+/**
+ * Status over plain HTTP, for devices and apps that cannot keep a socket (docs/device-protocol.md):
+ *   POST     /api/device/v1/status   a JSON batch of DeviceStatus events, one ack per event
+ *   GET|POST /api/device/v1/osmand   one position in the OsmAnd protocol (Traccar Client, trackers)
+ * Both hand every event to the same status intake as Socket.IO `/device` (validation, the device's
+ * rate bucket, the forward-only live view, the group-committing persister), so an HTTP ack means
+ * exactly what a socket ack means: `ok` only once PostgreSQL has committed the event.
+ */
+import {
+  MAX_STATUS_BATCH,
+  MAX_STATUS_BYTES,
+  OsmAndParams,
+  type StatusAck,
+  StatusBatchRequest,
+  StatusBatchResponse,
+  type UnitLive,
+} from '@lagebild/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { AppError, parseInput } from '../errors.ts';
+import { createRouter, type Route } from '../http/route.ts';
+import type { DeviceIdentity } from '../live/device-directory.ts';
+import type { LiveStore } from '../live/live-store.ts';
+import type { LiveView, StatusIntake } from '../live/status-intake.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { authenticateDevice, credentialsOf, type DeviceCredentials } from './device-credentials.ts';
+import { osmAndDeviceId, osmAndStatus } from './osmand.ts';
+
+export const STATUS_BATCH_PATH = '/api/device/v1/status';
+export const OSMAND_PATH = '/api/device/v1/osmand';
+/** a full batch: MAX_STATUS_BATCH events of at most MAX_STATUS_BYTES each, and the JSON around them */
+export const STATUS_BATCH_BODY_LIMIT = MAX_STATUS_BATCH * MAX_STATUS_BYTES + 4096;
+
+/**
+ * How long a request waits for its events' commits. PostgreSQL being down keeps acks back (the
+ * persister retries); an HTTP client cannot wait for ever, so what is not committed by then is
+ * answered `unavailable`, retry: true. The event may still commit later: resent, it is a duplicate.
+ */
+export const ACK_WAIT_MS = 10_000;
+
+export interface DeviceStatusRouteDeps {
+  app: FastifyInstance;
+  route: Route;
+  pool: pg.Pool;
+  live: LiveStore;
+  intake: StatusIntake;
+  metrics: Metrics;
+  log: Logger;
+  /** the gateway's MEDIA_TOKEN_SECRET: device tokens verify with these */
+  tokenSecrets: readonly string[];
+}
+
+const notCommitted = (seq: number | null): StatusAck => ({
+  ok: false,
+  seq,
+  code: 'unavailable',
+  message: `not committed within ${ACK_WAIT_MS / 1000} s; resend the event`,
+  retry: true,
+});
+
+const seqOf = (raw: unknown): number | null => {
+  const seq = (raw as { seq?: unknown } | null)?.seq;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) ? seq : null;
+};
+
+/** The ack, or `unavailable` once ACK_WAIT_MS has passed. */
+function withinAckWait(ack: Promise<StatusAck>, seq: number | null): Promise<StatusAck> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<StatusAck>((resolve) => {
+    timer = setTimeout(() => resolve(notCommitted(seq)), ACK_WAIT_MS);
+  });
+  return Promise.race([ack, late]).finally(() => clearTimeout(timer));
+}
+
+export async function registerDeviceStatusRoutes(deps: DeviceStatusRouteDeps): Promise<void> {
+  const { app, route, pool, live, intake, metrics, log } = deps;
+
+  async function authenticate(req: FastifyRequest, creds: DeviceCredentials | null): Promise<DeviceIdentity> {
+    try {
+      return await authenticateDevice(pool, deps.tokenSecrets, creds);
+    } catch (err) {
+      if (err instanceof AppError) {
+        metrics.deviceAuthFailed++;
+        log.warn({ ip: req.ip, code: err.code }, 'device status refused');
+      }
+      throw err;
+    }
+  }
+
+  /** The device's latest live state from Redis; unknown (null) if Redis cannot say, as on a socket. */
+  async function loadView(dev: DeviceIdentity): Promise<LiveView> {
+    const view: LiveView = { current: null };
+    try {
+      view.current = await live.get(dev.tenantId, dev.deviceId);
+    } catch (err) {
+      log.warn({ err, deviceId: dev.deviceId }, 'live state unavailable for an HTTP status');
+    }
+    return view;
+  }
+
+  function touch(dev: DeviceIdentity) {
+    pool
+      .query('UPDATE devices SET last_seen_at = now() WHERE id = $1', [dev.deviceId])
+      .catch((err) => log.warn({ err, deviceId: dev.deviceId }, 'last_seen_at not updated'));
+  }
+
+  route(
+    {
+      method: 'POST',
+      url: STATUS_BATCH_PATH,
+      access: 'public',
+      summary: 'A device reports a batch of status events; one ack per event',
+      description:
+        'Authorization: Bearer <device token> or Basic base64(<deviceId>:<secret>). Each event is a ' +
+        'DeviceStatus checked on its own; an ok ack means the event is committed to PostgreSQL. ' +
+        'See docs/device-protocol.md.',
+      body: StatusBatchRequest,
+      response: StatusBatchResponse,
+      bodyLimit: STATUS_BATCH_BODY_LIMIT,
+    },
+    async ({ req, body: { events } }) => {
+      const dev = await authenticate(req, credentialsOf(req.headers.authorization));
+      const view = await loadView(dev);
+      const ready = Promise.resolve();
+      // taken in the body's order, each checked at once, exactly like events arriving on a socket
+      const acks = await Promise.all(
+        events.map((raw) => withinAckWait(intake.take(dev, view, raw, ready), seqOf(raw))),
+      );
+      touch(dev);
+      return { acks };
+    },
+  );
+
+  // OsmAnd trackers send a form body as often as a query string; only this route reads forms, so
+  // every other route keeps answering 415 to one (a plugin scope keeps the parser here)
+  await app.register(async (scope) => {
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+    const scoped = createRouter(scope, async () => {
+      throw new AppError('internal', 'the OsmAnd scope has no session routes');
+    });
+    scoped(
+      {
+        method: ['GET', 'POST'],
+        url: OSMAND_PATH,
+        access: 'public',
+        summary: 'A tracker reports one position in the OsmAnd protocol (Traccar Client)',
+        description:
+          'Query or form parameters id, lat, lon, timestamp, speed (knots), bearing, altitude, accuracy, ' +
+          'batt, plus secret (or an Authorization header). 200 only once the position is committed. ' +
+          'See docs/device-protocol.md.',
+        query: OsmAndParams,
+        response: StatusBatchResponse,
+      },
+      async ({ req, query }) => {
+        // Traccar reads the query string, and the body when the query string is empty
+        const p =
+          Object.keys(req.query as object).length > 0
+            ? query
+            : parseInput(OsmAndParams, req.body ?? {}, 'OsmAnd parameters');
+        const id = osmAndDeviceId(p);
+        const header = credentialsOf(req.headers.authorization);
+        const creds: DeviceCredentials | null =
+          header ?? (id && p.secret ? { kind: 'secret', deviceId: id, secret: p.secret } : null);
+        const dev = await authenticate(req, creds);
+        if (id && id.toLowerCase() !== dev.deviceId)
+          throw new AppError('forbidden', `id ${id} is not the device these credentials belong to`);
+        const view = await loadView(dev);
+        const mapped = osmAndStatus(p, view.current as UnitLive | null, Date.now());
+        if (!mapped.ok) throw new AppError('bad_request', mapped.message);
+        const ack = await withinAckWait(
+          intake.take(dev, view, mapped.status, Promise.resolve()),
+          mapped.status.seq,
+        );
+        touch(dev);
+        // a tracker knows nothing but the status code: anything not stored is an error it retries
+        if (!ack.ok) throw new AppError(ack.code, ack.message);
+        return { acks: [ack] };
+      },
+    );
+  });
+}
