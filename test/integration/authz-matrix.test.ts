@@ -64,6 +64,10 @@ const ACCESS: Record<string, Access> = {
   'POST /api/devices/:id/revoke': ['admin'],
   // a device proves itself with its secret in the body, not with a session
   'POST /api/device/token': 'public',
+  // status over HTTP: the device's token or secret, never a session (docs/device-protocol.md D4)
+  'POST /api/device/v1/status': 'public',
+  'GET /api/device/v1/osmand': 'public',
+  'POST /api/device/v1/osmand': 'public',
   'POST /api/video/viewer-token': LIVE,
   'GET /api/video/live': LIVE,
   // viewer signalling is for the roles that can hold a viewer token, and only with a session (issue 11)
@@ -128,6 +132,13 @@ interface Call {
   allowedAnswer?: number;
 }
 const REASON = { reason: 'Prüfung des Einsatzverlaufs' };
+/** public routes a device calls with its own credentials: without them, 401 is the right answer */
+const DEVICE_CREDENTIAL_ROUTES = new Set([
+  'POST /api/device/token',
+  'POST /api/device/v1/status',
+  'GET /api/device/v1/osmand',
+  'POST /api/device/v1/osmand',
+]);
 const NOT_A_BODY = { unexpected: ['wrong', 'shape'] };
 const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
   'POST /api/auth/login': () => ({ url: '/api/auth/login', body: NOT_A_BODY }),
@@ -135,6 +146,9 @@ const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
   'POST /api/devices/:id/revoke': (r) => ({ url: `/api/devices/${r.deviceIds.at(-1)}/revoke`, scoped: true }),
   'GET /api/units/:id': (r) => ({ url: `/api/units/${r.unitIds[0]}`, scoped: true }),
   'POST /api/device/token': () => ({ url: '/api/device/token', body: NOT_A_BODY }),
+  'POST /api/device/v1/status': () => ({ url: '/api/device/v1/status', body: NOT_A_BODY }),
+  'GET /api/device/v1/osmand': () => ({ url: '/api/device/v1/osmand?lat=91&lon=1' }),
+  'POST /api/device/v1/osmand': () => ({ url: '/api/device/v1/osmand?lat=91&lon=1' }),
   'POST /api/video/viewer-token': (r) => ({
     url: '/api/video/viewer-token',
     body: { deviceId: r.deviceIds[0], reason: { kind: 'not-a-kind' } },
@@ -404,7 +418,7 @@ describe.each(CITIES)('caller of %s', (city) => {
             continue;
           }
           if (access === 'public') {
-            if (status === 401 && key !== 'POST /api/device/token') fail('a public route: not 401');
+            if (status === 401 && !DEVICE_CREDENTIAL_ROUTES.has(key)) fail('a public route: not 401');
             if (status === 403) fail('a public route: not 403');
             continue;
           }
