@@ -54,6 +54,9 @@ import { loadVaultContext } from './recordings/vault-context.ts';
 import { registerHealth } from './health/health-routes.ts';
 import { registerHealth } from './health/health-routes.ts';
 import { registerEvaluation } from './stats/evaluation.ts';
+import { shiftChangeNotifier } from './shifts/shift-change.ts';
+import { registerShiftRoutes } from './shifts/shift-routes.ts';
+import { registerTeamUnitAdminRoutes } from './units/team-unit-admin-routes.ts';
 import { registerUnitRoutes } from './units/unit-routes.ts';
 import { registerUserRoutes } from './users/user-routes.ts';
 import { registerVideoRoutes } from './video/video-routes.ts';
@@ -423,6 +426,9 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   const stores = { db, audit, log };
   registerAuthRoutes({ ...stores, route, redis: redis.redis, config, metrics, endSession });
   registerUnitRoutes({ ...http, ...stores, live });
+  registerTeamUnitAdminRoutes({ ...http, ...stores });
+  const onShiftChange = shiftChangeNotifier({ live, coalescer, devices, log: log.child({ mod: 'shifts' }) });
+  registerShiftRoutes({ ...http, ...stores, live, onShiftChange });
   registerDeviceRoutes({
     ...http,
     ...stores,

@@ -42,6 +42,22 @@ export type DeviceNamespace = Namespace<
 
 export const deviceRoom = (deviceId: string) => `device:${deviceId}`;
 
+/** the server-side event that tells every gateway a device's shift changed (issue 15) */
+const SHIFT_CHANGED = 'lb:shift_changed';
+const identityRefreshers = new WeakMap<DeviceNamespace, (deviceId: string) => Promise<void>>();
+
+/**
+ * A shift started or ended: the gateway holding the device's socket re-reads which unit wears it,
+ * so its next statuses and stage changes name the new unit (or none) without a reconnect.
+ */
+export async function deviceShiftChanged(nsp: DeviceNamespace, deviceId: string): Promise<void> {
+  (nsp as unknown as { serverSideEmit(ev: string, id: string): void }).serverSideEmit(
+    SHIFT_CHANGED,
+    deviceId,
+  );
+  await identityRefreshers.get(nsp)?.(deviceId);
+}
+
 /** What the dispatch module needs to hear from devices connected to this gateway. */
 export interface DeviceDispatchHooks {
   onDeviceConnected(deviceId: string, tenantId: string): Promise<void>;
@@ -66,6 +82,21 @@ export interface DeviceNamespaceDeps {
 export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespace {
   const { io, pool, live, persister, coalescer, metrics, log, intake } = deps;
   const nsp = io.of('/device') as unknown as DeviceNamespace;
+  // the identity and live view of each device connected to this gateway, for shift changes
+  const connected = new Map<string, { socketId: string; dev: DeviceIdentity; view: LiveView }>();
+  const refreshIdentity = async (deviceId: string) => {
+    const c = connected.get(deviceId);
+    if (!c) return;
+    const fresh = await findDevice(pool, deviceId);
+    if (!fresh) return;
+    const { unitId, callsign, team } = fresh;
+    Object.assign(c.dev, { unitId, callsign, team });
+    if (c.view.current) c.view.current = { ...c.view.current, unitId, callsign, team };
+  };
+  identityRefreshers.set(nsp, refreshIdentity);
+  (nsp as unknown as { on(ev: string, fn: (id: string) => void): void }).on(SHIFT_CHANGED, (deviceId) => {
+    refreshIdentity(deviceId).catch((err) => log.warn({ err, deviceId }, 'device identity not refreshed'));
+  });
 
   nsp.use(async (socket, next) => {
     const ip = socket.handshake.address;
@@ -116,6 +147,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
 
     // Until the current view is known, events queue so the first one is ordered correctly.
     const view: LiveView = { current: null };
+    connected.set(dev.deviceId, { socketId: socket.id, dev, view });
     const ready = (async () => {
       try {
         view.current = await live.get(dev.tenantId, dev.deviceId);
@@ -144,6 +176,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
 
     socket.on('disconnect', (reason) => {
       metrics.deviceConnections--;
+      if (connected.get(dev.deviceId)?.socketId === socket.id) connected.delete(dev.deviceId);
       deps.dispatch.onDeviceDisconnected(dev.deviceId);
       dlog.debug({ reason }, 'device disconnected');
       void ready.then(async () => {

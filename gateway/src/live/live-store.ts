@@ -30,7 +30,23 @@ const DEL_IF_EQUAL = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0`;
 
+// a shift started or ended (issue 15): the device's unit fields change, its state and seq do not
+const REASSIGN = `
+local json = redis.call('HGET', KEYS[1], ARGV[1])
+if not json then return nil end
+local o = cjson.decode(json)
+local p = cjson.decode(ARGV[2])
+o.unitId = p.unitId
+o.callsign = p.callsign
+o.team = p.team
+json = cjson.encode(o)
+redis.call('HSET', KEYS[1], ARGV[1], json)
+return json`;
+
 type StoredLive = Omit<UnitLive, 'online'>;
+
+/** The unit a device is worn by; all null when it is on no shift. */
+export type DeviceAssignment = Pick<UnitLive, 'unitId' | 'callsign' | 'team'>;
 
 export interface LiveStore {
   put(tenantId: string, unit: UnitLive): Promise<boolean>;
@@ -38,12 +54,16 @@ export interface LiveStore {
   markOnline(tenantId: string, deviceId: string, connId: string): Promise<void>;
   markOffline(tenantId: string, deviceId: string, connId: string): Promise<void>;
   snapshot(tenantId: string): Promise<UnitLive[]>;
+  /** rewrites the unit a device's cached state names (a shift started or ended); null if none cached */
+  reassign(tenantId: string, deviceId: string, to: DeviceAssignment): Promise<UnitLive | null>;
 }
 
 export function createLiveStore(redis: Redis, pool: pg.Pool): LiveStore {
   redis.defineCommand('lbCasLive', { numberOfKeys: 2, lua: CAS_LIVE });
   redis.defineCommand('lbDelIfEqual', { numberOfKeys: 1, lua: DEL_IF_EQUAL });
+  redis.defineCommand('lbReassign', { numberOfKeys: 1, lua: REASSIGN });
   const r = redis as Redis & {
+    lbReassign(liveKey: string, deviceId: string, json: string): Promise<string | null>;
     lbCasLive(seqKey: string, liveKey: string, deviceId: string, seq: number, json: string): Promise<number>;
     lbDelIfEqual(key: string, field: string, value: string): Promise<number>;
   };
@@ -71,9 +91,10 @@ export function createLiveStore(redis: Redis, pool: pg.Pool): LiveStore {
                        (extract(epoch FROM e.device_time) * 1000)::float8) AS "stageSince"
          FROM status_events e
          JOIN devices d ON d.id = e.device_id AND d.state = 'active'
-         JOIN shifts s ON s.device_id = e.device_id AND s.ended_at IS NULL
-         JOIN units u ON u.id = s.unit_id
-        WHERE e.tenant_id = $1
+         -- a camera reporting without a shift is kept too: the control room lists it as not on duty
+         LEFT JOIN shifts s ON s.device_id = e.device_id AND s.ended_at IS NULL
+         LEFT JOIN units u ON u.id = s.unit_id
+        WHERE e.tenant_id = $1 AND (s.id IS NOT NULL OR e.received_at > now() - interval '24 hours')
         ORDER BY e.device_id, e.seq DESC`,
       [tenantId],
     );
@@ -93,6 +114,14 @@ export function createLiveStore(redis: Redis, pool: pg.Pool): LiveStore {
       const k = keys(tenantId);
       const [json, conn] = await Promise.all([r.hget(k.live, deviceId), r.hget(k.online, deviceId)]);
       return json ? { ...(JSON.parse(json) as StoredLive), online: conn !== null } : null;
+    },
+    async reassign(tenantId, deviceId, to) {
+      const k = keys(tenantId);
+      const json = await r.lbReassign(k.live, deviceId, JSON.stringify(to));
+      if (!json) return null;
+      // Lua's cjson keeps JSON nulls (cjson.null); `to` is spread again so the answer never depends on it
+      const stored = { ...(JSON.parse(json) as StoredLive), ...to };
+      return { ...stored, online: (await r.hget(k.online, deviceId)) !== null };
     },
     async markOnline(tenantId, deviceId, connId) {
       await r.hset(keys(tenantId).online, deviceId, connId);

@@ -139,7 +139,10 @@ export function episodeColumns(eps: readonly DerivedEpisode[]) {
   };
 }
 
-/** Inserts derived episodes with the unit and team on shift at each start. */
+/**
+ * Inserts derived episodes with the unit and team on shift at each start: an episode that runs
+ * across a shift change belongs to the shift it began in; one begun off shift has no unit.
+ */
 async function insertEpisodes(
   client: pg.PoolClient,
   tenantId: string,
@@ -153,7 +156,7 @@ async function insertEpisodes(
     sql`INSERT INTO episodes (tenant_id, device_id, unit_id, team, start_seq, started_at, ended_at, closed,
           max_stage, display_at, recording_at, display_first, announced, emergency, cell_row, cell_col,
           local_day, local_week, local_weekday, local_hour)
-        SELECT ${tenantId}, ${deviceId}, sh.unit_id, u.team, x.start_seq, x.started_at, x.ended_at, x.closed, x.max_stage,
+        SELECT ${tenantId}, ${deviceId}, sh.unit_id, sh.team, x.start_seq, x.started_at, x.ended_at, x.closed, x.max_stage,
                x.display_at, x.recording_at, x.display_first, x.announced, x.emergency, x.cell_row, x.cell_col,
                ${start}::date, date_trunc('week', ${start})::date,
                extract(isodow FROM ${start})::smallint, extract(hour FROM ${start})::smallint
@@ -164,11 +167,10 @@ async function insertEpisodes(
                AS x(start_seq, started_at, ended_at, closed, max_stage, display_at, recording_at,
                     display_first, announced, emergency, cell_row, cell_col)
           LEFT JOIN LATERAL (
-            SELECT unit_id FROM shifts s
+            SELECT unit_id, team FROM shifts s
              WHERE s.device_id = ${deviceId} AND s.started_at <= x.started_at
                AND (s.ended_at IS NULL OR s.ended_at > x.started_at)
-             ORDER BY s.started_at DESC LIMIT 1) sh ON true
-          LEFT JOIN units u ON u.id = sh.unit_id`,
+             ORDER BY s.started_at DESC LIMIT 1) sh ON true`,
   );
 }
 

@@ -27,6 +27,8 @@ export type AuditTargetKind =
   | 'incident'
   | 'recording'
   | 'request'
+  | 'shift'
+  | 'team'
   | 'tenant'
   | 'unit'
   | 'user';

@@ -8,5 +8,6 @@ export * from './http.ts';
 export * from './http-answers.ts';
 export * from './media.ts';
 export * from './recording.ts';
+export * from './shifts.ts';
 export * from './stats.ts';
 export * from './users.ts';

@@ -230,6 +230,12 @@ export const AuditAction = z.enum([
   /** a user set their own password (first login with the setup code, or a change) */
   'password_changed',
   'sessions_ended',
+  /** the Dienst page (issue 15): teams, units, and a camera handed out to a unit or returned */
+  'team_created',
+  'team_changed',
+  'unit_changed',
+  'shift_started',
+  'shift_ended',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 

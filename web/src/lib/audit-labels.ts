@@ -49,6 +49,11 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, MessageKey> = {
   password_reset: 'audit.action.password_reset',
   password_changed: 'audit.action.password_changed',
   sessions_ended: 'audit.action.sessions_ended',
+  team_created: 'audit.action.team_created',
+  team_changed: 'audit.action.team_changed',
+  unit_changed: 'audit.action.unit_changed',
+  shift_started: 'audit.action.shift_started',
+  shift_ended: 'audit.action.shift_ended',
 };
 
 /** the phases of a live watch, from its payload */

@@ -9,6 +9,7 @@ import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
 import { POLICIES_DE, POLICIES_EN } from './i18n-policies.ts';
 import { RECORDINGS_DE, RECORDINGS_EN } from './i18n-recordings.ts';
 import { VIDEO_DE, VIDEO_EN } from './i18n-video.ts';
+import { SHIFTS_DE, SHIFTS_EN } from './i18n-shifts.ts';
 import { USERS_DE, USERS_EN } from './users-i18n.ts';
 
 export const LANGUAGES = ['de', 'en'] as const;
@@ -198,6 +199,7 @@ const de = {
   ...RECORDINGS_DE,
   ...POLICIES_DE,
   ...USERS_DE,
+  ...SHIFTS_DE,
 } as const;
 
 export type MessageKey = keyof typeof de;
@@ -381,6 +383,7 @@ const en: Record<MessageKey, string> = {
   ...RECORDINGS_EN,
   ...POLICIES_EN,
   ...USERS_EN,
+  ...SHIFTS_EN,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { de, en };

@@ -1,6 +1,6 @@
 /**
  * Officer-hours of a query: the hourly `officer_hours` roll-up of ended shifts plus the hour slices
- * of shifts still open, up to now. Filtered by period, team, weekday and hour (no context).
+ * of shifts still open, up to now; each under the team its shift started with (shifts.team). Filtered by period, team, weekday and hour (no context).
  */
 import type { StatsQuery } from '@lagebild/protocol';
 import type pg from 'pg';
@@ -34,9 +34,8 @@ export async function officerHours(
         WHERE o.tenant_id = ${tenantId} AND ${officerHoursWhere(q, { slice: 'o', team: 'o' })}
        UNION ALL
        SELECT ${hoursKey('s', byWeek)} AS k, s.seconds
-         FROM shifts sh JOIN units u ON u.id = sh.unit_id,
-              lagebild_hour_slices(sh.started_at, now()) s
-        WHERE sh.tenant_id = ${tenantId} AND sh.ended_at IS NULL AND ${officerHoursWhere(q, { slice: 's', team: 'u' })}
+         FROM shifts sh, lagebild_hour_slices(sh.started_at, now()) s
+        WHERE sh.tenant_id = ${tenantId} AND sh.ended_at IS NULL AND ${officerHoursWhere(q, { slice: 's', team: 'sh' })}
      ) x GROUP BY k`,
   );
   return new Map(rows.map((r) => [r.k, r.seconds / 3600]));

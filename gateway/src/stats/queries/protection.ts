@@ -8,7 +8,7 @@ import { type Atom, buildProtection, type Protection, periodMonths } from '@lage
 import type pg from 'pg';
 import { type Dimension, type Filter, filterOf, snapQuery } from './filters.ts';
 import { queryRows, raw, type Sql, sql } from './sql.ts';
-import { RECORDING_EPISODE, RECORDING_LOCAL_START } from './where-clauses.ts';
+import { RECORDING_EPISODE, RECORDING_LOCAL_START, RECORDING_SHIFT_TEAM } from './where-clauses.ts';
 
 /** An episode's value of each dimension, as the atoms and the filters spell it. */
 export const EPISODE_VALUE: Record<Dimension, Sql> = {
@@ -40,7 +40,7 @@ export async function episodeProtection(
  * without ever being shown apart.
  */
 const RECORDING_VALUE: Record<BreakdownDimension, { join: Sql; value: Sql }> = {
-  team: { join: sql`LEFT JOIN units u ON u.id = r.unit_id`, value: sql`COALESCE(u.team, '')` },
+  team: { join: sql`LEFT JOIN ${RECORDING_SHIFT_TEAM} ON true`, value: sql`COALESCE(rs.team, '')` },
   context: {
     join: sql`LEFT JOIN ${RECORDING_EPISODE} ON true`,
     value: sql`CASE WHEN ep.found THEN COALESCE(ep.context::text, 'unreported') ELSE '' END`,

@@ -48,6 +48,16 @@ export const RECORDING_EPISODE = sql`LATERAL (
          ORDER BY abs(extract(epoch FROM e.started_at - r.started_at) - r.prerecord_s)
          LIMIT 1) ep`;
 
+/**
+ * The team of the shift the camera was on when the recording started, as `rs.team` (migration 0015:
+ * a shift keeps its team, so a team renamed or a unit moved later does not move old recordings).
+ */
+export const RECORDING_SHIFT_TEAM = sql`LATERAL (
+        SELECT s.team FROM shifts s
+         WHERE s.device_id = r.device_id AND s.started_at <= r.started_at
+           AND (s.ended_at IS NULL OR s.ended_at > r.started_at)
+         ORDER BY s.started_at DESC LIMIT 1) rs`;
+
 /** The joins and WHERE clause that select the tenant's recordings (as `r`) in the period and filter. */
 export function recordingSelection(tenantId: string, q: StatsQuery): { joins: Sql; where: Sql } {
   const where = [
@@ -57,8 +67,8 @@ export function recordingSelection(tenantId: string, q: StatsQuery): { joins: Sq
   ];
   const joins: Sql[] = [];
   if (q.team !== undefined) {
-    joins.push(sql`JOIN units u ON u.id = r.unit_id`);
-    where.push(sql`u.team = ${q.team}`);
+    joins.push(sql`JOIN ${RECORDING_SHIFT_TEAM} ON true`);
+    where.push(sql`rs.team = ${q.team}`);
   }
   if (q.context !== undefined) {
     joins.push(sql`JOIN ${RECORDING_EPISODE} ON true`);
