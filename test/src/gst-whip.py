@@ -5,6 +5,12 @@ test sources -> VP8 or H.264 + Opus -> webrtcbin, the offer POSTed with a bearer
 answer set as remote description. Debian 12 has no whipsink/whipclientsink (those are in
 gst-plugins-rs), so the WHIP exchange is done here with urllib.
 
+`--mode play` is a WHEP player (issue 16; Debian has no whepsrc either): recvonly VP8 (payload 96,
+or H.264 102) + Opus (111) transceivers, the same offer/answer exchange against a WHEP endpoint,
+every received stream decoded (decodebin) and counted:
+  {"event": "frame", "kind": "video"|"audio", "ms": <ms since the 201>}   (the first of each kind)
+  {"event": "frames", "video": <decoded video frames>, "audio": <decoded audio buffers>}  (every 500 ms)
+
 Runs under Debian's /usr/bin/python3 (python3-gi; pyenv interpreters lack `gi`). Prints one JSON
 object per line on stdout for the test to read:
   {"event": "offer", "sdp": ...}
@@ -53,25 +59,31 @@ def emit(**kw):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True, help="WHIP endpoint, http://host:port/whip/<deviceId>")
-    ap.add_argument("--token", required=True, help="device token (Authorization: Bearer)")
+    ap.add_argument("--url", required=True, help="WHIP (or WHEP) endpoint, http://host:port/whip/<deviceId>")
+    ap.add_argument("--token", required=True, help="device token, or viewer token for WHEP (Authorization: Bearer)")
     ap.add_argument("--bundle-policy", default="max-bundle", choices=["max-bundle", "max-compat", "balanced", "none"])
     ap.add_argument("--video", default="vp8", choices=["vp8", "h264", "none"])
     ap.add_argument("--audio", default="opus", choices=["opus", "none"])
     ap.add_argument("--trickle", action="store_true", help="POST at once, PATCH candidates as gathered")
     ap.add_argument("--duration-s", type=float, default=30)
+    ap.add_argument("--mode", default="publish", choices=["publish", "play"], help="WHIP publisher or WHEP player")
     args = ap.parse_args()
 
     Gst.init(None)
     parts = [f"webrtcbin name=pc bundle-policy={args.bundle_policy} latency=50"]
-    if args.video != "none":
+    if args.mode == "play":
+        pass  # recvonly transceivers are added below; decoders are linked as streams arrive
+    elif args.video != "none":
         parts.append(
             "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=15/1"
             f" ! videoconvert ! queue ! {VIDEO[args.video]} ! pc."
         )
-    if args.audio != "none":
+    if args.audio != "none" and args.mode == "publish":
         parts.append(f"{AUDIO} ! queue ! pc.")
     pipe = Gst.parse_launch(" ".join(parts))
+    if not isinstance(pipe, Gst.Pipeline):  # a player's description is webrtcbin alone
+        element, pipe = pipe, Gst.Pipeline.new("player")
+        pipe.add(element)
     pc = pipe.get_by_name("pc")
     loop = GLib.MainLoop()
     state = {"answered_at": None, "location": None, "etag": None, "pending": []}
@@ -194,20 +206,79 @@ def main():
     def on_negotiation(_el):
         pc.emit("create-offer", None, Gst.Promise.new_with_change_func(on_offer, None))
 
-    pc.connect("on-negotiation-needed", on_negotiation)
+    if args.mode == "publish":
+        pc.connect("on-negotiation-needed", on_negotiation)
     pc.connect("on-ice-candidate", on_candidate)
     pc.connect("notify::ice-connection-state", on_ice_state)
     pc.connect("notify::connection-state", on_conn_state)
 
-    # WHIP publishers only send: every transceiver is sendonly
+    counts = {"video": 0, "audio": 0}
+
+    def on_decoded(_sink, _buf, _pad, kind):
+        counts[kind] += 1
+        if counts[kind] == 1:
+            emit(event="frame", kind=kind, ms=since_answer())
+
+    def on_decoded_pad(_dec, pad):
+        caps = pad.get_current_caps() or pad.query_caps(None)
+        kind = "video" if caps.to_string().startswith("video/") else "audio"
+        sink = Gst.ElementFactory.make("fakesink")
+        sink.set_property("sync", False)
+        sink.set_property("signal-handoffs", True)
+        sink.connect("handoff", on_decoded, kind)
+        q = Gst.ElementFactory.make("queue")
+        pipe.add(q)
+        pipe.add(sink)
+        q.link(sink)
+        q.sync_state_with_parent()
+        sink.sync_state_with_parent()
+        pad.link(q.get_static_pad("sink"))
+
+    def on_incoming(_el, pad):
+        # WHEP: each received RTP stream -> decodebin (it picks depayloader and decoder)
+        if pad.direction != Gst.PadDirection.SRC:
+            return
+        dec = Gst.ElementFactory.make("decodebin")
+        dec.connect("pad-added", on_decoded_pad)
+        pipe.add(dec)
+        dec.sync_state_with_parent()
+        pad.link(dec.get_static_pad("sink"))
+
+    def report_counts():
+        emit(event="frames", video=counts["video"], audio=counts["audio"])
+        return True
+
     pipe.set_state(Gst.State.READY)
-    idx = 0
-    while True:
-        t = pc.emit("get-transceiver", idx)
-        if t is None:
-            break
-        t.set_property("direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
-        idx += 1
+    if args.mode == "play":
+        pc.connect("pad-added", on_incoming)
+        recv = GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY
+        if args.video != "none":
+            video_caps = (
+                "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
+                if args.video == "vp8"
+                else "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+                "packetization-mode=(string)1,profile-level-id=(string)42e01f"
+            )
+            pc.emit("add-transceiver", recv, Gst.Caps.from_string(video_caps))
+        if args.audio != "none":
+            pc.emit(
+                "add-transceiver",
+                recv,
+                Gst.Caps.from_string("application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,encoding-params=(string)2"),
+            )
+        GLib.timeout_add(500, report_counts)
+        # one offer once both transceivers exist: on-negotiation-needed can fire before the first
+        # is added, and an offer made then has no media section
+        GLib.idle_add(lambda: on_negotiation(pc) and False)
+    else:
+        # WHIP publishers only send: every transceiver is sendonly
+        idx = 0
+        while True:
+            t = pc.emit("get-transceiver", idx)
+            if t is None:
+                break
+            t.set_property("direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
+            idx += 1
     pipe.set_state(Gst.State.PLAYING)
 
     bus = pipe.get_bus()

@@ -1,7 +1,8 @@
 /**
  * Drives test/src/gst-whip.py, a WHIP publisher on GStreamer's webrtcbin (issue 16): the third
  * independent WebRTC stack of the suite, beside Chromium and libwebrtc (wrtc). Debian's python3-gi
- * and GStreamer plugins are needed (infra/bin/setup.sh installs them in test mode).
+ * and GStreamer plugins are needed (infra/bin/setup.sh installs them in test mode). `gstPlay` runs
+ * the same script as a WHEP player that decodes and counts what it receives.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -12,7 +13,12 @@ const SCRIPT = fileURLToPath(new URL('./gst-whip.py', import.meta.url));
 const PYTHON = process.env.GST_PYTHON ?? '/usr/bin/python3';
 
 export interface GstEvent {
-  event: 'offer' | 'answer' | 'trickle' | 'ice' | 'connected' | 'error';
+  event: 'offer' | 'answer' | 'trickle' | 'ice' | 'connected' | 'error' | 'frame' | 'frames';
+  /** `frame`: the kind of the first decoded buffer */
+  kind?: 'video' | 'audio';
+  /** `frames`: decoded video frames and audio buffers so far */
+  video?: number;
+  audio?: number;
   status?: number;
   sdp?: string;
   location?: string | null;
@@ -56,8 +62,38 @@ export function gstUnavailable(): string | null {
     : `GStreamer webrtcbin + python3-gi missing: ${probe.stderr.trim().split('\n').at(-1)}`;
 }
 
+export interface GstPlayOptions {
+  whepUrl: string;
+  /** viewer token */
+  token: string;
+  video?: 'vp8' | 'h264' | 'none';
+  audio?: 'opus' | 'none';
+  trickle?: boolean;
+  durationS?: number;
+}
+
+/** A WHEP player on webrtcbin: recvonly offer, every received stream decoded and counted. */
+export function gstPlay(opts: GstPlayOptions): GstPublisher {
+  return run([
+    SCRIPT,
+    '--mode',
+    'play',
+    '--url',
+    opts.whepUrl,
+    '--token',
+    opts.token,
+    '--video',
+    opts.video ?? 'vp8',
+    '--audio',
+    opts.audio ?? 'opus',
+    '--duration-s',
+    String(opts.durationS ?? 60),
+    ...(opts.trickle ? ['--trickle'] : []),
+  ]);
+}
+
 export function gstPublish(opts: GstPublishOptions): GstPublisher {
-  const args = [
+  return run([
     SCRIPT,
     '--url',
     opts.whipUrl,
@@ -72,7 +108,10 @@ export function gstPublish(opts: GstPublishOptions): GstPublisher {
     '--duration-s',
     String(opts.durationS ?? 60),
     ...(opts.trickle ? ['--trickle'] : []),
-  ];
+  ]);
+}
+
+function run(args: string[]): GstPublisher {
   const child: ChildProcess = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const events: GstEvent[] = [];
   const waiters = new Set<() => void>();
