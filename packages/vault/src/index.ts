@@ -24,12 +24,28 @@ export {
   sealChunk,
   segmentFile,
 } from './format.ts';
+export {
+  createHsmKeyring,
+  dayKekId,
+  type HsmKeyring,
+  type KekInfo,
+} from './hsm/hsm-keyring.ts';
+export {
+  type HsmSigningKeyInfo,
+  hsmSigner,
+  listHsmSigningKeys,
+  rotateHsmSigner,
+  signingKeyLabel,
+} from './hsm/hsm-signer.ts';
+export { type HsmConfig, type HsmToken, openHsmToken } from './hsm/pkcs11-token.ts';
+export { ensureSoftHsmToken, SOFTHSM_MODULE, type SoftHsmSetup } from './hsm/softhsm.ts';
 export { ingestFile, makeTestVideo } from './ingest.ts';
 export {
   createKeyring,
   emptyKeyringFile,
   ensureKeyringFile,
   ensureTenants,
+  type FileKeyring,
   type Keyring,
   KeyringFile,
   loadKeyringFile,

@@ -42,16 +42,21 @@ export interface WrappedKey {
 export interface Keyring {
   /** the key id new recordings of this tenant are wrapped with */
   currentKekId(tenantId: string): string;
-  wrap(tenantId: string, recordingId: string, dataKey: Buffer): WrappedKey;
+  /** wraps under `kekId` (a key-encryption key of the tenant; the current one if omitted) */
+  wrap(tenantId: string, recordingId: string, dataKey: Buffer, kekId?: string): WrappedKey;
   unwrap(w: WrappedKey, expect: { tenantId: string; recordingId: string }): Buffer;
   tenants(): string[];
+}
+
+/** The development keyring: a JSON file. Production mode refuses it (keys belong in an HSM). */
+export interface FileKeyring extends Keyring {
   toFile(): KeyringFile;
 }
 
 const wrapAad = (tenantId: string, recordingId: string, kekId: string) =>
   Buffer.from(`lagebild-wrapped-key/1\0${tenantId}\0${recordingId}\0${kekId}`, 'utf8');
 
-export function createKeyring(file: KeyringFile): Keyring {
+export function createKeyring(file: KeyringFile): FileKeyring {
   const parsed = KeyringFile.parse(file);
   const kek = (tenantId: string, kekId: string): Buffer => {
     const t = parsed.tenants[tenantId];
@@ -68,8 +73,9 @@ export function createKeyring(file: KeyringFile): Keyring {
         throw new VaultError('unknown_key', `no key-encryption key for tenant ${tenantId} in the keyring`);
       return t.current;
     },
-    wrap(tenantId, recordingId, dataKey) {
-      const kekId = this.currentKekId(tenantId);
+    wrap(tenantId, recordingId, dataKey, wanted) {
+      // the file keyring has no per-day keys: a key it does not hold falls back to the current one
+      const kekId = wanted && parsed.tenants[tenantId]?.keys[wanted] ? wanted : this.currentKekId(tenantId);
       const iv = randomBytes(12);
       const c = createCipheriv('aes-256-gcm', kek(tenantId, kekId), iv);
       c.setAAD(wrapAad(tenantId, recordingId, kekId));
@@ -162,7 +168,7 @@ export async function saveKeyringFile(path: string, file: KeyringFile): Promise<
 }
 
 /** Loads the keyring at `path`, creating it (or adding missing tenants) first; for `npm start`. */
-export async function ensureKeyringFile(path: string, tenantIds: readonly string[]): Promise<Keyring> {
+export async function ensureKeyringFile(path: string, tenantIds: readonly string[]): Promise<FileKeyring> {
   let file: KeyringFile;
   try {
     file = await loadKeyringFile(path);

@@ -1,0 +1,115 @@
+/**
+ * The PKCS#11 key store against a real SoftHSM2 token in a temp folder: KEKs wrap and unwrap inside
+ * the module, a destroyed day key opens nothing any more (and another day's key does not open it),
+ * and the Ed25519 key signs in the token with signatures that node:crypto and openssl accept.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifierFromPem } from '../signing.ts';
+import { createHsmKeyring, dayKekId, type HsmKeyring } from './hsm-keyring.ts';
+import { hsmSigner, listHsmSigningKeys, rotateHsmSigner } from './hsm-signer.ts';
+import { type HsmToken, openHsmToken } from './pkcs11-token.ts';
+import { ensureSoftHsmToken } from './softhsm.ts';
+
+const TENANT = randomUUID();
+let dir: string;
+let token: HsmToken;
+let ring: HsmKeyring;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lagebild-hsm-'));
+  token = openHsmToken(await ensureSoftHsmToken(dir, 'lagebild-test'));
+  ring = createHsmKeyring(token);
+});
+afterAll(async () => {
+  token?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('HSM keyring (SoftHSM2, CKM_AES_GCM)', () => {
+  it('wraps a data key under the day key of its deletion day and unwraps it in the module', () => {
+    const deleteAt = Date.parse('2027-01-14T10:00:00Z');
+    const kekId = ring.kekIdFor(TENANT, deleteAt);
+    expect(kekId).toBe('day-2027-01-14');
+    const dataKey = randomBytes(32);
+    const w = ring.wrap(TENANT, 'rec-1', dataKey, kekId);
+    expect(w.kekId).toBe(kekId);
+    expect(Buffer.from(w.wrapped, 'base64')).toHaveLength(60);
+    expect(ring.unwrap(w, { tenantId: TENANT, recordingId: 'rec-1' }).equals(dataKey)).toBe(true);
+    expect(() =>
+      ring.unwrap({ ...w, recordingId: 'rec-2' }, { tenantId: TENANT, recordingId: 'rec-2' }),
+    ).toThrow(/does not unwrap/);
+  });
+
+  it('a destroyed day key opens no copy of its wrapped keys, and another day key does not either', () => {
+    const a = ring.wrap(TENANT, 'rec-a', randomBytes(32), dayKekId(Date.parse('2027-02-01T00:00:00Z')));
+    ring.wrap(TENANT, 'rec-b', randomBytes(32), dayKekId(Date.parse('2027-02-02T00:00:00Z')));
+    expect(ring.destroyKek(TENANT, 'day-2027-02-01')).toBe(1);
+    expect(ring.destroyKek(TENANT, 'day-2027-02-01')).toBe(0);
+    expect(() => ring.unwrap(a, { tenantId: TENANT, recordingId: 'rec-a' })).toThrow(/not in the token/);
+    expect(() =>
+      ring.unwrap({ ...a, kekId: 'day-2027-02-02' }, { tenantId: TENANT, recordingId: 'rec-a' }),
+    ).toThrow(/does not unwrap/);
+    expect(ring.inventory().map((k) => k.kekId)).not.toContain('day-2027-02-01');
+  });
+
+  it('KEKs are sensitive, non-extractable token objects', () => {
+    const pkcs11js = token.pkcs11;
+    const [h] = token.find(4 /* CKO_SECRET_KEY */, `kek/${TENANT}/day-2027-01-14`);
+    expect(h).toBeDefined();
+    const attrs = pkcs11js.C_GetAttributeValue(token.session, h!, [
+      { type: 0x162 /* CKA_EXTRACTABLE */ },
+      { type: 0x103 /* CKA_SENSITIVE */ },
+    ]);
+    expect(attrs.map((a) => (a.value as Buffer)[0])).toEqual([0, 1]);
+    expect(() => pkcs11js.C_GetAttributeValue(token.session, h!, [{ type: 0x11 /* CKA_VALUE */ }])).toThrow();
+  });
+
+  it('evidence keys rotate: the new one is current, the old one still unwraps', () => {
+    const old = ring.wrap(TENANT, 'rec-e', randomBytes(32), ring.kekIdFor(TENANT, null));
+    expect(old.kekId).toBe('evidence-1');
+    expect(ring.rotateEvidenceKey(TENANT)).toBe('evidence-2');
+    expect(ring.kekIdFor(TENANT, null)).toBe('evidence-2');
+    expect(ring.unwrap(old, { tenantId: TENANT, recordingId: 'rec-e' })).toHaveLength(32);
+  });
+});
+
+describe('HSM signer (CKM_EDDSA)', () => {
+  it('signs in the token; node:crypto and openssl pkeyutl -rawin verify the signature', async () => {
+    const signer = hsmSigner(token, 'gateway');
+    expect(hsmSigner(token, 'gateway').fingerprint).toBe(signer.fingerprint);
+    const sig = signer.sign('{"a":1}');
+    expect(sig).toHaveLength(64);
+    expect(verifierFromPem(signer.publicKeyPem).verify('{"a":1}', sig)).toBe(true);
+    expect(verifierFromPem(signer.publicKeyPem).verify('{"a":2}', sig)).toBe(false);
+    await writeFile(join(dir, 'pub.pem'), signer.publicKeyPem);
+    await writeFile(join(dir, 'x.json'), '{"a":1}');
+    await writeFile(join(dir, 'x.sig'), sig);
+    const out = execFileSync('openssl', [
+      'pkeyutl',
+      '-verify',
+      '-pubin',
+      '-inkey',
+      join(dir, 'pub.pem'),
+      '-rawin',
+      '-in',
+      join(dir, 'x.json'),
+      '-sigfile',
+      join(dir, 'x.sig'),
+    ]).toString();
+    expect(out).toMatch(/Signature Verified Successfully/);
+  });
+
+  it('rotation retires the key under a new label and creates another', () => {
+    const before = hsmSigner(token, 'sfu').fingerprint;
+    const after = rotateHsmSigner(token, 'sfu');
+    expect(after).not.toBe(before);
+    expect(hsmSigner(token, 'sfu').fingerprint).toBe(after);
+    const labels = listHsmSigningKeys(token);
+    expect(labels.find((k) => k.fingerprint === before)?.label).toMatch(/^sign\/sfu\/retired-/);
+  });
+});
