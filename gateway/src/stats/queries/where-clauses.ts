@@ -49,13 +49,13 @@ export const RECORDING_EPISODE = sql`LATERAL (
          LIMIT 1) ep`;
 
 /**
- * The team of the shift the camera was on when the recording started, as `rs.team` (migration 0015:
- * a shift keeps its team, so a team renamed or a unit moved later does not move old recordings).
+ * The team of the unit's shift the recording was made under, as `rs.team`: a shift keeps the team
+ * it began with (migration 0015), so a team renamed or a unit moved later does not move old
+ * recordings. A recording without a unit has no team.
  */
 export const RECORDING_SHIFT_TEAM = sql`LATERAL (
         SELECT s.team FROM shifts s
-         WHERE s.device_id = r.device_id AND s.started_at <= r.started_at
-           AND (s.ended_at IS NULL OR s.ended_at > r.started_at)
+         WHERE s.unit_id = r.unit_id AND s.device_id = r.device_id AND s.started_at <= r.started_at
          ORDER BY s.started_at DESC LIMIT 1) rs`;
 
 /** The joins and WHERE clause that select the tenant's recordings (as `r`) in the period and filter. */
