@@ -176,7 +176,7 @@ describe('POST /api/device/v1/status', () => {
     expect(changes.rows.map((r) => Number(r.seq))).toEqual([10]);
   });
 
-  it('[D8][D7][D15] answers each bad event with its reason, stores the good ones, and refuses a malformed body with 400', async () => {
+  it('[D8][D7][D12][D15][D28] answers each bad event with its reason, stores the good ones, and refuses a malformed body with 400', async () => {
     const dev = duisburg.devices[3]!;
     const base = stack.gateways[0]!.url;
     const { status: code, json } = await postBatch(base, basic(dev), {

@@ -101,7 +101,7 @@ describe('emergency → incident → alert → acknowledgement', () => {
   let incident: Incident;
   let alert: Alert;
 
-  it('[DSP1][DSP2] opens an incident with a priority-1 alert on every screen when a unit presses emergency', async () => {
+  it('[DSP1][DSP2][D22] opens an incident with a priority-1 alert on every screen when a unit presses emergency', async () => {
     await place(devices[0]!, tenant.devices[0]!.deviceId, 0, { emergency: true });
     await waitFor(
       () => eventsOf<Alert>(op, 'alert').some((a) => a.kind === 'emergency'),
@@ -362,7 +362,7 @@ describe('manual incidents', () => {
 });
 
 describe('the simulator as the other side', () => {
-  it('[DSP8][DSP10] confirms receipt, accepts and heads for the incident', async () => {
+  it('[DSP8][DSP10][D23] confirms receipt, accepts and heads for the incident', async () => {
     const dortmund = stack.tenants[1]!;
     const sim = startSimulation({
       url: B,

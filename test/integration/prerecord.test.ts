@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 describe('pre-recording (issue 13)', () => {
-  it('a camera that sends its buffer gets the seconds that arrived signed, matching ffprobe within 0.5 s', async () => {
+  it('[D27] a camera that sends its buffer gets the seconds that arrived signed, matching ffprobe within 0.5 s', async () => {
     const tenant = stack.tenants[0]!;
     const device = tenant.devices[0]!;
     await stack.db.pool.query('UPDATE tenants SET prerecord_s = 30 WHERE id = $1', [tenant.id]);

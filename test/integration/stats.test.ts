@@ -205,7 +205,7 @@ describe('episodes from status events', () => {
     });
   });
 
-  it('files reports over the device socket, idempotently, and attaches them to their episodes', async () => {
+  it('[D24] files reports over the device socket, idempotently, and attaches them to their episodes', async () => {
     const reports: DeviceReportInput[] = [
       {
         reportId: randomUUID(),

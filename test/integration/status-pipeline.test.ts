@@ -40,7 +40,7 @@ describe('status from a device on gateway A reaches dashboards on gateway B', ()
     device.close();
   });
 
-  it('[ACK5] delivers every stage change in order, even within one batch', async () => {
+  it('[ACK5][D21] delivers every stage change in order, even within one batch', async () => {
     const dev = duisburg.devices[1]!;
     const device = await connectDevice(stack.gateways[0]!.url, dev);
     await device.send(status(1));
@@ -110,7 +110,7 @@ describe('connection-state recovery (Redis streams adapter)', () => {
 });
 
 describe('persistence', () => {
-  it('[ACK1] stores what was sent, field by field, before acknowledging', async () => {
+  it('[ACK1][D6] stores what was sent, field by field, before acknowledging', async () => {
     const dev = duisburg.devices[2]!;
     const device = await connectDevice(stack.gateways[1]!.url, dev);
     const sent = status(7, {
@@ -140,7 +140,7 @@ describe('persistence', () => {
     device.close();
   });
 
-  it('[ACK3] ignores a duplicate seq and acknowledges it as duplicate', async () => {
+  it('[ACK3][D9][D10] ignores a duplicate seq and acknowledges it as duplicate', async () => {
     const dev = duisburg.devices[3]!;
     const device = await connectDevice(stack.gateways[0]!.url, dev);
     const s = status(1);
@@ -215,7 +215,7 @@ describe('bad input', () => {
     device.close();
   });
 
-  it('[ACK10] refuses a wrong secret and an unknown device', async () => {
+  it('[ACK10][D2] refuses a wrong secret and an unknown device', async () => {
     const dev = dortmund.devices[3]!;
     await expect(
       connectDevice(stack.url, { deviceId: dev.deviceId, secret: 'x'.repeat(43) }),
@@ -232,7 +232,7 @@ describe('bad input', () => {
 });
 
 describe('administration and access control', () => {
-  it('[ACK10] disconnects a revoked device at once, on whichever gateway it is', async () => {
+  it('[ACK10][D5] disconnects a revoked device at once, on whichever gateway it is', async () => {
     const dev = dortmund.devices[4]!;
     const device = await connectDevice(stack.gateways[1]!.url, dev);
     const bye = new Promise((resolve) => device.socket.once('bye', resolve));

@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 describe('a simulated camera in recording publishes over WHIP and a viewer receives it', () => {
-  it('[W1][V1][R1][AUD3] shows the stream to its tenant: video event, live list, decoded frames with stamps', async () => {
+  it('[W1][V1][R1][AUD3][D25] shows the stream to its tenant: video event, live list, decoded frames with stamps', async () => {
     const dev = duisburg.devices[0]!;
     video.onEvent({
       type: 'stage',
