@@ -52,7 +52,6 @@ import { registerRecordingRoutes } from './recordings/recording-routes.ts';
 import { createRetentionSweeper, type RetentionSweeper } from './recordings/retention-sweeper.ts';
 import { loadVaultContext } from './recordings/vault-context.ts';
 import { registerHealth } from './health/health-routes.ts';
-import { registerHealth } from './health/health-routes.ts';
 import { registerEvaluation } from './stats/evaluation.ts';
 import { shiftChangeNotifier } from './shifts/shift-change.ts';
 import { registerShiftRoutes } from './shifts/shift-routes.ts';
@@ -490,16 +489,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     io,
     redis: [redis.redis, redis.adapter],
     pool: db.pool,
-    persister,
-    config,
-    metrics,
-    log: log.child({ mod: 'health' }),
-  });
-  const health = registerHealth({
-    route,
-    io,
-    redis: [redis.redis, redis.adapter],
-    pool: db.pool,
+    db,
     persister,
     config,
     metrics,
@@ -526,7 +516,6 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         auditPruneTimer.stop();
         sessionSweep.stop();
         service.stop();
-        health.stop();
         health.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();
