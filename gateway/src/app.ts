@@ -461,6 +461,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     ? createRetentionSweeper({
         pool: db.pool,
         store: vault.store,
+        keys: vault.hsm,
         audit,
         log: log.child({ mod: 'retention' }),
       })
@@ -522,6 +523,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         await app.close();
         redis.disconnect();
         await db.close();
+        vault.close();
       })();
       return closing;
     },

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { loadRecorderContext } from './recorder-context.ts';
 import { createRecorderHost, type RecorderHost, type RecorderView } from './recorder-host.ts';
 import { revocationChecks, subscribeRevocations } from './revocation.ts';
+import { registerTalkbackRoutes, type Talkback } from './talkback-routes.ts';
 import { TenantRoom } from './tenant-room.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 import { registerWhepRoutes } from './whep-routes.ts';
@@ -42,6 +43,8 @@ export interface SfuStats {
   /** V8 heap in use (after a full GC when asked with ?gc=1 and node runs with --expose-gc) */
   heapUsedKb: number;
   streams: { deviceId: string; videoCodec: string | null; bytesReceived: number }[];
+  /** talkback relays per camera: packets forwarded, a speaker now, listening subscriptions (issue 16) */
+  talkback: ReturnType<Talkback['stats']>;
   /** live recordings (ffmpeg pid for CPU measurements and fault tests) */
   recordings: RecorderView[];
   eventLoopDelayMs: { p50: number; p99: number };
@@ -142,14 +145,27 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
   );
 
   const revocations = revocationChecks(redis, config.SFU_REVOCATION_CHECK_TIMEOUT_MS);
+  const talkback = registerTalkbackRoutes({
+    app,
+    config,
+    room,
+    announcer,
+    log: log.child({ mod: 'talkback' }),
+    revocations,
+  });
   const revLog = log.child({ mod: 'revocation' });
   const subscriber = subscribeRevocations(
     config.REDIS_URL,
     {
       onRevocation(r) {
         const target = rooms.get(r.tenantId);
-        if (r.type === 'device_revoked') target?.revokeDevice(r.deviceId, r.at);
-        else target?.endOperatorSession(r.sid);
+        if (r.type === 'device_revoked') {
+          target?.revokeDevice(r.deviceId, r.at);
+          talkback.revokeDevice(r.tenantId, r.deviceId, r.at);
+        } else {
+          target?.endOperatorSession(r.sid);
+          talkback.endOperatorSession(r.tenantId, r.sid);
+        }
         revLog.info({ type: r.type, tenantId: r.tenantId }, 'revocation applied');
       },
       onResync() {
@@ -234,6 +250,7 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
       },
       heapUsedKb: Math.round(process.memoryUsage().heapUsed / 1024),
       streams,
+      talkback: talkback.stats(),
       recordings: recorder?.active() ?? [],
       eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)) },
     };

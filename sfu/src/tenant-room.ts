@@ -122,6 +122,15 @@ export class TenantRoom {
     }
   }
 
+  /**
+   * A WebRTC transport on this tenant's worker, on `router` (the tenant's or an egress router of the
+   * same worker): talkback speakers and listeners (sfu/src/talkback-routes.ts).
+   */
+  async createTransportOn(router?: types.Router): Promise<types.WebRtcTransport> {
+    const own = await this.router();
+    return this.#createTransport(router ?? own.router, own.slot);
+  }
+
   async #createTransport(router: types.Router, slot: WorkerSlot): Promise<types.WebRtcTransport> {
     return router.createWebRtcTransport({
       webRtcServer: slot.webRtcServer,

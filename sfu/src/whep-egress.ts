@@ -107,6 +107,60 @@ export function planEgress(
   return { plans, reasons };
 }
 
+/** A router on the tenant router's worker whose codecs carry the player's payload types. */
+export async function createEgressRouter(
+  room: TenantRoom,
+  plans: readonly EgressPlan[],
+): Promise<{ router: types.Router; egress: types.Router }> {
+  const { router, slot } = await room.router();
+  const egress = await slot.worker.createRouter({
+    mediaCodecs: plans.map((p) => p.codec),
+    appData: { tenantId: room.tenantId, egress: true },
+  });
+  return { router, egress };
+}
+
+/**
+ * Pipes each planned producer from the tenant's router into the egress router and consumes it on
+ * the player's transport there; returns the answer's sections and the consumers.
+ */
+export async function consumeInto(
+  router: types.Router,
+  egress: types.Router,
+  transport: types.WebRtcTransport,
+  plans: readonly EgressPlan[],
+): Promise<{ accepted: AcceptedSection[]; consumers: types.Consumer[] }> {
+  const accepted: AcceptedSection[] = [];
+  const consumers: types.Consumer[] = [];
+  for (const plan of plans) {
+    const { pipeProducer } = await router.pipeToRouter({
+      producerId: plan.producer.id,
+      router: egress,
+      keepId: false,
+      enableSctp: false,
+    });
+    const extensions = (egress.rtpCapabilities.headerExtensions ?? []).filter(
+      (h) =>
+        h.kind === plan.producer.kind &&
+        (plan.section.media.ext ?? []).some((e) => e.uri === h.uri && e.value === h.preferredId),
+    );
+    const consumer = await transport.consume({
+      producerId: pipeProducer!.id,
+      rtpCapabilities: {
+        codecs: (egress.rtpCapabilities.codecs ?? [])
+          .filter((c) => c.kind === plan.producer.kind && !/\/rtx$/i.test(c.mimeType))
+          .map((c) => ({ ...c, rtcpFeedback: plan.codec.rtcpFeedback ?? [] })),
+        headerExtensions: extensions,
+      },
+      paused: false,
+      enableRtx: false,
+    });
+    consumers.push(consumer);
+    accepted.push({ section: plan.section, rtpParameters: consumer.rtpParameters });
+  }
+  return { accepted, consumers };
+}
+
 /**
  * Opens a WHEP session for the token's unit: 404 if it is not live, 422 if the offer can receive
  * none of what it sends. Returns the session (registered in the room like a tile's, so the caps,
@@ -124,11 +178,7 @@ export async function openWhepSession(
   if (plans.length === 0)
     throw new SfuError('unprocessable', `no media section accepted: ${reasons.join('; ')}`);
 
-  const { router, slot } = await room.router();
-  const egress = await slot.worker.createRouter({
-    mediaCodecs: plans.map((p) => p.codec),
-    appData: { tenantId: room.tenantId, whep: true },
-  });
+  const { router, egress } = await createEgressRouter(room, plans);
   let session: ViewerSession;
   try {
     session = await room.createViewer({ ...req, router: egress });
@@ -141,33 +191,8 @@ export async function openWhepSession(
   egress.observer.once('close', () => session.close('transport_gone'));
   try {
     await session.transport.connect({ dtlsParameters: offer.dtls });
-    const accepted: AcceptedSection[] = [];
-    for (const plan of plans) {
-      const { pipeProducer } = await router.pipeToRouter({
-        producerId: plan.producer.id,
-        router: egress,
-        keepId: false,
-        enableSctp: false,
-      });
-      const extensions = (egress.rtpCapabilities.headerExtensions ?? []).filter(
-        (h) =>
-          h.kind === plan.producer.kind &&
-          (plan.section.media.ext ?? []).some((e) => e.uri === h.uri && e.value === h.preferredId),
-      );
-      const consumer = await session.transport.consume({
-        producerId: pipeProducer!.id,
-        rtpCapabilities: {
-          codecs: (egress.rtpCapabilities.codecs ?? [])
-            .filter((c) => c.kind === plan.producer.kind && !/\/rtx$/i.test(c.mimeType))
-            .map((c) => ({ ...c, rtcpFeedback: plan.codec.rtcpFeedback ?? [] })),
-          headerExtensions: extensions,
-        },
-        paused: false,
-        enableRtx: false,
-      });
-      session.addConsumer(consumer);
-      accepted.push({ section: plan.section, rtpParameters: consumer.rtpParameters });
-    }
+    const { accepted, consumers } = await consumeInto(router, egress, session.transport, plans);
+    for (const c of consumers) session.addConsumer(c);
     // a picture at once when DTLS is up, not at the unit's next periodic keyframe
     session.transport.on('dtlsstatechange', (state) => {
       if (state !== 'connected') return;

@@ -18,6 +18,8 @@ export interface SfuStatsView {
   whipRefused: number;
   streams: { deviceId: string; videoCodec: string | null; bytesReceived: number }[];
   recordings: { deviceId: string; recordingId: string; ffmpegPid: number | null; plaintextBytes: number }[];
+  /** talkback relays per camera (issue 16) */
+  talkback: { deviceId: string; packets: number; speaking: boolean; listeners: number }[];
 }
 
 /** The SFU's internal stats; `gc` runs a full collection first (when the SFU runs with --expose-gc). */

@@ -9,7 +9,7 @@
  * in the hash-chained audit log as `live_watch`: authorised (who, unit, reason), started, ended.
  */
 import { randomUUID } from 'node:crypto';
-import { liveWatchTarget } from '@lagebild/audit';
+import { auditTarget, liveWatchTarget } from '@lagebild/audit';
 import { secretMatches } from '@lagebild/db';
 import {
   DEVICE_TOKEN_TTL_MS,
@@ -230,11 +230,44 @@ export function registerVideoRoutes(deps: VideoRouteDeps): void {
       );
       return;
     }
+    if (msg.type === 'talkback_up' || msg.type === 'talkback_down') {
+      void auditTalkback(msg).catch((err) => log.error({ err, talkId: msg.talkId }, 'talkback audit failed'));
+      return;
+    }
     control.local.to(tenantRoom(msg.tenantId)).emit('video', msg);
   });
   app.addHook('onClose', async () => {
     sub.disconnect();
   });
+
+  /**
+   * Talkback (issue 16): who spoke to which camera, when and how long, written once like a watch's
+   * phases (every gateway receives the event; the first to claim it writes it).
+   */
+  async function auditTalkback(
+    msg: Extract<MediaEvent, { type: 'talkback_up' | 'talkback_down' }>,
+  ): Promise<void> {
+    const phase = msg.type === 'talkback_up' ? 'started' : 'ended';
+    const claim = await redis.set(`lb:audit-talk:${msg.talkId}:${phase}`, '1', 'EX', 3600, 'NX');
+    if (claim !== 'OK') return;
+    const speaker = await db.prisma.user.findUnique({
+      where: { id: msg.userId },
+      select: { username: true },
+    });
+    audit.record({
+      tenantId: msg.tenantId,
+      actor: speaker?.username ?? msg.userId,
+      action: 'talkback',
+      target: auditTarget('device', msg.deviceId),
+      payload: {
+        phase,
+        talkId: msg.talkId,
+        userId: msg.userId,
+        sfuId: msg.sfuId,
+        ...(msg.type === 'talkback_down' ? { durationMs: msg.durationMs, end: msg.reason } : {}),
+      },
+    });
+  }
 
   /**
    * The start and end of a watch go into the audit chain once, although every gateway receives the

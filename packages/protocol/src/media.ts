@@ -256,6 +256,30 @@ export const MediaEvent = z.discriminatedUnion('type', [
     at: EpochMs,
   }),
   /**
+   * Talkback (issue 16): a user's microphone reached the SFU for a unit's camera (`talkback_up`, once
+   * ICE and DTLS are up) and ended (`talkback_down`, with how long it was open). The gateway audits both.
+   */
+  z.object({
+    type: z.literal('talkback_up'),
+    tenantId: Id,
+    deviceId: Id,
+    userId: Id,
+    talkId: z.string(),
+    sfuId: z.string(),
+    at: EpochMs,
+  }),
+  z.object({
+    type: z.literal('talkback_down'),
+    tenantId: Id,
+    deviceId: Id,
+    userId: Id,
+    talkId: z.string(),
+    sfuId: z.string(),
+    durationMs: z.number().int().nonnegative(),
+    reason: z.enum(['released', 'timeout', 'session_ended', 'stream_ended', 'shutdown']),
+    at: EpochMs,
+  }),
+  /**
    * A mediasoup worker died: its routers were recreated on a fresh worker, and every publisher and
    * viewer listed lost its transport and must reconnect (devices re-POST to WHIP, tiles re-consume).
    */

@@ -205,6 +205,8 @@ export const AuditAction = z.enum([
   'dispatch',
   'dispatch_cancelled',
   'live_watch',
+  /** an operator or supervisor spoke to a unit's camera from its live tile (issue 16): who, when, how long */
+  'talkback',
   'recording_started',
   'recording_sealed',
   'playback',
@@ -215,6 +217,12 @@ export const AuditAction = z.enum([
   'four_eyes_decided',
   'retention_extended',
   'recording_deleted',
+  /** key custody (issue 13): a recording's data key wrapped anew (kept longer: evidence key or a later day's) */
+  'recording_rewrapped',
+  /** a deletion day's key-encryption key destroyed inside the HSM once its recordings were shredded */
+  'key_destroyed',
+  /** `npm run keys -- rotate`: a new evidence or signing key became current */
+  'key_rotated',
   'audit_checkpoint',
   'audit_pruned',
   'policy_changed',
