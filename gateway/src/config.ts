@@ -4,6 +4,7 @@
  */
 import { formatConfigError } from '@lagebild/service-kit';
 import { MediaTokenSecrets } from '@lagebild/tokens';
+import { HsmEnv, hsmIssues } from '@lagebild/vault';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -64,8 +65,11 @@ export const GatewayEnv = z.object({
    * without a keyring the recordings API answers 503, without a signing key an ephemeral one signs
    * audit checkpoints (fine for tests, not for production) */
   VAULT_DIR: z.string().default(''),
+  /** development only (production refuses them): the JSON keyring and the PEM signing key */
   VAULT_KEYRING_FILE: z.string().default(''),
   VAULT_SIGNING_KEY_FILE: z.string().default(''),
+  /** issue 13: the PKCS#11 token holding the KEKs and the signing key (HSM_MODULE, HSM_PIN_FILE, …) */
+  ...HsmEnv.shape,
   /** how often the retention sweeper looks for expired recordings; 0 = never (tests drive it) */
   RETENTION_SWEEP_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   /** how often audit payloads past the legal period are emptied (0 = never) */
@@ -125,13 +129,8 @@ function productionIssues(c: z.infer<typeof GatewayEnv>): { path: string; messag
       message:
         'set it to the address(es) of the TLS proxy in front, so the audit log records client addresses',
     });
-  if (!c.VAULT_SIGNING_KEY_FILE)
-    issues.push({
-      path: 'VAULT_SIGNING_KEY_FILE',
-      message: 'required in production (no throw-away signing key)',
-    });
-  if (c.VAULT_DIR && !c.VAULT_KEYRING_FILE)
-    issues.push({ path: 'VAULT_KEYRING_FILE', message: 'required in production when VAULT_DIR is set' });
+  // keys in a PKCS#11 token, never the development files, and no throw-away signing key (issue 13)
+  issues.push(...hsmIssues(c).filter((i) => i.path !== 'HSM_PIN_FILE'));
   if (/:lagebild-local@/.test(c.DATABASE_URL))
     issues.push({
       path: 'DATABASE_URL',
@@ -147,6 +146,8 @@ function productionIssues(c: z.infer<typeof GatewayEnv>): { path: string; messag
 
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
   const parsed = GatewayEnv.superRefine((c, ctx) => {
+    for (const i of hsmIssues({ ...c, LAGEBILD_ENV: 'development' }))
+      ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
     for (const i of productionIssues(c)) ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
   }).safeParse(env);
   if (!parsed.success) throw formatConfigError('gateway', parsed.error);

@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { IceServer } from '@lagebild/protocol';
 import { formatConfigError } from '@lagebild/service-kit';
 import { MediaTokenSecrets } from '@lagebild/tokens';
+import { HsmEnv, hsmIssues } from '@lagebild/vault';
 import { z } from 'zod';
 
 const json = <T extends z.ZodType>(schema: T) =>
@@ -78,10 +79,12 @@ export const SfuEnv = z.object({
   // recorded, encrypted, into that store; then the keyring, the signing key and the database are needed.
   /** the vault's local folder store; empty = no recording on this node */
   VAULT_DIR: z.string().default(''),
-  /** tenants' key-encryption keys (re-read when the file changes) */
+  /** development only (production refuses it): tenants' KEKs in a JSON file (re-read when it changes) */
   VAULT_KEYRING_FILE: z.string().default(''),
-  /** the service's Ed25519 key (PEM) that signs manifests and audit checkpoints */
+  /** development only: the Ed25519 key (PEM) that signs manifests */
   VAULT_SIGNING_KEY_FILE: z.string().default(''),
+  /** issue 13: the PKCS#11 token with the tenants' KEKs and this service's manifest key */
+  ...HsmEnv.shape,
   /** Recording rows and audit entries */
   DATABASE_URL: z.union([z.literal(''), z.string().url().startsWith('postgres')]).default(''),
   FFMPEG_BIN: z.string().min(1).default('ffmpeg'),
@@ -138,14 +141,22 @@ export function productionIssues(c: ParsedEnv): Issue[] {
 export function loadConfig(env: Record<string, string | undefined>): SfuConfig {
   const parsed = SfuEnv.superRefine((c, ctx) => {
     if (c.VAULT_DIR) {
-      for (const name of ['VAULT_KEYRING_FILE', 'VAULT_SIGNING_KEY_FILE', 'DATABASE_URL'] as const) {
+      // keys in a PKCS#11 token, or (development) both key files
+      const needed = c.HSM_TOKEN_LABEL
+        ? (['DATABASE_URL'] as const)
+        : (['VAULT_KEYRING_FILE', 'VAULT_SIGNING_KEY_FILE', 'DATABASE_URL'] as const);
+      for (const name of needed) {
         if (!c[name])
           ctx.addIssue({
             code: 'custom',
             path: [name],
-            message: 'required when VAULT_DIR is set (recording; no throw-away keys)',
+            message: 'required when VAULT_DIR is set (recording; no throw-away keys; or set HSM_TOKEN_LABEL)',
           });
       }
+    }
+    for (const i of hsmIssues(c)) {
+      if (c.LAGEBILD_ENV === 'production' && !c.VAULT_DIR && i.path === 'HSM_TOKEN_LABEL') continue;
+      ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
     }
     for (const i of productionIssues(c)) {
       ctx.addIssue({ code: 'custom', path: [i.path], message: `${i.message} (LAGEBILD_ENV=production)` });

@@ -1,19 +1,18 @@
 /**
  * What the recorder needs beyond mediasoup, loaded once from the configuration: the vault store, the
- * tenants' keyring (re-read when its file changes: a key rotation needs no restart), the service's
- * signing key, the database pool for Recording rows and audit entries, and a journal in Redis of the
+ * tenants' key-encryption keys and this service's manifest signing key (in a PKCS#11 token with
+ * HSM_TOKEN_LABEL, issue 13; for development in the keyring and PEM files, the keyring re-read when
+ * it changes), the database pool for Recording rows and audit entries, and a journal in Redis of the
  * recordings this node has open, so that after a crash (SFU killed) the next start marks them
  * `incomplete` instead of leaving them `recording` for ever. Their video stays a decryptable prefix.
  */
-import { stat } from 'node:fs/promises';
 import { appendAudit } from '@lagebild/audit';
 import { finishOrphanedRecordings } from '@lagebild/recordings';
 import {
-  createKeyring,
+  hsmConfigOf,
   type Keyring,
-  loadKeyringFile,
-  loadSigningKeyFile,
   localFolderStore,
+  openKeySource,
   openRecording,
   type Signer,
   type VaultStore,
@@ -43,22 +42,24 @@ export async function loadRecorderContext(
 ): Promise<RecorderContext | null> {
   if (!config.VAULT_DIR) return null;
   const store = localFolderStore(config.VAULT_DIR);
-  const signer = await loadSigningKeyFile(config.VAULT_SIGNING_KEY_FILE);
+  const keys = await openKeySource({
+    hsm: hsmConfigOf(config),
+    signerName: config.HSM_SIGNING_KEY,
+    keyringFile: config.VAULT_KEYRING_FILE,
+    signingKeyFile: config.VAULT_SIGNING_KEY_FILE,
+  });
+  const signer = keys.signer;
+  log.info({ keys: keys.kind, signingKey: signer.fingerprint.slice(0, 16) }, 'keys opened');
   const pool = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: 4,
     application_name: 'lagebild-sfu',
   });
   pool.on('error', (err) => log.warn({ err: err.message }, 'database pool error'));
-  const file = config.VAULT_KEYRING_FILE;
-  let cached: { mtimeMs: number; keyring: Keyring } | null = null;
   async function keyring(): Promise<Keyring> {
-    const { mtimeMs } = await stat(file);
-    if (cached?.mtimeMs !== mtimeMs) {
-      cached = { mtimeMs, keyring: createKeyring(await loadKeyringFile(file)) };
-      log.info({ tenants: cached.keyring.tenants().length }, 'keyring loaded');
-    }
-    return cached.keyring;
+    const k = await keys.keyring();
+    if (!k) throw new Error(`keyring ${config.VAULT_KEYRING_FILE} does not exist (yet)`);
+    return k;
   }
   const journalKey = `lb:rec:open:${config.SFU_ID}`;
   const ctx: RecorderContext = {
@@ -70,7 +71,10 @@ export async function loadRecorderContext(
       add: async (id, tenantId) => void (await redis.hset(journalKey, id, tenantId)),
       remove: async (id) => void (await redis.hdel(journalKey, id)),
     },
-    close: () => pool.end(),
+    close: async () => {
+      await pool.end();
+      keys.close();
+    },
   };
   await finishOrphans(ctx, await redis.hgetall(journalKey), log).catch((err) =>
     log.error({ err }, 'could not finish recordings of a previous run'),

@@ -27,6 +27,7 @@ import { approvalView, type RecordingAccess, recordingAuditEntry } from './recor
 import { onRecording } from './recording-routes.ts';
 import { getRecordingViews, type RecordingRow } from './recording-rows.ts';
 import type { RetentionSweeper } from './retention-sweeper.ts';
+import { deleteAtOf, rewrapKept } from './rewrap-kept.ts';
 
 export interface FourEyesRouteDeps extends HttpDeps {
   db: Db;
@@ -208,6 +209,13 @@ export function registerFourEyesRoutes({
             payload: { days: a.extend_days, approvalId: id },
           },
         ]);
+        await rewrapKept(c, access, audit, {
+          tenantId: a.tenant_id,
+          recordingId: a.recording_id,
+          deleteAt: await deleteAtOf(c, a.recording_id),
+          actor: actorOf(user),
+          reason: a.reason,
+        });
       }
       if (body.approve && a.action === 'release') {
         // back to the normal period, but never sooner than a day from now: a mistaken release can be undone
@@ -227,6 +235,13 @@ export function registerFourEyesRoutes({
             payload: { previous: a.retention, approvalId: id, requestedBy: a.requested_by },
           },
         ]);
+        await rewrapKept(c, access, audit, {
+          tenantId: a.tenant_id,
+          recordingId: a.recording_id,
+          deleteAt: await deleteAtOf(c, a.recording_id),
+          actor: actorOf(user),
+          reason: a.reason,
+        });
       }
       if (body.approve && a.action === 'early_deletion') {
         if (a.retention !== 'standard')

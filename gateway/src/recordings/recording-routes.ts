@@ -24,13 +24,14 @@ import {
 import { createExportBundle, loadManifest, remuxForExport } from '@lagebild/vault';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { AuditLog } from '../audit/audit-log.ts';
+import { type AuditLog, actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import { idParams, type Route } from '../http/route.ts';
 import { recordingCustody } from './export-custody.ts';
 import { parseRange } from './range.ts';
 import { approvalView, playable, type RecordingAccess, recordingAuditEntry } from './recording-access.ts';
 import { getRecordingView, listRecordings } from './recording-rows.ts';
+import { rewrapKept } from './rewrap-kept.ts';
 import type { VaultContext } from './vault-context.ts';
 
 const TICKET_TTL_S = 600;
@@ -259,6 +260,14 @@ export function registerRecordingRoutes({
             payload: { retention: cls, caseReference: body.caseReference, previous: rec.retention },
           }),
         ]);
+        // held: off its deletion day's key, onto the tenant's evidence key (issue 13)
+        await rewrapKept(c, access, audit, {
+          tenantId: rec.tenantId,
+          recordingId: rec.id,
+          deleteAt: null,
+          actor: actorOf(user),
+          reason: body.reason,
+        });
       });
       return { recording: (await getRecordingView(pool, rec.id))! };
     },

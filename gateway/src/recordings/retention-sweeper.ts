@@ -6,8 +6,10 @@
  * two gateways never sweep the same recording. Killed midway, the next run redoes the batch:
  * shredding is idempotent and returns the receipt written the first time.
  */
+
+import { auditTarget } from '@lagebild/audit';
 import { withTransaction } from '@lagebild/db';
-import { shredRecording, type VaultStore } from '@lagebild/vault';
+import { dayKekId, type HsmKeyring, shredRecording, type VaultStore } from '@lagebild/vault';
 import type pg from 'pg';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../logger.ts';
@@ -15,6 +17,8 @@ import type { Logger } from '../logger.ts';
 export interface SweeperOptions {
   pool: pg.Pool;
   store: VaultStore;
+  /** the HSM's keys: a deletion day's key is destroyed once its recordings are gone (issue 13) */
+  keys?: HsmKeyring | null;
   audit: AuditLog;
   log: Logger;
   now?: () => number;
@@ -32,7 +36,7 @@ interface DueRow {
 }
 
 export interface RetentionSweeper {
-  sweepOnce(): Promise<{ deleted: number }>;
+  sweepOnce(): Promise<{ deleted: number; keysDestroyed: number }>;
   /** deletes one recording now (four-eyes early deletion), inside the caller's transaction */
   deleteNow(
     client: pg.PoolClient,
@@ -117,6 +121,48 @@ export function createRetentionSweeper(o: SweeperOptions): RetentionSweeper {
     return entries;
   }
 
+  /**
+   * Destroys, inside the HSM, each past deletion day's key that no recording of its tenant still
+   * names (all shredded, or re-wrapped when kept longer): from then on no backup of key.json or the
+   * ciphertext opens any of them. The row and the audit entry commit first; the key is destroyed
+   * after, and a crash in between leaves a recorded key that the next run destroys.
+   */
+  async function destroySpentDayKeys(): Promise<number> {
+    if (!o.keys) return 0;
+    const today = dayKekId(now());
+    let destroyed = 0;
+    for (const k of o.keys.inventory()) {
+      if (k.kind !== 'day' || k.kekId >= today) continue;
+      const spent = await withTransaction(o.pool, async (client) => {
+        const { rows } = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM recordings WHERE tenant_id = $1 AND kek_id = $2 AND state <> 'deleted'`,
+          [k.tenantId, k.kekId],
+        );
+        if (rows[0]!.n > 0) return false;
+        const { rowCount } = await client.query(
+          'INSERT INTO destroyed_keys (tenant_id, kek_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+          [k.tenantId, k.kekId],
+        );
+        if (rowCount)
+          await o.audit.appendIn(client, [
+            {
+              tenantId: k.tenantId,
+              actor: 'system:retention',
+              action: 'key_destroyed',
+              target: auditTarget('tenant', k.tenantId),
+              payload: { kekId: k.kekId, createdAt: k.createdAt },
+            },
+          ]);
+        return true;
+      });
+      if (spent && o.keys.destroyKek(k.tenantId, k.kekId) > 0) {
+        destroyed++;
+        o.log.info({ tenantId: k.tenantId, kekId: k.kekId }, 'deletion day key destroyed');
+      }
+    }
+    return destroyed;
+  }
+
   return {
     async sweepOnce() {
       let deleted = 0;
@@ -132,7 +178,7 @@ export function createRetentionSweeper(o: SweeperOptions): RetentionSweeper {
           if (rows.length > 0) await o.audit.appendIn(client, await shred(client, rows, 'retention_expired'));
           return rows.length;
         });
-        if (n === 0) return { deleted };
+        if (n === 0) return { deleted, keysDestroyed: await destroySpentDayKeys() };
         deleted += n;
         o.log.info({ deleted: n }, 'expired recordings deleted');
       }

@@ -1,16 +1,18 @@
 /**
- * What the gateway needs of the vault, loaded once from the configured files: the store, the
- * tenants' keyring and the service's signing key. Missing keyring = recordings unavailable (503);
- * missing signing key = an ephemeral one (audit checkpoints then only verify within this run).
+ * What the gateway needs of the vault, loaded once from the configuration: the store, the tenants'
+ * key-encryption keys and the service's signing key. With HSM_TOKEN_LABEL both live in a PKCS#11
+ * token (issue 13: wrap/unwrap and signing happen in the module); without it, for development only,
+ * in the keyring and PEM files. Missing keyring = recordings unavailable (503); no key at all = an
+ * ephemeral signing key (audit checkpoints then only verify within this run; production refuses it).
  */
-import { stat } from 'node:fs/promises';
 import {
-  createKeyring,
   generateSigningPem,
+  type HsmKeyring,
+  hsmConfigOf,
   type Keyring,
-  loadKeyringFile,
-  loadSigningKeyFile,
+  type KeySource,
   localFolderStore,
+  openKeySource,
   type Signer,
   signerFromPem,
   type VaultStore,
@@ -25,36 +27,39 @@ export interface VaultContext {
   verifier: Verifier;
   /** null when no keyring/store is configured: recording routes answer 503 */
   store: VaultStore | null;
-  /** the keyring, re-read when its file changes (a key rotation needs no restart) */
+  /** the keyring (the development file is re-read when it changes: a rotation needs no restart) */
   keyring(): Promise<Keyring | null>;
+  /** the token's keyring: per-day keys, destroy, re-wrap; null with the development files */
+  hsm: HsmKeyring | null;
+  close(): void;
 }
 
 export async function loadVaultContext(config: GatewayConfig, log: Logger): Promise<VaultContext> {
-  let signer: Signer;
-  if (config.VAULT_SIGNING_KEY_FILE) {
-    signer = await loadSigningKeyFile(config.VAULT_SIGNING_KEY_FILE);
+  const hsm = hsmConfigOf(config);
+  let keys: KeySource | null = null;
+  if (hsm || config.VAULT_SIGNING_KEY_FILE) {
+    keys = await openKeySource({
+      hsm,
+      signerName: config.HSM_SIGNING_KEY,
+      keyringFile: config.VAULT_KEYRING_FILE,
+      signingKeyFile: config.VAULT_SIGNING_KEY_FILE,
+    });
+    log.info({ keys: keys.kind, signingKey: keys.signer.fingerprint.slice(0, 16) }, 'keys opened');
   } else {
     log.warn(
-      'VAULT_SIGNING_KEY_FILE not set: audit checkpoints, manifests, deletion receipts and export notes are signed with a throw-away key',
+      'neither HSM_TOKEN_LABEL nor VAULT_SIGNING_KEY_FILE set: audit checkpoints, manifests, deletion receipts and export notes are signed with a throw-away key',
     );
-    signer = signerFromPem(generateSigningPem());
   }
-  const file = config.VAULT_KEYRING_FILE;
-  const store = config.VAULT_DIR && file ? localFolderStore(config.VAULT_DIR) : null;
-  if (!store) log.warn('VAULT_DIR or VAULT_KEYRING_FILE not set: recordings are unavailable');
-  let cached: { mtimeMs: number; keyring: Keyring } | null = null;
-  async function keyring(): Promise<Keyring | null> {
-    if (!store) return null;
-    const mtimeMs = await stat(file).then(
-      (s) => s.mtimeMs,
-      () => -1,
-    );
-    if (mtimeMs < 0) return null;
-    if (cached?.mtimeMs !== mtimeMs) {
-      cached = { mtimeMs, keyring: createKeyring(await loadKeyringFile(file)) };
-      log.info({ tenants: cached.keyring.tenants().length }, 'keyring loaded');
-    }
-    return cached.keyring;
-  }
-  return { signer, verifier: verifierFromPem(signer.publicKeyPem), store, keyring };
+  const signer = keys?.signer ?? signerFromPem(generateSigningPem());
+  const store =
+    config.VAULT_DIR && (hsm || config.VAULT_KEYRING_FILE) ? localFolderStore(config.VAULT_DIR) : null;
+  if (!store) log.warn('VAULT_DIR or the keys (HSM_TOKEN_LABEL) not set: recordings are unavailable');
+  return {
+    signer,
+    verifier: verifierFromPem(signer.publicKeyPem),
+    store,
+    keyring: async () => (store && keys ? keys.keyring() : null),
+    hsm: keys?.hsm ?? null,
+    close: () => keys?.close(),
+  };
 }

@@ -19,13 +19,16 @@ export async function beginRecording(
     prerecordS?: number;
     incidentId?: string | null;
   },
-): Promise<void> {
-  await db.query(
+  /** chooses the key-encryption key from the deletion time (epoch ms): the day key (issue 13) */
+  kekIdFor: (deleteAt: number) => string,
+): Promise<{ deleteAt: number; kekId: string }> {
+  const { rows } = await db.query<{ delete_at: Date }>(
     `INSERT INTO recordings (id, tenant_id, device_id, unit_id, incident_id, started_at, media_type, prerecord_s, delete_at)
      SELECT $1, $2, $3,
             (SELECT unit_id FROM shifts WHERE device_id = $3 AND ended_at IS NULL LIMIT 1),
             $4, $5::timestamptz, $6, $7, $5::timestamptz + make_interval(days => t.retention_days)
-       FROM tenants t WHERE t.id = $2`,
+       FROM tenants t WHERE t.id = $2
+     RETURNING delete_at`,
     [
       r.id,
       r.tenantId,
@@ -36,6 +39,12 @@ export async function beginRecording(
       r.prerecordS ?? 0,
     ],
   );
+  const deleteAt = rows[0]?.delete_at.getTime();
+  if (deleteAt === undefined) throw new Error(`tenant ${r.tenantId} does not exist`);
+  // the row names its key from the start, so the sweeper never destroys a key a recording still uses
+  const kekId = kekIdFor(deleteAt);
+  await db.query('UPDATE recordings SET kek_id = $2 WHERE id = $1', [r.id, kekId]);
+  return { deleteAt, kekId };
 }
 
 export async function completeRecording(
@@ -55,7 +64,7 @@ export async function completeRecording(
   },
 ): Promise<void> {
   await db.query(
-    `UPDATE recordings SET state = $2, stopped_at = $3, bytes = $4, kek_id = $5, manifest_sha256 = $6,
+    `UPDATE recordings SET state = $2, stopped_at = $3, bytes = $4, kek_id = COALESCE(kek_id, $5), manifest_sha256 = $6,
             plaintext_sha256 = $7, ciphertext_sha256 = $8,
             started_at = COALESCE($9, started_at), prerecord_s = COALESCE($10, prerecord_s)
       WHERE id = $1 AND state = 'recording'`,

@@ -64,16 +64,21 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
   const actor = `device:${o.deviceId}`;
   const target = auditTarget('recording', id);
   // the row and its `recording_started` entry commit together
+  let kekId: string | undefined;
   await auditedChange(o.pool, policy, async (client) => {
-    await beginRecording(client, {
-      id,
-      tenantId: o.tenantId,
-      deviceId: o.deviceId,
-      startedAt,
-      mediaType,
-      prerecordS,
-      incidentId: o.incidentId,
-    });
+    ({ kekId } = await beginRecording(
+      client,
+      {
+        id,
+        tenantId: o.tenantId,
+        deviceId: o.deviceId,
+        startedAt,
+        mediaType,
+        prerecordS,
+        incidentId: o.incidentId,
+      },
+      (deleteAt) => o.keyring.kekIdFor(o.tenantId, deleteAt),
+    ));
     return {
       result: undefined,
       entries: o.auditStart
@@ -95,6 +100,7 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
   const writer = await createRecordingWriter({
     store: o.store,
     keyring: o.keyring,
+    kekId,
     signer: o.signer,
     recordingId: id,
     tenantId: o.tenantId,

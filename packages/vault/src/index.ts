@@ -24,6 +24,7 @@ export {
   sealChunk,
   segmentFile,
 } from './format.ts';
+export { HsmEnv, hsmConfigOf, hsmIssues } from './hsm/hsm-env.ts';
 export {
   createHsmKeyring,
   dayKekId,
@@ -40,6 +41,7 @@ export {
 export { type HsmConfig, type HsmToken, openHsmToken } from './hsm/pkcs11-token.ts';
 export { ensureSoftHsmToken, SOFTHSM_MODULE, type SoftHsmSetup } from './hsm/softhsm.ts';
 export { ingestFile, makeTestVideo } from './ingest.ts';
+export { type KeySource, type KeySourceOptions, openKeySource } from './key-source.ts';
 export {
   createKeyring,
   emptyKeyringFile,

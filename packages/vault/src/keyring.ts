@@ -42,6 +42,11 @@ export interface WrappedKey {
 export interface Keyring {
   /** the key id new recordings of this tenant are wrapped with */
   currentKekId(tenantId: string): string;
+  /**
+   * the key for a recording due for deletion at `deleteAt` (epoch ms; null = kept: evidence). The
+   * HSM keyring answers a per-day key; the development file keyring its current key
+   */
+  kekIdFor(tenantId: string, deleteAt: number | null): string;
   /** wraps under `kekId` (a key-encryption key of the tenant; the current one if omitted) */
   wrap(tenantId: string, recordingId: string, dataKey: Buffer, kekId?: string): WrappedKey;
   unwrap(w: WrappedKey, expect: { tenantId: string; recordingId: string }): Buffer;
@@ -72,6 +77,9 @@ export function createKeyring(file: KeyringFile): FileKeyring {
       if (!t)
         throw new VaultError('unknown_key', `no key-encryption key for tenant ${tenantId} in the keyring`);
       return t.current;
+    },
+    kekIdFor(tenantId) {
+      return this.currentKekId(tenantId);
     },
     wrap(tenantId, recordingId, dataKey, wanted) {
       // the file keyring has no per-day keys: a key it does not hold falls back to the current one

@@ -35,6 +35,8 @@ import {
 export interface RecordingWriterOptions {
   store: VaultStore;
   keyring: Keyring;
+  /** the key-encryption key to wrap the data key under (its deletion day's, issue 13); default current */
+  kekId?: string;
   signer: Signer;
   recordingId: string;
   tenantId: string;
@@ -96,7 +98,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
   const dataKey = randomBytes(32);
   const chunkKey = createSecretKey(dataKey);
   const noncePrefix = randomBytes(4);
-  const wrapped = opts.keyring.wrap(tenantId, recordingId, dataKey);
+  const wrapped = opts.keyring.wrap(tenantId, recordingId, dataKey, opts.kekId);
   if ((await store.size(keyObject(tenantId, recordingId))) !== null) {
     throw new VaultError('invalid_state', `recording ${recordingId} already exists in the store`);
   }
