@@ -31,6 +31,8 @@ export interface FleetDevice {
   final: number;
   /** ok acks that said `duplicate: true`: a resend of something stored before */
   duplicates: number;
+  /** Date.now() of the newest ok ack (0 before the first) */
+  lastAckAt: number;
 }
 
 export interface Fleet {
@@ -55,6 +57,7 @@ export function startFleet(opts: FleetOptions): Fleet {
     refused: new Map(),
     final: 0,
     duplicates: 0,
+    lastAckAt: 0,
   }));
   const sockets: Array<TestDevice | null> = devices.map(() => null);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,7 +95,8 @@ export function startFleet(opts: FleetOptions): Fleet {
         dev.acked.add(ack.seq);
         dev.outbox.delete(ack.seq);
         if (ack.duplicate) dev.duplicates++;
-        ackTimes.push(Date.now());
+        dev.lastAckAt = Date.now();
+        ackTimes.push(dev.lastAckAt);
       } else {
         if (ack && !ack.ok) {
           dev.refused.set(ack.code, (dev.refused.get(ack.code) ?? 0) + 1);
