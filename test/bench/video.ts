@@ -10,12 +10,17 @@
  *     the same time as 1.: the SFU's share of the delay is the difference of the two;
  *  3. WHIP POST → 201; stage change to 'recording' → first decoded frame in the operator's tile;
  *  4. capacity: publishers × Node viewers (mediasoup-client on libwebrtc, decoding) in steps; SFU
- *     CPU (Node + workers, /proc) per forwarded stream and the share of frames the viewers got.
+ *     CPU (Node + workers, /proc) per forwarded stream and the share of frames the viewers got;
+ *  5. per client stack (issue 16, video-stacks.ts): WHIP answer and connect time for GStreamer,
+ *     Chromium and libwebrtc, WHEP first-frame time for Chromium and GStreamer (`--stacks-only`
+ *     runs just this part). The SFU listens on a host address: libnice (GStreamer) gathers no
+ *     loopback candidates (sfu/SPEC.md W14).
  * The load generator (encoders and decoders) runs on the same 2 cores as the SFU, so the capacity
  * step where frames drop is a bound for the whole machine, not for the SFU alone.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { networkInterfaces } from 'node:os';
 import { startSimulation } from '@lagebild/sim';
 import { createTestPicture, createWhipVideo, PICTURE_HEIGHT, PICTURE_WIDTH } from '@lagebild/sim/whip';
 import { chromium, type Page } from '@playwright/test';
@@ -24,14 +29,25 @@ import { login } from '../src/clients.ts';
 import { DEMO_PASSWORD, startStack } from '../src/stack.ts';
 import { type NodeViewer, watchStream } from '../src/video-viewer.ts';
 import { parseArgs } from './args.ts';
+import { formatStacks, measureStacks, type StackRow } from './video-stacks.ts';
 
 const Args = z.object({
   seconds: z.coerce.number().int().min(3).max(120).default(10),
   publishers: z.coerce.number().int().min(1).max(40).default(20),
   viewers: z.coerce.number().int().min(1).max(10).default(3),
   json: z.boolean().default(false),
+  rounds: z.coerce.number().int().min(1).max(20).default(3),
+  'stacks-only': z.boolean().default(false),
 });
-const args = parseArgs(Args, 'bench:video -- [--seconds 10] [--publishers 20] [--viewers 3] [--json]');
+const args = parseArgs(
+  Args,
+  'bench:video -- [--seconds 10] [--publishers 20] [--viewers 3] [--rounds 3] [--stacks-only] [--json]',
+);
+/** the SFU's RTC address: a host address (see 5. above) */
+const hostIp =
+  Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const FPS = 15;
 
@@ -142,7 +158,7 @@ const stack = await startStack({
   serveWeb: true,
   devicesPerTenant: Math.max(20, args.publishers),
   // one user watches every tile of every step (up to 40 × 10): above a control room's caps (SPEC V6)
-  sfuEnv: { SFU_MAX_VIEWERS_PER_USER: '1000', SFU_MAX_VIEWERS_PER_TENANT: '1000' },
+  sfuEnv: { SFU_MAX_VIEWERS_PER_USER: '1000', SFU_MAX_VIEWERS_PER_TENANT: '1000', SFU_LISTEN_IP: hostIp },
 });
 const result: Record<string, unknown> = {};
 const browser = await chromium.launch({
@@ -156,9 +172,21 @@ const browser = await chromium.launch({
     '--disable-sync',
     '--no-first-run',
     '--autoplay-policy=no-user-gesture-required',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
   ],
 });
 try {
+  // ---- 5 first, on the other tenant's devices, while nothing else runs
+  const dortmund = stack.tenants.find((t) => t.slug !== 'duisburg')!;
+  result.stacks = await measureStacks(stack, browser, dortmund, args.rounds, log);
+  if (args['stacks-only']) {
+    console.log(formatStacks(result.stacks as StackRow[]).join('\n'));
+    if (args.json) console.log(JSON.stringify(result));
+    await browser.close();
+    await stack.stop();
+    process.exit(0);
+  }
   const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
   const postMs: number[] = [];
   const video = createWhipVideo({
@@ -312,6 +340,8 @@ const lines = [
       `${String(c.publishers).padStart(10)} × ${String(c.viewers! / c.publishers!).padEnd(8)} ${String(c.sfuCpuPct).padStart(6)} % ${String(c.sfuCpuPctPerStream).padStart(9)} % ${String(c.framesReceivedPct).padStart(14)} % ${String(c.worstViewerPct).padStart(12)} %`,
   ),
   `sustained without loss (worst viewer ≥ 95 % of frames): ${result.sustained}`,
+  '',
+  ...formatStacks(result.stacks as StackRow[]),
 ];
 console.log(lines.join('\n'));
 if (args.json) console.log(JSON.stringify(result));
