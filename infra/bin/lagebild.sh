@@ -23,5 +23,18 @@ case "$cmd" in
          done
          exec npx vitest run --project integration test/integration/fuzz-http.test.ts \
            test/integration/fuzz-sockets.test.ts test/integration/fuzz-whip.test.ts "$@" ;;
-  *) echo "usage: lagebild.sh start|test|setup|fuzz [--runs N] [--seed S]|bench <name>" >&2; exit 2 ;;
+  # the fault suites (issue 14): each fault injected into a real stack, asserted, its recovery timed;
+  # ends with one line `N passed, N failed` like `test` (.ci/run sums both)
+  faults) . "$here/setup.sh" test; cd "$root"; mkdir -p test-results
+         code=0
+         npx vitest run -c test/vitest.faults.config.ts --reporter=default --reporter=json \
+           --outputFile="$root/test-results/faults.json" "$@" || code=$?
+         node -e '
+           const fs = require("node:fs"); const f = "test-results/faults.json";
+           if (!fs.existsSync(f)) { console.log("0 passed, 1 failed"); process.exit(0); }
+           const r = JSON.parse(fs.readFileSync(f, "utf8"));
+           const failed = r.numFailedTests + (r.numFailedTests === 0 ? r.numFailedTestSuites : 0);
+           console.log(`${r.numPassedTests} passed, ${failed} failed`);'
+         exit "$code" ;;
+  *) echo "usage: lagebild.sh start|test|setup|fuzz [--runs N] [--seed S]|faults|bench <name>" >&2; exit 2 ;;
 esac
