@@ -1,6 +1,6 @@
 /**
- * An encrypted vault for the Playwright stack (issue 6): keyring and signing key in a temporary
- * folder, handed to the gateway as VAULT_* variables, and `seedRecording` that puts a real WebM
+ * An encrypted vault for the Playwright stack (issue 6): a vault folder and a SoftHSM2 token in a
+ * temporary folder, handed to the gateway as VAULT_DIR and HSM_* variables, and `seedRecording` that puts a real WebM
  * (ffmpeg's test picture) into it the way run-local seeds its demo recordings (`importRecording`).
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -13,9 +13,9 @@ import { testVault } from '../src/test-vault.ts';
 const VIDEO_S = 12;
 
 export interface TestVault {
-  /** VAULT_DIR, VAULT_KEYRING_FILE, VAULT_SIGNING_KEY_FILE for the gateway */
+  /** VAULT_DIR and the HSM_* variables of a SoftHSM2 token for the gateway (issue 13) */
   env: Record<string, string>;
-  /** writes the tenants' keys once the stack has seeded them (the gateway re-reads the file) */
+  /** kept for the setup order: the token creates a tenant's keys on first use */
   addTenants(stack: Stack): Promise<void>;
   seedRecording(
     stack: Stack,
@@ -50,6 +50,9 @@ export async function createTestVault(): Promise<TestVault> {
         stoppedAt: startedAt + VIDEO_S * 1000,
       });
     },
-    remove: () => rm(dir, { recursive: true, force: true }),
+    async remove() {
+      vault.close();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }

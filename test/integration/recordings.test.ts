@@ -356,7 +356,7 @@ describe('playback and export', () => {
       'export',
       file,
       '--pubkey',
-      `${vault.env.VAULT_SIGNING_KEY_FILE.replace('.pem', '.pub.pem')}`,
+      vault.pubFile,
     ]);
     expect(out.stdout).toContain('export verified');
     const { rows } = await stack.db.pool.query(

@@ -1,18 +1,21 @@
 /**
  * A stack that records: the SFU encrypts every published stream into a vault in a temp folder the
- * test owns, with its own signing key and the tenants' keyring. The recorder, pre-recording and
- * evidence-export suites use it; each scans or reads the folders `paths` names.
+ * test owns, its keys in a SoftHSM2 token of its own (issue 13: KEKs and the signing key inside the
+ * module). The recorder, pre-recording, evidence-export and key-custody suites use it; each scans or
+ * reads the folders `paths` names.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureKeyringFile, ensureSigningKeyFile, type Keyring } from '@lagebild/vault';
+import type { HsmKeyring, Keyring, Signer } from '@lagebild/vault';
 import { type Stack, startStack } from './stack.ts';
+import { testHsm } from './test-hsm.ts';
 
 export interface RecordingPaths {
   vault: string;
-  keyring: string;
-  key: string;
+  /** the SoftHSM2 token directory and configuration */
+  hsm: string;
+  /** the service's public key (PEM) */
   pub: string;
   /** TMPDIR of the SFU and its ffmpeg children (suites scan it for plaintext) */
   sfuTmp: string;
@@ -25,50 +28,48 @@ export interface RecordingStack {
   /** the test's own temp folder (vault, keys and temp dirs inside; removed by `stop`) */
   dir: string;
   paths: RecordingPaths;
-  keyring: Keyring;
+  /** the token's keyring, opened in the test process */
+  keyring: Keyring & HsmKeyring;
+  signer: Signer;
   stop(): Promise<void>;
 }
 
 export async function startRecordingStack(
   name: string,
-  opts: { devicesPerTenant: number; gatewayTmp?: boolean },
+  opts: { devicesPerTenant: number; gatewayTmp?: boolean; gatewayEnv?: Record<string, string> },
 ): Promise<RecordingStack> {
   const dir = await mkdtemp(join(tmpdir(), `lagebild-${name}-test-`));
   const paths: RecordingPaths = {
     vault: join(dir, 'vault'),
-    keyring: join(dir, 'keys', 'keyring.json'),
-    key: join(dir, 'keys', 'signing.pem'),
-    pub: join(dir, 'keys', 'signing.pub.pem'),
+    hsm: join(dir, 'hsm'),
+    pub: join(dir, 'hsm', 'service.pub.pem'),
     sfuTmp: join(dir, 'sfu-tmp'),
     gatewayTmp: join(dir, 'gateway-tmp'),
   };
   await mkdir(paths.sfuTmp, { recursive: true });
   if (opts.gatewayTmp) await mkdir(paths.gatewayTmp, { recursive: true });
-  const signer = await ensureSigningKeyFile(paths.key);
-  await writeFile(paths.pub, signer.publicKeyPem);
+  const hsm = await testHsm(dir);
   const stack = await startStack({
     sfu: true,
     devicesPerTenant: opts.devicesPerTenant,
     gatewayEnv: {
       VAULT_DIR: paths.vault,
-      VAULT_KEYRING_FILE: paths.keyring,
-      VAULT_SIGNING_KEY_FILE: paths.key,
+      ...hsm.env,
       RETENTION_SWEEP_MS: '0',
+      ...opts.gatewayEnv,
       ...(opts.gatewayTmp ? { TMPDIR: paths.gatewayTmp } : {}),
     },
     sfuEnv: { TMPDIR: paths.sfuTmp, SFU_RECORD_SEGMENT_MS: '2000' },
   });
-  const keyring = await ensureKeyringFile(
-    paths.keyring,
-    stack.tenants.map((t) => t.id),
-  );
   return {
     stack,
     dir,
     paths,
-    keyring,
+    keyring: hsm.keys.hsm!,
+    signer: hsm.keys.signer,
     async stop() {
       await stack.stop();
+      hsm.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -130,10 +130,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           SFU_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
           SFU_WORKERS: '2',
           LOG_LEVEL: opts.logLevel ?? 'warn',
-          // the recorder writes into the gateway's vault (issue 6): same store, keys and database
+          // the recorder writes into the gateway's vault (issue 6): same store, keys (the HSM token,
+          // issue 13) and database
           DATABASE_URL: appUrl,
           ...Object.fromEntries(
-            Object.entries(opts.gatewayEnv ?? {}).filter(([k]) => k.startsWith('VAULT_')),
+            Object.entries(opts.gatewayEnv ?? {}).filter(([k]) => /^(VAULT_|HSM_|SOFTHSM2_CONF$)/.test(k)),
           ),
           ...opts.sfuEnv,
         },

@@ -1,55 +1,47 @@
 /**
- * The encrypted vault the test stacks hand to their gateways: signing key and keyring files in a
- * folder the caller owns, the VAULT_* variables that point the gateway at them, and
- * `importRecording` that puts a video into the vault the way the recorder's importer does. The
- * signing key exists before the stack starts; the keyring once the stack has seeded its tenants
- * (the gateway re-reads the file).
+ * The encrypted vault the test stacks hand to their gateways: a vault folder and a SoftHSM2 token
+ * (issue 13: the tenants' KEKs and the service's signing key inside the module) in a folder the
+ * caller owns, the VAULT_DIR and HSM_* variables that point the gateway at them, and
+ * `importRecording` that puts a video into the vault the way the recorder's importer does. KEKs are
+ * created in the token on first use, so a stack's tenants need no step of their own.
  */
 import { join } from 'node:path';
 import { importRecording } from '@lagebild/gateway/recordings';
-import {
-  ensureKeyringFile,
-  ensureSigningKeyFile,
-  type Keyring,
-  localFolderStore,
-  type Signer,
-} from '@lagebild/vault';
+import { type HsmKeyring, type Keyring, localFolderStore, type Signer } from '@lagebild/vault';
 import type { Stack } from './stack.ts';
+import { type TestHsm, testHsm } from './test-hsm.ts';
 
 export interface TestVault {
-  /** VAULT_DIR, VAULT_KEYRING_FILE, VAULT_SIGNING_KEY_FILE for the gateway */
-  env: { VAULT_DIR: string; VAULT_KEYRING_FILE: string; VAULT_SIGNING_KEY_FILE: string };
+  /** VAULT_DIR and the HSM_* variables (with SOFTHSM2_CONF) for the gateway and the SFU */
+  env: { VAULT_DIR: string } & TestHsm['env'];
   signer: Signer;
-  /** writes the keys of the stack's tenants into the keyring file */
+  /** the service's public key (PEM file), for the CLI's --pubkey and openssl */
+  pubFile: string;
+  /** the token's keyring, opened in the test process */
+  keyring: Keyring & HsmKeyring;
+  /** kept for the suites' setup order: the token creates a tenant's keys on first use */
   addTenants(stack: Stack): Promise<Keyring>;
   /** imports `file` as a recording of the device; its id */
   importRecording(
     stack: Stack,
     o: { tenantId: string; deviceId: string; file: string; startedAt?: number; stoppedAt?: number },
   ): Promise<string>;
+  close(): void;
 }
 
-/** a vault in `dir` (under `vault/` and `keys/`) */
+/** a vault in `dir` (under `vault/` and `hsm/`) */
 export async function testVault(dir: string): Promise<TestVault> {
-  const env = {
-    VAULT_DIR: join(dir, 'vault'),
-    VAULT_KEYRING_FILE: join(dir, 'keys', 'keyring.json'),
-    VAULT_SIGNING_KEY_FILE: join(dir, 'keys', 'signing.pem'),
-  };
-  const signer = await ensureSigningKeyFile(env.VAULT_SIGNING_KEY_FILE);
-  let keyring: Keyring | null = null;
+  const hsm = await testHsm(dir);
+  const env = { VAULT_DIR: join(dir, 'vault'), ...hsm.env };
+  const keyring = hsm.keys.hsm!;
+  const signer = hsm.keys.signer;
   return {
     env,
     signer,
-    async addTenants(stack) {
-      keyring = await ensureKeyringFile(
-        env.VAULT_KEYRING_FILE,
-        stack.tenants.map((t) => t.id),
-      );
-      return keyring;
-    },
+    pubFile: hsm.pubFile,
+    keyring,
+    addTenants: async () => keyring,
     importRecording(stack, o) {
-      if (!keyring) throw new Error('call addTenants(stack) first');
       return importRecording({
         pool: stack.db.pool,
         store: localFolderStore(env.VAULT_DIR),
@@ -58,5 +50,6 @@ export async function testVault(dir: string): Promise<TestVault> {
         ...o,
       });
     },
+    close: () => hsm.close(),
   };
 }

@@ -16,7 +16,9 @@
  * objects with one label: wrap uses the first, unwrap tries each, destroy removes all.
  */
 import { randomBytes } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+// default import: the module spreads its constants into module.exports, which Node's ESM named-export
+// detection does not see (only PKCS11 would be found)
+import pkcs11js from 'pkcs11js';
 import { VaultError } from '../errors.ts';
 import type { Keyring, WrappedKey } from '../keyring.ts';
 import type { HsmToken } from './pkcs11-token.ts';

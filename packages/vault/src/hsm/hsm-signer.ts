@@ -9,7 +9,9 @@
  * in the inventory) and creates a new one.
  */
 import { createPublicKey } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+// default import: the module spreads its constants into module.exports, which Node's ESM named-export
+// detection does not see (only PKCS11 would be found)
+import pkcs11js from 'pkcs11js';
 import { VaultError } from '../errors.ts';
 import { type Signer, sha256 } from '../signing.ts';
 import type { HsmToken } from './pkcs11-token.ts';

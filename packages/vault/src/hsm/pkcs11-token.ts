@@ -6,7 +6,9 @@
  * the vault's `Keyring` and `Signer` interfaces synchronous too.
  */
 import { readFileSync, statSync } from 'node:fs';
-import * as pkcs11js from 'pkcs11js';
+// default import: the module spreads its constants into module.exports, which Node's ESM named-export
+// detection does not see (only PKCS11 would be found)
+import pkcs11js from 'pkcs11js';
 import { VaultError } from '../errors.ts';
 
 export interface HsmConfig {
@@ -120,9 +122,9 @@ export function openHsmToken(c: HsmConfig): HsmToken {
     close() {
       if (closed) return;
       closed = true;
-      try {
-        p.C_Logout(session);
-      } catch {}
+      // no C_Logout: the login is per application and token, so it would log out the other
+      // sessions of this process too (an in-process gateway beside a test's own handle); closing
+      // the last session ends it
       p.C_CloseSession(session);
       release();
     },
