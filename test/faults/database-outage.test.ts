@@ -71,6 +71,10 @@ describe('faults: PostgreSQL down', () => {
     await restarting;
     const upAt = Date.now();
     const outboxAtRestart = fleet.outboxTotal();
+    // the backlog is written once each device is back to at most the one event it is sending
+    const backlog = within(() => fleet.outboxTotal() <= devices.length, 120_000, 'backlog written').then(
+      () => Date.now() - upAt,
+    );
     const recoverMs = await within(
       async () => (await degradedGauge(url, 'database')) === 0,
       30_000,
@@ -78,6 +82,7 @@ describe('faults: PostgreSQL down', () => {
     );
     await within(() => fleet.done(), 120_000, 'every outbox drained');
     const drainedMs = Date.now() - upAt;
+    const backlogClearedMs = await backlog;
     clearInterval(sampler);
     await fleet.stop();
 
@@ -103,7 +108,8 @@ describe('faults: PostgreSQL down', () => {
       refusedUnavailable: refused,
       outboxAtRestart,
       alarmClearedAfterRestartMs: recoverMs,
-      outboxDrainedAfterRestartMs: drainedMs,
+      backlogWrittenAfterRestartMs: backlogClearedMs,
+      lastEventAckedAfterRestartMs: drainedMs,
       lost,
       duplicated,
       outageMs: upAt - downAt,
