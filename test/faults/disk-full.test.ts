@@ -39,8 +39,10 @@ afterEach(async () => {
 describe.skipIf('why' in disk)(
   `faults: recordings disk full${'why' in disk ? ` (skipped: ${disk.why})` : ''}`,
   () => {
-    afterEach(() => {
-      if ('dir' in disk) execFileSync('umount', [disk.dir]);
+    afterEach(async () => {
+      if (!('dir' in disk)) return;
+      execFileSync('umount', [disk.dir]);
+      await rmdir(disk.dir);
     });
 
     it('[F5] the alarm names the recordings when the disk is full and clears when space returns', async () => {
