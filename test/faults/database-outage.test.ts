@@ -1,5 +1,5 @@
 /**
- * [F3] PostgreSQL down for 30 s (FAULT_PG_DOWN_MS) under status load (issue 14). The gateway's queue
+ * [FLT3] PostgreSQL down for 30 s (FAULT_PG_DOWN_MS) under status load (issue 14). The gateway's queue
  * to PostgreSQL is small here (PERSIST_QUEUE_MAX=100) and more devices than that wait for an ack at
  * once, so the bound is reached: the persister holds at most its bound, refuses the rest with the
  * retryable `unavailable`, the devices keep those events in their outbox, the database alarm
@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 describe('faults: PostgreSQL down', () => {
-  it(`[F3] holds events within the bound, refuses beyond it (retryable), alarms, and writes everything once PostgreSQL is back (${DOWN_MS / 1000} s)`, async () => {
+  it(`[FLT3] holds events within the bound, refuses beyond it (retryable), alarms, and writes everything once PostgreSQL is back (${DOWN_MS / 1000} s)`, async () => {
     stack = await startStack({
       gateways: 1,
       devicesPerTenant: 60,

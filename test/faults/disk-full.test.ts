@@ -1,5 +1,5 @@
 /**
- * [F5] The recordings' file system fills up (issue 14): a small tmpfs the test mounts as VAULT_DIR
+ * [FLT5] The recordings' file system fills up (issue 14): a small tmpfs the test mounts as VAULT_DIR
  * (skipped, saying why, where `mount -t tmpfs` is not allowed). The gateway says `recordings` is
  * degraded (disk_full) in /metrics and to its dashboards once less than RECORDINGS_MIN_FREE_MB is
  * left, and healthy again once space returns; both times are measured.
@@ -45,7 +45,7 @@ describe.skipIf('why' in disk)(
       await rmdir(disk.dir);
     });
 
-    it('[F5] the alarm names the recordings when the disk is full and clears when space returns', async () => {
+    it('[FLT5] the alarm names the recordings when the disk is full and clears when space returns', async () => {
       const dir = (disk as { dir: string }).dir;
       stack = await startStack({
         gateways: 1,

@@ -1,5 +1,5 @@
 /**
- * [F2] One of two gateways killed (SIGKILL) under status load (issue 14): its devices move to the
+ * [FLT2] One of two gateways killed (SIGKILL) under status load (issue 14): its devices move to the
  * other gateway (as a load balancer sends them there), so does its dashboard, nothing acknowledged
  * is lost or stored twice, and the survivor's dashboards show every unit's newest state. Measured:
  * how soon the killed gateway's dashboard socket notices (the control room then shows
@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 describe('faults: a gateway killed', () => {
-  it('[F2] its devices and dashboards move to the other gateway; nothing lost or doubled', async () => {
+  it('[FLT2] its devices and dashboards move to the other gateway; nothing lost or doubled', async () => {
     stack = await startStack({ gateways: 2, devicesPerTenant: 20, gatewayEnv: FAULT_GATEWAY_ENV });
     const [gwA, gwB] = stack.gateways as [Stack['gateways'][number], Stack['gateways'][number]];
     const devices = stack.tenants.flatMap((t) => t.devices);

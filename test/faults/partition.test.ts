@@ -1,5 +1,5 @@
 /**
- * [F4] Network partitions, not kills (issue 14): a TCP proxy the test controls sits between the
+ * [FLT4] Network partitions, not kills (issue 14): a TCP proxy the test controls sits between the
  * gateway and PostgreSQL, between the gateway and Redis, and between the devices and the gateway.
  * Each path is blackholed for a while (nothing refused, nothing delivered, then delivered late as
  * TCP would after the partition heals) and slowed by 500 ms each way. Acks stay correct: every
@@ -42,7 +42,7 @@ async function partitionedStack() {
 }
 
 describe('faults: network partitions', () => {
-  it('[F4] PostgreSQL and Redis cut off and slowed to 500 ms: acks stay correct, nothing lost or doubled', async () => {
+  it('[FLT4] PostgreSQL and Redis cut off and slowed to 500 ms: acks stay correct, nothing lost or doubled', async () => {
     const { s, pgProxy, redisProxy } = await partitionedStack();
     // the gateway connects to both through the proxies
     const gw = await startGatewayVia(s, pgProxy.via(s.appUrl), redisProxy.via(s.redis.url));

@@ -1,5 +1,5 @@
 /**
- * [F1] redis-server killed under status load and started again after 10 s (FAULT_REDIS_DOWN_MS),
+ * [FLT1] redis-server killed under status load and started again after 10 s (FAULT_REDIS_DOWN_MS),
  * two gateways (issue 14). FAULT_DEVICES simulated devices (default 300 on this shared 2-core
  * machine, not the 2,000 of the issue) each send one status a second through their outbox. While
  * Redis is gone each gateway keeps acknowledging its own sockets (PostgreSQL is the record) and says
@@ -31,7 +31,7 @@ const saidDegraded = (events: Array<{ event: string; msg: unknown }>, component:
   );
 
 describe('faults: Redis killed', () => {
-  it(`[F1] ${DEVICES} devices at 1 Hz on 2 gateways: acks go on, live state is rebuilt, nothing lost, dashboards converge`, async () => {
+  it(`[FLT1] ${DEVICES} devices at 1 Hz on 2 gateways: acks go on, live state is rebuilt, nothing lost, dashboards converge`, async () => {
     stack = await startStack({
       gateways: 2,
       devicesPerTenant: Math.ceil(DEVICES / 2),
