@@ -21,9 +21,10 @@ import { openDb } from '@lagebild/db';
 import { migrate } from '@lagebild/db/migrate';
 import { seedPilot } from '@lagebild/db/pilot';
 import { DEMO_ROLES, demoUsername, seedDemo } from '@lagebild/db/seed';
-import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
+import { ensureSoftHsmToken, openKeySource } from '@lagebild/vault';
 import { z } from 'zod';
 import { ensureDemoVideos } from './demo-recordings.ts';
+import { importOldKeyring } from './import-old-keyring.ts';
 import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths.ts';
 import { ensureAppRole, startPostgres } from './postgres.ts';
 import { type SpawnOptions, spawnService } from './process.ts';
@@ -135,18 +136,23 @@ try {
     if (pilot.loaded)
       say(`pilot data loaded: ${pilot.startDay} – ${pilot.endDay}, ${pilot.events} status events`);
   }
-  // Recordings (issue #6): tenant keyring and the service's Ed25519 key under .data/keys (0600),
-  // encrypted store under .data/vault; two demo recordings from ffmpeg's test picture on first start.
+  // Recordings (issue #6): encrypted store under .data/vault; the tenants' KEKs and the service's
+  // Ed25519 key inside a SoftHSM2 token under .data/hsm (issue 13; PIN generated once, 0600); two
+  // demo recordings from ffmpeg's test picture on first start.
+  const hsm = await ensureSoftHsmToken(join(dataDir, 'hsm'), 'lagebild');
   const vaultEnv = {
     VAULT_DIR: join(dataDir, 'vault'),
-    VAULT_KEYRING_FILE: join(dataDir, 'keys', 'keyring.json'),
-    VAULT_SIGNING_KEY_FILE: join(dataDir, 'keys', 'signing.pem'),
+    HSM_MODULE: hsm.modulePath,
+    HSM_TOKEN_LABEL: hsm.tokenLabel,
+    HSM_PIN_FILE: hsm.pinFile,
+    SOFTHSM2_CONF: hsm.conf,
   };
-  const keyring = await ensureKeyringFile(
-    vaultEnv.VAULT_KEYRING_FILE,
-    tenants.map((t) => t.id),
-  );
-  const signer = await ensureSigningKeyFile(vaultEnv.VAULT_SIGNING_KEY_FILE);
+  // the signing key is created here, before gateway and SFU start, so they never race to make two
+  const keys = await openKeySource({ hsm, signerName: 'service' });
+  stops.push(async () => keys.close());
+  const keyring = keys.hsm!;
+  const signer = keys.signer;
+  await importOldKeyring(join(dataDir, 'keys', 'keyring.json'), keyring, say);
   await writeFile(join(dataDir, 'database.url'), `${pg.url}\n`, { mode: 0o600 });
   const appDbUrlFile = join(dataDir, 'app-db.url');
   await writeFile(appDbUrlFile, `${appDbUrl}\n`, { mode: 0o600 });

@@ -1,7 +1,7 @@
 /**
  * Starts a gateway in production mode against the test stack's Redis and a given database
  * connection, only to see whether it refuses to start. Everything else is configured as production
- * requires (secure cookies, a trusted proxy, a signing key file path), so a refusal is about the
+ * requires (secure cookies, a trusted proxy, an HSM token), so a refusal is about the
  * connection: a superuser, an owner of the audit tables, demo users in the database.
  */
 import { GATEWAY_ENTRY } from '@lagebild/infra/paths';
@@ -21,7 +21,9 @@ export function productionRefusal(stack: Stack, databaseUrl: string): Promise<st
       LAGEBILD_ENV: 'production',
       COOKIE_SECURE: 'true',
       TRUST_PROXY: '127.0.0.1',
-      VAULT_SIGNING_KEY_FILE: '/nonexistent/signing.pem',
+      // keys in a token (issue 13); the database is refused before the token is opened
+      HSM_TOKEN_LABEL: 'lagebild',
+      HSM_PIN_FILE: '/nonexistent/hsm.pin',
       LOG_LEVEL: 'warn',
     },
     readyTimeoutMs: 20_000,

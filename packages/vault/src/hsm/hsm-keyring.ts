@@ -36,6 +36,11 @@ export interface HsmKeyring extends Keyring {
   kekIdFor(tenantId: string, deleteAt: number | null): string;
   /** destroys the key inside the module; the number of objects destroyed (0: already gone) */
   destroyKek(tenantId: string, kekId: string): number;
+  /**
+   * moves a development keyring's key into the token (sensitive, non-extractable from then on), so
+   * recordings wrapped before the switch to the HSM stay readable; false if the token has it already
+   */
+  importKek(tenantId: string, kekId: string, raw: Buffer): boolean;
   /** creates the next evidence key, which becomes current; its id */
   rotateEvidenceKey(tenantId: string): string;
   inventory(): KekInfo[];
@@ -137,6 +142,24 @@ export function createHsmKeyring(token: HsmToken): HsmKeyring {
       const keys = keysOf(tenantId, kekId);
       for (const k of keys) p.C_DestroyObject(session, k);
       return keys.length;
+    },
+    importKek(tenantId, kekId, raw) {
+      if (keysOf(tenantId, kekId).length > 0) return false;
+      if (raw.length !== 32) throw new VaultError('bad_format', 'a KEK must be 32 bytes');
+      p.C_CreateObject(session, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+        { type: pkcs11js.CKA_VALUE, value: raw },
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+        { type: pkcs11js.CKA_ENCRYPT, value: true },
+        { type: pkcs11js.CKA_DECRYPT, value: true },
+        { type: pkcs11js.CKA_LABEL, value: kekLabel(tenantId, kekId) },
+        { type: pkcs11js.CKA_ID, value: Buffer.from(new Date().toISOString(), 'utf8') },
+      ]);
+      return true;
     },
     rotateEvidenceKey(tenantId) {
       const ids = evidenceIds(tenantId);
