@@ -7,11 +7,13 @@
  * stays readable. Production mode refuses the development key files; a missing PKCS#11 module stops
  * the gateway with a message naming it. docs/keys-and-evidence.md cites these tests by [K…] tag.
  */
+import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createAuditLog, createRetentionSweeper } from '@lagebild/gateway/recordings';
-import { GATEWAY_ENTRY } from '@lagebild/infra/paths';
+import { GATEWAY_ENTRY, REPO_ROOT } from '@lagebild/infra/paths';
 import { spawnService } from '@lagebild/infra/process';
 import {
   dayKekId,
@@ -228,5 +230,38 @@ describe('issue 13: keys only in an HSM in production', () => {
       HSM_MODULE: join(dir, 'no-such-pkcs11.so'),
     });
     expect(refusal).toMatch(/PKCS#11 module .*no-such-pkcs11\.so is missing/);
+  });
+});
+
+describe('issue 13: npm run keys', () => {
+  const keys = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [join(REPO_ROOT, 'gateway/src/keys/keys-cli.ts'), ...args], {
+      env: { ...process.env, ...vault.env, DATABASE_URL: stack.appUrl },
+    });
+
+  it("[K6] lists each tenant's keys with the recordings they wrap, and rotates the evidence key, audited", async () => {
+    const id = await newRecording(Date.now());
+    const { rows } = await stack.db.pool.query('SELECT kek_id FROM recordings WHERE id = $1', [id]);
+    const before = JSON.parse((await keys('list', '--json')).stdout);
+    const mine = before.tenants.find((t: { tenantId: string }) => t.tenantId === tenantId);
+    expect(mine.keys).toContainEqual(
+      expect.objectContaining({ kekId: rows[0].kek_id, kind: 'day', recordings: 1 }),
+    );
+    expect(before.signingKeys.map((k: { fingerprint: string }) => k.fingerprint)).toContain(
+      vault.signer.fingerprint,
+    );
+    const current = mine.keys.find((k: { current: boolean }) => k.current).kekId as string;
+
+    const out = (await keys('rotate', 'evidence', 'duisburg')).stdout;
+    const next = `evidence-${Number(current.split('-')[1]) + 1}`;
+    expect(out).toContain(next);
+    expect(vault.keyring.kekIdFor(tenantId, null)).toBe(next);
+    const { rows: audited } = await stack.db.pool.query(
+      `SELECT payload FROM audit_log WHERE action = 'key_rotated' AND tenant_id = $1`,
+      [tenantId],
+    );
+    expect(audited.at(-1)?.payload).toMatchObject({ kind: 'evidence', previous: current, current: next });
+    const text = (await keys('list')).stdout;
+    expect(text).toMatch(new RegExp(`${next}\\s+evidence .*\\(current evidence key\\)`));
   });
 });
