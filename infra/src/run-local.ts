@@ -152,6 +152,9 @@ try {
   stops.push(async () => keys.close());
   const keyring = keys.hsm!;
   const signer = keys.signer;
+  // the public half where `npm run verify` looks by default (the private half stays in the token)
+  await mkdir(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
+  await writeFile(join(dataDir, 'keys', 'signing.pub.pem'), signer.publicKeyPem, { mode: 0o644 });
   await importOldKeyring(join(dataDir, 'keys', 'keyring.json'), keyring, say);
   await writeFile(join(dataDir, 'database.url'), `${pg.url}\n`, { mode: 0o600 });
   const appDbUrlFile = join(dataDir, 'app-db.url');

@@ -136,6 +136,8 @@ describe('an exported live recording (issue 13)', () => {
       'recording_sealed',
       'playback',
       'evidence_marked',
+      // kept: its data key moved from its deletion day's key to the evidence key (key custody)
+      'recording_rewrapped',
       'export',
     ]);
     const watched = entries.filter(

@@ -5,7 +5,7 @@
  * is gone from the token and nothing left (the copies, the token's other keys) opens the backup.
  * A recording kept as evidence is re-wrapped under the tenant's evidence key first (audited) and
  * stays readable. Production mode refuses the development key files; a missing PKCS#11 module stops
- * the gateway with a message naming it. docs/keys-and-evidence.md cites these tests by [K…] tag.
+ * the gateway with a message naming it. docs/rules.md (KC) and docs/keys-and-evidence.md cite these tests by tag.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -78,7 +78,7 @@ afterAll(async () => {
 });
 
 describe('issue 13: deletion that holds against backups', () => {
-  it('[K1][K2][K3] after the sweep the day key is gone from the token; backups of the vault and the database open nothing', async () => {
+  it('[KC1][KC2][KC3] after the sweep the day key is gone from the token; backups of the vault and the database open nothing', async () => {
     const { rows: policy } = await stack.db.pool.query<{ d: number }>(
       'SELECT retention_days AS d FROM tenants WHERE id = $1',
       [tenantId],
@@ -99,7 +99,7 @@ describe('issue 13: deletion that holds against backups', () => {
     expect(kek).toEqual({ [a]: day, [b]: day, [kept]: day, [later]: expect.not.stringMatching(day) });
     expect((await readWrappedKey(store, tenantId, a)).kekId).toBe(day);
 
-    // [K3] kept as evidence: re-wrapped under the tenant's evidence key, in the same transaction
+    // [KC3] kept as evidence: re-wrapped under the tenant's evidence key, in the same transaction
     const keptBeforeKeep = await readWrappedKey(store, tenantId, kept);
     const res = await fetch(`${stack.url}/api/recordings/${kept}/evidence`, {
       method: 'POST',
@@ -144,7 +144,7 @@ describe('issue 13: deletion that holds against backups', () => {
     expect(swept.deleted).toBe(3);
     expect(swept.keysDestroyed).toBe(2); // a's and b's day, and later's day
 
-    // [K1] the day key no longer exists in the token; the deletion is recorded and audited
+    // [KC1] the day key no longer exists in the token; the deletion is recorded and audited
     const left = vault.keyring.inventory().filter((k) => k.tenantId === tenantId);
     expect(left.map((k) => k.kekId)).not.toContain(day);
     expect(left.some((k) => k.kind === 'evidence')).toBe(true);
@@ -159,7 +159,7 @@ describe('issue 13: deletion that holds against backups', () => {
     );
     expect(audited.map((r) => r.payload.kekId)).toContain(day);
 
-    // [K2] the backups open with nothing that is left: not the token's day key (gone), not any other
+    // [KC2] the backups open with nothing that is left: not the token's day key (gone), not any other
     // key of the token (day, evidence: GCM authentication fails), for every backed-up recording
     for (const id of [a, b, later]) {
       await expect(
@@ -211,7 +211,7 @@ describe('issue 13: keys only in an HSM in production', () => {
       (e: Error) => e.message,
     );
 
-  it('[K4] production mode refuses the development keyring and key files, and a gateway without a token', async () => {
+  it('[KC4] production mode refuses the development keyring and key files, and a gateway without a token', async () => {
     const refusal = await gateway({
       VAULT_DIR: join(dir, 'vault'),
       VAULT_KEYRING_FILE: join(dir, 'keyring.json'),
@@ -222,7 +222,7 @@ describe('issue 13: keys only in an HSM in production', () => {
     expect(refusal).toMatch(/HSM_TOKEN_LABEL.*required in production/);
   });
 
-  it('[K5] a missing PKCS#11 module stops the gateway with a message naming it', async () => {
+  it('[KC5] a missing PKCS#11 module stops the gateway with a message naming it', async () => {
     // development mode: production would refuse the test's superuser connection first
     const refusal = await gateway({
       ...vault.env,
@@ -239,7 +239,7 @@ describe('issue 13: npm run keys', () => {
       env: { ...process.env, ...vault.env, DATABASE_URL: stack.appUrl },
     });
 
-  it("[K6] lists each tenant's keys with the recordings they wrap, and rotates the evidence key, audited", async () => {
+  it("[KC6] lists each tenant's keys with the recordings they wrap, and rotates the evidence key, audited", async () => {
     const id = await newRecording(Date.now());
     const { rows } = await stack.db.pool.query('SELECT kek_id FROM recordings WHERE id = $1', [id]);
     const before = JSON.parse((await keys('list', '--json')).stdout);

@@ -1,8 +1,9 @@
 /**
  * Crypto-shredding of one recording: first a signed deletion receipt (what was deleted, its manifest
  * hashes, when, why) is stored outside the recording's folder, then the wrapped data key is
- * destroyed, which alone makes every copy of the ciphertext unreadable, then the ciphertext,
- * manifest and signature are removed. Every step tolerates its effect already being done, so running
+ * destroyed, then the ciphertext, manifest and signature are removed. Copies of key.json in a backup
+ * stay unreadable only once the KEK that wrapped them is gone: with the HSM keyring that is the
+ * deletion day's key, which the retention sweeper destroys inside the module (issue 13). Every step tolerates its effect already being done, so running
  * it again after a crash finishes the job and returns the same receipt.
  */
 import {
