@@ -112,7 +112,16 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
         config,
         announcer,
         log: log.child({ mod: 'room' }),
-        ...(recorder ? { onPublish: (p, router, o) => recorder.record(p, router, o) } : {}),
+        ...(recorder
+          ? {
+              // the talkback track first (a few ms: a DirectTransport on the same worker), then ffmpeg
+              onPublish: (p, router, o) =>
+                void talkback
+                  .recordWith(p)
+                  .catch((err) => log.error({ err, deviceId: p.deviceId }, 'talkback track not recorded'))
+                  .then(() => !p.closed && recorder.record(p, router, o)),
+            }
+          : {}),
       });
       rooms.set(tenantId, r);
     }

@@ -24,6 +24,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   readonly tenantId: string;
   readonly transport: types.WebRtcTransport;
   readonly producers: types.Producer[] = [];
+  /**
+   * producers recorded with this stream that it does not send itself: the talkback the camera is
+   * spoken to (issue 16, the recording's second audio track)
+   */
+  readonly recordedExtras: types.Producer[] = [];
   readonly since = Date.now();
   /** `iat` of the device token that created it: a revocation at or after this ends it */
   readonly tokenIat: number;

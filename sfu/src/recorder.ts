@@ -199,7 +199,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     let sdpDir: string | null = null;
     let ffmpeg: ChildProcess | null = null;
     try {
-      for (const producer of publisher.producers) {
+      for (const producer of [...publisher.producers, ...publisher.recordedExtras]) {
         const port = await freeRtpPort();
         const transport = await router.createPlainTransport({
           listenInfo: { protocol: 'udp', ip: LOOPBACK },

@@ -9,7 +9,7 @@
  * and a subscription that outlives speakers needs no renegotiation). Speakers feed the camera's
  * TalkbackRelay (one stable SSRC); one speaker per camera at a time (a second → 409). Each speech is
  * announced (`talkback_up` once ICE+DTLS are up, `talkback_down` with its duration) and audited by
- * the gateway as `talkback`. Rules: SPEC.md K1–K6.
+ * the gateway as `talkback`. Recorded as the recording's second audio track (`recordWith`). Rules: SPEC.md K1–K6.
  */
 import { randomBytes } from 'node:crypto';
 import type { DeviceTokenClaims, MediaEvent, ViewerTokenClaims } from '@lagebild/protocol';
@@ -21,6 +21,7 @@ import type { SfuConfig } from './config.ts';
 import { fromTokenError, SfuError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { watchPeer } from './peer-watch.ts';
+import type { Publisher } from './publisher.ts';
 import type { RevocationChecks } from './revocation.ts';
 import { TalkbackRelay } from './talkback-relay.ts';
 import type { TenantRoom } from './tenant-room.ts';
@@ -65,6 +66,11 @@ export interface TalkbackDeps {
 }
 
 export interface Talkback {
+  /**
+   * [K6] Adds the camera's talkback track to a publisher's recording (its `recordedExtras`) and keeps
+   * it filled with silence while the publisher lives. Resolves once the track exists.
+   */
+  recordWith(publisher: Publisher): Promise<void>;
   /** an operator session ended: its speakers stop ([K5]) */
   endOperatorSession(tenantId: string, sid: string): void;
   /** a device was revoked: its listening subscriptions end ([K5]) */
@@ -96,6 +102,7 @@ export function registerTalkbackRoutes({
     const cam: CameraTalkback = { relay, speaker: null, listeners: new Map() };
     cameras.set(key, cam);
     relay.producer.observer.once('close', () => {
+      relay.close();
       if (cameras.get(key) === cam) cameras.delete(key);
       cam.speaker?.close('stream_ended');
       for (const l of [...cam.listeners.values()]) l.close();
@@ -309,6 +316,12 @@ export function registerTalkbackRoutes({
   );
 
   return {
+    async recordWith(publisher) {
+      const cam = await cameraOf(publisher.tenantId, publisher.deviceId);
+      if (publisher.closed) return;
+      publisher.recordedExtras.push(cam.relay.recordProducer);
+      publisher.once('close', cam.relay.recording());
+    },
     endOperatorSession(tenantId, sid) {
       for (const [key, cam] of cameras)
         if (key.startsWith(`${tenantId}:`) && cam.speaker?.claims.sid === sid)

@@ -209,7 +209,8 @@ describe('the SFU records a published stream into the vault', () => {
     const probe = await probeDecrypted(recordingId);
     expect(probe.status).toBe('complete');
     expect(probe.code).toBe(0);
-    expect(probe.streams).toEqual(['audio:opus', 'video:vp8']);
+    // the camera's audio, its talkback track (sfu/SPEC.md K6: silence here, nobody spoke) and video
+    expect(probe.streams).toEqual(['audio:opus', 'audio:opus', 'video:vp8']);
     expect(probe.durationS).toBeGreaterThan(8.5);
     expect(probe.durationS).toBeLessThan(13);
     // issue 13: the signed start and stop span exactly the media the file holds
