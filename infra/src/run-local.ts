@@ -24,7 +24,7 @@ import { DEMO_ROLES, demoUsername, seedDemo } from '@lagebild/db/seed';
 import { ensureSoftHsmToken, openKeySource } from '@lagebild/vault';
 import { z } from 'zod';
 import { ensureDemoVideos } from './demo-recordings.ts';
-import { importOldKeyring } from './import-old-keyring.ts';
+import { importOldKeyring, importOldSigningKey } from './import-old-keyring.ts';
 import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths.ts';
 import { ensureAppRole, startPostgres } from './postgres.ts';
 import { type SpawnOptions, spawnService } from './process.ts';
@@ -148,6 +148,7 @@ try {
     SOFTHSM2_CONF: hsm.conf,
   };
   // the signing key is created here, before gateway and SFU start, so they never race to make two
+  await importOldSigningKey(join(dataDir, 'keys', 'signing.pem'), hsm, say);
   const keys = await openKeySource({ hsm, signerName: 'service' });
   stops.push(async () => keys.close());
   const keyring = keys.hsm!;

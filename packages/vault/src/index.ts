@@ -34,6 +34,7 @@ export {
 export {
   type HsmSigningKeyInfo,
   hsmSigner,
+  importHsmSigner,
   listHsmSigningKeys,
   rotateHsmSigner,
   signingKeyLabel,

@@ -8,7 +8,7 @@
  * `sign/<name>/retired-<time>` (kept, so old signatures can still be checked against its public key
  * in the inventory) and creates a new one.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 // default import: the module spreads its constants into module.exports, which Node's ESM named-export
 // detection does not see (only PKCS11 would be found)
 import pkcs11js from 'pkcs11js';
@@ -96,6 +96,45 @@ export function hsmSigner(token: HsmToken, name: string): Signer {
       return token.pkcs11.C_Sign(token.session, Buffer.from(data), Buffer.alloc(64));
     },
   };
+}
+
+/**
+ * Moves an Ed25519 key from a PEM file into the token as `sign/<name>` (private half sensitive and
+ * non-extractable from then on), unless the token has that key already: `npm start` installs from
+ * before issue 13 keep the key their manifests and audit checkpoints were signed with. Its fingerprint.
+ */
+export function importHsmSigner(token: HsmToken, name: string, privatePem: string): string | null {
+  const label = signingKeyLabel(name);
+  if (token.find(pkcs11js.CKO_PRIVATE_KEY, label).length > 0) return null;
+  const priv = createPrivateKey(privatePem);
+  if (priv.asymmetricKeyType !== 'ed25519') throw new VaultError('bad_format', 'signing key must be Ed25519');
+  const jwk = priv.export({ format: 'jwk' });
+  const seed = Buffer.from(jwk.d!, 'base64url');
+  const point = Buffer.from(jwk.x!, 'base64url');
+  const common = [
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_LABEL, value: label },
+    { type: pkcs11js.CKA_ID, value: Buffer.from(new Date().toISOString(), 'utf8') },
+    { type: pkcs11js.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
+    { type: pkcs11js.CKA_EC_PARAMS, value: ED25519_PARAMS },
+  ];
+  token.pkcs11.C_CreateObject(token.session, [
+    ...common,
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+    { type: pkcs11js.CKA_EC_POINT, value: Buffer.concat([Buffer.from([0x04, 0x20]), point]) },
+    { type: pkcs11js.CKA_VERIFY, value: true },
+  ]);
+  token.pkcs11.C_CreateObject(token.session, [
+    ...common,
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+    { type: pkcs11js.CKA_VALUE, value: seed },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: true },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    { type: pkcs11js.CKA_SIGN, value: true },
+  ]);
+  seed.fill(0);
+  return hsmSigner(token, name).fingerprint;
 }
 
 /** Retires the current key of `name` (renamed, kept) and creates a new one; its fingerprint. */

@@ -9,9 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifierFromPem } from '../signing.ts';
+import { generateSigningPem, signerFromPem, verifierFromPem } from '../signing.ts';
 import { createHsmKeyring, dayKekId, type HsmKeyring } from './hsm-keyring.ts';
-import { hsmSigner, listHsmSigningKeys, rotateHsmSigner } from './hsm-signer.ts';
+import { hsmSigner, importHsmSigner, listHsmSigningKeys, rotateHsmSigner } from './hsm-signer.ts';
 import { type HsmToken, openHsmToken } from './pkcs11-token.ts';
 import { ensureSoftHsmToken } from './softhsm.ts';
 
@@ -111,5 +111,15 @@ describe('HSM signer (CKM_EDDSA)', () => {
     expect(hsmSigner(token, 'sfu').fingerprint).toBe(after);
     const labels = listHsmSigningKeys(token);
     expect(labels.find((k) => k.fingerprint === before)?.label).toMatch(/^sign\/sfu\/retired-/);
+  });
+
+  it('an Ed25519 PEM key moved into the token keeps its fingerprint and signs there', () => {
+    const pem = generateSigningPem();
+    const file = signerFromPem(pem);
+    expect(importHsmSigner(token, 'imported', pem)).toBe(file.fingerprint);
+    expect(importHsmSigner(token, 'imported', generateSigningPem())).toBeNull();
+    const inToken = hsmSigner(token, 'imported');
+    expect(inToken.fingerprint).toBe(file.fingerprint);
+    expect(verifierFromPem(file.publicKeyPem).verify('x', inToken.sign('x'))).toBe(true);
   });
 });
