@@ -9,5 +9,6 @@ export * from './http-answers.ts';
 export * from './media.ts';
 export * from './recording.ts';
 export * from './shifts.ts';
+export * from './sign-in.ts';
 export * from './stats.ts';
 export * from './users.ts';

@@ -244,6 +244,12 @@ export const AuditAction = z.enum([
   'unit_changed',
   'shift_started',
   'shift_ended',
+  /** sign-in (issue 15): TOTP enrolled by the user or reset by an admin; the tenant's sign-in settings */
+  'totp_enabled',
+  'totp_reset',
+  'sign_in_settings_changed',
+  /** a sign-in through the identity provider refused (no mapped group, bad token, disabled user) */
+  'oidc_login_refused',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 

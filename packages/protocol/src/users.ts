@@ -122,7 +122,23 @@ export type EndSessionsResponse = z.infer<typeof EndSessionsResponse>;
 export const PasswordChangeRequired = z.object({ passwordChangeRequired: z.literal(true) });
 export type PasswordChangeRequired = z.infer<typeof PasswordChangeRequired>;
 
-export const LoginResponse = z.union([MeResponse, PasswordChangeRequired]);
+/** The login's ticket for the second step: 43 base64url characters, valid for a few minutes. */
+export const SignInTicket = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'ticket: the login answer’s ticket');
+
+/** The password was right; a code from the authenticator app is still needed. */
+export const SecondFactorRequired = z.object({ secondFactorRequired: z.literal(true), ticket: SignInTicket });
+export type SecondFactorRequired = z.infer<typeof SecondFactorRequired>;
+
+/** The password was right, but the tenant requires a second factor for the role and none is set up. */
+export const TotpEnrolmentRequired = z.object({ totpEnrolmentRequired: z.literal(true), ticket: SignInTicket });
+export type TotpEnrolmentRequired = z.infer<typeof TotpEnrolmentRequired>;
+
+export const LoginResponse = z.union([
+  MeResponse,
+  PasswordChangeRequired,
+  SecondFactorRequired,
+  TotpEnrolmentRequired,
+]);
 export type LoginResponse = z.infer<typeof LoginResponse>;
 
 /**
