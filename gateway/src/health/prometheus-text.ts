@@ -43,6 +43,12 @@ export function prometheusText(
     family('lagebild_control_connections', 'gauge', 'dashboard sockets on this gateway', [
       `lagebild_control_connections{${inst}} ${metrics.controlConnections}`,
     ]),
+    family('lagebild_process_heap_bytes', 'gauge', 'V8 heap in use (the soak watches it for growth)', [
+      `lagebild_process_heap_bytes{${inst}} ${process.memoryUsage().heapUsed}`,
+    ]),
+    family('lagebild_process_active_resources', 'gauge', 'handles and requests keeping the event loop busy', [
+      `lagebild_process_active_resources{${inst}} ${process.getActiveResourcesInfo().length}`,
+    ]),
     counter('status_accepted', 'status events acknowledged', metrics.statusAccepted),
     counter('status_duplicate', 'status events resent and already stored', metrics.statusDuplicate),
     counter('status_late', 'status events older than the newest stored', metrics.statusLate),
