@@ -5,6 +5,7 @@
  */
 import {
   AUDIT_ROLES,
+  DUTY_ROLES,
   LIVE_ROLES,
   type MeResponse,
   RECORDING_ROLES,
@@ -37,6 +38,7 @@ export function AppHeader({ me, status, tools }: { me: MeResponse; status?: Reac
 
   const links = [
     ...(LIVE_ROLES.includes(user.role) ? [{ href: '/', label: t('nav.map') }] : []),
+    ...(DUTY_ROLES.includes(user.role) ? [{ href: '/dienst/', label: t('nav.duty') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/devices/', label: t('nav.devices') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/users/', label: t('nav.users') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/policies/', label: t('nav.policies') }] : []),

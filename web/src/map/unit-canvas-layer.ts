@@ -11,6 +11,7 @@
 import type { UnitLive } from '@lagebild/protocol';
 import * as L from 'leaflet';
 import type { LiveStore } from '@/lib/live-store';
+import { isOnDuty } from '@/lib/on-duty';
 import { freshnessOf } from '@/lib/staleness';
 import { labelOf, statusOf, type UnitStatus } from '@/lib/unit-filter';
 import { fitCanvas } from './fit-canvas';
@@ -132,7 +133,8 @@ export class UnitCanvasLayer extends L.Layer {
 
     for (const status of DRAW_ORDER) this.#buckets[status].length = 0;
     for (const unit of store.units.values()) {
-      if (unit.position) this.#buckets[statusOf(unit)].push(unit);
+      // a camera without a shift is not a unit: it is listed as not on duty, not drawn (issue 15)
+      if (unit.position && isOnDuty(unit)) this.#buckets[statusOf(unit)].push(unit);
     }
 
     this.#hits.reset();

@@ -1,10 +1,15 @@
-/** The Units tab: the search and stage filters, their counts, and the list of live units. */
+/**
+ * The Units tab: the search and stage filters, their counts, and the list of live units on shift;
+ * below them the cameras reporting without a shift ("nicht im Dienst", issue 15).
+ */
 import type { UnitLive } from '@lagebild/protocol';
 import { useMemo, useState } from 'react';
+import { isOnDuty, offDutyCameras } from '@/lib/on-duty';
 import { EMPTY_QUERY, filterUnits, teamsOf, type UnitQuery } from '@/lib/unit-filter';
 import { usePreferences } from '../preferences-provider';
 import { UnitFilters } from '../unit-filters';
 import { UnitList } from '../unit-list';
+import { OffDutyList } from './off-duty-list';
 import { SideTabPanel } from './side-tabs';
 
 export function UnitsTab({
@@ -22,8 +27,10 @@ export function UnitsTab({
 }) {
   const { t } = usePreferences();
   const [query, setQuery] = useState<UnitQuery>(EMPTY_QUERY);
-  const filtered = useMemo(() => filterUnits(units, query, serverNowMs), [units, query, serverNowMs]);
-  const teams = useMemo(() => teamsOf(units), [units]);
+  const onDuty = useMemo(() => units.filter(isOnDuty), [units]);
+  const offDuty = useMemo(() => offDutyCameras(units, serverNowMs), [units, serverNowMs]);
+  const filtered = useMemo(() => filterUnits(onDuty, query, serverNowMs), [onDuty, query, serverNowMs]);
+  const teams = useMemo(() => teamsOf(onDuty), [onDuty]);
   return (
     <SideTabPanel id="units" shown={shown}>
       <div className="panel-heading">
@@ -42,6 +49,7 @@ export function UnitsTab({
         onSelect={onSelect}
         emptyText={filtered.total === 0 ? t('units.noLive') : t('units.empty')}
       />
+      <OffDutyList cameras={offDuty} serverNowMs={serverNowMs} onSelect={onSelect} />
     </SideTabPanel>
   );
 }
