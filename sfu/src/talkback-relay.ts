@@ -23,7 +23,7 @@ const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
  * One output of the relay: a DirectTransport producer with a stable SSRC, continuous sequence
  * numbers and timestamps whatever source feeds it.
  */
-class RelayOutput {
+export class RelayOutput {
   readonly producer: types.Producer;
   readonly #ssrc: number;
   readonly #pt: number;
