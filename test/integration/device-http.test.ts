@@ -115,6 +115,8 @@ describe('POST /api/device/v1/status', () => {
     expect(await count(dev.deviceId)).toBe(3);
     await waitFor(() => opDu.units.get(dev.deviceId)?.seq === 3, 3000, 'unit on the Duisburg dashboard');
     expect(opDu.units.get(dev.deviceId)!.batteryPct).toBe(77);
+    // shown, but not online: without a socket the unit cannot be sent dispatch requests (D23)
+    expect(opDu.units.get(dev.deviceId)!.online).toBe(false);
     expect(opDo.units.has(dev.deviceId)).toBe(false);
     const changes = opDu.batches.flatMap((b) => b.stageChanges).filter((c) => c.deviceId === dev.deviceId);
     expect(changes.map((c) => [c.from, c.to])).toEqual([

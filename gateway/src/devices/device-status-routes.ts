@@ -88,11 +88,15 @@ export async function registerDeviceStatusRoutes(deps: DeviceStatusRouteDeps): P
     }
   }
 
-  /** The device's latest live state from Redis; unknown (null) if Redis cannot say, as on a socket. */
+  /**
+   * The device's latest live state from Redis; unknown (null) if Redis cannot say, as on a socket.
+   * `online` stays what its socket makes it: an HTTP report does not make a device reachable.
+   */
   async function loadView(dev: DeviceIdentity): Promise<LiveView> {
-    const view: LiveView = { current: null };
+    const view: LiveView = { current: null, connected: false };
     try {
       view.current = await live.get(dev.tenantId, dev.deviceId);
+      view.connected = view.current?.online ?? false;
     } catch (err) {
       log.warn({ err, deviceId: dev.deviceId }, 'live state unavailable for an HTTP status');
     }

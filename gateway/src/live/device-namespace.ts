@@ -146,7 +146,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
     persister.forgetDevice(dev.deviceId);
 
     // Until the current view is known, events queue so the first one is ordered correctly.
-    const view: LiveView = { current: null };
+    const view: LiveView = { current: null, connected: true };
     connected.set(dev.deviceId, { socketId: socket.id, dev, view });
     const ready = (async () => {
       try {

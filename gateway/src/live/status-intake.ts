@@ -30,6 +30,11 @@ const BUCKETS_MAX = 50_000;
 /** A device's latest live state as its caller knows it; `take` moves it forward. */
 export interface LiveView {
   current: UnitLive | null;
+  /**
+   * Whether the device holds a `/device` connection (the dashboards' `online`): true on its socket;
+   * over HTTP, whatever Redis says, since a device without a socket cannot get dispatch requests.
+   */
+  connected: boolean;
 }
 
 export interface StatusIntake {
@@ -86,7 +91,7 @@ export function createStatusIntake(deps: StatusIntakeDeps): StatusIntake {
       announced: status.announced,
       emergency: status.emergency,
       stageSince: !prev || prev.stage !== status.stage ? status.at : prev.stageSince,
-      online: true,
+      online: view.connected,
     };
     view.current = next;
     let change: StageChange | undefined;
