@@ -17,8 +17,8 @@ const production = {
   SFU_INTERNAL_SECRET: SECRET,
   SFU_CORS_ORIGINS: 'https://leitstelle.duisburg.example',
   VAULT_DIR: '/var/lib/lagebild/vault',
-  VAULT_KEYRING_FILE: '/etc/lagebild/keyring.json',
-  VAULT_SIGNING_KEY_FILE: '/etc/lagebild/signing.pem',
+  HSM_TOKEN_LABEL: 'lagebild',
+  HSM_PIN_FILE: '/etc/lagebild/hsm.pin',
   DATABASE_URL: 'postgres://lagebild_app:s3cret-long-password@db.internal:5432/lagebild',
 };
 const refusal = (env: Record<string, string>): string => {
@@ -65,11 +65,26 @@ describe('loadConfig', () => {
     ).toMatch(/DATABASE_URL: is the embedded demo database/);
   });
 
-  it('refuses recording without key files (VAULT_DIR set), naming each variable', () => {
-    const { VAULT_SIGNING_KEY_FILE: _s, VAULT_KEYRING_FILE: _k, ...env } = production;
+  it('refuses recording without keys (VAULT_DIR set, no token, no key files), naming each variable', () => {
+    const { HSM_TOKEN_LABEL: _t, HSM_PIN_FILE: _p, LAGEBILD_ENV: _e, ...env } = production;
     const msg = refusal(env);
     expect(msg).toMatch(/VAULT_SIGNING_KEY_FILE: required when VAULT_DIR is set/);
     expect(msg).toMatch(/VAULT_KEYRING_FILE: required when VAULT_DIR is set/);
+    expect(refusal({ ...env, VAULT_KEYRING_FILE: '/k.json', VAULT_SIGNING_KEY_FILE: '/s.pem' })).toBe(
+      'accepted',
+    );
+  });
+
+  it('[KC4] production refuses the development key files and requires a token (issue 13)', () => {
+    const files = { VAULT_KEYRING_FILE: '/etc/lagebild/keyring.json', VAULT_SIGNING_KEY_FILE: '/s.pem' };
+    const msg = refusal({ ...production, ...files });
+    expect(msg).toMatch(/VAULT_KEYRING_FILE: the key files are a development option/);
+    expect(msg).toMatch(/VAULT_SIGNING_KEY_FILE: the key files are a development option/);
+    const { HSM_TOKEN_LABEL: _t, ...noToken } = production;
+    expect(refusal(noToken)).toMatch(/HSM_TOKEN_LABEL: required in production/);
+    expect(refusal({ ...production, HSM_PIN_FILE: '' })).toMatch(
+      /HSM_PIN_FILE: required with HSM_TOKEN_LABEL/,
+    );
   });
 
   it('lists every problem at once', () => {
