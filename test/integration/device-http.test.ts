@@ -417,6 +417,55 @@ describe('OsmAnd (Traccar Client)', () => {
     ]);
   });
 
+  it("[D17][D18] takes Traccar Client 9's JSON body (one position or a batch), the secret in the server URL", async () => {
+    const dev = duisburg.devices[11]!;
+    const base = stack.gateways[0]!.url;
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
+    // flutter_background_geolocation's body with Traccar Client's location template and params
+    const location = (tMs: number, over: Record<string, unknown> = {}) => ({
+      timestamp: new Date(tMs).toISOString(),
+      coords: { latitude: 51.4351, longitude: 6.7611, accuracy: 9.5, speed: 2.5, heading: 270, altitude: 31 },
+      is_moving: true,
+      odometer: 1234.5,
+      event: '',
+      battery: { level: 0.42, is_charging: false },
+      activity: { type: 'on_foot' },
+      extras: {},
+      _: `&id=${dev.deviceId}&lat=51.4351&lon=6.7611&timestamp=${new Date(tMs).toISOString()}&`,
+      ...over,
+    });
+    const post = (body: unknown) =>
+      fetch(`${base}/api/device/v1/osmand?secret=${dev.secret}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'TraccarClient/9.5 (Android)' },
+        body: JSON.stringify(body),
+      });
+    const one = await post({ location: location(t0), device_id: dev.deviceId });
+    expect(one.status).toBe(200);
+    expect(await one.json()).toEqual({ acks: [{ ok: true, seq: t0, duplicate: false }] });
+    const { rows } = await stack.db.pool.query('SELECT * FROM status_events WHERE device_id = $1', [
+      dev.deviceId,
+    ]);
+    expect([rows[0].lat, rows[0].lng, rows[0].accuracy_m, rows[0].heading_deg, rows[0].battery_pct]).toEqual([
+      51.4351, 6.7611, 9.5, 270, 42,
+    ]);
+    expect(rows[0].speed_mps).toBeCloseTo(2.5, 2); // m/s in, m/s stored
+    // its batch sync: the same position again (a duplicate) and a newer one with the SOS alarm
+    const batch = await post({
+      location: [location(t0), location(t0 + 5000, { extras: { alarm: 'sos' } })],
+      device_id: dev.deviceId,
+    });
+    expect(batch.status).toBe(200);
+    expect(((await batch.json()) as { acks: StatusAck[] }).acks).toEqual([
+      { ok: true, seq: t0, duplicate: true },
+      { ok: true, seq: t0 + 5000, duplicate: false },
+    ]);
+    await waitFor(() => opDu.units.get(dev.deviceId)?.emergency === true, 3000, 'SOS from the JSON body');
+    const bad = await post({ location: { timestamp: 'x', coords: { latitude: 95, longitude: 7 } } });
+    expect(bad.status).toBe(400);
+    expect(await count(dev.deviceId)).toBe(2);
+  });
+
   it('[D17][D20] reads a form body and GET parameters too, and answers bad input and bad credentials with 4xx', async () => {
     const dev = duisburg.devices[10]!;
     const base = stack.gateways[1]!.url;

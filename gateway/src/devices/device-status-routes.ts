@@ -13,6 +13,7 @@ import {
   type StatusAck,
   StatusBatchRequest,
   StatusBatchResponse,
+  TraccarJsonReport,
   type UnitLive,
 } from '@lagebild/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -25,7 +26,7 @@ import type { LiveView, StatusIntake } from '../live/status-intake.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { authenticateDevice, credentialsOf, type DeviceCredentials } from './device-credentials.ts';
-import { osmAndDeviceId, osmAndStatus } from './osmand.ts';
+import { osmAndDeviceId, osmAndStatus, traccarJsonParams } from './osmand.ts';
 
 export const STATUS_BATCH_PATH = '/api/device/v1/status';
 export const OSMAND_PATH = '/api/device/v1/osmand';
@@ -71,6 +72,22 @@ function withinAckWait(ack: Promise<StatusAck>, seq: number | null): Promise<Sta
     timer = setTimeout(() => resolve(notCommitted(seq)), ACK_WAIT_MS);
   });
   return Promise.race([ack, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The positions of one OsmAnd request: Traccar Client 9's JSON body (`{ location, device_id }`, one
+ * or a batch), or the classic parameters from the query string and a form body together (the query
+ * string wins where both name a parameter; the server URL often carries `secret`).
+ */
+export function osmAndReports(query: Record<string, unknown>, body: unknown): OsmAndParams[] {
+  if (body && typeof body === 'object' && 'location' in body) {
+    const r = parseInput(TraccarJsonReport, body, 'Traccar Client JSON body');
+    const extra = parseInput(OsmAndParams, query, 'query');
+    const id = r.device_id ?? osmAndDeviceId(extra);
+    return [r.location].flat().map((loc) => ({ ...traccarJsonParams(loc, id), secret: extra.secret }));
+  }
+  const form = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  return [parseInput(OsmAndParams, { ...form, ...query }, 'OsmAnd parameters')];
 }
 
 export async function registerDeviceStatusRoutes(deps: DeviceStatusRouteDeps): Promise<void> {
@@ -160,30 +177,35 @@ export async function registerDeviceStatusRoutes(deps: DeviceStatusRouteDeps): P
         query: OsmAndParams,
         response: StatusBatchResponse,
       },
-      async ({ req, query }) => {
-        // Traccar reads the query string, and the body when the query string is empty
-        const p =
-          Object.keys(req.query as object).length > 0
-            ? query
-            : parseInput(OsmAndParams, req.body ?? {}, 'OsmAnd parameters');
-        const id = osmAndDeviceId(p);
+      async ({ req }) => {
+        const reports = osmAndReports(req.query as Record<string, unknown>, req.body);
+        const id = osmAndDeviceId(reports[0]!);
+        const secret = reports[0]!.secret;
         const header = credentialsOf(req.headers.authorization);
         const creds: DeviceCredentials | null =
-          header ?? (id && p.secret ? { kind: 'secret', deviceId: id, secret: p.secret } : null);
+          header ?? (id && secret ? { kind: 'secret', deviceId: id, secret } : null);
         const dev = await authenticate(req, creds);
         if (id && id.toLowerCase() !== dev.deviceId)
           throw new AppError('forbidden', `id ${id} is not the device these credentials belong to`);
         const view = await loadView(dev);
-        const mapped = osmAndStatus(p, view.current as UnitLive | null, Date.now());
-        if (!mapped.ok) throw new AppError('bad_request', mapped.message);
-        const ack = await withinAckWait(
-          intake.take(dev, view, mapped.status, Promise.resolve()),
-          mapped.status.seq,
+        // all mapped before any is taken: a bad position refuses the request and stores nothing;
+        // what a position does not carry comes from the newest one before it
+        let carry = view.current;
+        const events = reports.map((p) => {
+          const mapped = osmAndStatus(p, carry, Date.now());
+          if (!mapped.ok) throw new AppError('bad_request', mapped.message);
+          const s = mapped.status;
+          if (!carry || s.seq > carry.seq) carry = { ...(carry ?? ({} as UnitLive)), ...(s as UnitLive) };
+          return s;
+        });
+        const acks = await Promise.all(
+          events.map((e) => withinAckWait(intake.take(dev, view, e, Promise.resolve()), e.seq)),
         );
         touch(dev);
         // a tracker knows nothing but the status code: anything not stored is an error it retries
-        if (!ack.ok) throw new AppError(ack.code, ack.message);
-        return { acks: [ack] };
+        const failed = acks.find((a) => !a.ok);
+        if (failed && !failed.ok) throw new AppError(failed.code, failed.message);
+        return { acks };
       },
     );
   });

@@ -1,6 +1,6 @@
 import type { OsmAndParams, UnitLive } from '@lagebild/protocol';
 import { describe, expect, it } from 'vitest';
-import { KNOT_MPS, osmAndStatus, osmAndTime } from './osmand.ts';
+import { KNOT_MPS, osmAndStatus, osmAndTime, traccarJsonParams } from './osmand.ts';
 
 const prev = (over: Partial<UnitLive> = {}): UnitLive => ({
   deviceId: '00000000-0000-4000-8000-000000000001',
@@ -98,5 +98,31 @@ describe('osmAndStatus', () => {
   it('refuses a timestamp that is no time and a location that is no pair', () => {
     expect(osmAndStatus({ timestamp: 'soon' }, null, 0)).toMatchObject({ ok: false });
     expect(osmAndStatus({ location: '51.5' }, null, 0)).toMatchObject({ ok: false });
+  });
+});
+
+describe('traccarJsonParams', () => {
+  it('reads m/s, a 0…1 battery level and -1 as unknown, as Traccar does', () => {
+    const p = traccarJsonParams(
+      {
+        timestamp: '2023-11-14T22:13:20.000Z',
+        coords: { latitude: 51.4, longitude: 6.7, accuracy: 5, speed: 2, heading: -1, altitude: 30 },
+        battery: { level: 0.5 },
+        extras: { alarm: 'sos' },
+      },
+      'dev',
+    );
+    const s = map(p);
+    expect(s.speedMps).toBeCloseTo(2, 6);
+    expect([s.headingDeg, s.batteryPct, s.emergency, s.at]).toEqual([null, 50, true, 1_700_000_000_000]);
+    const unknown = traccarJsonParams(
+      {
+        timestamp: '2023-11-14T22:13:20Z',
+        coords: { latitude: 1, longitude: 1, speed: -1 },
+        battery: { level: -1 },
+      },
+      undefined,
+    );
+    expect([unknown.speed, unknown.batt]).toEqual([undefined, undefined]);
   });
 });

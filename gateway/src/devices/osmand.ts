@@ -6,7 +6,7 @@
  * OsmAnd has no sequence number: the position's time in epoch ms is its `seq`, so a tracker
  * resending a buffered position is a duplicate and an older buffered one is late.
  */
-import type { DeviceStatusInput, OsmAndParams, UnitLive } from '@lagebild/protocol';
+import type { DeviceStatusInput, OsmAndParams, TraccarJsonLocation, UnitLive } from '@lagebild/protocol';
 
 /** Traccar's conversion: OsmAnd's speed is in knots. */
 export const KNOT_MPS = 1852 / 3600;
@@ -79,5 +79,28 @@ export function osmAndStatus(p: OsmAndParams, prev: UnitLive | null, nowMs: numb
       unannouncedReason: announced === false ? `unchanged since seq ${continued!.seq}` : null,
       emergency,
     },
+  };
+}
+
+/**
+ * A position of Traccar Client 9's JSON body as the OsmAnd parameters it stands for (Traccar's own
+ * server reads it the same way): speed from m/s to knots, battery level 0…1 to percent, -1 unknown.
+ */
+export function traccarJsonParams(loc: TraccarJsonLocation, deviceId: string | undefined): OsmAndParams {
+  const c = loc.coords;
+  const known = (v: number | undefined) => (v !== undefined && v >= 0 ? v : undefined);
+  const speedMps = known(c.speed);
+  const level = known(loc.battery?.level);
+  return {
+    id: deviceId,
+    timestamp: loc.timestamp,
+    lat: c.latitude,
+    lon: c.longitude,
+    accuracy: known(c.accuracy),
+    speed: speedMps === undefined ? undefined : speedMps / KNOT_MPS,
+    bearing: known(c.heading),
+    altitude: c.altitude,
+    batt: level === undefined ? undefined : level * 100,
+    alarm: loc.extras?.alarm,
   };
 }

@@ -140,3 +140,34 @@ export const OsmAndParams = z.looseObject({
   emergency: z.enum(['true', 'false', '1', '0']).optional(),
 });
 export type OsmAndParams = z.infer<typeof OsmAndParams>;
+
+/** One position as Traccar Client 9 posts it (flutter_background_geolocation's location template). */
+export const TraccarJsonLocation = z.looseObject({
+  /** ISO 8601 */
+  timestamp: z.string().min(1).max(40),
+  coords: z.looseObject({
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+    /** metres */
+    accuracy: z.number().optional(),
+    /** metres per second; -1 = unknown */
+    speed: z.number().optional(),
+    /** degrees; -1 = unknown */
+    heading: z.number().optional(),
+    altitude: z.number().optional(),
+  }),
+  /** level 0…1; -1 = unknown */
+  battery: z.looseObject({ level: z.number().min(-1).max(1).optional() }).optional(),
+  extras: z.looseObject({ alarm: z.string().max(40).optional() }).optional(),
+});
+export type TraccarJsonLocation = z.infer<typeof TraccarJsonLocation>;
+
+/**
+ * Traccar Client 9's JSON body on the OsmAnd endpoint: `{ location, device_id }`, one position or a
+ * batch of them (its batch sync). The secret stays in the server URL's query string.
+ */
+export const TraccarJsonReport = z.looseObject({
+  location: z.union([TraccarJsonLocation, z.array(TraccarJsonLocation).min(1).max(MAX_STATUS_BATCH)]),
+  device_id: z.string().min(1).max(64).optional(),
+});
+export type TraccarJsonReport = z.infer<typeof TraccarJsonReport>;
