@@ -13,6 +13,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { startAuditAnchoring } from './audit/audit-anchoring.ts';
 import { type AuditLog, actorOf, auditedTenantCheck, createAuditLog } from './audit/audit-log.ts';
 import { registerAuditRoutes } from './audit/audit-routes.ts';
 import { registerAuthRoutes } from './auth/auth-routes.ts';
@@ -402,7 +403,14 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     pool: db.pool,
     signer: vault.signer,
     log: log.child({ mod: 'audit' }),
-    checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
+  });
+  // issue 13: the gateway alone signs checkpoints and anchors them with the TSA
+  const auditAnchoring = startAuditAnchoring({
+    pool: db.pool,
+    signer: vault.signer,
+    config,
+    metrics,
+    log: log.child({ mod: 'audit-anchoring' }),
   });
   const revoker = createRevoker(redis.redis);
   /** an operator session ends on every gateway (sockets) and every SFU (viewer sessions) at once */
@@ -423,7 +431,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   const route = createRouter(app, createGuard(db, audit, metrics, log));
   const http: HttpDeps = { route, sameTenant: auditedTenantCheck(tenantCheck(metrics, log), audit) };
   const stores = { db, audit, log };
-  registerAuthRoutes({ ...stores, route, redis: redis.redis, config, metrics, endSession });
+  registerAuthRoutes({ ...http, ...stores, redis: redis.redis, config, metrics, endSession });
   registerUnitRoutes({ ...http, ...stores, live });
   registerTeamUnitAdminRoutes({ ...http, ...stores });
   const onShiftChange = shiftChangeNotifier({ live, coalescer, devices, log: log.child({ mod: 'shifts' }) });
@@ -515,6 +523,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         sweeper.stop();
         retentionTimer.stop();
         auditPruneTimer.stop();
+        auditAnchoring.stop();
         sessionSweep.stop();
         service.stop();
         health.stop();

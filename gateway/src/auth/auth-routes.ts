@@ -11,12 +11,19 @@ import {
   type SessionUser,
   setSessionCookie,
 } from '../http/session.ts';
+import type { TenantCheck } from '../http/tenant-guard.ts';
 import { checkCredentials } from '../users/credentials.ts';
 import { registerPasswordChange } from '../users/password-change-route.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { registerOidcRoutes } from './oidc-routes.ts';
+import { registerSignInSettingsRoutes } from './sign-in-settings-routes.ts';
+import { issueTicket } from './sign-in-ticket.ts';
+import { registerTotpRoutes } from './totp-routes.ts';
+import { signInPolicy } from './totp-store.ts';
 
 export interface AuthRouteDeps extends ServiceDeps {
   route: Route;
+  sameTenant: TenantCheck;
   /** ends an operator session everywhere at once: its /control sockets and its SFU viewer sessions */
   endSession(sessionHash: string, tenantId: string, reason: SessionEndReason): void;
 }
@@ -30,6 +37,7 @@ export function registerAuthRoutes({
   log,
   endSession,
   audit,
+  sameTenant,
 }: AuthRouteDeps): void {
   const throttle = createLoginThrottle({
     redis,
@@ -83,15 +91,20 @@ export function registerAuthRoutes({
     throw new AppError('unauthenticated', 'wrong username or password');
   }
 
-  /** a new session for `user`: cookie set, sign-in audited; answers what /api/me answers */
+  /**
+   * a new session for `user`: cookie set, sign-in audited; answers what /api/me answers. `amr`
+   * records how it was opened (pwd, otp = second factor passed, oidc).
+   */
   async function signIn(
     req: FastifyRequest,
     reply: FastifyReply,
     user: { id: string; tenantId: string; username: string; role: string },
+    amr: string[] = ['pwd'],
   ): Promise<MeResponse> {
     const { token, expiresAt } = await createSession(db, user.id, user.tenantId, config.SESSION_TTL_HOURS, {
       ip: req.ip,
       userAgent: req.headers['user-agent'],
+      amr,
     });
     setSessionCookie(reply, token, expiresAt, config.COOKIE_SECURE);
     log.info({ audit: 'login', userId: user.id, tenantId: user.tenantId, ip: req.ip }, 'login');
@@ -99,7 +112,7 @@ export function registerAuthRoutes({
       tenantId: user.tenantId,
       actor: user.username,
       action: 'login',
-      payload: { userId: user.id, role: user.role, ip: req.ip },
+      payload: { userId: user.id, role: user.role, ip: req.ip, amr },
     });
     return me((await resolveSession(db, token))!);
   }
@@ -123,10 +136,40 @@ export function registerAuthRoutes({
       .catch((err: unknown) => log.error({ err }, 'login throttle not reset'));
     // a new or reset user gets no session until they have set their own password (issue 15)
     if (check.user.mustChangePassword) return { passwordChangeRequired: true as const };
+    // the tenant's sign-in policy (migration 0016): with local passwords switched off only admins
+    // (break-glass) sign in with one; a second factor when set up or required for the role
+    const policy = await signInPolicy(db.pool, check.user.tenantId);
+    if (!policy.passwordLogin && check.user.role !== 'admin')
+      throw new AppError('forbidden', 'this municipality signs in through its identity provider only');
+    if (check.user.totpSecret)
+      return {
+        secondFactorRequired: true as const,
+        ticket: await issueTicket(redis, { userId: check.user.id, purpose: 'totp' }),
+      };
+    if (policy.totpRequiredRoles.includes(check.user.role))
+      return {
+        totpEnrolmentRequired: true as const,
+        ticket: await issueTicket(redis, { userId: check.user.id, purpose: 'enrol' }),
+      };
     return signIn(req, reply, check.user);
   });
 
   registerPasswordChange({ route, db, audit, log, admit, refuse, signIn, endSession, throttle });
+  registerTotpRoutes({
+    route,
+    db,
+    redis,
+    audit,
+    log,
+    throttle,
+    sameTenant,
+    admit,
+    refuse,
+    signIn,
+    endSession,
+  });
+  registerOidcRoutes({ route, db, redis, config, audit, log, metrics, signIn, endSession });
+  registerSignInSettingsRoutes({ route, db, audit });
 
   const logout = {
     method: 'POST',

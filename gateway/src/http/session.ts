@@ -28,7 +28,11 @@ export async function createSession(
   userId: string,
   tenantId: string,
   ttlHours: number,
-  meta: { ip: string; userAgent: string | undefined },
+  meta: {
+    ip: string;
+    userAgent: string | undefined /** how it was opened: pwd, otp, oidc */;
+    amr?: string[];
+  },
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = newToken();
   const expiresAt = new Date(Date.now() + ttlHours * 3_600_000);
@@ -40,6 +44,7 @@ export async function createSession(
       expiresAt,
       ip: meta.ip,
       userAgent: meta.userAgent?.slice(0, 300) ?? null,
+      amr: meta.amr ?? ['pwd'],
     },
   });
   return { token, expiresAt };
