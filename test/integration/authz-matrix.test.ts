@@ -45,6 +45,7 @@ const BASELINE: readonly Role[] = ['admin', 'evaluator'];
 const REPORT: readonly Role[] = ['admin', 'supervisor', 'operator'];
 const RECORDING: readonly Role[] = ['admin', 'supervisor', 'operator'];
 const RETENTION: readonly Role[] = ['admin', 'supervisor'];
+const DUTY: readonly Role[] = ['admin', 'supervisor'];
 
 /** Who may call each route. `*` as method: every method of a catch-all route. */
 const ACCESS: Record<string, Access> = {
@@ -117,6 +118,14 @@ const ACCESS: Record<string, Access> = {
   'POST /api/admin/users/:id/password-reset': ['admin'],
   'GET /api/admin/users/:id/sessions': ['admin'],
   'POST /api/admin/users/:id/sessions/end': ['admin'],
+  // the Dienst page (issue 15): teams, units, shifts and camera hand-out, supervisors and admins
+  'GET /api/duty': DUTY,
+  'POST /api/duty/teams': DUTY,
+  'POST /api/duty/teams/:id': DUTY,
+  'POST /api/duty/units': DUTY,
+  'POST /api/duty/units/:id': DUTY,
+  'POST /api/duty/shifts': DUTY,
+  'POST /api/duty/shifts/:id/end': DUTY,
 };
 
 /** How a cell calls a route: the URL and body for the addressed tenant's rows. */
@@ -301,7 +310,40 @@ const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
     crossBody: REASON,
     scoped: true,
   }),
+  'POST /api/duty/teams': () => ({ url: '/api/duty/teams', body: { name: '' } }),
+  'POST /api/duty/teams/:id': (r) => ({
+    url: `/api/duty/teams/${dutyRows.get(r.tenantId)?.teamId}`,
+    body: {},
+    crossBody: { name: 'Übernommen' },
+    scoped: true,
+  }),
+  'POST /api/duty/units': (r) => ({
+    url: '/api/duty/units',
+    body: { callsign: '', teamId: dutyRows.get(r.tenantId)?.teamId },
+    crossBody: { callsign: 'Fremd 1', teamId: dutyRows.get(r.tenantId)?.teamId },
+    scoped: true,
+  }),
+  'POST /api/duty/units/:id': (r) => ({
+    url: `/api/duty/units/${r.unitIds[0]}`,
+    body: {},
+    crossBody: { callsign: 'Übernommen 1' },
+    scoped: true,
+  }),
+  'POST /api/duty/shifts': (r) => ({
+    url: '/api/duty/shifts',
+    body: { unitId: r.unitIds[0] },
+    crossBody: { unitId: r.unitIds[0], deviceId: r.deviceIds[0], personnelNumber: 'P-1' },
+    scoped: true,
+  }),
+  // an ended shift: the own tenant's allowed roles get 409 (already ended), nothing changes
+  'POST /api/duty/shifts/:id/end': (r) => ({
+    url: `/api/duty/shifts/${dutyRows.get(r.tenantId)?.endedShiftId}/end`,
+    scoped: true,
+  }),
 };
+
+/** Each tenant's team and an ended shift, by tenant id (written once the world is seeded). */
+const dutyRows = new Map<string, { teamId: string; endedShiftId: string }>();
 
 /** The id of each tenant's operator account, by tenant id (read once the world is seeded). */
 const operatorIds = new Map<string, string>();
@@ -320,6 +362,17 @@ beforeAll(async () => {
   for (const city of CITIES) {
     const u = await w.stack.db.prisma.user.findUniqueOrThrow({ where: { username: `${city}.operator` } });
     operatorIds.set(u.tenantId, u.id);
+    const r = w.rows[city];
+    const { rows: teams } = await w.stack.db.pool.query<{ id: string }>(
+      'SELECT id FROM teams WHERE tenant_id = $1 ORDER BY name LIMIT 1',
+      [r.tenantId],
+    );
+    const { rows: shifts } = await w.stack.db.pool.query<{ id: string }>(
+      `INSERT INTO shifts (tenant_id, unit_id, device_id, started_at, ended_at)
+       VALUES ($1, $2, $3, now() - interval '2 hours', now() - interval '1 hour') RETURNING id`,
+      [r.tenantId, r.unitIds[0], r.deviceIds[0]],
+    );
+    dutyRows.set(r.tenantId, { teamId: teams[0]!.id, endedShiftId: shifts[0]!.id });
   }
 }, 180_000);
 afterAll(async () => {
