@@ -88,7 +88,7 @@ async function audit(action: string, target: string) {
   return rows as Array<{ actor: string; payload: Record<string, unknown> }>;
 }
 
-describe('[DUTY-1] the Dienst page API', () => {
+describe('[DUTY1] the Dienst page API', () => {
   it('is for supervisors and admins: operators and evaluators are refused', async () => {
     expect((await call('duisburg.supervisor', '/api/duty')).status).toBe(200);
     expect((await call('duisburg.admin', '/api/duty')).status).toBe(200);
@@ -129,7 +129,7 @@ describe('[DUTY-1] the Dienst page API', () => {
   });
 });
 
-describe('[DUTY-2] starting and ending a shift', () => {
+describe('[DUTY2] starting and ending a shift', () => {
   it('hands a free camera to a unit and takes it back, audited with the change', async () => {
     const team = await newTeam();
     const unit = await newUnit(team.id);
@@ -211,7 +211,7 @@ describe('[DUTY-2] starting and ending a shift', () => {
   });
 });
 
-describe('[DUTY-3] two supervisors hand out the same camera at once', () => {
+describe('[DUTY3] two supervisors hand out the same camera at once', () => {
   it('one wins, the other gets 409 naming the unit and who handed it out (10 concurrent rounds)', async () => {
     const team = await newTeam();
     for (let round = 0; round < 10; round++) {
@@ -265,7 +265,7 @@ describe('[DUTY-3] two supervisors hand out the same camera at once', () => {
   });
 });
 
-describe('[DUTY-4] tenant isolation', () => {
+describe('[DUTY4] tenant isolation', () => {
   it("another tenant's teams, units, shifts and cameras answer like unknown ones", async () => {
     const team = await newTeam();
     const unit = await newUnit(team.id);
@@ -299,7 +299,7 @@ describe('[DUTY-4] tenant isolation', () => {
   });
 });
 
-describe('[DUTY-5] the live view follows the shifts', () => {
+describe('[DUTY5] the live view follows the shifts', () => {
   it('a camera reporting without a shift is not on duty, its stage changes stored; a shift puts it on the map', async () => {
     const unit = await newUnit((await newTeam()).id, `Live ${++serial}`);
     const [cam] = await newCameras(1);
@@ -374,7 +374,7 @@ describe('[DUTY-5] the live view follows the shifts', () => {
   });
 });
 
-describe('[DUTY-6] officer-hours and episodes follow the shifts', () => {
+describe('[DUTY6] officer-hours and episodes follow the shifts', () => {
   it('an episode across a shift change stays with the shift it began in; hours go to each shift’s team', async () => {
     const teamA = await newTeam();
     const teamB = await newTeam();
