@@ -5,6 +5,7 @@
  * answered with a reason, revoked devices refused, tenants isolated, the device's rate bucket shared.
  * Rule ids are those of docs/device-protocol.md.
  */
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import type { StatusAck } from '@lagebild/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -246,6 +247,30 @@ describe('POST /api/device/v1/status', () => {
       expect(r.json.error?.code).toBe('unauthenticated');
     }
     expect(await count(dev.deviceId)).toBe(1);
+  });
+
+  it('[D1] a device an admin provisions reports with the secret from that one answer; only its SHA-256 is stored', async () => {
+    const base = stack.gateways[0]!.url;
+    const admin = await login(base, 'duisburg.admin', DEMO_PASSWORD);
+    const res = await fetch(`${base}/api/devices`, {
+      method: 'POST',
+      headers: { cookie: admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ label: `HTTP-${Date.now()}` }),
+    });
+    expect(res.status).toBe(201);
+    const { device, secret } = (await res.json()) as { device: { id: string }; secret: string };
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const dev = { deviceId: device.id, secret };
+    expect((await postBatch(base, basic(dev), { events: [status(1)] })).json.acks).toEqual([
+      { ok: true, seq: 1, duplicate: false },
+    ]);
+    const socket = await connectDevice(stack.gateways[1]!.url, dev);
+    expect(await socket.send(status(2))).toEqual({ ok: true, seq: 2, duplicate: false });
+    socket.close();
+    const { rows } = await stack.db.pool.query('SELECT secret_hash FROM devices WHERE id = $1', [device.id]);
+    expect(rows[0].secret_hash).toBe(createHash('sha256').update(secret).digest('hex'));
+    const list = await (await fetch(`${base}/api/devices`, { headers: { cookie: admin } })).text();
+    expect(list).not.toContain(secret);
   });
 
   it('[D5][D4] refuses a revoked device with 403, also with a token minted before the revocation', async () => {
