@@ -186,6 +186,76 @@ describe('issue 13: deletion that holds against backups', () => {
   });
 });
 
+describe('issue 13: a recording kept longer moves to the key of its new day', () => {
+  const post = (cookie: string, path: string, body: unknown) =>
+    fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  /** a four-eyes request by the supervisor, approved by the admin (at least the asker's rank) */
+  async function approved(id: string, body: Record<string, unknown>): Promise<void> {
+    const admin = await login(stack.url, 'duisburg.admin', DEMO_PASSWORD);
+    const req = await post(supervisor, `/api/recordings/${id}/approvals`, body);
+    expect([201, 202]).toContain(req.status);
+    const { id: approval } = (await req.json()) as { id: string };
+    const res = await post(admin, `/api/recording-approvals/${approval}/decision`, {
+      approve: true,
+      reason: 'bestätigt',
+    });
+    expect(res.status).toBe(200);
+  }
+  const state = async (id: string) => {
+    const { rows } = await stack.db.pool.query<{ kek_id: string; delete_at: Date | null }>(
+      'SELECT kek_id, delete_at FROM recordings WHERE id = $1',
+      [id],
+    );
+    const store = localFolderStore(vault.env.VAULT_DIR);
+    return { row: rows[0]!, file: (await readWrappedKey(store, tenantId, id)).kekId };
+  };
+  const rewraps = async (id: string) =>
+    (
+      await stack.db.pool.query(
+        `SELECT payload FROM audit_log WHERE action = 'recording_rewrapped' AND target = $1 ORDER BY seq`,
+        [`recording:${id}`],
+      )
+    ).rows.map((r) => r.payload);
+
+  it('[KC3] an approved extension re-wraps under the later day, a release from evidence under its normal day', async () => {
+    const id = await newRecording(Date.now());
+    const before = await state(id);
+    expect(before.file).toBe(before.row.kek_id);
+    await approved(id, { action: 'extension', extendDays: 5, reason: 'noch in Prüfung' });
+    const extended = await state(id);
+    expect(extended.row.delete_at!.getTime() - before.row.delete_at!.getTime()).toBe(5 * DAY);
+    expect(extended.file).toBe(dayKekId(extended.row.delete_at!.getTime()));
+    expect(extended.row.kek_id).toBe(extended.file);
+    expect(await rewraps(id)).toEqual([
+      { from: before.file, to: extended.file, deleteAt: extended.row.delete_at!.getTime() },
+    ]);
+
+    const kept = await post(supervisor, `/api/recordings/${id}/evidence`, {
+      reason: 'Beleidigung',
+      caseReference: 'Az. 14/26',
+    });
+    expect(kept.status).toBe(200);
+    expect((await state(id)).file).toMatch(/^evidence-\d+$/);
+    await approved(id, { action: 'release', reason: 'Verfahren eingestellt' });
+    const released = await state(id);
+    expect(released.file).toBe(dayKekId(released.row.delete_at!.getTime()));
+    expect(released.row.kek_id).toBe(released.file);
+    expect((await rewraps(id)).map((p) => p.to)).toEqual([
+      extended.file,
+      expect.stringMatching(/^evidence-/),
+      released.file,
+    ]);
+    const store = localFolderStore(vault.env.VAULT_DIR);
+    expect(
+      (await openRecording({ store, keyring: vault.keyring, tenantId, recordingId: id })).size,
+    ).toBeGreaterThan(0);
+  });
+});
+
 describe('issue 13: keys only in an HSM in production', () => {
   const gateway = (env: Record<string, string>) =>
     spawnService({
@@ -244,8 +314,13 @@ describe('issue 13: npm run keys', () => {
     const { rows } = await stack.db.pool.query('SELECT kek_id FROM recordings WHERE id = $1', [id]);
     const before = JSON.parse((await keys('list', '--json')).stdout);
     const mine = before.tenants.find((t: { tenantId: string }) => t.tenantId === tenantId);
+    const { rows: wrapped } = await stack.db.pool.query(
+      `SELECT count(*)::int AS n FROM recordings WHERE kek_id = $1 AND tenant_id = $2 AND state <> 'deleted'`,
+      [rows[0].kek_id, tenantId],
+    );
+    expect(wrapped[0].n).toBeGreaterThan(0);
     expect(mine.keys).toContainEqual(
-      expect.objectContaining({ kekId: rows[0].kek_id, kind: 'day', recordings: 1 }),
+      expect.objectContaining({ kekId: rows[0].kek_id, kind: 'day', recordings: wrapped[0].n }),
     );
     expect(before.signingKeys.map((k: { fingerprint: string }) => k.fingerprint)).toContain(
       vault.signer.fingerprint,
