@@ -368,6 +368,52 @@ describe('WHEP egress', () => {
     await page.close();
   }, 60_000);
 
+  it('[E3][E6] a second POST with the same token replaces the first; a replaced stream (W6) closes the session', async () => {
+    const tenant = stack.tenants[0]!;
+    const dev = tenant.devices[5]!;
+    const cam = await publishCamera(stack, tenant.id, dev);
+    await cam.connected();
+    await until(
+      async () => (await sfuStats(stack)).streams.some((s) => s.deviceId === dev.deviceId),
+      5000,
+      'live',
+    );
+    const token = viewerTokenFor({
+      tenantId: tenant.id,
+      userId: crypto.randomUUID(),
+      deviceId: dev.deviceId,
+      sid: 'e'.repeat(32),
+      watchId: crypto.randomUUID(),
+    });
+    const url = `${stack.sfu!.url}/whep/${dev.deviceId}`;
+    const first = await newPage();
+    const second = await newPage();
+    const a = await play(first, url, token);
+    expect(a.status).toBe(201);
+    const b = await play(second, url, token);
+    expect(b.status).toBe(201);
+    expect(b.firstFrameMs).not.toBeNull();
+    expect((await sfuStats(stack)).viewers).toBe(1); // one watch, one session (V6)
+    const oldDelete = await fetch(new URL(a.location!, url), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(oldDelete.status).toBe(404);
+
+    // the camera publishes again: its old stream is replaced, the WHEP session on it ends
+    const again = await publishCamera(stack, tenant.id, dev);
+    await again.connected();
+    await until(async () => (await sfuStats(stack)).viewers === 0, 5000, 'the session ends with its stream');
+    // a new POST plays the new stream
+    const c = await play(first, url, token);
+    expect(c.status).toBe(201);
+    expect(c.firstFrameMs).not.toBeNull();
+    await again.close();
+    await cam.close();
+    await first.close();
+    await second.close();
+  }, 60_000);
+
   it('[E6] logging out ends the WHEP session; revoking the device ends the stream and with it the session', async () => {
     const tenant = stack.tenants[0]!;
     const dev = tenant.devices[4]!;
