@@ -247,8 +247,11 @@ try {
         String(env.SIM_TIME_SCALE),
         // cameras that record publish live video when the SFU runs
         ...(sfuUrl ? ['--video', 'on'] : []),
+        // a shift change per city every 30 simulated minutes, on the Dienst API as <city>.supervisor
+        '--shift-every',
+        '1800',
       ],
-      env: {},
+      env: { SIM_SUPERVISOR_PASSWORD: env.DEMO_PASSWORD },
       onLine: logFile('sim'),
       readyTimeoutMs: 30_000,
     }).catch((err: Error) => console.error(`simulator did not start: ${err.message}`));
