@@ -36,5 +36,7 @@ case "$cmd" in
            const failed = r.numFailedTests + (r.numFailedTests === 0 ? r.numFailedTestSuites : 0);
            console.log(`${r.numPassedTests} passed, ${failed} failed`);'
          exit "$code" ;;
-  *) echo "usage: lagebild.sh start|test|setup|fuzz [--runs N] [--seed S]|faults|bench <name>" >&2; exit 2 ;;
+  # long-running load with memory sampling (issue 14): `npm run soak -- --minutes N [--devices 2000]`
+  soak)  . "$here/setup.sh" test;  cd "$root"; exec node test/soak/soak.ts "$@" ;;
+  *) echo "usage: lagebild.sh start|test|setup|fuzz [--runs N] [--seed S]|faults|soak --minutes N|bench <name>" >&2; exit 2 ;;
 esac

@@ -72,7 +72,7 @@ export function startFleet(opts: FleetOptions): Fleet {
     }, opts.intervalMs);
     while (!stopped && (dev.produced < opts.events || dev.outbox.size > 0)) {
       let socket = sockets[i];
-      if (!socket || !socket.socket.connected) {
+      if (!socket?.socket.connected) {
         socket?.close();
         sockets[i] = null;
         const urls = opts.urls();
