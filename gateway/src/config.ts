@@ -77,6 +77,14 @@ export const GatewayEnv = z.object({
   /** expired sessions and disabled users' sessions are ended (sockets, SFU viewers) this often */
   SESSION_SWEEP_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** issue 13: a checkpoint at least this often while entries arrive (the gateway alone signs them) */
+  AUDIT_CHECKPOINT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
+  /** how often the checkpoint job looks (signs when due, then time-stamps what waits); 0 = never */
+  AUDIT_ANCHOR_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+  /** the RFC 3161 time-stamping authority (application/timestamp-query); a qualified one in production */
+  TSA_URL: z.string().url().or(z.literal('')).default(''),
+  /** the append-only export target: checkpoints and their tokens, one JSON line each (WORM in production) */
+  AUDIT_ANCHOR_DIR: z.string().default(''),
   /** failed logins of unknown usernames are audited per address and window of this length (issue 11) */
   LOGIN_UNKNOWN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -131,6 +139,14 @@ function productionIssues(c: z.infer<typeof GatewayEnv>): { path: string; messag
     });
   // keys in a PKCS#11 token, never the development files, and no throw-away signing key (issue 13)
   issues.push(...hsmIssues(c).filter((i) => i.path !== 'HSM_PIN_FILE'));
+  // checkpoints anchored outside the database (issue 13)
+  if (!c.TSA_URL)
+    issues.push({ path: 'TSA_URL', message: 'must name the RFC 3161 time-stamping authority in production' });
+  if (!c.AUDIT_ANCHOR_DIR)
+    issues.push({
+      path: 'AUDIT_ANCHOR_DIR',
+      message: 'must name the append-only (WORM) folder the audit checkpoints are exported to in production',
+    });
   if (/:lagebild-local@/.test(c.DATABASE_URL))
     issues.push({
       path: 'DATABASE_URL',

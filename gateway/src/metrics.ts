@@ -13,6 +13,10 @@ export interface Metrics {
   persistRows: number;
   persistErrors: number;
   batchesEmitted: number;
+  /** audit checkpoints still waiting for their RFC 3161 token (issue 13) */
+  auditAnchorsPending: number;
+  auditAnchored: number;
+  auditAnchorErrors: number;
 }
 
 export const createMetrics = (): Metrics => ({
@@ -29,6 +33,9 @@ export const createMetrics = (): Metrics => ({
   persistRows: 0,
   persistErrors: 0,
   batchesEmitted: 0,
+  auditAnchorsPending: 0,
+  auditAnchored: 0,
+  auditAnchorErrors: 0,
 });
 
 export function countRejected(m: Metrics, code: string): void {

@@ -25,6 +25,7 @@ import { ensureSoftHsmToken, openKeySource } from '@lagebild/vault';
 import { z } from 'zod';
 import { ensureDemoVideos } from './demo-recordings.ts';
 import { importOldKeyring, importOldSigningKey } from './import-old-keyring.ts';
+import { startLocalTsa } from './local-tsa.ts';
 import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths.ts';
 import { ensureAppRole, startPostgres } from './postgres.ts';
 import { type SpawnOptions, spawnService } from './process.ts';
@@ -215,6 +216,11 @@ try {
     say('live video off: MEDIASOUP_WORKER_BIN is not set (run via `npm start`, which builds the worker)');
   }
 
+  // Audit checkpoints anchored outside the database (issue 13): a local RFC 3161 TSA made with
+  // `openssl ts` (CA and TSA certificate kept in .data/tsa; it lives in this process, on a loopback
+  // port), and the export target .data/audit-anchors (`npm run verify -- audit` reads both).
+  const tsa = await startLocalTsa(join(dataDir, 'tsa'));
+  stops.push(() => tsa.stop());
   await startSupervised({
     name: 'gateway',
     entry: GATEWAY_ENTRY,
@@ -227,6 +233,8 @@ try {
       TILE_URL: env.TILE_URL,
       LOG_LEVEL: env.LOG_LEVEL,
       ...vaultEnv,
+      TSA_URL: tsa.url,
+      AUDIT_ANCHOR_DIR: join(dataDir, 'audit-anchors'),
       ...(sfuUrl ? { MEDIA_TOKEN_SECRET: mediaSecret, SFU_URL: sfuUrl, SFU_WHIP_URL: `${sfuUrl}/whip` } : {}),
     },
     onLine: logFile('gateway'),

@@ -98,17 +98,13 @@ async function finishOrphans(ctx: RecorderContext, open: Record<string, string>,
     }
     const n = await finishOrphanedRecordings(ctx.pool, [{ id: recordingId, bytes, stoppedAt: Date.now() }]);
     if (n > 0) {
-      await appendAudit(
-        ctx.pool,
-        {
-          tenantId,
-          actor: 'system:recorder',
-          action: 'recording_sealed',
-          target: `recording:${recordingId}`,
-          payload: { complete: false, reason: 'recorder stopped without sealing (process died)', bytes },
-        },
-        { signer: ctx.signer },
-      );
+      await appendAudit(ctx.pool, {
+        tenantId,
+        actor: 'system:recorder',
+        action: 'recording_sealed',
+        target: `recording:${recordingId}`,
+        payload: { complete: false, reason: 'recorder stopped without sealing (process died)', bytes },
+      });
       log.warn({ recordingId, bytes }, 'recording of a previous run marked incomplete');
     }
     await ctx.journal.remove(recordingId);

@@ -196,17 +196,13 @@ async function sweeper(work: string) {
     log(`appending ${args.audit} audit entries, one transaction each`);
     const t2 = performance.now();
     for (let i = 0; i < args.audit; i++) {
-      await appendAudit(
-        pool,
-        {
-          tenantId: tenant.id,
-          actor: 'bench',
-          action: 'playback',
-          target: `recording:${rows[i % Math.max(1, rows.length)]?.id ?? 'none'}`,
-          reason: 'Benchmark',
-        },
-        { signer },
-      );
+      await appendAudit(pool, {
+        tenantId: tenant.id,
+        actor: 'bench',
+        action: 'playback',
+        target: `recording:${rows[i % Math.max(1, rows.length)]?.id ?? 'none'}`,
+        reason: 'Benchmark',
+      });
     }
     const auditPerS = args.audit / ((performance.now() - t2) / 1000);
     return { sweepSeconds, deleted, auditPerS };

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type Db, openDb } from '@lagebild/db';
 import { migrate } from '@lagebild/db/migrate';
 import { type SeededTenant, seedDemo } from '@lagebild/db/seed';
+import { type LocalTsa, startLocalTsa } from '@lagebild/infra/local-tsa';
 import { GATEWAY_ENTRY, SFU_ENTRY, WEB_OUT } from '@lagebild/infra/paths';
 import { freePort } from '@lagebild/infra/ports';
 import { ensureAppRole, type PostgresHandle, startPostgres } from '@lagebild/infra/postgres';
@@ -51,6 +52,10 @@ export interface Stack {
   url: string;
   /** the SFU (with `sfu: true`): base URL, e.g. http://127.0.0.1:41234 */
   sfu: SfuProcess | null;
+  /** the local RFC 3161 TSA the gateways anchor audit checkpoints with (TSA_URL, issue 13) */
+  tsa: LocalTsa;
+  /** the gateways' append-only export target (AUDIT_ANCHOR_DIR) */
+  anchorDir: string;
   startGateway(): Promise<GatewayProcess>;
   stop(): Promise<void>;
 }
@@ -80,6 +85,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   started.push(() => pg.stop());
   const redis = await startRedis({ dir: join(dir, 'redis') }).catch(undo);
   started.push(() => redis.stop());
+  const tsa = await startLocalTsa(join(dir, 'tsa')).catch(undo);
+  started.push(() => tsa.stop());
+  const anchorDir = join(dir, 'anchors');
   const appUrl = await ensureAppRole(pg.url).catch(undo);
   await migrate(pg.url).catch(undo);
   const db = openDb(pg.url, { max: 4 });
@@ -104,6 +112,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         WEB_DIR: opts.serveWeb ? WEB_OUT : '',
         LOG_LEVEL: opts.logLevel ?? 'warn',
         INSTANCE_ID: `gw${gateways.length + 1}`,
+        TSA_URL: tsa.url,
+        AUDIT_ANCHOR_DIR: anchorDir,
         ...(sfu
           ? { MEDIA_TOKEN_SECRET: TEST_MEDIA_SECRET, SFU_URL: sfu.url, SFU_WHIP_URL: `${sfu.url}/whip` }
           : {}),
@@ -158,6 +168,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await db.close();
     await redis.stop();
     await pg.stop();
+    await tsa.stop();
     throw err;
   }
 
@@ -170,6 +181,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     gateways,
     url: gateways[0]!.url,
     sfu,
+    tsa,
+    anchorDir,
     startGateway,
     async stop() {
       await Promise.allSettled(gateways.map((g) => g.stop()));
@@ -177,6 +190,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await db.close();
       await redis.stop();
       await pg.stop();
+      await tsa.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

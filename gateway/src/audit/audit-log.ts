@@ -4,13 +4,7 @@
  * `record` is for paths that cannot wait (a refused request) and logs a failed append loudly.
  * Each entry is also a pino line with `audit: '<action>'`, as before, for log shipping.
  */
-import {
-  type AuditInput,
-  appendAudit,
-  appendAuditIn,
-  type CheckpointPolicy,
-  pruneAuditPayloads,
-} from '@lagebild/audit';
+import { type AuditInput, appendAudit, appendAuditIn, pruneAuditPayloads } from '@lagebild/audit';
 import type { Signer } from '@lagebild/vault';
 import type pg from 'pg';
 import type { SessionUser } from '../http/session.ts';
@@ -35,15 +29,8 @@ export function createAuditLog(opts: {
   pool: pg.Pool;
   signer: Signer;
   log: Logger;
-  checkpointEvery?: number;
-  checkpointMs?: number;
   now?: () => number;
 }): AuditLog {
-  const policy: CheckpointPolicy = {
-    signer: opts.signer,
-    every: opts.checkpointEvery,
-    everyMs: opts.checkpointMs,
-  };
   const line = (e: AuditEntry) =>
     opts.log.info(
       { audit: e.action, actor: e.actor, tenantId: e.tenantId, target: e.target ?? undefined },
@@ -52,16 +39,16 @@ export function createAuditLog(opts: {
   return {
     signer: opts.signer,
     async append(entry) {
-      await appendAudit(opts.pool, entry, policy, opts.now);
+      await appendAudit(opts.pool, entry, opts.now);
       line(entry);
     },
     async appendIn(client, entries) {
-      await appendAuditIn(client, entries, policy, opts.now);
+      await appendAuditIn(client, entries, opts.now);
       for (const e of entries) line(e);
     },
-    prune: () => pruneAuditPayloads(opts.pool, policy, opts.now),
+    prune: () => pruneAuditPayloads(opts.pool, opts.now),
     record(entry) {
-      appendAudit(opts.pool, entry, policy, opts.now).then(
+      appendAudit(opts.pool, entry, opts.now).then(
         () => line(entry),
         (err) => opts.log.error({ err, audit: entry.action }, 'audit append failed'),
       );

@@ -49,6 +49,15 @@ export function prometheusText(
     family('lagebild_process_active_resources', 'gauge', 'handles and requests keeping the event loop busy', [
       `lagebild_process_active_resources{${inst}} ${process.getActiveResourcesInfo().length}`,
     ]),
+    family('lagebild_audit_anchors_pending', 'gauge', 'audit checkpoints waiting for their RFC 3161 token', [
+      `lagebild_audit_anchors_pending{${inst}} ${metrics.auditAnchorsPending}`,
+    ]),
+    counter('audit_anchored', 'audit checkpoints time-stamped and exported', metrics.auditAnchored),
+    counter(
+      'audit_anchor_errors',
+      'failed requests to the time-stamping authority',
+      metrics.auditAnchorErrors,
+    ),
     counter('status_accepted', 'status events acknowledged', metrics.statusAccepted),
     counter('status_duplicate', 'status events resent and already stored', metrics.statusDuplicate),
     counter('status_late', 'status events older than the newest stored', metrics.statusLate),

@@ -2,20 +2,26 @@
 /**
  * `npm run verify -- <what>`: checks done by anyone holding the public key, exit 0 = verified.
  *   audit [--db URL] [--file dump.jsonl] [--checkpoints kept.jsonl] [--pubkey pem] [--json]
+ *         [--anchors audit-anchors.jsonl] [--tsa-ca ca.pem]
+ *       with the database: also every checkpoint's RFC 3161 token (openssl ts -verify against the
+ *       TSA's CA) and the database's checkpoints against the append-only export target (issue 13)
  *   audit-export <out.jsonl> [--db URL]       the log and checkpoints for the data protection officer
  *   export <bundle.tar> [--pubkey pem] [--json]
  * The database URL defaults to DATABASE_URL, then to the one `npm start` wrote to .data/database.url;
- * the public key to .data/keys/signing.pub.pem.
+ * the public key to .data/keys/signing.pub.pem, the export target to
+ * .data/audit-anchors/audit-anchors.jsonl and the TSA's CA to .data/tsa/ca.pem (npm start's).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { verifierFromPem, verifyExportBundle } from '@lagebild/vault';
 import pg from 'pg';
+import { ANCHOR_FILE, loadAnchors, readExportTarget } from './anchor.ts';
 import { exportAuditJsonl, loadCheckpoints, parseAuditJsonl, readAuditLog } from './pg-audit.ts';
 import { verifyAuditChain } from './verify.ts';
+import { type AnchorVerifyResult, verifyAnchors } from './verify-anchors.ts';
 
 const DATA_DIR = process.env.LB_DATA_DIR ?? fileURLToPath(new URL('../../../.data', import.meta.url));
 
@@ -26,6 +32,8 @@ const { values, positionals } = parseArgs({
     file: { type: 'string' },
     checkpoints: { type: 'string' },
     pubkey: { type: 'string' },
+    anchors: { type: 'string' },
+    'tsa-ca': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -49,6 +57,7 @@ async function verifyAudit(): Promise<boolean> {
     ? parseAuditJsonl(await readFile(values.checkpoints, 'utf8')).checkpoints
     : [];
   let result: Awaited<ReturnType<typeof verifyAuditChain>>;
+  let anchoring: AnchorVerifyResult | null = null;
   if (values.file) {
     const dump = parseAuditJsonl(await readFile(values.file, 'utf8'));
     result = await verifyAuditChain(dump.entries, dump.checkpoints, verifier, {
@@ -57,12 +66,30 @@ async function verifyAudit(): Promise<boolean> {
   } else {
     const pool = new pg.Pool({ connectionString: await databaseUrl(), max: 1 });
     try {
-      result = await verifyAuditChain(readAuditLog(pool), await loadCheckpoints(pool), verifier, {
-        externalCheckpoints: external,
+      const anchorsFile = values.anchors ?? join(DATA_DIR, 'audit-anchors', ANCHOR_FILE);
+      const exportLines =
+        values.anchors || existsSync(anchorsFile) ? await readExportTarget(anchorsFile) : null;
+      if (values.anchors && exportLines?.length === 0)
+        throw new Error(`the export target ${anchorsFile} is empty or missing`);
+      const checkpoints = await loadCheckpoints(pool);
+      const anchors = await loadAnchors(pool);
+      const tsaCa = values['tsa-ca'] ?? join(DATA_DIR, 'tsa', 'ca.pem');
+      if ((anchors.length > 0 || exportLines?.length) && !existsSync(tsaCa))
+        throw new Error(
+          `cannot check the time-stamp tokens: no TSA CA certificate at ${tsaCa} (pass --tsa-ca)`,
+        );
+      if (existsSync(tsaCa))
+        anchoring = await verifyAnchors({ checkpoints, anchors, exportLines, tsaCaFile: tsaCa, verifier });
+      result = await verifyAuditChain(readAuditLog(pool), checkpoints, verifier, {
+        externalCheckpoints: [...external, ...(exportLines ?? []).map((l) => l.checkpoint)],
       });
     } finally {
       await pool.end();
     }
+  }
+  if (anchoring) {
+    const problems = [...result.problems, ...anchoring.problems].sort((a, b) => a.seq - b.seq);
+    result = { ...result, ok: result.ok && anchoring.ok, problems, firstBad: problems[0] ?? null };
   }
   const text = result.ok
     ? `audit log verified: ${result.entries} entries (${result.pruned} pruned payloads), ${result.checkpoints} signed checkpoints, head ${result.headSeq} ${result.headHash.slice(0, 16)}…`
@@ -70,7 +97,10 @@ async function verifyAudit(): Promise<boolean> {
         .slice(1, 10)
         .map((p) => `  also seq ${p.seq}: ${p.problem}`)
         .join('\n')}`;
-  print(result, text);
+  const anchorText = anchoring
+    ? `\ncheckpoints anchored: ${anchoring.anchored} with a verified RFC 3161 token, ${anchoring.pending} waiting for one; export target: ${anchoring.exportLines} lines`
+    : '';
+  print({ ...result, anchoring }, text + anchorText);
   return result.ok;
 }
 

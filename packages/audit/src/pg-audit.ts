@@ -1,20 +1,19 @@
 /**
- * The audit log in PostgreSQL: appends serialised on the single head row (SELECT … FOR UPDATE), so
- * any number of gateways write one chain; a signed checkpoint every `checkpointEvery` entries or
- * `checkpointMs`; reading the log back in seq order for verification and export (JSON lines).
+ * The audit log in PostgreSQL: appends go through the database function `audit_append`, which
+ * serialises them on the single head row and computes the hashes, so any number of gateways and SFUs
+ * write one chain and none of them chooses a hash; the gateway alone signs checkpoints
+ * (`checkpointIfDue`); reading the log back in seq order for verification and export (JSON lines).
  */
 
 import { withTransaction } from '@lagebild/db/transaction';
 import type { AuditAction } from '@lagebild/protocol';
-import { type Signer, signJson } from '@lagebild/vault';
+import { canonicalJson, type Signer, signJson } from '@lagebild/vault';
 import type pg from 'pg';
 import {
   type AuditRecord,
   CHECKPOINT_FORMAT,
   type Checkpoint,
   type CheckpointStatement,
-  entryHash,
-  payloadHash,
   storablePayload,
 } from './chain.ts';
 
@@ -58,8 +57,8 @@ export interface AuditInput {
   payload?: Record<string, unknown> | null;
 }
 
+/** When the gateway's checkpoint job signs the head: after this many entries or this long. */
 export interface CheckpointPolicy {
-  signer: Signer;
   every?: number;
   everyMs?: number;
 }
@@ -68,89 +67,61 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /**
  * Appends entries inside the caller's transaction (`client` must be in BEGIN … COMMIT), so an
- * audited change and its entry commit together. Returns the new records.
+ * audited change and its entry commit together. The database function `audit_append` (migration
+ * 0013) takes the head's lock and computes every hash; the caller supplies only the entries'
+ * contents, never a hash. Returns the new records.
  */
 export async function appendAuditIn(
   client: Queryable,
   inputs: AuditInput[],
-  policy: CheckpointPolicy,
   now: () => number = Date.now,
 ): Promise<AuditRecord[]> {
-  const head = (
-    await client.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date }>(
-      'SELECT seq, hash, checkpoint_seq, checkpoint_at FROM audit_head WHERE id = 1 FOR UPDATE',
-    )
-  ).rows[0];
-  if (!head) throw new Error('audit_head is missing: run the migrations');
-  let seq = Number(head.seq);
-  let prevHash = head.hash;
-  const out: AuditRecord[] = [];
-  const at = now();
-  for (const i of inputs) {
-    const payload = storablePayload(i.payload);
-    const base = {
-      seq: ++seq,
-      tenantId: i.tenantId,
-      at,
-      actor: i.actor,
-      action: i.action,
-      target: i.target ?? null,
-      reason: i.reason ?? null,
-      recipient: i.recipient ?? null,
-      payloadHash: payloadHash(payload),
-      prevHash,
-    };
-    const rec: AuditRecord = { ...base, payload, hash: entryHash(base) };
-    out.push(rec);
-    prevHash = rec.hash;
-  }
-  if (out.length === 0) return out;
-  const cols = 11;
-  const values: unknown[] = [];
-  const rows = out.map((r, k) => {
-    values.push(
-      r.seq,
-      r.tenantId,
-      new Date(r.at),
-      r.actor,
-      r.action,
-      r.target,
-      r.reason,
-      r.recipient,
-      r.payload === null ? null : JSON.stringify(r.payload),
-      r.payloadHash,
-      r.prevHash,
-      r.hash,
-    );
-    const b = k * (cols + 1);
-    return `(${Array.from({ length: cols + 1 }, (_, j) => `$${b + j + 1}`).join(',')})`;
-  });
-  await client.query(
-    `INSERT INTO audit_log (seq, tenant_id, at, actor, action, target, reason, recipient, payload, payload_hash, prev_hash, hash) VALUES ${rows.join(',')}`,
-    values,
-  );
-  const last = out[out.length - 1]!;
-  const dueByCount = last.seq - Number(head.checkpoint_seq) >= (policy.every ?? 1000);
-  const dueByTime = at - head.checkpoint_at.getTime() >= (policy.everyMs ?? 10 * 60_000);
-  if (dueByCount || dueByTime) {
-    await writeCheckpoint(client, policy.signer, last.seq, last.hash, at);
-    await client.query(
-      'UPDATE audit_head SET seq = $1, hash = $2, checkpoint_seq = $1, checkpoint_at = $3 WHERE id = 1',
-      [last.seq, last.hash, new Date(at)],
-    );
-  } else {
-    await client.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash]);
-  }
-  return out;
+  if (inputs.length === 0) return [];
+  const at = Math.trunc(now());
+  const payloads = inputs.map((i) => storablePayload(i.payload));
+  const entries = inputs.map((i, k) => ({
+    tenant: i.tenantId,
+    actor: i.actor,
+    action: i.action,
+    target: i.target ?? null,
+    reason: i.reason ?? null,
+    recipient: i.recipient ?? null,
+    // the exact bytes the payload hash covers (canonicalJson, as chain.ts's payloadHash)
+    payload: canonicalJson(payloads[k] ?? null),
+  }));
+  const { rows } = await client.query<{
+    seq: string;
+    at: Date;
+    payload_hash: string;
+    prev_hash: string;
+    hash: string;
+  }>('SELECT * FROM audit_append($1::jsonb, $2)', [JSON.stringify(entries), at]);
+  return rows.map((r, k) => ({
+    seq: Number(r.seq),
+    tenantId: inputs[k]!.tenantId,
+    at: r.at.getTime(),
+    actor: inputs[k]!.actor,
+    action: inputs[k]!.action,
+    target: inputs[k]!.target ?? null,
+    reason: inputs[k]!.reason ?? null,
+    recipient: inputs[k]!.recipient ?? null,
+    payload: payloads[k] ?? null,
+    payloadHash: r.payload_hash,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }));
 }
 
 async function writeCheckpoint(client: Queryable, signer: Signer, seq: number, hash: string, at: number) {
   const statement: CheckpointStatement = { format: CHECKPOINT_FORMAT, seq, hash, at };
   const { json, signature } = signJson(signer, statement);
-  await client.query(
-    'INSERT INTO audit_checkpoints (seq, hash, at, statement, signature, signing_key) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (seq) DO NOTHING',
-    [seq, hash, new Date(at), json, signature.toString('base64'), signer.fingerprint],
-  );
+  await client.query('SELECT audit_add_checkpoint($1, $2, $3, $4, $5)', [
+    seq,
+    at,
+    json,
+    signature.toString('base64'),
+    signer.fingerprint,
+  ]);
 }
 
 /** `fn` inside BEGIN … COMMIT on one pooled connection; ROLLBACK on any error. */
@@ -160,13 +131,12 @@ async function writeCheckpoint(client: Queryable, signer: Signer, seq: number, h
  */
 export async function auditedChange<T>(
   pool: pg.Pool,
-  policy: CheckpointPolicy,
   change: (client: pg.PoolClient) => Promise<{ result: T; entries: AuditInput[] }>,
   now?: () => number,
 ): Promise<T> {
   return withTransaction(pool, async (client) => {
     const { result, entries } = await change(client);
-    if (entries.length > 0) await appendAuditIn(client, entries, policy, now);
+    if (entries.length > 0) await appendAuditIn(client, entries, now);
     return result;
   });
 }
@@ -175,11 +145,10 @@ export async function auditedChange<T>(
 export async function appendAudit(
   pool: pg.Pool,
   inputs: AuditInput | AuditInput[],
-  policy: CheckpointPolicy,
   now?: () => number,
 ): Promise<AuditRecord[]> {
   return withTransaction(pool, (client) =>
-    appendAuditIn(client, Array.isArray(inputs) ? inputs : [inputs], policy, now),
+    appendAuditIn(client, Array.isArray(inputs) ? inputs : [inputs], now),
   );
 }
 
@@ -189,11 +158,7 @@ export async function appendAudit(
  * hash stays in the chain) and, if it emptied any, records that itself as `audit_pruned`, in one
  * transaction. Safe to run from several processes at once: the second finds nothing left.
  */
-export async function pruneAuditPayloads(
-  pool: pg.Pool,
-  policy: CheckpointPolicy,
-  now?: () => number,
-): Promise<number> {
+export async function pruneAuditPayloads(pool: pg.Pool, now?: () => number): Promise<number> {
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ n: string }>('SELECT audit_prune_payloads() AS n');
     const pruned = Number(rows[0]!.n);
@@ -201,7 +166,6 @@ export async function pruneAuditPayloads(
       await appendAuditIn(
         client,
         [{ tenantId: null, actor: 'system:audit', action: 'audit_pruned', payload: { entries: pruned } }],
-        policy,
         now,
       );
     }
@@ -215,19 +179,41 @@ export async function checkpointNow(
   signer: Signer,
   now: () => number = Date.now,
 ): Promise<Checkpoint | null> {
+  return checkpointIfDue(pool, signer, { every: 1, everyMs: 0 }, now, true);
+}
+
+/**
+ * The gateway's checkpoint job (issue 13: only the gateway signs): signs the head when `policy.every`
+ * entries or `policy.everyMs` have passed since the last checkpoint and the head has moved. The head
+ * is read under its lock, so two gateways never sign two different heads as one seq.
+ */
+export async function checkpointIfDue(
+  pool: pg.Pool,
+  signer: Signer,
+  policy: CheckpointPolicy,
+  now: () => number = Date.now,
+  force = false,
+): Promise<Checkpoint | null> {
   const seq = await withTransaction(pool, async (client) => {
     const head = (
-      await client.query<{ seq: string; hash: string }>(
-        'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
+      await client.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date }>(
+        'SELECT seq, hash, checkpoint_seq, checkpoint_at FROM audit_head WHERE id = 1 FOR UPDATE',
       )
-    ).rows[0]!;
-    if (Number(head.seq) === 0) return null;
-    const at = now();
-    await writeCheckpoint(client, signer, Number(head.seq), head.hash, at);
-    await client.query('UPDATE audit_head SET checkpoint_seq = seq, checkpoint_at = $1 WHERE id = 1', [
-      new Date(at),
-    ]);
-    return Number(head.seq);
+    ).rows[0];
+    if (!head) throw new Error('audit_head is missing: run the migrations');
+    const headSeq = Number(head.seq);
+    if (headSeq === 0) return null;
+    const at = Math.trunc(now());
+    const moved = headSeq - Number(head.checkpoint_seq);
+    if (moved <= 0 && !force) return null;
+    const due =
+      force ||
+      moved >= (policy.every ?? 1000) ||
+      at - head.checkpoint_at.getTime() >= (policy.everyMs ?? 10 * 60_000);
+    if (!due) return null;
+    if (moved <= 0) return headSeq; // already checkpointed
+    await writeCheckpoint(client, signer, headSeq, head.hash, at);
+    return headSeq;
   });
   if (seq === null) return null;
   return (await loadCheckpoints(pool)).find((c) => c.seq === seq) ?? null;

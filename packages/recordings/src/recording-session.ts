@@ -60,12 +60,11 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
   const startedAt = o.startedAt ?? Date.now();
   const prerecordS = o.prerecordS ?? 0;
   const mediaType = o.mediaType ?? 'video/webm';
-  const policy = { signer: o.signer };
   const actor = `device:${o.deviceId}`;
   const target = auditTarget('recording', id);
   // the row and its `recording_started` entry commit together
   let kekId: string | undefined;
-  await auditedChange(o.pool, policy, async (client) => {
+  await auditedChange(o.pool, async (client) => {
     ({ kekId } = await beginRecording(
       client,
       {
@@ -113,7 +112,7 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
   });
   /** the row completed, linked to its incident and the seal audited: one transaction */
   const close = (row: Parameters<typeof completeRecording>[1], payload: Record<string, unknown>) =>
-    auditedChange(o.pool, policy, async (client) => {
+    auditedChange(o.pool, async (client) => {
       await completeRecording(client, row);
       if (o.incidentId === undefined) await linkOpenIncident(client, id);
       return {
