@@ -19,6 +19,9 @@ export const USAGE = `usage: node sim/src/main.ts --url <gateway url> --credenti
   --behaviour     realistic | steady (default realistic)
   --video         on | off: a camera in 'recording' publishes live video over WHIP to the SFU the
                   gateway names (default off; needs the SFU and @roamhq/wrtc)
+  --shift-every   seconds of simulated time between two shift changes per city (default off): the
+                  simulator signs in as <city>.supervisor with the password in the environment
+                  variable SIM_SUPERVISOR_PASSWORD and ends and restarts shifts on the Dienst API
   --help          show this text`;
 
 const Args = z.object({
@@ -34,6 +37,11 @@ const Args = z.object({
     .enum(['on', 'off'], { error: '--video must be on or off' })
     .default('off')
     .transform((v) => v === 'on'),
+  shiftEvery: z.coerce
+    .number({ error: '--shift-every must be a number of seconds' })
+    .min(10, '--shift-every must be at least 10 seconds')
+    .max(86_400)
+    .optional(),
 });
 export type CliArgs = z.output<typeof Args>;
 
@@ -57,6 +65,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
         'time-scale': { type: 'string' },
         behaviour: { type: 'string' },
         video: { type: 'string' },
+        'shift-every': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -72,6 +81,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     timeScale: values['time-scale'],
     behaviour: values.behaviour,
     video: values.video,
+    shiftEvery: values['shift-every'],
   });
   if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join('\n'));
   return parsed.data;

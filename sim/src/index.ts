@@ -10,6 +10,7 @@ export { Outbox } from './outbox.ts';
 export type { PatrolMode } from './patrol.ts';
 export { mulberry32, type Rng } from './prng.ts';
 export { DECLINE_REASONS, DEFAULT_RESPONSE, type ResponseParams } from './response.ts';
+export { type ShiftRota, startShiftRota } from './shift-rota.ts';
 export type { SimDevice } from './sim-device.ts';
 export { type Simulation, startSimulation } from './simulation.ts';
 export type {

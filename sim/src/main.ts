@@ -10,6 +10,7 @@
 import { CliError, loadCredentials, parseCliArgs, USAGE } from './cli-args.ts';
 import { mulberry32 } from './prng.ts';
 import { createReportFiler } from './report-filer.ts';
+import { type ShiftRota, startShiftRota } from './shift-rota.ts';
 import { startSimulation } from './simulation.ts';
 import type { SimEvent, SimStats } from './types.ts';
 import type { WhipVideo } from './whip-video.ts';
@@ -84,6 +85,29 @@ async function main(): Promise<number> {
     behaviour: args.behaviour,
     onEvent,
   });
+  // shift changes on the Dienst API as each city's supervisor (issue 15); the password comes from
+  // the environment so it never shows in a process list
+  let rota: ShiftRota | null = null;
+  const supervisorPassword = process.env.SIM_SUPERVISOR_PASSWORD;
+  if (args.shiftEvery !== undefined) {
+    if (!supervisorPassword) {
+      console.error('[sim] --shift-every needs SIM_SUPERVISOR_PASSWORD in the environment');
+      return 2;
+    }
+    const everyMs = (args.shiftEvery * 1000) / args.timeScale;
+    rota = startShiftRota({
+      url: args.url,
+      logins: [...new Set(devices.map((d) => d.city))].map((city) => ({
+        username: `${city}.supervisor`,
+        password: supervisorPassword,
+      })),
+      deviceIds: devices.map((d) => d.deviceId),
+      everyMs,
+      handoverMs: everyMs / 3,
+      rng: mulberry32((args.seed ?? 1) ^ 0x5e1f7),
+      onError: (message) => console.error(`[sim] shift change failed: ${message}`),
+    });
+  }
   console.log(
     JSON.stringify({
       msg: 'ready',
@@ -93,6 +117,7 @@ async function main(): Promise<number> {
       timeScale: args.timeScale,
       behaviour: args.behaviour,
       video: args.video,
+      shiftEvery: args.shiftEvery ?? null,
       seed: sim.seed,
     }),
   );
@@ -101,6 +126,10 @@ async function main(): Promise<number> {
     const timer = setInterval(() => {
       const s = sim.stats();
       let line = statsLine(s);
+      if (rota) {
+        const r = rota.stats();
+        line += ` · shifts ended ${r.ended} started ${r.started} refused ${r.refused}`;
+      }
       if (connectErrors > 0) line += ` · connect errors ${connectErrors} (last ${lastConnectError})`;
       console.log(line);
       connectErrors = 0;
@@ -117,6 +146,7 @@ async function main(): Promise<number> {
       stopping = true;
       clearInterval(timer);
       reports.stop();
+      rota?.stop();
       await video?.close();
       await sim.stop();
       console.log(statsLine(sim.stats()).replace('[sim]', '[sim] final:'));

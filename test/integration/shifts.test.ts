@@ -11,6 +11,7 @@
  */
 import { provisionDevices } from '@lagebild/db';
 import type { DutyBoardResponse, DutyShift } from '@lagebild/protocol';
+import { mulberry32, startShiftRota } from '@lagebild/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice, connectOperator, login, status, until, waitFor } from '../src/clients.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
@@ -447,5 +448,42 @@ describe('[DUTY6] officer-hours and episodes follow the shifts', () => {
     } finally {
       dev.close();
     }
+  });
+});
+
+describe('[DUTY7] the simulator changes shifts through the same API', () => {
+  it("ends a shift as the city's supervisor and starts the next one with the same camera", async () => {
+    const unit = await newUnit((await newTeam()).id);
+    const [cam] = await newCameras(1);
+    const first = await startOk(unit.id, cam!.deviceId);
+    const errors: string[] = [];
+    const rota = startShiftRota({
+      url: stack.url,
+      logins: [{ username: 'duisburg.supervisor', password: DEMO_PASSWORD }],
+      deviceIds: [cam!.deviceId],
+      everyMs: 300,
+      handoverMs: 100,
+      rng: mulberry32(15),
+      onError: (message) => errors.push(message),
+    });
+    try {
+      await until(async () => rota.stats().started >= 2, 10_000, 'two shift changes');
+    } finally {
+      rota.stop();
+    }
+    const { rows } = await stack.db.pool.query<{ id: string; ended_at: Date | null; started_by: string }>(
+      `SELECT s.id, s.ended_at, u.username AS started_by FROM shifts s JOIN users u ON u.id = s.started_by
+        WHERE s.device_id = $1 ORDER BY s.started_at`,
+      [cam!.deviceId],
+    );
+    expect(rows[0]!.id).toBe(first.id);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    expect(rows.every((r) => r.started_by === 'duisburg.supervisor')).toBe(true);
+    expect(rows.filter((r) => r.ended_at === null).length).toBeLessThanOrEqual(1);
+    const ended = await audit('shift_ended', `shift:${first.id}`);
+    expect(ended).toEqual([expect.objectContaining({ actor: 'duisburg.supervisor' })]);
+    // only the camera it drives: no other shift of the tenant was touched by the rota
+    expect(errors).toEqual([]);
+    expect(rota.stats().refused).toBe(0);
   });
 });
