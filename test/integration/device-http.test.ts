@@ -522,6 +522,10 @@ describe('OsmAnd (Traccar Client)', () => {
       `${base}/api/device/v1/osmand?id=${dev.deviceId}&secret=${dev.secret}&timestamp=yesterday&lat=51&lon=7`,
     );
     expect(badTime.status).toBe(400);
+    const noId = await fetch(`${base}/api/device/v1/osmand?lat=51&lon=7`, {
+      headers: { authorization: basic(dev) },
+    });
+    expect(noId.status).toBe(400);
     const noSecret = await fetch(`${base}/api/device/v1/osmand?id=${dev.deviceId}&lat=51&lon=7`);
     expect(noSecret.status).toBe(401);
     const wrong = await fetch(

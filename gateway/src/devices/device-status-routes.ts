@@ -180,12 +180,14 @@ export async function registerDeviceStatusRoutes(deps: DeviceStatusRouteDeps): P
       async ({ req }) => {
         const reports = osmAndReports(req.query as Record<string, unknown>, req.body);
         const id = osmAndDeviceId(reports[0]!);
+        // as in Traccar: a report names its device, whatever else authenticates it
+        if (!id) throw new AppError('bad_request', 'id (the Lagebild device id) is required');
         const secret = reports[0]!.secret;
         const header = credentialsOf(req.headers.authorization);
         const creds: DeviceCredentials | null =
-          header ?? (id && secret ? { kind: 'secret', deviceId: id, secret } : null);
+          header ?? (secret ? { kind: 'secret', deviceId: id, secret } : null);
         const dev = await authenticate(req, creds);
-        if (id && id.toLowerCase() !== dev.deviceId)
+        if (id.toLowerCase() !== dev.deviceId)
           throw new AppError('forbidden', `id ${id} is not the device these credentials belong to`);
         const view = await loadView(dev);
         // all mapped before any is taken: a bad position refuses the request and stores nothing;
