@@ -193,16 +193,18 @@ export async function openWhepSession(
     await session.transport.connect({ dtlsParameters: offer.dtls });
     const { accepted, consumers } = await consumeInto(router, egress, session.transport, plans);
     for (const c of consumers) session.addConsumer(c);
-    // a picture at once when DTLS is up, not at the unit's next periodic keyframe
+    // Watching starts (consumer_up, audited as `started`) when DTLS is up, not at the 201: a player
+    // that never connects has watched nothing. Then a picture at once, not at the next keyframe.
     session.transport.on('dtlsstatechange', (state) => {
-      if (state !== 'connected') return;
+      if (state !== 'connected' || session.closed) return;
+      session.markConsuming();
       for (const c of session.consumers.values())
         if (c.kind === 'video' && !c.closed) c.requestKeyFrame().catch(() => {});
     });
-    // WHEP cannot renegotiate from the server: when the stream goes, the session goes ([E6])
-    session.once('producergone', () => session.close('closed'));
+    // WHEP cannot renegotiate from the server: when the stream goes, the session goes ([E6]).
+    // (addConsumer's own listener runs first and announces consumer_down `producer_gone`.)
+    for (const c of consumers) c.on('producerclose', () => session.close('closed'));
     session.whep = { etag: newEtag(), remoteIceUfrag: offer.iceUfrag, firstMid: accepted[0]!.section.mid };
-    session.markConsuming();
     return { session, answer: buildAnswer(offer, accepted, session.transport, 'sendonly') };
   } catch (err) {
     session.close('closed');
