@@ -136,8 +136,9 @@ try {
     const fdBound = Math.max(BOUNDS.fds, Math.round(fds.base * BOUNDS.fdShare));
     const ok = rss.growth <= rssBound && fds.growth <= fdBound && heap.growth <= BOUNDS.heapMb;
     if (!ok) exitCode = 1;
+    const signed = (n: number, digits = 1) => `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`;
     verdicts.push(
-      `${ok ? 'ok  ' : 'GREW'} ${p.name}: RSS +${rss.growth.toFixed(1)} MB (bound ${rssBound.toFixed(0)}), fds +${fds.growth} (bound ${fdBound}), heap +${heap.growth.toFixed(1)} MB (bound ${BOUNDS.heapMb})`,
+      `${ok ? 'ok  ' : 'GREW'} ${p.name}: RSS ${signed(rss.growth)} MB (bound ${rssBound.toFixed(0)}), fds ${signed(fds.growth, 0)} (bound ${fdBound}), heap ${signed(heap.growth)} MB (bound ${BOUNDS.heapMb})`,
     );
   }
   if (lost > 0 || duplicated > 0) exitCode = 1;

@@ -7,9 +7,9 @@ export interface Series {
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf'];
 
 export function memoryPlot(title: string, series: readonly Series[]): string {
-  const W = 900;
+  const W = 980;
   const H = 420;
-  const m = { l: 60, r: 180, t: 40, b: 45 };
+  const m = { l: 60, r: 250, t: 40, b: 45 };
   const all = series.flatMap((s) => s.points);
   const maxT = Math.max(1, ...all.map((p) => p.tS));
   const maxMb = Math.max(1, ...all.map((p) => p.mb)) * 1.1;
