@@ -1,3 +1,4 @@
+import { sha256Hex } from '@lagebild/db';
 import { LoginRequest, LoginResponse, MeResponse } from '@lagebild/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
@@ -100,6 +101,8 @@ export function registerAuthRoutes({
     reply: FastifyReply,
     user: { id: string; tenantId: string; username: string; role: string },
     amr: string[] = ['pwd'],
+    /** told the new session's hash (the OpenID sign-in keeps the ID token for the logout under it) */
+    onSession?: (sessionHash: string, expiresAt: Date) => Promise<void>,
   ): Promise<MeResponse> {
     const { token, expiresAt } = await createSession(db, user.id, user.tenantId, config.SESSION_TTL_HOURS, {
       ip: req.ip,
@@ -107,6 +110,7 @@ export function registerAuthRoutes({
       amr,
     });
     setSessionCookie(reply, token, expiresAt, config.COOKIE_SECURE);
+    await onSession?.(sha256Hex(token), expiresAt);
     log.info({ audit: 'login', userId: user.id, tenantId: user.tenantId, ip: req.ip }, 'login');
     await audit.append({
       tenantId: user.tenantId,

@@ -45,6 +45,7 @@ export interface OidcRouteDeps {
     reply: FastifyReply,
     user: { id: string; tenantId: string; username: string; role: string },
     amr: string[],
+    onSession?: (sessionHash: string, expiresAt: Date) => Promise<void>,
   ): Promise<unknown>;
   endSession(sessionHash: string, tenantId: string, reason: SessionEndReason): void;
 }
@@ -270,29 +271,28 @@ export function registerOidcRoutes(deps: OidcRouteDeps): void {
           });
         } catch (err) {
           const e = err as { code?: string; message?: string };
-          throw new Refused('oidc_failed', { why: e.message?.slice(0, 300), code: e.code });
+          throw new Refused('oidc_failed', { why: e.message?.slice(0, 300), error: e.code });
         }
-        const claims = tokens.claims() as Record<string, unknown>;
-        let groups = groupsOf(claims, p.groupsClaim);
-        if (groups.length === 0 && tokens.access_token) {
-          // many providers put groups only into the userinfo answer
+        let claims = tokens.claims() as Record<string, unknown>;
+        if ((!(p.groupsClaim in claims) || !('name' in claims)) && tokens.access_token) {
+          // many providers put groups and names only into the userinfo answer (the ID token's win)
           const info = await oidc
             .fetchUserInfo(provider, tokens.access_token, String(claims.sub))
-            .catch(() => ({}) as Record<string, unknown>);
-          groups = groupsOf(info as Record<string, unknown>, p.groupsClaim);
+            .catch((err: unknown) => {
+              log.warn({ err, tenantId: p.tenantId }, 'oidc userinfo failed');
+              return {};
+            });
+          claims = { ...info, ...claims };
         }
+        const groups = groupsOf(claims, p.groupsClaim);
         const role = mapRole(groups, p.roleMap);
         if (!role) throw new Refused('oidc_no_role', { sub: claims.sub, groups: groups.slice(0, 20) });
         const user = await upsertUser(p, claims, role);
-        await deps.signIn(req, reply, user, ['oidc']);
-        const session = await resolveSession(db, readSetCookie(reply));
-        if (session && tokens.id_token)
-          await redis.set(
-            idTokenKey(session.sessionHash),
-            tokens.id_token,
-            'PX',
-            session.sessionExpiresAt - Date.now(),
-          );
+        const idToken = tokens.id_token;
+        await deps.signIn(req, reply, user, ['oidc'], async (hash, expiresAt) => {
+          if (idToken)
+            await redis.set(idTokenKey(hash), idToken, 'PX', Math.max(1, expiresAt.getTime() - Date.now()));
+        });
         // a page of our own moves on, so the next request is same-site and carries the strict cookie
         return reply.type('text/html').send(moveOn('/'));
       } catch (err) {
@@ -341,17 +341,6 @@ export function registerOidcRoutes(deps: OidcRouteDeps): void {
       return { endSessionUrl: url.href };
     },
   );
-}
-
-/** The session token just set on `reply` (to key the ID token kept for RP-initiated logout). */
-function readSetCookie(reply: FastifyReply): string | undefined {
-  const set = reply.getHeader('set-cookie');
-  const list = Array.isArray(set) ? set : typeof set === 'string' ? [set] : [];
-  for (const c of list) {
-    const m = new RegExp(`^${SESSION_COOKIE}=([^;]+)`).exec(String(c));
-    if (m) return decodeURIComponent(m[1]!);
-  }
-  return undefined;
 }
 
 const moveOn = (to: string) =>
