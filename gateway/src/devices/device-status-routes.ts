@@ -22,7 +22,7 @@ import { AppError, parseInput } from '../errors.ts';
 import { createRouter, type Route } from '../http/route.ts';
 import type { DeviceIdentity } from '../live/device-directory.ts';
 import type { LiveStore } from '../live/live-store.ts';
-import type { LiveView, StatusIntake } from '../live/status-intake.ts';
+import { type LiveView, type StatusIntake, seqOf } from '../live/status-intake.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { authenticateDevice, credentialsOf, type DeviceCredentials } from './device-credentials.ts';
@@ -59,11 +59,6 @@ const notCommitted = (seq: number | null): StatusAck => ({
   message: `not committed within ${ACK_WAIT_MS / 1000} s; resend the event`,
   retry: true,
 });
-
-const seqOf = (raw: unknown): number | null => {
-  const seq = (raw as { seq?: unknown } | null)?.seq;
-  return typeof seq === 'number' && Number.isSafeInteger(seq) ? seq : null;
-};
 
 /** The ack, or `unavailable` once ACK_WAIT_MS has passed. */
 function withinAckWait(ack: Promise<StatusAck>, seq: number | null): Promise<StatusAck> {

@@ -58,7 +58,8 @@ export interface StatusIntakeDeps {
   onLive(unit: UnitLive): void;
 }
 
-const seqOf = (raw: unknown): number | null => {
+/** The `seq` of an event not yet validated, for its error ack (null when it has none). */
+export const seqOf = (raw: unknown): number | null => {
   const seq = (raw as { seq?: unknown } | null)?.seq;
   return typeof seq === 'number' && Number.isSafeInteger(seq) ? seq : null;
 };
