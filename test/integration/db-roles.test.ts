@@ -95,10 +95,70 @@ describe('issue 13: the application role cannot rewrite the audit trail', () => 
         'CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$',
       ),
     ).toBe(ownerOnly);
-    // what the application does need still works: appending goes through the head row
-    expect(await refusal('SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE')).toBeNull();
+    // appends go through audit_append (migration 0013): no direct write to the log, the head or the
+    // checkpoints, not even taking the head's lock
+    expect(await refusal('SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE')).toBe(ownerOnly);
+    expect(await refusal(`UPDATE audit_head SET hash = 'chosen' WHERE id = 1`)).toBe(ownerOnly);
+    expect(
+      await refusal(
+        `INSERT INTO audit_log (seq, at, action, payload_hash, prev_hash, hash) VALUES (1000000, now(), 'login', 'p', 'prev', 'chosen')`,
+      ),
+    ).toBe(ownerOnly);
+    expect(
+      await refusal(
+        `INSERT INTO audit_checkpoints (seq, hash, at, statement, signature, signing_key) VALUES (1000000, 'h', now(), '{}', 's', 'k')`,
+      ),
+    ).toBe(ownerOnly);
+    expect(await refusal('DELETE FROM audit_anchors')).toBe(ownerOnly);
+    expect(await refusal(`UPDATE audit_anchors SET tsa_reply = 'x'`)).toBe(ownerOnly);
     // pruning past the legal period runs with the owner's rights and is still bound by the trigger
     expect(await refusal('SELECT audit_prune_payloads()')).toBeNull();
+  });
+
+  it('appends through audit_append, which computes the hash; a hash or checkpoint of its choosing is refused', async () => {
+    const { entryHash, payloadHash } = await import('@lagebild/audit');
+    const payload = { note: 'ä "quoted"\n', n: 1 };
+    const { rows } = await app.query(`SELECT * FROM audit_append($1::jsonb, $2)`, [
+      JSON.stringify([
+        {
+          tenant: null,
+          actor: 'user:x',
+          action: 'login',
+          target: null,
+          reason: 'Grund\t1',
+          recipient: null,
+          payload: JSON.stringify({ n: 1, note: payload.note }),
+          hash: 'chosen',
+        },
+      ]),
+      1_700_000_000_123,
+    ]);
+    const r = rows[0];
+    // the same bytes as chain.ts: the verifier recomputes exactly this hash
+    const expected = entryHash({
+      seq: Number(r.seq),
+      tenantId: null,
+      at: 1_700_000_000_123,
+      actor: 'user:x',
+      action: 'login',
+      target: null,
+      reason: 'Grund\t1',
+      recipient: null,
+      payloadHash: payloadHash(payload),
+      prevHash: r.prev_hash,
+    });
+    expect(r.hash).toBe(expected);
+    expect(r.hash).not.toBe('chosen');
+    // a checkpoint must name an entry by its real hash (the signature is the gateway's business)
+    const forged = JSON.stringify({
+      at: 1,
+      format: 'lagebild-audit-checkpoint/1',
+      hash: 'f'.repeat(64),
+      seq: Number(r.seq),
+    });
+    expect(await refusal(`SELECT audit_add_checkpoint(${Number(r.seq)}, 1, '${forged}', 'sig', 'key')`)).toBe(
+      '22023',
+    );
   });
 
   it('prunes payloads past the legal period through audit_prune_payloads, which runs as the owner', async () => {
@@ -140,11 +200,17 @@ describe('issue 13: the application role cannot rewrite the audit trail', () => 
       const seen = await sessions();
       expect(seen.length).toBeGreaterThan(1);
       for (const s of seen) expect(s, s.application_name).toMatchObject({ usename: 'lagebild_app' });
-      const { rows } = await stack.db.pool.query(
-        'SELECT count(*)::int AS n FROM recordings WHERE device_id = $1',
-        [device.deviceId],
+      // the SFU may open its connection before the recording's row commits (it reads keys too)
+      await until(
+        async () =>
+          (
+            await stack.db.pool.query('SELECT count(*)::int AS n FROM recordings WHERE device_id = $1', [
+              device.deviceId,
+            ])
+          ).rows[0].n > 0,
+        20_000,
+        'the recording row written by the SFU as lagebild_app',
       );
-      expect(rows[0].n).toBeGreaterThan(0);
     } finally {
       await pub.close();
     }

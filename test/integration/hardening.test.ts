@@ -276,7 +276,14 @@ describe('issue 11: production mode refuses what only a demo may have', () => {
       (e: Error) => e,
     );
     expect(err?.message).toMatch(/code 2|with 2/);
-    for (const name of ['COOKIE_SECURE', 'TRUST_PROXY', 'HSM_TOKEN_LABEL', 'DATABASE_URL'])
+    for (const name of [
+      'COOKIE_SECURE',
+      'TRUST_PROXY',
+      'HSM_TOKEN_LABEL',
+      'DATABASE_URL',
+      'TSA_URL',
+      'AUDIT_ANCHOR_DIR',
+    ])
       expect(err?.message).toContain(name);
   });
 

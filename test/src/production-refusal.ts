@@ -24,6 +24,9 @@ export function productionRefusal(stack: Stack, databaseUrl: string): Promise<st
       // keys in a token (issue 13); the database is refused before the token is opened
       HSM_TOKEN_LABEL: 'lagebild',
       HSM_PIN_FILE: '/nonexistent/hsm.pin',
+      // checkpoints anchored outside the database (issue 13)
+      TSA_URL: stack.tsa.url,
+      AUDIT_ANCHOR_DIR: stack.anchorDir,
       LOG_LEVEL: 'warn',
     },
     readyTimeoutMs: 20_000,
