@@ -56,6 +56,12 @@ export interface TotpRouteDeps {
   endSession(sessionHash: string, tenantId: string, reason: SessionEndReason): void;
 }
 
+/**
+ * Codes are throttled on a counter of their own: a right password resets the password's counter,
+ * so sharing it would give whoever knows the password unlimited guesses at the code.
+ */
+const throttleName = (s: { username: string }) => `${s.username}#totp`;
+
 const EMPTY = TotpConfirmRequest.pick({ ticket: true });
 
 export function registerTotpRoutes(deps: TotpRouteDeps): void {
@@ -81,7 +87,7 @@ export function registerTotpRoutes(deps: TotpRouteDeps): void {
 
   /** the pending secret becomes the user's if `code` matches, committed with its audit entry */
   async function confirm(s: TotpState, code: string, req: FastifyRequest, reply: FastifyReply) {
-    await deps.admit(s.username, req, reply);
+    const gate = await deps.admit(throttleName(s), req, reply);
     const ok = await withTransaction(pool, async (c) => {
       if (!(await confirmPendingSecret(c, s, code))) return false;
       await audit.appendIn(c, [
@@ -95,6 +101,9 @@ export function registerTotpRoutes(deps: TotpRouteDeps): void {
       return true;
     });
     if (!ok) await deps.refuse(s.username, s, req.ip);
+    await throttle
+      .succeeded(throttleName(s), req.ip, gate)
+      .catch((err: unknown) => log.error({ err }, 'login throttle not reset'));
   }
 
   route(
@@ -108,11 +117,11 @@ export function registerTotpRoutes(deps: TotpRouteDeps): void {
     },
     async ({ req, reply, body: { ticket, code } }) => {
       const s = await ticketUser(ticket, 'totp');
-      const gate = await deps.admit(s.username, req, reply);
+      const gate = await deps.admit(throttleName(s), req, reply);
       // a right code is used once: the same code again (replay) is a failure like a wrong one
       if (!(await useTotpCode(pool, s, code))) return deps.refuse(s.username, s, req.ip);
       await throttle
-        .succeeded(s.username, req.ip, gate)
+        .succeeded(throttleName(s), req.ip, gate)
         .catch((err: unknown) => log.error({ err }, 'login throttle not reset'));
       if (!(await spendTicket(redis, ticket)))
         throw new AppError('unauthenticated', 'the sign-in has expired; sign in again');
