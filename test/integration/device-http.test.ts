@@ -542,3 +542,31 @@ describe('OsmAnd (Traccar Client)', () => {
     expect(elsewhere.status).toBe(415);
   });
 });
+
+describe('PostgreSQL unreachable', () => {
+  it('[D10][D12][D20] never acknowledges what it could not store: 503, retry; the resend after recovery is stored once', async () => {
+    const dev = dortmund.devices[2]!;
+    const base = stack.gateways[0]!.url;
+    const e = status(1);
+    const outage = stack.pg.restart(2500);
+    await new Promise((r) => setTimeout(r, 500)); // PostgreSQL is down now
+    const during = await postBatch(base, basic(dev), { events: [e] });
+    expect(during.status).toBe(503);
+    expect(during.json.error?.code).toBe('unavailable');
+    const osm = await traccarClientPost(base, `/api/device/v1/osmand?secret=${dev.secret}`, {
+      id: dev.deviceId,
+      lat: '51.5',
+      lon: '7.46',
+    });
+    expect(osm.status).toBe(503);
+    await outage;
+    // the device kept the event (no ok ack) and sends it again
+    let after = await postBatch(base, basic(dev), { events: [e] });
+    for (let i = 0; i < 50 && after.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await postBatch(base, basic(dev), { events: [e] });
+    }
+    expect(after.json.acks).toEqual([{ ok: true, seq: 1, duplicate: false }]);
+    expect(await count(dev.deviceId)).toBe(1);
+  }, 30_000);
+});

@@ -92,10 +92,13 @@ export async function registerDeviceStatusRoutes(deps: DeviceStatusRouteDeps): P
     try {
       return await authenticateDevice(pool, deps.tokenSecrets, creds);
     } catch (err) {
-      if (err instanceof AppError) {
-        metrics.deviceAuthFailed++;
-        log.warn({ ip: req.ip, code: err.code }, 'device status refused');
+      if (!(err instanceof AppError)) {
+        // PostgreSQL unreachable: the device keeps its events and resends them (D12), as on a socket
+        log.error({ err }, 'device lookup failed');
+        throw new AppError('unavailable', 'device authentication is unavailable; resend later');
       }
+      metrics.deviceAuthFailed++;
+      log.warn({ ip: req.ip, code: err.code }, 'device status refused');
       throw err;
     }
   }
