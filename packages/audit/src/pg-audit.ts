@@ -197,7 +197,8 @@ export async function checkpointIfDue(
   const seq = await withTransaction(pool, async (client) => {
     const head = (
       await client.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date }>(
-        'SELECT seq, hash, checkpoint_seq, checkpoint_at FROM audit_head WHERE id = 1 FOR UPDATE',
+        // the head's row lock, taken by a function (the app role may not lock audit_head itself)
+        'SELECT * FROM audit_lock_head()',
       )
     ).rows[0];
     if (!head) throw new Error('audit_head is missing: run the migrations');

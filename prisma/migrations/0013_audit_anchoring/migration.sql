@@ -97,6 +97,15 @@ BEGIN
   RETURN n > 0;
 END $$;
 
+-- The checkpoint job reads the head under its lock (so two gateways never sign two heads as one);
+-- the application role may not lock audit_head itself (FOR UPDATE needs UPDATE), so this does, in the
+-- caller's transaction.
+CREATE FUNCTION "audit_lock_head"()
+  RETURNS TABLE("seq" BIGINT, "hash" TEXT, "checkpoint_seq" BIGINT, "checkpoint_at" TIMESTAMPTZ)
+  LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT h."seq", h."hash", h."checkpoint_seq", h."checkpoint_at" FROM "audit_head" h WHERE h."id" = 1 FOR UPDATE
+$$;
+
 -- RFC 3161 time-stamp replies (DER, base64) over sha256(statement) of each checkpoint.
 CREATE TABLE "audit_anchors" (
   "seq" BIGINT PRIMARY KEY REFERENCES "audit_checkpoints"("seq"),
@@ -114,7 +123,7 @@ REVOKE INSERT ON "audit_log", "audit_checkpoints" FROM "lagebild_app";
 REVOKE UPDATE ON "audit_head" FROM "lagebild_app";
 REVOKE UPDATE, DELETE, TRUNCATE ON "audit_anchors" FROM PUBLIC;
 GRANT SELECT, INSERT ON "audit_anchors" TO "lagebild_app";
-REVOKE EXECUTE ON FUNCTION "audit_append"(JSONB, BIGINT), "audit_add_checkpoint"(BIGINT, BIGINT, TEXT, TEXT, TEXT)
-  FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION "audit_append"(JSONB, BIGINT), "audit_add_checkpoint"(BIGINT, BIGINT, TEXT, TEXT, TEXT)
-  TO "lagebild_app";
+REVOKE EXECUTE ON FUNCTION "audit_append"(JSONB, BIGINT), "audit_add_checkpoint"(BIGINT, BIGINT, TEXT, TEXT, TEXT),
+  "audit_lock_head"() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION "audit_append"(JSONB, BIGINT), "audit_add_checkpoint"(BIGINT, BIGINT, TEXT, TEXT, TEXT),
+  "audit_lock_head"() TO "lagebild_app";
