@@ -118,6 +118,21 @@ const ACCESS: Record<string, Access> = {
   'POST /api/admin/users/:id/password-reset': ['admin'],
   'GET /api/admin/users/:id/sessions': ['admin'],
   'POST /api/admin/users/:id/sessions/end': ['admin'],
+  // sign-in (issue 15): the second factor at login (with the login's ticket), one's own enrolment,
+  // the admin's reset, the tenant's sign-in settings, OpenID Connect
+  'POST /api/auth/totp': 'public',
+  'POST /api/auth/totp/enrol': 'public',
+  'POST /api/auth/totp/confirm': 'public',
+  'GET /api/me/totp': ALL,
+  'POST /api/me/totp/enrol': ALL,
+  'POST /api/me/totp/confirm': ALL,
+  'POST /api/admin/users/:id/totp-reset': ['admin'],
+  'GET /api/admin/sign-in': ['admin'],
+  'PUT /api/admin/sign-in': ['admin'],
+  'GET /api/auth/oidc/providers': 'public',
+  'GET /api/auth/oidc/:tenant/start': 'public',
+  'GET /api/auth/oidc/callback': 'public',
+  'POST /api/auth/oidc/logout': 'public',
   // the Dienst page (issue 15): teams, units, shifts and camera hand-out, supervisors and admins
   'GET /api/duty': DUTY,
   'POST /api/duty/teams': DUTY,
@@ -310,6 +325,18 @@ const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
     crossBody: REASON,
     scoped: true,
   }),
+  'POST /api/auth/totp': () => ({ url: '/api/auth/totp', body: NOT_A_BODY }),
+  'POST /api/auth/totp/enrol': () => ({ url: '/api/auth/totp/enrol', body: NOT_A_BODY }),
+  'POST /api/auth/totp/confirm': () => ({ url: '/api/auth/totp/confirm', body: NOT_A_BODY }),
+  'POST /api/me/totp/confirm': () => ({ url: '/api/me/totp/confirm', body: NOT_A_BODY }),
+  'POST /api/admin/users/:id/totp-reset': (r) => ({
+    url: `/api/admin/users/${operatorOf(r)}/totp-reset`,
+    body: { reason: '' },
+    crossBody: REASON,
+    scoped: true,
+  }),
+  'PUT /api/admin/sign-in': () => ({ url: '/api/admin/sign-in', body: NOT_A_BODY }),
+  'GET /api/auth/oidc/:tenant/start': () => ({ url: '/api/auth/oidc/duisburg/start' }),
   'POST /api/duty/teams': () => ({ url: '/api/duty/teams', body: { name: '' } }),
   'POST /api/duty/teams/:id': (r) => ({
     url: `/api/duty/teams/${dutyRows.get(r.tenantId)?.teamId}`,
@@ -408,7 +435,9 @@ describe.each(CITIES)('caller of %s', (city) => {
     else if (principal !== 'anonymous') {
       // logout ends the session: a fresh one per cell keeps the shared sessions alive
       headers.cookie =
-        key === 'POST /api/auth/logout' ? await w.freshCookie(city, principal) : w.cookies[city][principal];
+        key === 'POST /api/auth/logout' || key === 'POST /api/auth/oidc/logout'
+          ? await w.freshCookie(city, principal)
+          : w.cookies[city][principal];
     }
     let url = c.url;
     if (key === 'GET /api/recordings/:id/stream') url += `?ticket=${await ticketFor(principal, rows)}`;

@@ -11,6 +11,7 @@ import { homeFor, safeNextPath } from '@/lib/home-path';
 import type { MessageKey } from '@/lib/i18n';
 import { PasswordField } from './form-fields';
 import { usePreferences } from './preferences-provider';
+import { SecondFactorForm } from './second-factor-form';
 import { SetPasswordForm } from './user-admin-set-password';
 
 export function LoginForm() {
@@ -24,6 +25,10 @@ export function LoginForm() {
   const userRef = useRef<HTMLInputElement>(null);
   // a new or reset user signed in with their one-time code: they set a password first (issue 15)
   const [changing, setChanging] = useState<{ username: string; code: string } | null>(null);
+  // the password was right; a second factor (or its enrolment, if the tenant requires one) follows
+  const [second, setSecond] = useState<{ ticket: string; enrol: boolean } | null>(null);
+  const goOn = (role: Parameters<typeof homeFor>[0]) =>
+    router.replace(safeNextPath(new URLSearchParams(window.location.search).get('next'), homeFor(role)));
 
   useEffect(() => {
     userRef.current?.focus();
@@ -45,14 +50,20 @@ export function LoginForm() {
         setPassword('');
         return;
       }
-      router.replace(
-        safeNextPath(new URLSearchParams(window.location.search).get('next'), homeFor(me.user.role)),
-      );
+      if ('secondFactorRequired' in me || 'totpEnrolmentRequired' in me) {
+        setSecond({ ticket: me.ticket, enrol: 'totpEnrolmentRequired' in me });
+        setSubmitting(false);
+        setPassword('');
+        return;
+      }
+      goOn(me.user.role);
     } catch (err) {
       setSubmitting(false);
       setPassword('');
       if (err instanceof ApiError && (err.code === 'unauthenticated' || err.code === 'bad_request')) {
         setError({ key: 'login.error.invalid' });
+      } else if (err instanceof ApiError && err.code === 'forbidden') {
+        setError({ key: 'login.error.passwordOff' });
       } else if (err instanceof ApiError && err.code === 'rate_limited') {
         setError({ key: 'login.error.rateLimited' });
       } else if (err instanceof ApiError && err.code === 'network') {
@@ -62,6 +73,19 @@ export function LoginForm() {
       }
     }
   }
+
+  if (second)
+    return (
+      <SecondFactorForm
+        ticket={second.ticket}
+        enrol={second.enrol}
+        onSignedIn={(me) => goOn(me.user.role)}
+        onBack={() => {
+          setSecond(null);
+          setTimeout(() => userRef.current?.focus(), 0);
+        }}
+      />
+    );
 
   if (changing)
     return (

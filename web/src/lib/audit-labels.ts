@@ -58,6 +58,10 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, MessageKey> = {
   unit_changed: 'audit.action.unit_changed',
   shift_started: 'audit.action.shift_started',
   shift_ended: 'audit.action.shift_ended',
+  totp_enabled: 'audit.action.totp_enabled',
+  totp_reset: 'audit.action.totp_reset',
+  sign_in_settings_changed: 'audit.action.sign_in_settings_changed',
+  oidc_login_refused: 'audit.action.oidc_login_refused',
 };
 
 /** the phases of a live watch, from its payload */

@@ -8,8 +8,9 @@ import { EVALUATION_DE, EVALUATION_EN } from './evaluation-i18n.ts';
 import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
 import { POLICIES_DE, POLICIES_EN } from './i18n-policies.ts';
 import { RECORDINGS_DE, RECORDINGS_EN } from './i18n-recordings.ts';
-import { VIDEO_DE, VIDEO_EN } from './i18n-video.ts';
 import { SHIFTS_DE, SHIFTS_EN } from './i18n-shifts.ts';
+import { SIGN_IN_DE, SIGN_IN_EN } from './i18n-sign-in.ts';
+import { VIDEO_DE, VIDEO_EN } from './i18n-video.ts';
 import { USERS_DE, USERS_EN } from './users-i18n.ts';
 
 export const LANGUAGES = ['de', 'en'] as const;
@@ -200,6 +201,7 @@ const de = {
   ...POLICIES_DE,
   ...USERS_DE,
   ...SHIFTS_DE,
+  ...SIGN_IN_DE,
 } as const;
 
 export type MessageKey = keyof typeof de;
@@ -384,6 +386,7 @@ const en: Record<MessageKey, string> = {
   ...POLICIES_EN,
   ...USERS_EN,
   ...SHIFTS_EN,
+  ...SIGN_IN_EN,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { de, en };

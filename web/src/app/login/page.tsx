@@ -4,6 +4,7 @@ import { MeResponse } from '@lagebild/protocol';
 import { useRouter } from 'next/navigation';
 import { useEffect } from 'react';
 import { LoginForm } from '@/components/login-form';
+import { OidcSignIn } from '@/components/oidc-sign-in';
 import { LanguageSwitch, ThemeSwitch } from '@/components/preference-switches';
 import { usePreferences } from '@/components/preferences-provider';
 import { apiGet } from '@/lib/api';
@@ -44,6 +45,7 @@ export default function LoginPage() {
         <p className="login-tagline">{t('app.tagline')}</p>
         <p>{t('login.intro')}</p>
         <LoginForm />
+        <OidcSignIn />
       </main>
     </div>
   );
