@@ -172,6 +172,11 @@ export class TalkbackRelay {
     };
   }
 
+  /** recordings of the camera that hold this relay's track now */
+  get recordings(): number {
+    return this.#recordings;
+  }
+
   /** Starts forwarding a speaker's audio producer; the returned function stops it. */
   async speak(source: types.Producer, router: types.Router): Promise<() => void> {
     const consumer = await this.#direct.consume({

@@ -54,6 +54,8 @@ interface CameraTalkback {
   relay: TalkbackRelay;
   speaker: Speaker | null;
   listeners: Map<string, Listener>;
+  /** requests setting up a speaker or listener now (the relay must not be released under them) */
+  pending: number;
 }
 
 export interface TalkbackDeps {
@@ -99,7 +101,7 @@ export function registerTalkbackRoutes({
     const again = cameras.get(key); // opened by a concurrent request meanwhile
     if (again && !again.relay.closed) return again;
     const relay = await TalkbackRelay.open(router, { tenantId, deviceId, talkback: true });
-    const cam: CameraTalkback = { relay, speaker: null, listeners: new Map() };
+    const cam: CameraTalkback = { relay, speaker: null, listeners: new Map(), pending: 0 };
     cameras.set(key, cam);
     relay.producer.observer.once('close', () => {
       relay.close();
@@ -108,6 +110,12 @@ export function registerTalkbackRoutes({
       for (const l of [...cam.listeners.values()]) l.close();
     });
     return cam;
+  };
+
+  /** A relay nobody speaks to, listens on or records is closed (no DirectTransport left behind). */
+  const releaseIfIdle = (cam: CameraTalkback) => {
+    if (cam.speaker || cam.listeners.size > 0 || cam.relay.recordings > 0 || cam.pending > 0) return;
+    cam.relay.close();
   };
 
   const requireSdp = async (req: FastifyRequest): Promise<void> => {
@@ -170,76 +178,86 @@ export function registerTalkbackRoutes({
       if (!r.publishers.get(claims.deviceId)?.live)
         throw new SfuError('not_found', 'this unit is not live right now');
       const cam = await cameraOf(claims.tenantId, claims.deviceId);
-      if (cam.speaker && cam.speaker.claims.userId !== claims.userId)
-        throw new SfuError(
-          'conflict',
-          'someone else is speaking to this camera; try again when they release',
-        );
-      cam.speaker?.close('released'); // the same user pressing again replaces their own
-      const { router } = await r.router();
-      const section = offer.sections.find((s) => !s.rejected && s.kind === 'audio');
-      if (!section) throw new SfuError('unprocessable', 'a talkback offer needs an audio section (Opus)');
-      const transport = await r.createTransportOn();
+      cam.pending++;
       try {
-        await transport.connect({ dtlsParameters: offer.dtls });
-        let producer: types.Producer | null = null;
-        let rtpParameters: types.RtpParameters | null = null;
-        for (const candidate of producerCandidates(section, router.rtpCapabilities)) {
-          try {
-            producer = await transport.produce({ kind: 'audio', rtpParameters: candidate });
-            rtpParameters = candidate;
-            break;
-          } catch {
-            // next codec
+        if (cam.speaker && cam.speaker.claims.userId !== claims.userId)
+          throw new SfuError(
+            'conflict',
+            'someone else is speaking to this camera; try again when they release',
+          );
+        cam.speaker?.close('released'); // the same user pressing again replaces their own
+        const { router } = await r.router();
+        const section = offer.sections.find((s) => !s.rejected && s.kind === 'audio');
+        if (!section) throw new SfuError('unprocessable', 'a talkback offer needs an audio section (Opus)');
+        const transport = await r.createTransportOn();
+        try {
+          await transport.connect({ dtlsParameters: offer.dtls });
+          let producer: types.Producer | null = null;
+          let rtpParameters: types.RtpParameters | null = null;
+          for (const candidate of producerCandidates(section, router.rtpCapabilities)) {
+            try {
+              producer = await transport.produce({ kind: 'audio', rtpParameters: candidate });
+              rtpParameters = candidate;
+              break;
+            } catch {
+              // next codec
+            }
           }
+          if (!producer || !rtpParameters)
+            throw new SfuError('unprocessable', 'a talkback offer needs Opus audio');
+          const stop = await cam.relay.speak(producer, router);
+          const id = randomBytes(12).toString('base64url');
+          let upAt: number | null = null;
+          const event = {
+            tenantId: claims.tenantId,
+            deviceId: claims.deviceId,
+            userId: claims.userId,
+            talkId: id,
+          };
+          const speaker: Speaker = {
+            id,
+            claims,
+            transport,
+            close(reason) {
+              if (cam.speaker === speaker) cam.speaker = null;
+              stop();
+              unwatch();
+              if (!transport.closed) transport.close();
+              releaseIfIdle(cam);
+              if (upAt === null) return;
+              const durationMs = Date.now() - upAt;
+              upAt = null;
+              announcer.announce({
+                type: 'talkback_down',
+                ...event,
+                sfuId: config.SFU_ID,
+                durationMs,
+                reason,
+                at: Date.now(),
+              });
+              log.info({ deviceId: claims.deviceId, durationMs, reason }, 'talkback ended');
+            },
+          };
+          const unwatch = watchPeer(transport, config.SFU_PEER_TIMEOUT_MS, () => speaker.close('timeout'));
+          transport.on('dtlsstatechange', (state) => {
+            if (state !== 'connected' || upAt !== null || transport.closed) return;
+            upAt = Date.now();
+            announcer.announce({ type: 'talkback_up', ...event, sfuId: config.SFU_ID, at: upAt });
+          });
+          cam.speaker = speaker;
+          const answer = buildAnswer(offer, [{ section, rtpParameters }], transport);
+          reply
+            .code(201)
+            .header('content-type', SDP)
+            .header('location', `/talkback/${claims.deviceId}/${id}`);
+          return answer;
+        } catch (err) {
+          if (!transport.closed) transport.close();
+          throw err;
         }
-        if (!producer || !rtpParameters)
-          throw new SfuError('unprocessable', 'a talkback offer needs Opus audio');
-        const stop = await cam.relay.speak(producer, router);
-        const id = randomBytes(12).toString('base64url');
-        let upAt: number | null = null;
-        const event = {
-          tenantId: claims.tenantId,
-          deviceId: claims.deviceId,
-          userId: claims.userId,
-          talkId: id,
-        };
-        const speaker: Speaker = {
-          id,
-          claims,
-          transport,
-          close(reason) {
-            if (cam.speaker === speaker) cam.speaker = null;
-            stop();
-            unwatch();
-            if (!transport.closed) transport.close();
-            if (upAt === null) return;
-            const durationMs = Date.now() - upAt;
-            upAt = null;
-            announcer.announce({
-              type: 'talkback_down',
-              ...event,
-              sfuId: config.SFU_ID,
-              durationMs,
-              reason,
-              at: Date.now(),
-            });
-            log.info({ deviceId: claims.deviceId, durationMs, reason }, 'talkback ended');
-          },
-        };
-        const unwatch = watchPeer(transport, config.SFU_PEER_TIMEOUT_MS, () => speaker.close('timeout'));
-        transport.on('dtlsstatechange', (state) => {
-          if (state !== 'connected' || upAt !== null || transport.closed) return;
-          upAt = Date.now();
-          announcer.announce({ type: 'talkback_up', ...event, sfuId: config.SFU_ID, at: upAt });
-        });
-        cam.speaker = speaker;
-        const answer = buildAnswer(offer, [{ section, rtpParameters }], transport);
-        reply.code(201).header('content-type', SDP).header('location', `/talkback/${claims.deviceId}/${id}`);
-        return answer;
-      } catch (err) {
-        if (!transport.closed) transport.close();
-        throw err;
+      } finally {
+        cam.pending--;
+        releaseIfIdle(cam);
       }
     },
   );
@@ -263,41 +281,51 @@ export function registerTalkbackRoutes({
       const claims = await cameraAuth(req);
       const offer = offerOf(req.body, 'play');
       const cam = await cameraOf(claims.tenantId, claims.deviceId);
-      const { plans, reasons } = planEgress(
-        { ...offer, sections: offer.sections.filter((s) => s.kind === 'audio') },
-        [cam.relay.producer],
-      );
-      if (plans.length === 0)
-        throw new SfuError('unprocessable', `no media section accepted: ${reasons.join('; ') || 'no audio'}`);
-      const r = room(claims.tenantId);
-      const { router, egress } = await createEgressRouter(r, plans);
-      const id = randomBytes(12).toString('base64url');
+      cam.pending++;
       try {
-        const transport = await r.createTransportOn(egress);
-        await transport.connect({ dtlsParameters: offer.dtls });
-        const { accepted } = await consumeInto(router, egress, transport, plans);
-        const listener: Listener = {
-          id,
-          tokenIat: claims.iat,
-          transport,
-          close() {
-            cam.listeners.delete(id);
-            unwatch();
-            if (!egress.closed) egress.close();
-          },
-        };
-        const unwatch = watchPeer(transport, config.SFU_PEER_TIMEOUT_MS, () => listener.close());
-        egress.observer.once('close', () => listener.close());
-        cam.listeners.set(id, listener);
-        const answer = buildAnswer({ ...offer, bundled: offer.bundled }, accepted, transport, 'sendonly');
-        reply
-          .code(201)
-          .header('content-type', SDP)
-          .header('location', `/talkback/${claims.deviceId}/listen/${id}`);
-        return answer;
-      } catch (err) {
-        if (!egress.closed) egress.close();
-        throw err;
+        const { plans, reasons } = planEgress(
+          { ...offer, sections: offer.sections.filter((s) => s.kind === 'audio') },
+          [cam.relay.producer],
+        );
+        if (plans.length === 0)
+          throw new SfuError(
+            'unprocessable',
+            `no media section accepted: ${reasons.join('; ') || 'no audio'}`,
+          );
+        const r = room(claims.tenantId);
+        const { router, egress } = await createEgressRouter(r, plans);
+        const id = randomBytes(12).toString('base64url');
+        try {
+          const transport = await r.createTransportOn(egress);
+          await transport.connect({ dtlsParameters: offer.dtls });
+          const { accepted } = await consumeInto(router, egress, transport, plans);
+          const listener: Listener = {
+            id,
+            tokenIat: claims.iat,
+            transport,
+            close() {
+              if (!cam.listeners.delete(id)) return;
+              unwatch();
+              if (!egress.closed) egress.close();
+              releaseIfIdle(cam);
+            },
+          };
+          const unwatch = watchPeer(transport, config.SFU_PEER_TIMEOUT_MS, () => listener.close());
+          egress.observer.once('close', () => listener.close());
+          cam.listeners.set(id, listener);
+          const answer = buildAnswer({ ...offer, bundled: offer.bundled }, accepted, transport, 'sendonly');
+          reply
+            .code(201)
+            .header('content-type', SDP)
+            .header('location', `/talkback/${claims.deviceId}/listen/${id}`);
+          return answer;
+        } catch (err) {
+          if (!egress.closed) egress.close();
+          throw err;
+        }
+      } finally {
+        cam.pending--;
+        releaseIfIdle(cam);
       }
     },
   );
@@ -320,7 +348,11 @@ export function registerTalkbackRoutes({
       const cam = await cameraOf(publisher.tenantId, publisher.deviceId);
       if (publisher.closed) return;
       publisher.recordedExtras.push(cam.relay.recordProducer);
-      publisher.once('close', cam.relay.recording());
+      const done = cam.relay.recording();
+      publisher.once('close', () => {
+        done();
+        releaseIfIdle(cam);
+      });
     },
     endOperatorSession(tenantId, sid) {
       for (const [key, cam] of cameras)

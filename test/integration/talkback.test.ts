@@ -172,6 +172,9 @@ describe('talkback', () => {
 
     await speaker.close();
     await cam.close();
+    // nobody speaks, listens or records: the camera's relay is released with its DirectTransport
+    await until(async () => (await sfuStats(stack)).transports === 0, 5000, 'no transport left');
+    expect((await sfuStats(stack)).talkback).toEqual([]);
     await page.close();
   }, 60_000);
 
