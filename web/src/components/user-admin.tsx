@@ -72,6 +72,9 @@ function UserAdminContent() {
     <div className="admin-page">
       <h1>{t('users.title')}</h1>
       <p className="muted">{t('users.intro')}</p>
+      <p>
+        <a href="/admin/sign-in/">{t('signIn.title')}</a>
+      </p>
       <p role="status" className="notice-line">
         {notice}
       </p>
