@@ -155,7 +155,7 @@ async function refusals(code: string) {
 }
 
 describe('sign-in through the identity provider', () => {
-  it('creates the user with the mapped role, records how the session was opened, and updates the role next time', async () => {
+  it('[SIGN6] creates the user with the mapped role, records how the session was opened, and updates the role next time', async () => {
     const { to, session } = await callback(await throughProvider('anna.schmidt'));
     expect(to).toBe('/');
     const me = await fetch(`${stack.url}/api/me`, { headers: { cookie: session! } });
@@ -193,7 +193,7 @@ describe('sign-in through the identity provider', () => {
     expect(changed.rows.at(-1)?.payload).toMatchObject({ from: 'operator', to: 'supervisor', via: 'oidc' });
   });
 
-  it('refuses a user none of whose groups is mapped, and audits it', async () => {
+  it('[SIGN6] refuses a user none of whose groups is mapped, and audits it', async () => {
     const { to, session } = await callback(await throughProvider('bernd.koch'));
     expect(to).toBe('/login?error=oidc_no_role');
     expect(session).toBeUndefined();
@@ -203,7 +203,7 @@ describe('sign-in through the identity provider', () => {
   });
 
   for (const fault of ['wrong_audience', 'expired', 'wrong_nonce'] as const) {
-    it(`refuses an ID token with ${fault.replace('_', ' ')}`, async () => {
+    it(`[SIGN5] refuses an ID token with ${fault.replace('_', ' ')}`, async () => {
       const before = await refusals('oidc_failed');
       idp.misbehave(fault);
       try {
@@ -217,7 +217,7 @@ describe('sign-in through the identity provider', () => {
     });
   }
 
-  it('refuses a state that does not belong to this browser (login CSRF)', async () => {
+  it('[SIGN5] refuses a state that does not belong to this browser (login CSRF)', async () => {
     const mine = await throughProvider('anna.schmidt');
     const other = await throughProvider('anna.schmidt');
     // the provider's answer for one sign-in, brought to a browser that started another
@@ -230,7 +230,7 @@ describe('sign-in through the identity provider', () => {
     expect(bare.to).toBe('/login?error=oidc_failed');
   });
 
-  it('logout ends the session and answers the provider’s end-session URL', async () => {
+  it('[SIGN7] logout ends the session and answers the provider’s end-session URL', async () => {
     const { session } = await callback(await throughProvider('anna.schmidt'));
     const res = await fetch(`${stack.url}/api/auth/oidc/logout`, {
       method: 'POST',
@@ -257,7 +257,7 @@ describe('sign-in through the identity provider', () => {
 });
 
 describe('the tenant’s sign-in settings', () => {
-  it('only admins change them; each change is audited with its reason', async () => {
+  it('[SIGN8] only admins change them; each change is audited with its reason', async () => {
     const sup = await login(stack.url, 'duisburg.supervisor', DEMO_PASSWORD);
     expect((await settings({}, sup)).status).toBe(403);
     const { rows } = await stack.db.pool.query(
@@ -266,7 +266,7 @@ describe('the tenant’s sign-in settings', () => {
     expect(rows.at(-1)).toEqual({ reason: REASON });
   });
 
-  it('with local passwords off, only admins sign in with a password (break-glass)', async () => {
+  it('[SIGN8] with local passwords off, only admins sign in with a password (break-glass)', async () => {
     expect((await settings({ passwordLogin: false })).status).toBe(200);
     try {
       const op = await fetch(`${stack.url}/api/auth/login`, {
@@ -283,7 +283,7 @@ describe('the tenant’s sign-in settings', () => {
     }
   });
 
-  it('refuses to switch passwords off without an enabled provider', async () => {
+  it('[SIGN8] refuses to switch passwords off without an enabled provider', async () => {
     expect((await settings({ passwordLogin: false, oidc: null })).status).toBe(400);
   });
 });

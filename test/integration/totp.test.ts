@@ -76,7 +76,7 @@ async function amrOf(cookie: string) {
 }
 
 describe('a user’s own second factor', () => {
-  it('enrols with a confirmed code; then the login needs a code, once per code', async () => {
+  it('[SIGN1][SIGN2] enrols with a confirmed code; then the login needs a code, once per code', async () => {
     const u = await activeUser('operator');
     const enrol = await call(u.cookie, '/api/me/totp/enrol', {});
     expect(enrol.status).toBe(200);
@@ -120,7 +120,7 @@ describe('a user’s own second factor', () => {
     );
   });
 
-  it('wrong codes are throttled like wrong passwords', async () => {
+  it('[SIGN3] wrong codes are throttled like wrong passwords', async () => {
     const u = await activeUser('operator');
     const { secret } = await (await call(u.cookie, '/api/me/totp/enrol', {})).json();
     expect((await call(u.cookie, '/api/me/totp/confirm', { code: code(secret) })).status).toBe(200);
@@ -139,7 +139,7 @@ describe('a user’s own second factor', () => {
 });
 
 describe('the tenant’s policy and the admin’s reset', () => {
-  it('sends a supervisor without a second factor to enrolment at login; an admin’s reset is audited', async () => {
+  it('[SIGN4] sends a supervisor without a second factor to enrolment at login; an admin’s reset is audited', async () => {
     const u = await activeUser('supervisor');
     const put = await call(
       adminCookie,
