@@ -13,7 +13,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { startAuditAnchoring } from './audit/audit-anchoring.ts';
+import { exportStamper, startAuditAnchoring } from './audit/audit-anchoring.ts';
 import { type AuditLog, actorOf, auditedTenantCheck, createAuditLog } from './audit/audit-log.ts';
 import { registerAuditRoutes } from './audit/audit-routes.ts';
 import { registerAuthRoutes } from './auth/auth-routes.ts';
@@ -475,7 +475,14 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
       })
     : null;
   const access = recordingAccess(db, vault, http.sameTenant);
-  registerRecordingRoutes({ ...stores, route, redis: redis.redis, vault, access });
+  registerRecordingRoutes({
+    ...stores,
+    route,
+    redis: redis.redis,
+    vault,
+    access,
+    stampCheckpoint: exportStamper({ pool: db.pool, config, log: log.child({ mod: 'audit-anchoring' }) }),
+  });
   registerFourEyesRoutes({ ...http, ...stores, access, sweeper: retention ?? unavailableSweeper() });
   registerAuditRoutes({ route, db });
   const retentionTimer = periodic(

@@ -83,6 +83,8 @@ export const GatewayEnv = z.object({
   AUDIT_ANCHOR_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   /** the RFC 3161 time-stamping authority (application/timestamp-query); a qualified one in production */
   TSA_URL: z.string().url().or(z.literal('')).default(''),
+  /** the certificate of the TSA's CA (PEM), shipped in export bundles for `openssl ts -verify -CAfile` */
+  TSA_CA_FILE: z.string().default(''),
   /** the append-only export target: checkpoints and their tokens, one JSON line each (WORM in production) */
   AUDIT_ANCHOR_DIR: z.string().default(''),
   /** failed logins of unknown usernames are audited per address and window of this length (issue 11) */

@@ -235,6 +235,7 @@ try {
       ...vaultEnv,
       TSA_URL: tsa.url,
       AUDIT_ANCHOR_DIR: join(dataDir, 'audit-anchors'),
+      TSA_CA_FILE: tsa.caFile,
       ...(sfuUrl ? { MEDIA_TOKEN_SECRET: mediaSecret, SFU_URL: sfuUrl, SFU_WHIP_URL: `${sfuUrl}/whip` } : {}),
     },
     onLine: logFile('gateway'),

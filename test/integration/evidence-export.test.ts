@@ -107,7 +107,9 @@ describe('an exported live recording (issue 13)', () => {
     const script = await run('sh', ['verify.sh'], { cwd: x });
     console.log(`[evidence] verify.sh\n${script.stdout}`);
     expect(script.stdout).not.toContain('FAIL');
-    expect(script.stdout.match(/^OK /gm)?.length).toBe(11);
+    expect(script.stdout.match(/^OK /gm)?.length).toBe(12);
+    // the custody checkpoint carries its RFC 3161 time stamp (issue 13)
+    expect(script.stdout).toContain('OK   RFC 3161 time stamp of the checkpoint');
 
     const manifest = JSON.parse(await readFile(join(x, 'manifest.json'), 'utf8'));
     const exportNote = JSON.parse(await readFile(join(x, 'export.json'), 'utf8'));
@@ -151,6 +153,28 @@ describe('an exported live recording (issue 13)', () => {
     expect(watchPayload).toMatchObject({ phase: 'authorised' });
     const checkpoint = JSON.parse(await readFile(join(x, 'custody', 'checkpoint.json'), 'utf8'));
     expect(checkpoint.seq).toBe(entries.at(-1).seq);
+    // the README's time-stamp command, by hand: the token covers exactly the checkpoint's bytes
+    const ts = await run(
+      'openssl',
+      [
+        'ts',
+        '-verify',
+        '-data',
+        'custody/checkpoint.json',
+        '-in',
+        'custody/checkpoint.tsr',
+        '-CAfile',
+        'custody/tsa-ca.pem',
+      ],
+      { cwd: x },
+    );
+    expect(ts.stdout).toContain('Verification: OK');
+    // and the same checkpoint was anchored in the export target
+    const anchored = (await readFile(join(rs.stack.anchorDir, 'audit-anchors.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).checkpoint.seq);
+    expect(anchored).toContain(checkpoint.seq);
 
     const out = await run(process.execPath, [
       join(REPO_ROOT, 'packages/audit/src/cli.ts'),

@@ -114,6 +114,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         INSTANCE_ID: `gw${gateways.length + 1}`,
         TSA_URL: tsa.url,
         AUDIT_ANCHOR_DIR: anchorDir,
+        TSA_CA_FILE: tsa.caFile,
         ...(sfu
           ? { MEDIA_TOKEN_SECRET: TEST_MEDIA_SECRET, SFU_URL: sfu.url, SFU_WHIP_URL: `${sfu.url}/whip` }
           : {}),

@@ -6,8 +6,15 @@
  * A TSA that does not answer delays anchoring, never an append: the checkpoints wait, /metrics counts
  * them (`lagebild_audit_anchors_pending`) and the log says why, once per outage.
  */
-import { mkdir } from 'node:fs/promises';
-import { anchorPending, checkpointIfDue, pendingCheckpoints } from '@lagebild/audit';
+import { mkdir, readFile } from 'node:fs/promises';
+import {
+  anchorPending,
+  type Checkpoint,
+  checkpointIfDue,
+  loadAnchors,
+  pendingCheckpoints,
+  requestTimestamp,
+} from '@lagebild/audit';
 import { type Periodic, periodic } from '@lagebild/service-kit';
 import type { Signer } from '@lagebild/vault';
 import type pg from 'pg';
@@ -68,4 +75,37 @@ export function startAuditAnchoring(deps: {
     },
     (err) => log.error({ err }, 'audit checkpoint job failed'),
   );
+}
+
+/** A checkpoint's RFC 3161 reply and the TSA's CA certificate, for an export bundle; null without. */
+export type StampCheckpoint = (cp: Checkpoint) => Promise<{ reply: Buffer; tsaCaPem: string } | null>;
+
+/**
+ * For an export (issue 13): anchors the export's fresh checkpoint now (token, export target and
+ * database, as the job would), or, if another gateway holds the anchoring lock, asks the TSA for a
+ * token for the bundle alone. A TSA that does not answer leaves the bundle without a time stamp
+ * (its verify.sh then has no time-stamp line); the job anchors the checkpoint later.
+ */
+export function exportStamper(deps: {
+  pool: pg.Pool;
+  config: Pick<GatewayConfig, 'TSA_URL' | 'AUDIT_ANCHOR_DIR' | 'TSA_CA_FILE'>;
+  log: Logger;
+}): StampCheckpoint | undefined {
+  const { config } = deps;
+  if (!config.TSA_URL || !config.AUDIT_ANCHOR_DIR || !config.TSA_CA_FILE) return undefined;
+  return async (cp) => {
+    try {
+      const tsaCaPem = await readFile(config.TSA_CA_FILE, 'utf8');
+      await mkdir(config.AUDIT_ANCHOR_DIR, { recursive: true });
+      await anchorPending(deps.pool, { tsaUrl: config.TSA_URL, exportDir: config.AUDIT_ANCHOR_DIR });
+      const stored = (await loadAnchors(deps.pool)).find((a) => a.seq === cp.seq);
+      const reply = stored
+        ? Buffer.from(stored.tsaReply, 'base64')
+        : (await requestTimestamp(config.TSA_URL, cp.statement)).reply;
+      return { reply, tsaCaPem };
+    } catch (err) {
+      deps.log.warn({ err, seq: cp.seq }, 'export without a time stamp: the TSA did not answer');
+      return null;
+    }
+  };
 }

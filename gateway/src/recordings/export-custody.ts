@@ -4,7 +4,9 @@
  * released) and the `live_watch` entries of its device while it recorded — and, so that a
  * recipient can check them without the database, every entry in between up to a signed
  * checkpoint taken now. Entries in between that are not about the recording ship without their
- * payload: the hash covers the payload's hash, which they keep.
+ * payload: the hash covers the payload's hash, which they keep. The checkpoint carries its RFC 3161
+ * time stamp and the TSA's CA certificate when the TSA answers (`stamp`), so the bundle's README
+ * commands prove when the whole chain existed.
  */
 import {
   type AuditRecord,
@@ -15,6 +17,7 @@ import {
 } from '@lagebild/audit';
 import { type CustodyChain, canonicalJson, type Signer } from '@lagebild/vault';
 import type pg from 'pg';
+import type { StampCheckpoint } from '../audit/audit-anchoring.ts';
 
 /** a watch authorised shortly before the recording began is part of its custody too */
 const LIVE_WATCH_SLACK_MS = 10 * 60_000;
@@ -23,6 +26,7 @@ export async function recordingCustody(
   pool: pg.Pool,
   signer: Signer,
   rec: { id: string; deviceId: string; startedAt: number; stoppedAt: number | null },
+  stamp?: StampCheckpoint,
 ): Promise<CustodyChain | null> {
   const about = (e: Pick<AuditRecord, 'action' | 'target' | 'at'>) =>
     e.target === `recording:${rec.id}` ||
@@ -58,8 +62,13 @@ export async function recordingCustody(
       payload: about(e) && e.payload !== null ? canonicalJson(e.payload) : null,
     };
   });
+  const timestamp = stamp ? await stamp(checkpoint) : null;
   return {
     entries,
-    checkpoint: { statement: checkpoint.statement, signature: Buffer.from(checkpoint.signature, 'base64') },
+    checkpoint: {
+      statement: checkpoint.statement,
+      signature: Buffer.from(checkpoint.signature, 'base64'),
+      ...(timestamp ? { timestamp } : {}),
+    },
   };
 }

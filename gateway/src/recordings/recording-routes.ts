@@ -24,6 +24,7 @@ import {
 import { createExportBundle, loadManifest, remuxForExport } from '@lagebild/vault';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { StampCheckpoint } from '../audit/audit-anchoring.ts';
 import { type AuditLog, actorOf } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import { idParams, type Route } from '../http/route.ts';
@@ -60,6 +61,8 @@ export interface RecordingRouteDeps {
   audit: AuditLog;
   vault: VaultContext;
   access: RecordingAccess;
+  /** the export's custody checkpoint gets its RFC 3161 time stamp (issue 13) */
+  stampCheckpoint?: StampCheckpoint;
 }
 
 export function registerRecordingRoutes({
@@ -69,6 +72,7 @@ export function registerRecordingRoutes({
   audit,
   vault,
   access,
+  stampCheckpoint,
 }: RecordingRouteDeps): void {
   const pool = db.pool;
   const { load, requireVault, openPlayable } = access;
@@ -203,12 +207,17 @@ export function registerRecordingRoutes({
       );
       // The custody chain ends at a checkpoint taken after the export entry above. The playable
       // copy (with a duration) is remuxed into a temp dir that is removed once the bundle is sent.
-      const custody = await recordingCustody(pool, vault.signer, {
-        id: rec.id,
-        deviceId: rec.deviceId,
-        startedAt: m.manifest.startedAt,
-        stoppedAt: m.manifest.stoppedAt,
-      });
+      const custody = await recordingCustody(
+        pool,
+        vault.signer,
+        {
+          id: rec.id,
+          deviceId: rec.deviceId,
+          startedAt: m.manifest.startedAt,
+          stoppedAt: m.manifest.stoppedAt,
+        },
+        stampCheckpoint,
+      );
       const playableCopy = await remuxForExport(opened, m.manifest.mediaType);
       const bundle = createExportBundle({
         recording: opened,

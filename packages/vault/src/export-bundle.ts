@@ -54,8 +54,11 @@ export interface CustodyEntry {
 /** Every audit entry from the first about the recording up to a signed checkpoint, in seq order. */
 export interface CustodyChain {
   entries: CustodyEntry[];
-  /** canonical JSON of the checkpoint statement, and its raw Ed25519 signature */
-  checkpoint: { statement: string; signature: Buffer };
+  /**
+   * canonical JSON of the checkpoint statement, its raw Ed25519 signature and (issue 13) its RFC 3161
+   * time-stamp reply (DER) with the certificate of the TSA's CA, when the TSA answered
+   */
+  checkpoint: { statement: string; signature: Buffer; timestamp?: { reply: Buffer; tsaCaPem: string } };
 }
 
 const pad = (seq: number) => String(seq).padStart(12, '0');
@@ -67,7 +70,12 @@ const packetsCommand = (file: string) =>
   `ffprobe -v error -show_packets -show_data_hash sha256 -show_entries packet=stream_index,data_hash -of csv=p=0 ${file} | sort -s -t, -k1,1 | sha256sum`;
 
 /** The same checks as the README, as a script that uses only sh, grep, sha256sum, openssl, ffprobe. */
-export function bundleScript(o: { original: string; playable: string | null; custody: boolean }): string {
+export function bundleScript(o: {
+  original: string;
+  playable: string | null;
+  custody: boolean;
+  timestamped?: boolean;
+}): string {
   const lines = [
     '#!/bin/sh',
     '# Checks this bundle with standard tools; every line prints OK or FAIL. Run it in the unpacked folder.',
@@ -101,10 +109,20 @@ export function bundleScript(o: { original: string; playable: string | null; cus
       'done',
       'ok $bad "payloads hash to their entries"',
     );
+  if (o.custody && o.timestamped)
+    lines.push(
+      'openssl ts -verify -data custody/checkpoint.json -in custody/checkpoint.tsr -CAfile custody/tsa-ca.pem >/dev/null 2>&1; ok $? "RFC 3161 time stamp of the checkpoint (TSA CA custody/tsa-ca.pem)"',
+      'echo "     stamped $(openssl ts -reply -in custody/checkpoint.tsr -text 2>/dev/null | grep "^Time stamp:" | cut -d: -f2-); TSA CA $(openssl x509 -in custody/tsa-ca.pem -noout -fingerprint -sha256)"',
+    );
   return `${lines.join('\n')}\n`;
 }
 
-export function bundleReadme(videoName: string, playableName: string | null = null, custody = false): string {
+export function bundleReadme(
+  videoName: string,
+  playableName: string | null = null,
+  custody = false,
+  timestamped = false,
+): string {
   return `Lagebild export bundle
 ======================
 
@@ -134,7 +152,16 @@ ${
                       Other entries of the span are there only to link the chain; their
                       payloads are left out (the entry holds the payload's hash). The payloads of
                       the entries about this recording are custody/<seq>.payload.json.
+${
+  timestamped
+    ? `custody/checkpoint.tsr  an RFC 3161 time stamp of custody/checkpoint.json from an independent
+                      time-stamping authority: the checkpoint, and every entry chained to it,
+                      existed in this form at the stamped time. custody/tsa-ca.pem is the
+                      certificate of the authority's CA; compare its fingerprint with the one
+                      the authority publishes (for a qualified TSA: the EU trusted list).
 `
+    : ''
+}`
     : ''
 }
 Verify with standard tools (sh verify.sh runs all of these):
@@ -157,7 +184,14 @@ ${
     ? `  openssl pkeyutl -verify -pubin -inkey service-public.pem -rawin -in custody/checkpoint.json -sigfile custody/checkpoint.sig
   sha256sum custody/<seq>.json          # = "prev" in custody/<seq+1>.json; the last = checkpoint "hash"
   sha256sum custody/<seq>.payload.json  # = "payload" in custody/<seq>.json
+${
+  timestamped
+    ? `  openssl ts -verify -data custody/checkpoint.json -in custody/checkpoint.tsr -CAfile custody/tsa-ca.pem
+  openssl ts -reply -in custody/checkpoint.tsr -text       # "Time stamp:" the time it was stamped
+  openssl x509 -in custody/tsa-ca.pem -noout -fingerprint -sha256
 `
+    : ''
+}`
     : ''
 }
 Or with the Lagebild tooling: npm run verify -- export <this file>.tar
@@ -226,8 +260,21 @@ export function createExportBundle(input: ExportBundleInput): {
     ['export.json', Buffer.from(signedInfo.json)],
     ['export.sig', signedInfo.signature],
     ['service-public.pem', Buffer.from(input.signer.publicKeyPem)],
-    ['README.txt', Buffer.from(bundleReadme(video, playableName, !!custody))],
-    ['verify.sh', Buffer.from(bundleScript({ original: video, playable: playableName, custody: !!custody }))],
+    [
+      'README.txt',
+      Buffer.from(bundleReadme(video, playableName, !!custody, !!custody?.checkpoint.timestamp)),
+    ],
+    [
+      'verify.sh',
+      Buffer.from(
+        bundleScript({
+          original: video,
+          playable: playableName,
+          custody: !!custody,
+          timestamped: !!custody?.checkpoint.timestamp,
+        }),
+      ),
+    ],
   ];
   if (custody) {
     for (const e of custody.entries) {
@@ -236,6 +283,11 @@ export function createExportBundle(input: ExportBundleInput): {
     }
     small.push(['custody/checkpoint.json', Buffer.from(custody.checkpoint.statement)]);
     small.push(['custody/checkpoint.sig', custody.checkpoint.signature]);
+    const stamp = custody.checkpoint.timestamp;
+    if (stamp) {
+      small.push(['custody/checkpoint.tsr', stamp.reply]);
+      small.push(['custody/tsa-ca.pem', Buffer.from(stamp.tsaCaPem)]);
+    }
   }
   const big = (bytes: number) => 512 + bytes + tarPadding(bytes).length;
   const videoBytes = input.recording.size;
