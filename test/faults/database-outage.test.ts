@@ -47,7 +47,12 @@ describe('faults: PostgreSQL down', () => {
     const detectMs = await within(
       async () => (await degradedGauge(url, 'database')) === 1,
       10_000,
-      'database degraded in /metrics',
+      () =>
+        `database degraded in /metrics (gateway ${
+          stack?.gateways[0]?.child.exitCode === null
+            ? 'still running'
+            : `exited with ${stack?.gateways[0]?.child.exitCode ?? stack?.gateways[0]?.child.signalCode}`
+        })`,
     );
     await within(
       () =>

@@ -31,7 +31,8 @@ export const degradedGauge = (baseUrl: string, component: string) =>
 export async function within(
   pred: () => Promise<boolean> | boolean,
   timeoutMs: number,
-  what: string,
+  /** what is awaited; a function is asked at the timeout (e.g. to add whether a process still runs) */
+  what: string | (() => string),
   everyMs = 100,
 ): Promise<number> {
   const start = Date.now();
@@ -43,7 +44,9 @@ export async function within(
     });
     if (ok) return Date.now() - start;
     if (Date.now() - start > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms: ${what}${lastError}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms: ${typeof what === 'function' ? what() : what}${lastError}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
