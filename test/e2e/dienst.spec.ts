@@ -101,7 +101,11 @@ test('a supervisor manages teams and units and hands out a camera; a late second
   const dialog = page.getByRole('dialog', { name: `Schicht von ${callsign} beenden?` });
   await expect(dialog).toBeVisible();
   await expectNoAxeViolations(page);
-  await dialog.getByRole('button', { name: 'Schicht beenden' }).click();
+  // Cancel has the focus first; Tab to the confirm button, Enter
+  await expect(dialog.getByRole('button', { name: 'Abbrechen' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(dialog.getByRole('button', { name: 'Schicht beenden' })).toBeFocused();
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('duty-notice')).toHaveText(
     `Schicht von ${callsign} beendet, Kamera ${cam!.label} zurückgenommen.`,
   );
