@@ -53,6 +53,8 @@ ensure_system_packages() {
   # softhsm2: the embedded PKCS#11 key store (issue 13), module /usr/lib/softhsm/libsofthsm2.so
   local pkgs=(redis-server ffmpeg openssl softhsm2)
   [ "$LB_MODE" = test ] && pkgs+=(chromium fonts-dejavu-core)
+  # jq: the audit-anchoring test runs the outside party's commands of docs/keys-and-evidence.md (issue 13)
+  [ "$LB_MODE" = test ] && pkgs+=(jq)
   # GStreamer's webrtcbin as a third WHIP client (issue 16, test/src/gst-whip.py): webrtcbin, DTLS,
   # SRTP, openh264 (-bad), VP8 and RTP (-good), Opus and test sources (-base), libnice, Python bindings
   [ "$LB_MODE" = test ] && pkgs+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base

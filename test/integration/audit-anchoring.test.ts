@@ -7,7 +7,7 @@
  * `npm run verify -- audit` on the anchored checkpoints.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -98,7 +98,7 @@ afterAll(async () => {
 });
 
 describe('issue 13: audit checkpoints anchored outside the database', () => {
-  it('[AUD10] the gateway signs checkpoints and anchors each with an RFC 3161 token and the export target', async () => {
+  it('[AUD12] the gateway signs checkpoints and anchors each with an RFC 3161 token and the export target', async () => {
     await append(12, 'a');
     const head = await headSeq();
     await until(
@@ -121,29 +121,34 @@ describe('issue 13: audit checkpoints anchored outside the database', () => {
     expect(ok.code).toBe(0);
   });
 
-  it('[AUD11] an outside party checks one checkpoint with openssl alone (docs/keys-and-evidence.md)', async () => {
+  it('[AUD13] an outside party checks one checkpoint with openssl alone (docs/keys-and-evidence.md)', async () => {
     const [line] = (await readExportTarget(anchorFile())).slice(-1);
     const d = join(dir, 'outside');
     await mkdir(d, { recursive: true });
-    // the commands of docs/keys-and-evidence.md, "Audit anchoring", on one line of the export target
-    await writeFile(join(d, 'line.json'), JSON.stringify(line));
+    // the commands of docs/keys-and-evidence.md, "Audit anchoring", as written there
+    await copyFile(anchorFile(), join(d, 'audit-anchors.jsonl'));
+    await copyFile(stack.tsa.caFile, join(d, 'tsa-ca.pem'));
+    await copyFile(pubFile, join(d, 'signing.pub.pem'));
     const sh = (cmd: string) =>
       run('bash', ['-c', cmd], { cwd: d }).then(
         (o) => ({ ok: true, out: o.stdout + o.stderr }),
         (e: { stdout: string; stderr: string }) => ({ ok: false, out: e.stdout + e.stderr }),
       );
-    // jq is not everywhere: node's JSON reading stands in for `jq -j .checkpoint.statement`
-    const field = (expr: string, out: string, decode = '') =>
-      sh(
-        `node -e 'const l=JSON.parse(require("fs").readFileSync("line.json","utf8"));process.stdout.write(${decode ? `Buffer.from(${expr},"base64")` : expr})' > ${out}`,
-      );
-    await field('l.checkpoint.statement', 'statement.json');
-    await field('l.checkpoint.signature', 'statement.sig', 'base64');
-    await field('l.anchor.tsaReply', 'reply.tsr', 'base64');
-    const ts = await sh(`openssl ts -verify -data statement.json -in reply.tsr -CAfile ${stack.tsa.caFile}`);
+    const extract = await sh(
+      [
+        'set -e',
+        'tail -n 1 audit-anchors.jsonl > line.json',
+        'jq -j .checkpoint.statement line.json > statement.json',
+        'jq -r .checkpoint.signature line.json | base64 -d > statement.sig',
+        'jq -r .anchor.tsaReply line.json | base64 -d > reply.tsr',
+      ].join('\n'),
+    );
+    expect(extract.ok, extract.out).toBe(true);
+    expect(await readFile(join(d, 'statement.json'), 'utf8')).toBe(line!.checkpoint.statement);
+    const ts = await sh('openssl ts -verify -data statement.json -in reply.tsr -CAfile tsa-ca.pem');
     expect(ts.out).toContain('Verification: OK');
     const sig = await sh(
-      `openssl pkeyutl -verify -pubin -inkey ${pubFile} -rawin -in statement.json -sigfile statement.sig`,
+      'openssl pkeyutl -verify -pubin -inkey signing.pub.pem -rawin -in statement.json -sigfile statement.sig',
     );
     expect(sig.out).toMatch(/Signature Verified Successfully/);
     const text = await sh('openssl ts -reply -in reply.tsr -text');
@@ -152,12 +157,12 @@ describe('issue 13: audit checkpoints anchored outside the database', () => {
 
     // a statement changed by one character fails the same command
     await writeFile(join(d, 'statement.json'), line!.checkpoint.statement.replace('"seq":', '"seq": '));
-    const bad = await sh(`openssl ts -verify -data statement.json -in reply.tsr -CAfile ${stack.tsa.caFile}`);
+    const bad = await sh('openssl ts -verify -data statement.json -in reply.tsr -CAfile tsa-ca.pem');
     expect(bad.ok).toBe(false);
     expect(bad.out).not.toContain('Verification: OK');
   });
 
-  it('[AUD12] a TSA outage delays anchoring, never an append, and loses nothing', async () => {
+  it('[AUD14] a TSA outage delays anchoring, never an append, and loses nothing', async () => {
     const before = (await loadAnchors(stack.db.pool)).length;
     await stack.tsa.pause();
     const down = Date.now();
@@ -190,7 +195,7 @@ describe('issue 13: audit checkpoints anchored outside the database', () => {
     expect((await cliAnchored()).code).toBe(0);
   });
 
-  it('[AUD13] a history rewritten by the database owner and re-signed with the stolen key fails on the anchored checkpoints', async () => {
+  it('[AUD15] a history rewritten by the database owner and re-signed with the stolen key fails on the anchored checkpoints', async () => {
     // the gateway stops, so nothing signs a new head while the insider works
     for (const g of stack.gateways) await g.stop();
     const owner = await stack.db.pool.connect();
