@@ -118,6 +118,15 @@ describe('a user’s own second factor', () => {
     expect((await call(undefined, '/api/auth/totp', { ticket: again.ticket, code: previous })).status).toBe(
       401,
     );
+    // changing the password is no way around the second factor
+    const change = await call(undefined, '/api/auth/password', {
+      username: u.username,
+      password: GOOD,
+      newPassword: `${GOOD}-neu`,
+    });
+    expect(change.status, await change.clone().text()).toBe(200);
+    expect(change.headers.get('set-cookie')).toBeNull();
+    expect(await change.json()).toEqual({ secondFactorRequired: true, ticket: expect.any(String) });
   });
 
   it('[SIGN3] wrong codes are throttled like wrong passwords', async () => {

@@ -121,6 +121,34 @@ export function registerAuthRoutes({
     return me((await resolveSession(db, token))!);
   }
 
+  /**
+   * The password (or setup code) was right: the tenant's sign-in policy decides what follows
+   * (migration 0016). With local passwords switched off only admins sign in with one (break-glass);
+   * a user with a second factor gets a ticket for the code, one whose role requires a second factor
+   * and who has none gets a ticket for the enrolment; everyone else a session. The password change
+   * ends the same way, so it is no way around the second factor.
+   */
+  async function afterPassword(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    user: { id: string; tenantId: string; username: string; role: string; totpSecret: string | null },
+  ): Promise<LoginResponse> {
+    const policy = await signInPolicy(db.pool, user.tenantId);
+    if (!policy.passwordLogin && user.role !== 'admin')
+      throw new AppError('forbidden', 'this municipality signs in through its identity provider only');
+    if (user.totpSecret)
+      return {
+        secondFactorRequired: true,
+        ticket: await issueTicket(redis, { userId: user.id, purpose: 'totp' }),
+      };
+    if (policy.totpRequiredRoles.includes(user.role))
+      return {
+        totpEnrolmentRequired: true,
+        ticket: await issueTicket(redis, { userId: user.id, purpose: 'enrol' }),
+      };
+    return signIn(req, reply, user);
+  }
+
   const login = {
     method: 'POST',
     url: '/api/auth/login',
@@ -140,25 +168,20 @@ export function registerAuthRoutes({
       .catch((err: unknown) => log.error({ err }, 'login throttle not reset'));
     // a new or reset user gets no session until they have set their own password (issue 15)
     if (check.user.mustChangePassword) return { passwordChangeRequired: true as const };
-    // the tenant's sign-in policy (migration 0016): with local passwords switched off only admins
-    // (break-glass) sign in with one; a second factor when set up or required for the role
-    const policy = await signInPolicy(db.pool, check.user.tenantId);
-    if (!policy.passwordLogin && check.user.role !== 'admin')
-      throw new AppError('forbidden', 'this municipality signs in through its identity provider only');
-    if (check.user.totpSecret)
-      return {
-        secondFactorRequired: true as const,
-        ticket: await issueTicket(redis, { userId: check.user.id, purpose: 'totp' }),
-      };
-    if (policy.totpRequiredRoles.includes(check.user.role))
-      return {
-        totpEnrolmentRequired: true as const,
-        ticket: await issueTicket(redis, { userId: check.user.id, purpose: 'enrol' }),
-      };
-    return signIn(req, reply, check.user);
+    return afterPassword(req, reply, check.user);
   });
 
-  registerPasswordChange({ route, db, audit, log, admit, refuse, signIn, endSession, throttle });
+  registerPasswordChange({
+    route,
+    db,
+    audit,
+    log,
+    admit,
+    refuse,
+    signIn: afterPassword,
+    endSession,
+    throttle,
+  });
   registerTotpRoutes({
     route,
     db,

@@ -3,11 +3,12 @@
  * reset with the one-time setup code, or at any time with the current password. It is a login as
  * well: throttled and audited like one, and on success it signs in. The new password must meet
  * the policy (password-policy.ts); the code is used up, the user's other sessions end, and the
- * change is an audit entry (`password_changed`) committed with it.
+ * change is an audit entry (`password_changed`) committed with it. What follows is what follows a
+ * login's password: a session, or a ticket for the second factor (its enrolment) when one applies.
  */
 import { auditTarget } from '@lagebild/audit';
 import { type Db, hashPassword, withTransaction } from '@lagebild/db';
-import { ChangePasswordRequest, MeResponse } from '@lagebild/protocol';
+import { ChangePasswordRequest, LoginResponse } from '@lagebild/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
@@ -29,11 +30,12 @@ export interface PasswordChangeDeps {
   admit(username: string, req: FastifyRequest, reply: FastifyReply): Promise<string>;
   /** counts and audits a failed login, then throws the 401 */
   refuse(username: string, user: { tenantId: string; username: string } | null, ip: string): Promise<never>;
+  /** what follows a right password: a session, or a ticket for the second factor (auth-routes.ts) */
   signIn(
     req: FastifyRequest,
     reply: FastifyReply,
-    user: { id: string; tenantId: string; username: string; role: string },
-  ): Promise<MeResponse>;
+    user: { id: string; tenantId: string; username: string; role: string; totpSecret: string | null },
+  ): Promise<LoginResponse>;
   endSession(sessionHash: string, tenantId: string, reason: SessionEndReason): void;
 }
 
@@ -44,9 +46,9 @@ export function registerPasswordChange(deps: PasswordChangeDeps): void {
     url: '/api/auth/password',
     access: 'public',
     summary:
-      'Sets one’s own password with the setup code or the current password, and signs in (throttled like a login)',
+      'Sets one’s own password with the setup code or the current password, and signs in or asks for the second factor (throttled like a login)',
     body: ChangePasswordRequest,
-    response: MeResponse,
+    response: LoginResponse,
   } as const;
   route(spec, async ({ req, reply, body: { username, password, newPassword } }) => {
     const ticket = await deps.admit(username, req, reply);

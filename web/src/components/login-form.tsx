@@ -92,6 +92,10 @@ export function LoginForm() {
       <SetPasswordForm
         username={changing.username}
         code={changing.code}
+        onSecondFactor={(ticket, enrol) => {
+          setChanging(null);
+          setSecond({ ticket, enrol });
+        }}
         onBack={() => {
           setChanging(null);
           setTimeout(() => userRef.current?.focus(), 0);

@@ -6,7 +6,7 @@
  * policy's refusals (short, common, containing the username) are worded here from the gateway's
  * codes; length and the username are also checked before sending.
  */
-import { MeResponse, PASSWORD_POLICY } from '@lagebild/protocol';
+import { LoginResponse, PASSWORD_POLICY } from '@lagebild/protocol';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, apiPost } from '@/lib/api';
@@ -20,11 +20,14 @@ export function SetPasswordForm({
   username,
   code,
   onBack,
+  onSecondFactor,
 }: {
   username: string;
   /** the one-time code (or current password) the user just signed in with */
   code: string;
   onBack(): void;
+  /** the password is set, and a second factor (or its enrolment) follows before the session */
+  onSecondFactor?(ticket: string, enrol: boolean): void;
 }) {
   const { t } = usePreferences();
   const router = useRouter();
@@ -54,8 +57,13 @@ export function SetPasswordForm({
       const me = await apiPost(
         '/api/auth/password',
         { username, password: code, newPassword: password },
-        MeResponse,
+        LoginResponse,
       );
+      if ('ticket' in me) {
+        onSecondFactor?.(me.ticket, 'totpEnrolmentRequired' in me);
+        return;
+      }
+      if (!('user' in me)) return;
       router.replace(
         safeNextPath(new URLSearchParams(window.location.search).get('next'), homeFor(me.user.role)),
       );
