@@ -58,10 +58,12 @@ describe('recordingSelection', () => {
     ]);
   });
 
-  it('joins the unit for a team and the camera’s episode for a context', () => {
+  it('joins the team of the unit’s shift for a team and the camera’s episode for a context', () => {
     const team = recordingSelection('t1', { ...MARCH, team: 'Team B' });
-    expect(team.joins.text).toBe('JOIN units u ON u.id = r.unit_id');
-    expect(team.where.text).toMatch(/ AND u\.team = \$6$/);
+    expect(team.joins.text).toMatch(
+      /^JOIN LATERAL \(\s+SELECT s\.team FROM shifts s\s+WHERE s\.unit_id = r\.unit_id/,
+    );
+    expect(team.where.text).toMatch(/ AND rs\.team = \$6$/);
     const context = recordingSelection('t1', { ...MARCH, context: 'unreported' });
     expect(context.joins.text).toMatch(/^JOIN LATERAL \(/);
     expect(context.where.text).toMatch(/ AND ep\.context IS NULL$/);
