@@ -34,6 +34,8 @@ describe('faults: PostgreSQL down', () => {
       gateways: 1,
       devicesPerTenant: 60,
       gatewayEnv: { ...FAULT_GATEWAY_ENV, PERSIST_QUEUE_MAX: String(QUEUE_MAX) },
+      // FAULT_VERBOSE=1 prints the gateway's warnings and errors (why it ended, if it did)
+      verbose: process.env.FAULT_VERBOSE === '1',
     });
     const { url } = stack;
     const devices = stack.tenants.flatMap((t) => t.devices);
