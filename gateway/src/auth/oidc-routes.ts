@@ -14,7 +14,13 @@
  */
 import { auditTarget } from '@lagebild/audit';
 import { type Db, withTransaction } from '@lagebild/db';
-import { OidcProvidersResponse, type OidcRefusal, OidcStartParams, type Role } from '@lagebild/protocol';
+import {
+  OidcLogoutResponse,
+  OidcProvidersResponse,
+  type OidcRefusal,
+  OidcStartParams,
+  type Role,
+} from '@lagebild/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
@@ -320,7 +326,7 @@ export function registerOidcRoutes(deps: OidcRouteDeps): void {
       access: 'public',
       summary:
         'Sign out of Lagebild and answer the identity provider’s end-session URL (RP-initiated logout), if any',
-      response: z.object({ endSessionUrl: z.string().nullable() }),
+      response: OidcLogoutResponse,
     },
     async ({ req, reply }) => {
       const user = await resolveSession(db, req.cookies[SESSION_COOKIE]);

@@ -79,3 +79,7 @@ export const OidcStartParams = z.object({ tenant: z.string().regex(/^[a-z0-9-]{1
 /** Why a sign-in through the provider was refused; the login page words it (`/login?error=<code>`). */
 export const OidcRefusal = z.enum(['oidc_failed', 'oidc_no_role', 'oidc_disabled', 'oidc_user_disabled']);
 export type OidcRefusal = z.infer<typeof OidcRefusal>;
+
+/** Sign-out's answer: the provider's end-session URL (RP-initiated logout) after an OpenID sign-in, else null. */
+export const OidcLogoutResponse = z.object({ endSessionUrl: z.string().nullable() });
+export type OidcLogoutResponse = z.infer<typeof OidcLogoutResponse>;

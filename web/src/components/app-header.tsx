@@ -8,6 +8,7 @@ import {
   DUTY_ROLES,
   LIVE_ROLES,
   type MeResponse,
+  OidcLogoutResponse,
   RECORDING_ROLES,
   REPORT_ROLES,
   STATS_ROLES,
@@ -15,7 +16,7 @@ import {
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
-import { apiPostNoContent } from '@/lib/api';
+import { apiPost } from '@/lib/api';
 import { LanguageSwitch, ThemeSwitch } from './preference-switches';
 import { usePreferences } from './preferences-provider';
 
@@ -29,7 +30,13 @@ export function AppHeader({ me, status, tools }: { me: MeResponse; status?: Reac
   async function signOut() {
     setSigningOut(true);
     try {
-      await apiPostNoContent('/api/auth/logout');
+      // ends the session; after a sign-in through the identity provider, its end-session URL
+      // follows (RP-initiated logout), which comes back to the login page
+      const { endSessionUrl } = await apiPost('/api/auth/oidc/logout', {}, OidcLogoutResponse);
+      if (endSessionUrl) {
+        window.location.assign(endSessionUrl);
+        return;
+      }
     } catch {
       // the session may already be gone; the login page is the right place either way
     }
@@ -41,6 +48,7 @@ export function AppHeader({ me, status, tools }: { me: MeResponse; status?: Reac
     ...(DUTY_ROLES.includes(user.role) ? [{ href: '/dienst/', label: t('nav.duty') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/devices/', label: t('nav.devices') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/users/', label: t('nav.users') }] : []),
+    ...(user.role === 'admin' ? [{ href: '/admin/sign-in/', label: t('nav.signIn') }] : []),
     ...(user.role === 'admin' ? [{ href: '/admin/policies/', label: t('nav.policies') }] : []),
     ...(REPORT_ROLES.includes(user.role) ? [{ href: '/reports/', label: t('nav.reports') }] : []),
     ...(STATS_ROLES.includes(user.role) ? [{ href: '/evaluation/', label: t('nav.evaluation') }] : []),
