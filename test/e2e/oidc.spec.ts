@@ -12,7 +12,7 @@ import { startOidcProvider } from '../src/oidc-provider.ts';
 import { DEMO_PASSWORD } from '../src/stack.ts';
 import { expect, test } from './fixtures.ts';
 
-test('[SIGN6] an officer signs in through the provider’s login form; an account without a mapped group is refused', async ({
+test('[SIGN6][SIGN7] an officer signs in through the provider’s login form; an account without a mapped group is refused', async ({
   page,
   browser,
   stack,
@@ -78,6 +78,12 @@ test('[SIGN6] an officer signs in through the provider’s login form; an accoun
       role: 'operator',
     });
     await page.screenshot({ path: testInfo.outputPath('oidc-signed-in.png'), fullPage: true });
+    // [SIGN7] signing out ends the session and the provider's (RP-initiated logout)
+    await page.getByRole('button', { name: 'Abmelden' }).click();
+    await page.waitForURL((u) => u.href.startsWith(`${idp.issuer}/session/end`));
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL((u) => u.href.startsWith(stack.url) && u.pathname.startsWith('/login'));
+    expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401);
 
     // another person, in no mapped group: back on the login page with the reason, no session
     const other = await browser.newContext();
