@@ -130,7 +130,10 @@ export const SecondFactorRequired = z.object({ secondFactorRequired: z.literal(t
 export type SecondFactorRequired = z.infer<typeof SecondFactorRequired>;
 
 /** The password was right, but the tenant requires a second factor for the role and none is set up. */
-export const TotpEnrolmentRequired = z.object({ totpEnrolmentRequired: z.literal(true), ticket: SignInTicket });
+export const TotpEnrolmentRequired = z.object({
+  totpEnrolmentRequired: z.literal(true),
+  ticket: SignInTicket,
+});
 export type TotpEnrolmentRequired = z.infer<typeof TotpEnrolmentRequired>;
 
 export const LoginResponse = z.union([
