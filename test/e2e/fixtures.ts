@@ -89,6 +89,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
           for (const listener of simEvents) listener(e);
         },
       });
+      // devices connect over the first ticks (ramp-up); a test that drives one must find it connected,
+      // also when Playwright starts a fresh worker after a failure
+      const deadline = Date.now() + 30_000;
+      while (!sim.devices.every((d) => d.connected || d.refused)) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `simulator: ${sim.devices.filter((d) => !d.connected).length} devices not connected after 30 s`,
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await use(sim);
       await sim.stop();
     },
