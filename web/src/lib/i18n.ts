@@ -5,6 +5,7 @@
  */
 
 import { EVALUATION_DE, EVALUATION_EN } from './evaluation-i18n.ts';
+import { DATES_DE, DATES_EN } from './i18n-dates.ts';
 import { DISPATCH_DE, DISPATCH_EN } from './i18n-dispatch.ts';
 import { POLICIES_DE, POLICIES_EN } from './i18n-policies.ts';
 import { RECORDINGS_DE, RECORDINGS_EN } from './i18n-recordings.ts';
@@ -202,6 +203,7 @@ const de = {
   ...USERS_DE,
   ...SHIFTS_DE,
   ...SIGN_IN_DE,
+  ...DATES_DE,
 } as const;
 
 export type MessageKey = keyof typeof de;
@@ -387,6 +389,7 @@ const en: Record<MessageKey, string> = {
   ...USERS_EN,
   ...SHIFTS_EN,
   ...SIGN_IN_EN,
+  ...DATES_EN,
 };
 
 export const dictionaries: Record<Language, Record<MessageKey, string>> = { de, en };

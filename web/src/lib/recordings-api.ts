@@ -63,7 +63,7 @@ export interface AuditFilter {
   actor?: string;
   action?: string;
   target?: string;
-  /** datetime-local values */
+  /** YYYY-MM-DDTHH:MM, local time (as date-field.tsx gives it) */
   from?: string;
   to?: string;
   beforeSeq?: number;

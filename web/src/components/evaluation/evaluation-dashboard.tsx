@@ -14,8 +14,10 @@ import {
 } from '@lagebild/protocol';
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, apiGet, apiPost } from '@/lib/api';
+import { formatDateText } from '@/lib/date-input';
 import { type EvaluationFilter, filterFromQuery, filterToQuery, formatNumber } from '@/lib/evaluation';
 import type { MessageKey } from '@/lib/i18n';
+import { DateField } from '../date-field';
 import { RolePage } from '../page-frame';
 import { usePreferences } from '../preferences-provider';
 import { EvaluationFigures } from './figures';
@@ -101,26 +103,20 @@ function Filters({ filter, onApply }: { filter: EvaluationFilter; onApply: (f: E
     setDraft({ from: draft.from, to: draft.to, ...f });
   return (
     <form className="card eval-filters no-print" onSubmit={submit} aria-label={t('eval.filters')}>
-      <div className="field field-compact">
-        <label htmlFor="eval-from">{t('eval.from')}</label>
-        <input
-          id="eval-from"
-          type="date"
-          value={draft.from}
-          required
-          onChange={(e) => setDraft({ ...draft, from: e.target.value })}
-        />
-      </div>
-      <div className="field field-compact">
-        <label htmlFor="eval-to">{t('eval.to')}</label>
-        <input
-          id="eval-to"
-          type="date"
-          value={draft.to}
-          required
-          onChange={(e) => setDraft({ ...draft, to: e.target.value })}
-        />
-      </div>
+      <DateField
+        id="eval-from"
+        label={t('eval.from')}
+        value={draft.from}
+        required
+        onChange={(from) => setDraft((d) => ({ ...d, from }))}
+      />
+      <DateField
+        id="eval-to"
+        label={t('eval.to')}
+        value={draft.to}
+        required
+        onChange={(to) => setDraft((d) => ({ ...d, to }))}
+      />
       <div className="field field-compact">
         <label htmlFor="eval-team">{t('eval.team')}</label>
         <select
@@ -255,7 +251,8 @@ function Baselines({ onChange }: { onChange: () => void }) {
           {list.map((b) => (
             <li key={b.id}>
               <span>
-                {b.label}: {b.startsOn} – {b.endsOn}, {formatNumber(b.assaults, lang)} /{' '}
+                {b.label}: {formatDateText(b.startsOn, 'date', lang)} –{' '}
+                {formatDateText(b.endsOn, 'date', lang)}, {formatNumber(b.assaults, lang)} /{' '}
                 {formatNumber(b.officerHours, lang)} h
               </span>
               <button
@@ -272,8 +269,20 @@ function Baselines({ onChange }: { onChange: () => void }) {
       )}
       <form className="eval-filters" onSubmit={add}>
         {field('label', 'eval.baseline.label', 'text')}
-        {field('startsOn', 'eval.baseline.startsOn', 'date')}
-        {field('endsOn', 'eval.baseline.endsOn', 'date')}
+        <DateField
+          id="bl-startsOn"
+          label={t('eval.baseline.startsOn')}
+          value={form.startsOn}
+          required
+          onChange={(startsOn) => setForm((f) => ({ ...f, startsOn }))}
+        />
+        <DateField
+          id="bl-endsOn"
+          label={t('eval.baseline.endsOn')}
+          value={form.endsOn}
+          required
+          onChange={(endsOn) => setForm((f) => ({ ...f, endsOn }))}
+        />
         {field('officerHours', 'eval.baseline.officerHours', 'number')}
         {field('assaults', 'eval.baseline.assaults', 'number')}
         <button type="submit" className="button">

@@ -19,6 +19,7 @@ import { ApiError } from '@/lib/api';
 import { AUDIT_ACTION_LABELS, auditActionText, auditLabelText } from '@/lib/audit-labels';
 import { formatDateTime } from '@/lib/format';
 import { AUDIT_PAGE, type AuditFilter, listAudit } from '@/lib/recordings-api';
+import { DateField } from '../date-field';
 import { RolePage } from '../page-frame';
 import { usePreferences } from '../preferences-provider';
 import './recordings.css';
@@ -127,24 +128,20 @@ function AuditContent() {
                 onChange={(e) => set({ target: e.target.value || undefined })}
               />
             </div>
-            <div className="field field-compact">
-              <label htmlFor={`${id}-from`}>{t('audit.filter.from')}</label>
-              <input
-                id={`${id}-from`}
-                type="datetime-local"
-                value={draft.from ?? ''}
-                onChange={(e) => set({ from: e.target.value || undefined })}
-              />
-            </div>
-            <div className="field field-compact">
-              <label htmlFor={`${id}-to`}>{t('audit.filter.to')}</label>
-              <input
-                id={`${id}-to`}
-                type="datetime-local"
-                value={draft.to ?? ''}
-                onChange={(e) => set({ to: e.target.value || undefined })}
-              />
-            </div>
+            <DateField
+              id={`${id}-from`}
+              kind="dateTime"
+              label={t('audit.filter.from')}
+              value={draft.from ?? ''}
+              onChange={(from) => set({ from: from || undefined })}
+            />
+            <DateField
+              id={`${id}-to`}
+              kind="dateTime"
+              label={t('audit.filter.to')}
+              value={draft.to ?? ''}
+              onChange={(to) => set({ to: to || undefined })}
+            />
             <button type="submit" className="button button-primary button-small">
               {t('audit.filter.apply')}
             </button>

@@ -20,6 +20,7 @@ import { apiGet } from '@/lib/api';
 import { formatDateTime } from '@/lib/format';
 import { plural } from '@/lib/plural';
 import { listPendingApprovals, listRecordings, type RecordingFilter } from '@/lib/recordings-api';
+import { DateField } from '../date-field';
 import { ForbiddenNotice } from '../forbidden-notice';
 import { RolePage } from '../page-frame';
 import { usePreferences } from '../preferences-provider';
@@ -204,24 +205,18 @@ function LibraryContent({ me }: { me: MeResponse }) {
               ))}
             </select>
           </div>
-          <div className="field field-compact">
-            <label htmlFor={`${id}-from`}>{t('rec.filter.from')}</label>
-            <input
-              id={`${id}-from`}
-              type="date"
-              value={filter.from ?? ''}
-              onChange={(e) => set({ from: e.target.value || undefined })}
-            />
-          </div>
-          <div className="field field-compact">
-            <label htmlFor={`${id}-to`}>{t('rec.filter.to')}</label>
-            <input
-              id={`${id}-to`}
-              type="date"
-              value={filter.to ?? ''}
-              onChange={(e) => set({ to: e.target.value || undefined })}
-            />
-          </div>
+          <DateField
+            id={`${id}-from`}
+            label={t('rec.filter.from')}
+            value={filter.from ?? ''}
+            onChange={(from) => set({ from: from || undefined })}
+          />
+          <DateField
+            id={`${id}-to`}
+            label={t('rec.filter.to')}
+            value={filter.to ?? ''}
+            onChange={(to) => set({ to: to || undefined })}
+          />
           <button type="button" className="button button-small button-quiet" onClick={() => setFilter({})}>
             {t('rec.filter.reset')}
           </button>
