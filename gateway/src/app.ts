@@ -59,6 +59,7 @@ import { registerEvaluation } from './stats/evaluation.ts';
 import { registerTeamUnitAdminRoutes } from './units/team-unit-admin-routes.ts';
 import { registerUnitRoutes } from './units/unit-routes.ts';
 import { registerUserRoutes } from './users/user-routes.ts';
+import { registerTalkbackProxy } from './video/talkback-proxy.ts';
 import { registerVideoRoutes } from './video/video-routes.ts';
 
 export { loadConfig } from './config.ts';
@@ -428,7 +429,8 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     },
     (err) => log.warn({ err }, 'session sweep failed'),
   );
-  const route = createRouter(app, createGuard(db, audit, metrics, log));
+  const guard = createGuard(db, audit, metrics, log);
+  const route = createRouter(app, guard);
   const http: HttpDeps = { route, sameTenant: auditedTenantCheck(tenantCheck(metrics, log), audit) };
   const stores = { db, audit, log };
   registerAuthRoutes({ ...http, ...stores, redis: redis.redis, config, metrics, endSession });
@@ -456,6 +458,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     tokenSecrets: config.MEDIA_TOKEN_SECRET,
   });
   registerVideoRoutes({ ...http, ...stores, app, io, redis: redis.redis, config, metrics });
+  await registerTalkbackProxy({ ...http, ...stores, app, guard, redis: redis.redis, config, metrics });
   registerDispatchRoutes({ ...http, ...stores, live, incidents, dispatcher });
   registerUserRoutes({ ...http, ...stores, endSession });
   registerPolicyRoutes({

@@ -12,7 +12,12 @@
  * the gateway as `talkback`. Recorded as the recording's second audio track (`recordWith`). Rules: SPEC.md K1–K6.
  */
 import { randomBytes } from 'node:crypto';
-import type { DeviceTokenClaims, MediaEvent, ViewerTokenClaims } from '@lagebild/protocol';
+import {
+  type DeviceTokenClaims,
+  type MediaEvent,
+  TALKBACK_ROLES,
+  type ViewerTokenClaims,
+} from '@lagebild/protocol';
 import { bearer, TokenError, verifyDeviceToken, verifyViewerToken } from '@lagebild/tokens';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { types } from 'mediasoup';
@@ -31,7 +36,7 @@ import { buildAnswer, parseOffer, producerCandidates, SdpError } from './whip-sd
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SDP = 'application/sdp';
 /** who may speak to a camera (admins administer, they do not dispatch) */
-const SPEAKER_ROLES = new Set(['operator', 'supervisor']);
+const SPEAKER_ROLES: ReadonlySet<string> = new Set(TALKBACK_ROLES);
 
 type DownReason = Extract<MediaEvent, { type: 'talkback_down' }>['reason'];
 

@@ -46,6 +46,7 @@ const REPORT: readonly Role[] = ['admin', 'supervisor', 'operator'];
 const RECORDING: readonly Role[] = ['admin', 'supervisor', 'operator'];
 const RETENTION: readonly Role[] = ['admin', 'supervisor'];
 const DUTY: readonly Role[] = ['admin', 'supervisor'];
+const TALKBACK: readonly Role[] = ['supervisor', 'operator'];
 
 /** Who may call each route. `*` as method: every method of a catch-all route. */
 const ACCESS: Record<string, Access> = {
@@ -73,6 +74,9 @@ const ACCESS: Record<string, Access> = {
   'GET /api/video/live': LIVE,
   // viewer signalling is for the roles that can hold a viewer token, and only with a session (issue 11)
   '* /sfu/v1/*': LIVE,
+  // talkback (issue 16): operators and supervisors speak, with their own viewer token for the unit
+  'POST /sfu/v1/talkback/:id': TALKBACK,
+  'DELETE /sfu/v1/talkback/:id/:talkId': TALKBACK,
   'GET /api/incidents': LIVE,
   'POST /api/incidents': LIVE,
   'GET /api/incidents/:id': LIVE,
@@ -154,6 +158,8 @@ interface Call {
   scoped?: boolean;
   /** what an allowed role gets instead of the usual "anything but 401/403/404" */
   allowedAnswer?: number;
+  /** the body's media type when it is not JSON (a string body is sent as it is) */
+  contentType?: string;
 }
 const REASON = { reason: 'Prüfung des Einsatzverlaufs' };
 /** public routes a device calls with its own credentials: without them, 401 is the right answer */
@@ -188,6 +194,20 @@ const CALLS: Record<string, (r: TenantRows, method: string) => Call> = {
         ? { url: '/sfu/v1/sessions/3f0c2a8e-8a0b-4c1e-9d2f-0a1b2c3d4e5f' }
         : // QUERY carries a body by definition: Fastify wants its Content-Type before any handler
           { url: '/sfu/v1/sessions', allowedAnswer: 404, ...(method === 'QUERY' ? { body: {} } : {}) },
+  // the session and the tenant pass; without the tile's viewer token the gateway answers 401 and
+  // forwards nothing (talkback-gateway.test.ts speaks with one)
+  'POST /sfu/v1/talkback/:id': (r) => ({
+    url: `/sfu/v1/talkback/${r.deviceIds[0]}`,
+    body: 'v=0\r\n',
+    contentType: 'application/sdp',
+    scoped: true,
+    allowedAnswer: 401,
+  }),
+  'DELETE /sfu/v1/talkback/:id/:talkId': (r) => ({
+    url: `/sfu/v1/talkback/${r.deviceIds[0]}/AAAAAAAAAAAAAAAA`,
+    scoped: true,
+    allowedAnswer: 401,
+  }),
   'POST /api/incidents': (r) => ({
     url: '/api/incidents',
     body: { unitId: r.unitIds[0], priority: 'high' },
@@ -443,6 +463,7 @@ describe.each(CITIES)('caller of %s', (city) => {
     if (key === 'GET /api/recordings/:id/stream') url += `?ticket=${await ticketFor(principal, rows)}`;
     const body = cross && c.crossBody !== undefined ? c.crossBody : c.body;
     const opts: InjectOptions = { method: method as InjectOptions['method'], url, headers };
+    if (c.contentType) headers['content-type'] = c.contentType;
     if (body !== undefined && method !== 'GET' && method !== 'HEAD') opts.payload = body as object;
     const res = await w.gw.app.inject(opts);
     return { status: res.statusCode, body: res.body };

@@ -90,7 +90,7 @@ function operation(c: RouteContract | undefined, method: string, url: string): J
       ? {
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: schemaOf(c.body, 'input') } },
+            content: { [c.consumes ?? 'application/json']: { schema: schemaOf(c.body, 'input') } },
           },
         }
       : {}),

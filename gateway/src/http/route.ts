@@ -34,6 +34,8 @@ export interface RouteContract {
   status?: number;
   /** the success answer's media type when it is not JSON */
   produces?: string;
+  /** the request body's media type when it is not JSON (its parser is the route's scope's) */
+  consumes?: string;
   /** a larger request body than the server's 16 KiB, in bytes (a device's batch of status events) */
   bodyLimit?: number;
 }

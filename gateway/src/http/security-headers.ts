@@ -3,7 +3,8 @@
  * `script-src` allows our own files plus exactly the inline scripts of the page being served (their
  * SHA-256, read from the static export when the gateway starts, so no `'unsafe-inline'` for
  * scripts), HSTS when cookies are secure (TLS in front), a Permissions-Policy that switches off what
- * the control room never uses, and the usual nosniff / frame / referrer headers.
+ * the control room never uses (the microphone is its own, for talkback), and the usual nosniff /
+ * frame / referrer headers.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -58,7 +59,8 @@ export interface SecurityHeaderOptions {
 
 const PERMISSIONS_POLICY = [
   'camera=()',
-  'microphone=()',
+  // talkback: an operator's "Sprechen" on a live tile (issue 16); still only this origin, never a frame
+  'microphone=(self)',
   'geolocation=()',
   'payment=()',
   'usb=()',

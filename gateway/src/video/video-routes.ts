@@ -5,6 +5,7 @@
  *                                  (in a tile over /sfu/v1, or with any WHEP player at `whepUrl`)
  *   GET  /api/video/live           the tenant's units that are streaming now
  *   ALL  /sfu/v1/*                 the SFU's viewer signalling, proxied so browsers stay on one origin
+ *                                  (talkback's SDP beside it: talkback-proxy.ts)
  * and the SFU's Redis announcements forwarded to dashboards as `video` on /control. Every watch is
  * in the hash-chained audit log as `live_watch`: authorised (who, unit, reason), started, ended.
  */
@@ -34,6 +35,7 @@ import { AppError } from '../errors.ts';
 import type { HttpDeps, ServiceDeps } from '../http/route-deps.ts';
 import { tenantRoom } from '../live/control-namespace.ts';
 import { findDevice } from '../live/device-directory.ts';
+import { forwardToSfu } from './sfu-forward.ts';
 import { sfuProxyPath } from './sfu-proxy-path.ts';
 
 export interface VideoRouteDeps extends HttpDeps, ServiceDeps {
@@ -181,29 +183,14 @@ export function registerVideoRoutes(deps: VideoRouteDeps): void {
     const path = sfuProxyPath(req.method, req.raw.url ?? req.url);
     if (path === null) throw new AppError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
     enabled();
-    if (!config.SFU_URL) throw new AppError('unavailable', 'live video is not configured (SFU_URL unset)');
-    // only the token goes on; the body is the JSON the gateway parsed, so its type is ours to say
-    // (a caller's `charset=utf-16` made the SFU refuse mid-upload, answered as 503: issue 11 fuzzing)
-    const headers: Record<string, string> = {};
-    const auth = req.headers.authorization;
-    if (typeof auth === 'string') headers.authorization = auth;
+    // the body is the JSON the gateway parsed, so its type is ours to say
     const body = req.body !== undefined && req.method !== 'GET' ? JSON.stringify(req.body) : undefined;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(`${config.SFU_URL.replace(/\/$/, '')}${path}`, {
-        method: req.method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch (err) {
-      // undici says `fetch failed` for the network; any other TypeError is a header it will not send
-      if (err instanceof TypeError && err.message !== 'fetch failed')
-        throw new AppError('bad_request', `request not forwarded: ${err.message}`);
-      log.warn({ err: (err as Error).message }, 'sfu unreachable');
-      throw new AppError('unavailable', 'the video server is unreachable; retry');
-    }
+    const res = await forwardToSfu(config.SFU_URL, log, {
+      method: req.method,
+      path,
+      authorization: req.headers.authorization,
+      ...(body !== undefined ? { body: { type: 'application/json', text: body } } : {}),
+    });
     reply.code(res.status);
     const type = res.headers.get('content-type');
     if (type) reply.header('content-type', type);

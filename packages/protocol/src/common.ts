@@ -14,6 +14,8 @@ export const Role = z.enum(['admin', 'supervisor', 'operator', 'evaluator']);
 export type Role = z.infer<typeof Role>;
 /** Roles that may watch the live picture of their tenant (map, units, video). Evaluators never do. */
 export const LIVE_ROLES: readonly Role[] = ['admin', 'supervisor', 'operator'];
+/** Who may speak to a camera through talkback (sfu/SPEC.md K1): admins administer, they do not dispatch. */
+export const TALKBACK_ROLES: readonly Role[] = ['supervisor', 'operator'];
 
 export const Id = z.string().uuid();
 export const EpochMs = z.number().int().min(0).max(8.64e15);

@@ -118,6 +118,18 @@ export type LiveStream = z.infer<typeof LiveStream>;
 export const LiveStreamsResponse = z.object({ streams: z.array(LiveStream) });
 export type LiveStreamsResponse = z.infer<typeof LiveStreamsResponse>;
 
+// ---- talkback through the gateway (sfu/SPEC.md K1): POST/DELETE /sfu/v1/talkback/<deviceId>[/<talkId>] ----
+
+/** The content type of every WHIP, WHEP and talkback offer and answer. */
+export const SDP_MEDIA_TYPE = 'application/sdp';
+/** A browser's SDP offer as a request body: text that starts like SDP (RFC 8866), at most 16 KiB. */
+export const SdpOffer = z
+  .string()
+  .max(16 * 1024)
+  .regex(/^v=0\r?\n/, 'an SDP offer starts with the line v=0');
+/** A talkback resource's id, as the SFU hands it out in `Location` (12 random bytes, base64url). */
+export const TalkId = z.string().regex(/^[A-Za-z0-9_-]{16}$/);
+
 // ---- SFU viewer signalling (HTTP JSON, Bearer viewer token), see sfu/SPEC.md ----
 
 /**
