@@ -175,6 +175,14 @@ describe('the tenant’s policy and the admin’s reset', () => {
       expect((await done.json()).user.username).toBe(u.username);
       const cookie = cookieOf(done);
       expect(await amrOf(cookie)).toEqual(['pwd', 'otp']);
+      // the users page shows who has a second factor (and offers the reset there), never the key
+      const listed = async () =>
+        (await (await call(adminCookie, '/api/admin/users')).json()).users.find(
+          (x: { id: string }) => x.id === u.id,
+        );
+      const before = await listed();
+      expect(before.totpEnabledAt).toBeGreaterThan(Date.now() - 60_000);
+      expect(JSON.stringify(before)).not.toContain(secret);
 
       // lost phone: the admin resets it with a reason; the user's sessions end
       const sup = await login(stack.url, 'duisburg.supervisor', DEMO_PASSWORD).catch(() => null);
@@ -188,6 +196,7 @@ describe('the tenant’s policy and the admin’s reset', () => {
       expect(reset.status, await reset.clone().text()).toBe(200);
       expect((await reset.json()).changed).toBe(true);
       expect((await call(cookie, '/api/me')).status).toBe(401);
+      expect(await listed()).toMatchObject({ totpEnabledAt: null, activeSessions: 0 });
       const { rows } = await stack.db.pool.query(
         `SELECT reason, payload FROM audit_log WHERE action = 'totp_reset' AND target = $1`,
         [`user:${u.id}`],

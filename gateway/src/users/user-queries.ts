@@ -10,7 +10,7 @@ import { AppError } from '../errors.ts';
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 const COLUMNS = `u.id, u.tenant_id, u.username, u.display_name, u.email, u.role, u.disabled_at,
-  u.must_change_password, u.setup_code_expires_at, u.created_at,
+  u.must_change_password, u.setup_code_expires_at, u.created_at, u.totp_enabled_at,
   (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > now())::int AS active_sessions`;
 
 interface UserRow {
@@ -24,6 +24,7 @@ interface UserRow {
   must_change_password: boolean;
   setup_code_expires_at: Date | null;
   created_at: Date;
+  totp_enabled_at: Date | null;
   active_sessions: number;
 }
 
@@ -43,6 +44,7 @@ const toUser = (r: UserRow): LoadedUser => ({
   setupCodeExpiresAt: r.setup_code_expires_at?.getTime() ?? null,
   createdAt: r.created_at.getTime(),
   activeSessions: r.active_sessions,
+  totpEnabledAt: r.totp_enabled_at?.getTime() ?? null,
 });
 
 /** Only what the page may see: the tenant id stays on the server. */

@@ -54,6 +54,8 @@ export const AdminUser = z.object({
   createdAt: EpochMs,
   /** sessions that have not expired */
   activeSessions: z.number().int().min(0),
+  /** since when the user has a confirmed second factor (TOTP); null = none */
+  totpEnabledAt: EpochMs.nullable(),
 });
 export type AdminUser = z.infer<typeof AdminUser>;
 

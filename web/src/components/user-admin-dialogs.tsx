@@ -1,7 +1,7 @@
 'use client';
 /**
- * The users page's dialogs: one change of a user (role, disable, enable, password reset) with its
- * reason, and a user's sessions with "end" for one or all. Modal `<dialog>`s: focus stays inside,
+ * The users page's dialogs: one change of a user (role, disable, enable, password reset, second
+ * factor reset) with its reason, and a user's sessions with "end" for one or all. Modal `<dialog>`s: focus stays inside,
  * Escape closes, the first control gets focus.
  */
 import {
@@ -21,25 +21,28 @@ import { ReasonField, RoleField } from './form-fields';
 import { usePreferences } from './preferences-provider';
 import { useModal } from './use-modal';
 
-export type UserAction = 'role' | 'disable' | 'enable' | 'reset';
+export type UserAction = 'role' | 'disable' | 'enable' | 'reset' | 'totp';
 
 const TITLE: Record<UserAction, MessageKey> = {
   role: 'users.dialog.role.title',
   disable: 'users.dialog.disable.title',
   enable: 'users.dialog.enable.title',
   reset: 'users.dialog.reset.title',
+  totp: 'users.dialog.totp.title',
 };
 const BODY: Record<UserAction, MessageKey> = {
   role: 'users.dialog.role.body',
   disable: 'users.dialog.disable.body',
   enable: 'users.dialog.enable.body',
   reset: 'users.dialog.reset.body',
+  totp: 'users.dialog.totp.body',
 };
 const PATH: Record<UserAction, string> = {
   role: 'role',
   disable: 'disable',
   enable: 'enable',
   reset: 'password-reset',
+  totp: 'totp-reset',
 };
 
 export function UserActionDialog({
@@ -95,7 +98,7 @@ export function UserActionDialog({
       busy={busy}
       cancelLabel={t('users.dialog.cancel')}
       confirmLabel={t('users.dialog.confirm')}
-      danger={action === 'disable'}
+      danger={action === 'disable' || action === 'totp'}
       onConfirm={confirm}
       onClose={onClose}
     >

@@ -2,7 +2,8 @@
 /**
  * /admin/users/: the municipality's user accounts (issue 15). Create one (its one-time setup code
  * is shown exactly once), change a role, disable and enable, reset a password (a new code, valid
- * 30 minutes), see and end sessions. Every change asks for a reason, which the audit log keeps.
+ * 30 minutes), reset a second factor (lost phone), see and end sessions. Every change asks for a
+ * reason, which the audit log keeps.
  * Admins only; the gateway enforces that, the last-admin rule and the tenant too.
  */
 import {
@@ -312,6 +313,7 @@ function UserTable({
                 {user.disabledAt !== null ? t('users.state.disabled') : t('users.state.active')}
               </span>
               {user.mustChangePassword && <span className="table-sub">{t('users.state.pending')}</span>}
+              {user.totpEnabledAt !== null && <span className="table-sub">{t('users.state.totp')}</span>}
             </td>
             <td>{user.activeSessions}</td>
             <td>
@@ -321,6 +323,7 @@ function UserTable({
                   ? actionButton(user, 'disable', 'users.action.disable', true)
                   : actionButton(user, 'enable', 'users.action.enable')}
                 {actionButton(user, 'reset', 'users.action.reset')}
+                {user.totpEnabledAt !== null && actionButton(user, 'totp', 'users.action.totp', true)}
                 <button
                   type="button"
                   className="button button-small"
