@@ -55,6 +55,8 @@ ensure_system_packages() {
   [ "$LB_MODE" = test ] && pkgs+=(chromium fonts-dejavu-core)
   # jq: the audit-anchoring test runs the outside party's commands of docs/keys-and-evidence.md (issue 13)
   [ "$LB_MODE" = test ] && pkgs+=(jq)
+  # iptables + iproute2: the lossy-link fault suite (issue 14) drops packets in a network namespace
+  [ "$LB_MODE" = test ] && pkgs+=(iptables iproute2)
   # GStreamer's webrtcbin as a third WHIP client (issue 16, test/src/gst-whip.py): webrtcbin, DTLS,
   # SRTP, openh264 (-bad), VP8 and RTP (-good), Opus and test sources (-base), libnice, Python bindings
   [ "$LB_MODE" = test ] && pkgs+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base

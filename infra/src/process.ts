@@ -24,10 +24,16 @@ export interface SpawnOptions {
   /** every line the service writes (stdout and stderr), e.g. to a log file or a prefixing printer */
   onLine?: (line: string) => void;
   readyTimeoutMs?: number;
+  /**
+   * a command the service runs under, e.g. `['ip', 'netns', 'exec', ns]` (a fault test's network
+   * namespace); it must exec Node in place, so the handle's pid and signals are Node's
+   */
+  prefix?: string[];
 }
 
 export async function spawnService(opts: SpawnOptions): Promise<ServiceHandle> {
-  const child = spawn(process.execPath, [opts.entry, ...(opts.args ?? [])], {
+  const [command, ...prefixArgs] = [...(opts.prefix ?? []), process.execPath];
+  const child = spawn(command!, [...prefixArgs, opts.entry, ...(opts.args ?? [])], {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,9 +42,7 @@ export async function spawnService(opts: SpawnOptions): Promise<ServiceHandle> {
   // a spawn that fails (e.g. EACCES, ENOENT) emits 'error' and never 'exit'
   const spawnFailed = new Promise<Error>((resolve) =>
     child.once('error', (err: NodeJS.ErrnoException) =>
-      resolve(
-        new Error(`${opts.name} could not be started (${err.code ?? err.message}: ${process.execPath})`),
-      ),
+      resolve(new Error(`${opts.name} could not be started (${err.code ?? err.message}: ${command})`)),
     ),
   );
   const onLine = opts.onLine ?? (() => {});

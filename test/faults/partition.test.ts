@@ -5,13 +5,11 @@
  * TCP would after the partition heals) and slowed by 500 ms each way. Acks stay correct: every
  * acknowledged event is stored exactly once, nothing is lost, the alarm names the cut-off part.
  * Packet loss on the device link (the issue's 20 %) cannot be made with a user-space TCP proxy
- * (TCP retransmits below it); the latency and blackhole cases stand in for it.
+ * (TCP retransmits below it): lossy-link.test.ts [FLT9] drops packets in a network namespace.
  */
-import { GATEWAY_ENTRY } from '@lagebild/infra/paths';
-import { freePort } from '@lagebild/infra/ports';
-import { spawnService } from '@lagebild/infra/process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFleet } from '../src/faults/fleet.ts';
+import { startGatewayVia } from '../src/faults/gateway-via.ts';
 import { degradedGauge, FAULT_GATEWAY_ENV, figure, storedCounts, within } from '../src/faults/observe.ts';
 import { startTcpProxy, type TcpProxy } from '../src/faults/tcp-proxy.ts';
 import { type Stack, startStack } from '../src/stack.ts';
@@ -45,7 +43,10 @@ describe('faults: network partitions', () => {
   it('[FLT4] PostgreSQL and Redis cut off and slowed to 500 ms: acks stay correct, nothing lost or doubled', async () => {
     const { s, pgProxy, redisProxy } = await partitionedStack();
     // the gateway connects to both through the proxies
-    const gw = await startGatewayVia(s, pgProxy.via(s.appUrl), redisProxy.via(s.redis.url));
+    const gw = await startGatewayVia(s, {
+      databaseUrl: pgProxy.via(s.appUrl),
+      redisUrl: redisProxy.via(s.redis.url),
+    });
     const deviceProxy = await startTcpProxy({ host: '127.0.0.1', port: gw.port });
     proxies.push(deviceProxy);
     const devices = s.tenants.flatMap((t) => t.devices);
@@ -135,24 +136,3 @@ describe('faults: network partitions', () => {
     expect(phases.ackedWhileSlow).toBeGreaterThan(0);
   });
 });
-
-async function startGatewayVia(s: Stack, databaseUrl: string, redisUrl: string) {
-  const port = await freePort();
-  const svc = await spawnService({
-    name: 'gateway-partitioned',
-    entry: GATEWAY_ENTRY,
-    env: {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      WEB_DIR: '',
-      LOG_LEVEL: 'warn',
-      INSTANCE_ID: 'gwp',
-      ...FAULT_GATEWAY_ENV,
-    },
-  });
-  const gw = Object.assign(svc, { port, url: `http://127.0.0.1:${port}` });
-  s.gateways.push(gw);
-  return gw;
-}

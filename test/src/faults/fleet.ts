@@ -33,6 +33,10 @@ export interface FleetDevice {
   duplicates: number;
   /** Date.now() of the newest ok ack (0 before the first) */
   lastAckAt: number;
+  /** socket connections made (1 + reconnects) */
+  connects: number;
+  /** acks that named another seq than the event they answered (must stay 0) */
+  wrongAcks: number;
 }
 
 export interface Fleet {
@@ -58,6 +62,8 @@ export function startFleet(opts: FleetOptions): Fleet {
     final: 0,
     duplicates: 0,
     lastAckAt: 0,
+    connects: 0,
+    wrongAcks: 0,
   }));
   const sockets: Array<TestDevice | null> = devices.map(() => null);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,6 +85,7 @@ export function startFleet(opts: FleetOptions): Fleet {
         try {
           socket = await connectDevice(urls[urlIndex % urls.length]!, opts.devices[i]!);
           sockets[i] = socket;
+          dev.connects++;
         } catch {
           urlIndex++; // the balancer tries another gateway
           await sleep(200);
@@ -91,6 +98,10 @@ export function startFleet(opts: FleetOptions): Fleet {
         continue;
       }
       const ack: StatusAck | null = await socket.send(next[1], opts.ackTimeoutMs ?? 3000).catch(() => null);
+      if (ack && ack.seq !== null && ack.seq !== next[0]) {
+        dev.wrongAcks++;
+        continue;
+      }
       if (ack?.ok) {
         dev.acked.add(ack.seq);
         dev.outbox.delete(ack.seq);

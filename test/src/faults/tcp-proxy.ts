@@ -4,13 +4,14 @@
  * directions and holds new connections unanswered (as a cable pulled or a firewall dropping
  * packets: nothing is refused, everything just waits), `heal()` lets the held bytes through again
  * (as TCP retransmission would), `latency(ms)` delays every chunk each way, `reset()` cuts every
- * connection at once (RST).
+ * connection at once (RST). It listens on loopback, or on `listenHost` (e.g. the host's end of a
+ * test's network namespace, so a gateway inside it reaches PostgreSQL and Redis on the host's loopback).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
   port: number;
-  /** `url` with its host and port replaced by the proxy's */
+  /** `url` with its host and port replaced by the proxy's (its listening address) */
   via(url: string): string;
   blackhole(): void;
   heal(): void;
@@ -28,7 +29,10 @@ interface Pipe {
   held: Array<{ to: 'up' | 'down'; chunk: Buffer }>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  listenHost = '127.0.0.1',
+): Promise<TcpProxy> {
   let blackholed = false;
   let delayMs = 0;
   let accepted = 0;
@@ -84,14 +88,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     // a blackholed path does not even complete the connection upstream
     if (!blackholed) openUpstream(p);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
   const port = (server.address() as { port: number }).port;
 
   return {
     port,
     via(url) {
       const u = new URL(url);
-      u.hostname = '127.0.0.1';
+      u.hostname = listenHost;
       u.port = String(port);
       return u.toString();
     },
