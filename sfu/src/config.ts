@@ -100,6 +100,11 @@ export const SfuEnv = z.object({
    * after this long it is interrupted (losing ≤ 250 ms at the end), and killed 3 s later
    */
   SFU_RECORD_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(12_000),
+  /**
+   * the gateway's alarm threshold (same name): a recording cut because the vault's disk filled up is
+   * continued once this much is free again (issue 14)
+   */
+  RECORDINGS_MIN_FREE_MB: z.coerce.number().min(0).default(512),
 });
 
 export type SfuConfig = Readonly<z.infer<typeof SfuEnv>>;

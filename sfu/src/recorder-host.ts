@@ -1,10 +1,14 @@
 /**
  * Records every published stream of this node (a camera publishes over WHIP exactly while it
  * records): a LiveRecorder starts when a publisher is adopted and stops when it closes (unpublished,
- * replaced, timeout, worker died, shutdown). If ffmpeg dies while the stream is still live, the
- * broken recording stays an incomplete prefix and a new recording continues the stream, at most
- * `MAX_RESTARTS` times per stream.
+ * replaced, timeout, worker died, shutdown). A recording cut while its stream goes on (issue 14) is
+ * sealed as a prefix and continued by a new recording of the same stream: at once when ffmpeg died
+ * (at most `MAX_RESTARTS` times per stream), once the recordings' disk has RECORDINGS_MIN_FREE_MB
+ * again when it was full, and when the camera publishes again after its worker died or the SFU
+ * restarted (the new recording links back by itself: `linkContinuation`).
  */
+import { statfs } from 'node:fs/promises';
+import type { CutReason, ProducerDownReason } from '@lagebild/protocol';
 import type { types } from 'mediasoup';
 import type { SfuConfig } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -13,6 +17,14 @@ import { LiveRecorder, type RecorderResult } from './recorder.ts';
 import type { RecorderContext } from './recorder-context.ts';
 
 const MAX_RESTARTS = 3;
+/** how often a recorder waiting for disk space looks again */
+const SPACE_POLL_MS = 1000;
+
+/** the end of a stream that a new publish of the camera will continue (not its own end) */
+const CUT_BY_CLOSE: Partial<Record<ProducerDownReason, CutReason>> = {
+  worker_died: 'worker_died',
+  shutdown: 'sfu_restart',
+};
 
 export interface RecorderView {
   deviceId: string;
@@ -35,6 +47,7 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
   const running = new Set<LiveRecorder>();
   const pending = new Set<Promise<unknown>>();
   const finished: RecorderResult[] = [];
+  let closing = false;
   const track = <T>(p: Promise<T>): Promise<T> => {
     pending.add(p);
     p.finally(() => pending.delete(p)).catch(() => {});
@@ -61,15 +74,23 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
       (rec) => {
         running.add(rec);
         // rec.done settles once the recording is sealed or failed; its owner is the chain below
-        const stop = () => void rec.stop().catch(() => {});
+        const stop = (reason?: ProducerDownReason) => {
+          const cut = reason && CUT_BY_CLOSE[reason];
+          void rec.stop(cut ? { fast: true, cut } : {}).catch(() => {});
+        };
         if (publisher.closed) stop();
         else publisher.once('close', stop);
         track(rec.done)
-          .then((result) => {
+          .then(async (result) => {
             running.delete(rec);
             finished.push(result);
             if (finished.length > 100) finished.shift();
-            if (!result.complete && !publisher.closed && attempt < MAX_RESTARTS) {
+            if (result.complete || publisher.closed) return;
+            if (result.cut === 'disk_full') {
+              // not a failing recorder: the stream continues once there is room for it again
+              log.warn({ deviceId: publisher.deviceId }, 'recordings disk full: waiting for space');
+              if (await spaceReturned(publisher)) record(publisher, router, {}, attempt);
+            } else if (attempt < MAX_RESTARTS) {
               log.warn(
                 { deviceId: publisher.deviceId, attempt: attempt + 1 },
                 'recorder restarting for a live stream',
@@ -79,8 +100,27 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
           })
           .catch((err) => log.error({ err, deviceId: publisher.deviceId }, 'recording did not finish'));
       },
-      (err) => log.error({ err, deviceId: publisher.deviceId }, 'recording could not start'),
+      async (err) => {
+        log.error({ err, deviceId: publisher.deviceId }, 'recording could not start');
+        // a full disk refuses the key or the reserve: try again once there is room
+        if ((err as NodeJS.ErrnoException).code === 'ENOSPC' && (await spaceReturned(publisher)))
+          record(publisher, router, opts, attempt);
+      },
     );
+  }
+
+  /** resolves true once the vault has RECORDINGS_MIN_FREE_MB free, false if the stream ended first */
+  function spaceReturned(publisher: Publisher): Promise<boolean> {
+    const wanted = config.RECORDINGS_MIN_FREE_MB * 1024 * 1024;
+    const wait = (async () => {
+      while (!publisher.closed && !closing) {
+        const fs = await statfs(config.VAULT_DIR).catch(() => null);
+        if (fs && fs.bavail * fs.bsize >= wanted) return !publisher.closed && !closing;
+        await new Promise((r) => setTimeout(r, SPACE_POLL_MS).unref());
+      }
+      return false;
+    })();
+    return track(wait);
   }
 
   return {
@@ -97,7 +137,8 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
     async close() {
-      await Promise.allSettled([...running].map((r) => r.stop({ fast: true })));
+      closing = true;
+      await Promise.allSettled([...running].map((r) => r.stop({ fast: true, cut: 'sfu_restart' })));
       await this.drain();
       await ctx.close();
     },

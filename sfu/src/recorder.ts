@@ -10,8 +10,11 @@
  * packets forwarded to ffmpeg (recorder-timing.ts), never taken from the device's declaration.
  *
  * Ending: `stop()` (the stream ended) closes the consumers, lets ffmpeg finish its container (SIGINT),
- * then seals: signed manifest, Recording row `complete`, audit. If ffmpeg dies on its own (crash,
- * killed) the bytes written so far stay a decryptable prefix and the row becomes `incomplete`.
+ * then seals: signed manifest, Recording row `complete`, audit. A recording cut while its stream goes
+ * on (issue 14) is sealed as a prefix, row `incomplete` with the reason: ffmpeg died (`ffmpeg_exit`),
+ * the worker died or the SFU shut down (`stop({ cut })`), or a write failed (`disk_full` on ENOSPC,
+ * `write_failed`; then sealed from what is on disk, its reserve making room for the manifest). Only
+ * a recording that never got a byte from ffmpeg stays unsealed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -19,6 +22,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CutReason } from '@lagebild/protocol';
 import { allowedPrerecordS, type RecordingSession, startRecordingSession } from '@lagebild/recordings';
 import type { types } from 'mediasoup';
 import type { SfuConfig } from './config.ts';
@@ -30,10 +34,20 @@ import { recordedTiming, type TrackClock, trackClock } from './recorder-timing.t
 
 export interface RecorderResult {
   recordingId: string;
+  deviceId: string;
   complete: boolean;
+  /** sealed as a prefix of a stream that went on, and why (issue 14) */
+  cut: CutReason | null;
   bytes: number;
   reason: string;
 }
+
+/**
+ * Disk held back per live recording (`reserve.bin`), released to write the manifest of a prefix when
+ * the disk is full: a manifest grows by ~150 bytes per segment, so 256 KiB covers ~1,700 segments
+ * (almost 2 h at SFU_RECORD_SEGMENT_MS 4 s).
+ */
+const RESERVE_BYTES = 256 * 1024;
 
 interface RecorderEvents {
   done: [RecorderResult];
@@ -111,6 +125,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   readonly #log: Logger;
   readonly #config: SfuConfig;
   #stopRequested = false;
+  #cut: CutReason | null = null;
   #stoppedAt = 0;
   #firstOutput = false;
 
@@ -262,6 +277,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         mediaType: container.mediaType,
         segmentMs: config.SFU_RECORD_SEGMENT_MS,
         chunkSize: config.SFU_RECORD_CHUNK_BYTES,
+        reserveBytes: RESERVE_BYTES,
         auditStart: true,
       });
       await ctx.journal.add(session.id, publisher.tenantId);
@@ -335,36 +351,56 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     await rm(sdpDir, { recursive: true, force: true });
     // ffmpeg answers SIGINT by finishing its container and exiting 255
     const graceful = this.#stopRequested && !writeError && (code === 0 || code === 255);
-    const reason = graceful
-      ? 'stream ended'
-      : (writeError?.message ??
-        `ffmpeg exited (${signal ?? `code ${code}`}) while the stream was live: ${stderr.slice(-3).join(' | ')}`);
+    const ffmpegEnd = `ffmpeg exited (${signal ?? `code ${code}`}) while the stream was live: ${stderr.slice(-3).join(' | ')}`;
+    const cut: CutReason | null = writeError
+      ? (writeError as NodeJS.ErrnoException).code === 'ENOSPC'
+        ? 'disk_full'
+        : 'write_failed'
+      : graceful
+        ? this.#cut
+        : 'ffmpeg_exit';
+    const reason =
+      writeError?.message ??
+      (graceful ? (this.#cut ? `stream cut: ${this.#cut}` : 'stream ended') : ffmpegEnd);
     let complete = false;
+    let sealedCut: CutReason | null = null;
     try {
       const timing = recordedTiming(
         this.#clocks.map((c) => c.result()),
         this.#streamAt,
       );
-      if (graceful && this.#firstOutput && timing) {
-        if (timing.prerecordS > this.#allowedPrerecordS)
-          this.#log.warn(
-            { prerecordS: timing.prerecordS, allowedS: this.#allowedPrerecordS },
-            'device sent more pre-recording than the tenant allows',
-          );
+      if (timing && timing.prerecordS > this.#allowedPrerecordS)
+        this.#log.warn(
+          { prerecordS: timing.prerecordS, allowedS: this.#allowedPrerecordS },
+          'device sent more pre-recording than the tenant allows',
+        );
+      if (!this.#firstOutput || !timing) {
+        await this.session.fail(`no media reached the recorder: ${reason}`, {
+          stoppedAt: this.#stoppedAt || Date.now(),
+        });
+      } else if (!cut) {
         await this.session.finish(timing);
         complete = true;
       } else {
-        await this.session.fail(this.#firstOutput ? reason : `no media reached the recorder: ${reason}`, {
-          stoppedAt: this.#stoppedAt || Date.now(),
-        });
+        // a prefix: the stream goes on without this recording
+        await this.session.cut(cut, reason, writeError ? { ...timing, stoppedAt: undefined } : timing);
+        sealedCut = cut;
       }
       await ctx.journal.remove(this.session.id);
     } catch (err) {
-      // the row stays `recording`; the journal entry lets the next start mark it incomplete
+      // the row stays `recording`; the journal entry lets the next start seal it from disk
       this.#log.error({ err }, 'recording could not be finished');
     }
-    const result = { recordingId: this.session.id, complete, bytes: this.plaintextBytes, reason };
+    const result: RecorderResult = {
+      recordingId: this.session.id,
+      deviceId: this.deviceId,
+      complete,
+      cut: sealedCut ?? (complete ? null : cut),
+      bytes: this.plaintextBytes,
+      reason,
+    };
     if (complete) this.#log.info({ bytes: result.bytes }, 'recording sealed');
+    else if (sealedCut) this.#log.warn({ bytes: result.bytes, cut, reason }, 'recording cut: prefix sealed');
     else this.#log.warn({ bytes: result.bytes, reason }, 'recording incomplete');
     return result;
   }
@@ -374,10 +410,12 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
    * packets, but none come any more: it finishes when its RTP read times out (10 s, ffmpeg's own),
    * losing nothing. A second SIGINT interrupts the blocked read at once, but the muxer's open
    * cluster (≤ 250 ms) is lost with it: used on shutdown (`fast`) and as the fallback after
-   * SFU_RECORD_STOP_TIMEOUT_MS; SIGKILL 3 s after that.
+   * SFU_RECORD_STOP_TIMEOUT_MS; SIGKILL 3 s after that. With `cut` the stream goes on elsewhere (its
+   * worker died, the SFU shuts down): the recording is sealed as a prefix (issue 14).
    */
-  stop(opts: { fast?: boolean } = {}): Promise<RecorderResult> {
+  stop(opts: { fast?: boolean; cut?: CutReason } = {}): Promise<RecorderResult> {
     const ff = this.#ffmpeg;
+    if (opts.cut && !this.#stopRequested) this.#cut = opts.cut;
     const running = () => ff.exitCode === null && ff.signalCode === null;
     const timers: NodeJS.Timeout[] = [];
     const later = (ms: number, fn: () => void) =>

@@ -167,7 +167,9 @@ export function registerRecordingRoutes({
       reply.header('accept-ranges', 'bytes');
       reply.header('cache-control', 'no-store');
       reply.header('content-type', rec.mediaType);
-      if (opened.status === 'incomplete') reply.header('x-recording-status', 'incomplete');
+      // a prefix of its stream (issue 14): unsealed, or sealed with `cut`
+      if (opened.status === 'incomplete' || opened.manifest?.cut)
+        reply.header('x-recording-status', 'incomplete');
       if (range === 'unsatisfiable') {
         reply.header('content-range', `bytes */${opened.size}`);
         throw new AppError('bad_request', 'requested range is outside the recording');

@@ -71,7 +71,8 @@ export async function listRecordings(db: Q, f: RecordingFilter): Promise<Recordi
   if (f.to !== undefined) add('r.started_at < ?', new Date(f.to));
   args.push(f.limit);
   const { rows } = await db.query(
-    `SELECT r.*, d.label AS device_label, u.callsign
+    `SELECT r.*, d.label AS device_label, u.callsign,
+            (SELECT c.id FROM recordings c WHERE c.continues_id = r.id) AS continued_by
        FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN units u ON u.id = r.unit_id
       WHERE ${where.join(' AND ')} ORDER BY r.started_at DESC LIMIT $${args.length}`,
     args,
@@ -81,7 +82,8 @@ export async function listRecordings(db: Q, f: RecordingFilter): Promise<Recordi
 
 export async function getRecordingView(db: Q, id: string): Promise<RecordingView | null> {
   const { rows } = await db.query<RecordingViewRow>(
-    `SELECT r.*, d.label AS device_label, u.callsign
+    `SELECT r.*, d.label AS device_label, u.callsign,
+            (SELECT c.id FROM recordings c WHERE c.continues_id = r.id) AS continued_by
        FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN units u ON u.id = r.unit_id
       WHERE r.id = $1`,
     [id],
@@ -93,7 +95,8 @@ export async function getRecordingView(db: Q, id: string): Promise<RecordingView
 export async function getRecordingViews(db: Q, ids: readonly string[]): Promise<Map<string, RecordingView>> {
   if (ids.length === 0) return new Map();
   const { rows } = await db.query<RecordingViewRow>(
-    `SELECT r.*, d.label AS device_label, u.callsign
+    `SELECT r.*, d.label AS device_label, u.callsign,
+            (SELECT c.id FROM recordings c WHERE c.continues_id = r.id) AS continued_by
        FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN units u ON u.id = r.unit_id
       WHERE r.id = ANY($1::uuid[])`,
     [[...new Set(ids)]],
@@ -119,6 +122,9 @@ interface RecordingViewRow {
   delete_at: Date | null;
   deleted_at: Date | null;
   media_type: string;
+  cut_reason: RecordingView['cutReason'];
+  continues_id: string | null;
+  continued_by: string | null;
 }
 
 function toView(r: RecordingViewRow): RecordingView {
@@ -142,5 +148,8 @@ function toView(r: RecordingViewRow): RecordingView {
     deleteAt: r.state === 'deleted' ? null : ms(r.delete_at),
     deletedAt: ms(r.deleted_at),
     mediaType: r.media_type,
+    cutReason: r.cut_reason,
+    continues: r.continues_id,
+    continuedBy: r.continued_by,
   };
 }

@@ -23,6 +23,15 @@ export const ManifestSegment = z.object({
 });
 export type ManifestSegment = z.infer<typeof ManifestSegment>;
 
+/**
+ * Why a recording ended before its stream did (issue 14): ffmpeg died, the mediasoup worker died, the
+ * SFU restarted (killed: sealed from disk at its next start; or shut down), the recordings' disk
+ * filled up, or another write failure. The recording is then a sealed prefix, and a recording of the
+ * same device that starts soon after continues it.
+ */
+export const CutReason = z.enum(['ffmpeg_exit', 'worker_died', 'sfu_restart', 'disk_full', 'write_failed']);
+export type CutReason = z.infer<typeof CutReason>;
+
 export const RecordingManifest = z.object({
   format: z.literal(RECORDING_FORMAT),
   recordingId: Id,
@@ -49,6 +58,14 @@ export const RecordingManifest = z.object({
   kekId: z.string().min(1).max(64),
   /** fingerprint of the Ed25519 key that signs this manifest (SHA-256 of its SPKI DER, hex) */
   signingKey: Sha256Hex,
+  /**
+   * set on a prefix: the stream went on after this recording ended (issue 14). `finalChunk` false:
+   * sealed afterwards from what was on disk (SFU killed, disk full), so its last chunk is not flagged
+   * final; the chunk count, segment sizes and hashes signed here are then what proves its end.
+   */
+  cut: z.object({ reason: CutReason, finalChunk: z.boolean() }).optional(),
+  /** the prefix this recording continues (same device, same stream), and why that one was cut */
+  continues: z.object({ recordingId: Id, reason: CutReason }).optional(),
 });
 export type RecordingManifest = z.infer<typeof RecordingManifest>;
 
@@ -104,6 +121,11 @@ export const RecordingView = z.object({
   deleteAt: EpochMs.nullable(),
   deletedAt: EpochMs.nullable(),
   mediaType: z.string(),
+  /** a prefix: why it ended before its stream (issue 14); null for a recording that ran to its end */
+  cutReason: CutReason.nullable(),
+  /** the prefix this recording continues, and the recording that continues this one */
+  continues: Id.nullable(),
+  continuedBy: Id.nullable(),
 });
 export type RecordingView = z.infer<typeof RecordingView>;
 

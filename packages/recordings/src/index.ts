@@ -6,12 +6,16 @@
 export {
   allowedPrerecordS,
   beginRecording,
+  CONTINUE_WITHIN_MS,
   completeRecording,
   finishOrphanedRecordings,
+  linkContinuation,
   linkOpenIncident,
 } from './recording-rows.ts';
 export {
   type OpenRecordingOptions,
   type RecordingSession,
+  type RecordingTiming,
   startRecordingSession,
 } from './recording-session.ts';
+export { type RecoveredRecording, recoverLeftRecording } from './recover-recording.ts';

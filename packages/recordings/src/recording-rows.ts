@@ -3,6 +3,7 @@
  * is about to be written, completed from the signed manifest (or marked `incomplete` after a crash).
  * Times are epoch ms at the boundary.
  */
+import type { CutReason } from '@lagebild/protocol';
 import type pg from 'pg';
 
 type Q = Pick<pg.Pool, 'query'>;
@@ -61,12 +62,15 @@ export async function completeRecording(
     manifestSha256: string | null;
     plaintextSha256: string | null;
     ciphertextSha256: string | null;
+    /** a prefix: the stream went on (issue 14) */
+    cutReason?: CutReason;
   },
 ): Promise<void> {
   await db.query(
     `UPDATE recordings SET state = $2, stopped_at = $3, bytes = $4, kek_id = COALESCE(kek_id, $5), manifest_sha256 = $6,
             plaintext_sha256 = $7, ciphertext_sha256 = $8,
-            started_at = COALESCE($9, started_at), prerecord_s = COALESCE($10, prerecord_s)
+            started_at = COALESCE($9, started_at), prerecord_s = COALESCE($10, prerecord_s),
+            cut_reason = $11, cut_at = CASE WHEN $11::text IS NULL THEN NULL ELSE now() END
       WHERE id = $1 AND state = 'recording'`,
     [
       r.id,
@@ -79,8 +83,45 @@ export async function completeRecording(
       r.ciphertextSha256,
       r.startedAt === undefined ? null : new Date(r.startedAt),
       r.prerecordS ?? null,
+      r.cutReason ?? null,
     ],
   );
+}
+
+/** How long after a cut a new recording of the same device still continues it. */
+export const CONTINUE_WITHIN_MS = 5 * 60_000;
+
+/**
+ * Links a recording to the prefix it continues (issue 14): the latest recording of the same device
+ * that was cut within CONTINUE_WITHIN_MS before this one began (or after: a worker's death is sealed
+ * while the camera already publishes again), and not continued yet. Called when the recording
+ * begins and again when it ends, like `linkOpenIncident`. Returns the link, if there is one.
+ */
+export async function linkContinuation(
+  db: Q,
+  id: string,
+): Promise<{ recordingId: string; reason: CutReason } | null> {
+  try {
+    await db.query(
+      `UPDATE recordings me SET continues_id = (
+          SELECT p.id FROM recordings p
+           WHERE p.device_id = me.device_id AND p.tenant_id = me.tenant_id AND p.id <> me.id
+             AND p.cut_at IS NOT NULL AND p.cut_at >= me.started_at - make_interval(secs => $2::double precision / 1000)
+             AND p.started_at < me.started_at
+             AND NOT EXISTS (SELECT 1 FROM recordings c WHERE c.continues_id = p.id)
+           ORDER BY p.cut_at DESC LIMIT 1)
+        WHERE me.id = $1 AND me.continues_id IS NULL`,
+      [id, CONTINUE_WITHIN_MS],
+    );
+  } catch (err) {
+    // another recording took the same prefix at the same moment (unique index): not this one's
+    if ((err as { code?: string }).code !== '23505') throw err;
+  }
+  const { rows } = await db.query<{ id: string; cut_reason: CutReason }>(
+    `SELECT p.id, p.cut_reason FROM recordings me JOIN recordings p ON p.id = me.continues_id WHERE me.id = $1`,
+    [id],
+  );
+  return rows[0] ? { recordingId: rows[0].id, reason: rows[0].cut_reason } : null;
 }
 
 /**

@@ -2,22 +2,27 @@
  * One recording from first byte to signed manifest, the same sequence for a live stream (the SFU's
  * recorder) and a file (the gateway's import): row in state `recording` → vault writer fed with the
  * container's bytes → `finish()` seals (signed manifest), completes the row from the manifest and
- * audits; `fail()` keeps what was written as a decryptable prefix, marks the row `incomplete` and
- * audits that. Plaintext exists only in memory between the caller and the writer.
+ * audits; `cut()` seals what was written as a prefix when the stream goes on without this recording
+ * (issue 14: the writer's own seal, or from disk after a failed write), marks the row `incomplete`
+ * with the reason and audits that; `fail()` leaves an unsealed prefix (nothing reached the recorder).
+ * A recording that begins shortly after a cut of its device continues it (`continues` in the row and
+ * the manifest). Plaintext exists only in memory between the caller and the writer.
  */
 import { randomUUID } from 'node:crypto';
 import { auditedChange, auditTarget } from '@lagebild/audit';
+import type { CutReason } from '@lagebild/protocol';
 import {
   createRecordingWriter,
   type Keyring,
   type RecordingWriter,
   type SealedRecording,
   type Signer,
+  sealPrefixOnDisk,
   sha256,
   type VaultStore,
 } from '@lagebild/vault';
 import type pg from 'pg';
-import { beginRecording, completeRecording, linkOpenIncident } from './recording-rows.ts';
+import { beginRecording, completeRecording, linkContinuation, linkOpenIncident } from './recording-rows.ts';
 
 export interface OpenRecordingOptions {
   pool: pg.Pool;
@@ -43,6 +48,14 @@ export interface OpenRecordingOptions {
   chunkSize?: number;
   /** audit `recording_started` too (a live recording; an import is audited once, at seal) */
   auditStart?: boolean;
+  /** bytes held back on disk so a prefix can be sealed when the disk fills (the live recorder) */
+  reserveBytes?: number;
+}
+
+export interface RecordingTiming {
+  startedAt?: number;
+  stoppedAt?: number;
+  prerecordS?: number;
 }
 
 export interface RecordingSession {
@@ -50,7 +63,12 @@ export interface RecordingSession {
   readonly startedAt: number;
   readonly writer: RecordingWriter;
   /** seal, complete the row from the manifest, audit `recording_sealed` */
-  finish(opts?: { startedAt?: number; stoppedAt?: number; prerecordS?: number }): Promise<SealedRecording>;
+  finish(opts?: RecordingTiming): Promise<SealedRecording>;
+  /**
+   * the stream goes on without this recording: seal what was written as a prefix (from disk when a
+   * write failed), row `incomplete` with `cut_reason`, audited; null when not one whole chunk was written
+   */
+  cut(reason: CutReason, detail: string, opts?: RecordingTiming): Promise<SealedRecording | null>;
   /** no manifest: what was written stays a decryptable prefix; the row becomes `incomplete` */
   fail(reason: string, opts?: { stoppedAt?: number }): Promise<void>;
 }
@@ -96,20 +114,53 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
         : [],
     };
   });
-  const writer = await createRecordingWriter({
-    store: o.store,
-    keyring: o.keyring,
-    kekId,
-    signer: o.signer,
-    recordingId: id,
-    tenantId: o.tenantId,
-    deviceId: o.deviceId,
-    startedAt,
-    prerecordS,
-    mediaType,
-    ...(o.segmentMs ? { segmentMs: o.segmentMs } : {}),
-    ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
-  });
+  let writer: RecordingWriter;
+  try {
+    writer = await createRecordingWriter({
+      store: o.store,
+      keyring: o.keyring,
+      kekId,
+      signer: o.signer,
+      recordingId: id,
+      tenantId: o.tenantId,
+      deviceId: o.deviceId,
+      startedAt,
+      prerecordS,
+      mediaType,
+      ...(o.segmentMs ? { segmentMs: o.segmentMs } : {}),
+      ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
+      ...(o.reserveBytes ? { reserveBytes: o.reserveBytes } : {}),
+    });
+  } catch (err) {
+    // the key or the reserve could not be written (a full disk): the row must not stay `recording`
+    await auditedChange(o.pool, async (client) => {
+      await completeRecording(client, {
+        id,
+        complete: false,
+        stoppedAt: Date.now(),
+        bytes: 0,
+        kekId: null,
+        manifestSha256: null,
+        plaintextSha256: null,
+        ciphertextSha256: null,
+      });
+      return {
+        result: undefined,
+        entries: [
+          {
+            tenantId: o.tenantId,
+            actor,
+            action: 'recording_sealed',
+            target,
+            payload: { complete: false, reason: `could not begin: ${(err as Error).message}`, bytes: 0 },
+          },
+        ],
+      };
+    }).catch(() => {});
+    throw err;
+  }
+  // outside the row's transaction: two recordings racing for one prefix must not undo the row
+  await linkContinuation(o.pool, id);
   /** the row completed, linked to its incident and the seal audited: one transaction */
   const close = (row: Parameters<typeof completeRecording>[1], payload: Record<string, unknown>) =>
     auditedChange(o.pool, async (client) => {
@@ -132,48 +183,100 @@ export async function startRecordingSession(o: OpenRecordingOptions): Promise<Re
     writer,
     async finish(opts = {}) {
       once();
-      const sealed = await writer.seal(opts);
-      const { manifest, manifestJson } = sealed;
-      await close(
-        {
-          id,
-          complete: true,
-          startedAt: manifest.startedAt,
-          prerecordS: manifest.prerecordS,
-          stoppedAt: manifest.stoppedAt,
-          bytes: manifest.plaintextBytes,
-          kekId: manifest.kekId,
-          manifestSha256: sha256(manifestJson),
-          plaintextSha256: manifest.plaintextSha256,
-          ciphertextSha256: manifest.ciphertextSha256,
-        },
-        {
-          plaintextSha256: manifest.plaintextSha256,
-          bytes: manifest.plaintextBytes,
-          startedAt: manifest.startedAt,
-          stoppedAt: manifest.stoppedAt,
-          prerecordS: manifest.prerecordS,
-        },
-      );
+      const continues = (await linkContinuation(o.pool, id)) ?? undefined;
+      const sealed = await writer.seal({ ...opts, continues });
+      await close(sealedRow(sealed), sealedPayload(sealed));
+      return sealed;
+    },
+    async cut(reason, detail, opts = {}) {
+      once();
+      const continues = (await linkContinuation(o.pool, id)) ?? undefined;
+      let sealed: SealedRecording | null = null;
+      let fromDisk = writer.broken;
+      if (!fromDisk) {
+        // the final chunk is a write too: a disk that fills just now leaves sealing to the disk's copy
+        sealed = await writer.seal({ ...opts, cut: reason, continues }).catch(() => null);
+        fromDisk = sealed === null;
+      }
+      if (fromDisk) {
+        await writer.abort();
+        sealed = await sealPrefixOnDisk({
+          store: o.store,
+          keyring: o.keyring,
+          signer: o.signer,
+          tenantId: o.tenantId,
+          recordingId: id,
+          deviceId: o.deviceId,
+          mediaType,
+          startedAt: opts.startedAt ?? startedAt,
+          prerecordS: opts.prerecordS ?? prerecordS,
+          ...(opts.stoppedAt ? { stoppedAt: opts.stoppedAt } : {}),
+          cut: reason,
+          continues,
+        });
+      }
+      const payload = { complete: false, cut: reason, reason: detail };
+      if (sealed) {
+        await close(
+          { ...sealedRow(sealed), complete: false, cutReason: reason },
+          { ...sealedPayload(sealed), ...payload },
+        );
+      } else {
+        await close(
+          { ...unsealedRow(opts.stoppedAt ?? Date.now(), 0), cutReason: reason },
+          { ...payload, bytes: 0 },
+        );
+      }
       return sealed;
     },
     async fail(reason, opts = {}) {
       once();
       await writer.abort();
-      const bytes = writer.plaintextBytes;
-      await close(
-        {
-          id,
-          complete: false,
-          stoppedAt: opts.stoppedAt ?? Date.now(),
-          bytes,
-          kekId: null,
-          manifestSha256: null,
-          plaintextSha256: null,
-          ciphertextSha256: null,
-        },
-        { complete: false, reason, bytes },
-      );
+      await close(unsealedRow(opts.stoppedAt ?? Date.now(), writer.plaintextBytes), {
+        complete: false,
+        reason,
+        bytes: writer.plaintextBytes,
+      });
     },
+  };
+
+  function unsealedRow(stoppedAt: number, bytes: number): Parameters<typeof completeRecording>[1] {
+    return {
+      id,
+      complete: false,
+      stoppedAt,
+      bytes,
+      kekId: null,
+      manifestSha256: null,
+      plaintextSha256: null,
+      ciphertextSha256: null,
+    };
+  }
+}
+
+/** the row completed from a signed manifest */
+function sealedRow({ manifest, manifestJson }: SealedRecording): Parameters<typeof completeRecording>[1] {
+  return {
+    id: manifest.recordingId,
+    complete: true,
+    startedAt: manifest.startedAt,
+    prerecordS: manifest.prerecordS,
+    stoppedAt: manifest.stoppedAt,
+    bytes: manifest.plaintextBytes,
+    kekId: manifest.kekId,
+    manifestSha256: sha256(manifestJson),
+    plaintextSha256: manifest.plaintextSha256,
+    ciphertextSha256: manifest.ciphertextSha256,
+  };
+}
+
+function sealedPayload({ manifest }: SealedRecording): Record<string, unknown> {
+  return {
+    plaintextSha256: manifest.plaintextSha256,
+    bytes: manifest.plaintextBytes,
+    startedAt: manifest.startedAt,
+    stoppedAt: manifest.stoppedAt,
+    prerecordS: manifest.prerecordS,
+    ...(manifest.continues ? { continues: manifest.continues.recordingId } : {}),
   };
 }

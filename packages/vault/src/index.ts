@@ -65,6 +65,7 @@ export {
   type VerifyReport,
   verifyRecording,
 } from './reader.ts';
+export { type SealedPrefix, type SealPrefixOptions, sealPrefixOnDisk } from './seal-prefix.ts';
 export { receiptObject, receiptSignatureObject, type ShredResult, shredRecording } from './shred.ts';
 export {
   canonicalJson,
@@ -86,6 +87,7 @@ export {
   manifestObject,
   memoryStore,
   recordingPrefix,
+  reserveObject,
   segmentObject,
   signatureObject,
   type VaultStore,
@@ -96,4 +98,5 @@ export {
   type RecordingWriter,
   type RecordingWriterOptions,
   type SealedRecording,
+  type SealOptions,
 } from './writer.ts';

@@ -103,7 +103,7 @@ export async function loadManifest(
     throw new VaultError('tampered', `manifest names another recording or tenant`);
   }
   if (verifier) {
-    if (manifest.signingKey !== verifier.fingerprint) {
+    if (verifier.publicKeyPemOf(manifest.signingKey) === null) {
       throw new VaultError(
         'bad_signature',
         `manifest was signed by key ${manifest.signingKey.slice(0, 16)}…, not ours`,
@@ -180,6 +180,7 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
   let size = chunkCount * chunkSize;
   let incompleteReason: string | null = null;
   const tailIndex = last.header.firstChunk + last.records - 1;
+  const prefixSealed = manifest?.cut?.finalChunk === false;
   if (last.records === 0) {
     incompleteReason = 'the recording ended without its final chunk';
   } else {
@@ -194,6 +195,8 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
     }
     if (opened?.flag === FLAG_FINAL) {
       size = (chunkCount - 1) * chunkSize + opened.plain.length;
+    } else if (opened && prefixSealed) {
+      // a prefix sealed from disk (issue 14): its signed counts and hashes say where it ends
     } else {
       if (!opened) {
         chunkCount--;
@@ -239,7 +242,8 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
         const expected = lastOfSeg ? (isLastSeg ? FLAG_FINAL : FLAG_SEGMENT_END) : FLAG_MORE;
         let ok = flag === expected;
         // an unsealed recording may stop anywhere: its last present chunk is not flagged final
-        if (!ok && incompleteReason && isLastSeg && lastOfSeg) ok = flag !== FLAG_FINAL;
+        // (nor is that of a prefix sealed from disk afterwards, whose manifest fixes the count)
+        if (!ok && (incompleteReason || prefixSealed) && isLastSeg && lastOfSeg) ok = flag !== FLAG_FINAL;
         if (!ok) {
           throw new VaultError(
             'tampered',

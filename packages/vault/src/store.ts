@@ -4,7 +4,17 @@
  * (`<root>/<tenant>/<recording>/…`); a store for multi-node installs (e.g. S3-compatible with
  * object lock) would implement the same interface — none exists yet.
  */
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  truncate,
+} from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { VaultError } from './errors.ts';
 
@@ -23,10 +33,14 @@ export interface VaultStore {
   get(key: string): Promise<Buffer | null>;
   read(key: string, offset: number, length: number): Promise<Buffer>;
   size(key: string): Promise<number | null>;
+  /** epoch ms of the object's last change; null if unknown or missing */
+  modifiedAt(key: string): Promise<number | null>;
   /** object names directly below a prefix, sorted */
   list(prefix: string): Promise<string[]>;
   /** removes an object; removing a missing one is not an error (the sweeper may run twice) */
   delete(key: string): Promise<void>;
+  /** cuts an object to its first `length` bytes (a torn tail after a crash or a full disk) */
+  truncate(key: string, length: number): Promise<void>;
   /** removes an empty prefix (folder) if the backend has such a thing */
   deletePrefix(prefix: string): Promise<void>;
 }
@@ -62,9 +76,13 @@ export function localFolderStore(root: string): VaultStore {
       try {
         await fh.writeFile(data);
         await fh.sync();
-      } finally {
-        await fh.close();
+      } catch (err) {
+        // a full disk must not leave half an object behind
+        await fh.close().catch(() => {});
+        await rm(tmp, { force: true });
+        throw err;
       }
+      await fh.close();
       await rename(tmp, p);
     },
     async get(key) {
@@ -99,6 +117,14 @@ export function localFolderStore(root: string): VaultStore {
         throw err;
       }
     },
+    async modifiedAt(key) {
+      try {
+        return (await stat(path(key))).mtimeMs;
+      } catch (err) {
+        if (missing(err)) return null;
+        throw err;
+      }
+    },
     async list(prefix) {
       try {
         return (await readdir(path(prefix))).filter((n) => !n.endsWith('.tmp')).sort();
@@ -109,6 +135,9 @@ export function localFolderStore(root: string): VaultStore {
     },
     async delete(key) {
       await rm(path(key), { force: true });
+    },
+    async truncate(key, length) {
+      await truncate(path(key), length);
     },
     async deletePrefix(prefix) {
       await rm(path(prefix), { recursive: true, force: true });
@@ -126,6 +155,12 @@ export const signatureObject = (tenantId: string, recordingId: string) =>
   `${recordingPrefix(tenantId, recordingId)}/manifest.sig`;
 export const segmentObject = (tenantId: string, recordingId: string, file: string) =>
   `${recordingPrefix(tenantId, recordingId)}/${file}`;
+/**
+ * Space a live recording holds back from the start (zeros), released to write its manifest when the
+ * disk fills up: a prefix can be sealed even then (issue 14).
+ */
+export const reserveObject = (tenantId: string, recordingId: string) =>
+  `${recordingPrefix(tenantId, recordingId)}/reserve.bin`;
 
 /** An in-memory store for tests and benchmarks (same semantics as the folder store). */
 export function memoryStore(): VaultStore & { objects: Map<string, Buffer> } {
@@ -163,11 +198,18 @@ export function memoryStore(): VaultStore & { objects: Map<string, Buffer> } {
     async size(key) {
       return objects.get(key)?.length ?? null;
     },
+    async modifiedAt() {
+      return null;
+    },
     async list(prefix) {
       return children(prefix);
     },
     async delete(key) {
       objects.delete(key);
+    },
+    async truncate(key, length) {
+      const b = objects.get(key);
+      if (b) objects.set(key, Buffer.from(b.subarray(0, length)));
     },
     async deletePrefix(prefix) {
       for (const k of [...objects.keys()]) if (k.startsWith(`${prefix}/`)) objects.delete(k);

@@ -7,7 +7,12 @@
  */
 import { createHash, createSecretKey, type Hash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { type ManifestSegment, RECORDING_FORMAT, type RecordingManifest } from '@lagebild/protocol';
+import {
+  type CutReason,
+  type ManifestSegment,
+  RECORDING_FORMAT,
+  type RecordingManifest,
+} from '@lagebild/protocol';
 import { VaultError } from './errors.ts';
 import {
   type ChunkFlag,
@@ -27,6 +32,7 @@ import {
   type AppendHandle,
   keyObject,
   manifestObject,
+  reserveObject,
   segmentObject,
   signatureObject,
   type VaultStore,
@@ -51,7 +57,22 @@ export interface RecordingWriterOptions {
   segmentMs?: number;
   /** …or after this many plaintext bytes, whichever comes first */
   segmentMaxBytes?: number;
+  /**
+   * bytes held back on disk from the start (`reserve.bin`), released at seal so that the manifest of
+   * a prefix can still be written when the disk is full (the live recorder; 0 = none)
+   */
+  reserveBytes?: number;
   now?: () => number;
+}
+
+export interface SealOptions {
+  startedAt?: number;
+  stoppedAt?: number;
+  prerecordS?: number;
+  /** the stream goes on: this recording is a prefix, cut for this reason (issue 14) */
+  cut?: CutReason;
+  /** the prefix this recording continues */
+  continues?: { recordingId: string; reason: CutReason };
 }
 
 export interface SealedRecording {
@@ -69,7 +90,9 @@ export interface RecordingWriter {
    * `startedAt`/`prerecordS` replace the values given at creation when the caller measured them
    * from the media meanwhile (the live recorder: the times of the first packets, issue 13)
    */
-  seal(opts?: { startedAt?: number; stoppedAt?: number; prerecordS?: number }): Promise<SealedRecording>;
+  seal(opts?: SealOptions): Promise<SealedRecording>;
+  /** a write failed (e.g. ENOSPC): only `abort()` remains, and a prefix is sealed from disk */
+  readonly broken: boolean;
   /** stops without sealing: what was written stays a decryptable, *incomplete* prefix */
   abort(): Promise<void>;
   /** a Writable for `ffmpeg.stdout.pipe(...)`; sealing happens on end, `sealed` resolves then */
@@ -103,6 +126,8 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
     throw new VaultError('invalid_state', `recording ${recordingId} already exists in the store`);
   }
   await store.put(keyObject(tenantId, recordingId), `${JSON.stringify(wrapped)}\n`);
+  if (opts.reserveBytes)
+    await store.put(reserveObject(tenantId, recordingId), Buffer.alloc(opts.reserveBytes));
 
   const pending = Buffer.alloc(chunkSize);
   let pendingLen = 0;
@@ -113,6 +138,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
   const plainHash = createHash('sha256');
   const cipherHash = createHash('sha256');
   let state: 'open' | 'sealed' | 'aborted' = 'open';
+  let broken = false;
   let queue: Promise<unknown> = Promise.resolve();
 
   async function openSegment(): Promise<OpenSegment> {
@@ -220,15 +246,25 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
     get plaintextBytes() {
       return plaintextBytes;
     },
+    get broken() {
+      return broken;
+    },
     write(data) {
       return serial(async () => {
         assertOpen();
-        await writeNow(data);
+        if (broken)
+          throw new VaultError('invalid_state', `recording ${recordingId}: an earlier write failed`);
+        await writeNow(data).catch((err) => {
+          broken = true;
+          throw err;
+        });
       });
     },
     seal(sealOpts = {}) {
       return serial(async () => {
         assertOpen();
+        if (broken)
+          throw new VaultError('invalid_state', `recording ${recordingId}: an earlier write failed`);
         reserve(1);
         await emit(pending.subarray(0, pendingLen), true);
         state = 'sealed';
@@ -250,8 +286,11 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
           segments: done,
           kekId: wrapped.kekId,
           signingKey: opts.signer.fingerprint,
+          ...(sealOpts.cut ? { cut: { reason: sealOpts.cut, finalChunk: true } } : {}),
+          ...(sealOpts.continues ? { continues: sealOpts.continues } : {}),
         };
         const { json, signature } = signJson(opts.signer, manifest);
+        if (opts.reserveBytes) await store.delete(reserveObject(tenantId, recordingId));
         await store.put(signatureObject(tenantId, recordingId), signature);
         await store.put(manifestObject(tenantId, recordingId), json);
         return { manifest, manifestJson: json, signature };
@@ -262,7 +301,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
         if (state !== 'open') return;
         state = 'aborted';
         dataKey.fill(0);
-        if (seg) await seg.handle.close();
+        if (seg) await seg.handle.close().catch(() => {});
         seg = null;
       });
     },
