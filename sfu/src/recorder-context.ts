@@ -3,17 +3,17 @@
  * tenants' key-encryption keys and this service's manifest signing key (in a PKCS#11 token with
  * HSM_TOKEN_LABEL, issue 13; for development in the keyring and PEM files, the keyring re-read when
  * it changes), the database pool for Recording rows and audit entries, and a journal in Redis of the
- * recordings this node has open, so that after a crash (SFU killed) the next start marks them
- * `incomplete` instead of leaving them `recording` for ever. Their video stays a decryptable prefix.
+ * recordings this node has open. After a crash (SFU killed) the next start's recovery sweep seals
+ * each of them from disk as a prefix (torn tail truncated, signed manifest with `cut: sfu_restart`,
+ * row `incomplete`) before the SFU takes streams again; the camera's next recording continues it
+ * (issue 14).
  */
-import { appendAudit } from '@lagebild/audit';
-import { finishOrphanedRecordings } from '@lagebild/recordings';
+import { recoverLeftRecording } from '@lagebild/recordings';
 import {
   hsmConfigOf,
   type Keyring,
   localFolderStore,
   openKeySource,
-  openRecording,
   type Signer,
   type VaultStore,
 } from '@lagebild/vault';
@@ -82,31 +82,35 @@ export async function loadRecorderContext(
   return ctx;
 }
 
+/** The recovery sweep: every recording the journal says a previous run of this node left open. */
 async function finishOrphans(ctx: RecorderContext, open: Record<string, string>, log: Logger): Promise<void> {
   for (const [recordingId, tenantId] of Object.entries(open)) {
-    let bytes = 0;
+    const startMs = Date.now();
     try {
-      const rec = await openRecording({
+      const r = await recoverLeftRecording({
+        pool: ctx.pool,
         store: ctx.store,
         keyring: await ctx.keyring(),
+        signer: ctx.signer,
         tenantId,
         recordingId,
+        reason: 'sfu_restart',
       });
-      bytes = rec.size;
+      if (r.recovered)
+        log.warn(
+          {
+            recordingId,
+            bytes: r.bytes,
+            truncatedBytes: r.truncatedBytes,
+            sealed: r.manifest !== null,
+            sealMs: Date.now() - startMs,
+          },
+          'recording of a previous run sealed as a prefix',
+        );
+      await ctx.journal.remove(recordingId);
     } catch (err) {
-      log.warn({ err: (err as Error).message, recordingId }, 'orphaned recording unreadable');
+      // stays in the journal: the next start tries again
+      log.error({ err, recordingId }, 'recording of a previous run could not be sealed');
     }
-    const n = await finishOrphanedRecordings(ctx.pool, [{ id: recordingId, bytes, stoppedAt: Date.now() }]);
-    if (n > 0) {
-      await appendAudit(ctx.pool, {
-        tenantId,
-        actor: 'system:recorder',
-        action: 'recording_sealed',
-        target: `recording:${recordingId}`,
-        payload: { complete: false, reason: 'recorder stopped without sealing (process died)', bytes },
-      });
-      log.warn({ recordingId, bytes }, 'recording of a previous run marked incomplete');
-    }
-    await ctx.journal.remove(recordingId);
   }
 }
