@@ -68,7 +68,10 @@ export const GatewayEnv = z.object({
   /** development only (production refuses them): the JSON keyring and the PEM signing key */
   VAULT_KEYRING_FILE: z.string().default(''),
   VAULT_SIGNING_KEY_FILE: z.string().default(''),
-  /** issue 13: the PKCS#11 token holding the KEKs and the signing key (HSM_MODULE, HSM_PIN_FILE, …) */
+  /**
+   * issue 13: the PKCS#11 key token with the KEKs (HSM_TOKEN_LABEL, HSM_PIN_FILE; the SFU has it too)
+   * and the gateway's own signing token (HSM_SIGNING_TOKEN_LABEL, HSM_SIGNING_PIN_FILE; only here)
+   */
   ...HsmEnv.shape,
   /** how often the retention sweeper looks for expired recordings; 0 = never (tests drive it) */
   RETENTION_SWEEP_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
@@ -140,7 +143,9 @@ function productionIssues(c: z.infer<typeof GatewayEnv>): { path: string; messag
         'set it to the address(es) of the TLS proxy in front, so the audit log records client addresses',
     });
   // keys in a PKCS#11 token, never the development files, and no throw-away signing key (issue 13)
-  issues.push(...hsmIssues(c).filter((i) => i.path !== 'HSM_PIN_FILE'));
+  // (the checks of every mode are reported by loadConfig already)
+  const always = new Set(hsmIssues({ ...c, LAGEBILD_ENV: 'development' }).map((i) => i.path + i.message));
+  issues.push(...hsmIssues(c, 'gateway').filter((i) => !always.has(i.path + i.message)));
   // checkpoints anchored outside the database (issue 13)
   if (!c.TSA_URL)
     issues.push({ path: 'TSA_URL', message: 'must name the RFC 3161 time-stamping authority in production' });

@@ -30,6 +30,7 @@ import { GATEWAY_ENTRY, REPO_ROOT, SFU_ENTRY, SIM_ENTRY, WEB_OUT } from './paths
 import { ensureAppRole, startPostgres } from './postgres.ts';
 import { type SpawnOptions, spawnService } from './process.ts';
 import { startRedis } from './redis.ts';
+import { ensureServiceTokens, GATEWAY_SIGNING_KEY, KEY_TOKEN } from './service-tokens.ts';
 import { supervise } from './supervise.ts';
 
 const Env = z.object({
@@ -137,26 +138,33 @@ try {
     if (pilot.loaded)
       say(`pilot data loaded: ${pilot.startDay} – ${pilot.endDay}, ${pilot.events} status events`);
   }
-  // Recordings (issue #6): encrypted store under .data/vault; the tenants' KEKs and the service's
-  // Ed25519 key inside a SoftHSM2 token under .data/hsm (issue 13; PIN generated once, 0600); two
-  // demo recordings from ffmpeg's test picture on first start.
-  const hsm = await ensureSoftHsmToken(join(dataDir, 'hsm'), 'lagebild');
-  const vaultEnv = {
-    VAULT_DIR: join(dataDir, 'vault'),
-    HSM_MODULE: hsm.modulePath,
-    HSM_TOKEN_LABEL: hsm.tokenLabel,
-    HSM_PIN_FILE: hsm.pinFile,
-    SOFTHSM2_CONF: hsm.conf,
-  };
-  // the signing key is created here, before gateway and SFU start, so they never race to make two
-  await importOldSigningKey(join(dataDir, 'keys', 'signing.pem'), hsm, say);
-  const keys = await openKeySource({ hsm, signerName: 'service' });
+  // Recordings (issue #6): encrypted store under .data/vault; the keys inside SoftHSM2 tokens under
+  // .data/hsm (issue 13; PINs generated once, 0600): the tenants' KEKs and the recorder's manifest key
+  // in the key token (gateway and SFU), the gateway's checkpoint key in a token only the gateway gets;
+  // two demo recordings from ffmpeg's test picture on first start.
+  const hsmDir = join(dataDir, 'hsm');
+  // a key from before issue 13 goes into the key token first (and is then withdrawn from use there)
+  await importOldSigningKey(
+    join(dataDir, 'keys', 'signing.pem'),
+    await ensureSoftHsmToken(hsmDir, KEY_TOKEN),
+    say,
+  );
+  const tokens = await ensureServiceTokens(hsmDir);
+  for (const note of tokens.notes) say(note);
+  const vaultDir = join(dataDir, 'vault');
+  const keys = await openKeySource({
+    hsm: tokens.keyToken,
+    signingHsm: tokens.gatewayToken,
+    signerName: GATEWAY_SIGNING_KEY,
+  });
   stops.push(async () => keys.close());
   const keyring = keys.hsm!;
   const signer = keys.signer;
-  // the public half where `npm run verify` looks by default (the private half stays in the token)
+  // the public halves where `npm run verify` looks by default (the private halves stay in the tokens):
+  // the keys that sign audit checkpoints (the gateway's, and retired ones), and the recorder's
   await mkdir(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
-  await writeFile(join(dataDir, 'keys', 'signing.pub.pem'), signer.publicKeyPem, { mode: 0o644 });
+  await writeFile(join(dataDir, 'keys', 'signing.pub.pem'), tokens.checkpointKeysPem, { mode: 0o644 });
+  await writeFile(join(dataDir, 'keys', 'recorder.pub.pem'), tokens.recorderKeyPem, { mode: 0o644 });
   await importOldKeyring(join(dataDir, 'keys', 'keyring.json'), keyring, say);
   await writeFile(join(dataDir, 'database.url'), `${pg.url}\n`, { mode: 0o600 });
   const appDbUrlFile = join(dataDir, 'app-db.url');
@@ -164,12 +172,7 @@ try {
   await chmod(appDbUrlFile, 0o600); // writeFile's mode applies only to a new file
   if (env.PILOT === 'on') {
     try {
-      for (const line of await ensureDemoVideos(
-        db,
-        { dir: vaultEnv.VAULT_DIR, keyring, signer },
-        tenants,
-        dataDir,
-      ))
+      for (const line of await ensureDemoVideos(db, { dir: vaultDir, keyring, signer }, tenants, dataDir))
         say(line);
     } catch (err) {
       say(`no demo recordings: ${(err as Error).message.split('\n')[0]}`);
@@ -207,7 +210,9 @@ try {
         LOG_LEVEL: env.LOG_LEVEL,
         // the recorder encrypts every published stream into the same vault (issue #6)
         DATABASE_URL: appDbUrl,
-        ...vaultEnv,
+        VAULT_DIR: vaultDir,
+        // the key token only: the SFU never gets the gateway's signing token or its PIN
+        ...tokens.sfuEnv,
       },
       onLine: logFile('sfu'),
     });
@@ -232,7 +237,8 @@ try {
       WEB_DIR: existsSync(WEB_OUT) ? WEB_OUT : '',
       TILE_URL: env.TILE_URL,
       LOG_LEVEL: env.LOG_LEVEL,
-      ...vaultEnv,
+      VAULT_DIR: vaultDir,
+      ...tokens.gatewayEnv,
       TSA_URL: tsa.url,
       AUDIT_ANCHOR_DIR: join(dataDir, 'audit-anchors'),
       TSA_CA_FILE: tsa.caFile,

@@ -6,7 +6,7 @@ import { cpus } from 'node:os';
 import { IceServer } from '@lagebild/protocol';
 import { formatConfigError } from '@lagebild/service-kit';
 import { MediaTokenSecrets } from '@lagebild/tokens';
-import { HsmEnv, hsmIssues } from '@lagebild/vault';
+import { HsmEnv, hsmIssues, SigningKeyName } from '@lagebild/vault';
 import { z } from 'zod';
 
 const json = <T extends z.ZodType>(schema: T) =>
@@ -83,8 +83,13 @@ export const SfuEnv = z.object({
   VAULT_KEYRING_FILE: z.string().default(''),
   /** development only: the Ed25519 key (PEM) that signs manifests */
   VAULT_SIGNING_KEY_FILE: z.string().default(''),
-  /** issue 13: the PKCS#11 token with the tenants' KEKs and this service's manifest key */
+  /**
+   * issue 13: the PKCS#11 key token with the tenants' KEKs and the recorder's manifest key
+   * (`sign/recorder`). Never the gateway's signing token: the SFU refuses to record with a signing
+   * key other than its own (recorder-context.ts)
+   */
   ...HsmEnv.shape,
+  HSM_SIGNING_KEY: SigningKeyName.default('recorder'),
   /** Recording rows and audit entries */
   DATABASE_URL: z.union([z.literal(''), z.string().url().startsWith('postgres')]).default(''),
   FFMPEG_BIN: z.string().min(1).default('ffmpeg'),
@@ -159,7 +164,7 @@ export function loadConfig(env: Record<string, string | undefined>): SfuConfig {
           });
       }
     }
-    for (const i of hsmIssues(c)) {
+    for (const i of hsmIssues(c, 'sfu')) {
       if (c.LAGEBILD_ENV === 'production' && !c.VAULT_DIR && i.path === 'HSM_TOKEN_LABEL') continue;
       ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
     }

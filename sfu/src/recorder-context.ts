@@ -1,8 +1,10 @@
 /**
  * What the recorder needs beyond mediasoup, loaded once from the configuration: the vault store, the
- * tenants' key-encryption keys and this service's manifest signing key (in a PKCS#11 token with
- * HSM_TOKEN_LABEL, issue 13; for development in the keyring and PEM files, the keyring re-read when
- * it changes), the database pool for Recording rows and audit entries, and a journal in Redis of the
+ * tenants' key-encryption keys and the recorder's own manifest signing key `sign/recorder` (in the
+ * PKCS#11 key token, HSM_TOKEN_LABEL, issue 13; for development in the keyring and PEM files, the
+ * keyring re-read when it changes). The SFU is the internet-facing service: it must not be able to
+ * sign an audit checkpoint, so it refuses (in production; warns otherwise) when its tokens hold any
+ * signing key but its own, e.g. because it was given the gateway's signing token and PIN, the database pool for Recording rows and audit entries, and a journal in Redis of the
  * recordings this node has open. After a crash (SFU killed) the next start's recovery sweep seals
  * each of them from disk as a prefix (torn tail truncated, signed manifest with `cut: sfu_restart`,
  * row `incomplete`) before the SFU takes streams again; the camera's next recording continues it
@@ -11,6 +13,8 @@
 import { recoverLeftRecording } from '@lagebild/recordings';
 import {
   hsmConfigOf,
+  hsmSigningConfigOf,
+  isSigningKeyOf,
   type Keyring,
   localFolderStore,
   openKeySource,
@@ -44,10 +48,28 @@ export async function loadRecorderContext(
   const store = localFolderStore(config.VAULT_DIR);
   const keys = await openKeySource({
     hsm: hsmConfigOf(config),
+    signingHsm: hsmSigningConfigOf(config),
     signerName: config.HSM_SIGNING_KEY,
     keyringFile: config.VAULT_KEYRING_FILE,
     signingKeyFile: config.VAULT_SIGNING_KEY_FILE,
   });
+  const foreign =
+    keys.kind === 'hsm'
+      ? keys
+          .usableSigningKeys()
+          .filter((k) => !isSigningKeyOf(k.label, config.HSM_SIGNING_KEY))
+          .map((k) => `${k.token}: ${k.label}`)
+      : [];
+  if (foreign.length > 0) {
+    const what = `the SFU's tokens hold signing keys that are not the recorder's (${foreign.join(', ')})`;
+    if (config.LAGEBILD_ENV === 'production') {
+      keys.close();
+      throw new Error(
+        `${what}: give the SFU only the key token's PIN (HSM_TOKEN_LABEL, HSM_PIN_FILE), never the gateway's signing token, and keep no other service's signing key there`,
+      );
+    }
+    log.warn({ foreign }, `${what} (development only; production refuses it)`);
+  }
   const signer = keys.signer;
   log.info({ keys: keys.kind, signingKey: signer.fingerprint.slice(0, 16) }, 'keys opened');
   const pool = new pg.Pool({

@@ -178,7 +178,7 @@ describe('an exported live recording (issue 13)', () => {
 
     const out = await run(process.execPath, [
       join(REPO_ROOT, 'packages/audit/src/cli.ts'),
-      ...['export', tar, '--pubkey', paths().pub],
+      ...['export', tar, '--pubkey', paths().pub, '--manifest-pubkey', paths().recorderPub],
     ]);
     console.log(`[evidence] npm run verify -- export\n${out.stdout}`);
     expect(out.stdout).toContain('export verified');

@@ -190,7 +190,8 @@ describe('the SFU records a published stream into the vault', () => {
     );
     expect(files.filter((f) => f.startsWith('seg-')).length).toBeGreaterThanOrEqual(2); // rolling segments
     const { stdout } = await run('openssl', [
-      ...['pkeyutl', '-verify', '-pubin', '-inkey', paths().pub, '-rawin'],
+      // the recorder's own key signs manifests, not the gateway's checkpoint key (issue 13)
+      ...['pkeyutl', '-verify', '-pubin', '-inkey', paths().recorderPub, '-rawin'],
       ...['-in', join(recDir, 'manifest.json'), '-sigfile', join(recDir, 'manifest.sig')],
     ]);
     expect(stdout).toContain('Signature Verified Successfully');

@@ -1,7 +1,7 @@
 /**
  * A stack that records: the SFU encrypts every published stream into a vault in a temp folder the
- * test owns, its keys in a SoftHSM2 token of its own (issue 13: KEKs and the signing key inside the
- * module). The recorder, pre-recording, evidence-export and key-custody suites use it; each scans or
+ * test owns, its keys in SoftHSM2 tokens of its own (issue 13: the key token with the KEKs and the
+ * recorder's manifest key, which the SFU gets; the gateway's signing token, which it does not). The recorder, pre-recording, evidence-export and key-custody suites use it; each scans or
  * reads the folders `paths` names.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -15,8 +15,10 @@ export interface RecordingPaths {
   vault: string;
   /** the SoftHSM2 token directory and configuration */
   hsm: string;
-  /** the service's public key (PEM) */
+  /** the public keys audit checkpoints, receipts and export notes are signed with (the gateway's, PEM) */
   pub: string;
+  /** the recorder's public key (PEM): the SFU signs live recordings' manifests with it */
+  recorderPub: string;
   /** TMPDIR of the SFU and its ffmpeg children (suites scan it for plaintext) */
   sfuTmp: string;
   /** TMPDIR of the gateway (the export's remux must leave nothing behind) */
@@ -30,19 +32,31 @@ export interface RecordingStack {
   paths: RecordingPaths;
   /** the token's keyring, opened in the test process */
   keyring: Keyring & HsmKeyring;
+  /** the gateway's signer */
   signer: Signer;
+  /** the gateway's and the SFU's HSM settings as the stack passes them */
+  hsmEnv: { gateway: Record<string, string>; sfu: Record<string, string> };
   stop(): Promise<void>;
 }
 
 export async function startRecordingStack(
   name: string,
-  opts: { devicesPerTenant: number; gatewayTmp?: boolean; gatewayEnv?: Record<string, string> },
+  opts: {
+    devicesPerTenant: number;
+    gatewayTmp?: boolean;
+    gatewayEnv?: Record<string, string>;
+    /** gateways (default 1; the soak runs 2) */
+    gateways?: number;
+    /** every line the SFU writes (its pino log) */
+    onSfuLine?: (line: string) => void;
+  },
 ): Promise<RecordingStack> {
   const dir = await mkdtemp(join(tmpdir(), `lagebild-${name}-test-`));
   const paths: RecordingPaths = {
     vault: join(dir, 'vault'),
     hsm: join(dir, 'hsm'),
     pub: join(dir, 'hsm', 'service.pub.pem'),
+    recorderPub: join(dir, 'hsm', 'recorder.pub.pem'),
     sfuTmp: join(dir, 'sfu-tmp'),
     gatewayTmp: join(dir, 'gateway-tmp'),
   };
@@ -51,6 +65,8 @@ export async function startRecordingStack(
   const hsm = await testHsm(dir);
   const stack = await startStack({
     sfu: true,
+    gateways: opts.gateways,
+    onSfuLine: opts.onSfuLine,
     devicesPerTenant: opts.devicesPerTenant,
     gatewayEnv: {
       VAULT_DIR: paths.vault,
@@ -67,6 +83,7 @@ export async function startRecordingStack(
     paths,
     keyring: hsm.keys.hsm!,
     signer: hsm.keys.signer,
+    hsmEnv: { gateway: hsm.env, sfu: hsm.sfuEnv },
     async stop() {
       await stack.stop();
       hsm.close();

@@ -66,10 +66,20 @@ export interface GatewayProcess extends ServiceHandle {
 }
 
 export interface SfuProcess extends ServiceHandle {
+  /** the vault and key settings it was started with (VAULT_*, the key token's HSM_*) */
+  env: Record<string, string>;
   url: string;
   /** pids of the mediasoup workers at start (the fault test kills one) */
   workerPids: number[];
 }
+
+/** of the gateway's settings, what the SFU gets: the vault and the key token, no signing token */
+export const sfuKeyEnv = (gatewayEnv: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(gatewayEnv).filter(([k]) =>
+      /^(VAULT_.*|HSM_MODULE|HSM_TOKEN_LABEL|HSM_PIN_FILE|SOFTHSM2_CONF)$/.test(k),
+    ),
+  );
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'lagebild-test-'));
@@ -141,12 +151,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           SFU_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
           SFU_WORKERS: '2',
           LOG_LEVEL: opts.logLevel ?? 'warn',
-          // the recorder writes into the gateway's vault (issue 6): same store, keys (the HSM token,
-          // issue 13) and database
+          // the recorder writes into the gateway's vault (issue 6): same store, database and key token
+          // (issue 13), but never the gateway's signing token: HSM_SIGNING_* stay with the gateway,
+          // and the SFU signs manifests with its own key (sign/recorder, its default)
           DATABASE_URL: appUrl,
-          ...Object.fromEntries(
-            Object.entries(opts.gatewayEnv ?? {}).filter(([k]) => /^(VAULT_|HSM_|SOFTHSM2_CONF$)/.test(k)),
-          ),
+          ...sfuKeyEnv(opts.gatewayEnv ?? {}),
           ...opts.sfuEnv,
         },
         onLine:
@@ -158,6 +167,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
             : undefined,
       });
       sfu = Object.assign(svc, {
+        env: { ...sfuKeyEnv(opts.gatewayEnv ?? {}), ...opts.sfuEnv },
         url: `http://127.0.0.1:${port}`,
         workerPids: svc.ready.workerPids as number[],
       });

@@ -36,10 +36,16 @@ export interface TenantKeys {
 export interface KeyInventory {
   token: string;
   tenants: TenantKeys[];
-  signingKeys: HsmSigningKeyInfo[];
+  /** the signing keys of the key token and of the gateway's signing token, each with its token */
+  signingKeys: (HsmSigningKeyInfo & { token: string })[];
 }
 
-export async function keyInventory(pool: pg.Pool, token: HsmToken, ring: HsmKeyring): Promise<KeyInventory> {
+export async function keyInventory(
+  pool: pg.Pool,
+  token: HsmToken,
+  ring: HsmKeyring,
+  signingToken: HsmToken | null = null,
+): Promise<KeyInventory> {
   const { rows: tenants } = await pool.query<{ id: string; slug: string }>(
     'SELECT id, slug FROM tenants ORDER BY slug',
   );
@@ -52,7 +58,9 @@ export async function keyInventory(pool: pg.Pool, token: HsmToken, ring: HsmKeyr
   const inToken = ring.inventory();
   return {
     token: token.tokenLabel,
-    signingKeys: listHsmSigningKeys(token),
+    signingKeys: [signingToken, token]
+      .filter((t): t is HsmToken => t !== null)
+      .flatMap((t) => listHsmSigningKeys(t).map((k) => ({ ...k, token: t.tokenLabel }))),
     tenants: tenants.map((t) => {
       const n = (kekId: string | null) =>
         counts.find((c) => c.tenant_id === t.id && c.kek_id === kekId)?.n ?? 0;

@@ -6,19 +6,31 @@
  *                                       the signing keys' fingerprints
  *   rotate evidence <tenant slug|id>    a new evidence key becomes current (old ones stay: they still
  *                                       unwrap what was kept under them)
- *   rotate signing [name]               a new signing key `sign/<name>` (default `service`); the old one
- *                                       is retired under a new label and kept; restart gateway and SFU
+ *   rotate signing [name]               a new signing key `sign/<name>` (default the gateway's,
+ *                                       `gateway`, in its signing token; `recorder` is the SFU's in the
+ *                                       key token); the old one is retired under a new label and kept;
+ *                                       restart gateway and SFU
  *
- * The token comes from HSM_MODULE / HSM_TOKEN_LABEL / HSM_PIN_FILE (with SOFTHSM2_CONF for SoftHSM2),
- * by default the one `npm start` made under .data/hsm; the database from DATABASE_URL, by default the
- * application role's URL `npm start` wrote to .data/app-db.url.
+ * The tokens come from HSM_MODULE / HSM_TOKEN_LABEL / HSM_PIN_FILE (the key token) and
+ * HSM_SIGNING_TOKEN_LABEL / HSM_SIGNING_PIN_FILE (the gateway's signing token), with SOFTHSM2_CONF for
+ * SoftHSM2, by default the ones `npm start` made under .data/hsm: the command runs with the gateway's
+ * rights. The database from DATABASE_URL, by default the application role's URL `npm start` wrote to
+ * .data/app-db.url.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createHsmKeyring, HsmEnv, hsmConfigOf, hsmSigner, openHsmToken } from '@lagebild/vault';
+import {
+  createHsmKeyring,
+  HsmEnv,
+  type HsmToken,
+  hsmConfigOf,
+  hsmSigner,
+  hsmSigningConfigOf,
+  openHsmToken,
+} from '@lagebild/vault';
 import pg from 'pg';
 import pino from 'pino';
 import { createAuditLog } from '../audit/audit-log.ts';
@@ -39,7 +51,18 @@ function hsmEnv(): Record<string, string | undefined> {
     throw new Error('no HSM: set HSM_TOKEN_LABEL and HSM_PIN_FILE (or run npm start once)');
   // SoftHSM2 reads its configuration from the environment when the module is initialised
   process.env.SOFTHSM2_CONF ??= join(dir, 'softhsm2.conf');
-  return { ...process.env, HSM_TOKEN_LABEL: 'lagebild', HSM_PIN_FILE: join(dir, 'lagebild.pin') };
+  return {
+    ...process.env,
+    HSM_TOKEN_LABEL: 'lagebild',
+    HSM_PIN_FILE: join(dir, 'lagebild.pin'),
+    // the gateway's signing token (issue 13), if this install has one yet
+    ...(existsSync(join(dir, 'lagebild-gateway.pin'))
+      ? {
+          HSM_SIGNING_TOKEN_LABEL: 'lagebild-gateway',
+          HSM_SIGNING_PIN_FILE: join(dir, 'lagebild-gateway.pin'),
+        }
+      : {}),
+  };
 }
 
 async function databaseUrl(): Promise<string> {
@@ -60,6 +83,15 @@ async function main(): Promise<number> {
   }
   const env = HsmEnv.parse(hsmEnv());
   const token = openHsmToken(hsmConfigOf(env)!);
+  const signingConfig = hsmSigningConfigOf(env);
+  let signingToken: HsmToken | null = null;
+  try {
+    signingToken = signingConfig ? openHsmToken(signingConfig) : null;
+  } catch (err) {
+    token.close();
+    throw err;
+  }
+  const gatewayToken = signingToken ?? token;
   const pool = new pg.Pool({
     connectionString: await databaseUrl(),
     max: 2,
@@ -69,9 +101,13 @@ async function main(): Promise<number> {
     const ring = createHsmKeyring(token);
     const actor = `system:keys-cli:${process.env.USER ?? 'unknown'}`;
     const audit = () =>
-      createAuditLog({ pool, signer: hsmSigner(token, env.HSM_SIGNING_KEY), log: pino({ level: 'silent' }) });
+      createAuditLog({
+        pool,
+        signer: hsmSigner(gatewayToken, env.HSM_SIGNING_KEY),
+        log: pino({ level: 'silent' }),
+      });
     if (command === 'list') {
-      const inv = await keyInventory(pool, token, ring);
+      const inv = await keyInventory(pool, token, ring, signingToken);
       if (values.json) {
         console.log(JSON.stringify(inv, null, 2));
         return 0;
@@ -87,7 +123,8 @@ async function main(): Promise<number> {
         for (const u of t.unaccounted)
           console.log(`  ${String(u.kekId).padEnd(20)} NOT IN THE TOKEN  ${u.recordings} recording(s)`);
       }
-      for (const s of inv.signingKeys) console.log(`signing ${s.label}  sha256:${s.fingerprint}`);
+      for (const s of inv.signingKeys)
+        console.log(`signing ${s.label.padEnd(24)} token ${s.token}  sha256:${s.fingerprint}`);
       return 0;
     }
     if (what === 'evidence' && arg) {
@@ -101,7 +138,10 @@ async function main(): Promise<number> {
       return 0;
     }
     if (what === 'signing') {
-      const r = await rotateSigningKey(pool, token, audit(), arg ?? env.HSM_SIGNING_KEY, actor);
+      const name = arg ?? env.HSM_SIGNING_KEY;
+      // the gateway's key in its own token; any other (the recorder's) in the key token
+      const where = name === env.HSM_SIGNING_KEY ? gatewayToken : token;
+      const r = await rotateSigningKey(pool, where, audit(), name, actor);
       console.log(`signing key rotated: ${r.previous ?? '(none)'} → ${r.current}; restart gateway and SFU`);
       return 0;
     }
@@ -109,6 +149,7 @@ async function main(): Promise<number> {
     return 2;
   } finally {
     await pool.end();
+    signingToken?.close();
     token.close();
   }
 }

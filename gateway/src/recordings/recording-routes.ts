@@ -225,6 +225,8 @@ export function registerRecordingRoutes({
         recording: opened,
         manifestJson: m.json,
         signature: m.signature,
+        // loadManifest checked that the verifier trusts this key
+        manifestPublicKeyPem: vault.verifier.publicKeyPemOf(m.manifest.signingKey)!,
         signer: vault.signer,
         exportedBy: user.username,
         recipient,

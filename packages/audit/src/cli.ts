@@ -6,7 +6,10 @@
  *       with the database: also every checkpoint's RFC 3161 token (openssl ts -verify against the
  *       TSA's CA) and the database's checkpoints against the append-only export target (issue 13)
  *   audit-export <out.jsonl> [--db URL]       the log and checkpoints for the data protection officer
- *   export <bundle.tar> [--pubkey pem] [--json]
+ *   export <bundle.tar> [--pubkey pem] [--manifest-pubkey pem] [--json]
+ *       --pubkey pins the service's (gateway's) keys: export note, custody checkpoint, imported
+ *       manifests; --manifest-pubkey the recorder's (SFU), which signs live recordings' manifests
+ *       (default with --pubkey: .data/keys/recorder.pub.pem if it exists)
  * The database URL defaults to DATABASE_URL, then to the one `npm start` wrote to .data/database.url;
  * the public key to .data/keys/signing.pub.pem, the export target to
  * .data/audit-anchors/audit-anchors.jsonl and the TSA's CA to .data/tsa/ca.pem (npm start's).
@@ -32,6 +35,7 @@ const { values, positionals } = parseArgs({
     file: { type: 'string' },
     checkpoints: { type: 'string' },
     pubkey: { type: 'string' },
+    'manifest-pubkey': { type: 'string' },
     anchors: { type: 'string' },
     'tsa-ca': { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -123,7 +127,16 @@ async function exportAudit(out: string): Promise<boolean> {
 
 async function verifyExport(path: string): Promise<boolean> {
   const trusted = values.pubkey ? await readFile(values.pubkey, 'utf8') : undefined;
-  const r = await verifyExportBundle(path, { trustedPublicKeyPem: trusted });
+  const recorderFile = values['manifest-pubkey'] ?? join(DATA_DIR, 'keys', 'recorder.pub.pem');
+  const recorder =
+    trusted && (values['manifest-pubkey'] || existsSync(recorderFile))
+      ? await readFile(recorderFile, 'utf8')
+      : '';
+  const r = await verifyExportBundle(path, {
+    trustedPublicKeyPem: trusted,
+    // an imported recording's manifest is signed by the service's key, a live one by the recorder's
+    ...(trusted ? { trustedManifestKeyPem: recorder + trusted } : {}),
+  });
   print(
     r,
     `${r.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n')}\n${r.ok ? 'export verified' : 'EXPORT FAILED'}`,

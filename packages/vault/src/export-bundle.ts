@@ -81,9 +81,9 @@ export function bundleScript(o: {
     '# Checks this bundle with standard tools; every line prints OK or FAIL. Run it in the unpacked folder.',
     'ok() { if [ "$1" = 0 ]; then echo "OK   $2"; else echo "FAIL $2"; fi; }',
     'field() { grep -o "\\"$1\\":[^,}]*" "$2" | head -1 | cut -d: -f2- | tr -d \'"\'; }',
-    'openssl pkeyutl -verify -pubin -inkey service-public.pem -rawin -in manifest.json -sigfile manifest.sig >/dev/null; ok $? "manifest signature"',
+    'openssl pkeyutl -verify -pubin -inkey manifest-public.pem -rawin -in manifest.json -sigfile manifest.sig >/dev/null; ok $? "manifest signature"',
     'openssl pkeyutl -verify -pubin -inkey service-public.pem -rawin -in export.json -sigfile export.sig >/dev/null; ok $? "export note signature"',
-    '[ "$(openssl pkey -pubin -in service-public.pem -outform DER | sha256sum | cut -d" " -f1)" = "$(field signingKey manifest.json)" ]; ok $? "signing key = manifest signingKey"',
+    '[ "$(openssl pkey -pubin -in manifest-public.pem -outform DER | sha256sum | cut -d" " -f1)" = "$(field signingKey manifest.json)" ]; ok $? "manifest key = manifest signingKey"',
     `[ "$(sha256sum < ${o.original} | cut -d" " -f1)" = "$(field plaintextSha256 manifest.json)" ]; ok $? "original video = manifest plaintextSha256"`,
   ];
   if (o.playable)
@@ -136,9 +136,12 @@ ${
     : ''
 }manifest.json         the recording's manifest as signed when the recording stopped
 manifest.sig          raw Ed25519 signature over manifest.json (64 bytes)
-export.json/.sig      who exported it, when, to whom and why (signed the same way)
-service-public.pem    the signing service's public key; compare its fingerprint with the one the
-                      authority published (sha256 of the DER key = "signingKey" in manifest.json)
+manifest-public.pem   the public key that signed the manifest: the recorder's (SFU) for a live
+                      recording, the service's for an imported one (sha256 of the DER key =
+                      "signingKey" in manifest.json); compare it with the one the authority published
+export.json/.sig      who exported it, when, to whom and why (signed the same way, by the service)
+service-public.pem    the service's (gateway's) public key: export note and audit checkpoints;
+                      compare its fingerprint with the one the authority published
 ${
   custody
     ? `custody/              the chain of custody: custody/<seq>.json are audit entries exactly as their
@@ -166,9 +169,9 @@ ${
 }
 Verify with standard tools (sh verify.sh runs all of these):
 
-  openssl pkeyutl -verify -pubin -inkey service-public.pem -rawin -in manifest.json -sigfile manifest.sig
+  openssl pkeyutl -verify -pubin -inkey manifest-public.pem -rawin -in manifest.json -sigfile manifest.sig
   openssl pkeyutl -verify -pubin -inkey service-public.pem -rawin -in export.json -sigfile export.sig
-  openssl pkey -pubin -in service-public.pem -outform DER | sha256sum      # = manifest "signingKey"
+  openssl pkey -pubin -in manifest-public.pem -outform DER | sha256sum     # = manifest "signingKey"
   sha256sum ${videoName}                                                 # = manifest "plaintextSha256"
 ${
   playableName
@@ -202,6 +205,8 @@ export interface ExportBundleInput {
   recording: OpenedRecording;
   manifestJson: string;
   signature: Buffer;
+  /** the public key (PEM) that signed the manifest: the recorder's, or the service's for an import */
+  manifestPublicKeyPem: string;
   signer: Signer;
   exportedBy: string;
   recipient: string;
@@ -259,6 +264,7 @@ export function createExportBundle(input: ExportBundleInput): {
     ['manifest.sig', input.signature],
     ['export.json', Buffer.from(signedInfo.json)],
     ['export.sig', signedInfo.signature],
+    ['manifest-public.pem', Buffer.from(input.manifestPublicKeyPem)],
     ['service-public.pem', Buffer.from(input.signer.publicKeyPem)],
     [
       'README.txt',
@@ -324,11 +330,17 @@ export interface ExportCheck {
   videoName: string | null;
 }
 
-/** Checks a bundle; `trustedPublicKeyPem` pins the service key instead of trusting the one inside. */
+/**
+ * Checks a bundle; `trustedPublicKeyPem` pins the service key (export note, checkpoint) and
+ * `trustedManifestKeyPem` the manifest's (the recorder's) instead of trusting the ones inside.
+ */
 export async function verifyExportBundle(
   path: string,
   opts: {
-    trustedPublicKeyPem?: string /** compare the videos' packets with ffprobe (default on) */;
+    trustedPublicKeyPem?: string;
+    /** the key(s) the manifest may be signed with; default the pinned service key, else the bundle's */
+    trustedManifestKeyPem?: string;
+    /** compare the videos' packets with ffprobe (default on) */
     probe?: boolean;
   } = {},
 ): Promise<ExportCheck> {
@@ -347,11 +359,18 @@ export async function verifyExportBundle(
     const manifestJson = await readEntry('manifest.json');
     const sig = await readEntry('manifest.sig');
     const pem = opts.trustedPublicKeyPem ?? (await readEntry('service-public.pem'))?.toString('utf8');
-    if (!manifestJson || !sig || !pem) {
+    // the key that signed the manifest (the recorder's); bundles from before it had one: the service's
+    const manifestPem =
+      opts.trustedManifestKeyPem ??
+      opts.trustedPublicKeyPem ??
+      (await readEntry('manifest-public.pem'))?.toString('utf8') ??
+      pem;
+    if (!manifestJson || !sig || !pem || !manifestPem) {
       add('bundle', false, 'manifest.json, manifest.sig or service-public.pem is missing');
       return { ok: false, checks, manifest: null, videoName: null };
     }
     const verifier = verifierFromPem(pem);
+    const manifestVerifier = verifierFromPem(manifestPem);
     const parsed = RecordingManifest.safeParse(JSON.parse(manifestJson.toString('utf8')));
     const manifest = parsed.success ? parsed.data : null;
     add(
@@ -361,13 +380,13 @@ export async function verifyExportBundle(
     );
     add(
       'manifest signature',
-      verifier.verify(manifestJson, sig),
-      `Ed25519, key ${verifier.fingerprint.slice(0, 16)}…`,
+      manifestVerifier.verify(manifestJson, sig),
+      `Ed25519, key ${manifestVerifier.fingerprint.slice(0, 16)}…`,
     );
     add(
       'signing key',
-      manifest?.signingKey === verifier.fingerprint,
-      opts.trustedPublicKeyPem
+      !!manifest && manifestVerifier.publicKeyPemOf(manifest.signingKey) !== null,
+      opts.trustedManifestKeyPem || opts.trustedPublicKeyPem
         ? 'pinned by the caller'
         : 'key inside the bundle (compare the fingerprint out of band)',
     );

@@ -24,7 +24,7 @@ export {
   sealChunk,
   segmentFile,
 } from './format.ts';
-export { HsmEnv, hsmConfigOf, hsmIssues } from './hsm/hsm-env.ts';
+export { HsmEnv, hsmConfigOf, hsmIssues, hsmSigningConfigOf, SigningKeyName } from './hsm/hsm-env.ts';
 export {
   createHsmKeyring,
   dayKekId,
@@ -35,9 +35,12 @@ export {
   type HsmSigningKeyInfo,
   hsmSigner,
   importHsmSigner,
+  isSigningKeyOf,
+  listHsmPrivateSigningKeys,
   listHsmSigningKeys,
   rotateHsmSigner,
   signingKeyLabel,
+  withdrawHsmSigner,
 } from './hsm/hsm-signer.ts';
 export { type HsmConfig, type HsmToken, openHsmToken } from './hsm/pkcs11-token.ts';
 export { ensureSoftHsmToken, SOFTHSM_MODULE, type SoftHsmSetup } from './hsm/softhsm.ts';

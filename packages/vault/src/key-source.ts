@@ -1,15 +1,21 @@
 /**
- * Where a service's keys come from, chosen once at startup: a PKCS#11 token (production, and the
+ * Where a service's keys come from, chosen once at startup: PKCS#11 tokens (production, and the
  * embedded SoftHSM2 of `npm start` and the tests), or, for development only, the JSON keyring and
  * PEM signing key files (re-read when the keyring file changes). Production mode refuses the files in
  * each service's config; this module only opens what it is given.
+ *
+ * With tokens, a service opens the key token (the tenants' KEKs) and, if it has one, a signing token
+ * of its own for its signing key: the gateway's audit checkpoint key lives there, out of reach of the
+ * SFU, which holds only the key token's PIN and signs manifests with its `sign/recorder` key there
+ * (issue 13). `usableSigningKeys` says what a service's PINs let it sign with, so a service can
+ * refuse to run with a key that is not its own.
  */
 import { stat } from 'node:fs/promises';
 import { createHsmKeyring, type HsmKeyring } from './hsm/hsm-keyring.ts';
-import { hsmSigner } from './hsm/hsm-signer.ts';
+import { hsmSigner, listHsmPrivateSigningKeys, listHsmSigningKeys } from './hsm/hsm-signer.ts';
 import { type HsmConfig, type HsmToken, openHsmToken } from './hsm/pkcs11-token.ts';
 import { createKeyring, type Keyring, loadKeyringFile } from './keyring.ts';
-import { loadSigningKeyFile, type Signer } from './signing.ts';
+import { loadSigningKeyFile, type Signer, type Verifier, verifierFromPem } from './signing.ts';
 
 export interface KeySource {
   kind: 'hsm' | 'file';
@@ -18,11 +24,21 @@ export interface KeySource {
   keyring(): Promise<Keyring | null>;
   /** the token's keyring (day keys, destroy, inventory); null for the file keyring */
   hsm: HsmKeyring | null;
+  /**
+   * every signing key's public half in this service's tokens (current and retired; its own first),
+   * read from the tokens now: the manifest keys it trusts (the recorder's, its own for imports)
+   */
+  trustedSigners(): Verifier;
+  /** every private signing key this service's PINs open, by token: what it could sign with */
+  usableSigningKeys(): { token: string; label: string }[];
   close(): void;
 }
 
 export interface KeySourceOptions {
+  /** the key token: the tenants' KEKs */
   hsm?: HsmConfig | null;
+  /** the token of this service's own signing key, whose PIN only it has; default the key token */
+  signingHsm?: HsmConfig | null;
   /** the name of this service's signing key in the token (`sign/<name>`) */
   signerName?: string;
   keyringFile?: string;
@@ -32,11 +48,33 @@ export interface KeySourceOptions {
 export async function openKeySource(o: KeySourceOptions): Promise<KeySource> {
   if (o.hsm) {
     const token: HsmToken = openHsmToken(o.hsm);
+    let signingToken: HsmToken | null = null;
     try {
+      if (o.signingHsm) signingToken = openHsmToken(o.signingHsm);
       const hsm = createHsmKeyring(token);
-      const signer = hsmSigner(token, o.signerName ?? 'service');
-      return { kind: 'hsm', signer, hsm, keyring: async () => hsm, close: () => token.close() };
+      const signer = hsmSigner(signingToken ?? token, o.signerName ?? 'gateway');
+      const tokens = signingToken ? [signingToken, token] : [token];
+      return {
+        kind: 'hsm',
+        signer,
+        hsm,
+        keyring: async () => hsm,
+        trustedSigners: () =>
+          verifierFromPem(
+            signer.publicKeyPem,
+            ...tokens.flatMap((t) => listHsmSigningKeys(t).map((k) => k.publicKeyPem)),
+          ),
+        usableSigningKeys: () =>
+          tokens.flatMap((t) =>
+            listHsmPrivateSigningKeys(t).map((label) => ({ token: t.tokenLabel, label })),
+          ),
+        close: () => {
+          signingToken?.close();
+          token.close();
+        },
+      };
     } catch (err) {
+      signingToken?.close();
       token.close();
       throw err;
     }
@@ -60,6 +98,8 @@ export async function openKeySource(o: KeySourceOptions): Promise<KeySource> {
         cached = { mtimeMs, keyring: createKeyring(await loadKeyringFile(file)) };
       return cached.keyring;
     },
+    trustedSigners: () => verifierFromPem(signer.publicKeyPem),
+    usableSigningKeys: () => [{ token: 'file', label: o.signingKeyFile! }],
     close() {},
   };
 }

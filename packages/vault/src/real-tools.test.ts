@@ -20,6 +20,7 @@ import {
   createKeyring,
   ensureKeyringFile,
   ensureSigningKeyFile,
+  generateSigningPem,
   ingestFile,
   type Keyring,
   keyObject,
@@ -35,6 +36,7 @@ import {
   type Signer,
   sha256,
   shredRecording,
+  signerFromPem,
   verifierFromPem,
   verifyExportBundle,
   verifyRecording,
@@ -217,12 +219,15 @@ describe('real WebM through the folder store', () => {
 
 describe('export bundle', () => {
   it('verifies with openssl, sha256 and ffprobe after tar -x, and in code; a changed video fails', async () => {
+    // the recorder (SFU) signs the manifest with a key of its own, the service (gateway) the export
+    // note and checkpoints with another (issue 13): the bundle carries both public keys
+    const recorder = signerFromPem(generateSigningPem());
     const store = localFolderStore(join(dir, 'store'));
     const recordingId = randomUUID();
     const sealed = await ingestFile(videoPath, {
       store,
       keyring,
-      signer,
+      signer: recorder,
       recordingId,
       tenantId: TENANT,
       deviceId: DEVICE,
@@ -232,6 +237,7 @@ describe('export bundle', () => {
       recording: rec,
       manifestJson: sealed.manifestJson,
       signature: sealed.signature,
+      manifestPublicKeyPem: recorder.publicKeyPem,
       signer,
       exportedBy: 'duisburg.supervisor',
       recipient: 'StA Duisburg 123 Js 456/26',
@@ -256,7 +262,7 @@ describe('export bundle', () => {
       '-verify',
       '-pubin',
       '-inkey',
-      join(x, 'service-public.pem'),
+      join(x, 'manifest-public.pem'),
       '-rawin',
       '-in',
       join(x, 'manifest.json'),
@@ -291,9 +297,10 @@ describe('export bundle', () => {
     expect(probe).toMatch(/vp8\s+opus/);
     const { stdout: der } = await run('bash', [
       '-c',
-      `openssl pkey -pubin -in ${join(x, 'service-public.pem')} -outform DER | sha256sum`,
+      `openssl pkey -pubin -in ${join(x, 'manifest-public.pem')} -outform DER | sha256sum`,
     ]);
     expect(der.split(' ')[0]).toBe(sealed.manifest.signingKey);
+    expect(sealed.manifest.signingKey).not.toBe(signer.fingerprint);
 
     const bad = Buffer.from(tar);
     bad[bad.length - 2048]! ^= 1; // inside the video, which comes last
@@ -349,6 +356,7 @@ describe('export bundle with a playable copy and a chain of custody (issue 13)',
       recording: rec,
       manifestJson: sealed.manifestJson,
       signature: sealed.signature,
+      manifestPublicKeyPem: signer.publicKeyPem,
       signer,
       exportedBy: 'duisburg.supervisor',
       recipient: 'StA Duisburg',

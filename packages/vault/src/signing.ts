@@ -40,9 +40,20 @@ export interface Signer {
   sign(data: Buffer | string): Buffer;
 }
 
+/**
+ * Checks signatures against a set of public keys: the current one first, then retired ones (a
+ * rotation, the single service key before gateway and recorder got keys of their own) whose old
+ * signatures stay valid. A signature is valid if one of the keys verifies it.
+ */
 export interface Verifier {
+  /** the first (current) key's fingerprint */
   fingerprint: string;
+  /** every trusted key's fingerprint */
+  fingerprints: readonly string[];
+  /** the first key's PEM */
   publicKeyPem: string;
+  /** the PEM of the trusted key with this fingerprint, null if it is not one of them */
+  publicKeyPemOf(fingerprint: string): string | null;
   verify(data: Buffer | string, signature: Buffer): boolean;
 }
 
@@ -59,19 +70,32 @@ export function signerFromPem(privatePem: string): Signer {
   };
 }
 
-export function verifierFromPem(publicPem: string): Verifier {
-  const pub = createPublicKey(publicPem);
-  if (pub.asymmetricKeyType !== 'ed25519') throw new VaultError('bad_format', 'public key must be Ed25519');
+const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+
+/** A verifier for every public key in `pems` (each may hold several PEM blocks, e.g. a key file). */
+export function verifierFromPem(...pems: string[]): Verifier {
+  const blocks = pems.flatMap((p) => p.match(PEM_BLOCK) ?? [p]);
+  const keys = blocks.map((b) => createPublicKey(b));
+  if (keys.length === 0 || keys.some((k) => k.asymmetricKeyType !== 'ed25519'))
+    throw new VaultError('bad_format', 'public key must be Ed25519');
+  const fingerprints = [...new Set(keys.map(fingerprintOf))];
+  const pemOf = (k: KeyObject) => k.export({ type: 'spki', format: 'pem' }).toString();
   return {
-    fingerprint: fingerprintOf(pub),
-    publicKeyPem: pub.export({ type: 'spki', format: 'pem' }).toString(),
-    verify: (data, signature) => {
-      try {
-        return verify(null, Buffer.from(data), pub, signature);
-      } catch {
-        return false;
-      }
+    fingerprint: fingerprints[0]!,
+    fingerprints,
+    publicKeyPem: pemOf(keys[0]!),
+    publicKeyPemOf: (fingerprint) => {
+      const k = keys.find((pub) => fingerprintOf(pub) === fingerprint);
+      return k ? pemOf(k) : null;
     },
+    verify: (data, signature) =>
+      keys.some((pub) => {
+        try {
+          return verify(null, Buffer.from(data), pub, signature);
+        } catch {
+          return false;
+        }
+      }),
   };
 }
 

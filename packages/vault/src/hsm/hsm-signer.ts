@@ -161,3 +161,43 @@ export function listHsmSigningKeys(token: HsmToken): HsmSigningKeyInfo[] {
     })
     .sort((a, b) => (a.label < b.label ? -1 : 1));
 }
+
+/** `sign/<name>` and its retired keys `sign/<name>/retired-…` */
+export const isSigningKeyOf = (label: string, name: string) =>
+  label === signingKeyLabel(name) || label.startsWith(`${signingKeyLabel(name)}/`);
+
+/**
+ * Labels of the private signing keys in the token, current and retired: what anyone holding the
+ * token's PIN can sign with (a retired key's private half can still sign).
+ */
+export function listHsmPrivateSigningKeys(token: HsmToken): string[] {
+  return token
+    .find(pkcs11js.CKO_PRIVATE_KEY)
+    .map((h) => token.labelOf(h))
+    .filter((l) => l.startsWith('sign/'))
+    .sort();
+}
+
+/**
+ * Takes `sign/<name>` (and its retired keys) out of use in this token: the private halves are
+ * destroyed inside the module, the public halves stay, labelled retired, so what they signed still
+ * verifies. For a key that sits in a token another service can open (the single `sign/service` of
+ * `npm start` installs before gateway and recorder had keys of their own). How many were destroyed.
+ */
+export function withdrawHsmSigner(token: HsmToken, name: string): number {
+  const at = new Date().toISOString();
+  let n = 0;
+  for (const h of token.find(pkcs11js.CKO_PRIVATE_KEY)) {
+    if (!isSigningKeyOf(token.labelOf(h), name)) continue;
+    token.pkcs11.C_DestroyObject(token.session, h);
+    n++;
+  }
+  for (const h of token.find(pkcs11js.CKO_PUBLIC_KEY)) {
+    const label = token.labelOf(h);
+    if (label === signingKeyLabel(name))
+      token.pkcs11.C_SetAttributeValue(token.session, h, [
+        { type: pkcs11js.CKA_LABEL, value: `${label}/retired-${at}` },
+      ]);
+  }
+  return n;
+}

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningPem, signerFromPem, verifierFromPem } from '../signing.ts';
 import { createHsmKeyring, dayKekId, type HsmKeyring } from './hsm-keyring.ts';
-import { hsmSigner, importHsmSigner, listHsmSigningKeys, rotateHsmSigner } from './hsm-signer.ts';
+import {
+  hsmSigner,
+  importHsmSigner,
+  listHsmPrivateSigningKeys,
+  listHsmSigningKeys,
+  rotateHsmSigner,
+  withdrawHsmSigner,
+} from './hsm-signer.ts';
 import { type HsmToken, openHsmToken } from './pkcs11-token.ts';
 import { ensureSoftHsmToken } from './softhsm.ts';
 
@@ -22,6 +29,8 @@ let ring: HsmKeyring;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lagebild-hsm-'));
+  // SoftHSM2 lists the tokens it found when the module is initialised: make both first
+  await ensureSoftHsmToken(dir, 'lagebild-own');
   token = openHsmToken(await ensureSoftHsmToken(dir, 'lagebild-test'));
   ring = createHsmKeyring(token);
 });
@@ -121,5 +130,40 @@ describe('HSM signer (CKM_EDDSA)', () => {
     const inToken = hsmSigner(token, 'imported');
     expect(inToken.fingerprint).toBe(file.fingerprint);
     expect(verifierFromPem(file.publicKeyPem).verify('x', inToken.sign('x'))).toBe(true);
+  });
+
+  it('[KC7] a withdrawn key signs no more, while what it signed still verifies against its public half', () => {
+    const old = hsmSigner(token, 'withdrawn');
+    const sig = old.sign('before');
+    expect(listHsmPrivateSigningKeys(token)).toContain('sign/withdrawn');
+    expect(withdrawHsmSigner(token, 'withdrawn')).toBe(1);
+    expect(listHsmPrivateSigningKeys(token).filter((l) => l.startsWith('sign/withdrawn'))).toEqual([]);
+    const kept = listHsmSigningKeys(token).find((k) => k.fingerprint === old.fingerprint);
+    expect(kept?.label).toMatch(/^sign\/withdrawn\/retired-/);
+    expect(verifierFromPem(kept!.publicKeyPem).verify('before', sig)).toBe(true);
+    // the old handle points at a destroyed object: the module refuses to sign with it
+    expect(() => old.sign('after')).toThrow();
+  });
+});
+
+describe('[KC7] two tokens, two PINs (the gateway keeps its checkpoint key from the SFU)', () => {
+  it("one token's PIN opens neither the other token nor finds the other's keys", async () => {
+    const shared = await ensureSoftHsmToken(dir, 'lagebild-test');
+    const own = await ensureSoftHsmToken(dir, 'lagebild-own');
+    // before this process logs in to it (a login holds for the whole process, so a second session
+    // would be let in with any PIN): the other token's PIN is refused
+    expect(() => openHsmToken({ ...own, pinFile: shared.pinFile })).toThrow(
+      /login to token "lagebild-own" failed/,
+    );
+    const ownToken = openHsmToken(own);
+    try {
+      const checkpoint = hsmSigner(ownToken, 'checkpoint');
+      expect(listHsmPrivateSigningKeys(ownToken)).toEqual(['sign/checkpoint']);
+      // the key token's holder sees no private key of the other token
+      expect(listHsmPrivateSigningKeys(token)).not.toContain('sign/checkpoint');
+      expect(listHsmSigningKeys(token).map((k) => k.fingerprint)).not.toContain(checkpoint.fingerprint);
+    } finally {
+      ownToken.close();
+    }
   });
 });
