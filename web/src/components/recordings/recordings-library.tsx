@@ -49,6 +49,8 @@ function LibraryContent({ me }: { me: MeResponse }) {
   const { t, lang } = usePreferences();
   const id = useId();
   const [filter, setFilter] = useState<RecordingFilter>({});
+  // "reset" also clears a day typed wrong, which never reached the filter
+  const [resets, setResets] = useState(0);
   const [list, setList] = useState<ListState>({ kind: 'loading' });
   const [units, setUnits] = useState<Array<{ id: string; callsign: string }>>([]);
   const [incidents, setIncidents] = useState<Array<{ id: string; number: string }>>([]);
@@ -206,18 +208,27 @@ function LibraryContent({ me }: { me: MeResponse }) {
             </select>
           </div>
           <DateField
+            key={`from-${resets}`}
             id={`${id}-from`}
             label={t('rec.filter.from')}
             value={filter.from ?? ''}
             onChange={(from) => set({ from: from || undefined })}
           />
           <DateField
+            key={`to-${resets}`}
             id={`${id}-to`}
             label={t('rec.filter.to')}
             value={filter.to ?? ''}
             onChange={(to) => set({ to: to || undefined })}
           />
-          <button type="button" className="button button-small button-quiet" onClick={() => setFilter({})}>
+          <button
+            type="button"
+            className="button button-small button-quiet"
+            onClick={() => {
+              setFilter({});
+              setResets((n) => n + 1);
+            }}
+          >
             {t('rec.filter.reset')}
           </button>
         </search>
