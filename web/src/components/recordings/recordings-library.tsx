@@ -25,6 +25,7 @@ import { ForbiddenNotice } from '../forbidden-notice';
 import { RolePage } from '../page-frame';
 import { usePreferences } from '../preferences-provider';
 import { usePageApiError } from '../use-page-api-error';
+import { ContinuationNote } from './continuation-note';
 import { DeletionCell } from './deletion-cell';
 import { approvalText, ClassBadge, RecordingPanel, unitName } from './recording-panel';
 import './recordings.css';
@@ -312,6 +313,7 @@ function LibraryContent({ me }: { me: MeResponse }) {
                           {r.deviceLabel}
                           {r.incidentId && <> · {t('rec.incident', { id: incidentNumber(r.incidentId) })}</>}
                         </span>
+                        <ContinuationNote recording={r} rows={recordings} />
                       </td>
                       <td className="rec-num">{r.durationS === null ? '–' : formatDuration(r.durationS)}</td>
                       <td>
