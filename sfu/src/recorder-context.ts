@@ -46,30 +46,31 @@ export async function loadRecorderContext(
 ): Promise<RecorderContext | null> {
   if (!config.VAULT_DIR) return null;
   const store = localFolderStore(config.VAULT_DIR);
+  const production = config.LAGEBILD_ENV === 'production';
   const keys = await openKeySource({
     hsm: hsmConfigOf(config),
     signingHsm: hsmSigningConfigOf(config),
     signerName: config.HSM_SIGNING_KEY,
     keyringFile: config.VAULT_KEYRING_FILE,
     signingKeyFile: config.VAULT_SIGNING_KEY_FILE,
+    // checked before the recorder's key is looked for, so a wrong token gets no key made in it
+    refuseForeignSigningKeys: production,
+  }).catch((err: Error) => {
+    throw production && /not this service's own/.test(err.message)
+      ? new Error(
+          `the SFU's tokens hold signing keys that are not the recorder's: ${err.message}; give the SFU only the key token's PIN (HSM_TOKEN_LABEL, HSM_PIN_FILE), never the gateway's signing token (LAGEBILD_ENV=production)`,
+        )
+      : err;
   });
   const foreign =
     keys.kind === 'hsm'
-      ? keys
-          .usableSigningKeys()
-          .filter((k) => !isSigningKeyOf(k.label, config.HSM_SIGNING_KEY))
-          .map((k) => `${k.token}: ${k.label}`)
+      ? keys.usableSigningKeys().filter((k) => !isSigningKeyOf(k.label, config.HSM_SIGNING_KEY))
       : [];
-  if (foreign.length > 0) {
-    const what = `the SFU's tokens hold signing keys that are not the recorder's (${foreign.join(', ')})`;
-    if (config.LAGEBILD_ENV === 'production') {
-      keys.close();
-      throw new Error(
-        `${what}: give the SFU only the key token's PIN (HSM_TOKEN_LABEL, HSM_PIN_FILE), never the gateway's signing token, and keep no other service's signing key there`,
-      );
-    }
-    log.warn({ foreign }, `${what} (development only; production refuses it)`);
-  }
+  if (foreign.length > 0)
+    log.warn(
+      { foreign },
+      "the SFU's tokens hold signing keys that are not the recorder's (production refuses it)",
+    );
   const signer = keys.signer;
   log.info({ keys: keys.kind, signingKey: signer.fingerprint.slice(0, 16) }, 'keys opened');
   const pool = new pg.Pool({

@@ -1,7 +1,7 @@
 /**
  * Starts a gateway in production mode against the test stack's Redis and a given database
  * connection, only to see whether it refuses to start. Everything else is configured as production
- * requires (secure cookies, a trusted proxy, an HSM token), so a refusal is about the
+ * requires (secure cookies, a trusted proxy, HSM tokens), so a refusal is about the
  * connection: a superuser, an owner of the audit tables, demo users in the database.
  */
 import { GATEWAY_ENTRY } from '@lagebild/infra/paths';
@@ -21,9 +21,12 @@ export function productionRefusal(stack: Stack, databaseUrl: string): Promise<st
       LAGEBILD_ENV: 'production',
       COOKIE_SECURE: 'true',
       TRUST_PROXY: '127.0.0.1',
-      // keys in a token (issue 13); the database is refused before the token is opened
+      // keys in tokens (issue 13), the checkpoint key in the gateway's own; the database is refused
+      // before a token is opened
       HSM_TOKEN_LABEL: 'lagebild',
       HSM_PIN_FILE: '/nonexistent/hsm.pin',
+      HSM_SIGNING_TOKEN_LABEL: 'lagebild-gateway',
+      HSM_SIGNING_PIN_FILE: '/nonexistent/gateway.pin',
       // checkpoints anchored outside the database (issue 13)
       TSA_URL: stack.tsa.url,
       AUDIT_ANCHOR_DIR: stack.anchorDir,

@@ -11,8 +11,14 @@
  * refuse to run with a key that is not its own.
  */
 import { stat } from 'node:fs/promises';
+import { VaultError } from './errors.ts';
 import { createHsmKeyring, type HsmKeyring } from './hsm/hsm-keyring.ts';
-import { hsmSigner, listHsmPrivateSigningKeys, listHsmSigningKeys } from './hsm/hsm-signer.ts';
+import {
+  hsmSigner,
+  isSigningKeyOf,
+  listHsmPrivateSigningKeys,
+  listHsmSigningKeys,
+} from './hsm/hsm-signer.ts';
 import { type HsmConfig, type HsmToken, openHsmToken } from './hsm/pkcs11-token.ts';
 import { createKeyring, type Keyring, loadKeyringFile } from './keyring.ts';
 import { loadSigningKeyFile, type Signer, type Verifier, verifierFromPem } from './signing.ts';
@@ -43,6 +49,11 @@ export interface KeySourceOptions {
   signerName?: string;
   keyringFile?: string;
   signingKeyFile?: string;
+  /**
+   * stop, before anything is made in a token, when the tokens hold a signing key that is not
+   * `sign/<signerName>` (or one of its retired ones): the SFU in production (issue 13)
+   */
+  refuseForeignSigningKeys?: boolean;
 }
 
 export async function openKeySource(o: KeySourceOptions): Promise<KeySource> {
@@ -51,9 +62,18 @@ export async function openKeySource(o: KeySourceOptions): Promise<KeySource> {
     let signingToken: HsmToken | null = null;
     try {
       if (o.signingHsm) signingToken = openHsmToken(o.signingHsm);
-      const hsm = createHsmKeyring(token);
-      const signer = hsmSigner(signingToken ?? token, o.signerName ?? 'gateway');
+      const name = o.signerName ?? 'gateway';
       const tokens = signingToken ? [signingToken, token] : [token];
+      const usableSigningKeys = () =>
+        tokens.flatMap((t) => listHsmPrivateSigningKeys(t).map((label) => ({ token: t.tokenLabel, label })));
+      const foreign = usableSigningKeys().filter((k) => !isSigningKeyOf(k.label, name));
+      if (o.refuseForeignSigningKeys && foreign.length > 0)
+        throw new VaultError(
+          'wrong_key',
+          `signing keys that are not this service's own sign/${name} are reachable (${foreign.map((k) => `${k.token}: ${k.label}`).join(', ')})`,
+        );
+      const hsm = createHsmKeyring(token);
+      const signer = hsmSigner(signingToken ?? token, name);
       return {
         kind: 'hsm',
         signer,
@@ -64,10 +84,7 @@ export async function openKeySource(o: KeySourceOptions): Promise<KeySource> {
             signer.publicKeyPem,
             ...tokens.flatMap((t) => listHsmSigningKeys(t).map((k) => k.publicKeyPem)),
           ),
-        usableSigningKeys: () =>
-          tokens.flatMap((t) =>
-            listHsmPrivateSigningKeys(t).map((label) => ({ token: t.tokenLabel, label })),
-          ),
+        usableSigningKeys,
         close: () => {
           signingToken?.close();
           token.close();
