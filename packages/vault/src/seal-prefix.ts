@@ -14,7 +14,7 @@ import {
   type CutReason,
   type ManifestSegment,
   RECORDING_FORMAT,
-  type RecordingManifest,
+  RecordingManifest,
 } from '@lagebild/protocol';
 import { VaultError } from './errors.ts';
 import {
@@ -164,13 +164,14 @@ export async function sealPrefixOnDisk(o: SealPrefixOptions): Promise<SealedPref
     o.stoppedAt ??
     (await store.modifiedAt(segmentObject(tenantId, recordingId, lastSegment.file))) ??
     Date.now();
-  const manifest: RecordingManifest = {
+  // checked like any reader will check it, before it is signed
+  const manifest: RecordingManifest = RecordingManifest.parse({
     format: RECORDING_FORMAT,
     recordingId,
     tenantId,
     deviceId: o.deviceId,
     startedAt: o.startedAt,
-    stoppedAt: Math.max(o.startedAt, stoppedAt),
+    stoppedAt: Math.max(o.startedAt, Math.round(stoppedAt)),
     prerecordS: o.prerecordS ?? 0,
     mediaType: o.mediaType,
     chunkSize: first.chunkSize,
@@ -183,7 +184,7 @@ export async function sealPrefixOnDisk(o: SealPrefixOptions): Promise<SealedPref
     signingKey: o.signer.fingerprint,
     cut: { reason: o.cut, finalChunk: lastFlag === FLAG_FINAL },
     ...(o.continues ? { continues: o.continues } : {}),
-  };
+  });
   const { json, signature } = signJson(o.signer, manifest);
   // the reserve makes room for the manifest when the disk is full
   await store.delete(reserveObject(tenantId, recordingId));

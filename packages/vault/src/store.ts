@@ -119,7 +119,7 @@ export function localFolderStore(root: string): VaultStore {
     },
     async modifiedAt(key) {
       try {
-        return (await stat(path(key))).mtimeMs;
+        return Math.floor((await stat(path(key))).mtimeMs);
       } catch (err) {
         if (missing(err)) return null;
         throw err;
