@@ -461,10 +461,12 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   await registerTalkbackProxy({ ...http, ...stores, app, guard, redis: redis.redis, config, metrics });
   registerDispatchRoutes({ ...http, ...stores, live, incidents, dispatcher });
   registerUserRoutes({ ...http, ...stores, endSession });
+  const access = recordingAccess(db, vault, http.sameTenant);
   registerPolicyRoutes({
     ...stores,
     route,
     redis: redis.redis,
+    access,
     onChanged: (tenantId) => incidents.invalidatePolicy(tenantId),
   });
   registerEvaluation({ ...stores, route, app, config, devices });
@@ -477,7 +479,6 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         log: log.child({ mod: 'retention' }),
       })
     : null;
-  const access = recordingAccess(db, vault, http.sameTenant);
   registerRecordingRoutes({
     ...stores,
     route,

@@ -13,7 +13,7 @@ import { loadCheckpoints, readAuditLog, verifyAuditChain } from '@lagebild/audit
 import { MIGRATIONS_DIR, migrate } from '@lagebild/db/migrate';
 import { createAuditLog, createRetentionSweeper } from '@lagebild/gateway/recordings';
 import type { PoliciesResponse, PoliciesUpdateResponse } from '@lagebild/protocol';
-import { localFolderStore, makeTestVideo, verifierFromPem } from '@lagebild/vault';
+import { dayKekId, localFolderStore, makeTestVideo, readWrappedKey, verifierFromPem } from '@lagebild/vault';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -258,7 +258,7 @@ describe('PUT /api/admin/policies: changes', () => {
 });
 
 describe('retention period', () => {
-  it('[RET1][RET2][FE8] shortening moves standard recordings forward at once (not evidence, not an approved extension); lengthening only affects new ones; the sweeper deletes what is due', async () => {
+  it('[RET1][RET2][FE8][KC3] shortening moves standard recordings forward at once (not evidence, not an approved extension) and re-wraps their keys under the earlier day; lengthening only affects new ones; the sweeper deletes what is due', async () => {
     const now = Date.now();
     const old = await newRecording('duisburg', now - 3 * DAY); // due in 11 days; after 2 days: overdue
     const recent = await newRecording('duisburg', now - 1 * 3_600_000); // after 2 days: in ~2 days
@@ -319,8 +319,39 @@ describe('retention period', () => {
         old: { retentionDays: 14 },
         new: { retentionDays: 2 },
         recordingsShortened: body.recordingsShortened,
+        recordingsRewrapped: 3,
       },
     });
+
+    // [KC3] each moved recording's data key is re-wrapped under the key of its new, earlier day in
+    // the same step (audited), so no copy of its key.json outlives that day; evidence and the other
+    // tenant keep their keys
+    const store = localFolderStore(vault.env.VAULT_DIR);
+    const keyOf = async (slug: 'duisburg' | 'dortmund', id: string) => ({
+      file: (await readWrappedKey(store, tenantOf(slug).id, id)).kekId,
+      row: (await stack.db.pool.query('SELECT kek_id FROM recordings WHERE id = $1', [id])).rows[0].kek_id,
+    });
+    for (const id of [old, recent, extended]) {
+      const day = dayKekId(after[id]!);
+      expect(await keyOf('duisburg', id)).toEqual({ file: day, row: day });
+      const { rows: rewrapped } = await stack.db.pool.query(
+        `SELECT actor, reason, payload FROM audit_log WHERE action = 'recording_rewrapped' AND target = $1`,
+        [`recording:${id}`],
+      );
+      expect(rewrapped.at(-1)).toMatchObject({
+        reason: 'Regelfrist auf zwei Tage verkürzt',
+        payload: { from: dayKekId(before[id]!), to: day, deleteAt: after[id] },
+      });
+    }
+    expect((await keyOf('duisburg', evidence)).file).toMatch(/^evidence-/);
+    expect((await keyOf('dortmund', dortmund)).file).toBe(dayKekId(before[dortmund]!));
+    // the re-wrapped key opens in the token (the recording stays playable until its new day)
+    expect(
+      vault.keyring.unwrap(await readWrappedKey(store, tenantOf('duisburg').id, recent), {
+        tenantId: tenantOf('duisburg').id,
+        recordingId: recent,
+      }),
+    ).toHaveLength(32);
 
     // lengthening again: existing recordings stay where they are, a new one gets the new period
     const longer = await put('admin', { retentionDays: 10, reason: 'Regelfrist wieder zehn Tage' });

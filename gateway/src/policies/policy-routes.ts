@@ -4,7 +4,8 @@
  * always their own tenant (from the session). A change is written in one transaction with its audit
  * entry (old and new values, required reason). Shortening the retention period moves the deletion
  * time of existing standard recordings forward at once (`lagebild_shorten_retention`, migration
- * 0008); lengthening applies to new recordings only — keeping an existing one longer is the
+ * 0008) and re-wraps their data keys under the key of their new deletion day in the same
+ * transaction (issue 13, rule KC3: no backup outlives the new day); lengthening applies to new recordings only — keeping an existing one longer is the
  * four-eyes extension. Every gateway reads the policies from the database when it needs them; the
  * one cache (`auto_incident_on`, 30 s) is cleared through `onChanged` on every gateway.
  */
@@ -23,6 +24,8 @@ import type pg from 'pg';
 import { type AuditLog, actorOf } from '../audit/audit-log.ts';
 import type { Route } from '../http/route.ts';
 import type { Logger } from '../logger.ts';
+import type { RecordingAccess } from '../recordings/recording-access.ts';
+import { rewrapShortened } from '../recordings/rewrap-kept.ts';
 
 /** Redis pub/sub channel: the id of a tenant whose policies changed. */
 export const POLICY_CHANNEL = 'lb:policy';
@@ -60,11 +63,21 @@ export interface PolicyRouteDeps {
   redis: Redis;
   audit: AuditLog;
   log: Logger;
+  /** the vault, to re-wrap the recordings a shorter retention period moves to an earlier day */
+  access: Pick<RecordingAccess, 'requireVault'>;
   /** clears this gateway's cached policies of a tenant (the others hear it on POLICY_CHANNEL) */
   onChanged(tenantId: string): void;
 }
 
-export function registerPolicyRoutes({ route, db, audit, redis, log, onChanged }: PolicyRouteDeps): void {
+export function registerPolicyRoutes({
+  route,
+  db,
+  audit,
+  redis,
+  log,
+  access,
+  onChanged,
+}: PolicyRouteDeps): void {
   const pool = db.pool;
 
   async function lastChange(q: Queryable, tenantId: string): Promise<PolicyChange | null> {
@@ -111,6 +124,7 @@ export function registerPolicyRoutes({ route, db, audit, redis, log, onChanged }
       after.autoIncidentOn = toPolicies({ auto_incident_on: after.autoIncidentOn }).autoIncidentOn;
       const changed = POLICY_NAMES.filter((k) => !same(before[k], after[k]));
       let recordingsShortened = 0;
+      let recordingsRewrapped = 0;
       if (changed.length > 0) {
         const sets = changed.map((k, i) => `${COLUMN[k]} = $${i + 2}`);
         await c.query(`UPDATE tenants SET ${sets.join(', ')} WHERE id = $1`, [
@@ -123,6 +137,11 @@ export function registerPolicyRoutes({ route, db, audit, redis, log, onChanged }
             after.retentionDays,
           ]);
           recordingsShortened = Number(r.rows[0].n);
+          recordingsRewrapped = await rewrapShortened(c, access, audit, {
+            tenantId,
+            actor: actorOf(user),
+            reason: body.reason,
+          });
         }
         await audit.appendIn(c, [
           {
@@ -135,6 +154,8 @@ export function registerPolicyRoutes({ route, db, audit, redis, log, onChanged }
               old: Object.fromEntries(changed.map((k) => [k, before[k]])),
               new: Object.fromEntries(changed.map((k) => [k, after[k]])),
               recordingsShortened,
+              // a shortening re-wraps what it moved to an earlier day (issue 13)
+              ...(after.retentionDays < before.retentionDays ? { recordingsRewrapped } : {}),
             },
           },
         ]);

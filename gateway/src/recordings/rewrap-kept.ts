@@ -1,7 +1,7 @@
 /**
  * Re-wrapping when a recording's deletion time changes (issue 13): kept as evidence or under legal
- * hold it moves to the tenant's evidence key; given a later day (an approved extension, a release
- * back to the normal period) it moves to that day's key. Otherwise the sweeper could not destroy the
+ * hold it moves to the tenant's evidence key; given another day (an approved extension, a release
+ * back to the normal period, a shorter retention period of its tenant) it moves to that day's key. Otherwise the sweeper could not destroy the
  * old day's key, or (worse) would destroy the key a kept recording still needs. The new key.json is
  * written before the caller's transaction commits, together with the row's kek_id and the audit
  * entry: if the commit fails, the file names a key that is never destroyed early, only later.
@@ -67,4 +67,35 @@ export async function deleteAtOf(c: pg.PoolClient, recordingId: string): Promise
     [recordingId],
   );
   return rows[0]?.delete_at?.getTime() ?? null;
+}
+
+/**
+ * After a shorter retention period moved the tenant's deletion times forward
+ * (`lagebild_shorten_retention`), every standard recording whose key belongs to a later day than its
+ * new deletion time is re-wrapped under its new day's key, audited each, in the caller's
+ * transaction. Otherwise the recording would be shredded on its new day while a backup of its
+ * key.json stayed readable until the old day's key is destroyed. How many were re-wrapped.
+ */
+export async function rewrapShortened(
+  c: pg.PoolClient,
+  access: Pick<RecordingAccess, 'requireVault'>,
+  audit: Pick<AuditLog, 'appendIn'>,
+  r: { tenantId: string; actor: string; reason?: string },
+): Promise<number> {
+  const vault = await access.requireVault().catch(() => null);
+  if (!vault) return 0;
+  const { rows } = await c.query<{ id: string; delete_at: Date; kek_id: string | null }>(
+    `SELECT id, delete_at, kek_id FROM recordings
+      WHERE tenant_id = $1 AND retention = 'standard' AND state <> 'deleted' AND delete_at IS NOT NULL
+      ORDER BY delete_at, id`,
+    [r.tenantId],
+  );
+  let n = 0;
+  for (const row of rows) {
+    const deleteAt = row.delete_at.getTime();
+    if (row.kek_id === vault.keyring.kekIdFor(r.tenantId, deleteAt)) continue;
+    const moved = await rewrapKept(c, access, audit, { ...r, recordingId: row.id, deleteAt });
+    if (moved) n++;
+  }
+  return n;
 }
