@@ -28,6 +28,9 @@ export default defineConfig({
         '--disable-component-update',
         '--disable-sync',
         '--no-first-run',
+        // a fake microphone (a beep) for talkback; whether the page may use it is the context's
+        // permission (talkback.spec.ts grants it, or not), so no --use-fake-ui-for-media-stream
+        '--use-fake-device-for-media-stream',
       ],
     },
   },

@@ -5,7 +5,7 @@
  * useLiveSession keeps connected while the page is open; what is selected is a reducer
  * (lib/live-selection.ts); the panels are in components/live/.
  */
-import { LIVE_ROLES, type MeResponse } from '@lagebild/protocol';
+import { LIVE_ROLES, type MeResponse, TALKBACK_ROLES } from '@lagebild/protocol';
 import dynamic from 'next/dynamic';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useMemo } from 'react';
@@ -142,6 +142,7 @@ function LiveDashboard({ me }: { me: MeResponse }) {
             units={unitStore.units}
             incidents={incidentStore.incidents}
             serverNowMs={frame.serverNowMs}
+            canSpeak={TALKBACK_ROLES.includes(me.user.role)}
           />
         </main>
         <DetailPanel

@@ -2,17 +2,19 @@
 /**
  * One live picture on the video wall: the unit's callsign, stage and time since the recording
  * started over the picture, sound (muted until the user turns it on), full screen and close.
- * Closing only stops viewing; the camera keeps recording and publishing.
+ * Closing only stops viewing; the camera keeps recording and publishing. Operators and supervisors
+ * also get "Sprechen" (talk-button.tsx): held, their microphone reaches the officer (issue 16).
  *
  * The tile owns its watch (video-watch.ts) for as long as it is mounted, also while hidden beyond
  * the layout: then its size is 0×0 and the SFU pauses forwarding.
  */
 import type { UnitLive, VideoEvent, WatchReason } from '@lagebild/protocol';
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { MessageKey } from '@/lib/i18n';
 import { startWatch, type Watch, type WatchState } from '@/lib/video-watch';
 import { usePreferences } from './preferences-provider';
 import { StageGlyph } from './stage-glyph';
+import { TalkButton, TalkStatus, useTalkback } from './talk-button';
 
 export interface VideoTileProps {
   deviceId: string;
@@ -26,6 +28,8 @@ export interface VideoTileProps {
   sinceMs: number | null;
   serverNowMs: number;
   hidden: boolean;
+  /** the user's role may speak to the unit (TALKBACK_ROLES); the server checks it as well */
+  canSpeak: boolean;
   onClose(): void;
 }
 
@@ -50,6 +54,7 @@ export function VideoTile({
   sinceMs,
   serverNowMs,
   hidden,
+  canSpeak,
   onClose,
 }: VideoTileProps) {
   const { t } = usePreferences();
@@ -124,6 +129,11 @@ export function VideoTile({
   const stage = unit?.emergency ? 'emergency' : (unit?.stage ?? 'recording');
   const duration = sinceMs !== null ? formatDuration(serverNowMs - sinceMs) : null;
   const live = state.kind === 'live' && hasPicture;
+  const watchToken = useCallback(
+    () => watchRef.current?.token() ?? Promise.reject(new Error('the tile is closing')),
+    [],
+  );
+  const talk = useTalkback(deviceId, watchToken, live);
   const stateText =
     state.kind === 'refused'
       ? t('video.state.refused')
@@ -135,7 +145,7 @@ export function VideoTile({
   return (
     <article
       ref={tileRef}
-      className={`video-tile is-${state.kind}${live ? ' has-picture' : ''}`}
+      className={`video-tile is-${state.kind}${live ? ' has-picture' : ''}${talk.state.kind === 'speaking' ? ' is-talking' : ''}`}
       aria-labelledby={headingId}
       hidden={hidden}
       data-device-id={deviceId}
@@ -202,11 +212,13 @@ export function VideoTile({
           {state.kind === 'live' ? t('video.tile.waiting') : stateText}
         </p>
       )}
+      {canSpeak && <TalkStatus talk={talk} callsign={callsign} />}
       <footer className="video-tile-footer">
         <span className={`video-tile-live${live ? ' is-on' : ''}`}>
           {live ? t('video.state.live') : stateText}
         </span>
         <span className="video-tile-reason">{t('video.tile.reason', { reason: reasonText })}</span>
+        {canSpeak && <TalkButton talk={talk} callsign={callsign} live={live} />}
       </footer>
     </article>
   );

@@ -20,6 +20,8 @@ export interface VideoWallProps {
   units: ReadonlyMap<string, UnitLive>;
   incidents: ReadonlyMap<string, Incident>;
   serverNowMs: number;
+  /** the user may speak to units through their tiles (TALKBACK_ROLES) */
+  canSpeak: boolean;
 }
 
 export function callsignOf(deviceId: string, unit: UnitLive | undefined): string {
@@ -37,7 +39,7 @@ export function reasonText(reason: WatchReason, incidents: ReadonlyMap<string, I
   return reason.text ? `${label}: ${reason.text}` : label;
 }
 
-export function VideoWall({ wall, units, incidents, serverNowMs }: VideoWallProps) {
+export function VideoWall({ wall, units, incidents, serverNowMs, canSpeak }: VideoWallProps) {
   const { t } = usePreferences();
   const { shown, hidden } = visibleTiles(wall.wall);
   const onWall = new Set(wall.wall.tiles.map((tile) => tile.deviceId));
@@ -116,6 +118,7 @@ export function VideoWall({ wall, units, incidents, serverNowMs }: VideoWallProp
                   sinceMs={recordingSince}
                   serverNowMs={serverNowMs}
                   hidden={!shown.includes(tile)}
+                  canSpeak={canSpeak}
                   onClose={() => wall.close(tile.deviceId)}
                 />
               );

@@ -55,6 +55,21 @@ export const VIDEO_DE = {
   'video.reasonDialog.submit': 'Livebild öffnen',
   'video.reasonDialog.cancel': 'Abbrechen',
 
+  'video.talk.button': 'Sprechen',
+  'video.talk.label': 'Zu {unit} sprechen (gedrückt halten)',
+  'video.talk.hint': 'Gedrückt halten, um über die Kamera zu sprechen (auch Leertaste oder Eingabetaste)',
+  'video.talk.starting': 'Mikrofon wird verbunden …',
+  'video.talk.speaking': 'Sie sprechen mit {unit}',
+  'video.talk.error.mic_denied':
+    'Mikrofon nicht freigegeben: Bitte den Zugriff auf das Mikrofon im Browser erlauben.',
+  'video.talk.error.no_mic': 'Kein Mikrofon gefunden, oder ein anderes Programm benutzt es.',
+  'video.talk.error.busy': 'Gerade spricht jemand anderes mit {unit}. Bitte danach erneut drücken.',
+  'video.talk.error.not_live':
+    '{unit} überträgt gerade nicht: Sprechen ist nur bei laufendem Livebild möglich.',
+  'video.talk.error.forbidden':
+    'Sprechen nicht erlaubt: Nur Leitstelle und Einsatzleitung sprechen zu Einheiten.',
+  'video.talk.error.failed': 'Sprechen nicht möglich: {message}',
+
   'video.announce.opened': 'Livebild {unit} geöffnet',
   'video.announce.refused': 'Livebild {unit}: kein Zugriff',
 } as const;
@@ -110,6 +125,18 @@ export const VIDEO_EN: Record<keyof typeof VIDEO_DE, string> = {
   'video.reasonDialog.textRequired': 'Please describe the reason briefly.',
   'video.reasonDialog.submit': 'Open live picture',
   'video.reasonDialog.cancel': 'Cancel',
+
+  'video.talk.button': 'Talk',
+  'video.talk.label': 'Talk to {unit} (press and hold)',
+  'video.talk.hint': 'Press and hold to talk through the camera (Space or Enter work too)',
+  'video.talk.starting': 'Connecting microphone …',
+  'video.talk.speaking': 'You are talking to {unit}',
+  'video.talk.error.mic_denied': 'Microphone not allowed: please allow microphone access in the browser.',
+  'video.talk.error.no_mic': 'No microphone found, or another program is using it.',
+  'video.talk.error.busy': 'Someone else is talking to {unit}. Press again when they are done.',
+  'video.talk.error.not_live': '{unit} is not streaming: talking needs a running live picture.',
+  'video.talk.error.forbidden': 'Talking not allowed: only operators and supervisors talk to units.',
+  'video.talk.error.failed': 'Talking not possible: {message}',
 
   'video.announce.opened': 'Live picture {unit} opened',
   'video.announce.refused': 'Live picture {unit}: no access',

@@ -51,6 +51,8 @@ export interface Watch {
   end(): void;
   /** the tile's size in device pixels; 0×0 = hidden (the SFU pauses forwarding) */
   setTileSize(widthPx: number, heightPx: number): void;
+  /** this watch's viewer token (renewed when it runs out): talkback speaks with it (sfu/SPEC.md K1) */
+  token(): Promise<ViewerTokenResponse>;
   close(): void;
 }
 
@@ -258,6 +260,7 @@ export function startWatch(opts: WatchOptions): Watch {
       dropSession();
       setState({ kind: 'ended' });
     },
+    token: viewerToken,
     setTileSize(widthPx, heightPx) {
       tile = { ...tile, w: Math.round(widthPx), h: Math.round(heightPx) };
       sendLayers();
