@@ -7,7 +7,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SFU_ENTRY } from '@lagebild/infra/paths';
@@ -272,7 +272,7 @@ describe('the SFU records a published stream into the vault', () => {
     }
   }, 40_000);
 
-  it('killing ffmpeg mid-recording leaves an incomplete but decryptable prefix, and recording goes on', async () => {
+  it('killing ffmpeg mid-recording leaves a sealed, decryptable prefix, and recording goes on (issue 14)', async () => {
     const device = tenant.devices[1]!;
     const pub = await publish(device);
     await until(
@@ -287,7 +287,8 @@ describe('the SFU records a published stream into the vault', () => {
     process.kill(live.ffmpegPid!, 'SIGKILL');
     await until(async () => (await row(live.recordingId)).state === 'incomplete', 10_000, 'row incomplete');
     const probe = await probeDecrypted(live.recordingId);
-    expect(probe.status).toBe('incomplete');
+    // sealed as a prefix: every chunk it holds is signed for, its manifest says it was cut
+    expect(probe.status).toBe('complete');
     expect(probe.size).toBeGreaterThan(50_000);
     expect(probe.streams).toContain('video:vp8');
     expect(probe.durationS).toBeGreaterThan(1);
@@ -310,10 +311,12 @@ describe('the SFU records a published stream into the vault', () => {
       `SELECT payload FROM audit_log WHERE target = $1 AND action = 'recording_sealed'`,
       [`recording:${live.recordingId}`],
     );
-    expect(sealed.rows[0]?.payload).toMatchObject({ complete: false });
-    expect(
-      await stat(join(paths().vault, tenant.id, live.recordingId, 'manifest.json')).catch(() => null),
-    ).toBeNull();
+    expect(sealed.rows[0]?.payload).toMatchObject({ complete: false, cut: 'ffmpeg_exit' });
+    const manifest = JSON.parse(
+      await readFile(join(paths().vault, tenant.id, live.recordingId, 'manifest.json'), 'utf8'),
+    );
+    expect(manifest.cut).toEqual({ reason: 'ffmpeg_exit', finalChunk: true });
+    expect(manifest.plaintextBytes).toBe(probe.size);
   }, 60_000);
 
   // Issue 13: the manifest never claims video it does not hold. libwebrtc (the simulator's stack)
@@ -381,7 +384,7 @@ describe('the SFU records a published stream into the vault', () => {
   }, 60_000);
 
   // Last: it kills the stack's SFU and replaces it with a new process of the same configuration.
-  it('an SFU killed mid-recording leaves a decryptable prefix; its next start marks the row incomplete', async () => {
+  it('an SFU killed mid-recording leaves a decryptable prefix; its next start seals it and marks the row incomplete', async () => {
     const other = stack.tenants[1]!;
     const device = other.devices[1]!;
     const pub = await publish(device, { tenantId: other.id });
@@ -429,7 +432,10 @@ describe('the SFU records a published stream into the vault', () => {
         `SELECT actor, payload FROM audit_log WHERE target = $1 AND action = 'recording_sealed'`,
         [`recording:${live.recordingId}`],
       );
-      expect(audit.rows[0]).toMatchObject({ actor: 'system:recorder', payload: { complete: false } });
+      expect(audit.rows[0]).toMatchObject({
+        actor: 'system:recorder',
+        payload: { complete: false, cut: 'sfu_restart' },
+      });
     } finally {
       await pub.close().catch(() => {});
       await next.stop();
