@@ -243,4 +243,61 @@ describe('talkback', () => {
     await cam.close();
     await page.close();
   }, 60_000);
+
+  it("[K1] through the gateway: only the session's own viewer token for the unit, Location on the gateway's path", async () => {
+    const tenant = stack.tenants[0]!;
+    const dev = tenant.devices[2]!;
+    const cam = await publishCamera(stack, tenant.id, dev);
+    await cam.connected();
+    await until(
+      async () => (await sfuStats(stack)).streams.some((s) => s.deviceId === dev.deviceId),
+      5000,
+      'live',
+    );
+    const tokenOf = async (cookie: string) => {
+      const vt = await fetch(`${stack.url}/api/video/viewer-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify({ deviceId: dev.deviceId, reason: { kind: 'other', text: 'talkback gateway' } }),
+      });
+      return ((await vt.json()) as { token: string }).token;
+    };
+    const operator = await login(stack.url, `${tenant.slug}.operator`, DEMO_PASSWORD);
+    const supervisor = await login(stack.url, `${tenant.slug}.supervisor`, DEMO_PASSWORD);
+    const operatorToken = await tokenOf(operator);
+    const supervisorToken = await tokenOf(supervisor);
+    // the operator's page on the gateway's origin, signed in with the operator's cookie
+    const context = await browser.newContext();
+    const [name, value] = operator.split('=') as [string, string];
+    await context.addCookies([{ name, value, url: stack.url }]);
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/healthz`);
+    const url = `${stack.url}/sfu/v1/talkback/${dev.deviceId}`;
+
+    // another user's token (a supervisor may speak, but not with the operator's session)
+    expect((await press(page, url, supervisorToken)).status).toBe(403);
+    const talk = await press(page, url, operatorToken);
+    expect(talk.status, talk.body).toBe(201);
+    expect(talk.state).toBe('connected');
+    expect(talk.location).toMatch(new RegExp(`^/sfu/v1/talkback/${dev.deviceId}/[A-Za-z0-9_-]{16}$`));
+    // only SDP is forwarded to the talkback routes
+    const json = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        cookie: operator,
+        authorization: `Bearer ${operatorToken}`,
+      },
+      body: '{}',
+    });
+    expect(json.status).toBe(400);
+    expect(await release(page, new URL(talk.location!, url).toString(), operatorToken)).toBe(200);
+    await until(
+      async () => (await talkRows(dev.deviceId)).some((r) => r.end === 'released'),
+      5000,
+      'audited as released',
+    );
+    await cam.close();
+    await context.close();
+  }, 60_000);
 });
