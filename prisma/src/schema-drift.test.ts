@@ -57,6 +57,32 @@ describe('schema drift between schema.prisma and the migrated database (issue 12
     expect(schemaDrift(parsePrismaSchema(SCHEMA), inStep, enums)).toEqual([]);
   });
 
+  it('reads a list of an enum as PostgreSQL names its array type (_Role)', () => {
+    const schema = parsePrismaSchema(`
+enum Role {
+  admin
+}
+
+model Tenant {
+  id    String @id @db.Uuid
+  roles Role[] @default([]) @map("totp_required_roles")
+  @@map("tenants")
+}
+`);
+    const tenant = (dataType: string, udtName: string) => [
+      col('tenants', 'id', 'uuid'),
+      col('tenants', 'totp_required_roles', dataType, false, udtName),
+    ];
+    const roles = new Map([['Role', ['admin']]]);
+    expect(schemaDrift(schema, tenant('ARRAY', '_Role'), roles)).toEqual([]);
+    expect(schemaDrift(schema, tenant('ARRAY', '_text'), roles)).toEqual([
+      'Tenant.roles (tenants.totp_required_roles): a list of enum Role in the schema, ARRAY _text in the database',
+    ]);
+    expect(schemaDrift(schema, tenant('USER-DEFINED', 'Role'), roles)).toEqual([
+      'Tenant.roles (tenants.totp_required_roles): a list of enum Role in the schema, USER-DEFINED Role in the database',
+    ]);
+  });
+
   it('names each kind of drift', () => {
     const drift = schemaDrift(
       parsePrismaSchema(SCHEMA),

@@ -132,7 +132,13 @@ export function schemaDrift(
         out.push(`${where}: column does not exist`);
         continue;
       }
-      if (schema.enums.has(f.type)) {
+      if (schema.enums.has(f.type) && f.list) {
+        // an enum array: PostgreSQL names its type after the element with a leading underscore
+        if (c.dataType !== 'ARRAY' || c.udtName !== `_${f.type}`)
+          out.push(
+            `${where}: a list of enum ${f.type} in the schema, ${c.dataType} ${c.udtName} in the database`,
+          );
+      } else if (schema.enums.has(f.type)) {
         if (c.dataType !== 'USER-DEFINED' || c.udtName !== f.type)
           out.push(
             `${where}: enum ${f.type} in the schema, ${c.dataType === 'USER-DEFINED' ? c.udtName : c.dataType} in the database`,
