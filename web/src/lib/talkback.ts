@@ -110,7 +110,10 @@ export function startTalk(opts: TalkOptions): Talk {
     if (peer) peer.onconnectionstatechange = null;
     const r = resource;
     resource = null;
-    if (!r) return peer?.close();
+    if (!r) {
+      peer?.close();
+      return;
+    }
     // the DELETE first: the SFU ends the speech as `released`; a peer closed before it would end
     // it as a lost one (its DTLS close) and the DELETE would find nothing
     fetch(r.url, {
