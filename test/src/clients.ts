@@ -128,7 +128,11 @@ export interface TestDevice {
 export function connectDevice(
   baseUrl: string,
   creds: { deviceId: string; secret: string },
-  opts: { reconnection?: boolean } = {},
+  /**
+   * `connectTimeoutMs`: give up (close, reject) when the namespace has not answered by then; a
+   * socket.io client waits for the namespace's answer without any timeout of its own
+   */
+  opts: { reconnection?: boolean; connectTimeoutMs?: number } = {},
 ): Promise<TestDevice> {
   const socket = io(`${baseUrl}/device`, {
     transports: ['websocket'],
@@ -139,8 +143,18 @@ export function connectDevice(
   const sendRaw = (payload: unknown, timeoutMs = 5000) =>
     socket.timeout(timeoutMs).emitWithAck('status', payload) as Promise<StatusAck>;
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve({ socket, send: sendRaw, sendRaw, close: () => socket.close() }));
+    const timer = opts.connectTimeoutMs
+      ? setTimeout(() => {
+          socket.close();
+          reject(new Error(`/device did not answer the connect within ${opts.connectTimeoutMs} ms`));
+        }, opts.connectTimeoutMs)
+      : undefined;
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve({ socket, send: sendRaw, sendRaw, close: () => socket.close() });
+    });
     socket.once('connect_error', (err) => {
+      clearTimeout(timer);
       socket.close();
       reject(err);
     });

@@ -16,16 +16,17 @@ async function statusOf(pid: number): Promise<{ rssKb: number; ppid: number } | 
 
 const fdCount = async (pid: number) => (await readdir(`/proc/${pid}/fd`).catch(() => [])).length;
 
-/** every live pid with its parent */
-async function processTable(): Promise<Map<number, number>> {
-  const table = new Map<number, number>();
-  for (const name of await readdir('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    const s = await statusOf(pid);
-    if (s) table.set(pid, s.ppid);
-  }
-  return table;
+/**
+ * the children of `pid`, from each of its threads' `children` list: only the process's own
+ * descendants are read, never the whole process table (on a loaded, shared machine a walk over every
+ * process took minutes of the driver's event loop)
+ */
+async function childrenOf(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  const lists = await Promise.all(
+    tasks.map((t) => readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')),
+  );
+  return lists.flatMap((l) => l.split(' ').filter(Boolean).map(Number));
 }
 
 export interface ProcessSample {
@@ -37,20 +38,16 @@ export interface ProcessSample {
 /** RSS and fds of `pid`, and of its descendants when `withChildren` */
 export async function sampleProcess(pid: number, withChildren = false): Promise<ProcessSample | null> {
   const pids = [pid];
-  if (withChildren) {
-    const table = await processTable();
-    for (let i = 0; i < pids.length; i++)
-      for (const [child, parent] of table) if (parent === pids[i]) pids.push(child);
-  }
+  if (withChildren) for (let i = 0; i < pids.length; i++) pids.push(...(await childrenOf(pids[i]!)));
+  const each = await Promise.all(pids.map(async (p) => ({ s: await statusOf(p), fds: await fdCount(p) })));
   let rssKb = 0;
   let fds = 0;
   let alive = 0;
-  for (const p of pids) {
-    const s = await statusOf(p);
-    if (!s) continue;
+  for (const e of each) {
+    if (!e.s) continue;
     alive++;
-    rssKb += s.rssKb;
-    fds += await fdCount(p);
+    rssKb += e.s.rssKb;
+    fds += e.fds;
   }
   return alive === 0 ? null : { rssMb: Math.round(rssKb / 102.4) / 10, fds, processes: alive };
 }
