@@ -42,9 +42,13 @@ const args = parseArgs(
 /**
  * Growth allowed between the floor (lowest sample) of the middle third of the run and that of the
  * last third: a garbage-collected heap saws up and down, a leak lifts its floor. Shares are of the
- * middle third's floor (PostgreSQL's backends keep relation files open as they touch them).
+ * middle third's floor. A group of processes (PostgreSQL's backends, the SFU with its workers and
+ * ffmpeg recorders) is judged by its memory without shared memory (PostgreSQL's shared buffers,
+ * counted again in every backend that touches them and filling up to `shared_buffers` as the table
+ * grows) and by descriptors per process (a backend keeps the relation files it touched open), and the
+ * number of processes may grow by `processes` (the connection pools' bounds).
  */
-const BOUNDS = { rssMb: 64, rssShare: 0.3, fds: 20, fdShare: 0.25, heapMb: 48 };
+const BOUNDS = { rssMb: 64, rssShare: 0.3, fds: 20, fdShare: 0.25, heapMb: 48, processes: 12 };
 
 const durationMs = args.minutes * 60_000;
 const events = Math.ceil(durationMs / 1000);
@@ -92,7 +96,17 @@ try {
     { name: 'redis-server', pid: stack.redis.pid, children: false },
     { name: 'soak driver (devices, dashboards)', pid: process.pid, children: false },
   ];
-  type Row = { tS: number; name: string; rssMb: number; fds: number; heapMb?: number; resources?: number };
+  type Row = {
+    tS: number;
+    name: string;
+    rssMb: number;
+    /** what is judged: RSS, or for a group of processes RSS without shared memory */
+    memMb: number;
+    fds: number;
+    processes: number;
+    heapMb?: number;
+    resources?: number;
+  };
   const rows: Row[] = [];
   const start = Date.now();
   const sample = async () => {
@@ -102,7 +116,14 @@ try {
       procs.map(async (p) => {
         const s = await sampleProcess(p.pid, p.children);
         if (!s) return null;
-        const row: Row = { tS, name: p.name, rssMb: s.rssMb, fds: s.fds };
+        const row: Row = {
+          tS,
+          name: p.name,
+          rssMb: s.rssMb,
+          memMb: p.children ? Math.round((s.rssMb - s.shmemMb) * 10) / 10 : s.rssMb,
+          fds: s.fds,
+          processes: s.processes,
+        };
         if (p.metricsUrl) {
           // a scrape that times out under load is a missing sample, not a heap of 0 MB
           const heap = await gauge(p.metricsUrl, 'lagebild_process_heap_bytes{').catch(() => null);
@@ -117,7 +138,7 @@ try {
     for (const row of sampled) if (row) rows.push(row);
     const last = rows.filter((r) => r.tS === tS);
     console.log(
-      `t=${tS}s (${((Date.now() - t0) / 1000).toFixed(1)} s) ${last.map((r) => `${r.name.split(' ')[0]}${r.name.match(/\d/)?.[0] ?? ''}=${r.rssMb}MB/${r.fds}fd`).join(' ')}`,
+      `t=${tS}s (${((Date.now() - t0) / 1000).toFixed(1)} s) ${last.map((r) => `${r.name.split(' ')[0]}${r.name.match(/\d/)?.[0] ?? ''}=${r.memMb}MB/${r.fds}fd`).join(' ')}`,
     );
   };
   const fleet = startFleet({
@@ -200,27 +221,32 @@ try {
       const base = floor(middle);
       return { base, growth: floor(lastThird) - base };
     };
-    const rss = grow((r) => r.rssMb);
-    const fds = grow((r) => r.fds);
+    const rss = grow((r) => r.memMb);
+    const fds = p.children ? grow((r) => Math.round(r.fds / r.processes)) : grow((r) => r.fds);
     const heap = grow((r) => r.heapMb);
+    const processes = grow((r) => r.processes);
     const rssBound = Math.max(BOUNDS.rssMb, rss.base * BOUNDS.rssShare);
     const fdBound = Math.max(BOUNDS.fds, Math.round(fds.base * BOUNDS.fdShare));
-    const ok = rss.growth <= rssBound && fds.growth <= fdBound && heap.growth <= BOUNDS.heapMb;
+    const ok =
+      rss.growth <= rssBound &&
+      fds.growth <= fdBound &&
+      heap.growth <= BOUNDS.heapMb &&
+      processes.growth <= BOUNDS.processes;
     if (!ok) exitCode = 1;
     const signed = (n: number, digits = 1) => `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`;
     verdicts.push(
-      `${ok ? 'ok  ' : 'GREW'} ${p.name}: RSS ${signed(rss.growth)} MB (bound ${rssBound.toFixed(0)}), fds ${signed(fds.growth, 0)} (bound ${fdBound}), heap ${signed(heap.growth)} MB (bound ${BOUNDS.heapMb})`,
+      `${ok ? 'ok  ' : 'GREW'} ${p.name}: ${p.children ? 'memory without shared' : 'RSS'} ${signed(rss.growth)} MB (bound ${rssBound.toFixed(0)}), fds${p.children ? ' per process' : ''} ${signed(fds.growth, 0)} (bound ${fdBound}), heap ${signed(heap.growth)} MB (bound ${BOUNDS.heapMb})${p.children ? `, processes ${signed(processes.growth, 0)} (bound ${BOUNDS.processes})` : ''}`,
     );
   }
   if (lost > 0 || duplicated > 0) exitCode = 1;
   const series: Series[] = procs.map((p) => ({
     name: p.name,
-    points: rows.filter((r) => r.name === p.name).map((r) => ({ tS: r.tS, mb: r.rssMb })),
+    points: rows.filter((r) => r.name === p.name).map((r) => ({ tS: r.tS, mb: r.memMb })),
   }));
   await writeFile(
     join(results, 'soak-memory.svg'),
     memoryPlot(
-      `Soak: ${args.devices} devices at 1 Hz, 2 gateways, ${args.recordings} cameras recording on and off, ${args.minutes} min: RSS`,
+      `Soak: ${args.devices} devices at 1 Hz, 2 gateways, ${args.recordings} cameras recording on and off, ${args.minutes} min: RSS (PostgreSQL, SFU: without shared memory)`,
       series,
     ),
   );

@@ -4,11 +4,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 
-async function statusOf(pid: number): Promise<{ rssKb: number; ppid: number } | null> {
+async function statusOf(pid: number): Promise<{ rssKb: number; shmemKb: number; ppid: number } | null> {
   try {
     const text = await readFile(`/proc/${pid}/status`, 'utf8');
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-    return { rssKb: field('VmRSS'), ppid: field('PPid') };
+    return { rssKb: field('VmRSS'), shmemKb: field('RssShmem'), ppid: field('PPid') };
   } catch {
     return null;
   }
@@ -31,6 +31,11 @@ async function childrenOf(pid: number): Promise<number[]> {
 
 export interface ProcessSample {
   rssMb: number;
+  /**
+   * of it, shared memory (summed over the processes as RSS is): PostgreSQL's shared buffers, which
+   * every backend counts again as it touches them, filling up to `shared_buffers` as tables grow
+   */
+  shmemMb: number;
   fds: number;
   processes: number;
 }
@@ -41,15 +46,18 @@ export async function sampleProcess(pid: number, withChildren = false): Promise<
   if (withChildren) for (let i = 0; i < pids.length; i++) pids.push(...(await childrenOf(pids[i]!)));
   const each = await Promise.all(pids.map(async (p) => ({ s: await statusOf(p), fds: await fdCount(p) })));
   let rssKb = 0;
+  let shmemKb = 0;
   let fds = 0;
   let alive = 0;
   for (const e of each) {
     if (!e.s) continue;
     alive++;
     rssKb += e.s.rssKb;
+    shmemKb += e.s.shmemKb;
     fds += e.fds;
   }
-  return alive === 0 ? null : { rssMb: Math.round(rssKb / 102.4) / 10, fds, processes: alive };
+  const mb = (kb: number) => Math.round(kb / 102.4) / 10;
+  return alive === 0 ? null : { rssMb: mb(rssKb), shmemMb: mb(shmemKb), fds, processes: alive };
 }
 
 /** the pid of the PostgreSQL server whose data directory is `dataDir` */
