@@ -1,6 +1,6 @@
 /** Issue 13: the pre-recorded seconds come from the media's timestamps, never from a declaration. */
 import { describe, expect, it } from 'vitest';
-import { JITTER_S, recordedTiming, trackClock } from './recorder-timing.ts';
+import { boundByFile, JITTER_S, recordedTiming, trackClock } from './recorder-timing.ts';
 
 const VIDEO_HZ = 90_000;
 const T0 = 1_700_000_000_000;
@@ -75,5 +75,32 @@ describe('recorder timing', () => {
 
   it('no packet, no timing', () => {
     expect(recordedTiming([trackClock(48_000).result()], T0)).toBeNull();
+  });
+});
+
+describe('bounded by the file (issue 13)', () => {
+  const T = 1_700_000_000_000;
+  const clocks = { startedAt: T - 9_000, stoppedAt: T + 13_500, prerecordS: 9 };
+
+  it('a file that holds what the clocks saw keeps their times', () => {
+    expect(boundByFile(clocks, 22.45, T, 'start')).toEqual(clocks);
+    expect(boundByFile(clocks, 30, T, 'start')).toEqual(clocks);
+  });
+
+  it('a finished file that lost its start begins its span before the end; pre-recording shrinks', () => {
+    expect(boundByFile(clocks, 12.02, T, 'start')).toEqual({
+      startedAt: T + 13_500 - 12_020,
+      stoppedAt: T + 13_500,
+      prerecordS: 0,
+    });
+    expect(boundByFile(clocks, 16, T, 'start')).toEqual({
+      startedAt: T - 2_500,
+      stoppedAt: T + 13_500,
+      prerecordS: 2.5,
+    });
+  });
+
+  it('a cut file that lost its end ends its span after the start', () => {
+    expect(boundByFile(clocks, 12.02, T, 'end')).toEqual({ ...clocks, stoppedAt: T - 9_000 + 12_020 });
   });
 });

@@ -126,3 +126,32 @@ export function recordedTiming(tracks: (TrackTiming | null)[], streamAtMs: numbe
   const stoppedAt = Math.max(...got.map((t) => t.lastWallMs));
   return { startedAt, stoppedAt, prerecordS };
 }
+
+/** the clocks may exceed the file's span by this much (the last frame's duration, stats polling) */
+const FILE_TOLERANCE_MS = 150;
+
+/**
+ * The times bounded by what the file holds (its media span, matroska-span.ts): a manifest never
+ * claims more video than the file has. When ffmpeg lost packets the consumers forwarded (its socket
+ * overflowed while it started or lagged on a busy machine), the clocks' span is longer than the
+ * file's. A finished recording's end is right (the recorder lets ffmpeg drain before it stops it),
+ * so what is missing is at the start: it began `fileSpanS` before its end, and its pre-recorded
+ * seconds shrink with it. A cut recording lost its tail instead: it ends `fileSpanS` after its start.
+ */
+export function boundByFile(
+  t: RecordedTiming,
+  fileSpanS: number,
+  streamAtMs: number,
+  lost: 'start' | 'end',
+): RecordedTiming {
+  const spanMs = Math.round(fileSpanS * 1000);
+  if (t.stoppedAt - t.startedAt <= spanMs + FILE_TOLERANCE_MS) return t;
+  if (lost === 'end') return { ...t, stoppedAt: t.startedAt + spanMs };
+  const startedAt = t.stoppedAt - spanMs;
+  const beforeS = (streamAtMs - startedAt) / 1000;
+  return {
+    startedAt,
+    stoppedAt: t.stoppedAt,
+    prerecordS: beforeS < JITTER_S ? 0 : Math.round(beforeS * 10) / 10,
+  };
+}

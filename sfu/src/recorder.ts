@@ -27,10 +27,11 @@ import { allowedPrerecordS, type RecordingSession, startRecordingSession } from 
 import type { types } from 'mediasoup';
 import type { SfuConfig } from './config.ts';
 import type { Logger } from './logger.ts';
+import { matroskaSpan } from './matroska-span.ts';
 import type { Publisher } from './publisher.ts';
 import type { RecorderContext } from './recorder-context.ts';
 import { ffmpegArgs, type RecorderTrack, recorderContainer, recorderSdp } from './recorder-sdp.ts';
-import { recordedTiming, type TrackClock, trackClock } from './recorder-timing.ts';
+import { boundByFile, recordedTiming, type TrackClock, trackClock } from './recorder-timing.ts';
 
 export interface RecorderResult {
   recordingId: string;
@@ -57,6 +58,8 @@ const LOOPBACK = '127.0.0.1';
 const KEYFRAME_RETRY_MS = 500;
 /** how often a settled track's forwarded packets are counted (the precision of `stoppedAt`) */
 const STATS_POLL_MS = 100;
+/** ffmpeg's output quiet this long after a stop: it has caught up with its input (2 × its cluster time) */
+const DRAIN_QUIET_MS = 500;
 
 /** An even UDP port whose successor is free too (ffmpeg binds RTP on p and RTCP on p + 1). */
 async function freeRtpPort(): Promise<number> {
@@ -128,6 +131,10 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   #cut: CutReason | null = null;
   #stoppedAt = 0;
   #firstOutput = false;
+  /** when ffmpeg last wrote to its stdout (ms), to know when it has caught up after a stop */
+  #lastOutputAt = 0;
+  /** the media span of what ffmpeg wrote, i.e. of what the recording holds */
+  readonly #fileSpan = matroskaSpan();
 
   private constructor(o: {
     publisher: Publisher;
@@ -339,6 +346,8 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     try {
       for await (const chunk of ff.stdout!) {
         this.#firstOutput = true;
+        this.#lastOutputAt = Date.now();
+        this.#fileSpan.push(chunk as Buffer);
         await this.session.writer.write(chunk as Buffer);
       }
     } catch (err) {
@@ -365,10 +374,20 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     let complete = false;
     let sealedCut: CutReason | null = null;
     try {
-      const timing = recordedTiming(
+      const clocked = recordedTiming(
         this.#clocks.map((c) => c.result()),
         this.#streamAt,
       );
+      // never more than the file holds: a finished recording lost at most its start, a cut one its end
+      const timing =
+        clocked && this.#fileSpan.blocks >= 2
+          ? boundByFile(clocked, this.#fileSpan.spanS, this.#streamAt, cut ? 'end' : 'start')
+          : clocked;
+      if (timing !== clocked)
+        this.#log.warn(
+          { clockedS: (clocked!.stoppedAt - clocked!.startedAt) / 1000, fileS: this.#fileSpan.spanS },
+          'the file holds less media than was forwarded (ffmpeg lost packets): times bounded by the file',
+        );
       if (timing && timing.prerecordS > this.#allowedPrerecordS)
         this.#log.warn(
           { prerecordS: timing.prerecordS, allowedS: this.#allowedPrerecordS },
@@ -406,9 +425,10 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   }
 
   /**
-   * The stream ended: let ffmpeg finish the container, then seal. ffmpeg notes SIGINT between
-   * packets, but none come any more: it finishes when its RTP read times out (10 s, ffmpeg's own),
-   * losing nothing. A second SIGINT interrupts the blocked read at once, but the muxer's open
+   * The stream ended: let ffmpeg finish the container, then seal. Once ffmpeg's output has been
+   * quiet for DRAIN_QUIET_MS (it has read and muxed what the consumers sent, also when it lagged
+   * behind), one SIGINT: ffmpeg notes it between packets, but none come any more, so it finishes when
+   * its RTP read times out (10 s, ffmpeg's own), losing nothing. A second SIGINT interrupts the blocked read at once, but the muxer's open
    * cluster (≤ 250 ms) is lost with it: used on shutdown (`fast`) and as the fallback after
    * SFU_RECORD_STOP_TIMEOUT_MS; SIGKILL 3 s after that. With `cut` the stream goes on elsewhere (its
    * worker died, the SFU shuts down): the recording is sealed as a prefix (issue 14).
@@ -425,8 +445,22 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       this.#stoppedAt = Date.now();
       for (const c of this.#consumers) if (!c.closed) c.close();
       if (running()) {
-        ff.kill('SIGINT');
         const graceMs = opts.fast ? 100 : this.#config.SFU_RECORD_STOP_TIMEOUT_MS;
+        if (opts.fast) ff.kill('SIGINT');
+        else {
+          // ffmpeg stops reading at SIGINT: packets it has not read yet (it lags behind on a busy
+          // machine) would be lost from the end of the video. Wait until its output has been quiet
+          // for two clusters, i.e. it has muxed everything the consumers sent, then interrupt it.
+          const stopAt = Date.now();
+          const drained = setInterval(() => {
+            const now = Date.now();
+            if (now - stopAt < DRAIN_QUIET_MS || now - this.#lastOutputAt < DRAIN_QUIET_MS) return;
+            clearInterval(drained);
+            if (running()) ff.kill('SIGINT');
+          }, 50);
+          drained.unref();
+          timers.push(drained);
+        }
         later(graceMs, () => ff.kill('SIGINT'));
         later(graceMs + 3000, () => ff.kill('SIGKILL'));
       }
@@ -434,7 +468,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       ff.kill('SIGINT');
       later(3000, () => ff.kill('SIGKILL'));
     }
-    this.done.finally(() => timers.forEach(clearTimeout)).catch(() => {});
+    this.done.finally(() => timers.forEach((t) => clearTimeout(t))).catch(() => {});
     return this.done;
   }
 }
