@@ -80,7 +80,7 @@ test('a unit starts recording → alert and its live tile, frames advancing; clo
   );
   const firstPlayMs = Date.now() - stageChangedAt;
   await countFrames(page, device.deviceId);
-  await expect.poll(() => framesOf(page, device.deviceId), { timeout: 2000 }).toBeGreaterThanOrEqual(5);
+  await expect.poll(() => framesOf(page, device.deviceId), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
   test.info().annotations.push({ type: 'stage change → playing', description: `${firstPlayMs} ms` });
 
   // the alert of the recording, and the tile says who and why (the incident of that alert)
