@@ -1,6 +1,7 @@
 'use client';
 /** The figures of one selection: key numbers, funnel, trend, heat map, contexts, before/after. */
 import type { RetentionFigures, RetentionSummary, StatsSummary } from '@lagebild/protocol';
+import { formatDateText } from '@/lib/date-input';
 import { formatNumber, formatPercent } from '@/lib/evaluation';
 import type { MessageKey } from '@/lib/i18n';
 import { usePreferences } from '../preferences-provider';
@@ -12,7 +13,10 @@ export function EvaluationFigures({ data }: { data: EvaluationData }) {
   const { summary: s, series, heat, byContext } = data;
   const period = (
     <p className="muted" data-testid="eval-period">
-      {t('eval.period', { from: s.query.from, to: s.query.to })}
+      {t('eval.period', {
+        from: formatDateText(s.query.from.slice(0, 10), 'date', lang) || s.query.from,
+        to: formatDateText(s.query.to.slice(0, 10), 'date', lang) || s.query.to,
+      })}
     </p>
   );
   if (s.suppressed) {
