@@ -468,7 +468,11 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       ff.kill('SIGINT');
       later(3000, () => ff.kill('SIGKILL'));
     }
-    this.done.finally(() => timers.forEach((t) => clearTimeout(t))).catch(() => {});
+    this.done
+      .finally(() => {
+        for (const t of timers) clearTimeout(t);
+      })
+      .catch(() => {});
     return this.done;
   }
 }
