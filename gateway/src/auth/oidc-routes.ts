@@ -314,7 +314,8 @@ export function registerOidcRoutes(deps: OidcRouteDeps): void {
           action: 'oidc_login_refused',
           payload: { code: err.code, ip: req.ip, ...err.detail },
         });
-        return reply.type('text/html').send(moveOn(`/login?error=${err.code}`));
+        // a refused answer is a bad request; the page still takes the browser to the login's message
+        return reply.code(400).type('text/html').send(moveOn(`/login?error=${err.code}`));
       }
     },
   );

@@ -33,6 +33,7 @@ export const REFUSAL_AUDIT_ACTIONS: ReadonlySet<string> = new Set([
   'login_failures', // aggregated failed logins of unknown names (issue 11)
   'forbidden',
   'cross_tenant_refused',
+  'oidc_login_refused', // a provider's answer the callback refused (issue 15)
 ]);
 
 export async function dbFingerprint(pool: pg.Pool): Promise<Record<string, string>> {
