@@ -140,13 +140,14 @@ export function registerOidcRoutes(deps: OidcRouteDeps): void {
     },
     async ({ req, reply, params }) => {
       const p = await loadProvider(db, { slug: params.tenant });
-      if (!p?.enabled) return reply.redirect('/login?error=oidc_disabled', 302);
+      // no provider for this tenant (or no such tenant): 404, with a page on to the login's message
+      if (!p?.enabled) return reply.code(404).type('text/html').send(moveOn('/login?error=oidc_disabled'));
       let provider: oidc.Configuration;
       try {
         provider = await providerConfig(p);
       } catch (err) {
         log.error({ err, tenantId: p.tenantId, issuer: p.issuer }, 'identity provider unreachable');
-        return reply.redirect('/login?error=oidc_failed', 302);
+        return reply.code(503).type('text/html').send(moveOn('/login?error=oidc_failed'));
       }
       const verifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
@@ -315,7 +316,10 @@ export function registerOidcRoutes(deps: OidcRouteDeps): void {
           payload: { code: err.code, ip: req.ip, ...err.detail },
         });
         // a refused answer is a bad request; the page still takes the browser to the login's message
-        return reply.code(400).type('text/html').send(moveOn(`/login?error=${err.code}`));
+        return reply
+          .code(400)
+          .type('text/html')
+          .send(moveOn(`/login?error=${err.code}`));
       }
     },
   );
