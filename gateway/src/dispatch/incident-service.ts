@@ -177,14 +177,21 @@ export async function closeIncidentWith(
 
 /** Escalates alerts past their period; safe to run on every gateway at once. */
 export async function escalateAlerts({ pool, broadcast, log }: IncidentDeps): Promise<void> {
-  for (const a of await escalateDueAlerts(pool)) {
-    await addTimeline(pool, {
-      tenantId: a.tenantId,
-      incidentId: a.incidentId,
-      kind: 'alert_escalated',
-      params: { level: a.level },
-      actorId: null,
-    });
+  // the new level and its timeline entry commit together: a gateway killed in between must not
+  // leave a level without its entry (the fault suite's FLT8 once saw levels [2] without 1)
+  const escalated = await withTransaction(pool, async (client) => {
+    const due = await escalateDueAlerts(client);
+    for (const a of due)
+      await addTimeline(client, {
+        tenantId: a.tenantId,
+        incidentId: a.incidentId,
+        kind: 'alert_escalated',
+        params: { level: a.level },
+        actorId: null,
+      });
+    return due;
+  });
+  for (const a of escalated) {
     log.warn({ alertId: a.id, tenantId: a.tenantId, level: a.level }, 'alert escalated');
     void broadcast.alert(a.id);
   }
