@@ -114,12 +114,17 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
         log: log.child({ mod: 'room' }),
         ...(recorder
           ? {
-              // the talkback track first (a few ms: a DirectTransport on the same worker), then ffmpeg
-              onPublish: (p, router, o) =>
-                void talkback
-                  .recordWith(p)
-                  .catch((err) => log.error({ err, deviceId: p.deviceId }, 'talkback track not recorded'))
-                  .then(() => !p.closed && recorder.record(p, router, o)),
+              // the talkback track first (a few ms: a DirectTransport on the same worker), then the
+              // recorder's consumers and ffmpeg, ready before the first packet (recorder-input.ts)
+              onAdopt: (p, router) =>
+                recorder.prepare(
+                  p,
+                  router,
+                  talkback
+                    .recordWith(p)
+                    .catch((err) => log.error({ err, deviceId: p.deviceId }, 'talkback track not recorded')),
+                ),
+              onPublish: (p, router, o) => recorder.record(p, router, o),
             }
           : {}),
       });

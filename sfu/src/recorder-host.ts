@@ -15,6 +15,7 @@ import type { Logger } from './logger.ts';
 import type { Publisher } from './publisher.ts';
 import { LiveRecorder, type RecorderResult } from './recorder.ts';
 import type { RecorderContext } from './recorder-context.ts';
+import { prepareRecorderInput, type RecorderInput } from './recorder-input.ts';
 
 const MAX_RESTARTS = 3;
 /** how often a recorder waiting for disk space looks again */
@@ -34,6 +35,12 @@ export interface RecorderView {
 }
 
 export interface RecorderHost {
+  /**
+   * Gets a publisher's recorder input ready when it is adopted, before its media arrives
+   * (recorder-input.ts), after `before` (the talkback track it records too): discarded if it never
+   * goes live.
+   */
+  prepare(publisher: Publisher, router: types.Router, before?: Promise<unknown>): void;
   record(publisher: Publisher, router: types.Router, opts?: { prerecordS?: number }): void;
   active(): RecorderView[];
   /** results of finished recordings, newest last (bounded; for tests and stats) */
@@ -48,11 +55,32 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
   const pending = new Set<Promise<unknown>>();
   const finished: RecorderResult[] = [];
   let closing = false;
+  const prepared = new WeakMap<Publisher, Promise<RecorderInput | null>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
     pending.add(p);
     p.finally(() => pending.delete(p)).catch(() => {});
     return p;
   };
+
+  function prepare(publisher: Publisher, router: types.Router, before?: Promise<unknown>): void {
+    if (closing || publisher.closed || publisher.live) return;
+    const input = Promise.resolve(before)
+      .then(() => (publisher.closed || closing ? null : prepareRecorderInput({ publisher, router, config })))
+      .catch((err) => {
+        log.warn(
+          { err, deviceId: publisher.deviceId },
+          'recorder input not prepared: made when media arrives',
+        );
+        return null;
+      });
+    prepared.set(publisher, input);
+    publisher.once('close', () => {
+      // not taken by a recording: the publisher never went live
+      if (prepared.get(publisher) !== input) return;
+      prepared.delete(publisher);
+      void input.then((i) => i?.close());
+    });
+  }
 
   function record(
     publisher: Publisher,
@@ -68,6 +96,7 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
         config,
         log,
         prerecordS: attempt === 0 ? opts.prerecordS : 0,
+        prepared: takePrepared(publisher),
       }),
     );
     started.then(
@@ -109,6 +138,12 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
     );
   }
 
+  function takePrepared(publisher: Publisher): Promise<RecorderInput | null> | undefined {
+    const input = prepared.get(publisher);
+    prepared.delete(publisher);
+    return input;
+  }
+
   /** resolves true once the vault has RECORDINGS_MIN_FREE_MB free, false if the stream ended first */
   function spaceReturned(publisher: Publisher): Promise<boolean> {
     const wanted = config.RECORDINGS_MIN_FREE_MB * 1024 * 1024;
@@ -124,6 +159,7 @@ export function createRecorderHost(ctx: RecorderContext, config: SfuConfig, log:
   }
 
   return {
+    prepare,
     record,
     active: () =>
       [...running].map((r) => ({

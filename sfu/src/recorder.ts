@@ -1,10 +1,12 @@
 /**
  * The live recorder of one published stream (issue 6): each producer (video, audio) is consumed
- * through its own PlainTransport (loopback, rtcp-mux, comedia off) into one ffmpeg that remuxes the
+ * through its own PlainTransport (loopback, comedia off, RTCP replaced by the recorder's own sender
+ * reports: recorder-sender-report.ts) into one ffmpeg that remuxes the
  * RTP, without transcoding, to a live WebM/Matroska on its stdout; those bytes go straight into the
  * vault's recording writer, so plaintext is never written to disk. At the start keyframes are asked
  * for until ffmpeg has produced output, so the file opens with a decodable picture. ffmpeg and the
- * consumers start before the row and the key are made, so little of a burst is lost.
+ * consumers (recorder-input.ts) are made when the publisher is adopted, before its media arrives, and
+ * forward as soon as it does, before the row and the key are made: a pre-recording burst is kept.
  *
  * Timing (issue 13): the manifest's start, stop and pre-recorded seconds are measured from the
  * packets forwarded to ffmpeg (recorder-timing.ts), never taken from the device's declaration.
@@ -16,12 +18,8 @@
  * `write_failed`; then sealed from what is on disk, its reserve making room for the manifest). Only
  * a recording that never got a byte from ffmpeg stays unsealed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CutReason } from '@lagebild/protocol';
 import { allowedPrerecordS, type RecordingSession, startRecordingSession } from '@lagebild/recordings';
 import type { types } from 'mediasoup';
@@ -30,8 +28,8 @@ import type { Logger } from './logger.ts';
 import { matroskaSpan } from './matroska-span.ts';
 import type { Publisher } from './publisher.ts';
 import type { RecorderContext } from './recorder-context.ts';
-import { ffmpegArgs, type RecorderTrack, recorderContainer, recorderSdp } from './recorder-sdp.ts';
-import { boundByFile, recordedTiming, type TrackClock, trackClock } from './recorder-timing.ts';
+import { type FfmpegWatch, prepareRecorderInput, type RecorderInput } from './recorder-input.ts';
+import { boundByFile, recordedTiming, type TrackClock } from './recorder-timing.ts';
 
 export interface RecorderResult {
   recordingId: string;
@@ -54,63 +52,17 @@ interface RecorderEvents {
   done: [RecorderResult];
 }
 
-const LOOPBACK = '127.0.0.1';
 const KEYFRAME_RETRY_MS = 500;
-/** how often a settled track's forwarded packets are counted (the precision of `stoppedAt`) */
-const STATS_POLL_MS = 100;
-/** ffmpeg's output quiet this long after a stop: it has caught up with its input (2 × its cluster time) */
-const DRAIN_QUIET_MS = 500;
+/** after the consumers close, the worker may still send what it had: the BYEs follow after this */
+const BYE_AFTER_MS = 200;
 
-/** An even UDP port whose successor is free too (ffmpeg binds RTP on p and RTCP on p + 1). */
-async function freeRtpPort(): Promise<number> {
-  const bind = (port: number) =>
-    new Promise<ReturnType<typeof createSocket> | null>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(null));
-      s.bind(port, LOOPBACK, () => resolve(s));
-    });
-  for (let i = 0; i < 50; i++) {
-    const a = await bind(0);
-    if (!a) continue;
-    const p = a.address().port;
-    const b = p % 2 === 0 ? await bind(p + 1) : null;
-    a.close();
-    b?.close();
-    if (b) return p;
-  }
-  throw new Error('no free RTP port pair on loopback');
-}
-
-/** The router's codecs without RTX: ffmpeg sends no NACKs, so retransmission streams are useless. */
-function recorderCaps(router: types.Router): types.RtpCapabilities {
-  return {
-    codecs: (router.rtpCapabilities.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)),
-    headerExtensions: [],
-  };
-}
-
-interface FfmpegWatch {
-  /** the last lines of its stderr */
-  stderr: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Listens to ffmpeg from its spawn on: it starts before the session exists and may fail meanwhile. */
-function watchFfmpeg(ff: ChildProcess): FfmpegWatch {
-  const stderr: string[] = [];
-  ff.stderr!.setEncoding('utf8');
-  ff.stderr!.on('data', (s: string) => {
-    stderr.push(...s.split('\n').filter(Boolean));
-    if (stderr.length > 20) stderr.splice(0, stderr.length - 20);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    ff.once('error', (err) => {
-      stderr.push(`spawn failed: ${err.message}`);
-      resolve({ code: null, signal: null });
-    });
-    ff.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { stderr, exited };
+/** Resume the consumers and ask for a keyframe (the stream may have ended meanwhile: stop() deals with that). */
+function openInput(input: Pick<RecorderInput, 'consumers'>): void {
+  void (async () => {
+    for (const c of input.consumers) if (c.paused && !c.closed) await c.resume();
+    const video = input.consumers.find((c) => c.kind === 'video' && !c.closed);
+    await video?.requestKeyFrame();
+  })().catch(() => {});
 }
 
 export class LiveRecorder extends EventEmitter<RecorderEvents> {
@@ -119,54 +71,45 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   readonly session: RecordingSession;
   readonly done: Promise<RecorderResult>;
   readonly #ffmpeg: ChildProcess;
-  readonly #transports: types.PlainTransport[];
+  readonly #input: RecorderInput;
   readonly #consumers: types.Consumer[];
   readonly #clocks: TrackClock[];
   readonly #allowedPrerecordS: number;
   readonly #streamAt: number;
-  readonly #polls: Map<types.Consumer, NodeJS.Timeout>;
   readonly #log: Logger;
   readonly #config: SfuConfig;
   #stopRequested = false;
   #cut: CutReason | null = null;
   #stoppedAt = 0;
   #firstOutput = false;
-  /** when ffmpeg last wrote to its stdout (ms), to know when it has caught up after a stop */
-  #lastOutputAt = 0;
   /** the media span of what ffmpeg wrote, i.e. of what the recording holds */
   readonly #fileSpan = matroskaSpan();
 
   private constructor(o: {
     publisher: Publisher;
     session: RecordingSession;
-    ffmpeg: ChildProcess;
-    transports: types.PlainTransport[];
-    consumers: types.Consumer[];
-    clocks: TrackClock[];
-    polls: Map<types.Consumer, NodeJS.Timeout>;
+    input: RecorderInput;
     streamAt: number;
     allowedPrerecordS: number;
     ctx: RecorderContext;
     config: SfuConfig;
     log: Logger;
-    sdpDir: string;
-    watch: FfmpegWatch;
   }) {
     super();
     this.deviceId = o.publisher.deviceId;
     this.tenantId = o.publisher.tenantId;
     this.session = o.session;
-    this.#ffmpeg = o.ffmpeg;
-    this.#transports = o.transports;
-    this.#consumers = o.consumers;
-    this.#clocks = o.clocks;
+    this.#ffmpeg = o.input.ffmpeg;
+    this.#input = o.input;
+    this.#consumers = o.input.consumers;
+    this.#clocks = o.input.clocks;
     this.#allowedPrerecordS = o.allowedPrerecordS;
     this.#streamAt = o.streamAt;
-    this.#polls = o.polls;
     this.#log = o.log;
     this.#config = o.config;
-    this.done = this.#run(o.ctx, o.sdpDir, o.watch);
+    this.done = this.#run(o.ctx, o.input.watch);
     this.done.then((r) => this.emit('done', r)).catch(() => {});
+    this.#kickOff();
   }
 
   get recordingId(): string {
@@ -188,86 +131,24 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     config: SfuConfig;
     log: Logger;
     prerecordS?: number;
+    /** the input prepared when the publisher was adopted */
+    prepared?: Promise<RecorderInput | null>;
   }): Promise<LiveRecorder> {
     const { publisher, router, ctx, config } = o;
     // a recorder starts when the stream's first packet reaches its producer (RC1): the publish
     const streamAt = Date.now();
-    const keyring = await ctx.keyring();
-    const caps = recorderCaps(router);
-    const transports: types.PlainTransport[] = [];
-    const consumers: types.Consumer[] = [];
-    const tracks: RecorderTrack[] = [];
-    const clocks: TrackClock[] = [];
-    // once a track's clock has settled, its packets are counted from the consumer's stats
-    const polls = new Map<types.Consumer, NodeJS.Timeout>();
-    const followStats = (consumer: types.Consumer, clock: TrackClock) => {
-      let sent = -1;
-      polls.set(
-        consumer,
-        setInterval(() => {
-          if (consumer.closed) return clearInterval(polls.get(consumer));
-          consumer.getStats().then(
-            (stats) => {
-              const n = stats.reduce((a, s) => a + (s.type === 'outbound-rtp' ? s.packetCount : 0), 0);
-              if (n !== sent && sent >= 0) clock.touch(Date.now());
-              sent = n;
-            },
-            () => {},
-          );
-        }, STATS_POLL_MS).unref(),
-      );
-      consumer.enableTraceEvent([]).catch(() => {});
-    };
-    let sdpDir: string | null = null;
-    let ffmpeg: ChildProcess | null = null;
+    // prepared when the publisher was adopted (ffmpeg already listening) unless it has ended since
+    let input = await o.prepared?.catch(() => null);
+    if (input && !(input.alive && input.covers(publisher))) {
+      await input.close();
+      input = null;
+    }
+    input ??= await prepareRecorderInput({ publisher, router, config });
+    // the stream is live: forward into ffmpeg as soon as it listens, while the session is made
+    const opened = input;
+    void opened.listening.then(() => openInput(opened));
     try {
-      for (const producer of [...publisher.producers, ...publisher.recordedExtras]) {
-        const port = await freeRtpPort();
-        const transport = await router.createPlainTransport({
-          listenInfo: { protocol: 'udp', ip: LOOPBACK },
-          rtcpMux: true,
-          comedia: false,
-          appData: { recorder: publisher.deviceId },
-        });
-        transports.push(transport);
-        await transport.connect({ ip: LOOPBACK, port });
-        const consumer = await transport.consume({
-          producerId: producer.id,
-          rtpCapabilities: caps,
-          paused: true,
-        });
-        consumers.push(consumer);
-        tracks.push({ kind: consumer.kind, port, rtpParameters: consumer.rtpParameters });
-        // what the recording holds is timed from the packets forwarded to ffmpeg (their RTP
-        // timestamps against the worker's clock), not from when the recorder started
-        const clock = trackClock(consumer.rtpParameters.codecs[0]?.clockRate ?? 90_000);
-        clocks.push(clock);
-        consumer.on('trace', (t) => {
-          const ts = (t.info as { rtpPacket?: { timestamp?: number } } | undefined)?.rtpPacket?.timestamp;
-          if (t.type !== 'rtp' || t.direction !== 'out' || typeof ts !== 'number') return;
-          clock.packet(ts, t.timestamp, Date.now());
-          if (clock.settled && !polls.has(consumer)) followStats(consumer, clock);
-        });
-        await consumer.enableTraceEvent(['rtp']);
-      }
-      const container = recorderContainer(tracks);
-      sdpDir = await mkdtemp(join(tmpdir(), 'lagebild-recorder-'));
-      const sdpFile = join(sdpDir, 'in.sdp');
-      await writeFile(sdpFile, recorderSdp(tracks), { mode: 0o600 });
-      // ffmpeg and the consumers start before the row, the key and the audit entry are made: a
-      // camera sending its pre-recording buffer faster than real time would otherwise lose what it
-      // sends meanwhile (issue 13). What ffmpeg writes waits in the pipe until the session reads it.
-      const ff = spawn(config.FFMPEG_BIN, ffmpegArgs(sdpFile, container), {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      ffmpeg = ff;
-      const watch = watchFfmpeg(ff);
-      // ffmpeg binds its RTP ports within a few ms of starting
-      setTimeout(() => {
-        for (const c of consumers) if (!c.closed && c.paused) c.resume().catch(() => {});
-        const video = consumers.find((c) => c.kind === 'video' && !c.closed);
-        video?.requestKeyFrame().catch(() => {});
-      }, 100).unref();
+      const keyring = await ctx.keyring();
       // What the device declares is audited as its claim; the manifest gets what the media shows.
       const declaredPrerecordS = o.prerecordS ?? 0;
       const allowed = await allowedPrerecordS(ctx.pool, publisher.tenantId, 120);
@@ -281,7 +162,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
         startedAt: Date.now(),
         prerecordS: 0,
         declaredPrerecordS,
-        mediaType: container.mediaType,
+        mediaType: input.container.mediaType,
         segmentMs: config.SFU_RECORD_SEGMENT_MS,
         chunkSize: config.SFU_RECORD_CHUNK_BYTES,
         reserveBytes: RESERVE_BYTES,
@@ -291,62 +172,47 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       const log = o.log.child({
         deviceId: publisher.deviceId,
         recordingId: session.id,
-        ffmpegPid: ff.pid,
+        ffmpegPid: input.ffmpeg.pid,
       });
       const rec = new LiveRecorder({
         publisher,
         session,
-        ffmpeg: ff,
-        transports,
-        consumers,
-        clocks,
-        polls,
+        input,
         streamAt,
         allowedPrerecordS: allowed,
         ctx,
         config,
         log,
-        sdpDir,
-        watch,
       });
-      rec.#kickOff();
-      log.info({ container: container.format, tracks: tracks.map((t) => t.kind) }, 'recording started');
+      log.info(
+        { container: input.container.format, tracks: input.consumers.map((c) => c.kind) },
+        'recording started',
+      );
       return rec;
     } catch (err) {
-      for (const t of polls.values()) clearInterval(t);
-      ffmpeg?.kill('SIGKILL');
-      for (const t of transports) t.close();
-      if (sdpDir) await rm(sdpDir, { recursive: true, force: true });
+      await input.close();
       throw err;
     }
   }
 
-  /** Resume the consumers and ask for keyframes until ffmpeg has written its first bytes. */
+  /** Until ffmpeg has written its first bytes, ask for a keyframe again now and then. */
   #kickOff(): void {
-    const video = this.#consumers.find((c) => c.kind === 'video');
     let tries = 0;
-    const tick = async () => {
+    const tick = () => {
       if (this.#firstOutput || this.#stopRequested || tries++ > 40) return;
-      try {
-        for (const c of this.#consumers) if (c.paused && !c.closed) await c.resume();
-        if (video && !video.closed) await video.requestKeyFrame();
-      } catch {
-        // the stream may have ended meanwhile; stop() deals with that
-      }
+      openInput({ consumers: this.#consumers });
       setTimeout(tick, KEYFRAME_RETRY_MS).unref();
     };
-    // ffmpeg binds its RTP ports within a few ms of starting; the first request may still be early
-    setTimeout(tick, 150).unref();
+    setTimeout(tick, KEYFRAME_RETRY_MS).unref();
   }
 
-  async #run(ctx: RecorderContext, sdpDir: string, watch: FfmpegWatch): Promise<RecorderResult> {
+  async #run(ctx: RecorderContext, watch: FfmpegWatch): Promise<RecorderResult> {
     const ff = this.#ffmpeg;
     const { stderr, exited } = watch;
     let writeError: Error | null = null;
     try {
       for await (const chunk of ff.stdout!) {
         this.#firstOutput = true;
-        this.#lastOutputAt = Date.now();
         this.#fileSpan.push(chunk as Buffer);
         await this.session.writer.write(chunk as Buffer);
       }
@@ -355,9 +221,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
       ff.kill('SIGKILL');
     }
     const { code, signal } = await exited;
-    for (const t of this.#polls.values()) clearInterval(t);
-    for (const t of this.#transports) t.close();
-    await rm(sdpDir, { recursive: true, force: true });
+    await this.#input.close();
     // ffmpeg answers SIGINT by finishing its container and exiting 255
     const graceful = this.#stopRequested && !writeError && (code === 0 || code === 255);
     const ffmpegEnd = `ffmpeg exited (${signal ?? `code ${code}`}) while the stream was live: ${stderr.slice(-3).join(' | ')}`;
@@ -425,13 +289,14 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   }
 
   /**
-   * The stream ended: let ffmpeg finish the container, then seal. Once ffmpeg's output has been
-   * quiet for DRAIN_QUIET_MS (it has read and muxed what the consumers sent, also when it lagged
-   * behind), one SIGINT: ffmpeg notes it between packets, but none come any more, so it finishes when
-   * its RTP read times out (10 s, ffmpeg's own), losing nothing. A second SIGINT interrupts the blocked read at once, but the muxer's open
-   * cluster (≤ 250 ms) is lost with it: used on shutdown (`fast`) and as the fallback after
-   * SFU_RECORD_STOP_TIMEOUT_MS; SIGKILL 3 s after that. With `cut` the stream goes on elsewhere (its
-   * worker died, the SFU shuts down): the recording is sealed as a prefix (issue 14).
+   * The stream ended: let ffmpeg finish the container, then seal. The consumers close, and
+   * BYE_AFTER_MS later (the worker has sent what it had) every track gets an RTCP BYE behind its
+   * last packet: ffmpeg reads up to it, also when it lags behind on a busy machine, writes what its
+   * muxer still holds (a pre-recording buffer makes a track run seconds ahead of the others) and the
+   * trailer, and exits 0 within milliseconds, losing nothing. Fallbacks: SIGINT after
+   * SFU_RECORD_STOP_TIMEOUT_MS, a second one (which loses the muxer's queue) 1 s later, SIGKILL 3 s
+   * after that. `fast` (shutdown, worker died) sends the BYEs at once and interrupts after 300 ms.
+   * With `cut` the stream goes on elsewhere: the recording is sealed as a prefix (issue 14).
    */
   stop(opts: { fast?: boolean; cut?: CutReason } = {}): Promise<RecorderResult> {
     const ff = this.#ffmpeg;
@@ -440,33 +305,27 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     const timers: NodeJS.Timeout[] = [];
     const later = (ms: number, fn: () => void) =>
       timers.push(setTimeout(() => running() && fn(), ms).unref());
+    const interrupt = (afterMs: number) => {
+      later(afterMs, () => ff.kill('SIGINT'));
+      later(afterMs + 1000, () => ff.kill('SIGINT'));
+      later(afterMs + 4000, () => ff.kill('SIGKILL'));
+    };
     if (!this.#stopRequested) {
       this.#stopRequested = true;
       this.#stoppedAt = Date.now();
       for (const c of this.#consumers) if (!c.closed) c.close();
       if (running()) {
-        const graceMs = opts.fast ? 100 : this.#config.SFU_RECORD_STOP_TIMEOUT_MS;
-        if (opts.fast) ff.kill('SIGINT');
-        else {
-          // ffmpeg stops reading at SIGINT: packets it has not read yet (it lags behind on a busy
-          // machine) would be lost from the end of the video. Wait until its output has been quiet
-          // for two clusters, i.e. it has muxed everything the consumers sent, then interrupt it.
-          const stopAt = Date.now();
-          const drained = setInterval(() => {
-            const now = Date.now();
-            if (now - stopAt < DRAIN_QUIET_MS || now - this.#lastOutputAt < DRAIN_QUIET_MS) return;
-            clearInterval(drained);
-            if (running()) ff.kill('SIGINT');
-          }, 50);
-          drained.unref();
-          timers.push(drained);
+        if (opts.fast) {
+          this.#input.end();
+          interrupt(300);
+        } else {
+          later(BYE_AFTER_MS, () => this.#input.end());
+          interrupt(this.#config.SFU_RECORD_STOP_TIMEOUT_MS);
         }
-        later(graceMs, () => ff.kill('SIGINT'));
-        later(graceMs + 3000, () => ff.kill('SIGKILL'));
       }
     } else if (opts.fast && running()) {
-      ff.kill('SIGINT');
-      later(3000, () => ff.kill('SIGKILL'));
+      this.#input.end();
+      interrupt(300);
     }
     this.done
       .finally(() => {

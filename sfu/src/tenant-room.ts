@@ -25,6 +25,8 @@ export interface RoomDeps {
   announcer: Announcer;
   log: Logger;
   /** called once media reaches a publisher (the recorder starts here) */
+  /** a publisher was answered and adopted; its media has not arrived yet */
+  onAdopt?: (publisher: Publisher, router: types.Router) => void;
   onPublish?: (publisher: Publisher, router: types.Router, opts: PublishOptions) => void;
 }
 
@@ -228,6 +230,7 @@ export class TenantRoom {
       }),
     );
     this.#gateOnMedia(publisher, router, opts);
+    this.#deps.onAdopt?.(publisher, router);
     publisher.once('close', (reason: ProducerDownReason) => {
       if (this.#publishers.get(deviceId) === publisher) this.#publishers.delete(deviceId);
       // A replaced stream is followed by producer_up of its successor; dashboards keep the tile.
