@@ -106,7 +106,11 @@ export function UserActionDialog({
       <ReasonField
         id={`${id}-reason`}
         value={reason}
-        onChange={setReason}
+        onChange={(value) => {
+          setReason(value);
+          // the message was about what was typed before: it goes with the next keystroke
+          setError(null);
+        }}
         errorId={`${id}-error`}
         invalid={Boolean(error)}
       />
@@ -159,7 +163,16 @@ export function UserSessionsDialog({
   return (
     <dialog ref={modal.ref} className="dialog" aria-labelledby={`${id}-title`} onClose={onClose}>
       <h2 id={`${id}-title`}>{t('users.sessions.title', { name: user.displayName })}</h2>
-      <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} errorId={`${id}-error`} />
+      <ReasonField
+        id={`${id}-reason`}
+        value={reason}
+        onChange={(value) => {
+          setReason(value);
+          // only the message about the reason: a failed load of the sessions stays
+          setError((e) => (e === t('policies.error.reason') ? null : e));
+        }}
+        errorId={`${id}-error`}
+      />
       {sessions === null && !error && <p className="muted">{t('users.sessions.loading')}</p>}
       {sessions?.length === 0 && <p className="muted">{t('users.sessions.empty')}</p>}
       {sessions && sessions.length > 0 && (

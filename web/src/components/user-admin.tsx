@@ -342,6 +342,7 @@ function UserTable({
       </DataTable>
       {acting && (
         <UserActionDialog
+          key={`${acting.user.id}:${acting.action}`}
           user={acting.user}
           action={acting.action}
           describeError={describeError}
