@@ -11,12 +11,26 @@
  * chunk size, chunk index and the flag. The header is therefore authenticated through every chunk:
  * any change to it makes the first record fail. Flags: 0 = more follows in this segment,
  * 1 = last chunk of a segment, 2 = last chunk of the recording.
+ *
+ * Versions (issue 17): the records are the same in both; the version says what the manifest's
+ * per-segment `sha256` is. Version 1 (written until issue 17, still read): SHA-256 of that segment
+ * file alone. Version 2 (written now): SHA-256 of all segment files up to and including this one
+ * (`cat seg-000000.lbv … seg-k.lbv | sha256sum`), so the last equals `ciphertextSha256` and one pass
+ * over the ciphertext yields every value (a running hash, copied at each segment's end) instead of
+ * two. The version is in the associated data of every chunk, so it cannot be changed unnoticed.
  */
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { VaultError } from './errors.ts';
 
 export const MAGIC = Buffer.from('LBV1', 'ascii');
-export const VERSION = 1;
+/** the version new recordings are written with */
+export const VERSION = 2;
+/** every version a reader accepts */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
+export type SegmentHashScheme = 'per-segment' | 'cumulative';
+/** what the manifest's `segments[k].sha256` covers for a segment of this version */
+export const segmentHashScheme = (version: number): SegmentHashScheme =>
+  version === 1 ? 'per-segment' : 'cumulative';
 export const HEADER_BYTES = 48;
 export const TAG_BYTES = 16;
 export const FLAG_BYTES = 1;
@@ -35,6 +49,8 @@ export type ChunkFlag = typeof FLAG_MORE | typeof FLAG_SEGMENT_END | typeof FLAG
 export type ChunkKey = Buffer | KeyObject;
 
 export interface SegmentHeader {
+  /** format version (default: VERSION); 1 only for segments of recordings written before issue 17 */
+  version?: number;
   recordingId: string;
   segment: number;
   chunkSize: number;
@@ -56,7 +72,7 @@ export function bytesUuid(b: Buffer): string {
 export function encodeHeader(h: SegmentHeader): Buffer {
   const b = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(b, 0);
-  b.writeUInt8(VERSION, 4);
+  b.writeUInt8(h.version ?? VERSION, 4);
   uuidBytes(h.recordingId).copy(b, 8);
   b.writeUInt32BE(h.segment, 24);
   b.writeUInt32BE(h.chunkSize, 28);
@@ -68,8 +84,9 @@ export function encodeHeader(h: SegmentHeader): Buffer {
 export function decodeHeader(b: Buffer): SegmentHeader {
   if (b.length < HEADER_BYTES) throw new VaultError('incomplete', 'segment is shorter than its header');
   if (!b.subarray(0, 4).equals(MAGIC)) throw new VaultError('bad_format', 'not a Lagebild segment (magic)');
-  if (b.readUInt8(4) !== VERSION)
-    throw new VaultError('bad_format', `unknown segment version ${b.readUInt8(4)}`);
+  const version = b.readUInt8(4);
+  if (!READABLE_VERSIONS.includes(version))
+    throw new VaultError('bad_format', `unknown segment version ${version}`);
   if (b.readUIntBE(5, 3) !== 0 || b.readUInt32BE(44) !== 0) {
     throw new VaultError('tampered', 'segment header: reserved bytes are not zero');
   }
@@ -81,6 +98,7 @@ export function decodeHeader(b: Buffer): SegmentHeader {
   if (firstChunk > BigInt(Number.MAX_SAFE_INTEGER))
     throw new VaultError('tampered', 'segment header: chunk index');
   return {
+    version,
     recordingId: bytesUuid(b.subarray(8, 24)),
     segment: b.readUInt32BE(24),
     chunkSize,
@@ -99,7 +117,7 @@ function nonceFor(prefix: Buffer, index: number): Buffer {
 function aadFor(h: SegmentHeader, index: number, flag: number): Buffer {
   const a = Buffer.alloc(38);
   MAGIC.copy(a, 0);
-  a.writeUInt8(VERSION, 4);
+  a.writeUInt8(h.version ?? VERSION, 4);
   uuidBytes(h.recordingId).copy(a, 5);
   a.writeUInt32BE(h.segment, 21);
   a.writeUInt32BE(h.chunkSize, 25);

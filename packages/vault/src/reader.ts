@@ -18,6 +18,8 @@ import {
   recordBytes,
   type SegmentHeader,
   segmentFile,
+  segmentHashScheme,
+  VERSION,
 } from './format.ts';
 import type { Keyring, WrappedKey } from './keyring.ts';
 import { canonicalJson, type Verifier } from './signing.ts';
@@ -133,6 +135,7 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
   let next = 0;
   let chunkSize = manifest?.chunkSize ?? 0;
   let prefix: Buffer | null = null;
+  let version: number | undefined;
   for (let i = 0; i < files.length; i++) {
     const file = segmentFile(i);
     if (files[i] !== file) throw new VaultError('tampered', `segment ${file} is missing (found ${files[i]})`);
@@ -145,7 +148,9 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
     const header = decodeHeader(await store.read(key, 0, HEADER_BYTES));
     chunkSize ||= header.chunkSize;
     prefix ??= header.noncePrefix;
+    version ??= header.version;
     if (
+      header.version !== version ||
       header.recordingId !== recordingId ||
       header.segment !== i ||
       header.firstChunk !== next ||
@@ -333,9 +338,18 @@ export async function verifyRecording(opts: OpenOptions): Promise<VerifyReport> 
     n += (b as Buffer).length;
   }
   const cipher = createHash('sha256');
+  const segmentSha256: string[] = [];
   for (const s of r.segments) {
-    cipher.update(
-      await opts.store.read(segmentObject(opts.tenantId, opts.recordingId, s.file), 0, s.fileBytes),
+    const bytes = await opts.store.read(
+      segmentObject(opts.tenantId, opts.recordingId, s.file),
+      0,
+      s.fileBytes,
+    );
+    cipher.update(bytes);
+    segmentSha256.push(
+      segmentHashScheme(s.header.version ?? VERSION) === 'per-segment'
+        ? createHash('sha256').update(bytes).digest('hex')
+        : cipher.copy().digest('hex'),
     );
   }
   const report: VerifyReport = {
@@ -351,6 +365,10 @@ export async function verifyRecording(opts: OpenOptions): Promise<VerifyReport> 
   const m = r.manifest;
   if (m && (m.plaintextSha256 !== report.plaintextSha256 || m.ciphertextSha256 !== report.ciphertextSha256)) {
     throw new VaultError('tampered', `hashes do not match the signed manifest`);
+  }
+  const badSegment = m?.segments.findIndex((s, i) => s.sha256 !== segmentSha256[i]) ?? -1;
+  if (badSegment >= 0) {
+    throw new VaultError('tampered', `segment ${badSegment}: its hash does not match the signed manifest`);
   }
   return report;
 }

@@ -27,6 +27,8 @@ import {
   recordBytes,
   type SegmentHeader,
   segmentFile,
+  segmentHashScheme,
+  VERSION,
 } from './format.ts';
 import type { Keyring } from './keyring.ts';
 import { readWrappedKey } from './reader.ts';
@@ -104,12 +106,17 @@ export async function sealPrefixOnDisk(o: SealPrefixOptions): Promise<SealedPref
       header.segment !== i ||
       header.firstChunk !== next ||
       header.chunkSize !== first.chunkSize ||
+      header.version !== first.version ||
       !header.noncePrefix.equals(first.noncePrefix)
     ) {
       throw new VaultError('tampered', `segment ${file}: header does not continue the recording`);
     }
     const rec = recordBytes(header.chunkSize);
-    const segHash: Hash = createHash('sha256').update(bytes.subarray(0, HEADER_BYTES));
+    // a version-1 recording (written before issue 17) signs each segment's own hash: a pass of its own
+    const segHash: Hash | null =
+      segmentHashScheme(header.version ?? VERSION) === 'per-segment'
+        ? createHash('sha256').update(bytes.subarray(0, HEADER_BYTES))
+        : null;
     let off = HEADER_BYTES;
     let chunks = 0;
     while (off < bytes.length) {
@@ -130,7 +137,7 @@ export async function sealPrefixOnDisk(o: SealPrefixOptions): Promise<SealedPref
           `chunk ${next}: flag ${opened.flag} out of place in segment ${file}`,
         );
       }
-      segHash.update(bytes.subarray(off, end));
+      segHash?.update(bytes.subarray(off, end));
       plainHash.update(opened.plain);
       plaintextBytes += opened.plain.length;
       lastFlag = opened.flag;
@@ -155,7 +162,7 @@ export async function sealPrefixOnDisk(o: SealPrefixOptions): Promise<SealedPref
       firstChunk: header.firstChunk,
       chunks,
       bytes: off,
-      sha256: segHash.digest('hex'),
+      sha256: segHash ? segHash.digest('hex') : cipherHash.copy().digest('hex'),
     });
   }
   if (segments.length === 0 || !first) return null;

@@ -5,7 +5,7 @@
  * crash costs at most the chunk being filled. At seal the signed manifest is written. The data key
  * exists only in this process's memory and, wrapped by the tenant's KEK, in `key.json`.
  */
-import { createHash, createSecretKey, type Hash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import {
   type CutReason,
@@ -103,7 +103,6 @@ interface OpenSegment {
   index: number;
   header: SegmentHeader;
   handle: AppendHandle;
-  hash: Hash;
   bytes: number;
   chunks: number;
   plainBytes: number;
@@ -135,6 +134,9 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
   let plaintextBytes = 0;
   let seg: OpenSegment | null = null;
   const done: ManifestSegment[] = [];
+  // Two SHA-256 passes, no more: the plaintext (what `sha256sum` of an export checks) and one running
+  // hash of all ciphertext, copied at each segment's end for its cumulative segment hash (format
+  // version 2). A separate per-segment hash was a third pass over every byte.
   const plainHash = createHash('sha256');
   const cipherHash = createHash('sha256');
   let state: 'open' | 'sealed' | 'aborted' = 'open';
@@ -153,9 +155,8 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
     const handle = await store.create(segmentObject(tenantId, recordingId, segmentFile(index)));
     const bytes = encodeHeader(header);
     await handle.append(bytes);
-    const hash = createHash('sha256').update(bytes);
     cipherHash.update(bytes);
-    return { index, header, handle, hash, bytes: bytes.length, chunks: 0, plainBytes: 0, openedAt: now() };
+    return { index, header, handle, bytes: bytes.length, chunks: 0, plainBytes: 0, openedAt: now() };
   }
 
   // Records are sealed into one buffer per write call and appended with one store write per
@@ -168,7 +169,6 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
     if (!seg || batchEnd === batchStart) return;
     const bytes = batch.subarray(batchStart, batchEnd);
     await seg.handle.append(bytes);
-    seg.hash.update(bytes);
     cipherHash.update(bytes);
     seg.bytes += bytes.length;
     batchStart = batchEnd;
@@ -200,7 +200,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
         firstChunk: seg.header.firstChunk,
         chunks: seg.chunks,
         bytes: seg.bytes,
-        sha256: seg.hash.digest('hex'),
+        sha256: cipherHash.copy().digest('hex'), // all ciphertext so far (version 2)
       });
       seg = null;
     }
