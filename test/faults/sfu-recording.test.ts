@@ -145,6 +145,16 @@ async function expectContinuation(tenantId: string, deviceId: string, prefix: Ro
   expect(m.continues).toEqual({ recordingId: prefix.id, reason });
 }
 
+/** the environment a process was started with: a restarted SFU gets the same configuration */
+async function environOf(pid: number): Promise<Record<string, string>> {
+  return Object.fromEntries(
+    (await readFile(`/proc/${pid}/environ`, 'utf8'))
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
 /** a camera records until the recorder has written `bytes` of it */
 async function recording(deviceId: string, bytes = 120_000) {
   video.start(deviceId);
@@ -180,7 +190,7 @@ beforeAll(async () => {
   // inherited by the gateway (its `recordings` alarm) and the SFU (when it resumes after a full disk)
   process.env.RECORDINGS_MIN_FREE_MB = String(MIN_FREE_MB);
   rs = await startRecordingStack('fault-recorder', {
-    devicesPerTenant: 4,
+    devicesPerTenant: 5,
     gatewayEnv: { ...FAULT_GATEWAY_ENV, VAULT_DIR: vault() },
     onSfuLine: (l) => {
       sfuLines.push(l);
@@ -293,12 +303,7 @@ describe('faults: the SFU recorder cut mid-recording', () => {
     const deviceId = device(3);
     const live = await recording(deviceId);
     const sfuPid = stack.sfu!.child.pid!;
-    const env = Object.fromEntries(
-      (await readFile(`/proc/${sfuPid}/environ`, 'utf8'))
-        .split('\0')
-        .filter(Boolean)
-        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-    );
+    const env = await environOf(sfuPid);
     const killedAt = Date.now();
     process.kill(sfuPid, 'SIGKILL');
     await stack.sfu!.exited;
@@ -313,5 +318,32 @@ describe('faults: the SFU recorder cut mid-recording', () => {
     const recoveryMs = await continuationAfter(deviceId, live.recordingId, killedAt);
     await expectContinuation(tenantId(), deviceId, prefix, 'sfu_restart');
     await figure('sfu-process-kill', { prefixBytes: m.plaintextBytes, restartReadyMs: readyMs, recoveryMs });
+  }, 150_000);
+
+  // After FLT12: the SFU now running is stopped as a deployment or `npm start`'s supervisor stops it
+  // (SIGTERM) and started again.
+  it('[FLT14] the SFU stopped gracefully (SIGTERM) mid-recording and started again: it seals the prefix before it exits, the camera continues', async () => {
+    const deviceId = device(4);
+    const live = await recording(deviceId);
+    const running = restarted ?? stack.sfu!;
+    const env = await environOf(running.child.pid!);
+    const stoppedAt = Date.now();
+    await running.stop(30_000);
+    const stopMs = Date.now() - stoppedAt;
+    // sealed by the SFU itself on its way out, its last chunk written: no sweep needed
+    const prefix = (await rowsOf(deviceId)).find((r) => r.id === live.recordingId)!;
+    const m = await expectSealedPrefix(tenantId(), prefix, 'sfu_restart');
+    expect(m.cut?.finalChunk).toBe(true);
+    const restartAt = Date.now();
+    restarted = await spawnService({ name: 'sfu-restarted-2', entry: SFU_ENTRY, env });
+    const readyMs = Date.now() - restartAt;
+    const recoveryMs = await continuationAfter(deviceId, live.recordingId, stoppedAt);
+    await expectContinuation(tenantId(), deviceId, prefix, 'sfu_restart');
+    await figure('sfu-graceful-restart', {
+      prefixBytes: m.plaintextBytes,
+      stopMs,
+      restartReadyMs: readyMs,
+      recoveryMs,
+    });
   }, 150_000);
 });

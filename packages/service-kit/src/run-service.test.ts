@@ -18,7 +18,7 @@ function fakeProcess() {
     stdout: { write: (s: string) => out.push(s) },
     stderr: { write: (s: string) => err.push(s) },
     exit: (code) => exited(code),
-    once: (sig, fn) => signals.set(sig, fn),
+    prependOnceListener: (sig, fn) => signals.set(sig, fn),
     on: (_event, fn) => {
       rejection = fn;
     },

@@ -27,7 +27,7 @@ export interface ServiceProcess {
   readonly stdout: { write(line: string): unknown };
   readonly stderr: { write(line: string): unknown };
   exit(code: number): void;
-  once(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  prependOnceListener(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
   on(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;
 }
 
@@ -75,8 +75,11 @@ export async function runService<C, S extends RunnableService>(opts: RunServiceO
   const extra = opts.ready?.(service) ?? {};
   log.info({ address, ...extra }, `${opts.name} listening`);
   proc.stdout.write(`${JSON.stringify({ msg: 'ready', address, pid: proc.pid, ...extra })}\n`);
+  // first among the process's listeners: libraries close what they own on the same signals (a
+  // mediasoup Worker closes its worker process), and the service must see its own shutdown before
+  // that, or it would take its parts' ends for failures (a recording cut as `worker_died`)
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    proc.once(sig, () => {
+    proc.prependOnceListener(sig, () => {
       log.info({ sig }, 'shutting down');
       service.close().then(
         () => proc.exit(0),
