@@ -108,20 +108,35 @@ export function decodeHeader(b: Buffer): SegmentHeader {
 }
 
 function nonceFor(prefix: Buffer, index: number): Buffer {
-  const n = Buffer.alloc(12);
-  prefix.copy(n, 0);
-  n.writeBigUInt64BE(BigInt(index), 4);
+  const n = Buffer.allocUnsafe(12);
+  prefix.copy(n, 0, 0, 4);
+  // u64 big-endian, as writeBigUInt64BE(BigInt(index)) but without a BigInt per chunk
+  n.writeUInt32BE(Math.floor(index / 0x1_0000_0000), 4);
+  n.writeUInt32BE(index >>> 0, 8);
   return n;
 }
 
+/**
+ * The associated data's fixed part (magic, version, recording id, segment, chunk size) per header,
+ * built once instead of parsing the recording id for every chunk.
+ */
+const aadBases = new WeakMap<SegmentHeader, Buffer>();
+
 function aadFor(h: SegmentHeader, index: number, flag: number): Buffer {
-  const a = Buffer.alloc(38);
-  MAGIC.copy(a, 0);
-  a.writeUInt8(h.version ?? VERSION, 4);
-  uuidBytes(h.recordingId).copy(a, 5);
-  a.writeUInt32BE(h.segment, 21);
-  a.writeUInt32BE(h.chunkSize, 25);
-  a.writeBigUInt64BE(BigInt(index), 29);
+  let base = aadBases.get(h);
+  if (!base) {
+    base = Buffer.alloc(29);
+    MAGIC.copy(base, 0);
+    base.writeUInt8(h.version ?? VERSION, 4);
+    uuidBytes(h.recordingId).copy(base, 5);
+    base.writeUInt32BE(h.segment, 21);
+    base.writeUInt32BE(h.chunkSize, 25);
+    aadBases.set(h, base);
+  }
+  const a = Buffer.allocUnsafe(38);
+  base.copy(a, 0);
+  a.writeUInt32BE(Math.floor(index / 0x1_0000_0000), 29);
+  a.writeUInt32BE(index >>> 0, 33);
   a.writeUInt8(flag, 37);
   return a;
 }
