@@ -66,8 +66,11 @@ export function ffmpegArgs(sdpFile: string, container: RecorderContainer): strin
     'file,udp,rtp',
     '-fflags',
     '+genpts',
+    // it stops probing once every track has its parameters (a VP8 keyframe gives the dimensions);
+    // this is only the limit: with 3 s, a loaded machine's late keyframe made the WebM muxer fail
+    // ("dimensions not set", 9 of 729 recordings in an hour's soak) and the recording restart
     '-analyzeduration',
-    '3000000',
+    '10000000',
     '-i',
     sdpFile,
     '-map',
