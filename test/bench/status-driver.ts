@@ -44,7 +44,7 @@ while (connectedCount() < devices.length && Date.now() < rampDeadline) {
   await new Promise((r) => setTimeout(r, 100));
 }
 process.stdout.write(
-  `${JSON.stringify({ msg: 'ready', devices: devices.length, connected: connectedCount() })}\n`,
+  `${JSON.stringify({ msg: 'ready', devices: devices.length, connected: connectedCount(), acked: sim.stats().acked })}\n`,
 );
 
 // Stage changes, spread evenly: each tick flips the next slice of devices display <-> standby.

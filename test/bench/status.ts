@@ -5,7 +5,10 @@
  * devices, drives them at 1 Hz from a separate driver process, and watches as a dashboard of the
  * same tenant. Reports sent / acknowledged / delivered counts, lost stage changes (sent by devices,
  * persisted, and seen by the dashboard), device-to-dashboard latency (device clock at send → batch
- * received; same machine, same clock), and the gateway's CPU and RSS sampled from /proc.
+ * received; same machine, same clock), and the gateway's CPU and RSS sampled from /proc. Then the
+ * same driver against a bare ws server that only parses and acknowledges each status
+ * (ws-reference.ts; `--skip-reference` leaves it out): the gateway's CPU per status against that
+ * floor, and its memory per connected device (issue 17: within 3x, <= 20 KB).
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +30,8 @@ const Args = z.object({
   credentials: z.string().optional(),
   login: z.string().default(`duisburg.operator:${DEMO_PASSWORD}`),
   'in-flight': z.coerce.number().int().min(1).max(100).default(1),
+  /** leave out the bare ws reference (it doubles the run) */
+  'skip-reference': z.boolean().default(false),
 });
 const args = parseArgs(
   Args.refine((a) => !a.url || a.credentials, {
@@ -36,6 +41,149 @@ const args = parseArgs(
   'bench:status -- --devices N [--duration s] [--json] [--url URL --credentials devices.json]',
 );
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+interface DriveResult {
+  result: Record<string, number>;
+  /** per second while measuring: the server's, the driver's and the machine's CPU */
+  cpu: number[];
+  driverCpu: number[];
+  machineCpu: number[];
+  /** the server's RSS (MB) each second while measuring */
+  rss: number[];
+  /** the server's CPU time per acknowledged status between all devices connected and the end */
+  cpuUsPerStatus: number | null;
+  /** the server's RSS growth from before the driver started to all devices connected, per device */
+  kbPerDevice: number | null;
+}
+
+const TICKS = 100; // USER_HZ on Linux
+async function processJiffies(pid: number): Promise<number> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return Number(stat[11]) + Number(stat[12]);
+}
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+async function machineJiffies() {
+  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { busy: f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!, cores: cpus().length };
+}
+
+/**
+ * Runs the device driver (its own process) against `url` and samples `serverPid` from /proc once a
+ * second while measuring (all devices connected): whether the server or the machine is the limit.
+ */
+async function driveServer(o: {
+  url: string;
+  credentialsFile: string;
+  serverPid: number | undefined;
+  onReady?: () => void;
+}): Promise<DriveResult> {
+  const { serverPid } = o;
+  const rssBefore = serverPid ? await rssMb(serverPid) : null;
+  const driver = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, 'status-driver.ts'),
+      '--url',
+      o.url,
+      '--credentials',
+      o.credentialsFile,
+      '--duration',
+      String(args.duration),
+      '--in-flight',
+      String(args['in-flight']),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let result: Record<string, number> = {};
+  let measuring = false;
+  let atReady: { jiffies: number; acked: number; rss: number } | null = null;
+  let atEnd: { jiffies: number; acked: number } | null = null;
+  const done = new Promise<void>((resolve) => {
+    createInterface({ input: driver.stdout! }).on('line', async (line) => {
+      if (line.startsWith('{"msg":"ready"')) {
+        const ready = JSON.parse(line) as { connected: number; acked: number };
+        measuring = true;
+        o.onReady?.();
+        log(`all devices connected (${ready.connected}); measuring`);
+        if (serverPid)
+          atReady = {
+            jiffies: await processJiffies(serverPid),
+            acked: ready.acked,
+            rss: await rssMb(serverPid),
+          };
+      }
+      if (line.startsWith('{"msg":"result"')) {
+        result = JSON.parse(line);
+        if (serverPid) atEnd = { jiffies: await processJiffies(serverPid), acked: result.acked ?? 0 };
+        log(`driver: ${line}`);
+      }
+    });
+    driver.on('exit', () => resolve());
+  });
+  const cpu: number[] = [];
+  const driverCpu: number[] = [];
+  const machineCpu: number[] = [];
+  const rss: number[] = [];
+  let last: { t: number; server: number; driver: number; busy: number } | undefined;
+  const sampler = setInterval(async () => {
+    if (!serverPid || !measuring || !driver.pid) return;
+    try {
+      const [server, drv, m] = await Promise.all([
+        processJiffies(serverPid),
+        processJiffies(driver.pid),
+        machineJiffies(),
+      ]);
+      const t = Date.now();
+      if (last) {
+        const share = (j: number) => Math.round((j / TICKS / ((t - last!.t) / 1000)) * 100);
+        cpu.push(share(server - last.server));
+        driverCpu.push(share(drv - last.driver));
+        machineCpu.push(share(m.busy - last.busy) / m.cores);
+      }
+      last = { t, server, driver: drv, busy: m.busy };
+      rss.push(await rssMb(serverPid));
+    } catch {}
+  }, 1000);
+  await done;
+  await new Promise((r) => setTimeout(r, 50)); // the result line's own /proc read
+  clearInterval(sampler);
+  const ready = atReady as { jiffies: number; acked: number; rss: number } | null;
+  const end = atEnd as { jiffies: number; acked: number } | null;
+  const acked = ready && end ? end.acked - ready.acked : 0;
+  return {
+    result,
+    cpu,
+    driverCpu,
+    machineCpu,
+    rss,
+    cpuUsPerStatus: ready && end && acked > 0 ? ((end.jiffies - ready.jiffies) / TICKS / acked) * 1e6 : null,
+    kbPerDevice:
+      ready && rssBefore !== null && result.devices
+        ? ((ready.rss - rssBefore) * 1024) / result.devices
+        : null,
+  };
+}
+
+/** The same driver against the bare ws server of ws-reference.ts, in this run. */
+async function driveReference(credentialsFile: string): Promise<DriveResult> {
+  log('reference: the same driver against a bare ws server that parses and acknowledges each status');
+  const ref = spawn(process.execPath, [join(import.meta.dirname, 'ws-reference.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+      ref.once('exit', (code) => reject(new Error(`the ws reference exited (${code}) before it listened`)));
+      createInterface({ input: ref.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
+    });
+    return await driveServer({ url: ready.url, credentialsFile, serverPid: ready.pid });
+  } finally {
+    ref.kill('SIGTERM');
+  }
+}
 
 const work = await mkdtemp(join(tmpdir(), 'lagebild-bench-'));
 await chmod(work, 0o755);
@@ -103,78 +251,20 @@ try {
   });
 
   log(`driving ${benchDevices.size} devices at 1 Hz for ${args.duration} s`);
-  const driver = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, 'status-driver.ts'),
-      '--url',
-      url,
-      '--credentials',
-      credentialsFile!,
-      '--duration',
-      String(args.duration),
-      '--in-flight',
-      String(args['in-flight']),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let result: Record<string, number> = {};
-  const driverDone = new Promise<void>((resolve) => {
-    createInterface({ input: driver.stdout! }).on('line', (line) => {
-      if (line.startsWith('{"msg":"ready"')) {
-        measuring = true;
-        log(`all devices connected (${JSON.parse(line).connected}); measuring`);
-      }
-      if (line.startsWith('{"msg":"result"')) {
-        result = JSON.parse(line);
-        log(`driver: ${line}`);
-      }
-    });
-    driver.on('exit', () => resolve());
+  const run = await driveServer({
+    url,
+    credentialsFile: credentialsFile!,
+    serverPid: gatewayPid,
+    onReady: () => {
+      measuring = true;
+    },
   });
-
-  // CPU of the gateway, of the driver and of the whole machine, and the gateway's memory, from
-  // /proc once a second: whether the gateway or the machine (driver, PostgreSQL, Redis) is the limit
-  const cpu: number[] = [];
-  const driverCpu: number[] = [];
-  const machineCpu: number[] = [];
-  const rss: number[] = [];
-  const ticks = 100; // USER_HZ on Linux
-  const processJiffies = async (pid: number) => {
-    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-    return Number(stat[11]) + Number(stat[12]);
-  };
-  const machineJiffies = async () => {
-    const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { busy: f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!, cores: cpus().length };
-  };
-  let last: { t: number; gateway: number; driver: number; busy: number } | undefined;
-  const sampler = setInterval(async () => {
-    if (!gatewayPid || !measuring || !driver.pid) return;
-    try {
-      const [gateway, drv, m] = await Promise.all([
-        processJiffies(gatewayPid),
-        processJiffies(driver.pid),
-        machineJiffies(),
-      ]);
-      const t = Date.now();
-      if (last) {
-        const share = (j: number) => Math.round((j / ticks / ((t - last!.t) / 1000)) * 100);
-        cpu.push(share(gateway - last.gateway));
-        driverCpu.push(share(drv - last.driver));
-        machineCpu.push(share(m.busy - last.busy) / m.cores);
-      }
-      last = { t, gateway, driver: drv, busy: m.busy };
-      const status = await readFile(`/proc/${gatewayPid}/status`, 'utf8');
-      rss.push(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
-    } catch {}
-  }, 1000);
-
-  await driverDone;
+  const { result, cpu, driverCpu, machineCpu, rss } = run;
   if (result.sent === undefined)
     throw new Error('the device driver ended without a result (see its error above)');
   await new Promise((r) => setTimeout(r, 500)); // last batches
-  clearInterval(sampler);
+  // the reference in the same run: the same driver against a bare ws server (ws-reference.ts)
+  const reference = stack && !args['skip-reference'] ? await driveReference(credentialsFile!) : null;
   op.close();
 
   const gatewayMetrics = adminCookie
@@ -218,6 +308,22 @@ try {
     machineCpuPct: Math.round(avg(machineCpu)),
     gatewayEventLoopDelayMs: gatewayMetrics?.eventLoopDelayMs ?? null,
     gatewayRssMb: { avg: Math.round(avg(rss)), max: Math.round(Math.max(...rss, 0)) },
+    // issue 17's goals: CPU per status within 3x of the bare ws reference, <= 20 KB per device
+    gatewayCpuUsPerStatus: round1(run.cpuUsPerStatus),
+    gatewayKbPerDevice: round1(run.kbPerDevice),
+    reference: reference
+      ? {
+          acknowledged: reference.result.acked ?? 0,
+          cpuUsPerStatus: round1(reference.cpuUsPerStatus),
+          kbPerDevice: round1(reference.kbPerDevice),
+          cpuPct: Math.round(avg(reference.cpu)),
+          driverCpuPct: Math.round(avg(reference.driverCpu)),
+        }
+      : null,
+    cpuPerStatusVsReference:
+      reference?.cpuUsPerStatus && run.cpuUsPerStatus
+        ? Math.round((run.cpuUsPerStatus / reference.cpuUsPerStatus) * 100) / 100
+        : null,
   };
   const rows: Array<[string, string]> = [
     ['devices', String(report.devices)],
@@ -254,6 +360,20 @@ try {
         : 'n/a',
     ],
     ['gateway RSS avg / max', `${report.gatewayRssMb.avg} / ${report.gatewayRssMb.max} MB`],
+    [
+      'gateway CPU per status / memory per device',
+      `${report.gatewayCpuUsPerStatus ?? 'n/a'} µs / ${report.gatewayKbPerDevice ?? 'n/a'} KB (goal <= 20 KB)`,
+    ],
+    [
+      'reference (bare ws): CPU per status / memory per device',
+      report.reference
+        ? `${report.reference.cpuUsPerStatus ?? 'n/a'} µs / ${report.reference.kbPerDevice ?? 'n/a'} KB (${report.reference.acknowledged} acknowledged, its CPU ${report.reference.cpuPct} %, driver ${report.reference.driverCpuPct} %)`
+        : 'not run',
+    ],
+    [
+      'gateway CPU per status vs reference',
+      report.cpuPerStatusVsReference === null ? 'n/a' : `${report.cpuPerStatusVsReference}x (goal <= 3x)`,
+    ],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`\nbench:status\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}`);

@@ -1,0 +1,62 @@
+/**
+ * The reference of `npm run bench:status` (issue 17): a bare `ws` server that speaks just enough of
+ * the Socket.IO protocol (Engine.IO 4 over WebSocket, namespace `/device`) for the same device
+ * driver to connect, and that receives each `status` event, parses it and acknowledges it
+ * (`{ ok: true, seq, duplicate: false }`) — nothing else: no authentication, validation, live view,
+ * fan-out or persistence. Its CPU per status is the floor the gateway's is compared with in the same
+ * run. Prints `{"msg":"ready","url":…}` once listening; stops on SIGTERM.
+ */
+import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
+
+const NSP = '/device';
+const PING_MS = 25_000;
+/** an event packet of the namespace: `42/device,<ack id>["status",{…}]` */
+const EVENT = `42${NSP},`;
+
+const server = createServer((_req, res) => res.writeHead(404).end());
+const wss = new WebSocketServer({ server, path: '/socket.io/', perMessageDeflate: false });
+let statuses = 0;
+let nextSid = 0;
+
+wss.on('connection', (ws) => {
+  const sid = `ref${nextSid++}`;
+  ws.send(
+    `0${JSON.stringify({ sid, upgrades: [], pingInterval: PING_MS, pingTimeout: 20_000, maxPayload: 1_000_000 })}`,
+  );
+  const ping = setInterval(() => ws.send('2'), PING_MS);
+  ws.on('close', () => clearInterval(ping));
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    const text = data.toString();
+    if (text === '3') return; // pong
+    // Socket.IO packet inside an Engine.IO message ('4'): '0' connect, '2' event (with an ack id)
+    if (text.startsWith(`40${NSP},`)) {
+      ws.send(`40${NSP},${JSON.stringify({ sid: `${sid}#device` })}`);
+      return;
+    }
+    if (!text.startsWith(EVENT)) return;
+    const body = text.slice(EVENT.length);
+    const bracket = body.indexOf('[');
+    if (bracket <= 0) return; // no ack id: nothing to answer
+    const ackId = body.slice(0, bracket);
+    const [name, status] = JSON.parse(body.slice(bracket)) as [string, { seq?: number }];
+    if (name !== 'status') return;
+    statuses++;
+    ws.send(`43${NSP},${ackId}${JSON.stringify([{ ok: true, seq: status.seq ?? 0, duplicate: false }])}`);
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'ready', url: `http://127.0.0.1:${port}`, pid: process.pid })}\n`,
+  );
+});
+
+process.once('SIGTERM', () => {
+  process.stdout.write(`${JSON.stringify({ msg: 'stopped', statuses })}\n`);
+  for (const ws of wss.clients) ws.terminate();
+  server.close(() => process.exit(0));
+});
