@@ -61,7 +61,8 @@ async function liveTile(
 ) {
   sim.device(deviceId).setStage('recording', { announced: true });
   const tile = tileOf(page, deviceId);
-  await expect(tile).toBeVisible({ timeout: 10_000 });
+  // the camera's WHIP publish and the tile's WHEP play: seconds each on a loaded CI machine
+  await expect(tile).toBeVisible({ timeout: 30_000 });
   await page.waitForFunction(
     (id) => {
       const v = document.querySelector<HTMLVideoElement>(`article[data-device-id="${id}"] video`);
