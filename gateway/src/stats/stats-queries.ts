@@ -1,6 +1,7 @@
 /**
- * The evaluator's figures, one view per file in ./queries: straight from `episodes` (closed ones
- * only) and the hourly `officer_hours` roll-up plus open shifts up to now, and what became of the
+ * The evaluator's figures, one view per file in ./queries: from the per-week roll-up of closed
+ * episodes `episode_week_counts` (./queries/episode-source.ts; `episodes` itself is the reference
+ * it always equals) and the hourly `officer_hours` roll-up plus open shifts up to now, and what became of the
  * recordings from `recordings`. Each view is one or two aggregate queries over indexed columns; no
  * per-person column ever leaves here. Every period is widened to whole ISO months, and a figure is
  * shown only when the disclosure control of @lagebild/stats allows it: not below MIN_CELL, and not
@@ -9,6 +10,12 @@
  */
 export { statsBreakdown } from './queries/breakdown.ts';
 export { statsCsv, statsExport } from './queries/csv-export.ts';
+export {
+  displayToRecording,
+  type EpisodeSource,
+  episodeAtoms,
+  episodeCounts,
+} from './queries/episode-source.ts';
 export { filterOf, snapQuery } from './queries/filters.ts';
 export { statsHeatmap } from './queries/heatmap.ts';
 export { statsSeries, weeksBetween } from './queries/series.ts';

@@ -6,11 +6,10 @@
 import type { BreakdownDimension, StatsBreakdown, StatsQuery } from '@lagebild/protocol';
 import { type Protection, periodMonths, periodVerdict } from '@lagebild/stats';
 import type pg from 'pg';
-import { COUNTS_SQL, type Counts, deescalationRate } from './episode-counts.ts';
+import { type Counts, deescalationRate } from './episode-counts.ts';
+import { type EpisodeSource, episodeCounts } from './episode-source.ts';
 import { filterOf, snapQuery } from './filters.ts';
-import { EPISODE_VALUE, episodeProtection } from './protection.ts';
-import { queryRows, sql } from './sql.ts';
-import { episodeWhere } from './where-clauses.ts';
+import { episodeProtection } from './protection.ts';
 
 type KeyCounts = Counts & { key: string };
 
@@ -19,16 +18,14 @@ export async function statsBreakdown(
   tenantId: string,
   query: StatsQuery,
   by: BreakdownDimension,
+  source: EpisodeSource = 'rollup',
 ): Promise<StatsBreakdown> {
   const q = snapQuery(query);
   const filter = filterOf(q);
   if (filter !== null && filter.dim !== by) return { query: q, by, suppressed: 'combined_filters', rows: [] };
   const [rows, prot] = await Promise.all([
-    queryRows<KeyCounts>(
-      pool,
-      sql`SELECT ${EPISODE_VALUE[by]} AS key, ${COUNTS_SQL} FROM episodes WHERE ${episodeWhere(tenantId, q)} GROUP BY 1 ORDER BY 1`,
-    ),
-    episodeProtection(pool, tenantId, by),
+    episodeCounts(pool, tenantId, q, by, source),
+    episodeProtection(pool, tenantId, by, source),
   ]);
   return { query: q, by, suppressed: null, rows: breakdownRows(rows, prot, periodMonths(q.from, q.to)) };
 }

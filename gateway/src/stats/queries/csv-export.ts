@@ -5,6 +5,7 @@
 import type { RetentionFigures, StatsQuery, StatsSeries, StatsSummary } from '@lagebild/protocol';
 import { DEFAULT_QUIET_MS } from '@lagebild/stats';
 import type pg from 'pg';
+import type { EpisodeSource } from './episode-source.ts';
 import { statsSeries } from './series.ts';
 import { statsSummary } from './summary.ts';
 
@@ -13,10 +14,11 @@ export async function statsExport(
   tenantId: string,
   q: StatsQuery,
   quietMs = DEFAULT_QUIET_MS,
+  source: EpisodeSource = 'rollup',
 ): Promise<{ summary: StatsSummary; series: StatsSeries }> {
   const [summary, series] = await Promise.all([
-    statsSummary(pool, tenantId, q, quietMs),
-    statsSeries(pool, tenantId, q),
+    statsSummary(pool, tenantId, q, quietMs, source),
+    statsSeries(pool, tenantId, q, source),
   ]);
   return { summary, series };
 }

@@ -7,10 +7,9 @@
 import type { StatsHeatmap, StatsQuery } from '@lagebild/protocol';
 import { GRID_LAT_DEG, GRID_LNG_DEG, type Protection, periodMonths, periodVerdict } from '@lagebild/stats';
 import type pg from 'pg';
+import { type EpisodeSource, episodeCounts } from './episode-source.ts';
 import { filterOf, snapQuery } from './filters.ts';
-import { EPISODE_VALUE, episodeProtection } from './protection.ts';
-import { queryRows, sql } from './sql.ts';
-import { episodeWhere } from './where-clauses.ts';
+import { episodeProtection } from './protection.ts';
 
 /** Episodes of one cell; `key` as the control spells it, row and col null for episodes without position. */
 export interface CellRow {
@@ -24,6 +23,7 @@ export async function statsHeatmap(
   pool: pg.Pool,
   tenantId: string,
   query: StatsQuery,
+  source: EpisodeSource = 'rollup',
 ): Promise<StatsHeatmap> {
   const q = snapQuery(query);
   const empty = { query: q, cellLatDeg: GRID_LAT_DEG, cellLngDeg: GRID_LNG_DEG };
@@ -36,15 +36,18 @@ export async function statsHeatmap(
       suppressed: 'combined_filters',
     };
   }
-  const [rows, prot] = await Promise.all([
-    queryRows<CellRow>(
-      pool,
-      sql`SELECT ${EPISODE_VALUE.cell} AS key, cell_row AS row, cell_col AS col, count(*)::int AS n FROM episodes
-        WHERE ${episodeWhere(tenantId, q)} GROUP BY cell_row, cell_col`,
-    ),
-    episodeProtection(pool, tenantId, 'cell'),
+  const [counts, prot] = await Promise.all([
+    episodeCounts(pool, tenantId, q, 'cell', source),
+    episodeProtection(pool, tenantId, 'cell', source),
   ]);
+  const rows = counts.map((c) => cellRow(c.key, c.episodes));
   return { ...empty, ...shownCells(rows, prot, periodMonths(q.from, q.to)), suppressed: null };
+}
+
+/** A cell's row from its key as the control spells it ('row:col', or 'none' without position). */
+export function cellRow(key: string, n: number): CellRow {
+  const [row, col] = key === 'none' ? [null, null] : key.split(':').map(Number);
+  return { key, row: row ?? null, col: col ?? null, n };
 }
 
 /** The cells the control lets through, sorted, and how many cells and (when allowed) episodes it hid. */

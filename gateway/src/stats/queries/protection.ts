@@ -1,37 +1,26 @@
 /**
  * What the disclosure control of @lagebild/stats needs from the database: the tenant's whole history
- * counted per local week and value of the dimension in use, once with episodes as the unit and once
- * with recordings (packages/stats/src/disclosure-control.ts has the threat model and method).
+ * counted per local week and value of the dimension in use, once with episodes as the unit (from the
+ * per-week roll-up, ./episode-source.ts) and once with recordings (packages/stats/src/disclosure-control.ts has the threat model and method).
  */
 import type { BreakdownDimension, StatsQuery } from '@lagebild/protocol';
 import { type Atom, buildProtection, type Protection, periodMonths } from '@lagebild/stats';
 import type pg from 'pg';
+import { type EpisodeSource, episodeAtoms } from './episode-source.ts';
 import { type Dimension, type Filter, filterOf, snapQuery } from './filters.ts';
 import { queryRows, raw, type Sql, sql } from './sql.ts';
 import { RECORDING_EPISODE, RECORDING_LOCAL_START, RECORDING_SHIFT_TEAM } from './where-clauses.ts';
 
-/** An episode's value of each dimension, as the atoms and the filters spell it. */
-export const EPISODE_VALUE: Record<Dimension, Sql> = {
-  team: sql`COALESCE(team, '')`,
-  context: sql`COALESCE(context::text, 'unreported')`,
-  weekday: sql`local_weekday::text`,
-  hour: sql`local_hour::text`,
-  cell: sql`COALESCE(cell_row::text || ':' || cell_col::text, 'none')`,
-};
+export { EPISODE_VALUE } from './episode-source.ts';
 
 /** The tenant's closed episodes per week and value of `dim`, over its whole history. */
 export async function episodeProtection(
   pool: pg.Pool,
   tenantId: string,
   dim: Dimension | null,
+  source: EpisodeSource = 'rollup',
 ): Promise<Protection> {
-  const rows = await queryRows<Atom>(
-    pool,
-    sql`SELECT to_char(local_week, 'YYYY-MM-DD') AS week, ${dim ? EPISODE_VALUE[dim] : raw("''")} AS value,
-            count(*)::int AS n
-       FROM episodes WHERE tenant_id = ${tenantId} AND closed GROUP BY 1, 2`,
-  );
-  return buildProtection(rows);
+  return buildProtection(await episodeAtoms(pool, tenantId, dim, source));
 }
 
 /**
@@ -74,11 +63,16 @@ export interface Control {
   recordings: Protection;
 }
 
-export async function loadControl(pool: pg.Pool, tenantId: string, query: StatsQuery): Promise<Control> {
+export async function loadControl(
+  pool: pg.Pool,
+  tenantId: string,
+  query: StatsQuery,
+  source: EpisodeSource = 'rollup',
+): Promise<Control> {
   const q = snapQuery(query);
   const filter = filterOf(q);
   const [episodes, recordings] = await Promise.all([
-    episodeProtection(pool, tenantId, filter?.dim ?? null),
+    episodeProtection(pool, tenantId, filter?.dim ?? null, source),
     recordingProtection(pool, tenantId, filter?.dim ?? null),
   ]);
   return { q, months: periodMonths(q.from, q.to), filter, episodes, recordings };

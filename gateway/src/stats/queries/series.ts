@@ -12,26 +12,27 @@ import {
   weekVerdict,
 } from '@lagebild/stats';
 import type pg from 'pg';
-import { addCounts, COUNTS_SQL, type Counts, deescalationRate } from './episode-counts.ts';
+import { addCounts, type Counts, deescalationRate } from './episode-counts.ts';
+import { type EpisodeSource, episodeCounts } from './episode-source.ts';
 import { officerHours, round2 } from './officer-hours.ts';
 import { type Control, loadControl } from './protection.ts';
 import { recordingGroups, shownRetention } from './recording-outcomes.ts';
-import { queryRows, sql } from './sql.ts';
-import { episodeWhere } from './where-clauses.ts';
 
 type WeekCounts = Counts & { week: string };
 
-export async function statsSeries(pool: pg.Pool, tenantId: string, query: StatsQuery): Promise<StatsSeries> {
-  const ctl = await loadControl(pool, tenantId, query);
-  const [rows, hours, recordings] = await Promise.all([
-    queryRows<WeekCounts>(
-      pool,
-      sql`SELECT to_char(local_week, 'YYYY-MM-DD') AS week, ${COUNTS_SQL}
-         FROM episodes WHERE ${episodeWhere(tenantId, ctl.q)} GROUP BY local_week`,
-    ),
+export async function statsSeries(
+  pool: pg.Pool,
+  tenantId: string,
+  query: StatsQuery,
+  source: EpisodeSource = 'rollup',
+): Promise<StatsSeries> {
+  const ctl = await loadControl(pool, tenantId, query, source);
+  const [counts, hours, recordings] = await Promise.all([
+    episodeCounts(pool, tenantId, ctl.q, 'week', source),
     officerHours(pool, tenantId, ctl.q, true),
     recordingGroups(pool, tenantId, ctl.q, true),
   ]);
+  const rows: WeekCounts[] = counts.map(({ key, ...c }) => ({ ...c, week: key }));
   return {
     query: ctl.q,
     bin: ctl.filter ? 'month' : 'week',

@@ -14,12 +14,12 @@ import {
   wilson,
 } from '@lagebild/stats';
 import type pg from 'pg';
-import { COUNTS_SQL, type Counts, DISPLAY_TO_RECORDING_SQL } from './episode-counts.ts';
+import type { Counts } from './episode-counts.ts';
+import { displayToRecording, type EpisodeSource, episodeCounts } from './episode-source.ts';
 import { officerHours, round2 } from './officer-hours.ts';
 import { type Control, loadControl } from './protection.ts';
 import { recordingGroups, retentionSummary } from './recording-outcomes.ts';
 import { queryRows, sql } from './sql.ts';
-import { episodeWhere } from './where-clauses.ts';
 
 export interface BaselineRow {
   id: string;
@@ -33,14 +33,12 @@ export async function statsSummary(
   tenantId: string,
   query: StatsQuery,
   quietMs = DEFAULT_QUIET_MS,
+  source: EpisodeSource = 'rollup',
 ): Promise<StatsSummary> {
-  const ctl = await loadControl(pool, tenantId, query);
-  const [counts, hours, baselines, recordings] = await Promise.all([
-    queryRows<Counts>(
-      pool,
-      sql`SELECT ${COUNTS_SQL}, ${DISPLAY_TO_RECORDING_SQL}
-       FROM episodes WHERE ${episodeWhere(tenantId, ctl.q)}`,
-    ),
+  const ctl = await loadControl(pool, tenantId, query, source);
+  const [counts, d2r, hours, baselines, recordings] = await Promise.all([
+    episodeCounts(pool, tenantId, ctl.q, 'total', source),
+    displayToRecording(pool, tenantId, ctl.q),
     officerHours(pool, tenantId, ctl.q, false),
     queryRows<BaselineRow>(
       pool,
@@ -48,10 +46,11 @@ export async function statsSummary(
     ),
     recordingGroups(pool, tenantId, ctl.q, false),
   ]);
+  const { key: _key, ...total }: Counts & { key: string } = counts[0]!;
   return buildSummary(
     ctl,
     quietMs,
-    counts[0]!,
+    { ...total, ...d2r },
     hours.get('all') ?? 0,
     baselines,
     recordings.get('all') ?? [],
