@@ -28,6 +28,7 @@ import {
 } from '@lagebild/protocol';
 import { io, type Socket } from 'socket.io-client';
 import type { LiveInput, LiveSession } from './live-session.ts';
+import { perfEnd, perfStart } from './perf-marks.ts';
 
 type Parsed<T> = { success: true; data: T } | { success: false; error: Parameters<typeof describeIssues>[0] };
 type Schema<T> = { safeParse(msg: unknown): Parsed<T> };
@@ -54,9 +55,11 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
     toInput: (data: T) => LiveInput,
   ) {
     socket.on(event, (msg: unknown) => {
+      const started = event === 'batch' ? perfStart() : 0;
       const parsed = schema.safeParse(msg);
       if (parsed.success) session.apply(toInput(parsed.data));
       else console.error(`control ${event} rejected`, describeIssues(parsed.error));
+      perfEnd('lagebild:batch', started);
     });
   }
 

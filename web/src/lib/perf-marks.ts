@@ -1,0 +1,22 @@
+/**
+ * Optional User Timing measures for `npm run bench:map` (issue 17): where the page applies a status
+ * batch and where the map draws its units. Off unless the page was opened with
+ * `window.__LAGEBILD_PERF__ = true` (the benchmark sets it before any script runs), so a control room
+ * running a whole shift never fills the performance timeline with entries.
+ */
+declare global {
+  interface Window {
+    __LAGEBILD_PERF__?: boolean;
+  }
+}
+
+export type PerfMeasure = 'lagebild:batch' | 'lagebild:units-draw';
+
+/** performance.now() when measuring, else 0 (pass it to `perfEnd`) */
+export function perfStart(): number {
+  return typeof window !== 'undefined' && window.__LAGEBILD_PERF__ === true ? performance.now() : 0;
+}
+
+export function perfEnd(name: PerfMeasure, start: number): void {
+  if (start > 0) performance.measure(name, { start, end: performance.now() });
+}
