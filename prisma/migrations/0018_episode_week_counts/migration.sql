@@ -83,14 +83,22 @@ CREATE FUNCTION "lagebild_episode_week_counts_sql"("src" TEXT) RETURNS TEXT LANG
   $q$, "src")
 $f$;
 
--- The statement's transition tables as signed rows: inserted +1, deleted -1, updated both.
+-- The statement's transition tables as signed rows: inserted +1, deleted -1, updated both. Most of
+-- the builder's statements touch no closed episode (a device in standby re-derived to nothing, an
+-- episode still open): those return at once, without the aggregate.
 CREATE FUNCTION "lagebild_episode_week_counts"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
+    IF NOT EXISTS (SELECT 1 FROM "new_rows" n WHERE n."closed") THEN RETURN NULL; END IF;
     EXECUTE "lagebild_episode_week_counts_sql"('SELECT 1 AS "sign", n.* FROM "new_rows" n');
   ELSIF TG_OP = 'DELETE' THEN
+    IF NOT EXISTS (SELECT 1 FROM "old_rows" o WHERE o."closed") THEN RETURN NULL; END IF;
     EXECUTE "lagebild_episode_week_counts_sql"('SELECT -1 AS "sign", o.* FROM "old_rows" o');
   ELSE
+    IF NOT EXISTS (SELECT 1 FROM "new_rows" n WHERE n."closed")
+       AND NOT EXISTS (SELECT 1 FROM "old_rows" o WHERE o."closed") THEN
+      RETURN NULL;
+    END IF;
     EXECUTE "lagebild_episode_week_counts_sql"(
       'SELECT 1 AS "sign", n.* FROM "new_rows" n UNION ALL SELECT -1 AS "sign", o.* FROM "old_rows" o');
   END IF;
