@@ -386,12 +386,19 @@ function mainThreadPerBatch(trace: { traceEvents: TraceEvent[] } | TraceEvent[])
   const marks = events.filter(
     (e) => e.name === 'lagebild:batch' && (e.ph === 'b' || e.ph === 'R' || e.ph === 'X'),
   );
-  if (marks.length < 2) throw new Error(`the trace holds ${marks.length} batch measures; is the page live?`);
+  if (marks.length < 2) {
+    // a main thread too busy to flush its trace in time: say so rather than invent figures
+    log(`the trace holds ${marks.length} batch measures: no per-batch figures for this size`);
+    return { wall: [], cpu: [], busyShare: Number.NaN };
+  }
   const pid = marks[0]!.pid;
   const main = events.find(
     (e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === pid && e.args?.name === 'CrRendererMain',
   );
-  if (!main) throw new Error('no CrRendererMain thread in the trace');
+  if (!main) {
+    log('no CrRendererMain thread in the trace: no per-batch figures for this size');
+    return { wall: [], cpu: [], busyShare: Number.NaN };
+  }
   const taskName = events.some((e) => e.name === 'RunTask' && e.pid === pid && e.tid === main.tid)
     ? 'RunTask'
     : 'ThreadControllerImpl::RunTask';

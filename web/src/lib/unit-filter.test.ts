@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeUnit } from './test-fixtures.ts';
-import { EMPTY_QUERY, filterUnits, labelOf, matchesText, teamsOf } from './unit-filter.ts';
+import { compareUnits, EMPTY_QUERY, filterUnits, labelOf, matchesText, teamsOf } from './unit-filter.ts';
 
 const now = 10_000;
 
@@ -62,6 +62,25 @@ describe('filterUnits()', () => {
     const started = performance.now();
     for (let i = 0; i < 10; i++) filterUnits(many, { ...EMPTY_QUERY, text: 'kod 1' }, now);
     expect((performance.now() - started) / 10).toBeLessThan(50);
+  });
+});
+
+describe('filterUnits() order', () => {
+  it('is compareUnits order, also for labels that collate equal and after new labels appear', () => {
+    const stages = ['standby', 'display', 'recording'] as const;
+    const make = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        makeUnit(i + 1, {
+          callsign: i % 7 === 0 ? null : `${i % 2 ? 'KOD' : 'Kod'} ${(i * 37) % 50}`,
+          stage: stages[i % 3],
+          emergency: i % 11 === 0,
+          receivedAt: now,
+        }),
+      );
+    for (const n of [40, 120]) {
+      const units = make(n);
+      expect(filterUnits(units, EMPTY_QUERY, now).units).toEqual([...units].sort(compareUnits));
+    }
   });
 });
 

@@ -4,7 +4,10 @@
  * redrawn on the next animation frame after the store changes or the map moves, not continuously.
  * The emergency pulse runs on a second, mostly empty canvas above it, so an animated emergency costs
  * a handful of circles per frame instead of a redraw of every unit. Clicks and hover are resolved
- * against the positions of the last frame (hit-index.ts).
+ * against the positions of the last frame (hit-index.ts). Units outside the view are skipped before
+ * they are projected, and plain units (no emergency, label, hover or selection) are drawn per stage
+ * and freshness as one path each (drawUnitGroup), so 10,000 units cost a few dozen canvas calls
+ * rather than ~15 per unit (issue 17, bench:map).
  *
  * A class because Leaflet layers own a lifecycle (onAdd/onRemove) that Leaflet calls.
  */
@@ -12,11 +15,12 @@ import type { UnitLive } from '@lagebild/protocol';
 import * as L from 'leaflet';
 import type { LiveStore } from '@/lib/live-store';
 import { isOnDuty } from '@/lib/on-duty';
-import { freshnessOf } from '@/lib/staleness';
+import { perfEnd, perfStart } from '@/lib/perf-marks';
+import { type Freshness, freshnessOf } from '@/lib/staleness';
 import { labelOf, statusOf, type UnitStatus } from '@/lib/unit-filter';
 import { fitCanvas } from './fit-canvas';
 import { createHitIndex } from './hit-index';
-import { drawEmergencyPulse, drawUnit, type MapPalette } from './unit-glyphs';
+import { drawEmergencyPulse, drawUnit, drawUnitGroup, HIT_RADIUS, type MapPalette } from './unit-glyphs';
 
 export interface UnitCanvasLayerOptions {
   store: LiveStore;
@@ -36,6 +40,8 @@ const PULSE_PERIOD_MS = 1400;
 const AGING_REDRAW_MS = 2000;
 /** draw order: least urgent first so the urgent ones end up on top */
 const DRAW_ORDER: readonly UnitStatus[] = ['standby', 'display', 'recording', 'emergency'];
+/** within a stage, fresh units on top of those that faded */
+const FRESHNESS_ORDER: readonly Freshness[] = ['lost', 'stale', 'fresh'];
 
 export class UnitCanvasLayer extends L.Layer {
   #opts: UnitCanvasLayerOptions;
@@ -52,7 +58,10 @@ export class UnitCanvasLayer extends L.Layer {
   #reducedMotion: MediaQueryList | null = null;
   /** ages move on even when no message arrives; redraw now and then so fading is visible */
   #agingTimer: number | null = null;
+  /** units drawn one by one (emergencies, hovered, labelled), per status */
   #buckets: Record<UnitStatus, UnitLive[]> = { standby: [], display: [], recording: [], emergency: [] };
+  /** the other units, per `${stage}:${freshness}`: x, y, heading (NaN for none) each */
+  #groups = new Map<string, number[]>();
 
   constructor(options: UnitCanvasLayerOptions) {
     super();
@@ -113,6 +122,12 @@ export class UnitCanvasLayer extends L.Layer {
   }
 
   #draw(): void {
+    const started = perfStart();
+    this.#drawUnits();
+    perfEnd('lagebild:units-draw', started);
+  }
+
+  #drawUnits(): void {
     this.#frame = null;
     const map = this.#map;
     const canvas = this.#canvas;
@@ -125,48 +140,74 @@ export class UnitCanvasLayer extends L.Layer {
     const { store, palette, sosText } = this.#opts;
     const serverNow = store.clock.now();
     const selectedId = this.#opts.getSelectedId();
+    const hoverId = this.#hoverId;
     const showLabels = map.getZoom() >= LABEL_MIN_ZOOM;
     const animate = !this.#reducedMotion?.matches;
     const pulse = animate ? true : null;
     const margin = 60;
     this.#emergencyPoints.length = 0;
+    // the view (plus the margin) in degrees: units outside it are skipped before they are projected
+    const nw = map.containerPointToLatLng([-margin, -margin]);
+    const se = map.containerPointToLatLng([size.x + margin, size.y + margin]);
+    const [south, north, west, east] = [se.lat, nw.lat, nw.lng, se.lng];
 
     for (const status of DRAW_ORDER) this.#buckets[status].length = 0;
-    for (const unit of store.units.values()) {
-      // a camera without a shift is not a unit: it is listed as not on duty, not drawn (issue 15)
-      if (unit.position && isOnDuty(unit)) this.#buckets[statusOf(unit)].push(unit);
-    }
-
+    for (const group of this.#groups.values()) group.length = 0;
     this.#hits.reset();
     let selected: UnitLive | null = null;
-    for (const status of DRAW_ORDER) {
-      for (const unit of this.#buckets[status]) {
-        if (unit.deviceId === selectedId) {
-          selected = unit;
-          continue;
-        }
-        const position = unit.position!;
-        const point = map.latLngToContainerPoint([position.lat, position.lng]);
-        if (
-          point.x < -margin ||
-          point.y < -margin ||
-          point.x > size.x + margin ||
-          point.y > size.y + margin
-        ) {
-          continue;
-        }
-        if (status === 'emergency') this.#emergencyPoints.push(point.x, point.y);
-        const radius = drawUnit(ctx, unit, point.x, point.y, {
-          freshness: freshnessOf(unit, serverNow),
-          selected: false,
-          hovered: unit.deviceId === this.#hoverId,
-          pulse,
-          label: showLabels || status === 'emergency' ? labelOf(unit) : null,
-          sosText,
-          palette,
-        });
-        this.#hits.add(unit.deviceId, point.x, point.y, radius);
+    const single: UnitLive[] = [];
+    for (const unit of store.units.values()) {
+      // a camera without a shift is not a unit: it is listed as not on duty, not drawn (issue 15)
+      const position = unit.position;
+      if (!position || !isOnDuty(unit)) continue;
+      if (unit.deviceId === selectedId) {
+        selected = unit;
+        continue;
       }
+      const { lat, lng } = position;
+      if (lat < south || lat > north || lng < west || lng > east) continue;
+      const status = statusOf(unit);
+      // emergencies, the hovered unit and labelled units one by one, on top; the rest in groups
+      if (status === 'emergency' || showLabels || unit.deviceId === hoverId) {
+        this.#buckets[status].push(unit);
+        continue;
+      }
+      const point = map.latLngToContainerPoint([lat, lng]);
+      const freshness = freshnessOf(unit, serverNow);
+      const key = `${unit.stage}:${freshness}`;
+      let group = this.#groups.get(key);
+      if (!group) {
+        group = [];
+        this.#groups.set(key, group);
+      }
+      group.push(point.x, point.y, unit.headingDeg ?? Number.NaN);
+      this.#hits.add(unit.deviceId, point.x, point.y, HIT_RADIUS[status]);
+    }
+    for (const status of DRAW_ORDER) {
+      if (status !== 'emergency') {
+        for (const freshness of FRESHNESS_ORDER) {
+          const group = this.#groups.get(`${status}:${freshness}`);
+          if (group) drawUnitGroup(ctx, status, freshness, group, palette);
+        }
+      }
+      single.push(...this.#buckets[status]);
+    }
+
+    for (const unit of single) {
+      const status = statusOf(unit);
+      const position = unit.position!;
+      const point = map.latLngToContainerPoint([position.lat, position.lng]);
+      if (status === 'emergency') this.#emergencyPoints.push(point.x, point.y);
+      const radius = drawUnit(ctx, unit, point.x, point.y, {
+        freshness: freshnessOf(unit, serverNow),
+        selected: false,
+        hovered: unit.deviceId === hoverId,
+        pulse,
+        label: showLabels || status === 'emergency' ? labelOf(unit) : null,
+        sosText,
+        palette,
+      });
+      this.#hits.add(unit.deviceId, point.x, point.y, radius);
     }
     if (selected?.position) {
       // the selected unit last, so it is never hidden under others
@@ -175,7 +216,7 @@ export class UnitCanvasLayer extends L.Layer {
       const radius = drawUnit(ctx, selected, point.x, point.y, {
         freshness: freshnessOf(selected, serverNow),
         selected: true,
-        hovered: selected.deviceId === this.#hoverId,
+        hovered: selected.deviceId === hoverId,
         pulse,
         label: labelOf(selected),
         sosText,
