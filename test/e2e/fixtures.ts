@@ -50,6 +50,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         serveWeb: true,
         sfu: liveVideo,
         gatewayEnv: vault.env,
+        verbose: process.env.LB_E2E_VERBOSE === '1',
+        logLevel: process.env.LB_E2E_VERBOSE === '1' ? 'info' : undefined,
       });
       await vault.addTenants(stack);
       await use(stack);

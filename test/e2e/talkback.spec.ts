@@ -171,6 +171,78 @@ test('[K1][K2][K3] an operator holds "Sprechen" (mouse, then keyboard): the came
   sim.device(device.deviceId).setStage('standby', {});
 });
 
+test('[K4] a second speaker is told that someone else is talking to the camera, and speaks once the first lets go', async ({
+  page,
+  browser,
+  stack,
+  sim,
+  whipVideo,
+  loginAs,
+}) => {
+  test.setTimeout(180_000);
+  void whipVideo;
+  const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
+  const device = duisburg.devices[18]!;
+  const callsign = await callsignOf(stack as never, device.deviceId);
+  await page.context().grantPermissions(['microphone'], { origin: stack.url });
+  const second = await browser.newContext();
+  await second.grantPermissions(['microphone'], { origin: stack.url });
+  const other = await second.newPage();
+  try {
+    await loginAs(page, 'duisburg.operator');
+    await loginAs(other, 'duisburg.supervisor');
+    // both screens open the tile when the unit starts recording
+    const tile = await liveTile(page, sim as never, device.deviceId);
+    const otherTile = tileOf(other, device.deviceId);
+    await expect(otherTile).toBeVisible({ timeout: 30_000 });
+    const name = `Zu ${callsign} sprechen (gedrückt halten)`;
+    const button = tile.getByRole('button', { name });
+    const otherButton = otherTile.getByRole('button', { name });
+    const speaking = (t: typeof tile) => t.getByRole('status').filter({ hasText: 'Sie sprechen mit' });
+
+    await button.focus();
+    await page.keyboard.down(' ');
+    await expect(speaking(tile)).toBeVisible({ timeout: 20_000 });
+
+    // the second press is refused (409) and the tile says why and what to do
+    await otherButton.focus();
+    await other.keyboard.down(' ');
+    await expect(otherTile.getByRole('alert')).toHaveText(
+      `Gerade spricht jemand anderes mit ${callsign}. Bitte danach erneut drücken.`,
+      { timeout: 20_000 },
+    );
+    await other.keyboard.up(' ');
+    await expect(otherButton).toHaveAttribute('aria-pressed', 'false');
+    // the first speaker was not interrupted
+    await expect(button).toHaveAttribute('aria-pressed', 'true');
+    await expect(speaking(tile)).toBeVisible();
+
+    await page.keyboard.up(' ');
+    await expect(button).toHaveAttribute('aria-pressed', 'false');
+    // once the camera is free, the second speaker gets it
+    await otherButton.focus();
+    await other.keyboard.down(' ');
+    await expect(speaking(otherTile)).toBeVisible({ timeout: 20_000 });
+    await other.keyboard.up(' ');
+    await expect(otherButton).toHaveAttribute('aria-pressed', 'false');
+
+    await expect
+      .poll(async () => (await talkRows(stack as never, device.deviceId)).length, { timeout: 10_000 })
+      .toBe(4);
+    const rows = await talkRows(stack as never, device.deviceId);
+    // the refused press never spoke: one started/ended pair per speaker, in turn
+    expect(rows.map((r) => `${r.actor} ${r.phase}`)).toEqual([
+      'duisburg.operator started',
+      'duisburg.operator ended',
+      'duisburg.supervisor started',
+      'duisburg.supervisor ended',
+    ]);
+  } finally {
+    await second.close();
+  }
+  sim.device(device.deviceId).setStage('standby');
+});
+
 test('a refused microphone is explained in the tile; nothing reaches the camera', async ({
   browser,
   stack,

@@ -142,7 +142,8 @@ test('another tenant cannot watch the unit: the token is refused and the screen 
   // a link naming the stream: the reason is asked first, then the refusal is shown in the tile
   await page.goto(`${stack.url}/?video=${device.deviceId}`);
   const dialog = page.getByRole('dialog', { name: /^Livebild .* ansehen$/ });
-  await expect(dialog).toBeVisible();
+  // the page loads and signs its socket in first: seconds on a loaded machine
+  await expect(dialog).toBeVisible({ timeout: 15_000 });
   await dialog.getByRole('radio', { name: 'Sonstiger Grund' }).check();
   await dialog.getByRole('button', { name: 'Livebild öffnen' }).click();
   await expect(dialog.getByRole('alert')).toHaveText('Bitte den Grund kurz beschreiben.');

@@ -61,7 +61,13 @@ function LiveDashboard({ me }: { me: MeResponse }) {
   const { session, status, incidentView } = useLiveSession(signedOut);
   const { unitStore, incidentStore } = session;
   const frame = useLiveFrame(unitStore);
-  const video = useVideoWall(incidentStore.incidents, incidentStore.alerts, incidentView.version, frame.tick);
+  const video = useVideoWall(
+    incidentStore.incidents,
+    incidentStore.alerts,
+    incidentView.version,
+    frame.tick,
+    status.state === 'live',
+  );
   useEffect(() => session.onVideo(video.onVideo), [session, video.onVideo]);
   const live = useLiveSelection(session, frame.units);
   const { selection } = live;

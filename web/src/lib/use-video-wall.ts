@@ -1,6 +1,6 @@
 /**
- * React state of the video wall: the tenant's live streams (seeded from GET /api/video/live, then
- * the `video` events of /control), the wall's tiles (video-wall.ts) and the last event per unit,
+ * React state of the video wall: the tenant's live streams (seeded from GET /api/video/live each time
+ * the live connection is up, then the `video` events of /control), the wall's tiles (video-wall.ts) and the last event per unit,
  * which the unit's tile turns into restart / suspend / end of its watch.
  *
  * `requestOpen` is the one way a person opens a stream: with the unit's open incident as the reason
@@ -121,17 +121,24 @@ export function useVideoWall(
   alerts: ReadonlyMap<string, Alert>,
   incidentVersion: number,
   tick: number,
+  /** the live connection is up (its snapshot arrived): the moment to read the streams already up */
+  live = true,
 ): VideoWallModel {
   const [state, dispatch] = useReducer(reduce, INITIAL);
 
+  // Seeded each time the live connection is (again) up, not once at mount: a stream that came up
+  // after this read but before the socket had joined the tenant's room was announced to nobody
+  // here, and its unit recorded with no tile and no listing. Once live, every later producer_up
+  // arrives on the socket, and this read has every earlier one.
   useEffect(() => {
+    if (!live) return;
     const abort = new AbortController();
     apiGet('/api/video/live', LiveStreamsResponse, abort.signal).then(
       (res) => dispatch({ type: 'seed', streams: res.streams, nowMs: Date.now() }),
       () => undefined, // live video not configured or not allowed: the wall stays empty
     );
     return () => abort.abort();
-  }, []);
+  }, [live]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: incidentVersion stands for the incident store's content, tick for the passing of time
   useEffect(() => {
