@@ -5,9 +5,9 @@
  * The emergency pulse runs on a second, mostly empty canvas above it, so an animated emergency costs
  * a handful of circles per frame instead of a redraw of every unit. Clicks and hover are resolved
  * against the positions of the last frame (hit-index.ts). Units outside the view are skipped before
- * they are projected, and plain units (no emergency, label, hover or selection) are drawn per stage
- * and freshness as one path each (drawUnitGroup), so 10,000 units cost a few dozen canvas calls
- * rather than ~15 per unit (issue 17, bench:map).
+ * they are projected (issue 17, bench:map). Drawing all units of a stage as one path was tried and
+ * measured worse: fewer canvas calls, but the software rasterizer took ~2.5× longer per frame at the
+ * compositor commit, which is where the time goes at 10,000 units (docs/benchmarks.md § bench:map).
  *
  * A class because Leaflet layers own a lifecycle (onAdd/onRemove) that Leaflet calls.
  */
@@ -16,11 +16,11 @@ import * as L from 'leaflet';
 import type { LiveStore } from '@/lib/live-store';
 import { isOnDuty } from '@/lib/on-duty';
 import { perfEnd, perfStart } from '@/lib/perf-marks';
-import { type Freshness, freshnessOf } from '@/lib/staleness';
+import { freshnessOf } from '@/lib/staleness';
 import { labelOf, statusOf, type UnitStatus } from '@/lib/unit-filter';
 import { fitCanvas } from './fit-canvas';
 import { createHitIndex } from './hit-index';
-import { drawEmergencyPulse, drawUnit, drawUnitGroup, HIT_RADIUS, type MapPalette } from './unit-glyphs';
+import { drawEmergencyPulse, drawUnit, type MapPalette } from './unit-glyphs';
 
 export interface UnitCanvasLayerOptions {
   store: LiveStore;
@@ -40,8 +40,6 @@ const PULSE_PERIOD_MS = 1400;
 const AGING_REDRAW_MS = 2000;
 /** draw order: least urgent first so the urgent ones end up on top */
 const DRAW_ORDER: readonly UnitStatus[] = ['standby', 'display', 'recording', 'emergency'];
-/** within a stage, fresh units on top of those that faded */
-const FRESHNESS_ORDER: readonly Freshness[] = ['lost', 'stale', 'fresh'];
 
 export class UnitCanvasLayer extends L.Layer {
   #opts: UnitCanvasLayerOptions;
@@ -58,10 +56,7 @@ export class UnitCanvasLayer extends L.Layer {
   #reducedMotion: MediaQueryList | null = null;
   /** ages move on even when no message arrives; redraw now and then so fading is visible */
   #agingTimer: number | null = null;
-  /** units drawn one by one (emergencies, hovered, labelled), per status */
   #buckets: Record<UnitStatus, UnitLive[]> = { standby: [], display: [], recording: [], emergency: [] };
-  /** the other units, per `${stage}:${freshness}`: x, y, heading (NaN for none) each */
-  #groups = new Map<string, number[]>();
 
   constructor(options: UnitCanvasLayerOptions) {
     super();
@@ -152,10 +147,8 @@ export class UnitCanvasLayer extends L.Layer {
     const [south, north, west, east] = [se.lat, nw.lat, nw.lng, se.lng];
 
     for (const status of DRAW_ORDER) this.#buckets[status].length = 0;
-    for (const group of this.#groups.values()) group.length = 0;
     this.#hits.reset();
     let selected: UnitLive | null = null;
-    const single: UnitLive[] = [];
     for (const unit of store.units.values()) {
       // a camera without a shift is not a unit: it is listed as not on duty, not drawn (issue 15)
       const position = unit.position;
@@ -166,34 +159,9 @@ export class UnitCanvasLayer extends L.Layer {
       }
       const { lat, lng } = position;
       if (lat < south || lat > north || lng < west || lng > east) continue;
-      const status = statusOf(unit);
-      // emergencies, the hovered unit and labelled units one by one, on top; the rest in groups
-      if (status === 'emergency' || showLabels || unit.deviceId === hoverId) {
-        this.#buckets[status].push(unit);
-        continue;
-      }
-      const point = map.latLngToContainerPoint([lat, lng]);
-      const freshness = freshnessOf(unit, serverNow);
-      const key = `${unit.stage}:${freshness}`;
-      let group = this.#groups.get(key);
-      if (!group) {
-        group = [];
-        this.#groups.set(key, group);
-      }
-      group.push(point.x, point.y, unit.headingDeg ?? Number.NaN);
-      this.#hits.add(unit.deviceId, point.x, point.y, HIT_RADIUS[status]);
+      this.#buckets[statusOf(unit)].push(unit);
     }
-    for (const status of DRAW_ORDER) {
-      if (status !== 'emergency') {
-        for (const freshness of FRESHNESS_ORDER) {
-          const group = this.#groups.get(`${status}:${freshness}`);
-          if (group) drawUnitGroup(ctx, status, freshness, group, palette);
-        }
-      }
-      single.push(...this.#buckets[status]);
-    }
-
-    for (const unit of single) {
+    for (const unit of DRAW_ORDER.flatMap((status) => this.#buckets[status])) {
       const status = statusOf(unit);
       const position = unit.position!;
       const point = map.latLngToContainerPoint([position.lat, position.lng]);
