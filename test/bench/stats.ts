@@ -1,5 +1,5 @@
 /**
- * `npm run bench:stats -- [--events 10000000] [--episodes 500000] [--devices 1000] [--runs 20] [--ref-runs 3] [--json] [--hold]`
+ * `npm run bench:stats -- [--events 10000000] [--episodes 500000] [--devices 1000] [--runs 20] [--ref-runs 3] [--json] [--verbose] [--hold]`
  *
  * Starts embedded PostgreSQL, redis-server and one gateway, fills Duisburg with a year of data
  * generated in SQL (generate_series): N status events, M episodes with reports' context/assault,
@@ -34,6 +34,8 @@ const Args = z.object({
   devices: z.coerce.number().int().min(10).max(50_000).default(1000),
   runs: z.coerce.number().int().min(2).max(200).default(20),
   'ref-runs': z.coerce.number().int().min(1).max(50).default(3),
+  /** the gateway's log lines on stdout (they come before the table) */
+  verbose: z.boolean().default(false),
   json: z.boolean().default(false),
   /** keep the stack up after measuring (for EXPLAIN ANALYZE on the same data) until SIGINT */
   hold: z.boolean().default(false),
@@ -63,6 +65,7 @@ const stack = await startStack({
   devicesPerTenant: 1,
   // derivation is measured by the integration suite; here the episodes are generated directly
   gatewayEnv: { LOG_LEVEL: 'error', EPISODE_BUILD_MS: '0' },
+  verbose: args.verbose,
 });
 try {
   const pool = stack.db.pool;
@@ -198,14 +201,16 @@ try {
   };
   const pct = (sorted: number[], p: number) =>
     sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+  /** `n` sorted times of `fn`, and its last answer */
   const timeIt = async (n: number, fn: () => Promise<unknown>) => {
     const times: number[] = [];
+    let answer: unknown;
     for (let r = 0; r < n; r++) {
       const t0 = performance.now();
-      await fn();
+      answer = await fn();
       times.push(performance.now() - t0);
     }
-    return times.sort((a, b) => a - b);
+    return Object.assign(times.sort((a, b) => a - b), { answer });
   };
   interface Result {
     view: string;
@@ -234,8 +239,7 @@ try {
       const q = StatsQuerySchema.parse(Object.fromEntries(new URLSearchParams(qs)));
       const direct = await timeIt(args['ref-runs'], () => v.compute(q, 'episodes'));
       const rolled = await timeIt(args['ref-runs'], () => v.compute(q, 'rollup'));
-      const same =
-        JSON.stringify(await v.compute(q, 'episodes')) === JSON.stringify(await v.compute(q, 'rollup'));
+      const same = JSON.stringify(direct.answer) === JSON.stringify(rolled.answer);
       results.push({
         view,
         filter,

@@ -8,7 +8,7 @@
 import type { StatsQuery } from '@lagebild/protocol';
 import type { Atom } from '@lagebild/stats';
 import type pg from 'pg';
-import { COUNTS_SQL, type Counts, DISPLAY_TO_RECORDING_SQL, ZERO_COUNTS } from './episode-counts.ts';
+import { COUNTS_SQL, type Counts, ZERO_COUNTS } from './episode-counts.ts';
 import { type Dimension, filterOf } from './filters.ts';
 import { queryRows, raw, type Sql, sql } from './sql.ts';
 import { episodeWhere } from './where-clauses.ts';
@@ -100,9 +100,15 @@ export async function displayToRecording(
   tenantId: string,
   q: StatsQuery,
 ): Promise<Pick<Counts, 'd2r_median' | 'd2r_p90'>> {
+  // the summary's DISPLAY_TO_RECORDING_SQL with its FILTER moved into WHERE (the same episodes): a
+  // FILTER on display_first, a column the index does not hold, would turn the index-only scan into
+  // heap fetches (883 ms instead of 56 ms over 34,000 escalated episodes, bench:stats data)
+  const d2r = sql`extract(epoch FROM recording_at - display_at)`;
   const rows = await queryRows<Pick<Counts, 'd2r_median' | 'd2r_p90'>>(
     pool,
-    sql`SELECT ${DISPLAY_TO_RECORDING_SQL} FROM episodes
+    sql`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ${d2r}) AS d2r_median,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY ${d2r}) AS d2r_p90
+          FROM episodes
          WHERE ${episodeWhere(tenantId, q)} AND display_first AND recording_at IS NOT NULL`,
   );
   return rows[0] ?? { d2r_median: null, d2r_p90: null };
