@@ -210,7 +210,10 @@ try {
       answer = await fn();
       times.push(performance.now() - t0);
     }
-    return Object.assign(times.sort((a, b) => a - b), { answer });
+    return Object.assign(
+      times.sort((a, b) => a - b),
+      { answer },
+    );
   };
   interface Result {
     view: string;
