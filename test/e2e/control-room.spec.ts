@@ -93,9 +93,10 @@ test.describe('live map', () => {
     const duisburg = stack.tenants.find((t) => t.slug === 'duisburg')!;
     const dortmund = stack.tenants.find((t) => t.slug === 'dortmund')!;
     await loginAs(page, 'dortmund.operator');
+    // the page connects and takes its snapshot first: seconds on a loaded machine
     await expect(
       page.getByText(`${dortmund.devices.length} von ${dortmund.devices.length} Einheiten`),
-    ).toBeVisible();
+    ).toBeVisible({ timeout: 20_000 });
     await searchUnits(page, duisburg.devices[0]!.label);
     await expect(unitList(page)).toHaveCount(0);
     await expect(page.getByText('Keine Einheiten für diesen Filter.')).toBeVisible();

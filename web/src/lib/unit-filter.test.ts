@@ -55,13 +55,18 @@ describe('filterUnits()', () => {
     expect(result.units.map(labelOf)).toEqual(['KOD Nord 2']);
   });
 
-  it('handles 2,000 units quickly', () => {
+  // its speed is bench:map's to measure (issue 17), never a timed test: here, that 2,000 units
+  // come out right
+  it('finds every match among 2,000 units, in order', () => {
     const many = Array.from({ length: 2000 }, (_, i) =>
       makeUnit(i + 1, { callsign: `KOD ${i}`, receivedAt: now }),
     );
-    const started = performance.now();
-    for (let i = 0; i < 10; i++) filterUnits(many, { ...EMPTY_QUERY, text: 'kod 1' }, now);
-    expect((performance.now() - started) / 10).toBeLessThan(50);
+    const result = filterUnits(many, { ...EMPTY_QUERY, text: 'kod 1' }, now);
+    const expected = many.filter((u) => matchesText(u, 'kod 1'));
+    expect(expected.length).toBeGreaterThan(1000);
+    expect(result.units).toHaveLength(expected.length);
+    expect(new Set(result.units.map((u) => u.deviceId))).toEqual(new Set(expected.map((u) => u.deviceId)));
+    expect(result.counts.all).toBe(expected.length);
   });
 });
 
