@@ -115,9 +115,14 @@ async function send(
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    // Node's HTTP server answers a request line past its 16 KiB header limit with 431 and closes
-    // the socket at once; a client still sending its body sees the close, not the answer
-    if (url.length > 16 * 1024) return { status: 431, text: `refused by the HTTP parser (${String(err)})` };
+    // Node's HTTP server answers a head (request line and headers) past its 16 KiB limit with 431 and
+    // closes the socket at once; a client still sending its body sees the close, not the answer.
+    // The head as sent: the path (fetch's URL, percent-encoded) and every header with fetch's own
+    const head =
+      new URL(url).pathname.length +
+      Object.entries(h).reduce((n, [k, v]) => n + k.length + v.length + 4, 0) +
+      512;
+    if (head > 16 * 1024) return { status: 431, text: `refused by the HTTP parser (${String(err)})` };
     throw err;
   }
   return { status: res.status, text: (await res.text()).slice(0, 300) };
