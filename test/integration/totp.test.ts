@@ -127,7 +127,7 @@ describe('a user’s own second factor', () => {
     expect(change.status, await change.clone().text()).toBe(200);
     expect(change.headers.get('set-cookie')).toBeNull();
     expect(await change.json()).toEqual({ secondFactorRequired: true, ticket: expect.any(String) });
-  });
+  }, 90_000); // it waits for the next 30-s TOTP step (up to 30 s) before the login
 
   it('[SIGN3] wrong codes are throttled like wrong passwords', async () => {
     const u = await activeUser('operator');
