@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { types } from 'mediasoup';
@@ -55,7 +55,7 @@ export interface RecorderInput {
   /** per consumer, the stats poll that follows a settled clock */
   readonly container: RecorderContainer;
   /** resolves once ffmpeg listens on every RTP port (or after BIND_WAIT_MS, when it may still) */
-  readonly listening: Promise<void>;
+  readonly listening: Promise<boolean>;
   /** ffmpeg still runs (a prepared input whose publisher took long may have timed out) */
   readonly alive: boolean;
   /** the tracks it was made for: a publisher that gained a track since needs a new input */
@@ -92,26 +92,49 @@ async function freeRtpPort(): Promise<number> {
   throw new Error('no free RTP port pair on loopback');
 }
 
-/** The local UDP ports bound on this machine (IPv4), from /proc/net/udp; null where it cannot be read. */
-export async function boundUdpPorts(): Promise<Set<number> | null> {
+/** The local UDP ports bound on this machine (IPv4) and their sockets' inodes, from /proc/net/udp. */
+export async function boundUdpPorts(): Promise<Map<number, string> | null> {
   const text = await readFile('/proc/net/udp', 'utf8').catch(() => null);
   if (text === null) return null;
-  const ports = new Set<number>();
+  const ports = new Map<number, string>();
   for (const line of text.split('\n').slice(1)) {
-    const local = line.trim().split(/\s+/)[1];
-    const port = local?.split(':')[1];
-    if (port) ports.add(Number.parseInt(port, 16));
+    const cols = line.trim().split(/\s+/);
+    const port = cols[1]?.split(':')[1];
+    if (port && cols[9]) ports.set(Number.parseInt(port, 16), cols[9]);
   }
   return ports;
 }
 
-async function listeningOn(ports: number[], ff: ChildProcess): Promise<void> {
+/** The inodes of the sockets a process holds, from /proc/<pid>/fd. */
+async function socketInodes(pid: number): Promise<Set<string>> {
+  const inodes = new Set<string>();
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m) inodes.add(m[1]!);
+  }
+  return inodes;
+}
+
+/**
+ * Resolves true once ffmpeg itself holds every port (another socket may have taken one between
+ * the check that it was free and ffmpeg's bind: then ffmpeg exits with "bind failed"), false when
+ * ffmpeg exited first; true after BIND_WAIT_MS or where /proc cannot be read (it may still start).
+ */
+async function listeningOn(ports: number[], ff: ChildProcess): Promise<boolean> {
   const until = Date.now() + BIND_WAIT_MS;
-  while (Date.now() < until && ff.exitCode === null && ff.signalCode === null) {
+  const running = () => ff.exitCode === null && ff.signalCode === null;
+  while (Date.now() < until && running()) {
     const bound = await boundUdpPorts();
-    if (!bound || ports.every((p) => bound.has(p))) return;
+    if (!bound || !ff.pid) return true;
+    if (ports.every((p) => bound.has(p))) {
+      const own = await socketInodes(ff.pid);
+      if (ports.every((p) => own.has(bound.get(p)!))) return true;
+    }
     await new Promise((r) => setTimeout(r, BIND_POLL_MS).unref());
   }
+  return running();
 }
 
 /** The router's codecs without RTX: ffmpeg sends no NACKs, so retransmission streams are useless. */
@@ -140,8 +163,28 @@ function watchFfmpeg(ff: ChildProcess): FfmpegWatch {
   return { stderr, exited };
 }
 
-/** Consumers (paused), ffmpeg and clocks for a publisher's producers and its recorded extras. */
+/** how often an input is made again when another socket took one of ffmpeg's ports first */
+const BIND_ATTEMPTS = 3;
+
+/**
+ * Consumers (paused), ffmpeg and clocks for a publisher's producers and its recorded extras,
+ * resolved once ffmpeg listens. A port picked as free can be taken by another socket before ffmpeg
+ * binds it (ffmpeg then exits: "bind failed"); the input is then made again with new ports, before
+ * any recording exists (a soak saw it cut one recording of 62).
+ */
 export async function prepareRecorderInput(o: {
+  publisher: Publisher;
+  router: types.Router;
+  config: SfuConfig;
+}): Promise<RecorderInput> {
+  for (let attempt = 1; ; attempt++) {
+    const input = await prepareOnce(o);
+    if ((await input.listening) || attempt >= BIND_ATTEMPTS) return input;
+    await input.close();
+  }
+}
+
+async function prepareOnce(o: {
   publisher: Publisher;
   router: types.Router;
   config: SfuConfig;
