@@ -18,7 +18,6 @@
  * `write_failed`; then sealed from what is on disk, its reserve making room for the manifest). Only
  * a recording that never got a byte from ffmpeg stays unsealed.
  */
-import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { CutReason } from '@lagebild/protocol';
 import { allowedPrerecordS, type RecordingSession, startRecordingSession } from '@lagebild/recordings';
@@ -28,8 +27,8 @@ import type { Logger } from './logger.ts';
 import { matroskaSpan } from './matroska-span.ts';
 import type { Publisher } from './publisher.ts';
 import type { RecorderContext } from './recorder-context.ts';
-import { type FfmpegWatch, prepareRecorderInput, type RecorderInput } from './recorder-input.ts';
-import { boundByFile, recordedTiming, type TrackClock } from './recorder-timing.ts';
+import { prepareRecorderInput, type RecorderInput } from './recorder-input.ts';
+import { boundByFile, recordedTiming } from './recorder-timing.ts';
 
 export interface RecorderResult {
   recordingId: string;
@@ -70,10 +69,8 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   readonly tenantId: string;
   readonly session: RecordingSession;
   readonly done: Promise<RecorderResult>;
-  readonly #ffmpeg: ChildProcess;
+  /** its consumers, clocks and ffmpeg */
   readonly #input: RecorderInput;
-  readonly #consumers: types.Consumer[];
-  readonly #clocks: TrackClock[];
   readonly #allowedPrerecordS: number;
   readonly #streamAt: number;
   readonly #log: Logger;
@@ -99,15 +96,12 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     this.deviceId = o.publisher.deviceId;
     this.tenantId = o.publisher.tenantId;
     this.session = o.session;
-    this.#ffmpeg = o.input.ffmpeg;
     this.#input = o.input;
-    this.#consumers = o.input.consumers;
-    this.#clocks = o.input.clocks;
     this.#allowedPrerecordS = o.allowedPrerecordS;
     this.#streamAt = o.streamAt;
     this.#log = o.log;
     this.#config = o.config;
-    this.done = this.#run(o.ctx, o.input.watch);
+    this.done = this.#run(o.ctx);
     this.done.then((r) => this.emit('done', r)).catch(() => {});
     this.#kickOff();
   }
@@ -117,7 +111,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
   }
 
   get ffmpegPid(): number | undefined {
-    return this.#ffmpeg.pid;
+    return this.#input.ffmpeg.pid;
   }
 
   get plaintextBytes(): number {
@@ -200,15 +194,15 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     let tries = 0;
     const tick = () => {
       if (this.#firstOutput || this.#stopRequested || tries++ > 40) return;
-      openInput({ consumers: this.#consumers });
+      openInput(this.#input);
       setTimeout(tick, KEYFRAME_RETRY_MS).unref();
     };
     setTimeout(tick, KEYFRAME_RETRY_MS).unref();
   }
 
-  async #run(ctx: RecorderContext, watch: FfmpegWatch): Promise<RecorderResult> {
-    const ff = this.#ffmpeg;
-    const { stderr, exited } = watch;
+  async #run(ctx: RecorderContext): Promise<RecorderResult> {
+    const ff = this.#input.ffmpeg;
+    const { stderr, exited } = this.#input.watch;
     let writeError: Error | null = null;
     try {
       for await (const chunk of ff.stdout!) {
@@ -239,7 +233,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     let sealedCut: CutReason | null = null;
     try {
       const clocked = recordedTiming(
-        this.#clocks.map((c) => c.result()),
+        this.#input.clocks.map((c) => c.result()),
         this.#streamAt,
       );
       // never more than the file holds: a finished recording lost at most its start, a cut one its end
@@ -299,7 +293,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
    * With `cut` the stream goes on elsewhere: the recording is sealed as a prefix (issue 14).
    */
   stop(opts: { fast?: boolean; cut?: CutReason } = {}): Promise<RecorderResult> {
-    const ff = this.#ffmpeg;
+    const ff = this.#input.ffmpeg;
     if (opts.cut && !this.#stopRequested) this.#cut = opts.cut;
     const running = () => ff.exitCode === null && ff.signalCode === null;
     const timers: NodeJS.Timeout[] = [];
@@ -313,7 +307,7 @@ export class LiveRecorder extends EventEmitter<RecorderEvents> {
     if (!this.#stopRequested) {
       this.#stopRequested = true;
       this.#stoppedAt = Date.now();
-      for (const c of this.#consumers) if (!c.closed) c.close();
+      for (const c of this.#input.consumers) if (!c.closed) c.close();
       if (running()) {
         if (opts.fast) {
           this.#input.end();
