@@ -27,12 +27,12 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { openShifts, provisionDevices } from '@lagebild/db';
 import { type Browser, chromium, type Page } from 'playwright';
 import { z } from 'zod';
 import playwrightConfig from '../playwright.config.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 import { parseArgs } from './args.ts';
+import { provisionFleet } from './fleet.ts';
 
 const Args = z.object({
   sizes: z
@@ -125,24 +125,14 @@ try {
     const slug = TENANTS[i]!;
     const tenant = stack.tenants.find((t) => t.slug === slug)!;
     log(`${size} units in ${slug}: provisioning and opening shifts`);
-    const labels = Array.from({ length: size }, (_, k) => `MAP-${String(k + 1).padStart(5, '0')}`);
-    const creds = await provisionDevices(stack.db.pool, tenant.id, labels);
-    await openShifts(
-      stack.db.pool,
-      tenant.id,
-      creds.map((c, k) => ({
-        deviceId: c.deviceId,
-        callsign: `Karte ${k + 1}`,
-        team: `Team ${(k % 12) + 1}`,
-      })),
-    );
     const credentialsFile = join(work, `devices-${slug}.json`);
-    await writeFile(
+    await provisionFleet(stack, tenant, {
+      count: size,
+      labelPrefix: 'MAP',
+      callsign: 'Karte',
+      teams: 12,
       credentialsFile,
-      JSON.stringify(
-        creds.map((c) => ({ deviceId: c.deviceId, secret: c.secret, label: c.label, city: slug })),
-      ),
-    );
+    });
 
     // the page first: under a fleet's connection ramp a loaded machine's gateway answers HTTP slowly
     log(`opening the map as ${slug}.operator`);

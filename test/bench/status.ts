@@ -11,16 +11,16 @@
  * floor, and its memory per connected device (issue 17: within 3x, <= 20 KB).
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { openShifts, provisionDevices } from '@lagebild/db';
 import type { ControlBatch } from '@lagebild/protocol';
 import { z } from 'zod';
 import { connectOperator, login } from '../src/clients.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 import { parseArgs } from './args.ts';
+import { provisionFleet } from './fleet.ts';
 
 const Args = z.object({
   devices: z.coerce.number().int().min(1).max(50_000).default(1000),
@@ -203,24 +203,14 @@ try {
     url = stack.url;
     gatewayPid = stack.gateways[0]!.child.pid;
     const tenant = stack.tenants[0]!;
-    const labels = Array.from({ length: args.devices }, (_, i) => `BENCH-${String(i + 1).padStart(5, '0')}`);
-    const creds = await provisionDevices(stack.db.pool, tenant.id, labels);
-    await openShifts(
-      stack.db.pool,
-      tenant.id,
-      creds.map((c, i) => ({
-        deviceId: c.deviceId,
-        callsign: `Bench ${i + 1}`,
-        team: `Team ${(i % 10) + 1}`,
-      })),
-    );
     credentialsFile = join(work, 'devices.json');
-    await writeFile(
+    await provisionFleet(stack, tenant, {
+      count: args.devices,
+      labelPrefix: 'BENCH',
+      callsign: 'Bench',
+      teams: 10,
       credentialsFile,
-      JSON.stringify(
-        creds.map((c) => ({ deviceId: c.deviceId, secret: c.secret, label: c.label, city: tenant.slug })),
-      ),
-    );
+    });
   }
   const [user, password] = args.login.split(':') as [string, string];
   const adminCookie = stack ? await login(url, 'duisburg.admin', DEMO_PASSWORD) : null;
