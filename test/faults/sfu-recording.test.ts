@@ -22,15 +22,14 @@ import { statfsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SFU_ENTRY } from '@lagebild/infra/paths';
-import { type ServiceHandle, spawnService } from '@lagebild/infra/process';
+import type { ServiceHandle } from '@lagebild/infra/process';
 import type { RecordingManifest } from '@lagebild/protocol';
 import { createWhipVideo, type WhipVideo } from '@lagebild/sim/whip';
 import { localFolderStore, verifierFromPem, verifyRecording } from '@lagebild/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { degradedGauge, FAULT_GATEWAY_ENV, figure, within } from '../src/faults/observe.ts';
 import { type RecordingStack, startRecordingStack } from '../src/recording-stack.ts';
-import { sfuStats } from '../src/sfu.ts';
+import { environOf, sfuStats, startSfuAgain } from '../src/sfu.ts';
 import type { Stack } from '../src/stack.ts';
 
 const DISK_MB = 48;
@@ -143,16 +142,6 @@ async function expectContinuation(tenantId: string, deviceId: string, prefix: Ro
   );
   const m = JSON.parse(await readFile(join(vault(), tenantId, next!.id, 'manifest.json'), 'utf8'));
   expect(m.continues).toEqual({ recordingId: prefix.id, reason });
-}
-
-/** the environment a process was started with: a restarted SFU gets the same configuration */
-async function environOf(pid: number): Promise<Record<string, string>> {
-  return Object.fromEntries(
-    (await readFile(`/proc/${pid}/environ`, 'utf8'))
-      .split('\0')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
 }
 
 /** a camera records until the recorder has written `bytes` of it */
@@ -309,7 +298,7 @@ describe('faults: the SFU recorder cut mid-recording', () => {
     await stack.sfu!.exited;
     expect((await rowsOf(deviceId)).find((r) => r.id === live.recordingId)?.state).toBe('recording');
     const restartAt = Date.now();
-    restarted = await spawnService({ name: 'sfu-restarted', entry: SFU_ENTRY, env });
+    restarted = await startSfuAgain(env);
     const readyMs = Date.now() - restartAt;
     // the sweep runs before the SFU listens: the prefix is sealed once it is ready
     const prefix = (await rowsOf(deviceId)).find((r) => r.id === live.recordingId)!;
@@ -335,7 +324,7 @@ describe('faults: the SFU recorder cut mid-recording', () => {
     const m = await expectSealedPrefix(tenantId(), prefix, 'sfu_restart');
     expect(m.cut?.finalChunk).toBe(true);
     const restartAt = Date.now();
-    restarted = await spawnService({ name: 'sfu-restarted-2', entry: SFU_ENTRY, env });
+    restarted = await startSfuAgain(env, 'sfu-restarted-2');
     const readyMs = Date.now() - restartAt;
     const recoveryMs = await continuationAfter(deviceId, live.recordingId, stoppedAt);
     await expectContinuation(tenantId(), deviceId, prefix, 'sfu_restart');

@@ -3,6 +3,9 @@
  * shared secret, issue 11), media tokens signed with the test stack's secret, and polling an async
  * condition (database rows, SFU stats) until it holds.
  */
+import { readFile } from 'node:fs/promises';
+import { SFU_ENTRY } from '@lagebild/infra/paths';
+import { type ServiceHandle, spawnService } from '@lagebild/infra/process';
 import { publishWhip, type WhipPublisher, type WhipPublisherOptions } from '@lagebild/sim/whip';
 import { signToken } from '@lagebild/tokens';
 import { type Stack, TEST_INTERNAL_SECRET, TEST_MEDIA_SECRET } from './stack.ts';
@@ -39,6 +42,24 @@ export const deviceToken = (tenantId: string, deviceId: string, ttlMs = 60_000, 
   signToken(TEST_MEDIA_SECRET, { typ: 'device', tenantId, deviceId }, ttlMs, nowMs).token;
 
 export { until } from './clients.ts';
+
+/** the environment a process was started with (from /proc): a restarted SFU gets the same configuration */
+export async function environOf(pid: number): Promise<Record<string, string>> {
+  return Object.fromEntries(
+    (await readFile(`/proc/${pid}/environ`, 'utf8'))
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
+/**
+ * A new SFU process with the configuration (`environOf`) of one that was stopped or killed: same port,
+ * secrets, vault and key token, as a supervisor restarts it. The caller stops it.
+ */
+export function startSfuAgain(env: Record<string, string>, name = 'sfu-restarted'): Promise<ServiceHandle> {
+  return spawnService({ name, entry: SFU_ENTRY, env });
+}
 
 /**
  * A simulated camera (libwebrtc, VP8 + Opus at 15 fps) publishing to the stack's SFU over WHIP with a
