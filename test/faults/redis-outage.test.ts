@@ -1,7 +1,7 @@
 /**
  * [FLT1] redis-server killed under status load and started again after 10 s (FAULT_REDIS_DOWN_MS),
- * two gateways (issue 14). FAULT_DEVICES simulated devices (default 300 on this shared 2-core
- * machine, not the 2,000 of the issue) each send one status a second through their outbox. While
+ * two gateways (issue 14). FAULT_DEVICES simulated devices (default 2,000, the issue's figure) each
+ * send one status a second through their outbox. While
  * Redis is gone each gateway keeps acknowledging its own sockets (PostgreSQL is the record) and says
  * `live` is degraded; after it is back they reconnect, the live state is rebuilt from PostgreSQL,
  * nothing acknowledged is lost or stored twice, and the dashboards on both gateways converge.
@@ -13,7 +13,7 @@ import { startFleet } from '../src/faults/fleet.ts';
 import { degradedGauge, FAULT_GATEWAY_ENV, figure, storedCounts, within } from '../src/faults/observe.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 
-const DEVICES = Number(process.env.FAULT_DEVICES ?? 300);
+const DEVICES = Number(process.env.FAULT_DEVICES ?? 2000);
 const DOWN_MS = Number(process.env.FAULT_REDIS_DOWN_MS ?? 10_000);
 const EVENTS = Math.ceil((DOWN_MS + 25_000) / 1000);
 
