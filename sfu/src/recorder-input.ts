@@ -15,6 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,30 @@ export interface RecorderInput {
 }
 
 /** An even UDP port whose successor is free too (ffmpeg binds RTP on p and RTCP on p + 1). */
+/**
+ * The ports the recorder's PlainTransports take on loopback: below the kernel's ephemeral range, so a
+ * port the kernel hands out (ffmpeg's, probed by `freeRtpPort`, or any other program's) is never also
+ * picked by mediasoup, which would otherwise choose from 10000–59999 across that range.
+ */
+export function plainTransportPorts(ephemeral = readEphemeralRange()): { min: number; max: number } {
+  const below = (ephemeral?.min ?? 32768) - 1;
+  return below >= 11_000 ? { min: 10_000, max: below } : { min: 10_000, max: 59_999 };
+}
+
+function readEphemeralRange(): { min: number; max: number } | null {
+  try {
+    const [min, max] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return Number.isInteger(min) && Number.isInteger(max) ? { min: min!, max: max! } : null;
+  } catch {
+    return null;
+  }
+}
+
+const PLAIN_PORTS = plainTransportPorts();
+
 async function freeRtpPort(): Promise<number> {
   const bind = (port: number) =>
     new Promise<ReturnType<typeof createSocket> | null>((resolve) => {
@@ -243,7 +268,7 @@ async function prepareOnce(o: {
     for (const producer of producers) {
       const port = await freeRtpPort();
       const transport = await router.createPlainTransport({
-        listenInfo: { protocol: 'udp', ip: LOOPBACK },
+        listenInfo: { protocol: 'udp', ip: LOOPBACK, portRange: PLAIN_PORTS },
         rtcpMux: false,
         comedia: false,
         appData: { recorder: publisher.deviceId },
