@@ -1,5 +1,5 @@
 /**
- * `npm run bench:video -- [--seconds 10] [--publishers 20] [--viewers 3] [--json]`
+ * `npm run bench:video -- [--seconds 10] [--capacity 5x15,10x15,20x15] [--capacity-seconds 30] [--json]`
  *
  * Live video on loopback with real parts (PostgreSQL, Redis, gateway serving the control room, SFU
  * with mediasoup workers, simulated cameras publishing VP8 over WHIP with libwebrtc):
@@ -9,40 +9,45 @@
  *  2. the same test picture straight to Chromium over one peer connection, in the same page and at
  *     the same time as 1.: the SFU's share of the delay is the difference of the two;
  *  3. WHIP POST → 201; stage change to 'recording' → first decoded frame in the operator's tile;
- *  4. capacity: publishers × Node viewers (mediasoup-client on libwebrtc, decoding) in steps; SFU
- *     CPU (Node + workers, /proc) per forwarded stream and the share of frames the viewers got;
+ *  4. capacity (issue 17, video-capacity.ts; `--capacity-only` runs just this part): publishers ×
+ *     viewers in steps with a cheap load generator (one VP8 encoder teed into many GStreamer WHIP
+ *     publishers; WHEP players that count RTP without decoding); SFU CPU (Node + workers, /proc) per
+ *     forwarded stream, the share of packets every stream got, the generator's own CPU;
  *  5. per client stack (issue 16, video-stacks.ts): WHIP answer and connect time for GStreamer,
  *     Chromium and libwebrtc, WHEP first-frame time for Chromium and GStreamer (`--stacks-only`
  *     runs just this part). The SFU listens on a host address: libnice (GStreamer) gathers no
  *     loopback candidates (sfu/SPEC.md W14).
- * The load generator (encoders and decoders) runs on the same 2 cores as the SFU, so the capacity
- * step where frames drop is a bound for the whole machine, not for the SFU alone.
+ * The load generator runs on the same 2 cores as the SFU: part 4 reports its CPU and each side's UDP
+ * drops, to tell a limit of the SFU from one of the generator.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { networkInterfaces } from 'node:os';
 import { startSimulation } from '@lagebild/sim';
 import { createTestPicture, createWhipVideo, PICTURE_HEIGHT, PICTURE_WIDTH } from '@lagebild/sim/whip';
 import { chromium, type Page } from '@playwright/test';
 import { z } from 'zod';
-import { login } from '../src/clients.ts';
 import { DEMO_PASSWORD, startStack } from '../src/stack.ts';
-import { type NodeViewer, watchStream } from '../src/video-viewer.ts';
 import { parseArgs } from './args.ts';
+import { type CapacityRow, formatCapacity, measureCapacity, parseSteps } from './video-capacity.ts';
 import { formatStacks, measureStacks, type StackRow } from './video-stacks.ts';
 
 const Args = z.object({
   seconds: z.coerce.number().int().min(3).max(120).default(10),
-  publishers: z.coerce.number().int().min(1).max(40).default(20),
-  viewers: z.coerce.number().int().min(1).max(10).default(3),
+  capacity: z
+    .string()
+    .regex(/^\d+x\d+(,\d+x\d+)*$/)
+    .default('5x15,10x15,20x15'),
+  'capacity-seconds': z.coerce.number().int().min(5).max(300).default(30),
+  'capacity-only': z.boolean().default(false),
   json: z.boolean().default(false),
   rounds: z.coerce.number().int().min(1).max(20).default(3),
   'stacks-only': z.boolean().default(false),
 });
 const args = parseArgs(
   Args,
-  'bench:video -- [--seconds 10] [--publishers 20] [--viewers 3] [--rounds 3] [--stacks-only] [--json]',
+  'bench:video -- [--seconds 10] [--capacity 5x15,10x15,20x15] [--capacity-seconds 30] [--rounds 3] [--stacks-only] [--capacity-only] [--json]',
 );
+const capacitySteps = parseSteps(args.capacity);
 /** the SFU's RTC address: a host address (see 5. above) */
 const hostIp =
   Object.values(networkInterfaces())
@@ -148,16 +153,11 @@ async function directPeer(page: Page, seconds: number): Promise<number[]> {
   return lat;
 }
 
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
-}
-
 const stack = await startStack({
   sfu: true,
   serveWeb: true,
-  devicesPerTenant: Math.max(20, args.publishers),
-  // one user watches every tile of every step (up to 40 × 10): above a control room's caps (SPEC V6)
+  devicesPerTenant: Math.max(20, ...capacitySteps.map((s) => s.publishers)),
+  // part 4 watches up to 300 streams in one tenant: above a control room's caps (SPEC V6)
   sfuEnv: { SFU_MAX_VIEWERS_PER_USER: '1000', SFU_MAX_VIEWERS_PER_TENANT: '1000', SFU_LISTEN_IP: hostIp },
 });
 const result: Record<string, unknown> = {};
@@ -179,9 +179,22 @@ const browser = await chromium.launch({
 try {
   // ---- 5 first, on the other tenant's devices, while nothing else runs
   const dortmund = stack.tenants.find((t) => t.slug !== 'duisburg')!;
-  result.stacks = await measureStacks(stack, browser, dortmund, args.rounds, log);
+  if (!args['capacity-only']) result.stacks = await measureStacks(stack, browser, dortmund, args.rounds, log);
   if (args['stacks-only']) {
     console.log(formatStacks(result.stacks as StackRow[]).join('\n'));
+    if (args.json) console.log(JSON.stringify(result));
+    await browser.close();
+    await stack.stop();
+    process.exit(0);
+  }
+  // ---- 4 next, on the same tenant's devices, while nothing else runs
+  const capacity = await measureCapacity(stack, dortmund, capacitySteps, args['capacity-seconds'], log);
+  result.capacity = capacity;
+  const held = capacity.filter((c) => c.holds);
+  result.sustained =
+    held.length > 0 ? `${held.at(-1)!.publishers}×${held.at(-1)!.viewersPerPublisher}` : 'none';
+  if (args['capacity-only']) {
+    console.log(formatCapacity(capacity).join('\n'));
     if (args.json) console.log(JSON.stringify(result));
     await browser.close();
     await stack.stop();
@@ -256,64 +269,7 @@ try {
     max: round(Math.max(...firstFrameMs), 0),
   };
 
-  // ---- 4: publishers × Node viewers in steps
-  const cookie = await login(stack.url, 'duisburg.operator', DEMO_PASSWORD);
-  const sfuPids = [stack.sfu!.child.pid!, ...stack.sfu!.workerPids];
-  const steps = [...new Set([5, 10, args.publishers].filter((n) => n <= args.publishers))];
-  const capacity: Record<string, unknown>[] = [];
-  for (const n of steps) {
-    const devs = duisburg.devices.slice(0, n);
-    for (const d of devs) sim.device(d.deviceId).setStage('recording', { announced: true });
-    const deadline = Date.now() + 15_000;
-    while (devs.some((d) => !video.publisher(d.deviceId)) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 200));
-    await Promise.all(devs.map((d) => video.publisher(d.deviceId)?.connected(15_000)));
-    const viewers: NodeViewer[] = [];
-    for (const d of devs) {
-      for (let v = 0; v < args.viewers; v++) {
-        const res = await fetch(`${stack.url}/api/video/viewer-token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', cookie },
-          body: JSON.stringify({ deviceId: d.deviceId, reason: { kind: 'other', text: 'benchmark' } }),
-        });
-        const { token, signallingUrl } = (await res.json()) as { token: string; signallingUrl: string };
-        // the gateway proxies /sfu/v1 for a live role's session only (issue 11)
-        viewers.push(await watchStream(`${stack.url}${signallingUrl}`, token, { cookie }));
-      }
-    }
-    await new Promise((r) => setTimeout(r, 2000)); // settle: keyframes, bandwidth estimation
-    const before = viewers.map((v) => v.frames.length);
-    const cpu0 = sfuPids.map(cpuTicks);
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, args.seconds * 1000));
-    const wallS = (performance.now() - t0) / 1000;
-    const cpuS = sfuPids.map(cpuTicks).reduce((a, b, i) => a + b - cpu0[i]!, 0) / 100; // CLK_TCK = 100
-    const got = viewers.map((v, i) => v.frames.length - before[i]!);
-    const expected = FPS * wallS;
-    const ratio = got.map((g) => g / expected);
-    const lat = viewers.flatMap((v) =>
-      v.frames.slice(-Math.round(expected)).flatMap((f) => (f.latencyMs === null ? [] : [f.latencyMs])),
-    );
-    const forwarded = n * args.viewers;
-    const row = {
-      publishers: n,
-      viewers: forwarded,
-      sfuCpuPct: round((cpuS / wallS) * 100),
-      sfuCpuPctPerStream: round(((cpuS / wallS) * 100) / forwarded, 2),
-      framesReceivedPct: round((100 * got.reduce((a, b) => a + b, 0)) / (expected * forwarded)),
-      worstViewerPct: round(100 * Math.min(...ratio)),
-      nodeViewerLatencyP95Ms: round(pct(lat, 95)),
-    };
-    capacity.push(row);
-    log(JSON.stringify(row));
-    await Promise.all(viewers.map((v) => v.close()));
-    for (const d of devs) sim.device(d.deviceId).setStage('standby');
-    await new Promise((r) => setTimeout(r, 2000));
-  }
   result.whipPostMs = { p50: round(pct(postMs, 50)), p95: round(pct(postMs, 95)), n: postMs.length };
-  result.capacity = capacity;
-  const full = capacity.filter((c) => (c.worstViewerPct as number) >= 95);
-  result.sustained = full.length > 0 ? `${full.at(-1)!.publishers}×${args.viewers}` : 'none';
   await video.close();
   await sim.stop();
 } finally {
@@ -334,12 +290,7 @@ const lines = [
   `WHIP POST → 201                         ${String(w.p50).padStart(8)} ms ${String(w.p95).padStart(7)} ms`,
   `stage change → first frame in the tile  ${String(f.p50).padStart(8)} ms ${String(f.max).padStart(7)} ms (max)   < 1000 ms`,
   '',
-  'publishers × viewers   SFU CPU   per stream   frames received   worst viewer',
-  ...(result.capacity as Record<string, number>[]).map(
-    (c) =>
-      `${String(c.publishers).padStart(10)} × ${String(c.viewers! / c.publishers!).padEnd(8)} ${String(c.sfuCpuPct).padStart(6)} % ${String(c.sfuCpuPctPerStream).padStart(9)} % ${String(c.framesReceivedPct).padStart(14)} % ${String(c.worstViewerPct).padStart(12)} %`,
-  ),
-  `sustained without loss (worst viewer ≥ 95 % of frames): ${result.sustained}`,
+  ...formatCapacity(result.capacity as CapacityRow[]),
   '',
   ...formatStacks(result.stacks as StackRow[]),
 ];

@@ -1,0 +1,424 @@
+/**
+ * Part 4 of `bench:video` (issue 17): the SFU's forwarding capacity, measured with a load generator
+ * that is cheap, so that the SFU is what is measured (`--capacity-only` runs just this part).
+ *  - publishers: ONE VP8 encoder (640×360, 15 fps, ~300 kbit/s, keyframe every 30 frames) teed into
+ *    P WHIP sessions on webrtcbin, each with its own payloader (SSRC, sequence numbers), device and
+ *    device token (test/src/gst-fleet.py --mode publish). Video only.
+ *  - viewers: V WHEP sessions per publisher, each a recvonly webrtcbin whose RTP goes to a fakesink
+ *    (no depayloading, no decoding), all in one process (gst-fleet.py --mode play).
+ *  - counting: the window begins and ends with the publishers paused for DRAIN_MS (the encoder's
+ *    frames stop before the payloaders, so sequence numbers stay contiguous and nothing is in
+ *    flight); then each publisher's packets-sent and each player's packets-received (webrtcbin's
+ *    get-stats, outbound-rtp and inbound-rtp) are read. A WHEP stream carries exactly its
+ *    publisher's packets (no RTX, no simulcast), so a stream's loss is what its publisher sent in the
+ *    window minus what it received. rtpsession's own packets-lost is reported beside it, but not
+ *    relied on: a gap it takes for a restart of the source starts its counters again from 0.
+ *  - CPU from /proc over the same window: the SFU (Node and each mediasoup worker) and, separately,
+ *    the two generator processes. UDP drops (the kernel's per-socket `drops` in /proc/net/udp) of
+ *    each side's sockets tell where a lost packet was dropped for want of a reader.
+ * A step holds only if every stream received ≥ 99.9 % of the packets its publisher sent in the
+ * window (about 1000 packets a stream in 30 s: at most one lost).
+ * WHEP is the SFU's heaviest egress: every WHEP session has its own router, fed through a pipe
+ * transport pair (loopback UDP on the same worker, sfu/src/whep-egress.ts), so a WHEP stream costs
+ * the worker more than a control-room tile's consumer does; the figures bound a tile's cost above.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { deviceToken, viewerTokenFor } from '../src/sfu.ts';
+import type { Stack } from '../src/stack.ts';
+
+const SCRIPT = fileURLToPath(new URL('../src/gst-fleet.py', import.meta.url));
+const PYTHON = process.env.GST_PYTHON ?? '/usr/bin/python3';
+/** a stream holds with at least this share of its packets */
+export const HOLD_SHARE = 0.999;
+/** publishers paused before each count: what is in flight arrives (loopback, sub-ms; the SFU's
+ * inactivity check on a producer is 1.5 s, so a pause stays under it) */
+const DRAIN_MS = 800;
+const CLK_TCK = 100;
+
+export interface CapacityStep {
+  publishers: number;
+  viewers: number;
+}
+
+export interface CapacityRow {
+  publishers: number;
+  viewersPerPublisher: number;
+  consumers: number;
+  windowS: number;
+  /** the SFU (Node + workers), % of one core */
+  sfuCpuPct: number;
+  /** of which the busiest mediasoup worker and the Node process */
+  busiestWorkerCpuPct: number;
+  nodeCpuPct: number;
+  sfuCpuPctPerStream: number;
+  /** every stream's packets together: received / (received + lost) */
+  packetsReceivedPct: number;
+  worstStreamPct: number;
+  packetsReceived: number;
+  packetsLost: number;
+  streamsFailing: number;
+  /** rtpsession's own count (sequence-number gaps) */
+  seqGapsLost: number;
+  /** streams whose packets-received started again from 0 in the window (received counted from there) */
+  counterResets: number;
+  /** packets per second each publisher sent (mean) */
+  publisherPacketsPerS: number;
+  /** what a player received, kbit/s (mean of the streams, RTP payload and headers) */
+  streamKbitPerS: number;
+  publisherCpuPct: number;
+  playerCpuPct: number;
+  /** kernel UDP drops on each side's sockets in the window */
+  udpDrops: { sfu: number; publishers: number; players: number };
+  whepPostMsP50: number;
+  loadavg: string;
+  holds: boolean;
+  error?: string;
+  /** each stream in the window: the publisher it watches, its packets, its publisher's, the jitter buffer's count of lost */
+  streams?: {
+    i: number;
+    publisher: number;
+    received: number;
+    /** publisherSent − received */
+    lost: number;
+    publisherSent: number;
+    seqGapsLost: number;
+    jitterBufferLost: number;
+  }[];
+}
+
+/** `5x15,10x15,20x15` */
+export function parseSteps(spec: string): CapacityStep[] {
+  return spec.split(',').map((s) => {
+    const m = /^(\d+)x(\d+)$/.exec(s.trim());
+    if (!m) throw new Error(`--capacity: "${s}" is not <publishers>x<viewers>`);
+    return { publishers: Number(m[1]), viewers: Number(m[2]) };
+  });
+}
+
+interface FleetEvent {
+  event: 'answer' | 'connected' | 'error' | 'stats' | 'pause' | 'resume';
+  i?: number | null;
+  status?: number;
+  postMs?: number;
+  ms?: number | null;
+  message?: string;
+  tag?: string;
+  streams?: {
+    i: number;
+    received?: number;
+    lost?: number;
+    bytes?: number;
+    sent?: number;
+    jbLost?: number;
+  }[];
+}
+
+interface Fleet {
+  pid: number;
+  events: FleetEvent[];
+  /** resolves when `n` sessions are connected; rejects on the first error or at the timeout */
+  connected(n: number, timeoutMs: number): Promise<void>;
+  stats(tag: string): Promise<NonNullable<FleetEvent['streams']>>;
+  /** publishers: stop or go on payloading the encoder's frames */
+  gate(cmd: 'pause' | 'resume', tag: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function startFleet(mode: 'publish' | 'play', sessions: { url: string; token: string }[]): Fleet {
+  const child: ChildProcess = spawn(PYTHON, [SCRIPT, '--mode', mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const events: FleetEvent[] = [];
+  const waiters = new Set<() => void>();
+  let exited: string | null = null;
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    events.push(JSON.parse(line) as FleetEvent);
+    for (const w of waiters) w();
+  });
+  child.once('exit', (code, signal) => {
+    exited = `gst-fleet.py ${mode} exited (${signal ?? code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+    for (const w of waiters) w();
+  });
+  child.stdin!.write(`${JSON.stringify(sessions)}\n`);
+  const waitFor = <T>(check: () => T | undefined, timeoutMs: number, what: string) =>
+    new Promise<T>((resolve, reject) => {
+      const test = () => {
+        try {
+          const v = check();
+          if (v !== undefined) done(() => resolve(v));
+          else if (exited) done(() => reject(new Error(exited!)));
+        } catch (err) {
+          done(() => reject(err));
+        }
+      };
+      const done = (f: () => void) => {
+        waiters.delete(test);
+        clearTimeout(timer);
+        f();
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`${mode}: no ${what} within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      waiters.add(test);
+      test();
+    });
+  return {
+    pid: child.pid!,
+    events,
+    connected(n, timeoutMs) {
+      return waitFor(
+        () => {
+          const err = events.find((e) => e.event === 'error');
+          if (err) throw new Error(`gst-fleet.py ${mode} session ${err.i}: ${err.message}`);
+          return new Set(events.filter((e) => e.event === 'connected').map((e) => e.i)).size >= n
+            ? true
+            : undefined;
+        },
+        timeoutMs,
+        `${n} connected sessions (${events.filter((e) => e.event === 'connected').length} so far)`,
+      ).then(() => {});
+    },
+    async stats(tag) {
+      child.stdin!.write(`stats ${tag}\n`);
+      const e = await waitFor(
+        () => events.find((x) => x.event === 'stats' && x.tag === tag),
+        30_000,
+        `stats ${tag}`,
+      );
+      return e.streams!;
+    },
+    async gate(cmd, tag) {
+      child.stdin!.write(`${cmd} ${tag}\n`);
+      await waitFor(() => events.find((x) => x.event === cmd && x.tag === tag), 10_000, `${cmd} ${tag}`);
+    },
+    async stop() {
+      if (exited) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.stdin!.end(); // it DELETEs its sessions and exits
+      const term = setTimeout(() => child.kill('SIGTERM'), 10_000);
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(term);
+      clearTimeout(kill);
+    },
+  };
+}
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15), all threads
+}
+
+/** the kernel's receive-queue drops of every UDP socket the processes hold (/proc/net/udp{,6}) */
+function udpDrops(pids: number[]): number {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  let drops = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 13 && inodes.has(f[9]!)) drops += Number(f[12]);
+    }
+  }
+  return drops;
+}
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const median = (xs: number[]) =>
+  xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function measureCapacity(
+  stack: Stack,
+  tenant: Stack['tenants'][number],
+  steps: CapacityStep[],
+  windowS: number,
+  log: (m: string) => void,
+): Promise<CapacityRow[]> {
+  const sfu = stack.sfu!;
+  const rows: CapacityRow[] = [];
+  for (const step of steps) {
+    const devices = tenant.devices.slice(0, step.publishers).map((d) => d.deviceId);
+    if (devices.length < step.publishers)
+      throw new Error(`--capacity ${step.publishers}x…: the tenant has ${devices.length} devices`);
+    const publishers = startFleet(
+      'publish',
+      devices.map((d) => ({ url: `${sfu.url}/whip/${d}`, token: deviceToken(tenant.id, d, 600_000) })),
+    );
+    let players: Fleet | null = null;
+    const consumers = step.publishers * step.viewers;
+    try {
+      await publishers.connected(step.publishers, 30_000);
+      await new Promise((r) => setTimeout(r, 1500)); // live: announced on its first packets
+      // session i watches publisher ⌊i / viewers⌋; each its own viewer token (one session per watch, V6)
+      players = startFleet(
+        'play',
+        Array.from({ length: consumers }, (_, i) => {
+          const deviceId = devices[Math.floor(i / step.viewers)]!;
+          return {
+            url: `${sfu.url}/whep/${deviceId}`,
+            token: viewerTokenFor({
+              tenantId: tenant.id,
+              userId: randomUUID(),
+              deviceId,
+              sid: randomBytes(16).toString('hex'),
+              ttlMs: 600_000,
+            }),
+          };
+        }),
+      );
+      await players.connected(consumers, 30_000 + consumers * 200);
+      log(`capacity ${step.publishers}×${step.viewers}: all ${consumers} WHEP sessions connected; settling`);
+      await new Promise((r) => setTimeout(r, 3000)); // keyframes after the PLIs of the joins
+
+      const sfuPids = [sfu.child.pid!, ...sfu.workerPids];
+      /** publishers paused, nothing in flight: every counter */
+      const count = async (tag: string) => {
+        await publishers.gate('pause', tag);
+        await new Promise((r) => setTimeout(r, DRAIN_MS));
+        const sent = await publishers.stats(tag);
+        const got = await players!.stats(tag);
+        const drops = {
+          sfu: udpDrops(sfuPids),
+          publishers: udpDrops([publishers.pid]),
+          players: udpDrops([players!.pid]),
+        };
+        return { sent, got, drops };
+      };
+      const cpu = () => ({
+        t: performance.now(),
+        sfu: sfuPids.map(cpuTicks),
+        pub: cpuTicks(publishers.pid),
+        play: cpuTicks(players!.pid),
+      });
+      const a = await count('start');
+      await publishers.gate('resume', 'start');
+      const ca = cpu();
+      await new Promise((r) => setTimeout(r, windowS * 1000));
+      const cb = cpu();
+      const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+      const b = await count('end');
+      const wallS = (cb.t - ca.t) / 1000;
+      const pctOf = (ticks: number) => (100 * ticks) / CLK_TCK / wallS;
+      const sfuTicks = cb.sfu.map((x, i) => x - ca.sfu[i]!);
+      const sfuCpuPct = pctOf(sfuTicks.reduce((x, y) => x + y, 0));
+
+      const sentDelta = new Map(
+        b.sent.map((s) => [s.i, (s.sent ?? 0) - (a.sent.find((x) => x.i === s.i)?.sent ?? 0)]),
+      );
+      let bytes = 0;
+      let received = 0;
+      let lost = 0;
+      let seqLost = 0;
+      let failing = 0;
+      let resets = 0;
+      let worst = 1;
+      const streams: NonNullable<CapacityRow['streams']> = [];
+      for (const s of b.got) {
+        const s0 = a.got.find((x) => x.i === s.i);
+        const reset = (s.received ?? 0) < (s0?.received ?? 0);
+        // after a restart of rtpsession's source only what came since is known: a lower bound
+        const r = reset ? (s.received ?? 0) : (s.received ?? 0) - (s0?.received ?? 0);
+        const pubSent = sentDelta.get(Math.floor(s.i / step.viewers)) ?? 0;
+        const l = Math.max(0, pubSent - r);
+        const share = pubSent === 0 ? 0 : Math.min(1, r / pubSent);
+        bytes += reset ? (s.bytes ?? 0) : (s.bytes ?? 0) - (s0?.bytes ?? 0);
+        streams.push({
+          i: s.i,
+          publisher: Math.floor(s.i / step.viewers),
+          received: r,
+          lost: l,
+          publisherSent: pubSent,
+          seqGapsLost: (s.lost ?? 0) - (s0?.lost ?? 0),
+          jitterBufferLost: (s.jbLost ?? 0) - (s0?.jbLost ?? 0),
+        });
+        received += r;
+        lost += l;
+        seqLost += Math.max(0, (s.lost ?? 0) - (s0?.lost ?? 0));
+        if (reset) resets++;
+        worst = Math.min(worst, share);
+        if (share < HOLD_SHARE) failing++;
+      }
+      const pubSentTotal = [...sentDelta.values()].reduce((x, y) => x + y, 0);
+      const answers = players.events.filter((e) => e.event === 'answer' && e.postMs !== undefined);
+      const row: CapacityRow = {
+        publishers: step.publishers,
+        viewersPerPublisher: step.viewers,
+        consumers,
+        windowS: round(wallS),
+        sfuCpuPct: round(sfuCpuPct),
+        busiestWorkerCpuPct: round(Math.max(...sfuTicks.slice(1).map(pctOf))),
+        nodeCpuPct: round(pctOf(sfuTicks[0]!)),
+        sfuCpuPctPerStream: round(sfuCpuPct / consumers, 3),
+        packetsReceivedPct: round((100 * received) / Math.max(1, received + lost), 3),
+        worstStreamPct: round(100 * worst, 2),
+        packetsReceived: received,
+        packetsLost: lost,
+        streamsFailing: failing,
+        seqGapsLost: seqLost,
+        counterResets: resets,
+        publisherPacketsPerS: round(pubSentTotal / step.publishers / wallS),
+        streamKbitPerS: round((8 * bytes) / 1000 / consumers / wallS),
+        publisherCpuPct: round(pctOf(cb.pub - ca.pub)),
+        playerCpuPct: round(pctOf(cb.play - ca.play)),
+        udpDrops: {
+          sfu: b.drops.sfu - a.drops.sfu,
+          publishers: b.drops.publishers - a.drops.publishers,
+          players: b.drops.players - a.drops.players,
+        },
+        whepPostMsP50: round(median(answers.map((e) => e.postMs!))),
+        loadavg,
+        holds: failing === 0 && received > 0,
+      };
+      log(JSON.stringify(row));
+      rows.push({ ...row, streams });
+    } catch (err) {
+      const row = {
+        publishers: step.publishers,
+        viewersPerPublisher: step.viewers,
+        consumers,
+        holds: false,
+        error: (err as Error).message,
+      } as CapacityRow;
+      rows.push(row);
+      log(`capacity ${step.publishers}×${step.viewers} failed: ${row.error}`);
+    } finally {
+      await players?.stop();
+      await publishers.stop();
+    }
+    await new Promise((r) => setTimeout(r, 3000)); // the SFU closes what the DELETEs missed
+  }
+  return rows;
+}
+
+export function formatCapacity(rows: CapacityRow[]): string[] {
+  const n = (x: number | undefined, w: number, unit = '') => `${x ?? '—'}${unit}`.padStart(w);
+  const held = rows.filter((r) => r.holds);
+  return [
+    'capacity (GStreamer: one VP8 encoder → P WHIP publishers; P×V WHEP players counting RTP, no decoding)',
+    'publishers × viewers  consumers  SFU CPU  worker  per stream  packets recv.  worst stream  lost  UDP drops sfu/pub/play  generator CPU pub+play  holds',
+    ...rows.map((r) =>
+      r.error
+        ? `${String(r.publishers).padStart(10)} × ${String(r.viewersPerPublisher).padEnd(8)} ${n(r.consumers, 9)}  failed: ${r.error}`
+        : `${String(r.publishers).padStart(10)} × ${String(r.viewersPerPublisher).padEnd(8)} ${n(r.consumers, 9)} ${n(r.sfuCpuPct, 7, ' %')} ${n(r.busiestWorkerCpuPct, 7, ' %')} ${n(r.sfuCpuPctPerStream, 9, ' %')} ${n(r.packetsReceivedPct, 12, ' %')} ${n(r.worstStreamPct, 11, ' %')} ${n(r.packetsLost, 6)} ${`${r.udpDrops.sfu}/${r.udpDrops.publishers}/${r.udpDrops.players}`.padStart(24)} ${`${r.publisherCpuPct} + ${r.playerCpuPct} %`.padStart(22)}  ${r.holds ? 'yes' : 'NO'}`,
+    ),
+    `CPU in % of one core over the window; a step holds if every stream received ≥ ${HOLD_SHARE * 100} % of the packets its publisher sent in the window`,
+    `held: ${held.length > 0 ? held.map((r) => `${r.publishers}×${r.viewersPerPublisher}`).join(', ') : 'none'}; load average at the end: ${rows.at(-1)?.loadavg ?? '—'}`,
+  ];
+}
