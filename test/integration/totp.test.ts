@@ -5,25 +5,36 @@
  * login answers a ticket, and the code with the ticket signs in (the session records `otp`). A code
  * is accepted once (replay refused), wrong codes count in the login throttle, and the secret is in
  * no other answer. A tenant that requires a second factor for a role sends such users to enrolment
- * at login; an admin resets a lost second factor with a reason (audited, sessions end).
+ * at login; an admin resets a lost second factor with a reason (audited, sessions end). The
+ * gateway has its keys in a SoftHSM2 token, as in production: secrets are sealed at rest ([SIGN9]).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../src/clients.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+import { type TestVault, testVault } from '../src/test-vault.ts';
 
 let stack: Stack;
+let vaultDir: string;
+let vault: TestVault;
 let adminCookie: string;
 const REASON = 'Richtlinie des Ordnungsamts';
 const GOOD = 'Fenster-Trockenbau-Mond-7';
 
 beforeAll(async () => {
-  stack = await startStack({ devicesPerTenant: 1 });
+  vaultDir = await mkdtemp(join(tmpdir(), 'lagebild-totp-'));
+  vault = await testVault(vaultDir);
+  stack = await startStack({ devicesPerTenant: 1, gatewayEnv: vault.env });
   adminCookie = await login(stack.url, 'duisburg.admin', DEMO_PASSWORD);
 }, 120_000);
 
 afterAll(async () => {
   await stack?.stop();
+  vault?.close();
+  if (vaultDir) await rm(vaultDir, { recursive: true, force: true });
 });
 
 function call(cookie: string | undefined, path: string, body?: unknown, method = 'POST'): Promise<Response> {
@@ -219,4 +230,67 @@ describe('the tenant’s policy and the admin’s reset', () => {
       expect(back.status).toBe(200);
     }
   });
+});
+
+describe('TOTP secrets at rest', () => {
+  const stored = async (id: string) =>
+    (
+      await stack.db.pool.query<{ totp_secret: string | null; totp_pending_secret: string | null }>(
+        'SELECT totp_secret, totp_pending_secret FROM users WHERE id = $1',
+        [id],
+      )
+    ).rows[0]!;
+  async function enrolled(role: string) {
+    const u = await activeUser(role);
+    const { secret } = await (await call(u.cookie, '/api/me/totp/enrol', {})).json();
+    expect((await stored(u.id)).totp_pending_secret).toMatch(/^lagebild-totp\/1:secrets:/);
+    const ok = await call(u.cookie, '/api/me/totp/confirm', { code: code(secret) });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    return { ...u, secret: secret as string };
+  }
+  const secondStep = async (username: string, c: string) => {
+    const { ticket } = await (await passwordLogin(username)).json();
+    return call(undefined, '/api/auth/totp', { ticket, code: c });
+  };
+
+  it('[SIGN9] are sealed in the gateway’s token: not in the database, not movable to another user, sealed at start when stored before', async () => {
+    const a = await enrolled('operator');
+    const b = await enrolled('operator');
+    const sa = await stored(a.id);
+    expect(sa.totp_secret).toMatch(/^lagebild-totp\/1:secrets:/);
+    expect(sa.totp_pending_secret).toBeNull();
+    // no column of the row, nor anything else in the database dump's users table, holds the secret
+    const dump = await stack.db.pool.query('SELECT row_to_json(u)::text AS j FROM users u');
+    expect(dump.rows.some((r) => (r.j as string).includes(a.secret))).toBe(false);
+
+    // A's sealed secret copied onto B's row (someone with database access): B's login fails with A's code
+    await stack.db.pool.query('UPDATE users SET totp_secret = $2 WHERE id = $1', [b.id, sa.totp_secret]);
+    await nextStep();
+    const moved = await secondStep(b.username, code(a.secret));
+    expect(moved.status).toBe(401); // the seal names another user: it does not open, no code matches
+    // and a code of A's still works for A
+    expect((await secondStep(a.username, code(a.secret))).status).toBe(200);
+
+    // a secret stored before sealing existed (as plaintext) is sealed when the gateway starts
+    const c = await enrolled('supervisor');
+    await stack.db.pool.query('UPDATE users SET totp_secret = $2 WHERE id = $1', [c.id, c.secret]);
+    await stack.gateways[0]!.stop();
+    stack.gateways.shift();
+    const gw = await stack.startGateway();
+    expect((await stored(c.id)).totp_secret).toMatch(/^lagebild-totp\/1:secrets:/);
+    await nextStep();
+    const { ticket } = await (
+      await fetch(`${gw.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: c.username, password: GOOD }),
+      })
+    ).json();
+    const signed = await fetch(`${gw.url}/api/auth/totp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ticket, code: code(c.secret) }),
+    });
+    expect(signed.status, await signed.clone().text()).toBe(200);
+  }, 120_000); // it waits for the next 30-s TOTP step twice
 });

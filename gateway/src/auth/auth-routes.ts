@@ -20,6 +20,7 @@ import { registerOidcRoutes } from './oidc-routes.ts';
 import { registerSignInSettingsRoutes } from './sign-in-settings-routes.ts';
 import { issueTicket } from './sign-in-ticket.ts';
 import { registerTotpRoutes } from './totp-routes.ts';
+import type { TotpSealer } from './totp-sealer.ts';
 import { signInPolicy } from './totp-store.ts';
 
 export interface AuthRouteDeps extends ServiceDeps {
@@ -27,6 +28,8 @@ export interface AuthRouteDeps extends ServiceDeps {
   sameTenant: TenantCheck;
   /** ends an operator session everywhere at once: its /control sockets and its SFU viewer sessions */
   endSession(sessionHash: string, tenantId: string, reason: SessionEndReason): void;
+  /** seals TOTP secrets at rest (totp-sealer.ts) */
+  totpSealer: TotpSealer;
 }
 
 export function registerAuthRoutes({
@@ -39,6 +42,7 @@ export function registerAuthRoutes({
   endSession,
   audit,
   sameTenant,
+  totpSealer,
 }: AuthRouteDeps): void {
   const throttle = createLoginThrottle({
     redis,
@@ -194,6 +198,7 @@ export function registerAuthRoutes({
     refuse,
     signIn,
     endSession,
+    sealer: totpSealer,
   });
   registerOidcRoutes({ route, db, redis, config, audit, log, metrics, signIn, endSession });
   registerSignInSettingsRoutes({ route, db, audit });

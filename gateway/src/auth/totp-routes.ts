@@ -30,6 +30,7 @@ import { adminView, deleteSessions, loadUser } from '../users/user-queries.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { readTicket, spendTicket, type TicketPurpose } from './sign-in-ticket.ts';
 import { newTotpSecret, totpUri } from './totp.ts';
+import type { TotpSealer } from './totp-sealer.ts';
 import {
   clearTotp,
   confirmPendingSecret,
@@ -50,6 +51,8 @@ export interface TotpRouteDeps {
   log: Logger;
   throttle: LoginThrottle;
   sameTenant: TenantCheck;
+  /** seals the secrets at rest (totp-sealer.ts) */
+  sealer: TotpSealer;
   admit(username: string, req: FastifyRequest, reply: FastifyReply): Promise<string>;
   refuse(username: string, user: { tenantId: string; username: string } | null, ip: string): Promise<never>;
   signIn(req: FastifyRequest, reply: FastifyReply, user: SignInUser, amr: string[]): Promise<MeResponse>;
@@ -71,15 +74,16 @@ export function registerTotpRoutes(deps: TotpRouteDeps): void {
   /** the ticket's user, if the ticket is valid and meant for `purpose` */
   async function ticketUser(ticket: string | undefined, purpose: TicketPurpose): Promise<TotpState> {
     const t = ticket ? await readTicket(redis, ticket) : null;
-    const s = t && t.purpose === purpose ? await loadTotpState(pool, t.userId) : null;
+    const s = t && t.purpose === purpose ? await loadTotpState(pool, t.userId, deps.sealer) : null;
     if (!s || s.disabled) throw new AppError('unauthenticated', 'the sign-in has expired; sign in again');
     return s;
   }
 
   async function enrol(s: TotpState): Promise<TotpEnrolResponse> {
-    if (s.secret) throw new AppError('conflict', 'a second factor is already set up; an admin can reset it');
+    if (s.stored.secret)
+      throw new AppError('conflict', 'a second factor is already set up; an admin can reset it');
     const secret = newTotpSecret();
-    if (!(await storePendingSecret(pool, s.id, secret)))
+    if (!(await storePendingSecret(pool, s, secret, deps.sealer)))
       throw new AppError('conflict', 'a second factor is already set up; an admin can reset it');
     const { tenantName } = await signInPolicy(pool, s.tenantId);
     return { secret, uri: totpUri(secret, s.username, tenantName) };
@@ -169,9 +173,9 @@ export function registerTotpRoutes(deps: TotpRouteDeps): void {
       response: TotpStatusResponse,
     },
     async ({ user }) => {
-      const s = await loadTotpState(pool, user.id);
+      const s = await loadTotpState(pool, user.id, deps.sealer);
       const policy = await signInPolicy(pool, user.tenant.id);
-      return { enabled: !!s?.secret, required: policy.totpRequiredRoles.includes(user.role) };
+      return { enabled: !!s?.stored.secret, required: policy.totpRequiredRoles.includes(user.role) };
     },
   );
 
@@ -183,7 +187,7 @@ export function registerTotpRoutes(deps: TotpRouteDeps): void {
       summary: 'Starts setting up one’s second factor: the secret, shown once, as text and otpauth:// URI',
       response: TotpEnrolResponse,
     },
-    async ({ user }) => enrol((await loadTotpState(pool, user.id))!),
+    async ({ user }) => enrol((await loadTotpState(pool, user.id, deps.sealer))!),
   );
 
   route(
@@ -196,7 +200,7 @@ export function registerTotpRoutes(deps: TotpRouteDeps): void {
       response: TotpStatusResponse,
     },
     async ({ req, reply, user, body: { code } }) => {
-      await confirm((await loadTotpState(pool, user.id))!, code, req, reply);
+      await confirm((await loadTotpState(pool, user.id, deps.sealer))!, code, req, reply);
       const policy = await signInPolicy(pool, user.tenant.id);
       return { enabled: true, required: policy.totpRequiredRoles.includes(user.role) };
     },

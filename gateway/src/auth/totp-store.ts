@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { matchTotp } from './totp.ts';
+import type { TotpSealer } from './totp-sealer.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -13,13 +14,20 @@ export interface TotpState {
   tenantId: string;
   username: string;
   role: string;
+  /** the secrets themselves, opened (totp-sealer.ts); null also when a stored one does not open */
   secret: string | null;
   pending: string | null;
+  /** the columns as stored (sealed): what the conditional updates compare with */
+  stored: { secret: string | null; pending: string | null };
   lastStep: number | null;
   disabled: boolean;
 }
 
-export async function loadTotpState(q: Queryable, userId: string): Promise<TotpState | null> {
+export async function loadTotpState(
+  q: Queryable,
+  userId: string,
+  sealer: TotpSealer,
+): Promise<TotpState | null> {
   const { rows } = await q.query<{
     id: string;
     tenant_id: string;
@@ -36,37 +44,44 @@ export async function loadTotpState(q: Queryable, userId: string): Promise<TotpS
   );
   const r = rows[0];
   if (!r) return null;
+  const open = (v: string | null) => (v === null ? null : sealer.open(r.tenant_id, r.id, v));
   return {
     id: r.id,
     tenantId: r.tenant_id,
     username: r.username,
     role: r.role,
-    secret: r.totp_secret,
-    pending: r.totp_pending_secret,
+    secret: await open(r.totp_secret),
+    pending: await open(r.totp_pending_secret),
+    stored: { secret: r.totp_secret, pending: r.totp_pending_secret },
     lastStep: r.totp_last_step === null ? null : Number(r.totp_last_step),
     disabled: r.disabled_at !== null,
   };
 }
 
-/** Keeps `secret` as the pending one; false if a second factor is already set up. */
-export async function storePendingSecret(q: Queryable, userId: string, secret: string): Promise<boolean> {
+/** Keeps `secret` as the pending one, sealed; false if a second factor is already set up. */
+export async function storePendingSecret(
+  q: Queryable,
+  s: Pick<TotpState, 'id' | 'tenantId'>,
+  secret: string,
+  sealer: TotpSealer,
+): Promise<boolean> {
   const { rowCount } = await q.query(
     'UPDATE users SET totp_pending_secret = $2 WHERE id = $1 AND totp_secret IS NULL',
-    [userId, secret],
+    [s.id, await sealer.seal(s.tenantId, s.id, secret)],
   );
   return rowCount === 1;
 }
 
 /** The pending secret becomes the user's if `code` matches it; false otherwise (or if raced). */
 export async function confirmPendingSecret(q: Queryable, s: TotpState, code: string): Promise<boolean> {
-  if (!s.pending || s.secret) return false;
+  if (!s.pending || s.stored.secret) return false;
   const step = matchTotp(s.pending, code);
   if (step === null) return false;
   const { rowCount } = await q.query(
     `UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL,
             totp_enabled_at = now(), totp_last_step = $3
       WHERE id = $1 AND totp_pending_secret = $2 AND totp_secret IS NULL`,
-    [s.id, s.pending, step],
+    [s.id, s.stored.pending, step],
   );
   return rowCount === 1;
 }
@@ -79,7 +94,7 @@ export async function useTotpCode(q: Queryable, s: TotpState, code: string): Pro
   const { rowCount } = await q.query(
     `UPDATE users SET totp_last_step = $3
       WHERE id = $1 AND totp_secret = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)`,
-    [s.id, s.secret, step],
+    [s.id, s.stored.secret, step],
   );
   return rowCount === 1;
 }

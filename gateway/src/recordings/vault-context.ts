@@ -40,6 +40,12 @@ export interface VaultContext {
   keyring(): Promise<Keyring | null>;
   /** the token's keyring: per-day keys, destroy, re-wrap; null with the development files */
   hsm: HsmKeyring | null;
+  /**
+   * what seals secrets only the gateway may read (TOTP secrets, auth/totp-sealer.ts): a key of the
+   * tenant named `kekId` in the gateway's own token (the SFU has no PIN for it), or the development
+   * keyring's current key (no `kekId`); null without keys
+   */
+  secretKeys(): Promise<{ keyring: Keyring; kekId?: string } | null>;
   close(): void;
 }
 
@@ -84,6 +90,11 @@ export async function loadVaultContext(config: GatewayConfig, log: Logger): Prom
     store,
     keyring: async () => (store && keys ? keys.keyring() : null),
     hsm: keys?.hsm ?? null,
+    async secretKeys() {
+      if (keys?.ownKeyring) return { keyring: keys.ownKeyring, kekId: 'secrets' };
+      const ring = await keys?.keyring();
+      return ring ? { keyring: ring } : null;
+    },
     close: () => keys?.close(),
   };
 }

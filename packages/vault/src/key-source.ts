@@ -31,6 +31,12 @@ export interface KeySource {
   /** the token's keyring (day keys, destroy, inventory); null for the file keyring */
   hsm: HsmKeyring | null;
   /**
+   * keys for secrets only this service may read (the gateway's users' TOTP secrets): the keyring of
+   * its own signing token, whose PIN the SFU does not have, or of the key token when it has none;
+   * null for the development files
+   */
+  ownKeyring: HsmKeyring | null;
+  /**
    * every signing key's public half in this service's tokens (current and retired; its own first),
    * read from the tokens now: the manifest keys it trusts (the recorder's, its own for imports)
    */
@@ -78,6 +84,7 @@ export async function openKeySource(o: KeySourceOptions): Promise<KeySource> {
         kind: 'hsm',
         signer,
         hsm,
+        ownKeyring: signingToken ? createHsmKeyring(signingToken) : hsm,
         keyring: async () => hsm,
         trustedSigners: () =>
           verifierFromPem(
@@ -104,6 +111,7 @@ export async function openKeySource(o: KeySourceOptions): Promise<KeySource> {
     kind: 'file',
     signer,
     hsm: null,
+    ownKeyring: null,
     async keyring() {
       if (!file) return null;
       const mtimeMs = await stat(file).then(
