@@ -62,7 +62,16 @@ function waitGathering(pc: WrtcPeerConnection, timeoutMs: number): Promise<void>
   });
 }
 
-export async function publishWhip(opts: WhipPublisherOptions): Promise<WhipPublisher> {
+/**
+ * the camera's peer connection with its sending tracks (test picture, tone); `stop` ends them, the
+ * connection and every timer in `timers`
+ */
+function openCamera(opts: Pick<WhipPublisherOptions, 'label' | 'fps' | 'audio'>): {
+  pc: WrtcPeerConnection;
+  sendFrame: () => void;
+  timers: ReturnType<typeof setInterval>[];
+  stop: () => void;
+} {
   const w = wrtc();
   const fps = opts.fps ?? 15;
   const pc = new w.RTCPeerConnection({ bundlePolicy: 'max-bundle' });
@@ -104,13 +113,33 @@ export async function publishWhip(opts: WhipPublisherOptions): Promise<WhipPubli
     );
   }
 
-  const stopLocal = () => {
+  const stop = () => {
     for (const t of timers) clearInterval(t);
     for (const t of tracks) t.stop();
     pc.onconnectionstatechange = null;
     pc.close();
   };
+  return { pc, sendFrame, timers, stop };
+}
 
+/**
+ * The offer a camera would POST (same tracks, host candidates gathered), without sending it: its
+ * peer connection is closed before anyone answers, so whoever POSTs it gets a peer that never
+ * connects (the SFU's ghost-publisher tests).
+ */
+export async function whipOffer(opts: Pick<WhipPublisherOptions, 'label' | 'audio'>): Promise<string> {
+  const { pc, stop } = openCamera(opts);
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await waitGathering(pc, 1000);
+    return pc.localDescription!.sdp;
+  } finally {
+    stop();
+  }
+}
+
+export async function publishWhip(opts: WhipPublisherOptions): Promise<WhipPublisher> {
+  const { pc, sendFrame, timers, stop: stopLocal } = openCamera(opts);
   let resourceUrl: string;
   let etag: string | null;
   let postMs: number;

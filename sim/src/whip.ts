@@ -2,7 +2,13 @@
  * @lagebild/sim/whip: live video of simulated cameras. A device in `recording` publishes real WebRTC
  * to the SFU over WHIP; the test picture carries a machine-readable wall-clock stamp.
  */
-export { publishWhip, WhipError, type WhipPublisher, type WhipPublisherOptions } from './whip-publisher.ts';
+export {
+  publishWhip,
+  WhipError,
+  type WhipPublisher,
+  type WhipPublisherOptions,
+  whipOffer,
+} from './whip-publisher.ts';
 export {
   createTestPicture,
   PICTURE_HEIGHT,

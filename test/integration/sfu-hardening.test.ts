@@ -19,7 +19,7 @@ import {
   type Revocation,
   revokedDeviceKey,
 } from '@lagebild/protocol';
-import { publishWhip } from '@lagebild/sim/whip';
+import { publishWhip, whipOffer } from '@lagebild/sim/whip';
 import { ensureKeyringFile, ensureSigningKeyFile } from '@lagebild/vault';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,17 +54,12 @@ async function publish(deviceId: string, token = deviceToken(tenant.id, deviceId
   return pub;
 }
 
-/** A real libwebrtc offer whose sender is gone at once: it never connects. */
-async function ghostOffer(deviceId: string): Promise<string> {
-  const p = await publishWhip({
-    whipUrl: whipUrl(deviceId),
-    token: deviceToken(tenant.id, deviceId),
-    label: 'GHOST',
-  });
-  const sdp = p.pc.localDescription!.sdp;
-  await p.close();
-  return sdp;
-}
+/**
+ * A real libwebrtc offer that was never sent: its peer connection is closed before the test POSTs
+ * it, so it never connects (a publisher POSTed and closed at once could still connect and send its
+ * first packets on a slow machine, and be announced).
+ */
+const ghostOffer = (): Promise<string> => whipOffer({ label: 'GHOST' });
 
 const postOffer = (deviceId: string, sdp: string, token: string, type = 'application/sdp') =>
   fetch(whipUrl(deviceId), {
@@ -303,7 +298,7 @@ describe('revocation reaches video at once (issue 11, reproduction 3)', () => {
 describe('ghost publishers (issue 11, reproduction 6)', () => {
   it('[W10] an offer that never connects is never announced and leaves no recording or audit entry', async () => {
     const d = tenant.devices[3]!.deviceId;
-    const sdp = await ghostOffer(d);
+    const sdp = await ghostOffer();
     const r = await postOffer(d, sdp, deviceToken(tenant.id, d));
     expect(r.status).toBe(201);
     expect((await sfuStats(stack)).publishers).toBeGreaterThanOrEqual(1);
@@ -347,7 +342,7 @@ describe('smaller ones (issue 11, reproductions 7 and 8)', () => {
   it('[W4] answers 415 to an SDP offer sent as application/json, and to a PATCH that is not an sdpfrag', async () => {
     const d = tenant.devices[5]!.deviceId;
     const token = deviceToken(tenant.id, d);
-    const sdp = await ghostOffer(d);
+    const sdp = await ghostOffer();
     const json = await postOffer(d, sdp, token, 'application/json');
     expect(json.status).toBe(415);
     expect((await json.json()).error.message).toMatch(/application\/sdp/);
@@ -437,7 +432,7 @@ describe('smaller ones (issue 11, reproductions 7 and 8)', () => {
   it('[V8][I2] ICE restarts racing DELETE and peer timeouts answer 2xx or 404, never 500, and the SFU lives', async () => {
     const d = tenant.devices[8]!.deviceId;
     const token = deviceToken(tenant.id, d, 120_000);
-    const sdp = await ghostOffer(d);
+    const sdp = await ghostOffer();
     const statuses = new Set<number>();
     for (let i = 0; i < 40; i++) {
       const created = await postOffer(d, sdp, token);
