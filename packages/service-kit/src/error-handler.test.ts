@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ErrorHandlerOptions, serviceErrorHandler } from './error-handler.ts';
@@ -50,6 +51,35 @@ describe('serviceErrorHandler()', () => {
     expect(res.json()).toEqual({
       error: { code: 'too_large', message: 'request body too large (max 64 bytes)' },
     });
+  });
+
+  it('reads a body over the limit to its end after the 413, so the client reads the answer and the connection lives on', async () => {
+    const server = await build();
+    const address = await server.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = new URL(address);
+    const body = JSON.stringify({ x: 'y'.repeat(70_000) }); // as the fuzzers send it, >1,000× the limit
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (d: string) => {
+      received += d;
+    });
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    socket.write(body.slice(0, 1000));
+    // the server has answered from the declared length by now; the rest of the body comes after
+    await new Promise((r) => setTimeout(r, 200));
+    socket.write(body.slice(1000));
+    await new Promise((r) => setTimeout(r, 200));
+    // the same connection takes the next request: nothing was cut off
+    socket.write('GET /teapot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).toContain('"too_large"');
+    expect(received).toMatch(/HTTP\/1\.1 418 /);
   });
 
   it("passes Fastify's 415 through as bad_request when the service maps no 415", async () => {
