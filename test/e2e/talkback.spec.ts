@@ -54,12 +54,8 @@ async function cameraListens(gatewayUrl: string, sfuUrl: string, deviceId: strin
 }
 
 /** Opens the unit's tile on the operator's screen by letting it record; resolves once it plays. */
-async function liveTile(
-  page: Page,
-  sim: { device(id: string): { setStage(s: string, o: object): void } },
-  deviceId: string,
-) {
-  sim.device(deviceId).setStage('recording', { announced: true });
+/** the unit's tile on `page` plays: decoded video moving (its talk button is enabled only then) */
+async function tilePlays(page: Page, deviceId: string) {
   const tile = tileOf(page, deviceId);
   // the camera's WHIP publish and the tile's WHEP play: seconds each on a loaded CI machine
   await expect(tile).toBeVisible({ timeout: 30_000 });
@@ -72,6 +68,15 @@ async function liveTile(
     { timeout: 15_000 },
   );
   return tile;
+}
+
+async function liveTile(
+  page: Page,
+  sim: { device(id: string): { setStage(s: string, o: object): void } },
+  deviceId: string,
+) {
+  sim.device(deviceId).setStage('recording', { announced: true });
+  return tilePlays(page, deviceId);
 }
 
 test('[K1][K2][K3] an operator holds "Sprechen" (mouse, then keyboard): the camera hears it, the tile says so, the audit shows it', async ({
@@ -193,11 +198,12 @@ test('[K4] a second speaker is told that someone else is talking to the camera, 
     await loginAs(other, 'duisburg.supervisor');
     // both screens open the tile when the unit starts recording
     const tile = await liveTile(page, sim as never, device.deviceId);
-    const otherTile = tileOf(other, device.deviceId);
-    await expect(otherTile).toBeVisible({ timeout: 30_000 });
+    // a press on a tile that does not play yet is lost: its talk button is disabled until then
+    const otherTile = await tilePlays(other, device.deviceId);
     const name = `Zu ${callsign} sprechen (gedrückt halten)`;
     const button = tile.getByRole('button', { name });
     const otherButton = otherTile.getByRole('button', { name });
+    await expect(otherButton).toBeEnabled();
     const speaking = (t: typeof tile) => t.getByRole('status').filter({ hasText: 'Sie sprechen mit' });
 
     await button.focus();
