@@ -73,8 +73,16 @@ export interface CapacityRow {
   playerCpuPct: number;
   /** kernel UDP drops on each side's sockets in the window */
   udpDrops: { sfu: number; publishers: number; players: number };
+  /** the machine's UDP counters in the window (/proc/net/snmp; other processes' sockets included) */
+  udpMachine: { RcvbufErrors: number; SndbufErrors: number; InErrors: number };
   whepPostMsP50: number;
+  /** players made again after a failure before the window (gst-fleet.py's Players), and WHEP POSTs
+   * answered 503/429 and retried */
+  playerRetries: number;
+  whepPostRetries: number;
   loadavg: string;
+  /** every core's busy time in the window (/proc/stat), % of one core: the machine's total load */
+  machineCpuPct: number;
   holds: boolean;
   error?: string;
   /** each stream in the window: the publisher it watches, its packets, its publisher's, the jitter buffer's count of lost */
@@ -100,7 +108,7 @@ export function parseSteps(spec: string): CapacityStep[] {
 }
 
 interface FleetEvent {
-  event: 'answer' | 'connected' | 'error' | 'stats' | 'pause' | 'resume';
+  event: 'answer' | 'connected' | 'error' | 'stats' | 'pause' | 'resume' | 'retry';
   i?: number | null;
   status?: number;
   postMs?: number;
@@ -212,6 +220,12 @@ function startFleet(mode: 'publish' | 'play', sessions: { url: string; token: st
   };
 }
 
+/** busy ticks of all cores together (/proc/stat: all but idle and iowait) */
+function machineTicks(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!;
+}
+
 function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15), all threads
@@ -238,6 +252,15 @@ function udpDrops(pids: number[]): number {
     }
   }
   return drops;
+}
+
+/** the machine's UDP counters (/proc/net/snmp) */
+function udpSnmp(): Record<string, number> {
+  const [names, values] = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Udp:'))
+    .map((l) => l.split(/\s+/).slice(1));
+  return Object.fromEntries(names!.map((n, i) => [n, Number(values![i])]));
 }
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -283,7 +306,8 @@ export async function measureCapacity(
           };
         }),
       );
-      await players.connected(consumers, 30_000 + consumers * 200);
+      // each player's webrtcbin makes a DTLS certificate, and the machine is shared: generous
+      await players.connected(consumers, 60_000 + consumers * 700);
       log(`capacity ${step.publishers}×${step.viewers}: all ${consumers} WHEP sessions connected; settling`);
       await new Promise((r) => setTimeout(r, 3000)); // keyframes after the PLIs of the joins
 
@@ -299,13 +323,14 @@ export async function measureCapacity(
           publishers: udpDrops([publishers.pid]),
           players: udpDrops([players!.pid]),
         };
-        return { sent, got, drops };
+        return { sent, got, drops, snmp: udpSnmp() };
       };
       const cpu = () => ({
         t: performance.now(),
         sfu: sfuPids.map(cpuTicks),
         pub: cpuTicks(publishers.pid),
         play: cpuTicks(players!.pid),
+        machine: machineTicks(),
       });
       const a = await count('start');
       await publishers.gate('resume', 'start');
@@ -382,8 +407,16 @@ export async function measureCapacity(
           publishers: b.drops.publishers - a.drops.publishers,
           players: b.drops.players - a.drops.players,
         },
-        whepPostMsP50: round(median(answers.map((e) => e.postMs!))),
+        udpMachine: {
+          RcvbufErrors: (b.snmp.RcvbufErrors ?? 0) - (a.snmp.RcvbufErrors ?? 0),
+          SndbufErrors: (b.snmp.SndbufErrors ?? 0) - (a.snmp.SndbufErrors ?? 0),
+          InErrors: (b.snmp.InErrors ?? 0) - (a.snmp.InErrors ?? 0),
+        },
+        whepPostMsP50: round(median(answers.filter((e) => e.status === 201).map((e) => e.postMs!))),
+        playerRetries: players.events.filter((e) => e.event === 'retry').length,
+        whepPostRetries: answers.filter((e) => e.status === 503 || e.status === 429).length,
         loadavg,
+        machineCpuPct: round(pctOf(cb.machine - ca.machine)),
         holds: failing === 0 && received > 0,
       };
       log(JSON.stringify(row));
@@ -419,6 +452,6 @@ export function formatCapacity(rows: CapacityRow[]): string[] {
         : `${String(r.publishers).padStart(10)} × ${String(r.viewersPerPublisher).padEnd(8)} ${n(r.consumers, 9)} ${n(r.sfuCpuPct, 7, ' %')} ${n(r.busiestWorkerCpuPct, 7, ' %')} ${n(r.sfuCpuPctPerStream, 9, ' %')} ${n(r.packetsReceivedPct, 12, ' %')} ${n(r.worstStreamPct, 11, ' %')} ${n(r.packetsLost, 6)} ${`${r.udpDrops.sfu}/${r.udpDrops.publishers}/${r.udpDrops.players}`.padStart(24)} ${`${r.publisherCpuPct} + ${r.playerCpuPct} %`.padStart(22)}  ${r.holds ? 'yes' : 'NO'}`,
     ),
     `CPU in % of one core over the window; a step holds if every stream received ≥ ${HOLD_SHARE * 100} % of the packets its publisher sent in the window`,
-    `held: ${held.length > 0 ? held.map((r) => `${r.publishers}×${r.viewersPerPublisher}`).join(', ') : 'none'}; load average at the end: ${rows.at(-1)?.loadavg ?? '—'}`,
+    `held: ${held.length > 0 ? held.map((r) => `${r.publishers}×${r.viewersPerPublisher}`).join(', ') : 'none'}; machine busy in each window: ${rows.map((r) => `${r.machineCpuPct ?? '—'} %`).join(', ')} of one core (2 cores = 200 %); load average at the end of each: ${rows.map((r) => r.loadavg ?? '—').join(' | ')}`,
   ];
 }

@@ -50,6 +50,23 @@ from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 
 VP8_CAPS = "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
 out_lock = threading.Lock()
+# the ICE agents whose keepalives were changed (keep_consent); held so that Python never drops the
+# reference its getter took (webrtcbin 1.22's ice-agent getter leaves one reference too few)
+_agents = []
+
+
+def keep_consent(pc):
+    """
+    Keepalives as STUN binding requests. libnice (0.1.21 in Debian 12) sends binding indications by
+    default and webrtcbin 1.22 does not turn on its consent freshness (construct-only), but the SFU's
+    mediasoup transports take only binding requests as consent (RFC 7675) and end a peer after 30 s
+    without one (then the SFU's peer timeout closes it: "publisher gone", why "timeout"). With
+    keepalive-conncheck libnice sends a request every keepalive interval instead of an indication.
+    """
+    ice = pc.get_property("ice-agent")
+    agent = ice.get_property("agent")
+    agent.set_property("keepalive-conncheck", True)
+    _agents.append((ice, agent))
 
 
 def emit(**kw):
@@ -90,6 +107,7 @@ class Session:
         self.location = None
         self.answered_at = None
         self.failed = False
+        self.retry = None  # players: called instead of reporting a failure, while retries are left
         pc.connect("notify::connection-state", self.on_conn_state)
 
     def start(self):
@@ -114,9 +132,13 @@ class Session:
                     break
                 time.sleep(0.01)
             offer = self.pc.get_property("local-description").sdp.as_text()
-            t0 = time.monotonic()
-            status, body, headers = request("POST", self.url, self.token, offer, "application/sdp")
-            emit(event="answer", i=self.i, status=status, postMs=round((time.monotonic() - t0) * 1000, 1))
+            for attempt in range(4):
+                t0 = time.monotonic()
+                status, body, headers = request("POST", self.url, self.token, offer, "application/sdp")
+                emit(event="answer", i=self.i, status=status, postMs=round((time.monotonic() - t0) * 1000, 1))
+                if status not in (429, 503):
+                    break
+                time.sleep(0.5 * 2**attempt)  # "retry shortly" (the SFU fails closed when Redis is slow)
             if status != 201:
                 return self.fail(f"POST {status}: {body[:200]}")
             self.location = urllib.parse.urljoin(self.url, headers.get("location"))
@@ -141,8 +163,13 @@ class Session:
             self.fail("connection failed")
 
     def fail(self, message):
+        if self.failed:
+            return
         self.failed = True
-        emit(event="error", i=self.i, message=message)
+        if self.retry is not None:
+            self.retry(message)
+        else:
+            emit(event="error", i=self.i, message=message)
 
     def stats(self):
         """inbound-rtp (players) or outbound-rtp (publishers) counters of this session's one stream."""
@@ -196,6 +223,8 @@ def build_publishers(sessions, pool):
         )
     pipe = Gst.parse_launch(" ".join(desc))
     out = [Session(i, s["url"], s["token"], pipe.get_by_name(f"pc{i}"), pool) for i, s in enumerate(sessions)]
+    for s in out:
+        keep_consent(s.pc)
     pipe.set_state(Gst.State.READY)
     for s in out:
         idx = 0
@@ -209,17 +238,31 @@ def build_publishers(sessions, pool):
     return [pipe], out
 
 
-def build_players(sessions, pool):
-    """One pipeline per player (an error in one ends only that one), all on this process's main loop."""
-    pipes, out = [], []
-    recv = GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY
-    for i, s in enumerate(sessions):
-        pipe = Gst.Pipeline.new(f"play{i}")
+class Players:
+    """
+    One pipeline per player (an error in one ends only that one), all on this process's main loop.
+    A player that fails before it is counted (webrtcbin 1.22 under load: a packet before the receive
+    bin is linked is a not-linked error; a connection that fails) is made again, up to RETRIES times,
+    with the same token (a second POST with one token replaces the first, SPEC V6).
+    """
+
+    RETRIES = 2
+
+    def __init__(self, sessions, pool, on_error):
+        self.sessions, self.pool, self.on_error = sessions, pool, on_error
+        self.pipes = [None] * len(sessions)
+        self.peers = [None] * len(sessions)
+        self.tries = [0] * len(sessions)
+
+    def make(self, i):
+        s = self.sessions[i]
+        pipe = Gst.Pipeline.new(f"play{i}-{self.tries[i]}")
         pc = Gst.ElementFactory.make("webrtcbin", f"pc{i}")
         pc.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
+        keep_consent(pc)
         pipe.add(pc)
 
-        def on_pad(_el, pad, pipe=pipe):
+        def on_pad(_el, pad):
             if pad.direction != Gst.PadDirection.SRC:
                 return
             sink = Gst.ElementFactory.make("fakesink")
@@ -231,10 +274,36 @@ def build_players(sessions, pool):
 
         pc.connect("pad-added", on_pad)
         pipe.set_state(Gst.State.READY)
-        pc.emit("add-transceiver", recv, Gst.Caps.from_string(VP8_CAPS))
-        pipes.append(pipe)
-        out.append(Session(i, s["url"], s["token"], pc, pool))
-    return pipes, out
+        pc.emit("add-transceiver", GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY, Gst.Caps.from_string(VP8_CAPS))
+        session = Session(i, s["url"], s["token"], pc, self.pool)
+        if self.tries[i] < self.RETRIES:
+            session.retry = lambda message: GLib.idle_add(self.again, i, session, message)
+        bus = pipe.get_bus()
+        bus.add_signal_watch()
+        bus.connect("message", lambda _bus, msg: self.on_error(msg, session))
+        self.pipes[i], self.peers[i] = pipe, session
+        return pipe, session
+
+    def start(self, i):
+        self.pipes[i].set_state(Gst.State.PLAYING)
+        GLib.idle_add(lambda: self.peers[i].start() and False)
+
+    def again(self, i, old, message):
+        if self.peers[i] is not old:
+            return False
+        self.tries[i] += 1
+        emit(event="retry", i=i, message=message)
+        old_pipe = self.pipes[i]
+        old_pipe.get_bus().remove_signal_watch()
+        self.pool.submit(lambda: old_pipe.set_state(Gst.State.NULL))
+        self.make(i)
+        self.start(i)
+        return False
+
+
+def build_players(sessions, pool, on_error):
+    players = Players(sessions, pool, on_error)
+    return players
 
 
 def main():
@@ -246,28 +315,44 @@ def main():
     sessions = json.loads(sys.stdin.readline())
     pool = ThreadPoolExecutor(max_workers=args.parallel)
     loop = GLib.MainLoop()
-    pipes, peers = (build_publishers if args.mode == "publish" else build_players)(sessions, pool)
-
-    def on_message(_bus, msg):
+    def on_error(msg, session):
         if msg.type == Gst.MessageType.ERROR:
             err, dbg = msg.parse_error()
-            emit(event="error", i=None, message=f"{msg.src.get_name()}: {err.message} ({dbg})")
+            text = f"{msg.src.get_name()}: {err.message} ({dbg})"
+            if session is None:
+                emit(event="error", i=None, message=text)
+            else:
+                session.fail(text)
 
-    for pipe in pipes:
-        bus = pipe.get_bus()
+    if args.mode == "publish":
+        pipes, peers = build_publishers(sessions, pool)
+        bus = pipes[0].get_bus()
         bus.add_signal_watch()
-        bus.connect("message", on_message)
-        pipe.set_state(Gst.State.PLAYING)
-    if args.mode == "play":
-        # one offer once the transceiver exists (on-negotiation-needed may fire before it is added)
-        for p in peers:
-            GLib.idle_add(lambda p=p: p.start() and False)
+        bus.connect("message", lambda _bus, msg: on_error(msg, None))
+        pipes[0].set_state(Gst.State.PLAYING)
+    else:
+        players = build_players(sessions, pool, on_error)
+        # made one by one on the main loop, so the first POSTs go out while the rest are made (each
+        # webrtcbin makes its own DTLS certificate: ~0.1 s of CPU); one offer once the transceiver
+        # exists (on-negotiation-needed may fire before it is added)
+        pending = iter(range(len(sessions)))
+
+        def make_next():
+            i = next(pending, None)
+            if i is None:
+                return False
+            players.make(i)
+            players.start(i)
+            return True
+
+        GLib.idle_add(make_next)
+        pipes, peers = players.pipes, players.peers  # lists the players replace their entries in
 
     def commands():
         for line in sys.stdin:
             cmd, _, tag = line.strip().partition(" ")
             if cmd == "stats":
-                rows = [p.stats() for p in peers]
+                rows = [p.stats() for p in peers if p is not None]
                 emit(event="stats", tag=tag, t=time.monotonic(), streams=rows)
             elif cmd in ("pause", "resume") and args.mode == "publish":
                 # before the tee and the payloaders: no frame is payloaded while paused, so the
@@ -280,9 +365,10 @@ def main():
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, loop.quit)
     loop.run()
-    list(pool.map(lambda p: p.delete(), peers))
+    list(pool.map(lambda p: p.delete(), [p for p in peers if p is not None]))
     for pipe in pipes:
-        pipe.set_state(Gst.State.NULL)
+        if pipe is not None:
+            pipe.set_state(Gst.State.NULL)
 
 
 if __name__ == "__main__":
