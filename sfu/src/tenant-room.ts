@@ -140,6 +140,9 @@ export class TenantRoom {
       enableTcp: true,
       preferUdp: true,
       initialAvailableOutgoingBitrate: 1_500_000,
+      // RFC 7675 consent off: GStreamer 1.22 (libnice 0.1.21) sends no consent requests and was cut
+      // after 30 s; a peer is taken as gone when nothing arrives from it (peer-watch.ts)
+      iceConsentTimeout: 0,
     });
   }
 

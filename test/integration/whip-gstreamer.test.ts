@@ -149,6 +149,36 @@ describe.skipIf(missing !== null)('GStreamer webrtcbin publishes over WHIP', () 
     }
   }, 30_000);
 
+  it('[W15] a webrtcbin camera stays live past mediasoup’s 30-s consent window; one that falls silent is closed', async () => {
+    // libnice 0.1.21 keeps the pair alive with binding indications, not consent requests: with
+    // mediasoup's default iceConsentTimeout (30 s) the SFU stopped such a camera 30 s after it
+    // connected and closed it 15 s later (found by bench:video's capacity part)
+    const d = device();
+    const gst = gstPublish({ ...d, audio: 'none', durationS: 150 });
+    try {
+      expect((await gst.next('answer')).status).toBe(201);
+      await gst.next('connected', 15_000);
+      await waitFor(() => upOf(d.deviceId) !== undefined, 10_000, 'producer_up');
+      await new Promise((r) => setTimeout(r, 50_000));
+      const down = () => media.find((e) => e.type === 'producer_down' && e.deviceId === d.deviceId);
+      expect(down()).toBeUndefined();
+      const bytes = async () =>
+        (await sfuStats(stack)).streams.find((s) => s.deviceId === d.deviceId)?.bytesReceived ?? 0;
+      const before = await bytes();
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await bytes()).toBeGreaterThan(before + 5_000);
+      // a camera that sends nothing more (frozen: no RTP, no RTCP, no STUN) is taken as gone
+      process.kill(gst.pid, 'SIGSTOP');
+      const frozenAt = Date.now();
+      await waitFor(() => down() !== undefined, 30_000, 'producer_down of the silent camera');
+      const goneMs = Date.now() - frozenAt;
+      console.log(`[W15] silent camera closed ${goneMs} ms after it froze (SFU_PEER_TIMEOUT_MS 15 s)`);
+      expect(goneMs).toBeGreaterThanOrEqual(14_000); // not before the peer timeout
+    } finally {
+      await gst.stop();
+    }
+  }, 120_000);
+
   it('[W1][W9] audio only: announced with kinds [audio]', async () => {
     const d = device();
     const gst = gstPublish({ ...d, video: 'none', audio: 'opus' });

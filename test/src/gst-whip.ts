@@ -41,6 +41,8 @@ export interface GstPublishOptions {
 }
 
 export interface GstPublisher {
+  /** the python process (a test may freeze it with SIGSTOP: a camera gone silent) */
+  pid: number;
   events: GstEvent[];
   /** resolves with the first event of that kind; rejects on an `error` event, exit or timeout */
   next(kind: GstEvent['event'], timeoutMs?: number): Promise<GstEvent>;
@@ -131,6 +133,7 @@ function run(args: string[]): GstPublisher {
   });
 
   return {
+    pid: child.pid!,
     events,
     next(kind, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
@@ -159,6 +162,7 @@ function run(args: string[]): GstPublisher {
     async stop() {
       if (exited) return;
       const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGCONT'); // if a test froze it
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);
       await gone;
