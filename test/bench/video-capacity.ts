@@ -22,16 +22,14 @@
  * transport pair (loopback UDP on the same worker, sfu/src/whep-egress.ts), so a WHEP stream costs
  * the worker more than a control-room tile's consumer does; the figures bound a tile's cost above.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startJsonLines } from '../src/json-lines-process.ts';
 import { deviceToken, viewerTokenFor } from '../src/sfu.ts';
 import type { Stack } from '../src/stack.ts';
 
 const SCRIPT = fileURLToPath(new URL('../src/gst-fleet.py', import.meta.url));
-const PYTHON = process.env.GST_PYTHON ?? '/usr/bin/python3';
 /** a stream holds with at least this share of its packets */
 export const HOLD_SHARE = 0.999;
 /** publishers paused before each count: what is in flight arrives (loopback, sub-ms; the SFU's
@@ -137,47 +135,9 @@ interface Fleet {
 }
 
 function startFleet(mode: 'publish' | 'play', sessions: { url: string; token: string }[]): Fleet {
-  const child: ChildProcess = spawn(PYTHON, [SCRIPT, '--mode', mode], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const events: FleetEvent[] = [];
-  const waiters = new Set<() => void>();
-  let exited: string | null = null;
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-2000);
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
-    events.push(JSON.parse(line) as FleetEvent);
-    for (const w of waiters) w();
-  });
-  child.once('exit', (code, signal) => {
-    exited = `gst-fleet.py ${mode} exited (${signal ?? code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
-    for (const w of waiters) w();
-  });
+  const p = startJsonLines<FleetEvent>(`gst-fleet.py ${mode}`, [SCRIPT, '--mode', mode]);
+  const { child, events, waitFor } = p;
   child.stdin!.write(`${JSON.stringify(sessions)}\n`);
-  const waitFor = <T>(check: () => T | undefined, timeoutMs: number, what: string) =>
-    new Promise<T>((resolve, reject) => {
-      const test = () => {
-        try {
-          const v = check();
-          if (v !== undefined) done(() => resolve(v));
-          else if (exited) done(() => reject(new Error(exited!)));
-        } catch (err) {
-          done(() => reject(err));
-        }
-      };
-      const done = (f: () => void) => {
-        waiters.delete(test);
-        clearTimeout(timer);
-        f();
-      };
-      const timer = setTimeout(
-        () => done(() => reject(new Error(`${mode}: no ${what} within ${timeoutMs} ms`))),
-        timeoutMs,
-      );
-      waiters.add(test);
-      test();
-    });
   return {
     pid: child.pid!,
     events,
@@ -208,7 +168,7 @@ function startFleet(mode: 'publish' | 'play', sessions: { url: string; token: st
       await waitFor(() => events.find((x) => x.event === cmd && x.tag === tag), 10_000, `${cmd} ${tag}`);
     },
     async stop() {
-      if (exited) return;
+      if (p.exited()) return;
       const gone = new Promise((r) => child.once('exit', r));
       child.stdin!.end(); // it DELETEs its sessions and exits
       const term = setTimeout(() => child.kill('SIGTERM'), 10_000);

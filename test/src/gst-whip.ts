@@ -4,13 +4,11 @@
  * and GStreamer plugins are needed (infra/bin/setup.sh installs them in test mode). `gstPlay` runs
  * the same script as a WHEP player that decodes and counts what it receives.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { GST_PYTHON, startJsonLines } from './json-lines-process.ts';
 
 const SCRIPT = fileURLToPath(new URL('./gst-whip.py', import.meta.url));
-/** Debian's interpreter: a pyenv or venv python on PATH has no `gi` */
-const PYTHON = process.env.GST_PYTHON ?? '/usr/bin/python3';
 
 export interface GstEvent {
   event: 'offer' | 'answer' | 'trickle' | 'ice' | 'connected' | 'error' | 'frame' | 'frames';
@@ -52,7 +50,7 @@ export interface GstPublisher {
 /** Why GStreamer publishing cannot run here, or null (the suite skips it rather than failing). */
 export function gstUnavailable(): string | null {
   const probe = spawnSync(
-    PYTHON,
+    GST_PYTHON,
     [
       '-c',
       "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstWebRTC','1.0'); from gi.repository import Gst; Gst.init(None); assert all(Gst.ElementFactory.find(e) for e in ['webrtcbin','vp8enc','opusenc','openh264enc','nicesrc'])",
@@ -114,53 +112,25 @@ export function gstPublish(opts: GstPublishOptions): GstPublisher {
 }
 
 function run(args: string[]): GstPublisher {
-  const child: ChildProcess = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const events: GstEvent[] = [];
-  const waiters = new Set<() => void>();
-  let exited: string | null = null;
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-2000);
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
-    events.push(JSON.parse(line) as GstEvent);
-    for (const w of waiters) w();
-  });
-  child.once('exit', (code, signal) => {
-    exited = `gst-whip.py exited (${signal ?? code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
-    for (const w of waiters) w();
-  });
-
+  const p = startJsonLines<GstEvent>('gst-whip.py', args);
+  const { child, events } = p;
   return {
     pid: child.pid!,
     events,
     next(kind, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
+      return p.waitFor(
+        () => {
           const hit = events.find((e) => e.event === kind);
           const err = events.find((e) => e.event === 'error');
-          if (hit || err || exited) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            if (hit) resolve(hit);
-            else reject(new Error(err ? `gst-whip.py: ${err.message}` : exited!));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(
-            new Error(
-              `no "${kind}" from gst-whip.py within ${timeoutMs} ms; events: ${events.map((e) => e.event).join(',')}`,
-            ),
-          );
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+          if (!hit && err) throw new Error(`gst-whip.py: ${err.message}`);
+          return hit;
+        },
+        timeoutMs,
+        `"${kind}" (events so far: ${events.map((e) => e.event).join(',')})`,
+      );
     },
     async stop() {
-      if (exited) return;
+      if (p.exited()) return;
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGCONT'); // if a test froze it
       child.kill('SIGTERM');
