@@ -4,7 +4,7 @@
  * afterwards from disk (the SFU was killed, the disk filled up): torn records are truncated, and the
  * manifest signs exactly the whole chunks that remain.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   createKeyring,
   createRecordingWriter,
-  ensureTenants,
-  generateSigningPem,
-  type KeyringFile,
   localFolderStore,
   manifestObject,
   memoryStore,
@@ -23,22 +20,13 @@ import {
   reserveObject,
   sealPrefixOnDisk,
   segmentObject,
-  signerFromPem,
   type VaultError,
   type VaultStore,
-  verifierFromPem,
   verifyRecording,
 } from './index.ts';
+import { CHUNK, DEVICE, ringFile, sha, signer, TENANT, verifier } from './test-fixture.ts';
 
-const TENANT = randomUUID();
-const DEVICE = randomUUID();
-const signer = signerFromPem(generateSigningPem());
-const verifier = verifierFromPem(signer.publicKeyPem);
-const CHUNK = 1024;
-const file: KeyringFile = { format: 'lagebild-keyring/1', tenants: {} };
-ensureTenants(file, [TENANT]);
-const keyring = createKeyring(file);
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const keyring = createKeyring(ringFile());
 
 async function written(store: VaultStore, plain: Buffer, reserveBytes = 0) {
   const recordingId = randomUUID();

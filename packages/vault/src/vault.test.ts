@@ -7,11 +7,8 @@ import { describe, expect, it } from 'vitest';
 import {
   createKeyring,
   createRecordingWriter,
-  ensureTenants,
   FLAG_FINAL,
-  generateSigningPem,
   HEADER_BYTES,
-  type KeyringFile,
   keyObject,
   manifestObject,
   memoryStore,
@@ -20,23 +17,10 @@ import {
   rotateTenantKey,
   segmentObject,
   signatureObject,
-  signerFromPem,
   type VaultError,
-  verifierFromPem,
   verifyRecording,
 } from './index.ts';
-
-const TENANT = randomUUID();
-const DEVICE = randomUUID();
-const signer = signerFromPem(generateSigningPem());
-const verifier = verifierFromPem(signer.publicKeyPem);
-const CHUNK = 1024;
-
-function ringFile(): KeyringFile {
-  const f: KeyringFile = { format: 'lagebild-keyring/1', tenants: {} };
-  ensureTenants(f, [TENANT]);
-  return f;
-}
+import { CHUNK, DEVICE, ringFile, signer, TENANT, verifier } from './test-fixture.ts';
 
 async function record(opts: {
   store: ReturnType<typeof memoryStore>;
