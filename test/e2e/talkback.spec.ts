@@ -40,6 +40,12 @@ const talkRows = async (stack: Rows, deviceId: string) =>
     )
   ).rows;
 
+/** waits until the device's talkback audit has `n` rows (each speech: started, then ended); the rows */
+async function talkRowsWhen(stack: Rows, deviceId: string, n: number) {
+  await expect.poll(async () => (await talkRows(stack, deviceId)).length, { timeout: 10_000 }).toBe(n);
+  return talkRows(stack, deviceId);
+}
+
 /** The camera's loudspeaker: the simulator's talkback listener with the device's own token. */
 async function cameraListens(gatewayUrl: string, sfuUrl: string, deviceId: string, secret: string) {
   const res = await fetch(`${gatewayUrl}/api/device/token`, {
@@ -130,9 +136,7 @@ test('[K1][K2][K3] an operator holds "Sprechen" (mouse, then keyboard): the came
     await expect(button).toHaveAttribute('aria-pressed', 'false');
     await expect(tile).not.toHaveClass(/is-talking/);
     await expect(tile.getByText(`Sie sprechen mit ${callsign}`)).toHaveCount(0);
-    await expect
-      .poll(async () => (await talkRows(stack as never, device.deviceId)).length, { timeout: 10_000 })
-      .toBe(2);
+    await talkRowsWhen(stack as never, device.deviceId, 2);
 
     // hold Space on the focused button: the same, and letting go ends it
     const before = await listener.packets();
@@ -145,12 +149,8 @@ test('[K1][K2][K3] an operator holds "Sprechen" (mouse, then keyboard): the came
     await expect.poll(() => heard.packets(), { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 40);
     await page.keyboard.up(' ');
     await expect(button).toHaveAttribute('aria-pressed', 'false');
-    await expect
-      .poll(async () => (await talkRows(stack as never, device.deviceId)).length, { timeout: 10_000 })
-      .toBe(4);
-
     // [K3] who, started and ended, how long, released by the button
-    const rows = await talkRows(stack as never, device.deviceId);
+    const rows = await talkRowsWhen(stack as never, device.deviceId, 4);
     expect(rows.map((r) => r.phase)).toEqual(['started', 'ended', 'started', 'ended']);
     expect(rows.every((r) => r.actor === 'duisburg.operator')).toBe(true);
     expect(rows.filter((r) => r.phase === 'ended').map((r) => r.end)).toEqual(['released', 'released']);
@@ -232,10 +232,7 @@ test('[K4] a second speaker is told that someone else is talking to the camera, 
     await other.keyboard.up(' ');
     await expect(otherButton).toHaveAttribute('aria-pressed', 'false');
 
-    await expect
-      .poll(async () => (await talkRows(stack as never, device.deviceId)).length, { timeout: 10_000 })
-      .toBe(4);
-    const rows = await talkRows(stack as never, device.deviceId);
+    const rows = await talkRowsWhen(stack as never, device.deviceId, 4);
     // the refused press never spoke: one started/ended pair per speaker, in turn
     expect(rows.map((r) => `${r.actor} ${r.phase}`)).toEqual([
       'duisburg.operator started',
