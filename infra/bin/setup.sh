@@ -61,6 +61,8 @@ ensure_system_packages() {
   # SRTP, openh264 (-bad), VP8 and RTP (-good), Opus and test sources (-base), libnice, Python bindings
   [ "$LB_MODE" = test ] && pkgs+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base
     gstreamer1.0-nice python3-gi gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0)
+  # zbar-tools: the TOTP enrolment's QR code is read back by an independent decoder (issue 15, totp.spec)
+  [ "$LB_MODE" = test ] && pkgs+=(zbar-tools)
   apt_install "${pkgs[@]}"
   # Debian starts a redis-server service on 6379 when installed; we run our own on chosen ports.
 }

@@ -2,8 +2,10 @@
  * Issue 15, the second factor in the browser: the tenant requires it for evaluators; a new
  * evaluator signs in with their password, is sent to enrolment before any page, sees the key once,
  * confirms with a code from the authenticator (computed here from the shown key, as an app would)
- * and lands on their start page. The next login asks for a code. Screenshots are saved as artifacts.
+ * and lands on their start page; the QR code shown with the key is read back with zbar and says the
+ * same otpauth:// URI as the link. The next login asks for a code. Screenshots are saved as artifacts.
  */
+import { execFileSync } from 'node:child_process';
 import { Secret, TOTP } from 'otpauth';
 import { DEMO_PASSWORD } from '../src/stack.ts';
 import { expect, test } from './fixtures.ts';
@@ -58,6 +60,16 @@ test('[SIGN2][SIGN4] an evaluator enrols at login when the tenant requires it, t
       'href',
       /^otpauth:\/\/totp\//,
     );
+    // the QR code says the same as the link, read back by an independent decoder (zbar), as an app
+    // scans it from the screen
+    const uri = (await page
+      .getByRole('link', { name: 'Link für die Authenticator-App' })
+      .getAttribute('href'))!;
+    const qr = page.getByRole('img', { name: 'QR-Code für die Authenticator-App' });
+    await expect(qr).toBeVisible();
+    const png = testInfo.outputPath('totp-qr.png');
+    await qr.screenshot({ path: png });
+    expect(execFileSync('zbarimg', ['--raw', '-q', png], { encoding: 'utf8' }).trim()).toBe(uri);
     await page.screenshot({ path: testInfo.outputPath('totp-enrolment.png'), fullPage: true });
     const first = codeOf(secret);
     await page.getByLabel('Sicherheitscode aus der Authenticator-App').fill(first);

@@ -1,14 +1,15 @@
 'use client';
-/**
- * The second step of a login (issue 15): the code from the authenticator app with the login's
- * ticket, or — when the tenant requires a second factor for the role and none is set up — the
- * enrolment first: the key shown once (text and otpauth:// link), then the first code, which signs in.
- */
 import { MeResponse, TotpEnrolResponse } from '@lagebild/protocol';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, apiPost } from '@/lib/api';
 import type { MessageKey } from '@/lib/i18n';
 import { usePreferences } from './preferences-provider';
+/**
+ * The second step of a login (issue 15): the code from the authenticator app with the login's
+ * ticket, or — when the tenant requires a second factor for the role and none is set up — the
+ * enrolment first: the key shown once (text and otpauth:// link), then the first code, which signs in.
+ */
+import { TotpQrCode } from './totp-qr-code';
 
 export function SecondFactorForm({
   ticket,
@@ -92,6 +93,7 @@ export function SecondFactorForm({
       {secret ? (
         <>
           <p>{t('totp.enrol.steps')}</p>
+          <TotpQrCode uri={secret.uri} label={t('totp.enrol.qr')} />
           <p>
             {t('totp.enrol.secret')}: <code data-testid="totp-secret">{secret.secret}</code>
           </p>

@@ -31,7 +31,8 @@ export const SIGN_IN_DE = {
   'totp.enrol.required':
     'Ihre Kommune verlangt für Ihre Rolle einen zweiten Faktor. Richten Sie ihn jetzt ein.',
   'totp.enrol.steps':
-    'Fügen Sie in Ihrer Authenticator-App ein Konto hinzu: mit dem Link unten oder indem Sie den Schlüssel eintippen. Geben Sie dann den angezeigten Code ein.',
+    'Fügen Sie in Ihrer Authenticator-App ein Konto hinzu: Scannen Sie den QR-Code, öffnen Sie den Link oder tippen Sie den Schlüssel ein. Geben Sie dann den angezeigten Code ein.',
+  'totp.enrol.qr': 'QR-Code für die Authenticator-App',
   'totp.enrol.secret': 'Schlüssel (wird nur jetzt angezeigt)',
   'totp.enrol.uri': 'Link für die Authenticator-App',
   'totp.enrol.start': 'Schlüssel erzeugen',
@@ -88,7 +89,8 @@ export const SIGN_IN_EN: Record<keyof typeof SIGN_IN_DE, string> = {
   'totp.enrol.title': 'Set up a second factor',
   'totp.enrol.required': 'Your municipality requires a second factor for your role. Set it up now.',
   'totp.enrol.steps':
-    'Add an account in your authenticator app, with the link below or by typing the key. Then enter the code it shows.',
+    'Add an account in your authenticator app: scan the QR code, open the link or type the key. Then enter the code it shows.',
+  'totp.enrol.qr': 'QR code for the authenticator app',
   'totp.enrol.secret': 'Key (shown only now)',
   'totp.enrol.uri': 'Link for the authenticator app',
   'totp.enrol.start': 'Create key',
