@@ -1,5 +1,5 @@
 /**
- * `npm run bench:map -- [--sizes 2000,10000] [--seconds 15] [--json] [--profile DIR]`
+ * `npm run bench:map -- [--sizes 2000,10000] [--seconds 15] [--json] [--profile DIR] [--screenshot DIR]`
  *
  * The control room's map under load (issue 17): starts embedded PostgreSQL, redis-server and one
  * gateway serving the built control room (as the Playwright specs do), provisions the units of each
@@ -47,10 +47,12 @@ const Args = z.object({
   json: z.boolean().default(false),
   /** writes a CPU profile (.cpuprofile) and the trace of each size's still window into DIR */
   profile: z.string().optional(),
+  /** writes a screenshot of the page at the end of each size's still window into DIR (map-N.png) */
+  screenshot: z.string().optional(),
 });
 const args = parseArgs(
   Args,
-  'bench:map -- [--sizes 2000,10000] [--seconds 15] [--gesture 8] [--json] [--profile DIR]',
+  'bench:map -- [--sizes 2000,10000] [--seconds 15] [--gesture 8] [--json] [--profile DIR] [--screenshot DIR]',
 );
 const log = (m: string) => process.stderr.write(`[bench:map] ${m}\n`);
 
@@ -120,6 +122,7 @@ try {
   const launch = playwrightConfig.use?.launchOptions ?? {};
   browser = await chromium.launch({ ...launch, headless: true });
   if (args.profile) await mkdir(args.profile, { recursive: true });
+  if (args.screenshot) await mkdir(args.screenshot, { recursive: true });
 
   for (const [i, size] of args.sizes.entries()) {
     const slug = TENANTS[i]!;
@@ -261,6 +264,7 @@ async function measureMap(
     return { batch: [...b.batch], draw: [...b.draw] };
   });
   const perBatch = mainThreadPerBatch(JSON.parse(traceBuffer.toString('utf8')));
+  if (args.screenshot) await page.screenshot({ path: join(args.screenshot, `map-${size}.png`) });
 
   // 2. panning: mouse drags across the map, batches still arriving
   const map = page.locator('.live-map-canvas');
