@@ -20,6 +20,7 @@ import { registerAuthRoutes } from './auth/auth-routes.ts';
 import { createTotpSealer, sealStoredTotpSecrets } from './auth/totp-sealer.ts';
 import type { GatewayConfig } from './config.ts';
 import { registerDeviceRoutes } from './devices/device-routes.ts';
+import { createLastSeen } from './devices/last-seen.ts';
 import { registerDeviceStatusRoutes } from './devices/device-status-routes.ts';
 import { type Broadcaster, type ControlEmitter, createBroadcaster } from './dispatch/broadcast.ts';
 import { registerDispatchRoutes } from './dispatch/dispatch-routes.ts';
@@ -379,8 +380,10 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     rateBurst: config.DEVICE_RATE_BURST,
     onLive: (unit) => dispatcher.onLive(unit),
   });
+  const lastSeen = createLastSeen({ pool: db.pool, log: log.child({ mod: 'device' }), intervalMs: 1000 });
   const devices = attachDeviceNamespace({
     io,
+    lastSeen,
     pool: db.pool,
     live,
     persister,
@@ -455,6 +458,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     app,
     route,
     pool: db.pool,
+    lastSeen,
     live,
     intake,
     metrics,
@@ -544,6 +548,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         health.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();
+        await lastSeen.close();
         await app.close();
         redis.disconnect();
         await db.close();

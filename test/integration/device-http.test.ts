@@ -85,7 +85,7 @@ function traccarClientPost(
 beforeAll(async () => {
   stack = await startStack({
     gateways: 2,
-    devicesPerTenant: 12,
+    devicesPerTenant: 13,
     gatewayEnv: { MEDIA_TOKEN_SECRET: TEST_MEDIA_SECRET },
   });
   [duisburg, dortmund] = stack.tenants as [typeof duisburg, typeof dortmund];
@@ -346,6 +346,36 @@ describe('POST /api/device/v1/status', () => {
     expect(accepted).toBeLessThanOrEqual(300 + Math.ceil(50 * elapsedS) + 1);
     expect(limited.length).toBe(400 - accepted);
     expect(await count(dev.deviceId)).toBe(accepted);
+  });
+});
+
+describe('last seen', () => {
+  const lastSeen = async (deviceId: string): Promise<number | null> => {
+    const { rows } = await stack.db.pool.query('SELECT last_seen_at FROM devices WHERE id = $1', [deviceId]);
+    return rows[0].last_seen_at ? (rows[0].last_seen_at as Date).getTime() : null;
+  };
+  /** last_seen_at is written in batches (one UPDATE a second): wait until it has moved past `after` */
+  async function seenAfter(deviceId: string, after: number | null, what: string): Promise<number> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const t = await lastSeen(deviceId);
+      if (t !== null && (after === null || t > after)) return t;
+      if (Date.now() > deadline) throw new Error(`last_seen_at not written after ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('a socket connect, its disconnect and an HTTP status each move devices.last_seen_at forward', async () => {
+    const dev = duisburg.devices[12]!;
+    expect(await lastSeen(dev.deviceId)).toBeNull();
+    const d = await connectDevice(stack.gateways[0]!.url, dev);
+    const connected = await seenAfter(dev.deviceId, null, 'the connect');
+    await new Promise((r) => setTimeout(r, 20));
+    d.close();
+    const disconnected = await seenAfter(dev.deviceId, connected, 'the disconnect');
+    const { status: code } = await postBatch(stack.gateways[1]!.url, basic(dev), { events: [status(1)] });
+    expect(code).toBe(200);
+    await seenAfter(dev.deviceId, disconnected, 'the HTTP status');
   });
 });
 

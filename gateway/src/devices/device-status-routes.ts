@@ -20,6 +20,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { AppError, parseInput } from '../errors.ts';
 import { createRouter, type Route } from '../http/route.ts';
+import type { LastSeen } from './last-seen.ts';
 import type { DeviceIdentity } from '../live/device-directory.ts';
 import type { LiveStore } from '../live/live-store.ts';
 import { type LiveView, type StatusIntake, seqOf } from '../live/status-intake.ts';
@@ -44,6 +45,8 @@ export interface DeviceStatusRouteDeps {
   app: FastifyInstance;
   route: Route;
   pool: pg.Pool;
+  /** devices.last_seen_at, written in batches */
+  lastSeen: LastSeen;
   live: LiveStore;
   intake: StatusIntake;
   metrics: Metrics;
@@ -118,11 +121,7 @@ export async function registerDeviceStatusRoutes(deps: DeviceStatusRouteDeps): P
     return view;
   }
 
-  function touch(dev: DeviceIdentity) {
-    pool
-      .query('UPDATE devices SET last_seen_at = now() WHERE id = $1', [dev.deviceId])
-      .catch((err) => log.warn({ err, deviceId: dev.deviceId }, 'last_seen_at not updated'));
-  }
+  const touch = (dev: DeviceIdentity) => deps.lastSeen.mark(dev.deviceId);
 
   route(
     {

@@ -19,6 +19,7 @@ import {
 import type pg from 'pg';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { socketError } from '../errors.ts';
+import type { LastSeen } from '../devices/last-seen.ts';
 import type { Logger } from '../logger.ts';
 import { countRejected, type Metrics } from '../metrics.ts';
 import type { Coalescer } from './coalescer.ts';
@@ -76,6 +77,8 @@ export interface DeviceNamespaceDeps {
   log: Logger;
   /** validation, rate limit, live view and persistence, shared with the HTTP status endpoints */
   intake: StatusIntake;
+  /** devices.last_seen_at, marked at connect and disconnect, written in batches */
+  lastSeen: LastSeen;
   dispatch: DeviceDispatchHooks;
 }
 
@@ -152,7 +155,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
       try {
         view.current = await live.get(dev.tenantId, dev.deviceId);
         await live.markOnline(dev.tenantId, dev.deviceId, socket.id);
-        await pool.query('UPDATE devices SET last_seen_at = now() WHERE id = $1', [dev.deviceId]);
+        deps.lastSeen.mark(dev.deviceId);
         const c = view.current;
         if (c) {
           view.current = { ...c, online: true, callsign: dev.callsign, unitId: dev.unitId, team: dev.team };
@@ -183,7 +186,7 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
         try {
           await live.markOffline(dev.tenantId, dev.deviceId, socket.id);
           if (view.current) coalescer.add(dev.tenantId, { ...view.current, online: false });
-          await pool.query('UPDATE devices SET last_seen_at = now() WHERE id = $1', [dev.deviceId]);
+          deps.lastSeen.mark(dev.deviceId);
         } catch (err) {
           dlog.warn({ err }, 'could not mark device offline');
         }
