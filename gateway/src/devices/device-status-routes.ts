@@ -20,13 +20,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { AppError, parseInput } from '../errors.ts';
 import { createRouter, type Route } from '../http/route.ts';
-import type { LastSeen } from './last-seen.ts';
 import type { DeviceIdentity } from '../live/device-directory.ts';
 import type { LiveStore } from '../live/live-store.ts';
 import { type LiveView, type StatusIntake, seqOf } from '../live/status-intake.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { authenticateDevice, credentialsOf, type DeviceCredentials } from './device-credentials.ts';
+import type { LastSeen } from './last-seen.ts';
 import { osmAndDeviceId, osmAndStatus, traccarJsonParams } from './osmand.ts';
 
 export const STATUS_BATCH_PATH = '/api/device/v1/status';

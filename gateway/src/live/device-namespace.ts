@@ -18,8 +18,8 @@ import {
 } from '@lagebild/protocol';
 import type pg from 'pg';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { socketError } from '../errors.ts';
 import type { LastSeen } from '../devices/last-seen.ts';
+import { socketError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { countRejected, type Metrics } from '../metrics.ts';
 import type { Coalescer } from './coalescer.ts';
