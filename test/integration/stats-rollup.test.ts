@@ -1,13 +1,17 @@
 /**
- * Issue 17: the statistics views read the per-week roll-up `episode_week_counts` (migration 0018),
- * kept by triggers on `episodes`. Here, against a real PostgreSQL with every migration applied, two
- * tenants' episodes of 16 weeks (mixed teams, contexts, cells, open and closed, with and without
- * reports) are written and then changed the ways the gateway changes them — reports attached,
- * episodes re-derived (deleted and inserted again, in one transaction), closed, deleted, moved — as
- * the application's role. After each change every figure is compared with the straightforward
- * computation over `episodes`: the roll-up's rows with a GROUP BY over the table, the counts of every
- * period, filter and grouping, the summary's percentiles with the views' original one-query select,
- * and every view (summary, series, breakdowns, heat map, CSV) computed from either source.
+ * Issue 17: the statistics views read the roll-ups `episode_week_counts` (migration 0018) and
+ * `episode_month_counts` (0019), kept by triggers on `episodes`, and `officer_week_hours` (0019), kept
+ * by triggers on the hourly `officer_hours`, which the trigger on `shifts` keeps. Here, against a real
+ * PostgreSQL with every migration applied, two tenants' episodes of 16 weeks (mixed teams, contexts,
+ * cells, open and closed, with and without reports) and shifts (odd lengths to the millisecond, across
+ * midnight and weeks) are written and then changed the ways the gateway changes them — reports
+ * attached, episodes re-derived (deleted and inserted again, in one transaction), closed, deleted,
+ * moved; shifts ended, changed, moved to another team, deleted (as a retention deletion would) — as
+ * the application's role (deletions of shifts as the owner: the app role may not). After each change
+ * every figure is compared with the straightforward computation: the roll-ups' rows with a GROUP BY
+ * over `episodes` and `officer_hours`, the counts of every period, filter and grouping, the disclosure
+ * control of every dimension, officer-hours, the summary's percentiles with the views' original
+ * one-query select, and every view (summary, series, breakdowns, heat map, CSV) from either source.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +23,8 @@ import {
   type EpisodeSource,
   episodeAtoms,
   episodeCounts,
+  episodeProtection,
+  officerHours,
   statsBreakdown,
   statsCsv,
   statsExport,
@@ -67,6 +73,28 @@ const DIRECT_ROWS = `
    WHERE closed
    GROUP BY 1, 2, 3, 4
    ORDER BY 1, 2, 3, 4`;
+
+/** The month roll-up's rows that hold anything, against the same counts from the week roll-up's source. */
+const MONTH_ROLLUP_ROWS = ROLLUP_ROWS.replace(
+  'FROM episode_week_counts',
+  'FROM episode_month_counts',
+).replace("to_char(local_week, 'YYYY-MM-DD') AS week", "to_char(iso_month, 'YYYY-MM') AS week");
+const DIRECT_MONTH_ROWS = DIRECT_ROWS.replace(
+  "to_char(local_week, 'YYYY-MM-DD') AS week",
+  "to_char(local_week + 3, 'YYYY-MM') AS week",
+);
+
+/** The weekly officer-hours that hold anything, exactly, against a GROUP BY over the hourly rows (in numeric). */
+const WEEK_HOURS_ROWS = `
+  SELECT tenant_id, dim, to_char(local_week, 'YYYY-MM-DD') AS week, value, trim_scale(seconds) AS s
+    FROM officer_week_hours WHERE seconds <> 0 ORDER BY 1, 2, 3, 4`;
+const DIRECT_WEEK_HOURS_ROWS = `
+  SELECT * FROM (
+    SELECT tenant_id, d.dim, to_char(local_week, 'YYYY-MM-DD') AS week, d.value, trim_scale(sum(seconds::numeric)) AS s
+      FROM officer_hours o,
+           LATERAL (VALUES ('all', ''), ('team', team), ('weekday', local_weekday::text), ('hour', local_hour::text)) d(dim, value)
+     GROUP BY 1, 2, 3, 4) x
+   WHERE s <> 0 ORDER BY 1, 2, 3, 4`;
 
 /** The summary's episode figures as the views computed them before the roll-up: one select over episodes. */
 const ORIGINAL_SUMMARY = `
@@ -118,11 +146,36 @@ async function insertEpisodes(db: Db, tenantId: string, seed: number, n: number)
   );
 }
 
+/**
+ * Shifts of one tenant's devices over the 16 weeks: up to 30 hours long, to the millisecond, each
+ * under a unit of one of three teams; all ended (an open shift counts up to now, which moves between
+ * two computations).
+ */
+async function insertShifts(db: Db, tenantId: string, seed: number, n: number): Promise<void> {
+  await db.pool.query(
+    `WITH devs AS (SELECT array_agg(id ORDER BY label) AS ids, count(*)::int AS k FROM devices WHERE tenant_id = $1),
+          us AS (SELECT array_agg(id ORDER BY callsign) AS ids FROM units WHERE tenant_id = $1)
+     INSERT INTO shifts (tenant_id, unit_id, device_id, started_at, ended_at)
+     SELECT $1, us.ids[(h % 3) + 1], devs.ids[(i % devs.k) + 1], t,
+            t + ((h >> 4) % 108000000) * interval '1 millisecond'
+       FROM devs, us, generate_series(1, $3::int) AS i,
+            LATERAL (SELECT abs(hashtext('shift' || $2::text || ':' || i::text)) AS h) hh,
+            LATERAL (SELECT date_trunc('milliseconds', $4::timestamptz + (h::float8 / 2147483648) * interval '110 days') AS t) x`,
+    [tenantId, seed, n, `${FIRST_WEEK}T00:00:00+01`],
+  );
+}
+
 const sortRows = <T>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
 
 /** Every period, filter and grouping of the views: counts from the roll-up equal those from episodes. */
 async function expectSameEverywhere(): Promise<void> {
   expect((await owner.pool.query(ROLLUP_ROWS)).rows).toEqual((await owner.pool.query(DIRECT_ROWS)).rows);
+  expect((await owner.pool.query(MONTH_ROLLUP_ROWS)).rows).toEqual(
+    (await owner.pool.query(DIRECT_MONTH_ROWS)).rows,
+  );
+  expect((await owner.pool.query(WEEK_HOURS_ROWS)).rows).toEqual(
+    (await owner.pool.query(DIRECT_WEEK_HOURS_ROWS)).rows,
+  );
   const periods = [
     { from: FIRST_WEEK, to: '2026-06-14' },
     { from: '2026-03-30', to: '2026-05-03' },
@@ -141,6 +194,10 @@ async function expectSameEverywhere(): Promise<void> {
       expect(sortRows(await episodeAtoms(app.pool, tenantId, dim, 'rollup'))).toEqual(
         sortRows(await episodeAtoms(app.pool, tenantId, dim, 'episodes')),
       );
+      // the control from the month roll-up (for a dimension) is the control from the weekly atoms
+      expect(await episodeProtection(app.pool, tenantId, dim, 'rollup')).toEqual(
+        await episodeProtection(app.pool, tenantId, dim, 'episodes'),
+      );
     }
     for (const period of periods) {
       for (const f of filters) {
@@ -153,6 +210,12 @@ async function expectSameEverywhere(): Promise<void> {
             episodeCounts(app.pool, tenantId, q, by, 'episodes'),
           ]);
           expect(a, `${JSON.stringify(q)} by ${by}`).toEqual(b);
+        }
+        for (const byWeek of [false, true]) {
+          expect(
+            await officerHours(app.pool, tenantId, q, byWeek, 'rollup'),
+            `${JSON.stringify(q)} hours${byWeek ? ' by week' : ''}`,
+          ).toEqual(await officerHours(app.pool, tenantId, q, byWeek, 'episodes'));
         }
         const original = (
           await app.pool.query(ORIGINAL_SUMMARY, [
@@ -208,6 +271,10 @@ beforeAll(async () => {
       rows[0]!.id,
       Array.from({ length: 12 }, (_, i) => `${slug}-${i}`),
     );
+    await owner.pool.query(
+      `INSERT INTO units (tenant_id, callsign, team) VALUES ($1, 'U1', 'Team A'), ($1, 'U2', 'Team B'), ($1, 'U3', 'Team C')`,
+      [rows[0]!.id],
+    );
   }
 }, 120_000);
 afterAll(async () => {
@@ -217,14 +284,25 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('the per-week roll-up of episodes (migration 0018) equals the counts over episodes', () => {
+describe('the roll-ups of episodes and officer-hours (migrations 0018, 0019) equal the counts over their tables', () => {
   it('after inserts of two tenants, as the application role', async () => {
     await insertEpisodes(app, tenants[0]!, 1, 3000);
     await insertEpisodes(app, tenants[1]!, 2, 1200);
+    await insertShifts(app, tenants[0]!, 1, 400);
+    await insertShifts(app, tenants[1]!, 2, 150);
     const { rows } = await owner.pool.query(
-      `SELECT count(*)::int AS n FROM episode_week_counts WHERE dim = 'all'`,
+      `SELECT (SELECT count(*)::int FROM episode_week_counts WHERE dim = 'all') AS weeks,
+              (SELECT count(*)::int FROM episode_month_counts WHERE dim = 'all') AS months,
+              (SELECT count(*)::int FROM officer_week_hours WHERE dim = 'all') AS hour_weeks`,
     );
-    expect(rows[0].n).toBeGreaterThan(30);
+    expect(rows[0]).toEqual({
+      weeks: expect.any(Number),
+      months: expect.any(Number),
+      hour_weeks: expect.any(Number),
+    });
+    expect(rows[0].weeks).toBeGreaterThan(30);
+    expect(rows[0].months).toBeGreaterThan(7);
+    expect(rows[0].hour_weeks).toBeGreaterThan(30);
     await expectSameEverywhere();
   }, 300_000);
 
@@ -265,7 +343,65 @@ describe('the per-week roll-up of episodes (migration 0018) equals the counts ov
         WHERE tenant_id = $1 AND id % 17 = 0`,
       [t],
     );
+    // shifts: ended later, started earlier, moved to another team, deleted (a retention deletion)
+    await app.pool.query(
+      `UPDATE shifts SET ended_at = ended_at + interval '3 hours 17.123 seconds' WHERE tenant_id = $1 AND abs(hashtext(id::text)) % 5 = 0`,
+      [t],
+    );
+    await app.pool.query(
+      `UPDATE shifts SET started_at = started_at - interval '50 minutes' WHERE tenant_id = $1 AND abs(hashtext(id::text)) % 7 = 1`,
+      [t],
+    );
+    await owner.pool.query(
+      `UPDATE shifts SET team = 'Team C' WHERE tenant_id = $1 AND team = 'Team A' AND abs(hashtext(id::text)) % 3 = 2`,
+      [t],
+    );
+    const gone = await owner.pool.query(
+      `DELETE FROM shifts WHERE tenant_id = $1 AND abs(hashtext(id::text)) % 11 = 3`,
+      [t],
+    );
+    expect(gone.rowCount).toBeGreaterThan(5);
     await expectSameEverywhere();
+  }, 300_000);
+
+  it('notices a roll-up of officer-hours that missed a write (the comparison can fail)', async () => {
+    await owner.pool.query('ALTER TABLE officer_hours DISABLE TRIGGER officer_hours_week_update');
+    try {
+      await app.pool.query(
+        `UPDATE shifts SET ended_at = ended_at + interval '1 hour' WHERE tenant_id = $1 AND abs(hashtext(id::text)) % 9 = 4`,
+        [tenants[1]],
+      );
+    } finally {
+      await owner.pool.query('ALTER TABLE officer_hours ENABLE TRIGGER officer_hours_week_update');
+    }
+    await expect(expectSameEverywhere()).rejects.toThrow();
+    // put the weekly sums right again for the next test: rebuilt from the hourly rows
+    await owner.pool.query('DELETE FROM officer_week_hours');
+    const { rows } = await owner.pool.query<{ q: string }>(
+      `SELECT lagebild_officer_week_hours_sql('SELECT 1 AS "sign", x.* FROM "officer_hours" x') AS q`,
+    );
+    await owner.pool.query(rows[0]!.q);
+    expect((await owner.pool.query(WEEK_HOURS_ROWS)).rows).toEqual(
+      (await owner.pool.query(DIRECT_WEEK_HOURS_ROWS)).rows,
+    );
+  }, 300_000);
+
+  it('notices a month roll-up that drifted from its weeks (the comparison and the control can fail)', async () => {
+    const drift = `UPDATE episode_month_counts SET episodes = episodes + $2
+                    WHERE tenant_id = $1 AND dim = 'cell' AND iso_month = '2026-04-01' AND value <> 'none'`;
+    const { rowCount } = await owner.pool.query(drift, [tenants[0], 1]);
+    expect(rowCount).toBeGreaterThan(0);
+    try {
+      await expect(expectSameEverywhere()).rejects.toThrow();
+      await expect(episodeProtection(app.pool, tenants[0]!, 'cell', 'rollup')).rejects.toThrow(
+        /inconsistent/,
+      );
+    } finally {
+      await owner.pool.query(drift, [tenants[0], -1]);
+    }
+    expect((await owner.pool.query(MONTH_ROLLUP_ROWS)).rows).toEqual(
+      (await owner.pool.query(DIRECT_MONTH_ROWS)).rows,
+    );
   }, 300_000);
 
   it('notices a roll-up that missed a write (the comparison can fail)', async () => {

@@ -1,7 +1,8 @@
 /**
- * The evaluator's figures, one view per file in ./queries: from the per-week roll-up of closed
- * episodes `episode_week_counts` (./queries/episode-source.ts; `episodes` itself is the reference
- * it always equals) and the hourly `officer_hours` roll-up plus open shifts up to now, and what became of the
+ * The evaluator's figures, one view per file in ./queries: from the per-week and per-month roll-ups
+ * of closed episodes `episode_week_counts`, `episode_month_counts` (./queries/episode-source.ts;
+ * `episodes` itself is the reference they always equal) and the weekly `officer_week_hours` roll-up of
+ * the hourly `officer_hours` plus open shifts up to now, and what became of the
  * recordings from `recordings`. Each view is one or two aggregate queries over indexed columns; no
  * per-person column ever leaves here. Every period is widened to whole ISO months, and a figure is
  * shown only when the disclosure control of @lagebild/stats allows it: not below MIN_CELL, and not
@@ -18,6 +19,8 @@ export {
 } from './queries/episode-source.ts';
 export { filterOf, snapQuery } from './queries/filters.ts';
 export { statsHeatmap } from './queries/heatmap.ts';
+export { officerHours } from './queries/officer-hours.ts';
+export { episodeProtection } from './queries/protection.ts';
 export { statsSeries, weeksBetween } from './queries/series.ts';
 export { statsSummary } from './queries/summary.ts';
 export { statsTeams } from './queries/teams.ts';

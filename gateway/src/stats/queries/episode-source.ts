@@ -1,19 +1,25 @@
 /**
- * Where the episode figures come from (issue 17): the per-week roll-up `episode_week_counts`
- * (migration 0018, kept by triggers on `episodes` in the same transaction as every episode write),
- * or `episodes` itself, the straightforward computation the roll-up must always equal. Every view
- * reads the roll-up; `episodes` answers a period that is not whole weeks (never, once snapped to ISO
- * months) and is kept as the reference for the tests and `bench:stats`. Every query is the tenant's.
+ * Where the episode figures come from (issue 17): the roll-ups `episode_week_counts` (migration 0018)
+ * and `episode_month_counts` (0019, the same counts per ISO month), kept by triggers on `episodes` in
+ * the same transaction as every episode write, or `episodes` itself, the straightforward computation
+ * the roll-ups must always equal. Every view reads the roll-ups: per week for the series, per month
+ * for totals and groupings (every snapped period is whole ISO months); `episodes` answers a period
+ * that is not whole weeks (never, once snapped) and is kept as the reference for the tests and
+ * `bench:stats`. Every query is the tenant's.
  */
 import type { StatsQuery } from '@lagebild/protocol';
-import type { Atom } from '@lagebild/stats';
+import { type Atom, periodMonths, snapPeriod } from '@lagebild/stats';
 import type pg from 'pg';
 import { COUNTS_SQL, type Counts, ZERO_COUNTS } from './episode-counts.ts';
 import { type Dimension, filterOf } from './filters.ts';
+import { atomsOfMonths, type MonthValue, type WeekTotal } from './month-atoms.ts';
 import { queryRows, raw, type Sql, sql } from './sql.ts';
 import { episodeWhere } from './where-clauses.ts';
 
-/** 'rollup' in the gateway; 'episodes' for the reference computation. */
+/**
+ * 'rollup' in the gateway; 'episodes' for the reference computation from the base tables (`episodes`,
+ * and the hourly `officer_hours` for officer-hours, ./officer-hours.ts).
+ */
 export type EpisodeSource = 'rollup' | 'episodes';
 
 /** An episode's value of each dimension, as the atoms, the filters and the roll-up's `value` spell it. */
@@ -31,6 +37,12 @@ const isSunday = (day: string) => new Date(`${day}T00:00:00Z`).getUTCDay() === 0
 /** Is the period whole local weeks, Monday to Sunday (as every period snapped to ISO months is)? */
 export function wholeWeeks(q: Pick<StatsQuery, 'from' | 'to'>): boolean {
   return isMonday(q.from) && isSunday(q.to) && q.from <= q.to;
+}
+
+/** Is the period whole ISO months (as every snapped period is)? */
+export function wholeMonths(q: Pick<StatsQuery, 'from' | 'to'>): boolean {
+  const s = snapPeriod(q.from, q.to);
+  return s.from === q.from && s.to === q.to;
 }
 
 /** How counts are grouped: one total (key 'all'), per local week (key 'YYYY-MM-DD'), or per value of a dimension. */
@@ -62,7 +74,17 @@ export async function episodeCounts(
     throw new Error(`episode counts by ${byDim} under a ${filter.dim} filter: a cross table`);
   }
   let rows: Array<Omit<KeyedCounts, 'd2r_median' | 'd2r_p90'>>;
-  if (source === 'rollup' && wholeWeeks(q)) {
+  if (source === 'rollup' && by !== 'week' && wholeMonths(q)) {
+    const months = periodMonths(q.from, q.to);
+    rows = await queryRows(
+      pool,
+      sql`SELECT ${by === 'total' ? sql`'all'` : raw('value')} AS key, ${ROLLUP_COUNTS} FROM episode_month_counts
+           WHERE tenant_id = ${tenantId} AND dim = ${byDim ?? filter?.dim ?? 'all'}
+             AND iso_month BETWEEN ${`${months[0]}-01`}::date AND ${`${months.at(-1)}-01`}::date
+             AND episodes > 0 ${filter ? sql`AND value = ${filter.value}` : sql``}
+           GROUP BY 1 ORDER BY 1`,
+    );
+  } else if (source === 'rollup' && wholeWeeks(q)) {
     const key =
       by === 'total' ? sql`'all'` : by === 'week' ? sql`to_char(local_week, 'YYYY-MM-DD')` : raw('value');
     const dim = byDim ?? filter?.dim ?? 'all';
@@ -134,4 +156,28 @@ export async function episodeAtoms(
             count(*)::int AS n
        FROM episodes WHERE tenant_id = ${tenantId} AND closed GROUP BY 1, 2`,
   );
+}
+
+/**
+ * The same protection's atoms from the roll-ups in one statement (one snapshot): the dimension's rows
+ * per ISO month and the weekly totals, spread by ./month-atoms.ts into atoms with the same sums per
+ * month and value and per week as episodeAtoms' (all the control reads of them). For a dimension only;
+ * without one the weekly totals are the atoms.
+ */
+export async function episodeMonthAtoms(pool: pg.Pool, tenantId: string, dim: Dimension): Promise<Atom[]> {
+  const rows = await queryRows<{ month: string | null; week: string | null; value: string; n: number }>(
+    pool,
+    sql`SELECT to_char(iso_month, 'YYYY-MM') AS month, NULL AS week, value, episodes AS n FROM episode_month_counts
+         WHERE tenant_id = ${tenantId} AND dim = ${dim} AND episodes > 0
+        UNION ALL
+        SELECT NULL, to_char(local_week, 'YYYY-MM-DD'), '', episodes FROM episode_week_counts
+         WHERE tenant_id = ${tenantId} AND dim = 'all' AND episodes > 0`,
+  );
+  const months: MonthValue[] = [];
+  const weeks: WeekTotal[] = [];
+  for (const r of rows) {
+    if (r.month !== null) months.push({ month: r.month, value: r.value, n: r.n });
+    else weeks.push({ week: r.week!, n: r.n });
+  }
+  return atomsOfMonths(months, weeks);
 }

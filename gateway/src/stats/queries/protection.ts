@@ -6,21 +6,29 @@
 import type { BreakdownDimension, StatsQuery } from '@lagebild/protocol';
 import { type Atom, buildProtection, type Protection, periodMonths } from '@lagebild/stats';
 import type pg from 'pg';
-import { type EpisodeSource, episodeAtoms } from './episode-source.ts';
+import { type EpisodeSource, episodeAtoms, episodeMonthAtoms } from './episode-source.ts';
 import { type Dimension, type Filter, filterOf, snapQuery } from './filters.ts';
 import { queryRows, raw, type Sql, sql } from './sql.ts';
 import { RECORDING_EPISODE, RECORDING_LOCAL_START, RECORDING_SHIFT_TEAM } from './where-clauses.ts';
 
 export { EPISODE_VALUE } from './episode-source.ts';
 
-/** The tenant's closed episodes per week and value of `dim`, over its whole history. */
+/**
+ * The control over the tenant's closed episodes per week and value of `dim`, over its whole history;
+ * for a dimension from the roll-ups' per-month rows (the same protection, fewer rows: the heat map's
+ * grid cells).
+ */
 export async function episodeProtection(
   pool: pg.Pool,
   tenantId: string,
   dim: Dimension | null,
   source: EpisodeSource = 'rollup',
 ): Promise<Protection> {
-  return buildProtection(await episodeAtoms(pool, tenantId, dim, source));
+  const atoms =
+    source === 'rollup' && dim !== null
+      ? await episodeMonthAtoms(pool, tenantId, dim)
+      : await episodeAtoms(pool, tenantId, dim, source);
+  return buildProtection(atoms);
 }
 
 /**

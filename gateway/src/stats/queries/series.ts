@@ -29,7 +29,7 @@ export async function statsSeries(
   const ctl = await loadControl(pool, tenantId, query, source);
   const [counts, hours, recordings] = await Promise.all([
     episodeCounts(pool, tenantId, ctl.q, 'week', source),
-    officerHours(pool, tenantId, ctl.q, true),
+    officerHours(pool, tenantId, ctl.q, true, source),
     recordingGroups(pool, tenantId, ctl.q, true),
   ]);
   const rows: WeekCounts[] = counts.map(({ key, ...c }) => ({ ...c, week: key }));

@@ -39,7 +39,7 @@ export async function statsSummary(
   const [counts, d2r, hours, baselines, recordings] = await Promise.all([
     episodeCounts(pool, tenantId, ctl.q, 'total', source),
     displayToRecording(pool, tenantId, ctl.q),
-    officerHours(pool, tenantId, ctl.q, false),
+    officerHours(pool, tenantId, ctl.q, false, source),
     queryRows<BaselineRow>(
       pool,
       sql`SELECT id, label, officer_hours, assaults FROM baseline_periods WHERE tenant_id = ${tenantId} ORDER BY starts_on`,
