@@ -75,6 +75,41 @@ test.describe('live map', () => {
     await expect(row.getByText('Bereitschaft')).toBeVisible();
   });
 
+  test('the map names the unit under the pointer, also after the map was dragged', async ({
+    page,
+    loginAs,
+    stack,
+    sim,
+  }) => {
+    void sim;
+    const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[0]!;
+    await loginAs(page, 'duisburg.operator');
+    await searchUnits(page, device.label);
+    const row = unitList(page).getByRole('option');
+    await expect(row).toHaveCount(1);
+    const label = (await row.locator('.unit-row-callsign').textContent())!.trim();
+    // selecting it in the list centres the map on it (animated)
+    await row.click();
+    const box = (await page.getByRole('region', { name: 'Lagekarte' }).boundingBox())!;
+    const tooltip = page.locator('.map-tooltip');
+    const hoverAt = async (x: number, y: number) => {
+      await expect(async () => {
+        await page.mouse.move(x - 40, y);
+        await page.mouse.move(x, y);
+        await expect(tooltip).toBeVisible({ timeout: 500 });
+        await expect(tooltip).toContainText(label, { timeout: 500 });
+      }).toPass();
+    };
+    const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+    await hoverAt(cx, cy);
+    // a drag moves the drawn units with the map; the pointer finds the unit where it now is
+    await page.mouse.move(cx - 60, cy - 40);
+    await page.mouse.down();
+    await page.mouse.move(cx, cy, { steps: 8 });
+    await page.mouse.up();
+    await hoverAt(cx + 60, cy + 40);
+  });
+
   test('the unit list works by keyboard alone', async ({ page, loginAs, sim }) => {
     void sim;
     await loginAs(page, 'duisburg.operator');

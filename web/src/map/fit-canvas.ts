@@ -1,27 +1,33 @@
 import * as L from 'leaflet';
 
 /**
- * Sizes a viewport-sized canvas for the device pixel ratio and pins it to the map container's
- * top-left corner (the pane moves with the map while panning), then clears it.
+ * Sizes a canvas to the map's view plus `padding` px on every side for the device pixel ratio, pins
+ * its top-left corner to that of the padded view (the pane moves with the map while panning, so a
+ * padded canvas still covers the view after a pan of up to `padding` px without being redrawn),
+ * then clears it. Drawing coordinates are CSS pixels from the canvas's top-left corner, which is
+ * `map.containerPointToLayerPoint([-padding, -padding])` in layer pixels.
  */
 export function fitCanvas(
   canvas: HTMLCanvasElement,
   map: L.Map,
   size: L.Point,
   dpr: number,
+  padding = 0,
 ): CanvasRenderingContext2D | null {
-  const width = Math.round(size.x * dpr);
-  const height = Math.round(size.y * dpr);
+  const cssWidth = size.x + 2 * padding;
+  const cssHeight = size.y + 2 * padding;
+  const width = Math.round(cssWidth * dpr);
+  const height = Math.round(cssHeight * dpr);
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
     canvas.height = height;
-    canvas.style.width = `${size.x}px`;
-    canvas.style.height = `${size.y}px`;
+    canvas.style.width = `${cssWidth}px`;
+    canvas.style.height = `${cssHeight}px`;
   }
-  L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+  L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([-padding, -padding]));
   const ctx = canvas.getContext('2d');
   if (!ctx) return null;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, size.x, size.y);
+  ctx.clearRect(0, 0, cssWidth, cssHeight);
   return ctx;
 }

@@ -66,6 +66,8 @@ export class IncidentCanvasLayer extends L.Layer {
   #frame: number | null = null;
   #hits = createHitIndex(64);
   #unsubscribe: (() => void)[] = [];
+  /** both canvases are clear (nothing was drawn since they were last cleared) */
+  #blank = false;
 
   constructor(options: IncidentCanvasLayerOptions) {
     super();
@@ -84,6 +86,7 @@ export class IncidentCanvasLayer extends L.Layer {
     this.#over = L.DomUtil.create('canvas', 'incident-canvas leaflet-zoom-hide', over);
     this.#under.setAttribute('aria-hidden', 'true');
     this.#over.setAttribute('aria-hidden', 'true');
+    this.#blank = false;
     map.on('move zoomend viewreset resize', this.redraw, this);
     map.on('mousemove', this.#onMouseMove, this);
     this.#unsubscribe = [
@@ -132,6 +135,11 @@ export class IncidentCanvasLayer extends L.Layer {
     this.#frame = null;
     const map = this.#map;
     if (!map || !this.#under || !this.#over) return;
+    // most of the time there is nothing to draw: leave the empty canvases alone instead of clearing
+    // two view-sized canvases (and having them composited again) on every status batch (issue 17)
+    const empty = this.#opts.incidents.incidents.size === 0 && this.#opts.incidents.requests.size === 0;
+    if (empty && this.#blank) return;
+    this.#blank = empty;
     const size = map.getSize();
     const dpr = window.devicePixelRatio || 1;
     const under = fitCanvas(this.#under, map, size, dpr);

@@ -10,7 +10,7 @@
  */
 import type { UnitLive } from '@lagebild/protocol';
 import type { Freshness } from '@/lib/staleness';
-import { statusOf, type UnitStatus } from '@/lib/unit-filter';
+import { statusOf, type UnitStatus } from '../lib/unit-filter.ts';
 
 export interface MapPalette {
   standby: string;
@@ -161,10 +161,18 @@ function drawSosTag(
   ctx.fillText(text, x, top + 10);
 }
 
+/** What of a unit its glyph shows (the label aside). */
+export type GlyphUnit = Pick<UnitLive, 'stage' | 'emergency' | 'headingDeg'>;
+
+/** stale units fade, lost ones a little less (they are grey and dashed besides) */
+function freshnessAlpha(freshness: Freshness): number {
+  return freshness === 'stale' ? 0.5 : freshness === 'lost' ? 0.75 : 1;
+}
+
 /** Draws one unit centred on (x, y) and returns its hit radius. */
 export function drawUnit(
   ctx: CanvasRenderingContext2D,
-  unit: UnitLive,
+  unit: GlyphUnit,
   x: number,
   y: number,
   o: GlyphOptions,
@@ -174,7 +182,7 @@ export function drawUnit(
   const p = o.palette;
   const fill = lost ? p.lost : p[unit.stage];
   ctx.save();
-  ctx.globalAlpha = o.freshness === 'stale' ? 0.5 : lost ? 0.75 : 1;
+  ctx.globalAlpha = freshnessAlpha(o.freshness);
 
   if (status === 'emergency') {
     // a steady ring; the pulse around it is drawn by drawEmergencyPulse on its own canvas, or, when
@@ -249,6 +257,25 @@ export function drawUnit(
   if (o.label) drawLabel(ctx, o.label, x + radius + 4, y, p);
   ctx.restore();
   return radius;
+}
+
+/**
+ * The label drawUnit would draw beside a unit that is neither selected nor in an emergency, for a
+ * glyph drawn from a sprite (glyph-sprites.ts): same place, same fading.
+ */
+export function drawUnitLabel(
+  ctx: CanvasRenderingContext2D,
+  unit: GlyphUnit,
+  text: string,
+  x: number,
+  y: number,
+  freshness: Freshness,
+  palette: MapPalette,
+): void {
+  ctx.save();
+  ctx.globalAlpha = freshnessAlpha(freshness);
+  drawLabel(ctx, text, x + HIT_RADIUS[statusOf(unit)] + 4, y, palette);
+  ctx.restore();
 }
 
 /**
