@@ -48,12 +48,19 @@ function fold(text: string): string {
     .toLowerCase();
 }
 
-/** Every word of the search must occur in call sign, team or device label. */
-export function matchesText(unit: UnitLive, text: string): boolean {
-  const words = fold(text).split(/\s+/).filter(Boolean);
+function searchWords(text: string): string[] {
+  return fold(text).split(/\s+/).filter(Boolean);
+}
+
+function matchesWords(unit: UnitLive, words: readonly string[]): boolean {
   if (words.length === 0) return true;
   const haystack = fold(`${unit.callsign ?? ''} ${unit.team ?? ''} ${unit.deviceLabel}`);
   return words.every((w) => haystack.includes(w));
+}
+
+/** Every word of the search must occur in call sign, team or device label. */
+export function matchesText(unit: UnitLive, text: string): boolean {
+  return matchesWords(unit, searchWords(text));
 }
 
 function matchesStage(unit: UnitLive, stage: StageFilter, serverNowMs: number): boolean {
@@ -126,11 +133,12 @@ export function filterUnits(all: Iterable<UnitLive>, query: UnitQuery, serverNow
     lost: 0,
   };
   const units: UnitLive[] = [];
+  const words = searchWords(query.text);
   let total = 0;
   for (const unit of all) {
     total += 1;
     if (query.team !== null && unit.team !== query.team) continue;
-    if (!matchesText(unit, query.text)) continue;
+    if (!matchesWords(unit, words)) continue;
     counts.all += 1;
     counts[statusOf(unit)] += 1;
     if (freshnessOf(unit, serverNowMs) === 'lost') counts.lost += 1;
