@@ -278,13 +278,23 @@ function registerServiceRoutes(
       method: 'GET',
       url: '/api/metrics',
       access: ['admin'],
-      summary: "This gateway's counters and event-loop delay",
+      summary: "This gateway's counters, event-loop delay and memory",
     },
     async () => {
       const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+      const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+      const mem = process.memoryUsage();
       return {
         ...metrics,
         persistQueue: persistQueue(),
+        // where this process's memory is: the V8 heap, Buffers and other memory outside it
+        memoryMb: {
+          rss: mb(mem.rss),
+          heapTotal: mb(mem.heapTotal),
+          heapUsed: mb(mem.heapUsed),
+          external: mb(mem.external),
+          arrayBuffers: mb(mem.arrayBuffers),
+        },
         eventLoopDelayMs: {
           p50: ms(loopDelay.percentile(50)),
           p99: ms(loopDelay.percentile(99)),

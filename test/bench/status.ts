@@ -55,6 +55,10 @@ interface DriveResult {
   cpuUsPerStatus: number | null;
   /** the server's RSS growth from before the driver started to all devices connected, per device */
   kbPerDevice: number | null;
+  /** from the driver's start until every device was connected (or the driver gave up waiting) */
+  rampS: number;
+  /** devices connected when the driver stopped waiting */
+  connectedAtReady: number;
 }
 
 const TICKS = 100; // USER_HZ on Linux
@@ -83,6 +87,9 @@ async function driveServer(o: {
 }): Promise<DriveResult> {
   const { serverPid } = o;
   const rssBefore = serverPid ? await rssMb(serverPid) : null;
+  const driverStarted = Date.now();
+  let rampS = Number.NaN;
+  let connectedAtReady = 0;
   const driver = spawn(
     process.execPath,
     [
@@ -106,9 +113,11 @@ async function driveServer(o: {
     createInterface({ input: driver.stdout! }).on('line', async (line) => {
       if (line.startsWith('{"msg":"ready"')) {
         const ready = JSON.parse(line) as { connected: number; acked: number };
+        rampS = (Date.now() - driverStarted) / 1000;
+        connectedAtReady = ready.connected;
         measuring = true;
         o.onReady?.();
-        log(`all devices connected (${ready.connected}); measuring`);
+        log(`devices connected: ${ready.connected} after ${rampS.toFixed(1)} s; measuring`);
         if (serverPid)
           atReady = {
             jiffies: await processJiffies(serverPid),
@@ -160,6 +169,8 @@ async function driveServer(o: {
     driverCpu,
     machineCpu,
     rss,
+    rampS,
+    connectedAtReady,
     cpuUsPerStatus: ready && end && acked > 0 ? ((end.jiffies - ready.jiffies) / TICKS / acked) * 1e6 : null,
     kbPerDevice:
       ready && rssBefore !== null && result.devices
@@ -240,6 +251,19 @@ try {
     stageChangesSeen += b.stageChanges.filter((c) => benchDevices.has(c.deviceId)).length;
   });
 
+  /** the gateway's own view of its memory (GET /api/metrics): heap, Buffers and the rest of its RSS */
+  type Memory = { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  const gatewayMemory = async (): Promise<Memory | null> =>
+    adminCookie
+      ? (
+          (await (await fetch(`${url}/api/metrics`, { headers: { cookie: adminCookie } })).json()) as {
+            memoryMb: Memory;
+          }
+        ).memoryMb
+      : null;
+  const memoryBefore = await gatewayMemory();
+  let memoryReady: Promise<Memory | null> = Promise.resolve(null);
+
   log(`driving ${benchDevices.size} devices at 1 Hz for ${args.duration} s`);
   const run = await driveServer({
     url,
@@ -247,6 +271,7 @@ try {
     serverPid: gatewayPid,
     onReady: () => {
       measuring = true;
+      memoryReady = gatewayMemory();
     },
   });
   const { result, cpu, driverCpu, machineCpu, rss } = run;
@@ -280,6 +305,7 @@ try {
     bench: 'status',
     devices: benchDevices.size,
     durationS: args.duration,
+    connectionRamp: { devicesConnected: run.connectedAtReady, seconds: round1(run.rampS) },
     sent: result.sent ?? 0,
     acknowledged: result.acked ?? 0,
     rejected: result.rejected ?? 0,
@@ -301,9 +327,22 @@ try {
     // issue 17's goals: CPU per status within 3x of the bare ws reference, <= 20 KB per device
     gatewayCpuUsPerStatus: round1(run.cpuUsPerStatus),
     gatewayKbPerDevice: round1(run.kbPerDevice),
+    /** the same growth (before the driver → all devices connected) by kind, KB per device */
+    gatewayMemoryKbPerDevice: await (async () => {
+      const ready = await memoryReady;
+      if (!ready || !memoryBefore) return null;
+      const per = (k: keyof Memory) => round1(((ready[k] - memoryBefore[k]) * 1000) / benchDevices.size);
+      return {
+        rss: per('rss'),
+        heapUsed: per('heapUsed'),
+        heapTotal: per('heapTotal'),
+        external: per('external'),
+      };
+    })(),
     reference: reference
       ? {
           acknowledged: reference.result.acked ?? 0,
+          connectionRamp: { devicesConnected: reference.connectedAtReady, seconds: round1(reference.rampS) },
           cpuUsPerStatus: round1(reference.cpuUsPerStatus),
           kbPerDevice: round1(reference.kbPerDevice),
           cpuPct: Math.round(avg(reference.cpu)),
@@ -318,6 +357,13 @@ try {
   const rows: Array<[string, string]> = [
     ['devices', String(report.devices)],
     ['duration', `${report.durationS} s`],
+    [
+      'connection ramp (driver opens 500/s)',
+      `${report.connectionRamp.devicesConnected} connected after ${report.connectionRamp.seconds} s` +
+        (report.reference
+          ? `; reference: ${report.reference.connectionRamp.devicesConnected} after ${report.reference.connectionRamp.seconds} s`
+          : ''),
+    ],
     [
       'status sent / acknowledged',
       `${report.sent} / ${report.acknowledged} (rejected ${report.rejected}, unacked ${report.unacknowledgedAtEnd})`,
@@ -353,6 +399,12 @@ try {
     [
       'gateway CPU per status / memory per device',
       `${report.gatewayCpuUsPerStatus ?? 'n/a'} µs / ${report.gatewayKbPerDevice ?? 'n/a'} KB (goal <= 20 KB)`,
+    ],
+    [
+      '  growth per device: RSS / heap used / heap total / external',
+      report.gatewayMemoryKbPerDevice
+        ? `${report.gatewayMemoryKbPerDevice.rss} / ${report.gatewayMemoryKbPerDevice.heapUsed} / ${report.gatewayMemoryKbPerDevice.heapTotal} / ${report.gatewayMemoryKbPerDevice.external} KB (the gateway's own figures)`
+        : 'n/a',
     ],
     [
       'reference (bare ws): CPU per status / memory per device',
