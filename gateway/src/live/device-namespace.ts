@@ -140,7 +140,11 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
 
   nsp.on('connection', async (socket) => {
     const dev = socket.data;
-    const dlog = log.child({ deviceId: dev.deviceId, tenantId: dev.tenantId });
+    // A connection lives for hours and a gateway holds 10,000 of them (issue 17): it keeps no more
+    // than it needs. Its logger is made when something is logged; the HTTP request it began with
+    // is let go once the handshake (headers, address) has been read from it.
+    const dlog = () => log.child({ deviceId: dev.deviceId, tenantId: dev.tenantId });
+    (socket.conn as { request: unknown }).request = null;
     metrics.deviceConnections++;
     // One connection per device: a newer connection (after a network change) replaces the old one
     // on whichever gateway it lives.
@@ -162,17 +166,17 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
           coalescer.add(dev.tenantId, view.current);
         }
       } catch (err) {
-        dlog.warn({ err }, 'live state unavailable at connect');
+        dlog().warn({ err }, 'live state unavailable at connect');
       }
       deps.dispatch
         .onDeviceConnected(dev.deviceId, dev.tenantId)
-        .catch((err) => dlog.warn({ err }, 'pending dispatch requests not delivered'));
+        .catch((err) => dlog().warn({ err }, 'pending dispatch requests not delivered'));
     })();
 
     socket.on('dispatch_answer', (raw: unknown, ack: (a: DispatchAnswerAck) => void) => {
       if (typeof ack !== 'function') return;
       deps.dispatch.answer(dev.deviceId, dev.tenantId, raw).then(ack, (err) => {
-        dlog.error({ err }, 'dispatch answer failed');
+        dlog().error({ err }, 'dispatch answer failed');
         ack({ ok: false, code: 'unavailable', message: 'could not record the answer; send it again' });
       });
     });
@@ -181,14 +185,14 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
       metrics.deviceConnections--;
       if (connected.get(dev.deviceId)?.socketId === socket.id) connected.delete(dev.deviceId);
       deps.dispatch.onDeviceDisconnected(dev.deviceId);
-      dlog.debug({ reason }, 'device disconnected');
+      if (log.isLevelEnabled('debug')) dlog().debug({ reason }, 'device disconnected');
       void ready.then(async () => {
         try {
           await live.markOffline(dev.tenantId, dev.deviceId, socket.id);
           if (view.current) coalescer.add(dev.tenantId, { ...view.current, online: false });
           deps.lastSeen.mark(dev.deviceId);
         } catch (err) {
-          dlog.warn({ err }, 'could not mark device offline');
+          dlog().warn({ err }, 'could not mark device offline');
         }
       });
     });
