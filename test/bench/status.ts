@@ -30,6 +30,8 @@ const Args = z.object({
   credentials: z.string().optional(),
   login: z.string().default(`duisburg.operator:${DEMO_PASSWORD}`),
   'in-flight': z.coerce.number().int().min(1).max(100).default(1),
+  /** statuses per device and second (a low rate measures the connection ramp alone) */
+  rate: z.coerce.number().positive().max(10).default(1),
   /** leave out the bare ws reference (it doubles the run) */
   'skip-reference': z.boolean().default(false),
 });
@@ -102,8 +104,14 @@ async function driveServer(o: {
       String(args.duration),
       '--in-flight',
       String(args['in-flight']),
+      '--rate',
+      String(args.rate),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // e.g. --cpu-prof for a profile of the driver (as LB_BENCH_GATEWAY_NODE_OPTIONS for the gateway)
+      env: { ...process.env, NODE_OPTIONS: process.env.LB_BENCH_DRIVER_NODE_OPTIONS ?? '' },
+    },
   );
   let result: Record<string, number> = {};
   let measuring = false;
@@ -264,7 +272,7 @@ try {
   const memoryBefore = await gatewayMemory();
   let memoryReady: Promise<Memory | null> = Promise.resolve(null);
 
-  log(`driving ${benchDevices.size} devices at 1 Hz for ${args.duration} s`);
+  log(`driving ${benchDevices.size} devices at ${args.rate} Hz for ${args.duration} s`);
   const run = await driveServer({
     url,
     credentialsFile: credentialsFile!,
@@ -304,6 +312,7 @@ try {
   const report = {
     bench: 'status',
     devices: benchDevices.size,
+    rateHz: args.rate,
     durationS: args.duration,
     connectionRamp: { devicesConnected: run.connectedAtReady, seconds: round1(run.rampS) },
     sent: result.sent ?? 0,
