@@ -12,7 +12,6 @@ import { type Atom, periodMonths, snapPeriod } from '@lagebild/stats';
 import type pg from 'pg';
 import { COUNTS_SQL, type Counts, ZERO_COUNTS } from './episode-counts.ts';
 import { type Dimension, filterOf } from './filters.ts';
-import { atomsOfMonths, type MonthValue, type WeekTotal } from './month-atoms.ts';
 import { queryRows, raw, type Sql, sql } from './sql.ts';
 import { episodeWhere } from './where-clauses.ts';
 
@@ -156,28 +155,4 @@ export async function episodeAtoms(
             count(*)::int AS n
        FROM episodes WHERE tenant_id = ${tenantId} AND closed GROUP BY 1, 2`,
   );
-}
-
-/**
- * The same protection's atoms from the roll-ups in one statement (one snapshot): the dimension's rows
- * per ISO month and the weekly totals, spread by ./month-atoms.ts into atoms with the same sums per
- * month and value and per week as episodeAtoms' (all the control reads of them). For a dimension only;
- * without one the weekly totals are the atoms.
- */
-export async function episodeMonthAtoms(pool: pg.Pool, tenantId: string, dim: Dimension): Promise<Atom[]> {
-  const rows = await queryRows<{ month: string | null; week: string | null; value: string; n: number }>(
-    pool,
-    sql`SELECT to_char(iso_month, 'YYYY-MM') AS month, NULL AS week, value, episodes AS n FROM episode_month_counts
-         WHERE tenant_id = ${tenantId} AND dim = ${dim} AND episodes > 0
-        UNION ALL
-        SELECT NULL, to_char(local_week, 'YYYY-MM-DD'), '', episodes FROM episode_week_counts
-         WHERE tenant_id = ${tenantId} AND dim = 'all' AND episodes > 0`,
-  );
-  const months: MonthValue[] = [];
-  const weeks: WeekTotal[] = [];
-  for (const r of rows) {
-    if (r.month !== null) months.push({ month: r.month, value: r.value, n: r.n });
-    else weeks.push({ week: r.week!, n: r.n });
-  }
-  return atomsOfMonths(months, weeks);
 }

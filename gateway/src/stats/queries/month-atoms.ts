@@ -36,9 +36,10 @@ export function atomsOfMonths(months: readonly MonthValue[], weeks: readonly Wee
   for (const v of months) if (v.n > 0) slot(v.month).values.push(v);
   for (const w of weeks) if (w.n > 0) slot(isoMonthOf(w.week)).weeks.push(w);
   const atoms: Atom[] = [];
-  for (const [month, s] of [...byMonth].sort(([a], [b]) => a.localeCompare(b))) {
-    const vs = s.values.sort((a, b) => a.value.localeCompare(b.value));
-    const ws = s.weeks.sort((a, b) => a.week.localeCompare(b.week));
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  for (const [month, s] of [...byMonth].sort(([a], [b]) => order(a, b))) {
+    const vs = s.values.sort((a, b) => order(a.value, b.value));
+    const ws = s.weeks.sort((a, b) => order(a.week, b.week));
     const total = (xs: readonly { n: number }[]) => xs.reduce((sum, x) => sum + x.n, 0);
     if (total(vs) !== total(ws)) {
       throw new Error(

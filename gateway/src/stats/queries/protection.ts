@@ -6,8 +6,9 @@
 import type { BreakdownDimension, StatsQuery } from '@lagebild/protocol';
 import { type Atom, buildProtection, type Protection, periodMonths } from '@lagebild/stats';
 import type pg from 'pg';
-import { type EpisodeSource, episodeAtoms, episodeMonthAtoms } from './episode-source.ts';
+import { type EpisodeSource, episodeAtoms } from './episode-source.ts';
 import { type Dimension, type Filter, filterOf, snapQuery } from './filters.ts';
+import { cachedMonthProtection } from './protection-cache.ts';
 import { queryRows, raw, type Sql, sql } from './sql.ts';
 import { RECORDING_EPISODE, RECORDING_LOCAL_START, RECORDING_SHIFT_TEAM } from './where-clauses.ts';
 
@@ -15,8 +16,8 @@ export { EPISODE_VALUE } from './episode-source.ts';
 
 /**
  * The control over the tenant's closed episodes per week and value of `dim`, over its whole history;
- * for a dimension from the roll-ups' per-month rows (the same protection, fewer rows: the heat map's
- * grid cells).
+ * for a dimension from the roll-ups' per-month rows, built again only when they change
+ * (./protection-cache.ts: the same protection, fewer rows and less work for the heat map's grid cells).
  */
 export async function episodeProtection(
   pool: pg.Pool,
@@ -24,11 +25,8 @@ export async function episodeProtection(
   dim: Dimension | null,
   source: EpisodeSource = 'rollup',
 ): Promise<Protection> {
-  const atoms =
-    source === 'rollup' && dim !== null
-      ? await episodeMonthAtoms(pool, tenantId, dim)
-      : await episodeAtoms(pool, tenantId, dim, source);
-  return buildProtection(atoms);
+  if (source === 'rollup' && dim !== null) return cachedMonthProtection(pool, tenantId, dim);
+  return buildProtection(await episodeAtoms(pool, tenantId, dim, source));
 }
 
 /**
