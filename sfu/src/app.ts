@@ -92,6 +92,7 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
     listenIp: config.SFU_LISTEN_IP,
     announcedAddress: config.SFU_ANNOUNCED_ADDRESS,
     rtcBasePort: config.SFU_RTC_PORT,
+    socketBufferBytes: config.SFU_RTC_SOCKET_BUFFER_BYTES,
     log: log.child({ mod: 'workers' }),
   });
   const recorderCtx = await loadRecorderContext(config, redis, log.child({ mod: 'recorder' }));

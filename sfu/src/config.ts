@@ -39,6 +39,18 @@ export const SfuEnv = z.object({
   SFU_ANNOUNCED_ADDRESS: z.string().default(''),
   /** first RTC port: worker i listens on UDP and TCP port SFU_RTC_PORT + i; 0 = any free port */
   SFU_RTC_PORT: z.coerce.number().int().min(0).max(65000).default(0),
+  /**
+   * receive and send buffer of each worker's RTC socket, which every camera and viewer of that
+   * worker shares; the kernel caps it at net.core.rmem_max / wmem_max; 0 = the kernel's default
+   * (about 208 KiB, which overflows when a busy machine leaves the worker unscheduled for a few
+   * milliseconds at 300 streams: issue 17)
+   */
+  SFU_RTC_SOCKET_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(64 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   /** ICE servers handed to WHIP clients (Link headers) and viewers, JSON array of RTCIceServer */
   SFU_ICE_SERVERS: json(z.array(IceServer)).default([]),
   /** CORS origins allowed to call WHIP from a browser, comma-separated; * = any (tokens, no cookies) */

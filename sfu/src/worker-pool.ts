@@ -16,6 +16,8 @@ export interface PoolOptions {
   announcedAddress: string;
   /** 0 = any free port */
   rtcBasePort: number;
+  /** SO_RCVBUF / SO_SNDBUF of the worker's RTC sockets; 0 = the kernel's default */
+  socketBufferBytes: number;
   log: Logger;
 }
 
@@ -82,7 +84,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   async #startSlot(index: number): Promise<WorkerSlot> {
-    const { workerBin, listenIp, announcedAddress, rtcBasePort, log } = this.#opts;
+    const { workerBin, listenIp, announcedAddress, rtcBasePort, socketBufferBytes, log } = this.#opts;
     const worker = await mediasoup.createWorker({ workerBin, logLevel: 'warn', appData: { slot: index } });
     const port = rtcBasePort > 0 ? rtcBasePort + index : undefined;
     const listen = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({
@@ -90,6 +92,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       ip: listenIp,
       ...(announcedAddress ? { announcedAddress } : {}),
       ...(port !== undefined ? { port } : {}),
+      ...(socketBufferBytes > 0
+        ? { recvBufferSize: socketBufferBytes, sendBufferSize: socketBufferBytes }
+        : {}),
     });
     let webRtcServer: types.WebRtcServer;
     try {
