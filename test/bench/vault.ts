@@ -8,7 +8,10 @@
  *   one running hash over the ciphertext, from which every segment hash is a copy of the state; the
  *   GCM tags cannot stand in for it (MACs under the data key, uncheckable without it). The 1-pass
  *   floor (AES + plaintext hash alone) is printed too, for comparison;
- * - Node's own raw AES-256-GCM on 64 KiB chunks (the ceiling node:crypto reaches per chunk);
+ * - Node's own raw AES-256-GCM on 64 KiB chunks (the ceiling node:crypto reaches per chunk) and, when
+ *   it is built, the vault's native binding on the same chunks into one reused buffer (packages/vault
+ *   native/, issue 17; it runs the OpenSSL inside Node, which may be newer than the `openssl` CLI's);
+ *   which of the two the vault used is printed (LAGEBILD_VAULT_NATIVE=0 forces node:crypto);
  * - encryption: the recording writer (the recorder's path: chunked AEAD, both hashes, segment fsync)
  *   into a local folder store; goal (issue 17): within 1.5x of the floor;
  * - decryption: openRecording().readAll() (the playback path, every chunk authenticated); goal:
@@ -40,6 +43,8 @@ import {
   generateSigningPem,
   type Keyring,
   localFolderStore,
+  nativeGcm,
+  nativeGcmStatus,
   openRecording,
   signerFromPem,
   type VaultStore,
@@ -106,6 +111,27 @@ function nodeRawGcmMBps(seconds = 2): number {
     c.getAuthTag();
     bytes += chunk.length;
   }
+  return bytes / MB / elapsed().cpuS;
+}
+
+/** the native binding's raw AES-256-GCM on the same chunks, sealed into one reused buffer */
+function nativeRawGcmMBps(seconds = 2): number | null {
+  if (!nativeGcm) return null;
+  const ctx = nativeGcm.create(randomBytes(32), true);
+  const chunk = randomBytes(64 * 1024);
+  const out = Buffer.alloc(chunk.length + 16);
+  const nonce = Buffer.alloc(12);
+  const aad = Buffer.alloc(38);
+  let bytes = 0;
+  const t0 = performance.now();
+  const elapsed = clock();
+  let i = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    nonce.writeUInt32BE(i++, 8);
+    nativeGcm.seal(ctx, nonce, aad, chunk, out, 0);
+    bytes += chunk.length;
+  }
+  nativeGcm.destroy(ctx);
   return bytes / MB / elapsed().cpuS;
 }
 
@@ -232,6 +258,8 @@ try {
   const openssl = await opensslMBps('aes-256-gcm');
   const opensslSha = await opensslMBps('sha256');
   const nodeRaw = nodeRawGcmMBps();
+  const nativeRaw = nativeRawGcmMBps();
+  log(`vault AES-256-GCM: ${nativeGcm ? 'native binding' : 'node:crypto'} (${nativeGcmStatus})`);
   log(`encrypting and decrypting ${args.mb} MB`);
   const { encryptMBps, decryptMBps, encryptWallMBps, decryptWallMBps } = await encryptDecrypt(work);
   // the references again after the work, so that a change in the machine's load shows
@@ -260,6 +288,8 @@ try {
     floorMBps: Math.round(floor),
     floor1PassMBps: Math.round(floor1),
     nodeRawGcmMBps: Math.round(nodeRaw),
+    nativeRawGcmMBps: nativeRaw === null ? null : Math.round(nativeRaw),
+    aesPath: nativeGcm ? 'native' : 'node:crypto',
     encryptMBps: Math.round(encryptMBps),
     decryptMBps: Math.round(decryptMBps),
     encryptWallMBps: Math.round(encryptWallMBps),
@@ -289,6 +319,12 @@ try {
     [`floor: aes + ${HASH_PASSES} x sha256`, mbps(floor), 'reference for the writer'],
     ['(floor with 1 x sha256, plaintext only)', mbps(floor1), ''],
     ['node raw aes-256-gcm (64 KiB chunks)', mbps(nodeRaw), `${(aes / nodeRaw).toFixed(2)}x openssl aes`],
+    [
+      'native raw aes-256-gcm (64 KiB chunks)',
+      nativeRaw === null ? 'n/a' : mbps(nativeRaw),
+      nativeRaw === null ? `binding ${nativeGcmStatus}` : `${(aes / nativeRaw).toFixed(2)}x openssl aes`,
+    ],
+    ['vault AES path', nativeGcm ? 'native' : 'node:crypto', ''],
     [
       'writer (encrypt → folder)',
       mbps(encryptMBps),

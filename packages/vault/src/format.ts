@@ -19,8 +19,12 @@
  * over the ciphertext yields every value (a running hash, copied at each segment's end) instead of
  * two. The version is in the associated data of every chunk, so it cannot be changed unnoticed.
  */
-import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { type ChunkKey, isNativeChunkKey } from './chunk-key.ts';
 import { VaultError } from './errors.ts';
+import { nativeGcm } from './native-gcm.ts';
+
+export type { ChunkKey } from './chunk-key.ts';
 
 export const MAGIC = Buffer.from('LBV1', 'ascii');
 /** the version new recordings are written with */
@@ -41,12 +45,6 @@ export const FLAG_MORE = 0;
 export const FLAG_SEGMENT_END = 1;
 export const FLAG_FINAL = 2;
 export type ChunkFlag = typeof FLAG_MORE | typeof FLAG_SEGMENT_END | typeof FLAG_FINAL;
-
-/**
- * A recording's data key: raw bytes, or (faster, and one copy instead of one per chunk) a secret
- * KeyObject made once with `createSecretKey`, which `createCipheriv` would otherwise build per call.
- */
-export type ChunkKey = Buffer | KeyObject;
 
 export interface SegmentHeader {
   /** format version (default: VERSION); 1 only for segments of recordings written before issue 17 */
@@ -107,8 +105,13 @@ export function decodeHeader(b: Buffer): SegmentHeader {
   };
 }
 
+// Nonce and associated data are consumed synchronously by every cipher call (node:crypto copies the
+// IV and absorbs the AAD at once; the binding likewise), so one scratch buffer each serves all chunks.
+const nonceScratch = Buffer.alloc(12);
+const aadScratch = Buffer.alloc(38);
+
 function nonceFor(prefix: Buffer, index: number): Buffer {
-  const n = Buffer.allocUnsafe(12);
+  const n = nonceScratch;
   prefix.copy(n, 0, 0, 4);
   // u64 big-endian, as writeBigUInt64BE(BigInt(index)) but without a BigInt per chunk
   n.writeUInt32BE(Math.floor(index / 0x1_0000_0000), 4);
@@ -133,7 +136,7 @@ function aadFor(h: SegmentHeader, index: number, flag: number): Buffer {
     base.writeUInt32BE(h.chunkSize, 25);
     aadBases.set(h, base);
   }
-  const a = Buffer.allocUnsafe(38);
+  const a = aadScratch;
   base.copy(a, 0);
   a.writeUInt32BE(Math.floor(index / 0x1_0000_0000), 29);
   a.writeUInt32BE(index >>> 0, 33);
@@ -176,21 +179,32 @@ export function sealChunkInto(
   if (out.length - offset < RECORD_OVERHEAD + plain.length) {
     throw new VaultError('invalid_state', 'record does not fit the output buffer');
   }
+  out.writeUInt8(flag, offset);
+  if (isNativeChunkKey(key)) {
+    // ciphertext and tag straight into `out`: no buffer per chunk, no copy
+    nativeGcm!.seal(key.seal, nonceFor(h.noncePrefix, index), aadFor(h, index, flag), plain, out, offset + 1);
+    return RECORD_OVERHEAD + plain.length;
+  }
   const c = createCipheriv('aes-256-gcm', key, nonceFor(h.noncePrefix, index));
   c.setAAD(aadFor(h, index, flag));
-  out.writeUInt8(flag, offset);
   const n = c.update(plain).copy(out, offset + 1);
   c.final();
   c.getAuthTag().copy(out, offset + 1 + n);
   return RECORD_OVERHEAD + plain.length;
 }
 
-/** Opens one record; any mismatch (byte, index, segment, recording, key) is `tampered`. */
+/**
+ * Opens one record; any mismatch (byte, index, segment, recording, key) is `tampered`. With
+ * `inPlace` (and the native binding) the plaintext is written over the record's ciphertext and
+ * returned as a view of `record`: for a caller that owns the buffer and needs the ciphertext no more
+ * (the reader's batches). After a failure such a record holds garbage.
+ */
 export function openChunk(
   key: ChunkKey,
   h: SegmentHeader,
   index: number,
   record: Buffer,
+  inPlace = false,
 ): { flag: ChunkFlag; plain: Buffer } {
   const where = `chunk ${index} (segment ${h.segment})`;
   if (record.length < RECORD_OVERHEAD || record.length > h.chunkSize + RECORD_OVERHEAD) {
@@ -204,6 +218,16 @@ export function openChunk(
     throw new VaultError('tampered', `${where}: a short chunk that is not the final one`);
   }
   const body = record.subarray(1, record.length - TAG_BYTES);
+  if (isNativeChunkKey(key)) {
+    const out = inPlace ? body : Buffer.allocUnsafe(body.length);
+    const tag = record.subarray(record.length - TAG_BYTES);
+    if (
+      !nativeGcm!.open(key.open, nonceFor(h.noncePrefix, index), aadFor(h, index, flag), body, tag, out, 0)
+    ) {
+      throw new VaultError('tampered', `${where} failed authentication (changed, moved or foreign)`);
+    }
+    return { flag: flag as ChunkFlag, plain: out };
+  }
   const d = createDecipheriv('aes-256-gcm', key, nonceFor(h.noncePrefix, index));
   d.setAAD(aadFor(h, index, flag));
   d.setAuthTag(record.subarray(record.length - TAG_BYTES));

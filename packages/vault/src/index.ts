@@ -1,4 +1,5 @@
 /** @lagebild/vault: encrypted recordings (format, keyring, writer, reader, shredding, export). */
+export { type ChunkKey, createChunkKey, destroyChunkKey } from './chunk-key.ts';
 export { VaultError, type VaultErrorCode } from './errors.ts';
 export {
   type CustodyChain,
@@ -10,7 +11,6 @@ export {
 } from './export-bundle.ts';
 export { type RemuxedVideo, remuxForExport } from './export-remux.ts';
 export {
-  type ChunkKey,
   DEFAULT_CHUNK_SIZE,
   decodeHeader,
   encodeHeader,
@@ -59,6 +59,7 @@ export {
   saveKeyringFile,
   type WrappedKey,
 } from './keyring.ts';
+export { type GcmBinding, nativeGcm, nativeGcmStatus } from './native-gcm.ts';
 export {
   loadManifest,
   type OpenedRecording,

@@ -4,9 +4,10 @@
  * A recording whose final chunk is missing is reported `incomplete` with its readable prefix; a
  * changed, reordered, spliced or foreign chunk is `tampered`. Plaintext only ever leaves as a stream.
  */
-import { createHash, createSecretKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { RecordingManifest } from '@lagebild/protocol';
+import { createChunkKey } from './chunk-key.ts';
 import { VaultError } from './errors.ts';
 import {
   decodeHeader,
@@ -123,7 +124,7 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
     tenantId,
     recordingId,
   });
-  const dataKey = createSecretKey(rawKey);
+  const dataKey = createChunkKey(rawKey);
   rawKey.fill(0);
   const loaded = await loadManifest(store, tenantId, recordingId, opts.verifier);
   const manifest = loaded?.manifest ?? null;
@@ -241,7 +242,8 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
       );
       for (let k = 0; k < want; k++, index++) {
         const record = buf.subarray(k * rec, Math.min((k + 1) * rec, buf.length));
-        const { flag, plain } = openChunk(dataKey, s.header, index, record);
+        // in place: `buf` was read for this batch alone and its ciphertext is not needed again
+        const { flag, plain } = openChunk(dataKey, s.header, index, record, true);
         const lastOfSeg = index === s.header.firstChunk + s.records - 1;
         const isLastSeg = s === last;
         const expected = lastOfSeg ? (isLastSeg ? FLAG_FINAL : FLAG_SEGMENT_END) : FLAG_MORE;

@@ -9,13 +9,14 @@
  * Nothing is encrypted here: the chunk index of a torn record is never used again, so no nonce is
  * reused. Running it twice returns the manifest of the first run.
  */
-import { createHash, createSecretKey, type Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import {
   type CutReason,
   type ManifestSegment,
   RECORDING_FORMAT,
   RecordingManifest,
 } from '@lagebild/protocol';
+import { createChunkKey } from './chunk-key.ts';
 import { VaultError } from './errors.ts';
 import {
   decodeHeader,
@@ -71,7 +72,7 @@ export async function sealPrefixOnDisk(o: SealPrefixOptions): Promise<SealedPref
   if (existing) throw new VaultError('invalid_state', `recording ${recordingId} is already sealed`);
   const wrapped = await readWrappedKey(store, tenantId, recordingId);
   const rawKey = o.keyring.unwrap(wrapped, { tenantId, recordingId });
-  const key = createSecretKey(rawKey);
+  const key = createChunkKey(rawKey);
   rawKey.fill(0);
 
   const files = (await store.list(recordingPrefix(tenantId, recordingId))).filter((f) =>

@@ -5,8 +5,8 @@
  * stream errors with `incomplete` if the input ends without the final chunk and with `tampered` on
  * any authentication failure, so a consumer can never mistake a cut file for a shorter video.
  */
-import { createSecretKey } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { createChunkKey } from './chunk-key.ts';
 import { VaultError } from './errors.ts';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -40,7 +40,7 @@ export function createEncryptStream(opts: EncryptStreamOptions): Transform {
     noncePrefix: opts.noncePrefix,
   };
   const size = header.chunkSize;
-  const key = createSecretKey(opts.dataKey);
+  const key = createChunkKey(opts.dataKey);
   const pending = Buffer.alloc(size);
   let pendingLen = 0;
   let index = header.firstChunk;
@@ -78,7 +78,7 @@ export interface DecryptStreamOptions {
 }
 
 export function createDecryptStream(opts: DecryptStreamOptions): Transform {
-  const key = createSecretKey(opts.dataKey);
+  const key = createChunkKey(opts.dataKey);
   let buf: Buffer = Buffer.alloc(0);
   let header: SegmentHeader | null = null;
   let nextSegment = 0;

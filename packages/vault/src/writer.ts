@@ -5,7 +5,7 @@
  * crash costs at most the chunk being filled. At seal the signed manifest is written. The data key
  * exists only in this process's memory and, wrapped by the tenant's KEK, in `key.json`.
  */
-import { createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import {
   type CutReason,
@@ -13,6 +13,7 @@ import {
   RECORDING_FORMAT,
   type RecordingManifest,
 } from '@lagebild/protocol';
+import { createChunkKey, destroyChunkKey } from './chunk-key.ts';
 import { VaultError } from './errors.ts';
 import {
   type ChunkFlag,
@@ -118,7 +119,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
   const startedAt = opts.startedAt ?? now();
 
   const dataKey = randomBytes(32);
-  const chunkKey = createSecretKey(dataKey);
+  const chunkKey = createChunkKey(dataKey);
   const noncePrefix = randomBytes(4);
   const wrapped = opts.keyring.wrap(tenantId, recordingId, dataKey, opts.kekId);
   if ((await store.size(keyObject(tenantId, recordingId))) !== null) {
@@ -269,6 +270,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
         await emit(pending.subarray(0, pendingLen), true);
         state = 'sealed';
         dataKey.fill(0);
+        destroyChunkKey(chunkKey);
         const manifest: RecordingManifest = {
           format: RECORDING_FORMAT,
           recordingId,
@@ -301,6 +303,7 @@ export async function createRecordingWriter(opts: RecordingWriterOptions): Promi
         if (state !== 'open') return;
         state = 'aborted';
         dataKey.fill(0);
+        destroyChunkKey(chunkKey);
         if (seg) await seg.handle.close().catch(() => {});
         seg = null;
       });
