@@ -117,7 +117,10 @@ export function createLiveStore(redis: Redis, pool: pg.Pool): LiveStore {
   function put(tenantId: string, unit: UnitLive): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       let puts = pending.get(tenantId);
-      if (!puts) pending.set(tenantId, (puts = []));
+      if (!puts) {
+        puts = [];
+        pending.set(tenantId, puts);
+      }
       puts.push({ deviceId: unit.deviceId, seq: unit.seq, json: encode(unit), resolve, reject });
       if (!scheduled) {
         scheduled = true;
