@@ -106,6 +106,8 @@ test.describe('live map', () => {
     await page.mouse.move(cx - 60, cy - 40);
     await page.mouse.down();
     await page.mouse.move(cx, cy, { steps: 8 });
+    // held still before the release, as a hand does, so Leaflet adds no inertia to the pan
+    await page.waitForTimeout(200);
     await page.mouse.up();
     await hoverAt(cx + 60, cy + 40);
   });

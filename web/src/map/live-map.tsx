@@ -170,7 +170,14 @@ export default function LiveMap({
     container_.setAttribute('role', 'region');
     container_.setAttribute('aria-roledescription', 'map');
 
+    // Leaflet measures its container on window resizes only; a banner above the map (degraded
+    // operation) or a panel beside it resizes the container alone, and without this the map kept
+    // the old size: "show on map" centred units off the middle, the pointer missed drawn units.
+    const resized = new ResizeObserver(() => map.invalidateSize({ pan: false }));
+    resized.observe(container_);
+
     return () => {
+      resized.disconnect();
       map.remove();
       mapRef.current = null;
       unitsRef.current = null;
