@@ -10,6 +10,7 @@
  * unavailable (503); no key at all = an ephemeral signing key (audit checkpoints then only verify
  * within this run; production refuses it).
  */
+import { mkdir } from 'node:fs/promises';
 import {
   generateSigningPem,
   type HsmKeyring,
@@ -81,6 +82,13 @@ export async function loadVaultContext(config: GatewayConfig, log: Logger): Prom
   const store =
     config.VAULT_DIR && (hsm || config.VAULT_KEYRING_FILE) ? localFolderStore(config.VAULT_DIR) : null;
   if (!store) log.warn('VAULT_DIR or the keys (HSM_TOKEN_LABEL) not set: recordings are unavailable');
+  else {
+    // a fresh installation has no recordings folder until the first recording; without it the
+    // health monitor cannot read the disk and reported recordings as degraded from the start
+    await mkdir(config.VAULT_DIR, { recursive: true, mode: 0o700 }).catch((err: Error) =>
+      log.warn({ err, dir: config.VAULT_DIR }, 'recordings folder could not be created'),
+    );
+  }
   const source = keys;
   return {
     signer,
