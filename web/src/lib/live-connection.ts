@@ -63,7 +63,10 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
       const parsed = schema.safeParse(msg);
       if (parsed.success) session.apply(toInput(parsed.data));
       else console.error(`control ${event} rejected`, describeIssues(parsed.error));
-      perfEnd('lagebild:batch', started);
+      if (started > 0) {
+        const units = parsed.success ? (parsed.data as { units?: unknown[] }).units?.length : undefined;
+        perfEnd('lagebild:batch', started, { units: units ?? 0 });
+      }
     });
   }
 
