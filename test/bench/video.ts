@@ -29,6 +29,17 @@ import { z } from 'zod';
 import { DEMO_PASSWORD, startStack } from '../src/stack.ts';
 import { parseArgs } from './args.ts';
 import { type CapacityRow, formatCapacity, measureCapacity, parseSteps } from './video-capacity.ts';
+import {
+  type FrameTiming,
+  formatBreakdown,
+  KEEP_PEER_CONNECTIONS,
+  type PathBreakdown,
+  type PathSummary,
+  receiverSnapshot,
+  type StatsPc,
+  senderSnapshot,
+  summarize,
+} from './video-latency-probe.ts';
 import { formatStacks, measureStacks, type StackRow } from './video-stacks.ts';
 
 const Args = z.object({
@@ -39,13 +50,14 @@ const Args = z.object({
     .default('5x15,10x15,20x15'),
   'capacity-seconds': z.coerce.number().int().min(5).max(300).default(30),
   'capacity-only': z.boolean().default(false),
+  'latency-only': z.boolean().default(false),
   json: z.boolean().default(false),
   rounds: z.coerce.number().int().min(1).max(20).default(3),
   'stacks-only': z.boolean().default(false),
 });
 const args = parseArgs(
   Args,
-  'bench:video -- [--seconds 10] [--capacity 5x15,10x15,20x15] [--capacity-seconds 30] [--rounds 3] [--stacks-only] [--capacity-only] [--json]',
+  'bench:video -- [--seconds 10] [--capacity 5x15,10x15,20x15] [--capacity-seconds 30] [--rounds 3] [--stacks-only] [--capacity-only] [--latency-only] [--json]',
 );
 const capacitySteps = parseSteps(args.capacity);
 /** the SFU's RTC address: a host address (see 5. above) */
@@ -63,15 +75,23 @@ const pct = (xs: number[], p: number) => {
 };
 const round = (x: number | null, d = 1) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 
-/** In the page: reads the sender's stamp from each decoded frame of `video` (same arithmetic as readFrameStamp). */
-async function collectLatency(page: Page, selector: string, seconds: number): Promise<number[]> {
+/**
+ * In the page: reads the sender's stamp from each decoded frame of `video` (same arithmetic as
+ * readFrameStamp); with the moment the frame's last packet arrived (video-latency-probe.ts).
+ */
+async function collectLatency(page: Page, selector: string, seconds: number): Promise<FrameTiming[]> {
   return page.evaluate(
     async ({ selector, ms, w, h }) => {
       const video = document.querySelector<HTMLVideoElement>(selector);
       if (!video) throw new Error(`no video at ${selector}`);
       const canvas = new OffscreenCanvas(w, h);
       const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-      const out: number[] = [];
+      const out: {
+        g2g: number;
+        toReceive: number | null;
+        afterReceive: number | null;
+        presentedToShown: number;
+      }[] = [];
       const read = (now: number): number | null => {
         ctx.drawImage(video, 0, 0, w, 32, 0, 0, w, 32);
         const px = ctx.getImageData(0, 0, w, 32).data;
@@ -98,7 +118,15 @@ async function collectLatency(page: Page, selector: string, seconds: number): Pr
           // the frame's presentation time on the wall clock (same clock as the sender: one machine)
           const shown = performance.timeOrigin + (meta.expectedDisplayTime ?? performance.now());
           const stamp = read(Date.now());
-          if (stamp !== null) out.push(shown - stamp);
+          // the last packet of the frame (WebRTC sources), on the same clock
+          const received = meta.receiveTime !== undefined ? performance.timeOrigin + meta.receiveTime : null;
+          if (stamp !== null)
+            out.push({
+              g2g: shown - stamp,
+              toReceive: received === null ? null : received - stamp,
+              afterReceive: received === null ? null : shown - received,
+              presentedToShown: shown - (performance.timeOrigin + meta.presentationTime),
+            });
           if (performance.now() < until) video.requestVideoFrameCallback(onFrame);
           else resolve();
         };
@@ -110,8 +138,11 @@ async function collectLatency(page: Page, selector: string, seconds: number): Pr
   );
 }
 
-/** The same test picture straight from libwebrtc in Node to Chromium over one peer connection. */
-async function directPeer(page: Page, seconds: number): Promise<number[]> {
+/**
+ * The same test picture straight from libwebrtc in Node to Chromium over one peer connection,
+ * playing in `#p2p` until `close`.
+ */
+async function openDirectPeer(page: Page): Promise<{ pc: StatsPc; close(): void }> {
   const w = createRequire(import.meta.url)('@roamhq/wrtc');
   const pc = new w.RTCPeerConnection();
   const source = new w.nonstandard.RTCVideoSource();
@@ -144,13 +175,34 @@ async function directPeer(page: Page, seconds: number): Promise<number[]> {
   }, pc.localDescription.sdp as string);
   await pc.setRemoteDescription({ type: 'answer', sdp: answer });
   await page.waitForFunction(
-    () => (document.getElementById('p2p') as HTMLVideoElement | null)?.currentTime ?? 0 > 0.3,
+    () => ((document.getElementById('p2p') as HTMLVideoElement | null)?.currentTime ?? 0) > 0.3,
   );
-  const lat = await collectLatency(page, '#p2p', seconds);
-  clearInterval(timer);
-  track.stop();
-  pc.close();
-  return lat;
+  return {
+    pc,
+    close() {
+      clearInterval(timer);
+      track.stop();
+      pc.close();
+    },
+  };
+}
+
+/** One window of glass-to-glass frames of a path, with its receiver's and sender's counters around it. */
+async function measurePath(
+  page: Page,
+  selector: string,
+  sender: StatsPc | undefined,
+  seconds: number,
+): Promise<PathBreakdown> {
+  const snap = () => Promise.all([receiverSnapshot(page, selector), sender ? senderSnapshot(sender) : null]);
+  const [rx0, tx0] = await snap();
+  const frames = await collectLatency(page, selector, seconds);
+  const [rx1, tx1] = await snap();
+  return {
+    frames,
+    receiver: rx0 && rx1 ? { before: rx0, after: rx1 } : null,
+    sender: tx0 && tx1 ? { before: tx0, after: tx1 } : null,
+  };
 }
 
 const stack = await startStack({
@@ -179,7 +231,8 @@ const browser = await chromium.launch({
 try {
   // ---- 5 first, on the other tenant's devices, while nothing else runs
   const dortmund = stack.tenants.find((t) => t.slug !== 'duisburg')!;
-  if (!args['capacity-only']) result.stacks = await measureStacks(stack, browser, dortmund, args.rounds, log);
+  if (!args['capacity-only'] && !args['latency-only'])
+    result.stacks = await measureStacks(stack, browser, dortmund, args.rounds, log);
   if (args['stacks-only']) {
     console.log(formatStacks(result.stacks as StackRow[]).join('\n'));
     if (args.json) console.log(JSON.stringify(result));
@@ -188,13 +241,15 @@ try {
     process.exit(0);
   }
   // ---- 4 next, on the same tenant's devices, while nothing else runs
-  const capacity = await measureCapacity(stack, dortmund, capacitySteps, args['capacity-seconds'], log);
-  result.capacity = capacity;
-  const held = capacity.filter((c) => c.holds);
-  result.sustained =
-    held.length > 0 ? `${held.at(-1)!.publishers}×${held.at(-1)!.viewersPerPublisher}` : 'none';
+  if (!args['latency-only']) {
+    const capacity = await measureCapacity(stack, dortmund, capacitySteps, args['capacity-seconds'], log);
+    result.capacity = capacity;
+    const held = capacity.filter((c) => c.holds);
+    result.sustained =
+      held.length > 0 ? `${held.at(-1)!.publishers}×${held.at(-1)!.viewersPerPublisher}` : 'none';
+  }
   if (args['capacity-only']) {
-    console.log(formatCapacity(capacity).join('\n'));
+    console.log(formatCapacity(result.capacity as CapacityRow[]).join('\n'));
     if (args.json) console.log(JSON.stringify(result));
     await browser.close();
     await stack.stop();
@@ -225,6 +280,7 @@ try {
 
   // ---- 1–3: the control room in Chromium
   const context = await browser.newContext({ viewport: { width: 1600, height: 900 }, locale: 'de-DE' });
+  await context.addInitScript(KEEP_PEER_CONNECTIONS);
   const page = await context.newPage();
   await page.goto(`${stack.url}/login/`);
   await page.getByLabel(/Benutzername/).fill('duisburg.operator');
@@ -250,11 +306,22 @@ try {
     firstFrameMs.push(shownAt - t0);
   }
   // both paths at once in the same control-room page: same load, same renderer, same moment
-  const [g2g, p2p] = await Promise.all([
-    collectLatency(page, `article[data-device-id="${duisburg.devices[0]!.deviceId}"] video`, args.seconds),
-    directPeer(page, args.seconds),
+  const watched = duisburg.devices[0]!.deviceId;
+  const direct = await openDirectPeer(page);
+  const [viaSfu, viaDirect] = await Promise.all([
+    measurePath(
+      page,
+      `article[data-device-id="${watched}"] video`,
+      video.publisher(watched)?.pc as StatsPc | undefined,
+      args.seconds,
+    ),
+    measurePath(page, '#p2p', direct.pc, args.seconds),
   ]);
+  direct.close();
   await context.close();
+  const g2g = viaSfu.frames.map((f) => f.g2g);
+  const p2p = viaDirect.frames.map((f) => f.g2g);
+  result.breakdown = { sfu: summarize(viaSfu, args.seconds), direct: summarize(viaDirect, args.seconds) };
   for (const d of duisburg.devices.slice(0, 3)) sim.device(d.deviceId).setStage('standby');
   await new Promise((r) => setTimeout(r, 1500));
 
@@ -290,9 +357,12 @@ const lines = [
   `WHIP POST → 201                         ${String(w.p50).padStart(8)} ms ${String(w.p95).padStart(7)} ms`,
   `stage change → first frame in the tile  ${String(f.p50).padStart(8)} ms ${String(f.max).padStart(7)} ms (max)   < 1000 ms`,
   '',
-  ...formatCapacity(result.capacity as CapacityRow[]),
-  '',
-  ...formatStacks(result.stacks as StackRow[]),
+  ...formatBreakdown(
+    (result.breakdown as { sfu: PathSummary }).sfu,
+    (result.breakdown as { direct: PathSummary }).direct,
+  ),
+  ...(result.capacity ? ['', ...formatCapacity(result.capacity as CapacityRow[])] : []),
+  ...(result.stacks ? ['', ...formatStacks(result.stacks as StackRow[])] : []),
 ];
 console.log(lines.join('\n'));
 if (args.json) console.log(JSON.stringify(result));
