@@ -15,7 +15,13 @@ import { MEDIA_CODECS } from './media-codecs.ts';
 import { watchPeer } from './peer-watch.ts';
 import { Publisher } from './publisher.ts';
 import { ViewerSession } from './viewer-session.ts';
-import { type AcceptedSection, buildAnswer, type ParsedOffer, producerCandidates } from './whip-sdp.ts';
+import {
+  type AcceptedSection,
+  buildAnswer,
+  type ParsedOffer,
+  producerCandidates,
+  publisherFeedback,
+} from './whip-sdp.ts';
 import type { WorkerPool, WorkerSlot } from './worker-pool.ts';
 
 export interface RoomDeps {
@@ -169,9 +175,10 @@ export class TenantRoom {
       await transport.connect({ dtlsParameters: offer.dtls });
       const accepted: AcceptedSection[] = [];
       const reasons: string[] = [];
+      const feedback = publisherFeedback(offer.sections);
       for (const section of offer.sections) {
         if (section.rejected) continue;
-        const candidates = producerCandidates(section, router.rtpCapabilities);
+        const candidates = producerCandidates(section, router.rtpCapabilities, feedback);
         if (candidates.length === 0) {
           reasons.push(
             `m=${section.kind} mid ${section.mid}: none of its codecs is supported (VP8, H264 packetization-mode=1, opus)`,

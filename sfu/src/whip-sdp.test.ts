@@ -13,6 +13,7 @@ import {
   parseOffer,
   parseSdpFrag,
   producerCandidates,
+  publisherFeedback,
   SdpError,
 } from './whip-sdp.ts';
 
@@ -245,5 +246,60 @@ describe('offers of standard WHIP clients (issue 16)', () => {
     });
     expect(frag).toMatch(/a=mid:video0\r\n/);
     expect(frag).toMatch(/a=end-of-candidates\r\n$/);
+  });
+});
+
+describe('congestion feedback to a publisher (issue 17)', () => {
+  const CAPS_EXT: types.RtpCapabilities = {
+    ...CAPS,
+    headerExtensions: (['audio', 'video'] as const).flatMap((kind) => [
+      {
+        kind,
+        uri: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+        preferredId: 4,
+        direction: 'sendrecv',
+      },
+      {
+        kind,
+        uri: 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+        preferredId: 5,
+        direction: 'sendrecv',
+      },
+    ]) as types.RtpHeaderExtension[],
+  };
+  const feedbackOf = (p: types.RtpParameters) =>
+    p.codecs.flatMap((c) => c.rtcpFeedback ?? []).map((f) => f.type);
+  const extensionsOf = (p: types.RtpParameters) => (p.headerExtensions ?? []).map((e) => e.uri);
+
+  it('[W16] a libwebrtc offer (goog-remb and transport-cc) gets REMB: transport-cc is left out of every section', () => {
+    const offer = parseOffer(fixture('chromium-max-bundle'));
+    expect(publisherFeedback(offer.sections)).toBe('remb');
+    const accepted = offer.sections
+      .filter((s) => !s.rejected)
+      .map((section) => ({ section, rtpParameters: producerCandidates(section, CAPS_EXT, 'remb')[0]! }));
+    expect(accepted.map((a) => a.section.kind).sort()).toEqual(['audio', 'video']);
+    for (const { rtpParameters } of accepted) {
+      expect(feedbackOf(rtpParameters)).not.toContain('transport-cc');
+      expect(extensionsOf(rtpParameters).some((u) => u.includes('transport-wide-cc'))).toBe(false);
+    }
+    const video = accepted.find((a) => a.section.kind === 'video')!.rtpParameters;
+    expect(feedbackOf(video)).toContain('goog-remb');
+    expect(extensionsOf(video)).toContain('http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time');
+    // and the answer says so
+    const answer = buildAnswer(offer, accepted, LOCAL);
+    expect(answer).not.toMatch(/transport-cc|transport-wide-cc/);
+    expect(answer).toMatch(/a=rtcp-fb:\d+ goog-remb/);
+  });
+
+  it('[W16] an offer with transport-cc only (GStreamer webrtcbin) keeps it; without the choice nothing is dropped', () => {
+    const offer = parseOffer(fixture('gstreamer-max-bundle'));
+    expect(publisherFeedback(offer.sections)).toBe('transport-cc');
+    const video = offer.sections.find((s) => s.kind === 'video')!;
+    expect(feedbackOf(producerCandidates(video, CAPS_EXT, 'transport-cc')[0]!)).toContain('transport-cc');
+    const chromiumVideo = parseOffer(fixture('chromium-max-bundle')).sections.find(
+      (s) => s.kind === 'video',
+    )!;
+    const both = producerCandidates(chromiumVideo, CAPS_EXT)[0]!;
+    expect(feedbackOf(both)).toEqual(expect.arrayContaining(['transport-cc', 'goog-remb']));
   });
 });

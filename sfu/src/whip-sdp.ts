@@ -177,10 +177,37 @@ function ssrcsOf(m: MediaSection): { encodings: types.RtpEncodingParameters[]; c
  * offerer's order (its preference), each with its RTX, feedback and the router's header extensions.
  * mediasoup itself decides the fine print (H.264 profile compatibility) when producing.
  */
+const TRANSPORT_WIDE_CC = /transport-wide-cc/;
+const ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
+
+/**
+ * The congestion feedback the SFU gives a publisher (issue 17). mediasoup keeps one receive-side
+ * estimator per transport, of the kind the first producer that qualifies negotiates (transport-cc
+ * before REMB). libwebrtc publishers (Chromium, the simulator) offer both. With transport-cc,
+ * mediasoup's feedback drove the simulator's send-side estimate to libwebrtc's floor (30 kbit/s)
+ * and its pacer held each packet 0.4–0.7 s on a quiet machine; with REMB its estimate was
+ * 1.2 Mbit/s and the SFU path as fast as a direct connection (`bench:video -- --latency-only`,
+ * docs/benchmarks.md). So: REMB whenever a video section offers it (goog-remb and abs-send-time),
+ * for the whole offer (audio too, so no audio producer claims the estimator for transport-cc);
+ * transport-cc for publishers that offer only that (GStreamer's webrtcbin with twcc).
+ */
+export function publisherFeedback(sections: OfferedSection[]): 'remb' | 'transport-cc' {
+  const remb = sections.some(
+    (s) =>
+      !s.rejected &&
+      s.kind === 'video' &&
+      (s.media.rtcpFb ?? []).some((f) => f.type === 'goog-remb') &&
+      (s.media.ext ?? []).some((e) => e.uri === ABS_SEND_TIME),
+  );
+  return remb ? 'remb' : 'transport-cc';
+}
+
 export function producerCandidates(
   section: OfferedSection,
   caps: types.RtpCapabilities,
+  feedback: 'remb' | 'transport-cc' = 'transport-cc',
 ): types.RtpParameters[] {
+  const withoutTcc = feedback === 'remb';
   const m = section.media;
   const kind = section.kind!;
   const routerMimes = new Set(
@@ -194,6 +221,7 @@ export function producerCandidates(
           h.kind === kind && h.uri === e.uri && (h.direction === 'sendrecv' || h.direction === 'recvonly'),
       ),
     )
+    .filter((e) => !(withoutTcc && TRANSPORT_WIDE_CC.test(e.uri)))
     .map((e) => ({ uri: e.uri as types.RtpHeaderExtensionUri, id: e.value }));
   const { encodings, cname } = ssrcsOf(m);
   const out: types.RtpParameters[] = [];
@@ -204,6 +232,7 @@ export function producerCandidates(
     if (rtp.codec.toLowerCase() === 'h264' && Number(parameters['packetization-mode'] ?? 0) !== 1) continue;
     const rtcpFeedback = (m.rtcpFb ?? [])
       .filter((f) => String(f.payload) === String(rtp.payload) || f.payload === '*')
+      .filter((f) => !(withoutTcc && f.type === 'transport-cc'))
       .map((f) => ({ type: f.type, parameter: f.subtype ?? '' }));
     const codec: types.RtpCodecParameters = {
       mimeType,

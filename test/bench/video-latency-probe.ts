@@ -68,6 +68,10 @@ export interface SenderSnapshot {
   encodings: number;
   /** the sender's bandwidth estimate (candidate-pair availableOutgoingBitrate), bit/s */
   availableOutgoingBitrate: number | null;
+  /** what the receiver's RTCP receiver reports say (remote-inbound-rtp): loss fraction, lost, RTT */
+  remoteFractionLost: number | null;
+  remotePacketsLost: number;
+  remoteRttMs: number | null;
 }
 
 /** What a window of one path comes to. */
@@ -176,10 +180,19 @@ export async function senderSnapshot(pc: StatsPc): Promise<SenderSnapshot> {
     frameWidth: null,
     encodings: 0,
     availableOutgoingBitrate: null,
+    remoteFractionLost: null,
+    remotePacketsLost: 0,
+    remoteRttMs: null,
   };
   for (const r of stats.values()) {
     if (r.type === 'candidate-pair' && typeof r.availableOutgoingBitrate === 'number')
       out.availableOutgoingBitrate = Math.max(out.availableOutgoingBitrate ?? 0, r.availableOutgoingBitrate);
+    if (r.type === 'remote-inbound-rtp' && (r.kind ?? r.mediaType) === 'video') {
+      if (typeof r.fractionLost === 'number')
+        out.remoteFractionLost = Math.max(out.remoteFractionLost ?? 0, r.fractionLost);
+      if (typeof r.packetsLost === 'number') out.remotePacketsLost += r.packetsLost;
+      if (typeof r.roundTripTime === 'number') out.remoteRttMs = r.roundTripTime * 1000;
+    }
     if (r.type !== 'outbound-rtp' || (r.kind ?? r.mediaType) !== 'video') continue;
     const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
     out.encodings++;
@@ -277,6 +290,11 @@ export function summarize(path: PathBreakdown, seconds: number) {
             tx.after.availableOutgoingBitrate === null ? null : tx.after.availableOutgoingBitrate / 1000,
           ),
           qualityLimitation: tx.after.qualityLimitationReason,
+          reportedLossPct: r1(
+            tx.after.remoteFractionLost === null ? null : tx.after.remoteFractionLost * 100,
+          ),
+          reportedLost: s('remotePacketsLost'),
+          reportedRttMs: r1(tx.after.remoteRttMs),
           width: tx.after.frameWidth,
         }
       : null,
@@ -332,6 +350,11 @@ export function formatBreakdown(sfu: PathSummary, direct: PathSummary): string[]
       'sender: keyframes, NACK, PLI received',
       `${v(tx(sfu, 'keyFrames'))}, ${v(tx(sfu, 'nacks'))}, ${v(tx(sfu, 'plis'))}`,
       `${v(tx(direct, 'keyFrames'))}, ${v(tx(direct, 'nacks'))}, ${v(tx(direct, 'plis'))}`,
+    ),
+    row(
+      'sender: receiver reports: loss %, lost, RTT ms',
+      `${v(tx(sfu, 'reportedLossPct'))}, ${v(tx(sfu, 'reportedLost'))}, ${v(tx(sfu, 'reportedRttMs'))}`,
+      `${v(tx(direct, 'reportedLossPct'))}, ${v(tx(direct, 'reportedLost'))}, ${v(tx(direct, 'reportedRttMs'))}`,
     ),
     `header extensions via SFU: ${v(sfu.receiver?.extensions.join(', '))}`,
     `header extensions direct:  ${v(direct.receiver?.extensions.join(', '))}`,
