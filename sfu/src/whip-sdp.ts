@@ -189,7 +189,8 @@ const ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-tim
  * 1.2 Mbit/s and the SFU path as fast as a direct connection (`bench:video -- --latency-only`,
  * docs/benchmarks.md). So: REMB whenever a video section offers it (goog-remb and abs-send-time),
  * for the whole offer (audio too, so no audio producer claims the estimator for transport-cc);
- * transport-cc for publishers that offer only that (GStreamer's webrtcbin with twcc).
+ * transport-cc for publishers that offer only that (GStreamer's webrtcbin, once its twcc header
+ * extension is added).
  */
 export function publisherFeedback(sections: OfferedSection[]): 'remb' | 'transport-cc' {
   const remb = sections.some(
