@@ -172,11 +172,9 @@ function ssrcsOf(m: MediaSection): { encodings: types.RtpEncodingParameters[]; c
   };
 }
 
-/**
- * RTP parameters to try for one section, best first: one per offered codec the router knows, in the
- * offerer's order (its preference), each with its RTX, feedback and the router's header extensions.
- * mediasoup itself decides the fine print (H.264 profile compatibility) when producing.
- */
+/** which congestion feedback a publisher's transport negotiates (W16) */
+export type PublisherFeedback = 'remb' | 'transport-cc';
+
 const TRANSPORT_WIDE_CC = /transport-wide-cc/;
 const ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
 
@@ -192,7 +190,7 @@ const ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-tim
  * transport-cc for publishers that offer only that (GStreamer's webrtcbin, once its twcc header
  * extension is added).
  */
-export function publisherFeedback(sections: OfferedSection[]): 'remb' | 'transport-cc' {
+export function publisherFeedback(sections: OfferedSection[]): PublisherFeedback {
   const remb = sections.some(
     (s) =>
       !s.rejected &&
@@ -203,10 +201,16 @@ export function publisherFeedback(sections: OfferedSection[]): 'remb' | 'transpo
   return remb ? 'remb' : 'transport-cc';
 }
 
+/**
+ * RTP parameters to try for one section, best first: one per offered codec the router knows, in the
+ * offerer's order (its preference), each with its RTX, feedback and the router's header extensions
+ * (without transport-cc when the publisher gets REMB: `publisherFeedback`).
+ * mediasoup itself decides the fine print (H.264 profile compatibility) when producing.
+ */
 export function producerCandidates(
   section: OfferedSection,
   caps: types.RtpCapabilities,
-  feedback: 'remb' | 'transport-cc' = 'transport-cc',
+  feedback: PublisherFeedback = 'transport-cc',
 ): types.RtpParameters[] {
   const withoutTcc = feedback === 'remb';
   const m = section.media;
