@@ -18,8 +18,6 @@ export interface FrameTiming {
   toReceive: number | null;
   /** last packet received → frame shown */
   afterReceive: number | null;
-  /** frame handed to the compositor → shown (requestVideoFrameCallback's presentationTime) */
-  presentedToShown: number;
 }
 
 /** Counters of one receiver, read in the page (RTCInboundRtpStreamStats and friends). */
@@ -213,7 +211,8 @@ export async function senderSnapshot(pc: StatsPc): Promise<SenderSnapshot> {
   return out;
 }
 
-const pct = (xs: number[], p: number): number | null => {
+/** the p-th percentile (nearest rank), null for no samples */
+export const pct = (xs: number[], p: number): number | null => {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
@@ -221,6 +220,7 @@ const pct = (xs: number[], p: number): number | null => {
 
 const per = (num: number, den: number, scale = 1000): number | null => (den > 0 ? (num / den) * scale : null);
 const r1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+const p50p95 = (xs: number[]) => ({ p50: r1(pct(xs, 50)), p95: r1(pct(xs, 95)) });
 
 /** The window's figures of one path, plain numbers for the JSON and the table. */
 export function summarize(path: PathBreakdown, seconds: number) {
@@ -233,22 +233,9 @@ export function summarize(path: PathBreakdown, seconds: number) {
   const s = (k: keyof SenderSnapshot) => (tx ? (tx.after[k] as number) - (tx.before[k] as number) : 0);
   return {
     frames: f.length,
-    g2g: {
-      p50: r1(
-        pct(
-          f.map((x) => x.g2g),
-          50,
-        ),
-      ),
-      p95: r1(
-        pct(
-          f.map((x) => x.g2g),
-          95,
-        ),
-      ),
-    },
-    toReceive: { p50: r1(pct(toReceive, 50)), p95: r1(pct(toReceive, 95)) },
-    afterReceive: { p50: r1(pct(afterReceive, 50)), p95: r1(pct(afterReceive, 95)) },
+    g2g: p50p95(f.map((x) => x.g2g)),
+    toReceive: p50p95(toReceive),
+    afterReceive: p50p95(afterReceive),
     receiver: rx
       ? {
           jitterBufferMsPerFrame: r1(per(d('jitterBufferDelay'), d('jitterBufferEmittedCount'))),
@@ -309,52 +296,44 @@ export function formatBreakdown(sfu: PathSummary, direct: PathSummary): string[]
   const row = (label: string, a: unknown, b: unknown) =>
     `${label.padEnd(44)} ${v(a).padStart(16)} ${v(b).padStart(16)}`;
   const pp = (x: { p50: number | null; p95: number | null }) => `${v(x.p50)} / ${v(x.p95)}`;
-  const rx = (p: PathSummary, k: keyof NonNullable<PathSummary['receiver']>) => p.receiver?.[k];
-  const tx = (p: PathSummary, k: keyof NonNullable<PathSummary['sender']>) => p.sender?.[k];
+  const rx = (p: PathSummary, ...ks: (keyof NonNullable<PathSummary['receiver']>)[]) =>
+    ks.map((k) => v(p.receiver?.[k]));
+  const tx = (p: PathSummary, ...ks: (keyof NonNullable<PathSummary['sender']>)[]) =>
+    ks.map((k) => v(p.sender?.[k]));
+  /** one row, the same figures of each path */
+  const both = (label: string, cell: (p: PathSummary) => string) => row(label, cell(sfu), cell(direct));
   return [
     row('where the time goes (ms, p50 / p95)', 'via SFU', 'direct'),
-    row('stamp → shown (glass-to-glass)', pp(sfu.g2g), pp(direct.g2g)),
-    row('stamp → last packet in Chromium', pp(sfu.toReceive), pp(direct.toReceive)),
-    row('last packet → shown', pp(sfu.afterReceive), pp(direct.afterReceive)),
-    row(
-      'receiver: jitter buffer / frame (target)',
-      `${v(rx(sfu, 'jitterBufferMsPerFrame'))} (${v(rx(sfu, 'jitterBufferTargetMs'))})`,
-      `${v(rx(direct, 'jitterBufferMsPerFrame'))} (${v(rx(direct, 'jitterBufferTargetMs'))})`,
+    both('stamp → shown (glass-to-glass)', (p) => pp(p.g2g)),
+    both('stamp → last packet in Chromium', (p) => pp(p.toReceive)),
+    both('last packet → shown', (p) => pp(p.afterReceive)),
+    both('receiver: jitter buffer / frame (target)', (p) => {
+      const [perFrame, target] = rx(p, 'jitterBufferMsPerFrame', 'jitterBufferTargetMs');
+      return `${perFrame} (${target})`;
+    }),
+    both('receiver: processing / decode per frame', (p) =>
+      rx(p, 'processingMsPerFrame', 'decodeMsPerFrame').join(' / '),
     ),
-    row(
-      'receiver: processing / decode per frame',
-      `${v(rx(sfu, 'processingMsPerFrame'))} / ${v(rx(sfu, 'decodeMsPerFrame'))}`,
-      `${v(rx(direct, 'processingMsPerFrame'))} / ${v(rx(direct, 'decodeMsPerFrame'))}`,
+    both('receiver: fps, kbit/s', (p) => rx(p, 'fps', 'kbps').join(', ')),
+    both('receiver: keyframes, NACK, PLI, lost, dropped', (p) =>
+      rx(p, 'keyFrames', 'nacks', 'plis', 'packetsLost', 'framesDropped').join(', '),
     ),
-    row(
-      'receiver: fps, kbit/s',
-      `${v(rx(sfu, 'fps'))}, ${v(rx(sfu, 'kbps'))}`,
-      `${v(rx(direct, 'fps'))}, ${v(rx(direct, 'kbps'))}`,
+    both('sender: encode / frame, pacer / packet', (p) =>
+      tx(p, 'encodeMsPerFrame', 'pacerMsPerPacket').join(' / '),
     ),
-    row(
-      'receiver: keyframes, NACK, PLI, lost, dropped',
-      `${v(rx(sfu, 'keyFrames'))}, ${v(rx(sfu, 'nacks'))}, ${v(rx(sfu, 'plis'))}, ${v(rx(sfu, 'packetsLost'))}, ${v(rx(sfu, 'framesDropped'))}`,
-      `${v(rx(direct, 'keyFrames'))}, ${v(rx(direct, 'nacks'))}, ${v(rx(direct, 'plis'))}, ${v(rx(direct, 'packetsLost'))}, ${v(rx(direct, 'framesDropped'))}`,
-    ),
-    row(
-      'sender: encode / frame, pacer / packet',
-      `${v(tx(sfu, 'encodeMsPerFrame'))} / ${v(tx(sfu, 'pacerMsPerPacket'))}`,
-      `${v(tx(direct, 'encodeMsPerFrame'))} / ${v(tx(direct, 'pacerMsPerPacket'))}`,
-    ),
-    row(
-      'sender: encodings, kbit/s (estimate), pkts/frame',
-      `${v(tx(sfu, 'encodings'))}, ${v(tx(sfu, 'kbps'))} (${v(tx(sfu, 'estimateKbps'))}), ${v(tx(sfu, 'packetsPerFrame'))}`,
-      `${v(tx(direct, 'encodings'))}, ${v(tx(direct, 'kbps'))} (${v(tx(direct, 'estimateKbps'))}), ${v(tx(direct, 'packetsPerFrame'))}`,
-    ),
-    row(
-      'sender: keyframes, NACK, PLI received',
-      `${v(tx(sfu, 'keyFrames'))}, ${v(tx(sfu, 'nacks'))}, ${v(tx(sfu, 'plis'))}`,
-      `${v(tx(direct, 'keyFrames'))}, ${v(tx(direct, 'nacks'))}, ${v(tx(direct, 'plis'))}`,
-    ),
-    row(
-      'sender: receiver reports: loss %, lost, RTT ms',
-      `${v(tx(sfu, 'reportedLossPct'))}, ${v(tx(sfu, 'reportedLost'))}, ${v(tx(sfu, 'reportedRttMs'))}`,
-      `${v(tx(direct, 'reportedLossPct'))}, ${v(tx(direct, 'reportedLost'))}, ${v(tx(direct, 'reportedRttMs'))}`,
+    both('sender: encodings, kbit/s (estimate), pkts/frame', (p) => {
+      const [encodings, kbps, estimate, perFrame] = tx(
+        p,
+        'encodings',
+        'kbps',
+        'estimateKbps',
+        'packetsPerFrame',
+      );
+      return `${encodings}, ${kbps} (${estimate}), ${perFrame}`;
+    }),
+    both('sender: keyframes, NACK, PLI received', (p) => tx(p, 'keyFrames', 'nacks', 'plis').join(', ')),
+    both('sender: receiver reports: loss %, lost, RTT ms', (p) =>
+      tx(p, 'reportedLossPct', 'reportedLost', 'reportedRttMs').join(', '),
     ),
     `header extensions via SFU: ${v(sfu.receiver?.extensions.join(', '))}`,
     `header extensions direct:  ${v(direct.receiver?.extensions.join(', '))}`,

@@ -35,6 +35,7 @@ import {
   KEEP_PEER_CONNECTIONS,
   type PathBreakdown,
   type PathSummary,
+  pct,
   receiverSnapshot,
   type StatsPc,
   senderSnapshot,
@@ -68,11 +69,6 @@ const hostIp =
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const FPS = 15;
 
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 const round = (x: number | null, d = 1) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 /**
@@ -86,12 +82,7 @@ async function collectLatency(page: Page, selector: string, seconds: number): Pr
       if (!video) throw new Error(`no video at ${selector}`);
       const canvas = new OffscreenCanvas(w, h);
       const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-      const out: {
-        g2g: number;
-        toReceive: number | null;
-        afterReceive: number | null;
-        presentedToShown: number;
-      }[] = [];
+      const out: FrameTiming[] = [];
       const read = (now: number): number | null => {
         ctx.drawImage(video, 0, 0, w, 32, 0, 0, w, 32);
         const px = ctx.getImageData(0, 0, w, 32).data;
@@ -125,7 +116,6 @@ async function collectLatency(page: Page, selector: string, seconds: number): Pr
               g2g: shown - stamp,
               toReceive: received === null ? null : received - stamp,
               afterReceive: received === null ? null : shown - received,
-              presentedToShown: shown - (performance.timeOrigin + meta.presentationTime),
             });
           if (performance.now() < until) video.requestVideoFrameCallback(onFrame);
           else resolve();
