@@ -1,5 +1,5 @@
 /**
- * `npm run bench:map -- [--sizes 2000,10000] [--seconds 15] [--rate 1] [--json] [--profile DIR] [--screenshot DIR]`
+ * `npm run bench:map -- [--sizes 2000,10000] [--seconds 15] [--rate 1] [--json] [--profile DIR] [--screenshot DIR] [--no-worker]`
  *
  * The control room's map under load (issue 17): starts embedded PostgreSQL, redis-server and one
  * gateway serving the built control room (as the Playwright specs do), provisions the units of each
@@ -54,10 +54,15 @@ const Args = z.object({
   profile: z.string().optional(),
   /** writes a screenshot of the page at the end of each size's still window into DIR (map-N.png) */
   screenshot: z.string().optional(),
+  /**
+   * hides OffscreenCanvas from the page, so the map draws its units on the page as a browser without
+   * it does (the fallback), instead of in its drawing worker
+   */
+  'no-worker': z.boolean().default(false),
 });
 const args = parseArgs(
   Args,
-  'bench:map -- [--sizes 2000,10000] [--seconds 15] [--gesture 8] [--rate 1] [--json] [--profile DIR] [--screenshot DIR]',
+  'bench:map -- [--sizes 2000,10000] [--seconds 15] [--gesture 8] [--rate 1] [--json] [--profile DIR] [--screenshot DIR] [--no-worker]',
 );
 const log = (m: string) => process.stderr.write(`[bench:map] ${m}\n`);
 
@@ -99,8 +104,10 @@ interface SizeResult {
   perBatchCpuMs: Percentiles;
   /** socket handler: validation + store update (`lagebild:batch`) */
   handlerMs: Percentiles;
-  /** the units canvas redraw (`lagebild:units-draw`) */
+  /** the units canvas redraw on the main thread (`lagebild:units-draw`) */
   drawMs: Percentiles;
+  /** the drawing worker's part of a redraw (`lagebild:units-raster`); n = 0 when drawn on the page */
+  rasterMs: Percentiles;
   /** share of the wall time the main thread was busy in the still window */
   mainThreadBusy: number;
   pan: Fps;
@@ -203,19 +210,25 @@ async function openMap(browser: Browser, url: string, slug: string) {
     timezoneId: 'Europe/Berlin',
   });
   const page = await context.newPage();
+  if (args['no-worker']) {
+    await page.addInitScript(() => {
+      delete (window as { OffscreenCanvas?: unknown }).OffscreenCanvas;
+    });
+  }
   await page.addInitScript(() => {
     const w = window as unknown as {
       __LAGEBILD_PERF__: boolean;
-      __bench: { batch: number[]; units: number[]; draw: number[] };
+      __bench: { batch: number[]; units: number[]; draw: number[]; raster: number[] };
     };
     w.__LAGEBILD_PERF__ = true;
-    w.__bench = { batch: [], units: [], draw: [] };
+    w.__bench = { batch: [], units: [], draw: [], raster: [] };
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         if (e.name === 'lagebild:batch') {
           w.__bench.batch.push(e.duration);
           w.__bench.units.push((e as PerformanceMeasure).detail?.units ?? 0);
         } else if (e.name === 'lagebild:units-draw') w.__bench.draw.push(e.duration);
+        else if (e.name === 'lagebild:units-raster') w.__bench.raster.push(e.duration);
       }
       performance.clearMeasures(); // a long run must not fill the timeline
     }).observe({ type: 'measure' });
@@ -246,11 +259,13 @@ async function measureMap(
 
   // 1. the map standing still, batches arriving: a trace (and optionally a CPU profile)
   await page.evaluate(() => {
-    const b = (window as unknown as { __bench: { batch: number[]; units: number[]; draw: number[] } })
-      .__bench;
+    const b = (
+      window as unknown as { __bench: { batch: number[]; units: number[]; draw: number[]; raster: number[] } }
+    ).__bench;
     b.batch.length = 0;
     b.units.length = 0;
     b.draw.length = 0;
+    b.raster.length = 0;
   });
   if (args.profile) {
     await cdp.send('Profiler.enable');
@@ -274,9 +289,10 @@ async function measureMap(
     await writeFile(join(args.profile, `map-${size}.trace.json`), traceBuffer);
   }
   const inPage = await page.evaluate(() => {
-    const b = (window as unknown as { __bench: { batch: number[]; units: number[]; draw: number[] } })
-      .__bench;
-    return { batch: [...b.batch], units: [...b.units], draw: [...b.draw] };
+    const b = (
+      window as unknown as { __bench: { batch: number[]; units: number[]; draw: number[]; raster: number[] } }
+    ).__bench;
+    return { batch: [...b.batch], units: [...b.units], draw: [...b.draw], raster: [...b.raster] };
   });
   const perBatch = mainThreadPerBatch(JSON.parse(traceBuffer.toString('utf8')));
   if (args.screenshot) await page.screenshot({ path: join(args.screenshot, `map-${size}.png`) });
@@ -335,6 +351,7 @@ async function measureMap(
     perBatchCpuMs: percentiles(perBatch.cpu),
     handlerMs: percentiles(inPage.batch),
     drawMs: percentiles(inPage.draw),
+    rasterMs: percentiles(inPage.raster),
     mainThreadBusy: round(perBatch.busyShare, 3),
     pan,
     zoom,
@@ -463,7 +480,11 @@ function printReport(rs: SizeResult[]): void {
     ['main thread per batch, wall p50 / p95', (r) => fmt(r.perBatchWallMs)],
     ['main thread per batch, CPU p50 / p95', (r) => fmt(r.perBatchCpuMs)],
     ['  batch handler (validate + store) p50 / p95', (r) => fmt(r.handlerMs)],
-    ['  units canvas redraw p50 / p95', (r) => fmt(r.drawMs)],
+    ['  units canvas redraw (main thread) p50 / p95', (r) => fmt(r.drawMs)],
+    [
+      'units drawn in the worker p50 / p95',
+      (r) => (r.rasterMs.n > 0 ? fmt(r.rasterMs) : 'no worker: drawn on the page'),
+    ],
     ['main thread busy (still map)', (r) => `${Math.round(r.mainThreadBusy * 100)} %`],
     ['fps panning (worst frame)', (r) => `${r.pan.fps} (${r.pan.worstFrameMs} ms)`],
     ['fps zooming (worst frame)', (r) => `${r.zoom.fps} (${r.zoom.worstFrameMs} ms)`],
@@ -490,6 +511,7 @@ function printReport(rs: SizeResult[]): void {
         bench: 'map',
         date: new Date().toISOString(),
         rate: args.rate,
+        drawing: args['no-worker'] ? 'page' : 'worker',
         goal: GOAL,
         met,
         results: rs,

@@ -75,42 +75,77 @@ test.describe('live map', () => {
     await expect(row.getByText('Bereitschaft')).toBeVisible();
   });
 
-  test('the map names the unit under the pointer, also after the map was dragged', async ({
-    page,
-    loginAs,
-    stack,
-    sim,
-  }) => {
-    void sim;
-    const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[0]!;
-    await loginAs(page, 'duisburg.operator');
-    await searchUnits(page, device.label);
-    const row = unitList(page).getByRole('option');
-    await expect(row).toHaveCount(1);
-    const label = (await row.locator('.unit-row-callsign').textContent())!.trim();
-    // selecting it in the list centres the map on it (animated)
-    await row.click();
-    const box = (await page.getByRole('region', { name: 'Lagekarte' }).boundingBox())!;
-    const tooltip = page.locator('.map-tooltip');
-    const hoverAt = async (x: number, y: number) => {
-      await expect(async () => {
-        await page.mouse.move(x - 40, y);
-        await page.mouse.move(x, y);
-        await expect(tooltip).toBeVisible({ timeout: 500 });
-        await expect(tooltip).toContainText(label, { timeout: 500 });
-      }).toPass();
-    };
-    const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
-    await hoverAt(cx, cy);
-    // a drag moves the drawn units with the map; the pointer finds the unit where it now is
-    await page.mouse.move(cx - 60, cy - 40);
-    await page.mouse.down();
-    await page.mouse.move(cx, cy, { steps: 8 });
-    // held still before the release, as a hand does, so Leaflet adds no inertia to the pan
-    await page.waitForTimeout(200);
-    await page.mouse.up();
-    await hoverAt(cx + 60, cy + 40);
-  });
+  // Chromium draws the units in a worker (OffscreenCanvas); a browser without it draws them on the
+  // page (issue 17): the pointer finds a unit either way, also after a drag
+  for (const drawing of ['worker', 'page'] as const) {
+    test(`the map names the unit under the pointer, also after the map was dragged (drawn ${drawing === 'worker' ? 'in a worker' : 'on the page'})`, async ({
+      page,
+      loginAs,
+      stack,
+      sim,
+    }) => {
+      void sim;
+      if (drawing === 'page') {
+        await page.addInitScript(() => {
+          delete (window as { OffscreenCanvas?: unknown }).OffscreenCanvas;
+        });
+      }
+      const device = stack.tenants.find((t) => t.slug === 'duisburg')!.devices[0]!;
+      await loginAs(page, 'duisburg.operator');
+      await expect(page.locator('canvas.unit-canvas')).toHaveAttribute('data-drawing', drawing);
+      await searchUnits(page, device.label);
+      const row = unitList(page).getByRole('option');
+      await expect(row).toHaveCount(1);
+      const label = (await row.locator('.unit-row-callsign').textContent())!.trim();
+      // selecting it in the list centres the map on it (animated)
+      await row.click();
+      const box = (await page.getByRole('region', { name: 'Lagekarte' }).boundingBox())!;
+      const tooltip = page.locator('.map-tooltip');
+      const hoverAt = async (x: number, y: number) => {
+        await expect(async () => {
+          await page.mouse.move(x - 40, y);
+          await page.mouse.move(x, y);
+          await expect(tooltip).toBeVisible({ timeout: 500 });
+          await expect(tooltip).toContainText(label, { timeout: 500 });
+        }).toPass();
+      };
+      const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+      await hoverAt(cx, cy);
+      // and the unit is drawn there: opaque pixels in the units canvas under the pointer
+      const drawnAt = (x: number, y: number) =>
+        page.evaluate(
+          ([x, y]) => {
+            const canvas = document.querySelector('canvas.unit-canvas') as HTMLCanvasElement;
+            const rect = canvas.getBoundingClientRect();
+            const copy = document.createElement('canvas');
+            copy.width = canvas.width;
+            copy.height = canvas.height;
+            const ctx = copy.getContext('2d')!;
+            ctx.drawImage(canvas, 0, 0);
+            const scale = canvas.width / rect.width;
+            const px = Math.round((x - rect.left) * scale);
+            const py = Math.round((y - rect.top) * scale);
+            const { data } = ctx.getImageData(px - 6, py - 6, 13, 13);
+            let opaque = 0;
+            for (let i = 3; i < data.length; i += 4) if (data[i]! > 128) opaque += 1;
+            return opaque;
+          },
+          [x, y] as const,
+        );
+      await expect.poll(() => drawnAt(cx, cy)).toBeGreaterThan(20);
+      // a drag moves the drawn units with the map; the pointer finds the unit where it now is
+      await page.mouse.move(cx - 60, cy - 40);
+      await page.mouse.down();
+      await page.mouse.move(cx, cy, { steps: 8 });
+      // held still before the release, as a hand does, so Leaflet adds no inertia to the pan
+      await page.waitForTimeout(200);
+      await page.mouse.up();
+      await hoverAt(cx + 60, cy + 40);
+      await expect.poll(() => drawnAt(cx + 60, cy + 40)).toBeGreaterThan(20);
+      // still where it started (a worker that fails to load hands the drawing to the page)
+      await expect(page.locator('canvas.unit-canvas')).toHaveAttribute('data-drawing', drawing);
+    });
+  }
 
   test('the unit list works by keyboard alone', async ({ page, loginAs, sim }) => {
     void sim;

@@ -10,7 +10,12 @@ declare global {
   }
 }
 
-export type PerfMeasure = 'lagebild:batch' | 'lagebild:units-draw';
+/**
+ * `lagebild:units-draw` is the main thread's part of a units redraw (on the page: all of it; with the
+ * drawing worker: choosing, placing and posting the units); `lagebild:units-raster` the worker's
+ * (drawing and rasterizing them), reported when its bitmap arrives.
+ */
+export type PerfMeasure = 'lagebild:batch' | 'lagebild:units-draw' | 'lagebild:units-raster';
 
 /** performance.now() when measuring, else 0 (pass it to `perfEnd`) */
 export function perfStart(): number {
@@ -20,4 +25,11 @@ export function perfStart(): number {
 /** `detail` travels with the measure (the benchmark reads how many units a batch carried) */
 export function perfEnd(name: PerfMeasure, start: number, detail?: Record<string, number>): void {
   if (start > 0) performance.measure(name, { start, end: performance.now(), detail });
+}
+
+/** a duration measured elsewhere (the drawing worker), ending now */
+export function perfMeasure(name: PerfMeasure, durationMs: number): void {
+  if (typeof window === 'undefined' || window.__LAGEBILD_PERF__ !== true) return;
+  const end = performance.now();
+  performance.measure(name, { start: Math.max(0, end - durationMs), end });
 }

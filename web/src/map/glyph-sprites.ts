@@ -12,7 +12,7 @@
  */
 import type { UnitLive } from '@lagebild/protocol';
 import type { Freshness } from '@/lib/staleness';
-import { drawUnit, type MapPalette } from './unit-glyphs.ts';
+import { type Canvas2D, drawUnit, type MapPalette } from './unit-glyphs.ts';
 
 export const HEADING_STEP_DEG = 5;
 const HEADINGS = 360 / HEADING_STEP_DEG;
@@ -23,8 +23,15 @@ const FRESHNESSES: readonly Freshness[] = ['fresh', 'stale', 'lost'];
 /** how far the glyph reaches from its centre (shape, ring and stroke, with room for anti-aliasing) */
 const REACH: Record<Stage, number> = { standby: 10, display: 13, recording: 17 };
 
-export interface GlyphSprite {
-  image: HTMLCanvasElement;
+/** a canvas on the page, or an OffscreenCanvas in the map's drawing worker (unit-draw-worker.ts) */
+export interface SpriteCanvas {
+  width: number;
+  height: number;
+  getContext(id: '2d'): Canvas2D | null;
+}
+
+export interface GlyphSprite<C extends SpriteCanvas = HTMLCanvasElement> {
+  image: C;
   /** device pixels from the unit's position to the sprite's top-left corner */
   dx: number;
   dy: number;
@@ -35,6 +42,29 @@ export function headingStep(headingDeg: number | null): number {
   if (headingDeg === null || !Number.isFinite(headingDeg)) return -1;
   const deg = ((headingDeg % 360) + 360) % 360;
   return Math.round(deg / HEADING_STEP_DEG) % HEADINGS;
+}
+
+/**
+ * A sprite's number (0 … SPRITE_KEYS-1): stage, freshness and heading step, the heading dropped for a
+ * lost unit (whose heading is not drawn). The drawing worker gets this number per unit, not the unit.
+ */
+export function spriteKey(stage: Stage, freshness: Freshness, headingDeg: number | null): number {
+  const step = freshness === 'lost' ? -1 : headingStep(headingDeg);
+  return (
+    (STAGES.indexOf(stage) * FRESHNESSES.length + FRESHNESSES.indexOf(freshness)) * (HEADINGS + 1) + step + 1
+  );
+}
+export const SPRITE_KEYS = STAGES.length * FRESHNESSES.length * (HEADINGS + 1);
+
+/** The inverse of spriteKey (the heading as its step's angle). */
+export function spriteOfKey(key: number): { stage: Stage; freshness: Freshness; headingDeg: number | null } {
+  const step = (key % (HEADINGS + 1)) - 1;
+  const rest = Math.floor(key / (HEADINGS + 1));
+  return {
+    stage: STAGES[Math.floor(rest / FRESHNESSES.length)]!,
+    freshness: FRESHNESSES[rest % FRESHNESSES.length]!,
+    headingDeg: step < 0 ? null : step * HEADING_STEP_DEG,
+  };
 }
 
 /** The box (CSS px around the centre) that holds a glyph and its heading arrow. */
@@ -64,15 +94,15 @@ export function spriteBox(
   return box;
 }
 
-export function createGlyphSprites(
+export function createGlyphSprites<C extends SpriteCanvas = HTMLCanvasElement>(
   palette: MapPalette,
   dpr: number,
-  makeCanvas: () => HTMLCanvasElement = () => document.createElement('canvas'),
+  makeCanvas: () => C = () => document.createElement('canvas') as unknown as C,
 ) {
-  const sprites: (GlyphSprite | undefined)[] = [];
+  const sprites: (GlyphSprite<C> | undefined)[] = [];
 
-  function make(stage: Stage, freshness: Freshness, step: number): GlyphSprite {
-    const headingDeg = step < 0 ? null : step * HEADING_STEP_DEG;
+  function make(key: number): GlyphSprite<C> {
+    const { stage, freshness, headingDeg } = spriteOfKey(key);
     const box = spriteBox(stage, headingDeg);
     const left = Math.floor(box.left * dpr);
     const top = Math.floor(box.top * dpr);
@@ -95,26 +125,28 @@ export function createGlyphSprites(
     return { image, dx: left, dy: top };
   }
 
+  function byKey(key: number): GlyphSprite<C> {
+    let sprite = sprites[key];
+    if (!sprite) {
+      sprite = make(key);
+      sprites[key] = sprite;
+    }
+    return sprite;
+  }
+
   return {
     dpr,
     /** the sprite of a unit that is not in an emergency */
-    get(stage: Stage, freshness: Freshness, headingDeg: number | null): GlyphSprite {
-      // a lost unit's heading is not drawn: one sprite for all its headings
-      const step = freshness === 'lost' ? -1 : headingStep(headingDeg);
-      const key =
-        (STAGES.indexOf(stage) * FRESHNESSES.length + FRESHNESSES.indexOf(freshness)) * (HEADINGS + 1) +
-        step +
-        1;
-      let sprite = sprites[key];
-      if (!sprite) {
-        sprite = make(stage, freshness, step);
-        sprites[key] = sprite;
-      }
-      return sprite;
+    get(stage: Stage, freshness: Freshness, headingDeg: number | null): GlyphSprite<C> {
+      return byKey(spriteKey(stage, freshness, headingDeg));
     },
+    /** the sprite of a spriteKey */
+    byKey,
     get size(): number {
       return sprites.filter(Boolean).length;
     },
   };
 }
-export type GlyphSprites = ReturnType<typeof createGlyphSprites>;
+export type GlyphSprites<C extends SpriteCanvas = HTMLCanvasElement> = ReturnType<
+  typeof createGlyphSprites<C>
+>;

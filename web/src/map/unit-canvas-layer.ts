@@ -22,15 +22,15 @@
 import type { UnitLive } from '@lagebild/protocol';
 import * as L from 'leaflet';
 import type { LiveStore } from '@/lib/live-store';
-import { isOnDuty } from '@/lib/on-duty';
-import { perfEnd, perfStart } from '@/lib/perf-marks';
-import { freshnessOf } from '@/lib/staleness';
-import { labelOf, statusOf, type UnitStatus } from '@/lib/unit-filter';
+import { perfEnd, perfMeasure, perfStart } from '@/lib/perf-marks';
+import type { UnitStatus } from '@/lib/unit-filter';
 import { fitCanvas } from './fit-canvas';
 import { createGlyphSprites, type GlyphSprites } from './glyph-sprites';
 import { createHitIndex } from './hit-index';
 import { type LayerProjector, layerProjector } from './mercator';
-import { drawEmergencyPulse, drawUnit, drawUnitLabel, HIT_RADIUS, type MapPalette } from './unit-glyphs';
+import { createDrawList, drawList, packUnits } from './unit-draw-list';
+import { canDrawInWorker, type FromDrawWorker, type ToDrawWorker } from './unit-draw-protocol';
+import { drawEmergencyPulse, type MapPalette } from './unit-glyphs';
 
 export interface UnitCanvasLayerOptions {
   store: LiveStore;
@@ -52,8 +52,6 @@ const AGING_REDRAW_MS = 2000;
 const PAN_PADDING = 0.1;
 /** units this far (px) outside the drawn area still reach into it (the SOS tag, labels) */
 const CULL_MARGIN = 60;
-/** draw order: least urgent first so the urgent ones end up on top */
-const DRAW_ORDER: readonly UnitStatus[] = ['standby', 'display', 'recording', 'emergency'];
 
 /** what the last frame drew: the zoom and the drawn area in layer pixels */
 interface Drawn {
@@ -62,6 +60,19 @@ interface Drawn {
   top: number;
   right: number;
   bottom: number;
+}
+
+/** a frame the worker is drawing: where its bitmap goes when it comes back */
+interface InFlight {
+  id: number;
+  zoom: number;
+  pixelOrigin: L.Point;
+  /** the canvas's top-left corner in layer pixels */
+  origin: L.Point;
+  cssWidth: number;
+  cssHeight: number;
+  emergencyPoints: number[];
+  animate: boolean;
 }
 
 export class UnitCanvasLayer extends L.Layer {
@@ -75,8 +86,19 @@ export class UnitCanvasLayer extends L.Layer {
   #lastDrawAt = 0;
   /** layer positions of the emergencies drawn in the last frame, [x0, y0, x1, y1, …] */
   #emergencyPoints: number[] = [];
-  /** glyph centres and radii of the last frame, in layer pixels */
+  /** glyph centres and radii of the frame on screen, in layer pixels */
   #hits = createHitIndex(2048);
+  /** those of the frame the worker is drawing, swapped with #hits when it is shown */
+  #pendingHits = createHitIndex(2048);
+  #list = createDrawList(2048);
+  /** the command buffer the worker handed back, for the next frame */
+  #spareCommands: Float64Array | null = null;
+  #worker: Worker | null = null;
+  #bitmapContext: ImageBitmapRenderingContext | null = null;
+  #inFlight: InFlight | null = null;
+  /** the store or the view changed while the worker was drawing */
+  #dirty = false;
+  #frameId = 0;
   #hoverId: string | null = null;
   #sprites: GlyphSprites | null = null;
   #unsubscribe: (() => void) | null = null;
@@ -95,15 +117,15 @@ export class UnitCanvasLayer extends L.Layer {
     const pane = map.getPane('units') ?? map.createPane('units');
     pane.style.zIndex = '450';
     pane.style.pointerEvents = 'none';
-    const canvas = L.DomUtil.create('canvas', 'unit-canvas leaflet-zoom-hide', pane);
-    canvas.setAttribute('aria-hidden', 'true');
-    this.#canvas = canvas;
     const pulseCanvas = L.DomUtil.create('canvas', 'unit-pulse-canvas leaflet-zoom-hide', pane);
     pulseCanvas.setAttribute('aria-hidden', 'true');
     this.#pulseCanvas = pulseCanvas;
+    // the units canvas goes below the pulse canvas, drawn in a worker where the browser can
+    this.#startDrawing(true);
     this.#reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
     map.on('moveend zoomend viewreset resize', this.redraw, this);
     map.on('move', this.#onMove, this);
+    map.on('zoomstart', this.#onZoomStart, this);
     map.on('mousemove', this.#onMouseMove, this);
     map.on('mouseout', this.#onMouseOut, this);
     map.on('click', this.#onClick, this);
@@ -119,12 +141,18 @@ export class UnitCanvasLayer extends L.Layer {
   override onRemove(map: L.Map): this {
     map.off('moveend zoomend viewreset resize', this.redraw, this);
     map.off('move', this.#onMove, this);
+    map.off('zoomstart', this.#onZoomStart, this);
     map.off('mousemove', this.#onMouseMove, this);
     map.off('mouseout', this.#onMouseOut, this);
     map.off('click', this.#onClick, this);
     this.#unsubscribe?.();
     if (this.#agingTimer !== null) window.clearInterval(this.#agingTimer);
     this.#agingTimer = null;
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.#bitmapContext = null;
+    this.#inFlight = null;
+    this.#dirty = false;
     if (this.#frame !== null) cancelAnimationFrame(this.#frame);
     if (this.#pulseFrame !== null) cancelAnimationFrame(this.#pulseFrame);
     this.#frame = null;
@@ -141,6 +169,7 @@ export class UnitCanvasLayer extends L.Layer {
   setPalette(palette: MapPalette, sosText: string): void {
     this.#opts = { ...this.#opts, palette, sosText };
     this.#sprites = null;
+    this.#postPalette();
     this.redraw();
   }
 
@@ -148,6 +177,15 @@ export class UnitCanvasLayer extends L.Layer {
   redraw(): this {
     if (this.#frame === null && this.#map) this.#frame = requestAnimationFrame(() => this.#draw());
     return this;
+  }
+
+  /**
+   * A zoom makes the drawn units wrong until they are drawn again; Leaflet hides the canvas while it
+   * animates, and the worker's next bitmap may come a little after the animation ends: the canvas
+   * stays hidden until then (on the page the redraw follows in the same frame, as before).
+   */
+  #onZoomStart(): void {
+    if (this.#worker && this.#canvas) this.#canvas.style.visibility = 'hidden';
   }
 
   /** while the map moves the canvas moves with it: redraw only once the view leaves the drawn area */
@@ -169,6 +207,12 @@ export class UnitCanvasLayer extends L.Layer {
   }
 
   #draw(): void {
+    this.#frame = null;
+    if (this.#inFlight !== null) {
+      // one frame at a time in the worker: the newest state is drawn when it hands this one back
+      this.#dirty = true;
+      return;
+    }
     const started = perfStart();
     this.#drawUnits();
     this.#lastDrawAt = performance.now();
@@ -194,96 +238,198 @@ export class UnitCanvasLayer extends L.Layer {
   }
 
   #drawUnits(): void {
-    this.#frame = null;
     const map = this.#map;
     const canvas = this.#canvas;
     if (!map || !canvas) return;
     const size = map.getSize();
     const dpr = window.devicePixelRatio || 1;
     const padding = Math.round(Math.max(size.x, size.y) * PAN_PADDING);
-    const ctx = fitCanvas(canvas, map, size, dpr, padding);
-    if (!ctx) return;
     // the canvas's top-left corner in layer pixels: canvas x = layer x - originX
     const origin = map.containerPointToLayerPoint([-padding, -padding]);
     const zoom = map.getZoom();
+    const cssWidth = size.x + 2 * padding;
+    const cssHeight = size.y + 2 * padding;
     this.#drawn = {
       zoom,
       left: origin.x,
       top: origin.y,
-      right: origin.x + size.x + 2 * padding,
-      bottom: origin.y + size.y + 2 * padding,
+      right: origin.x + cssWidth,
+      bottom: origin.y + cssHeight,
     };
-
     const { store, palette, sosText } = this.#opts;
-    const sprites = this.#spritesFor(dpr);
-    const project = this.#projector(map);
-    const serverNow = store.clock.now();
-    const selectedId = this.#opts.getSelectedId();
-    const hoverId = this.#hoverId;
-    const showLabels = zoom >= LABEL_MIN_ZOOM;
-    const animate = !this.#reducedMotion?.matches;
-    const pulse = animate ? true : null;
-    this.#emergencyPoints.length = 0;
     // the drawn area (plus the margin) in degrees: units outside it are skipped before they are projected
     const reach = padding + CULL_MARGIN;
     const nw = map.containerPointToLatLng([-reach, -reach]);
     const se = map.containerPointToLatLng([size.x + reach, size.y + reach]);
-    const [south, north, west, east] = [se.lat, nw.lat, nw.lng, se.lng];
-
-    for (const status of DRAW_ORDER) this.#buckets[status].length = 0;
-    this.#hits.reset();
-    let selected: UnitLive | null = null;
-    for (const unit of store.units.values()) {
-      // a camera without a shift is not a unit: it is listed as not on duty, not drawn (issue 15)
-      const position = unit.position;
-      if (!position || !isOnDuty(unit)) continue;
-      if (unit.deviceId === selectedId) {
-        selected = unit;
-        continue;
-      }
-      const { lat, lng } = position;
-      if (lat < south || lat > north || lng < west || lng > east) continue;
-      this.#buckets[statusOf(unit)].push(unit);
+    const worker = this.#worker;
+    // on the page the list is drawn at once, so the hits are those on screen; in the worker they
+    // take effect when its bitmap is shown
+    const hits = worker ? this.#pendingHits : this.#hits;
+    packUnits(
+      store.units.values(),
+      store.units.size,
+      {
+        originX: origin.x,
+        originY: origin.y,
+        dpr,
+        project: this.#projector(map),
+        south: se.lat,
+        north: nw.lat,
+        west: nw.lng,
+        east: se.lng,
+        serverNow: store.clock.now(),
+        selectedId: this.#opts.getSelectedId(),
+        hoverId: this.#hoverId,
+        showLabels: zoom >= LABEL_MIN_ZOOM,
+      },
+      this.#list,
+      hits,
+      this.#buckets,
+    );
+    const animate = !this.#reducedMotion?.matches;
+    if (worker) {
+      const list = this.#list;
+      const id = ++this.#frameId;
+      this.#inFlight = {
+        id,
+        zoom,
+        pixelOrigin: map.getPixelOrigin(),
+        origin,
+        cssWidth,
+        cssHeight,
+        emergencyPoints: [...list.emergencyPoints],
+        animate,
+      };
+      const message: ToDrawWorker = {
+        type: 'frame',
+        id,
+        width: Math.round(cssWidth * dpr),
+        height: Math.round(cssHeight * dpr),
+        dpr,
+        pulse: animate,
+        commands: list.commands,
+        count: list.count,
+        glyphs: list.glyphs,
+        labels: list.labels,
+      };
+      worker.postMessage(message, [list.commands.buffer]);
+      // the buffer now belongs to the worker until it hands it back
+      list.commands = this.#spareCommands ?? new Float64Array(0);
+      this.#spareCommands = null;
+      return;
     }
-    const ox = origin.x;
-    const oy = origin.y;
-    const drawOne = (unit: UnitLive, isSelected: boolean) => {
-      const position = unit.position!;
-      const lx = project.x(position.lng);
-      const ly = project.y(position.lat);
-      // on whole device pixels, as Leaflet's rounded layer points were, so sprites are plain copies
-      const x = Math.round((lx - ox) * dpr) / dpr;
-      const y = Math.round((ly - oy) * dpr) / dpr;
-      const freshness = freshnessOf(unit, serverNow);
-      const status = statusOf(unit);
-      const hovered = unit.deviceId === hoverId;
-      const label = isSelected || showLabels || status === 'emergency' ? labelOf(unit) : null;
-      let radius: number;
-      if (isSelected || hovered || status === 'emergency') {
-        if (status === 'emergency') this.#emergencyPoints.push(lx, ly);
-        radius = drawUnit(ctx, unit, x, y, {
-          freshness,
-          selected: isSelected,
-          hovered,
-          pulse,
-          label,
-          sosText,
-          palette,
-        });
-      } else {
-        const sprite = sprites.get(unit.stage, freshness, unit.headingDeg);
-        const image = sprite.image;
-        ctx.drawImage(image, x + sprite.dx / dpr, y + sprite.dy / dpr, image.width / dpr, image.height / dpr);
-        if (label) drawUnitLabel(ctx, unit, label, x, y, freshness, palette);
-        radius = HIT_RADIUS[status];
-      }
-      this.#hits.add(unit.deviceId, lx, ly, radius);
-    };
-    for (const status of DRAW_ORDER) for (const unit of this.#buckets[status]) drawOne(unit, false);
-    // the selected unit last, so it is never hidden under others
-    if (selected?.position) drawOne(selected, true);
+    const ctx = fitCanvas(canvas, map, size, dpr, padding);
+    if (!ctx) return;
+    drawList(ctx, this.#list, this.#spritesFor(dpr), dpr, palette, sosText, animate);
+    this.#showEmergencies(this.#list.emergencyPoints, animate);
+  }
+
+  #showEmergencies(points: readonly number[], animate: boolean): void {
+    this.#emergencyPoints.length = 0;
+    this.#emergencyPoints.push(...points);
     if (animate && this.#emergencyPoints.length > 0) this.#startPulse();
     else this.#clearPulse();
+  }
+
+  /** the worker's bitmap of a frame: shown where it was drawn for, unless the zoom moved on */
+  #onWorkerMessage(e: MessageEvent<FromDrawWorker>): void {
+    const msg = e.data;
+    if (msg.type === 'unsupported') {
+      this.#startDrawing(false);
+      return;
+    }
+    const frame = this.#inFlight;
+    if (!frame || frame.id !== msg.id) {
+      msg.bitmap.close();
+      return;
+    }
+    this.#inFlight = null;
+    this.#spareCommands = msg.commands;
+    perfMeasure('lagebild:units-raster', msg.ms);
+    const map = this.#map;
+    const canvas = this.#canvas;
+    const pixelOrigin = map?.getPixelOrigin();
+    if (
+      !map ||
+      !canvas ||
+      !this.#bitmapContext ||
+      map.getZoom() !== frame.zoom ||
+      !pixelOrigin?.equals(frame.pixelOrigin)
+    ) {
+      // drawn for a view that is gone (a zoom, a reset): the next frame is already asked for
+      msg.bitmap.close();
+    } else {
+      if (canvas.width !== msg.bitmap.width || canvas.height !== msg.bitmap.height) {
+        canvas.width = msg.bitmap.width;
+        canvas.height = msg.bitmap.height;
+      }
+      canvas.style.width = `${frame.cssWidth}px`;
+      canvas.style.height = `${frame.cssHeight}px`;
+      this.#bitmapContext.transferFromImageBitmap(msg.bitmap);
+      L.DomUtil.setPosition(canvas, frame.origin);
+      canvas.style.visibility = '';
+      const shown = this.#pendingHits;
+      this.#pendingHits = this.#hits;
+      this.#hits = shown;
+      this.#showEmergencies(frame.emergencyPoints, frame.animate);
+    }
+    if (this.#dirty) {
+      this.#dirty = false;
+      this.redraw();
+    }
+  }
+
+  /**
+   * Draws in a worker (true) where the browser can, or on the page. Either way the layer's canvas is
+   * a new element: one that gave a `bitmaprenderer` context cannot give a 2D one, and the reverse.
+   */
+  #startDrawing(wanted: boolean): void {
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.#bitmapContext = null;
+    this.#inFlight = null;
+    this.#dirty = false;
+    const pane = this.#map?.getPane('units');
+    if (!pane) return;
+    this.#canvas?.remove();
+    const canvas = L.DomUtil.create('canvas', 'unit-canvas leaflet-zoom-hide');
+    canvas.setAttribute('aria-hidden', 'true');
+    pane.insertBefore(canvas, this.#pulseCanvas);
+    this.#canvas = canvas;
+    // where the units are drawn, for the e2e specs and a look in the developer tools
+    canvas.dataset.drawing = 'page';
+    if (wanted && canDrawInWorker(window)) {
+      try {
+        const worker = new Worker(new URL('./unit-draw-worker.ts', import.meta.url), { type: 'module' });
+        const context = canvas.getContext('bitmaprenderer');
+        if (context) {
+          worker.onmessage = (e: MessageEvent<FromDrawWorker>) => this.#onWorkerMessage(e);
+          // a worker that cannot load (blocked, a network error) leaves the drawing to the page
+          worker.onerror = () => this.#startDrawing(false);
+          this.#worker = worker;
+          this.#bitmapContext = context;
+          canvas.dataset.drawing = 'worker';
+          this.#postPalette();
+        } else {
+          worker.terminate();
+          this.#startDrawing(false);
+          return;
+        }
+      } catch {
+        this.#startDrawing(false);
+        return;
+      }
+    }
+    this.redraw();
+  }
+
+  #postPalette(): void {
+    const message: ToDrawWorker = {
+      type: 'palette',
+      palette: this.#opts.palette,
+      sosText: this.#opts.sosText,
+    };
+    this.#worker?.postMessage(message);
   }
 
   #startPulse(): void {

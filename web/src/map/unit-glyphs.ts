@@ -12,6 +12,9 @@ import type { UnitLive } from '@lagebild/protocol';
 import type { Freshness } from '@/lib/staleness';
 import { statusOf, type UnitStatus } from '../lib/unit-filter.ts';
 
+/** a 2D context on the page or in a worker (OffscreenCanvas): the map draws the same on both */
+export type Canvas2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
 export interface MapPalette {
   standby: string;
   display: string;
@@ -73,7 +76,7 @@ export interface GlyphOptions {
   palette: MapPalette;
 }
 
-function pathShape(ctx: CanvasRenderingContext2D, stage: UnitLive['stage'], x: number, y: number): void {
+function pathShape(ctx: Canvas2D, stage: UnitLive['stage'], x: number, y: number): void {
   ctx.beginPath();
   if (stage === 'standby') {
     ctx.arc(x, y, 6, 0, Math.PI * 2);
@@ -93,7 +96,7 @@ function pathShape(ctx: CanvasRenderingContext2D, stage: UnitLive['stage'], x: n
 }
 
 function drawHeading(
-  ctx: CanvasRenderingContext2D,
+  ctx: Canvas2D,
   x: number,
   y: number,
   headingDeg: number,
@@ -120,13 +123,7 @@ function drawHeading(
   ctx.fill();
 }
 
-function drawLabel(
-  ctx: CanvasRenderingContext2D,
-  text: string,
-  x: number,
-  y: number,
-  palette: MapPalette,
-): void {
+function drawLabel(ctx: Canvas2D, text: string, x: number, y: number, palette: MapPalette): void {
   ctx.font = '600 13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'left';
@@ -138,13 +135,7 @@ function drawLabel(
   ctx.fillText(text, x, y);
 }
 
-function drawSosTag(
-  ctx: CanvasRenderingContext2D,
-  x: number,
-  y: number,
-  text: string,
-  palette: MapPalette,
-): void {
+function drawSosTag(ctx: Canvas2D, x: number, y: number, text: string, palette: MapPalette): void {
   ctx.font = '800 13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
   const width = ctx.measureText(text).width + 12;
   const top = y - 44;
@@ -170,13 +161,7 @@ function freshnessAlpha(freshness: Freshness): number {
 }
 
 /** Draws one unit centred on (x, y) and returns its hit radius. */
-export function drawUnit(
-  ctx: CanvasRenderingContext2D,
-  unit: GlyphUnit,
-  x: number,
-  y: number,
-  o: GlyphOptions,
-): number {
+export function drawUnit(ctx: Canvas2D, unit: GlyphUnit, x: number, y: number, o: GlyphOptions): number {
   const status = statusOf(unit);
   const lost = o.freshness === 'lost';
   const p = o.palette;
@@ -264,7 +249,7 @@ export function drawUnit(
  * glyph drawn from a sprite (glyph-sprites.ts): same place, same fading.
  */
 export function drawUnitLabel(
-  ctx: CanvasRenderingContext2D,
+  ctx: Canvas2D,
   unit: GlyphUnit,
   text: string,
   x: number,
@@ -283,7 +268,7 @@ export function drawUnitLabel(
  * period (below 1 Hz, far from the 3 flashes/s limit of WCAG 2.3.1). `phase` runs from 0 to 1.
  */
 export function drawEmergencyPulse(
-  ctx: CanvasRenderingContext2D,
+  ctx: Canvas2D,
   x: number,
   y: number,
   phase: number,
