@@ -50,10 +50,11 @@ export function headingStep(headingDeg: number | null): number {
  */
 export function spriteKey(stage: Stage, freshness: Freshness, headingDeg: number | null): number {
   const step = freshness === 'lost' ? -1 : headingStep(headingDeg);
-  return (
-    (STAGES.indexOf(stage) * FRESHNESSES.length + FRESHNESSES.indexOf(freshness)) * (HEADINGS + 1) + step + 1
-  );
+  return (STAGE_INDEX[stage] * FRESHNESSES.length + FRESHNESS_INDEX[freshness]) * (HEADINGS + 1) + step + 1;
 }
+/** indexOf without the search: spriteKey runs for every unit in view on every redraw */
+const STAGE_INDEX: Record<Stage, number> = { standby: 0, display: 1, recording: 2 };
+const FRESHNESS_INDEX: Record<Freshness, number> = { fresh: 0, stale: 1, lost: 2 };
 export const SPRITE_KEYS = STAGES.length * FRESHNESSES.length * (HEADINGS + 1);
 
 /** The inverse of spriteKey (the heading as its step's angle). */

@@ -2,10 +2,12 @@
  * The live units as React renders them. Batches arrive ten times a second; the list, counts and
  * event log do not need that rate (the canvas map reads the store directly), so a new frame is taken
  * at most every `throttleMs` after a change, and every `tickMs` anyway so ages ("vor 12 s") and
- * fading keep moving. Each frame is a value: what depends on it lists it as a dependency.
+ * fading keep moving; a tick while a change's frame is due is folded into it (lib/frame-schedule.ts).
+ * Each frame is a value: what depends on it lists it as a dependency.
  */
 import type { UnitLive } from '@lagebild/protocol';
 import { useEffect, useState } from 'react';
+import { createFrameSchedule } from '@/lib/frame-schedule';
 import type { LiveEvent, LiveStore } from '@/lib/live-store';
 
 export interface LiveFrame {
@@ -30,22 +32,20 @@ function frameOf(store: LiveStore, tick: number): LiveFrame {
 export function useLiveFrame(store: LiveStore, throttleMs = 500, tickMs = 1000): LiveFrame {
   const [frame, setFrame] = useState(() => frameOf(store, 0));
   useEffect(() => {
-    let timer: number | null = null;
-    const flush = () => {
-      timer = null;
-      setFrame((prev) => frameOf(store, prev.tick));
-    };
-    const unsubscribe = store.subscribe(() => {
-      if (timer === null) timer = window.setTimeout(flush, throttleMs);
-    });
-    const ticker = window.setInterval(
-      () => setFrame((prev) => ({ ...prev, serverNowMs: store.clock.now(), tick: prev.tick + 1 })),
+    const schedule = createFrameSchedule({
+      throttleMs,
       tickMs,
-    );
+      take: ({ units, tick }) =>
+        setFrame((prev) => {
+          const next = prev.tick + (tick ? 1 : 0);
+          // a tick alone keeps the units (and what is computed from them) as they are
+          return units ? frameOf(store, next) : { ...prev, serverNowMs: store.clock.now(), tick: next };
+        }),
+    });
+    const unsubscribe = store.subscribe(() => schedule.changed());
     return () => {
       unsubscribe();
-      if (timer !== null) window.clearTimeout(timer);
-      window.clearInterval(ticker);
+      schedule.dispose();
     };
   }, [store, throttleMs, tickMs]);
   return frame;
