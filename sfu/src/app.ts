@@ -9,6 +9,7 @@ import { serviceErrorHandler } from '@lagebild/service-kit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { type Announcer, createAnnouncer } from './announcer.ts';
+import { registerBenchPlainConsumers } from './bench-plain-consumers.ts';
 import type { SfuConfig } from './config.ts';
 import { SfuError } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -281,6 +282,22 @@ export async function buildSfu(config: SfuConfig, opts: { log?: Logger } = {}): 
     if ((req.query as { gc?: string }).gc === '1') (globalThis as { gc?: () => void }).gc?.();
     return stats();
   });
+
+  // a benchmark seam (issue 17), absent unless configured; production refuses the setting (config.ts)
+  if (config.SFU_BENCH_PLAIN_CONSUMERS === 'on')
+    registerBenchPlainConsumers({
+      app,
+      config,
+      room,
+      authorize(req) {
+        if (!hasInternalSecret(req.headers.authorization, config.SFU_INTERNAL_SECRET))
+          throw new SfuError(
+            'unauthenticated',
+            'internal endpoint: Authorization: Bearer <SFU_INTERNAL_SECRET>',
+          );
+      },
+      log: log.child({ mod: 'bench' }),
+    });
 
   let closing: Promise<void> | undefined;
   return {

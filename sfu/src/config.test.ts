@@ -87,6 +87,21 @@ describe('loadConfig', () => {
     );
   });
 
+  it('the benchmark seam SFU_BENCH_PLAIN_CONSUMERS (issue 17): off by default, refused in production and without the internal secret', () => {
+    expect(loadConfig(base).SFU_BENCH_PLAIN_CONSUMERS).toBe('off');
+    expect(refusal({ ...production, SFU_BENCH_PLAIN_CONSUMERS: 'on' })).toMatch(
+      /SFU_BENCH_PLAIN_CONSUMERS: is a benchmark seam.*LAGEBILD_ENV=production/,
+    );
+    expect(refusal({ ...base, SFU_BENCH_PLAIN_CONSUMERS: 'on' })).toMatch(
+      /SFU_BENCH_PLAIN_CONSUMERS: on needs SFU_INTERNAL_SECRET/,
+    );
+    expect(refusal({ ...base, SFU_BENCH_PLAIN_CONSUMERS: 'yes' })).toMatch(/SFU_BENCH_PLAIN_CONSUMERS/);
+    expect(
+      loadConfig({ ...base, SFU_INTERNAL_SECRET: SECRET, SFU_BENCH_PLAIN_CONSUMERS: 'on' })
+        .SFU_BENCH_PLAIN_CONSUMERS,
+    ).toBe('on');
+  });
+
   it('lists every problem at once', () => {
     const msg = refusal({ ...base, LAGEBILD_ENV: 'production', DATABASE_URL: 'postgres://postgres:x@h/db' });
     expect(

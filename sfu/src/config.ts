@@ -80,6 +80,13 @@ export const SfuEnv = z.object({
   SFU_INTERNAL_SECRET: z
     .union([z.literal(''), z.string().min(32, 'needs 32+ characters (e.g. openssl rand -base64 32)')])
     .default(''),
+  /**
+   * benchmarks only (issue 17, `bench:video --capacity-receivers plain`): `on` adds
+   * `/internal/bench/plain-consumers` (sfu/src/bench-plain-consumers.ts), which makes SRTP
+   * PlainTransport consumers of a live unit on its tenant's router, sending to loopback ports the
+   * caller names. Needs SFU_INTERNAL_SECRET; production refuses it. `off` = the route does not exist.
+   */
+  SFU_BENCH_PLAIN_CONSUMERS: z.enum(['off', 'on']).default('off'),
   /** live viewer sessions (tiles) one user may hold on this node */
   SFU_MAX_VIEWERS_PER_USER: z.coerce.number().int().min(1).max(1000).default(32),
   /** live viewer sessions one tenant may hold on this node */
@@ -152,6 +159,11 @@ export function productionIssues(c: ParsedEnv): Issue[] {
     if (decodeURIComponent(url.password) === DEMO_DB_PASSWORD)
       out.push({ path: 'DATABASE_URL', message: 'is the embedded demo database (its well-known password)' });
   }
+  if (c.SFU_BENCH_PLAIN_CONSUMERS === 'on')
+    out.push({
+      path: 'SFU_BENCH_PLAIN_CONSUMERS',
+      message: 'is a benchmark seam (media to any loopback port on request); not in production',
+    });
   if (c.SFU_CORS_ORIGINS.split(',').some((o) => o.trim() === '*'))
     out.push({
       path: 'SFU_CORS_ORIGINS',
@@ -176,6 +188,12 @@ export function loadConfig(env: Record<string, string | undefined>): SfuConfig {
           });
       }
     }
+    if (c.SFU_BENCH_PLAIN_CONSUMERS === 'on' && !c.SFU_INTERNAL_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SFU_BENCH_PLAIN_CONSUMERS'],
+        message: 'on needs SFU_INTERNAL_SECRET (the seam is behind it, like /internal/stats)',
+      });
     for (const i of hsmIssues(c, 'sfu')) {
       if (c.LAGEBILD_ENV === 'production' && !c.VAULT_DIR && i.path === 'HSM_TOKEN_LABEL') continue;
       ctx.addIssue({ code: 'custom', path: [i.path], message: i.message });
