@@ -11,8 +11,11 @@
  *  3. WHIP POST → 201; stage change to 'recording' → first decoded frame in the operator's tile;
  *  4. capacity (issue 17, video-capacity.ts; `--capacity-only` runs just this part): publishers ×
  *     viewers in steps with a cheap load generator (one VP8 encoder teed into many GStreamer WHIP
- *     publishers; WHEP players that count RTP without decoding); SFU CPU (Node + workers, /proc) per
- *     forwarded stream, the share of packets every stream got, the generator's own CPU;
+ *     publishers); receivers (`--capacity-receivers plain,whep`, each kind its own steps) either
+ *     SRTP PlainTransport consumers on the tenant's router counted from the RTP header (`plain`;
+ *     the SFU runs with its bench seam SFU_BENCH_PLAIN_CONSUMERS=on) or WHEP players that count RTP
+ *     without decoding (`whep`; `--capacity-whep` gives them other steps); SFU CPU (Node + workers,
+ *     /proc) per forwarded stream, the share of packets every stream got, the generator's own CPU;
  *  5. per client stack (issue 16, video-stacks.ts): WHIP answer and connect time for GStreamer,
  *     Chromium and libwebrtc, WHEP first-frame time for Chromium and GStreamer (`--stacks-only`
  *     runs just this part). The SFU listens on a host address: libnice (GStreamer) gathers no
@@ -28,7 +31,13 @@ import { chromium, type Page } from '@playwright/test';
 import { z } from 'zod';
 import { DEMO_PASSWORD, startStack } from '../src/stack.ts';
 import { parseArgs } from './args.ts';
-import { type CapacityRow, formatCapacity, measureCapacity, parseSteps } from './video-capacity.ts';
+import {
+  type CapacityRow,
+  formatCapacity,
+  measureCapacity,
+  parseSteps,
+  type ReceiverKind,
+} from './video-capacity.ts';
 import {
   type FrameTiming,
   formatBreakdown,
@@ -50,6 +59,15 @@ const Args = z.object({
     .regex(/^\d+x\d+(,\d+x\d+)*$/)
     .default('5x15,10x15,20x15'),
   'capacity-seconds': z.coerce.number().int().min(5).max(300).default(30),
+  'capacity-receivers': z
+    .string()
+    .regex(/^(plain|whep)(,(plain|whep))?$/)
+    .default('plain,whep'),
+  /** the WHEP players' steps, if not --capacity's */
+  'capacity-whep': z
+    .string()
+    .regex(/^\d+x\d+(,\d+x\d+)*$/)
+    .optional(),
   'capacity-only': z.boolean().default(false),
   'latency-only': z.boolean().default(false),
   json: z.boolean().default(false),
@@ -58,9 +76,12 @@ const Args = z.object({
 });
 const args = parseArgs(
   Args,
-  'bench:video -- [--seconds 10] [--capacity 5x15,10x15,20x15] [--capacity-seconds 30] [--rounds 3] [--stacks-only] [--capacity-only] [--latency-only] [--json]',
+  'bench:video -- [--seconds 10] [--capacity 5x15,10x15,20x15] [--capacity-seconds 30] [--capacity-receivers plain,whep] [--capacity-whep 5x15,10x15] [--rounds 3] [--stacks-only] [--capacity-only] [--latency-only] [--json]',
 );
-const capacitySteps = parseSteps(args.capacity);
+const capacityReceivers = args['capacity-receivers'].split(',') as ReceiverKind[];
+const stepsOf = (kind: ReceiverKind) =>
+  parseSteps(kind === 'whep' ? (args['capacity-whep'] ?? args.capacity) : args.capacity);
+const capacitySteps = capacityReceivers.flatMap(stepsOf);
 /** the SFU's RTC address: a host address (see 5. above) */
 const hostIp =
   Object.values(networkInterfaces())
@@ -200,7 +221,13 @@ const stack = await startStack({
   serveWeb: true,
   devicesPerTenant: Math.max(20, ...capacitySteps.map((s) => s.publishers)),
   // part 4 watches up to 300 streams in one tenant: above a control room's caps (SPEC V6)
-  sfuEnv: { SFU_MAX_VIEWERS_PER_USER: '1000', SFU_MAX_VIEWERS_PER_TENANT: '1000', SFU_LISTEN_IP: hostIp },
+  sfuEnv: {
+    SFU_MAX_VIEWERS_PER_USER: '1000',
+    SFU_MAX_VIEWERS_PER_TENANT: '1000',
+    SFU_LISTEN_IP: hostIp,
+    // part 4's plain receivers: the SFU's benchmark seam (sfu/src/bench-plain-consumers.ts)
+    ...(capacityReceivers.includes('plain') ? { SFU_BENCH_PLAIN_CONSUMERS: 'on' } : {}),
+  },
 });
 const result: Record<string, unknown> = {};
 const browser = await chromium.launch({
@@ -232,11 +259,18 @@ try {
   }
   // ---- 4 next, on the same tenant's devices, while nothing else runs
   if (!args['latency-only']) {
-    const capacity = await measureCapacity(stack, dortmund, capacitySteps, args['capacity-seconds'], log);
+    const capacity: CapacityRow[] = [];
+    const sustained: Partial<Record<ReceiverKind, string>> = {};
+    for (const kind of capacityReceivers) {
+      const rows = await measureCapacity(stack, dortmund, stepsOf(kind), args['capacity-seconds'], log, kind);
+      capacity.push(...rows);
+      const held = rows.filter((c) => c.holds);
+      sustained[kind] =
+        held.length > 0 ? `${held.at(-1)!.publishers}×${held.at(-1)!.viewersPerPublisher}` : 'none';
+    }
     result.capacity = capacity;
-    const held = capacity.filter((c) => c.holds);
-    result.sustained =
-      held.length > 0 ? `${held.at(-1)!.publishers}×${held.at(-1)!.viewersPerPublisher}` : 'none';
+    // the largest step that held, per kind of receiver
+    result.sustained = sustained;
   }
   if (args['capacity-only']) {
     console.log(formatCapacity(result.capacity as CapacityRow[]).join('\n'));
