@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeIssues } from './common.ts';
-import { DeviceStatus, StatusAck } from './device.ts';
+import { DeviceStatus, MAX_STATUS_BYTES, StatusAck } from './device.ts';
 
 const valid = {
   seq: 1,
@@ -16,6 +16,28 @@ const valid = {
 };
 
 describe('DeviceStatus', () => {
+  it('accepts nothing that serializes beyond MAX_STATUS_BYTES (the gateway measures only refused events)', () => {
+    // every field at its longest: numbers with the most digits JSON gives them, the longest enum
+    // values, and the reason as 200 characters that JSON escapes to six each
+    const longest = {
+      seq: Number.MAX_SAFE_INTEGER,
+      at: 8_640_000_000_000_000,
+      position: { lat: -89.00000000000001, lng: -179.00000000000003, accuracyM: 99_999.00000000001 },
+      headingDeg: 359.00000000000006,
+      speedMps: 119.00000000000001,
+      batteryPct: 100,
+      signalBars: 4,
+      network: 'wifi',
+      stage: 'recording',
+      announced: false,
+      unannouncedReason: '\u0001'.repeat(200),
+      emergency: false,
+    };
+    expect(DeviceStatus.safeParse(longest).success).toBe(true);
+    expect(JSON.stringify(longest).length).toBeGreaterThan(1200);
+    expect(JSON.stringify(longest).length).toBeLessThanOrEqual(MAX_STATUS_BYTES);
+    expect(Object.keys(DeviceStatus.parse(longest)).sort()).toEqual(Object.keys(longest).sort());
+  });
   it('accepts a valid status and fills the optional recording fields with null', () => {
     const s = DeviceStatus.parse(valid);
     expect([s.announced, s.unannouncedReason]).toEqual([null, null]);
