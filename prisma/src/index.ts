@@ -3,6 +3,7 @@ export type * from '../generated/client.ts';
 export { Prisma } from '../generated/client.ts';
 export { type Db, openDb } from './client.ts';
 export { type DeviceCredentials, openShifts, provisionDevices } from './devices.ts';
+export { type PgArrayElement, pgArray } from './pg-array.ts';
 export {
   decoyPasswordHash,
   hashPassword,

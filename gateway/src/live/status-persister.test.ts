@@ -44,6 +44,19 @@ describe('classifyBatch()', () => {
     expect(b.lastAfter.get('d1')).toEqual(snap(5, { stage: 'recording' }));
   });
 
+  it("carries in lastAfter the batch's devices only, not every device the map knows", () => {
+    const last = new Map([
+      ['d1', snap(1)],
+      ['d2', snap(7)],
+      ['d3', snap(9, { stage: 'display' })],
+    ]);
+    const b = classifyBatch([rec('d1', 2), rec('d3', 4)], last);
+    expect([...b.lastAfter.keys()].sort()).toEqual(['d1', 'd3']);
+    expect(b.lastAfter.get('d1')).toEqual(snap(2));
+    // a device whose events were all late keeps what it had
+    expect(b.lastAfter.get('d3')).toEqual(snap(9, { stage: 'display' }));
+  });
+
   it('leaves the map it was given untouched (it changes only after the commit)', () => {
     const last = new Map([['d1', snap(1)]]);
     classifyBatch([rec('d1', 2, { stage: 'display' })], last);
@@ -52,9 +65,9 @@ describe('classifyBatch()', () => {
 });
 
 describe('outcomesOf()', () => {
-  it('calls an event that was not inserted now a duplicate, and passes on its late flag', () => {
+  it('calls an event that was already stored a duplicate, and passes on its late flag', () => {
     const b = classifyBatch([rec('d1', 1), rec('d1', 2)], new Map([['d1', snap(1)]]));
-    const out = outcomesOf(b, new Set(['d1:2']));
+    const out = outcomesOf(b, new Set(['d1:1']));
     expect(out.get('d1:1')).toEqual({ duplicate: true, late: true });
     expect(out.get('d1:2')).toEqual({ duplicate: false, late: false });
   });
