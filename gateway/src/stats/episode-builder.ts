@@ -1,7 +1,8 @@
 /**
  * Keeps the `episodes` table in step with `status_events`. A trigger marks each device that got
- * events (with the lowest new seq) in `episode_dirty`, in the same transaction as the events; every
- * tick the builder re-derives those devices from a safe restart point (@lagebild/stats `restartSeq`),
+ * events changing its stage or emergency flag against the event before (with the lowest such seq;
+ * migration 0020) in `episode_dirty`, in the same transaction as the events; every tick the builder
+ * re-derives those devices from a safe restart point (@lagebild/stats `restartSeq`),
  * so events that arrive an hour late or out of order give the same episodes as punctual ones.
  * Several gateways may run builders: a per-device advisory lock makes one of them do each device,
  * and a dirty mark that changed during the work stays for the next tick (./episode-derivation.ts).
