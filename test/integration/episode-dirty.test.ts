@@ -2,14 +2,16 @@
  * Issue 17, migration 0020: the trigger on `status_events` marks a device for the episode builder
  * only when its new events can change its episodes — a row whose stage or emergency flag differs
  * from the row before it by seq, or its first row — from the lowest such seq. Before, every event
- * marked its device, and the builder re-derived every reporting device on every tick. Real
- * PostgreSQL, every migration applied, inserts as the application's role (as the gateway does).
+ * marked its device, and the builder re-derived every reporting device on every tick. And the
+ * builder derives many devices in one transaction, yet one device that cannot be derived holds up
+ * no other. Real PostgreSQL, every migration applied, as the application's role (as the gateway).
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Db, openDb, provisionDevices } from '@lagebild/db';
 import { migrate } from '@lagebild/db/migrate';
+import { buildPass } from '@lagebild/gateway/episode-builder';
 import { ensureAppRole, type PostgresHandle, startPostgres } from '@lagebild/infra/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -117,5 +119,49 @@ describe('episode_dirty marks (migration 0020)', () => {
     const before = (await mark(id))!;
     await insert(id, [[22, 'recording']]);
     expect(await mark(id)).toEqual({ fromSeq: 22, version: before.version + 1 });
+  });
+});
+
+describe('episode builder pass', () => {
+  const silent = { error: () => {}, warn: () => {} } as unknown as Parameters<typeof buildPass>[0]['log'];
+  const pass = () =>
+    buildPass({
+      pool: app.pool,
+      log: silent,
+      quietMs: 60_000,
+      batch: 500,
+      now: Date.now,
+      stopped: () => false,
+    });
+  const episodes = async (deviceId: string) =>
+    (
+      await app.pool.query<{ start_seq: string; closed: boolean }>(
+        'SELECT start_seq, closed FROM episodes WHERE device_id = $1 ORDER BY start_seq',
+        [deviceId],
+      )
+    ).rows.map((r) => [Number(r.start_seq), r.closed]);
+
+  it('derives several devices together, and one that fails is left marked without holding up the rest', async () => {
+    await app.pool.query('DELETE FROM episode_dirty');
+    const devices = await provisionDevices(owner.pool, tenantId, ['kamera-3', 'kamera-4', 'kamera-5']);
+    const [a, b, bad] = devices.map((d) => d.deviceId) as [string, string, string];
+    for (const id of [a, b, bad])
+      await insert(id, [
+        [1, 'standby'],
+        [2, 'display'],
+        [3, 'recording'],
+        [4, 'standby'],
+      ]);
+    // a mark whose tenant does not exist: its episodes cannot be written (foreign key)
+    await app.pool.query('UPDATE episode_dirty SET tenant_id = gen_random_uuid() WHERE device_id = $1', [
+      bad,
+    ]);
+    expect(await pass()).toBe(2);
+    // events of 2026-05-28, long past: the episode is closed by the horizon
+    expect(await episodes(a)).toEqual([[2, true]]);
+    expect(await episodes(b)).toEqual([[2, true]]);
+    expect(await episodes(bad)).toEqual([]);
+    expect(await mark(a)).toBeNull();
+    expect(await mark(bad)).toMatchObject({ fromSeq: 1 });
   });
 });

@@ -11,7 +11,7 @@ import { periodic } from '@lagebild/service-kit';
 import { DEFAULT_QUIET_MS } from '@lagebild/stats';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
-import { type DeviceJob, deriveDevice, dirtyDevices, quietDevices } from './episode-derivation.ts';
+import { type DeviceJob, deriveDevices, dirtyDevices, quietDevices } from './episode-derivation.ts';
 
 export interface EpisodeBuilder {
   /** processes everything dirty now; returns the number of devices derived */
@@ -39,15 +39,39 @@ interface PassOptions {
   stopped: () => boolean;
 }
 
-/** Derives the jobs one by one; a device that fails is logged and left marked for the next pass. */
+/** devices derived together in one transaction */
+const DEVICES_PER_TRANSACTION = 100;
+
+/**
+ * Derives the jobs, DEVICES_PER_TRANSACTION at a time. A group that fails is derived again device
+ * by device, so one device that cannot be derived holds up no other: it is logged and left marked
+ * for the next pass.
+ */
 async function deriveAll(jobs: readonly DeviceJob[], o: PassOptions): Promise<number> {
+  const opts = { quietMs: o.quietMs, now: o.now };
   let done = 0;
-  for (const job of jobs) {
-    if (o.stopped()) break;
+  for (let i = 0; i < jobs.length && !o.stopped(); i += DEVICES_PER_TRANSACTION) {
+    const group = jobs.slice(i, i + DEVICES_PER_TRANSACTION);
     try {
-      if (await deriveDevice(o.pool, job, { quietMs: o.quietMs, now: o.now })) done++;
+      done += await deriveDevices(o.pool, group, opts);
+      continue;
     } catch (err) {
-      o.log.error({ err, deviceId: job.deviceId }, 'episode derivation failed');
+      if (group.length === 1) {
+        o.log.error({ err, deviceId: group[0]!.deviceId }, 'episode derivation failed');
+        continue;
+      }
+      o.log.warn(
+        { err, devices: group.length },
+        'episode derivation of a group failed; deriving its devices one by one',
+      );
+    }
+    for (const job of group) {
+      if (o.stopped()) break;
+      try {
+        done += await deriveDevices(o.pool, [job], opts);
+      } catch (err) {
+        o.log.error({ err, deviceId: job.deviceId }, 'episode derivation failed');
+      }
     }
   }
   return done;

@@ -1,8 +1,9 @@
 /**
- * Re-deriving one device's episodes, in one transaction on the device's advisory lock: find the
- * restart point, read the observations that can change the outcome, replace the episodes from
- * there on (positions only as grid cells, local day/week/weekday/hour in the tenant's zone), attach
- * the reports, move the settled cursor, and clear the dirty mark unless it changed meanwhile.
+ * Re-deriving devices' episodes, in one transaction on the devices' advisory locks: find each
+ * restart point, read the observations that can change the outcome, replace the episodes from there
+ * on (positions only as grid cells, local day/week/weekday/hour in the tenant's zone), attach the
+ * reports, move the settled cursors, and clear the dirty marks unless they changed meanwhile. The
+ * statements are the same for one device or a hundred: each carries every device as arrays.
  */
 import { withTransaction } from '@lagebild/db';
 import {
@@ -59,38 +60,52 @@ export async function quietDevices(pool: pg.Pool, quietSince: Date, batch: numbe
   }));
 }
 
-/** Takes the device's advisory lock for this transaction; false if another builder holds it. */
-async function tryDeviceLock(client: pg.PoolClient, deviceId: string): Promise<boolean> {
-  const [lock] = await queryRows<{ ok: boolean }>(
+/** Takes each device's advisory lock for this transaction; the devices another builder holds are left out. */
+async function tryDeviceLocks(client: pg.PoolClient, jobs: readonly DeviceJob[]): Promise<DeviceJob[]> {
+  const rows = await queryRows<{ ok: boolean }>(
     client,
-    sql`SELECT pg_try_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${deviceId})) AS ok`,
+    sql`SELECT pg_try_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(d)) AS ok
+          FROM unnest(${jobs.map((j) => j.deviceId)}::text[]) WITH ORDINALITY AS t(d, ord) ORDER BY ord`,
   );
-  return lock!.ok;
+  return jobs.filter((_, i) => rows[i]?.ok === true);
 }
 
-/** Where to re-derive from for events from `fromSeq` on, and the cursor settled so far. */
-async function restartPoint(
+/** Per device: where to re-derive from for its events from `fromSeq` on, and the cursor settled so far. */
+async function restartPoints(
   client: pg.PoolClient,
-  deviceId: string,
-  fromSeq: number,
-): Promise<{ restart: number | null; oldSettled: number | null }> {
-  const [p] = await queryRows<{ start_seq: string | null; settled_seq: string | null }>(
+  jobs: readonly DeviceJob[],
+): Promise<Map<string, { restart: number | null; oldSettled: number | null }>> {
+  const rows = await queryRows<{ device_id: string; start_seq: string | null; settled_seq: string | null }>(
     client,
-    sql`SELECT (SELECT max(start_seq) FROM episodes WHERE device_id = ${deviceId} AND start_seq < ${fromSeq}) AS start_seq,
-               (SELECT settled_seq FROM episode_cursors WHERE device_id = ${deviceId}) AS settled_seq`,
+    sql`SELECT j.device_id,
+               (SELECT max(start_seq) FROM episodes e WHERE e.device_id = j.device_id AND e.start_seq < j.from_seq) AS start_seq,
+               (SELECT settled_seq FROM episode_cursors c WHERE c.device_id = j.device_id) AS settled_seq
+          FROM unnest(${jobs.map((j) => j.deviceId)}::uuid[], ${jobs.map((j) => j.fromSeq)}::bigint[])
+               AS j(device_id, from_seq)`,
   );
-  const oldSettled = p!.settled_seq === null ? null : Number(p!.settled_seq);
-  const restart = restartSeq(fromSeq, p!.start_seq === null ? [] : [Number(p!.start_seq)], oldSettled);
-  return { restart, oldSettled };
+  const fromSeq = new Map(jobs.map((j) => [j.deviceId, j.fromSeq]));
+  return new Map(
+    rows.map((p) => {
+      const oldSettled = p.settled_seq === null ? null : Number(p.settled_seq);
+      const starts = p.start_seq === null ? [] : [Number(p.start_seq)];
+      return [
+        p.device_id,
+        { restart: restartSeq(fromSeq.get(p.device_id)!, starts, oldSettled), oldSettled },
+      ];
+    }),
+  );
 }
 
-/** Only what can change the outcome from `fromSeq` on: stage or emergency changes, and the newest observation. */
+/**
+ * Per device, only what can change the outcome from its `from` seq on: stage or emergency changes,
+ * and the newest observation.
+ */
 async function observations(
   client: pg.PoolClient,
-  deviceId: string,
-  fromSeq: number,
-): Promise<StageObservation[]> {
+  from: ReadonlyMap<string, number>,
+): Promise<Map<string, StageObservation[]>> {
   const rows = await queryRows<{
+    device_id: string;
     seq: string;
     device_time: Date;
     stage: StageObservation['stage'];
@@ -100,23 +115,28 @@ async function observations(
     lng: number | null;
   }>(
     client,
-    sql`SELECT seq, device_time, stage, announced, emergency, lat, lng FROM (
-          SELECT seq, device_time, stage, announced, emergency, lat, lng,
-                 lag(stage) OVER w AS prev_stage, lag(emergency) OVER w AS prev_emergency,
-                 lead(seq) OVER w AS next_seq
-            FROM status_events WHERE device_id = ${deviceId} AND seq >= ${fromSeq} WINDOW w AS (ORDER BY seq)) x
+    sql`SELECT device_id, seq, device_time, stage, announced, emergency, lat, lng FROM (
+          SELECT s.device_id, s.seq, s.device_time, s.stage, s.announced, s.emergency, s.lat, s.lng,
+                 lag(s.stage) OVER w AS prev_stage, lag(s.emergency) OVER w AS prev_emergency,
+                 lead(s.seq) OVER w AS next_seq
+            FROM unnest(${[...from.keys()]}::uuid[], ${[...from.values()]}::bigint[]) AS j(device_id, from_seq)
+            JOIN status_events s ON s.device_id = j.device_id AND s.seq >= j.from_seq
+          WINDOW w AS (PARTITION BY s.device_id ORDER BY s.seq)) x
          WHERE prev_stage IS DISTINCT FROM stage OR prev_emergency IS DISTINCT FROM emergency OR next_seq IS NULL
-         ORDER BY seq`,
+         ORDER BY device_id, seq`,
   );
-  return rows.map((r) => ({
-    seq: Number(r.seq),
-    at: r.device_time.getTime(),
-    stage: r.stage,
-    announced: r.announced,
-    emergency: r.emergency,
-    lat: r.lat,
-    lng: r.lng,
-  }));
+  const out = new Map<string, StageObservation[]>([...from.keys()].map((d) => [d, []]));
+  for (const r of rows)
+    out.get(r.device_id)?.push({
+      seq: Number(r.seq),
+      at: r.device_time.getTime(),
+      stage: r.stage,
+      announced: r.announced,
+      emergency: r.emergency,
+      lat: r.lat,
+      lng: r.lng,
+    });
+  return out;
 }
 
 /** The episodes as one array per column, positions coarsened to their grid cell. */
@@ -139,16 +159,21 @@ export function episodeColumns(eps: readonly DerivedEpisode[]) {
   };
 }
 
+/** The episodes derived for one device. */
+interface DeviceEpisodes {
+  job: DeviceJob;
+  episodes: readonly DerivedEpisode[];
+}
+
 /**
  * Inserts derived episodes with the unit and team on shift at each start: an episode that runs
  * across a shift change belongs to the shift it began in; one begun off shift has no unit.
  */
-async function insertEpisodes(
-  client: pg.PoolClient,
-  tenantId: string,
-  deviceId: string,
-  eps: readonly DerivedEpisode[],
-): Promise<void> {
+async function insertEpisodes(client: pg.PoolClient, derived: readonly DeviceEpisodes[]): Promise<void> {
+  const eps = derived.flatMap((d) => d.episodes);
+  if (eps.length === 0) return;
+  const tenants = derived.flatMap((d) => d.episodes.map(() => d.job.tenantId));
+  const devices = derived.flatMap((d) => d.episodes.map(() => d.job.deviceId));
   const c = episodeColumns(eps);
   const start = localTime('x.started_at');
   await execute(
@@ -156,19 +181,19 @@ async function insertEpisodes(
     sql`INSERT INTO episodes (tenant_id, device_id, unit_id, team, start_seq, started_at, ended_at, closed,
           max_stage, display_at, recording_at, display_first, announced, emergency, cell_row, cell_col,
           local_day, local_week, local_weekday, local_hour)
-        SELECT ${tenantId}, ${deviceId}, sh.unit_id, sh.team, x.start_seq, x.started_at, x.ended_at, x.closed, x.max_stage,
-               x.display_at, x.recording_at, x.display_first, x.announced, x.emergency, x.cell_row, x.cell_col,
-               ${start}::date, date_trunc('week', ${start})::date,
+        SELECT x.tenant_id, x.device_id, sh.unit_id, sh.team, x.start_seq, x.started_at, x.ended_at, x.closed,
+               x.max_stage, x.display_at, x.recording_at, x.display_first, x.announced, x.emergency, x.cell_row,
+               x.cell_col, ${start}::date, date_trunc('week', ${start})::date,
                extract(isodow FROM ${start})::smallint, extract(hour FROM ${start})::smallint
-          FROM unnest(${c.startSeq}::bigint[], ${c.startedAt}::timestamptz[], ${c.endedAt}::timestamptz[],
-                      ${c.closed}::bool[], ${c.maxStage}::"Stage"[], ${c.displayAt}::timestamptz[],
-                      ${c.recordingAt}::timestamptz[], ${c.displayFirst}::bool[], ${c.announced}::bool[],
-                      ${c.emergency}::bool[], ${c.cellRow}::int[], ${c.cellCol}::int[])
-               AS x(start_seq, started_at, ended_at, closed, max_stage, display_at, recording_at,
-                    display_first, announced, emergency, cell_row, cell_col)
+          FROM unnest(${tenants}::uuid[], ${devices}::uuid[], ${c.startSeq}::bigint[], ${c.startedAt}::timestamptz[],
+                      ${c.endedAt}::timestamptz[], ${c.closed}::bool[], ${c.maxStage}::"Stage"[],
+                      ${c.displayAt}::timestamptz[], ${c.recordingAt}::timestamptz[], ${c.displayFirst}::bool[],
+                      ${c.announced}::bool[], ${c.emergency}::bool[], ${c.cellRow}::int[], ${c.cellCol}::int[])
+               AS x(tenant_id, device_id, start_seq, started_at, ended_at, closed, max_stage, display_at,
+                    recording_at, display_first, announced, emergency, cell_row, cell_col)
           LEFT JOIN LATERAL (
             SELECT unit_id, team FROM shifts s
-             WHERE s.device_id = ${deviceId} AND s.started_at <= x.started_at
+             WHERE s.device_id = x.device_id AND s.started_at <= x.started_at
                AND (s.ended_at IS NULL OR s.ended_at > x.started_at)
              ORDER BY s.started_at DESC LIMIT 1) sh ON true`,
   );
@@ -197,52 +222,81 @@ export async function attachReports(
   deviceId: string,
   fromSeq: number,
 ): Promise<void> {
+  await attachReportsOf(db, new Map([[deviceId, fromSeq]]));
+}
+
+/** `attachReports` for several devices in one statement: each device's episodes from its seq on. */
+async function attachReportsOf(
+  db: pg.PoolClient | pg.Pool,
+  from: ReadonlyMap<string, number>,
+): Promise<void> {
+  if (from.size === 0) return;
   await execute(
     db,
     sql`UPDATE episodes e SET report_id = r.id, assault = r.assault, context = r.context
-          FROM episodes e2
+          FROM unnest(${[...from.keys()]}::uuid[], ${[...from.values()]}::bigint[]) AS j(device_id, from_seq)
+          JOIN episodes e2 ON e2.device_id = j.device_id AND e2.start_seq >= j.from_seq
           LEFT JOIN LATERAL (
             SELECT id, assault, context FROM episode_reports er
              WHERE er.device_id = e2.device_id AND er.episode_at >= e2.started_at
                AND er.episode_at <= COALESCE(e2.ended_at, 'infinity'::timestamptz)
              ORDER BY er.created_at DESC, er.id LIMIT 1) r ON true
-         WHERE e.id = e2.id AND e2.device_id = ${deviceId} AND e2.start_seq >= ${fromSeq}`,
+         WHERE e.id = e2.id`,
   );
 }
 
 /**
- * Re-derives one device from the restart point for its job; `now` is the horizon by which quiet
- * episodes close. False if another builder holds the device (nothing written then).
+ * Re-derives devices, each from the restart point for its job, in one transaction and a fixed
+ * number of statements however many devices there are (issue 17: one transaction of ten statements
+ * per device made the builder a large part of the gateway's and PostgreSQL's work at thousands of
+ * stage changes a minute). `now` is the horizon by which quiet episodes close. Returns the devices
+ * derived: those another builder holds are left out (nothing written for them).
  */
-export async function deriveDevice(
+export async function deriveDevices(
   pool: pg.Pool,
-  job: DeviceJob,
+  jobs: readonly DeviceJob[],
   opts: { quietMs: number; now: () => number },
-): Promise<boolean> {
-  const { deviceId } = job;
+): Promise<number> {
+  if (jobs.length === 0) return 0;
   return withTransaction(pool, async (client) => {
-    if (!(await tryDeviceLock(client, deviceId))) return false;
-    const { restart, oldSettled } = await restartPoint(client, deviceId, job.fromSeq);
-    const from = restart ?? 0;
-    const observed = await observations(client, deviceId, from);
-    const derived = deriveEpisodes(observed, { quietMs: opts.quietMs, horizonAt: opts.now() });
-    await execute(client, sql`DELETE FROM episodes WHERE device_id = ${deviceId} AND start_seq >= ${from}`);
-    if (derived.episodes.length > 0) {
-      await insertEpisodes(client, job.tenantId, deviceId, derived.episodes);
-      await attachReports(client, deviceId, from);
-    }
+    const mine = await tryDeviceLocks(client, jobs);
+    if (mine.length === 0) return 0;
+    const points = await restartPoints(client, mine);
+    const from = new Map(mine.map((j) => [j.deviceId, points.get(j.deviceId)?.restart ?? 0]));
+    const observed = await observations(client, from);
+    const horizonAt = opts.now();
+    const derived = mine.map((job) => ({
+      job,
+      ...deriveEpisodes(observed.get(job.deviceId) ?? [], { quietMs: opts.quietMs, horizonAt }),
+    }));
+    await execute(
+      client,
+      sql`DELETE FROM episodes e
+           USING unnest(${[...from.keys()]}::uuid[], ${[...from.values()]}::bigint[]) AS j(device_id, from_seq)
+           WHERE e.device_id = j.device_id AND e.start_seq >= j.from_seq`,
+    );
+    await insertEpisodes(client, derived);
+    const withEpisodes = derived.filter((d) => d.episodes.length > 0).map((d) => d.job.deviceId);
+    await attachReportsOf(client, new Map(withEpisodes.map((d) => [d, from.get(d)!])));
+    const settled = derived.map((d) => {
+      const p = points.get(d.job.deviceId);
+      return nextSettled(d.settledSeq, p?.oldSettled ?? null, p?.restart ?? null);
+    });
     await execute(
       client,
       sql`INSERT INTO episode_cursors (device_id, settled_seq)
-          VALUES (${deviceId}, ${nextSettled(derived.settledSeq, oldSettled, restart)})
+          SELECT * FROM unnest(${mine.map((j) => j.deviceId)}::uuid[], ${settled}::bigint[])
           ON CONFLICT (device_id) DO UPDATE SET settled_seq = EXCLUDED.settled_seq`,
     );
-    if (job.version !== null) {
+    const marked = mine.filter((j) => j.version !== null);
+    if (marked.length > 0)
       await execute(
         client,
-        sql`DELETE FROM episode_dirty WHERE device_id = ${deviceId} AND version = ${job.version}`,
+        sql`DELETE FROM episode_dirty d
+             USING unnest(${marked.map((j) => j.deviceId)}::uuid[], ${marked.map((j) => j.version)}::bigint[])
+                   AS j(device_id, version)
+             WHERE d.device_id = j.device_id AND d.version = j.version`,
       );
-    }
-    return true;
+    return mine.length;
   });
 }
