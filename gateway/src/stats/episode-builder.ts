@@ -83,7 +83,8 @@ async function deriveAll(jobs: readonly DeviceJob[], o: PassOptions): Promise<nu
  */
 export async function buildPass(o: PassOptions): Promise<number> {
   const dirty = await deriveAll(await dirtyDevices(o.pool, o.batch), o);
-  const quiet = await deriveAll(await quietDevices(o.pool, new Date(o.now() - o.quietMs), o.batch), o);
+  const quietSince = new Date(o.now() - o.quietMs);
+  const quiet = await deriveAll(await quietDevices(o.pool, quietSince, o.quietMs, o.batch), o);
   return dirty + quiet;
 }
 

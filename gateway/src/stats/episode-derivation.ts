@@ -43,14 +43,26 @@ export async function dirtyDevices(pool: pg.Pool, batch: number): Promise<Device
 }
 
 /**
- * Devices with an episode closed only by the passing of time (back in standby since before
- * `quietSince`, no news): derived again from just after its start.
+ * Devices with an episode that the passing of time closes: back in standby for the quiet time by
+ * `now` (`quietSince` = now − quiet time: a device that fell silent), or by the device's own newest
+ * event (its clock may run ahead of ours). Events that change nothing do not mark a device
+ * (migration 0020), so the newest event, which the derivation's observations end with and which
+ * closes an episode by the device's clock, is looked at here. Derived again from just after its start.
  */
-export async function quietDevices(pool: pg.Pool, quietSince: Date, batch: number): Promise<DeviceJob[]> {
+export async function quietDevices(
+  pool: pg.Pool,
+  quietSince: Date,
+  quietMs: number,
+  batch: number,
+): Promise<DeviceJob[]> {
   const rows = await queryRows<{ device_id: string; tenant_id: string; start_seq: string }>(
     pool,
-    sql`SELECT device_id, min(tenant_id::text)::uuid AS tenant_id, min(start_seq) AS start_seq FROM episodes
-         WHERE NOT closed AND ended_at IS NOT NULL AND ended_at <= ${quietSince} GROUP BY device_id LIMIT ${batch}`,
+    sql`SELECT device_id, min(tenant_id::text)::uuid AS tenant_id, min(start_seq) AS start_seq FROM episodes e
+         WHERE NOT closed AND ended_at IS NOT NULL
+           AND (ended_at <= ${quietSince}
+                OR ended_at <= (SELECT s.device_time FROM status_events s WHERE s.device_id = e.device_id
+                                 ORDER BY s.seq DESC LIMIT 1) - ${quietMs} * interval '1 millisecond')
+         GROUP BY device_id LIMIT ${batch}`,
   );
   return rows.map((d) => ({
     deviceId: d.device_id,
