@@ -11,7 +11,11 @@ import { z } from 'zod';
 import { parseArgs } from './args.ts';
 
 const Args = z.object({
-  url: z.string().url(),
+  /** one gateway's URL, or several separated by commas: the devices are spread over them */
+  url: z
+    .string()
+    .transform((s) => s.split(','))
+    .pipe(z.array(z.string().url()).min(1)),
   credentials: z.string(),
   rate: z.coerce.number().positive().default(1),
   duration: z.coerce.number().positive(),
@@ -30,13 +34,31 @@ const devices = JSON.parse(await readFile(args.credentials, 'utf8')) as Array<{
   city: 'duisburg' | 'dortmund';
 }>;
 
-const sim = await startSimulation({
-  url: args.url,
-  devices,
-  rateHz: args.rate,
-  behaviour: 'steady',
-  seed: 1,
-});
+// one simulation per gateway, each with its share of the devices (device i → gateway i mod n) and
+// of the connection ramp, so the fleet connects as fast in all as it would to one gateway
+const sims = args.url.map((url, g) =>
+  startSimulation({
+    url,
+    devices: devices.filter((_, i) => i % args.url.length === g),
+    rateHz: args.rate,
+    behaviour: 'steady',
+    seed: 1 + g,
+    connectPerSecond: 500 / args.url.length,
+  }),
+);
+const sim = {
+  devices: sims.flatMap((s) => s.devices),
+  stats: () => {
+    const all = sims.map((s) => s.stats());
+    const total = { ...all[0]! };
+    for (const st of all.slice(1))
+      for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += st[k];
+    return total;
+  },
+  stop: async () => {
+    await Promise.all(sims.map((s) => s.stop()));
+  },
+};
 // the simulator ramps connections up (500/s by default); measure the steady state, not the ramp
 const rampDeadline = Date.now() + 180_000;
 const connectedCount = () => sim.devices.reduce((n, d) => n + (d.connected ? 1 : 0), 0);

@@ -1,7 +1,8 @@
 /**
- * `npm run bench:status -- --devices N [--duration 30] [--json] [--url http://host:port --credentials f.json]`
+ * `npm run bench:status -- --devices N [--duration 30] [--gateways 1] [--json] [--url http://host:port --credentials f.json]`
  *
- * Starts embedded PostgreSQL, redis-server and ONE gateway process (or uses --url), provisions N
+ * Starts embedded PostgreSQL, redis-server and one gateway process (`--gateways 2`: two, behind the
+ * one Redis, the devices split between them; or uses --url), provisions N
  * devices, drives them at 1 Hz from a separate driver process, and watches as a dashboard of the
  * same tenant. Reports sent / acknowledged / delivered counts, lost stage changes (sent by devices,
  * persisted, and seen by the dashboard), device-to-dashboard latency (device clock at send → batch
@@ -32,6 +33,8 @@ const Args = z.object({
   'in-flight': z.coerce.number().int().min(1).max(100).default(1),
   /** statuses per device and second (a low rate measures the connection ramp alone) */
   rate: z.coerce.number().positive().max(10).default(1),
+  /** gateway processes behind the one Redis; the driver spreads the devices over them */
+  gateways: z.coerce.number().int().min(1).max(4).default(1),
   /** leave out the bare ws reference (it doubles the run) */
   'skip-reference': z.boolean().default(false),
 });
@@ -40,7 +43,7 @@ const args = parseArgs(
     message: '--url needs --credentials devices.json',
     path: ['url'],
   }),
-  'bench:status -- --devices N [--duration s] [--json] [--url URL --credentials devices.json]',
+  'bench:status -- --devices N [--duration s] [--gateways 1] [--json] [--url URL --credentials devices.json]',
 );
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
@@ -72,23 +75,29 @@ async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
+/** the server's CPU time and RSS: of all its processes together (several gateways) */
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const serverJiffies = async (pids: number[]) => sum(await Promise.all(pids.map(processJiffies)));
+const serverRssMb = async (pids: number[]) => sum(await Promise.all(pids.map(rssMb)));
 async function machineJiffies() {
   const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   return { busy: f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!, cores: cpus().length };
 }
 
 /**
- * Runs the device driver (its own process) against `url` and samples `serverPid` from /proc once a
- * second while measuring (all devices connected): whether the server or the machine is the limit.
+ * Runs the device driver (its own process) against `urls` (devices spread over them) and samples
+ * the server's processes from /proc once a second while measuring (all devices connected): whether
+ * the server or the machine is the limit.
  */
 async function driveServer(o: {
-  url: string;
+  urls: string[];
   credentialsFile: string;
-  serverPid: number | undefined;
+  serverPids: number[];
   onReady?: () => void;
 }): Promise<DriveResult> {
-  const { serverPid } = o;
-  const rssBefore = serverPid ? await rssMb(serverPid) : null;
+  const { serverPids } = o;
+  const serverPid = serverPids.length > 0;
+  const rssBefore = serverPid ? await serverRssMb(serverPids) : null;
   const driverStarted = Date.now();
   let rampS = Number.NaN;
   let connectedAtReady = 0;
@@ -97,7 +106,7 @@ async function driveServer(o: {
     [
       join(import.meta.dirname, 'status-driver.ts'),
       '--url',
-      o.url,
+      o.urls.join(','),
       '--credentials',
       o.credentialsFile,
       '--duration',
@@ -128,14 +137,14 @@ async function driveServer(o: {
         log(`devices connected: ${ready.connected} after ${rampS.toFixed(1)} s; measuring`);
         if (serverPid)
           atReady = {
-            jiffies: await processJiffies(serverPid),
+            jiffies: await serverJiffies(serverPids),
             acked: ready.acked,
-            rss: await rssMb(serverPid),
+            rss: await serverRssMb(serverPids),
           };
       }
       if (line.startsWith('{"msg":"result"')) {
         result = JSON.parse(line);
-        if (serverPid) atEnd = { jiffies: await processJiffies(serverPid), acked: result.acked ?? 0 };
+        if (serverPid) atEnd = { jiffies: await serverJiffies(serverPids), acked: result.acked ?? 0 };
         log(`driver: ${line}`);
       }
     });
@@ -150,7 +159,7 @@ async function driveServer(o: {
     if (!serverPid || !measuring || !driver.pid) return;
     try {
       const [server, drv, m] = await Promise.all([
-        processJiffies(serverPid),
+        serverJiffies(serverPids),
         processJiffies(driver.pid),
         machineJiffies(),
       ]);
@@ -162,7 +171,7 @@ async function driveServer(o: {
         machineCpu.push(share(m.busy - last.busy) / m.cores);
       }
       last = { t, server, driver: drv, busy: m.busy };
-      rss.push(await rssMb(serverPid));
+      rss.push(await serverRssMb(serverPids));
     } catch {}
   }, 1000);
   await done;
@@ -198,7 +207,7 @@ async function driveReference(credentialsFile: string): Promise<DriveResult> {
       ref.once('exit', (code) => reject(new Error(`the ws reference exited (${code}) before it listened`)));
       createInterface({ input: ref.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
     });
-    return await driveServer({ url: ready.url, credentialsFile, serverPid: ready.pid });
+    return await driveServer({ urls: [ready.url], credentialsFile, serverPids: [ready.pid] });
   } finally {
     ref.kill('SIGTERM');
   }
@@ -209,18 +218,22 @@ await chmod(work, 0o755);
 let stack: Stack | undefined;
 let url = args.url;
 let credentialsFile = args.credentials;
-let gatewayPid: number | undefined;
+let gatewayPids: number[] = [];
+let gatewayUrls: string[] = args.url ? [args.url] : [];
 
 try {
   if (!url) {
-    log(`starting PostgreSQL, Redis and one gateway; provisioning ${args.devices} devices`);
+    log(
+      `starting PostgreSQL, Redis and ${args.gateways === 1 ? 'one gateway' : `${args.gateways} gateways`}; provisioning ${args.devices} devices`,
+    );
     stack = await startStack({
-      gateways: 1,
+      gateways: args.gateways,
       devicesPerTenant: 1,
       gatewayEnv: { LOG_LEVEL: 'error', NODE_OPTIONS: process.env.LB_BENCH_GATEWAY_NODE_OPTIONS ?? '' },
     });
     url = stack.url;
-    gatewayPid = stack.gateways[0]!.child.pid;
+    gatewayPids = stack.gateways.map((g) => g.child.pid!);
+    gatewayUrls = stack.gateways.map((g) => g.url);
     const tenant = stack.tenants[0]!;
     credentialsFile = join(work, 'devices.json');
     await provisionFleet(stack, tenant, {
@@ -274,9 +287,9 @@ try {
 
   log(`driving ${benchDevices.size} devices at ${args.rate} Hz for ${args.duration} s`);
   const run = await driveServer({
-    url,
+    urls: gatewayUrls,
     credentialsFile: credentialsFile!,
-    serverPid: gatewayPid,
+    serverPids: gatewayPids,
     onReady: () => {
       measuring = true;
       memoryReady = gatewayMemory();
@@ -312,6 +325,7 @@ try {
   const report = {
     bench: 'status',
     devices: benchDevices.size,
+    gateways: gatewayUrls.length,
     rateHz: args.rate,
     durationS: args.duration,
     connectionRamp: { devicesConnected: run.connectedAtReady, seconds: round1(run.rampS) },
@@ -339,7 +353,8 @@ try {
     /** the same growth (before the driver → all devices connected) by kind, KB per device */
     gatewayMemoryKbPerDevice: await (async () => {
       const ready = await memoryReady;
-      if (!ready || !memoryBefore) return null;
+      // one gateway's own figures: with several, only the RSS of all of them (above) counts
+      if (!ready || !memoryBefore || gatewayUrls.length > 1) return null;
       const per = (k: keyof Memory) => round1(((ready[k] - memoryBefore[k]) * 1000) / benchDevices.size);
       return {
         rss: per('rss'),
@@ -365,6 +380,7 @@ try {
   };
   const rows: Array<[string, string]> = [
     ['devices', String(report.devices)],
+    ['gateway processes (CPU and memory below: all of them together)', String(report.gateways)],
     ['duration', `${report.durationS} s`],
     [
       'connection ramp (driver opens 500/s)',
@@ -411,7 +427,7 @@ try {
     ],
     [
       '  growth per device: RSS / heap used / heap total / external',
-      report.gatewayMemoryKbPerDevice
+      report.gatewayMemoryKbPerDevice && report.gateways === 1
         ? `${report.gatewayMemoryKbPerDevice.rss} / ${report.gatewayMemoryKbPerDevice.heapUsed} / ${report.gatewayMemoryKbPerDevice.heapTotal} / ${report.gatewayMemoryKbPerDevice.external} KB (the gateway's own figures)`
         : 'n/a',
     ],
