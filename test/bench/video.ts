@@ -14,7 +14,7 @@
  *     publishers); receivers (`--capacity-receivers plain,whep`, each kind its own steps) either
  *     SRTP PlainTransport consumers on the tenant's router counted from the RTP header (`plain`;
  *     the SFU runs with its bench seam SFU_BENCH_PLAIN_CONSUMERS=on) or WHEP players that count RTP
- *     without decoding (`whep`; `--capacity-whep` gives them other steps); SFU CPU (Node + workers,
+ *     without decoding (`whep`, steps `--capacity-whep`, default 5x15,10x15); SFU CPU (Node + workers,
  *     /proc) per forwarded stream, the share of packets every stream got, the generator's own CPU;
  *  5. per client stack (issue 16, video-stacks.ts): WHIP answer and connect time for GStreamer,
  *     Chromium and libwebrtc, WHEP first-frame time for Chromium and GStreamer (`--stacks-only`
@@ -63,11 +63,11 @@ const Args = z.object({
     .string()
     .regex(/^(plain|whep)(,(plain|whep))?$/)
     .default('plain,whep'),
-  /** the WHEP players' steps, if not --capacity's */
+  /** the WHEP players' steps: 300 webrtcbin players need more than this machine's 2 cores (benchmarks.md) */
   'capacity-whep': z
     .string()
     .regex(/^\d+x\d+(,\d+x\d+)*$/)
-    .optional(),
+    .default('5x15,10x15'),
   'capacity-only': z.boolean().default(false),
   'latency-only': z.boolean().default(false),
   json: z.boolean().default(false),
@@ -79,8 +79,7 @@ const args = parseArgs(
   'bench:video -- [--seconds 10] [--capacity 5x15,10x15,20x15] [--capacity-seconds 30] [--capacity-receivers plain,whep] [--capacity-whep 5x15,10x15] [--rounds 3] [--stacks-only] [--capacity-only] [--latency-only] [--json]',
 );
 const capacityReceivers = args['capacity-receivers'].split(',') as ReceiverKind[];
-const stepsOf = (kind: ReceiverKind) =>
-  parseSteps(kind === 'whep' ? (args['capacity-whep'] ?? args.capacity) : args.capacity);
+const stepsOf = (kind: ReceiverKind) => parseSteps(kind === 'whep' ? args['capacity-whep'] : args.capacity);
 const capacitySteps = capacityReceivers.flatMap(stepsOf);
 /** the SFU's RTC address: a host address (see 5. above) */
 const hostIp =
