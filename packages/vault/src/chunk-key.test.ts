@@ -8,7 +8,15 @@ import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createChunkKey, destroyChunkKey, isNativeChunkKey } from './chunk-key.ts';
 import type { VaultError } from './errors.ts';
-import { FLAG_FINAL, FLAG_MORE, openChunk, type SegmentHeader, sealChunk, sealChunkInto } from './format.ts';
+import {
+  FLAG_FINAL,
+  FLAG_MORE,
+  openChunk,
+  openRecordInto,
+  type SegmentHeader,
+  sealChunk,
+  sealChunkInto,
+} from './format.ts';
 import { nativeGcm } from './native-gcm.ts';
 
 const header: SegmentHeader = {
@@ -96,6 +104,45 @@ describe('chunk keys', () => {
       );
     },
   );
+
+  it('openRecordInto: a record out of a larger buffer into another at an offset, both ways; a failure leaves no unauthenticated byte', () => {
+    const raw = randomBytes(32);
+    const keys = nativeGcm ? [createChunkKey(raw), createSecretKey(raw)] : [createSecretKey(raw)];
+    const plain = randomBytes(4096);
+    const last = randomBytes(33);
+    const src = Buffer.concat([
+      randomBytes(5),
+      sealChunk(keys[0]!, header, 7, FLAG_MORE, plain),
+      sealChunk(keys[0]!, header, 8, FLAG_FINAL, last),
+    ]);
+    for (const key of keys) {
+      const out = Buffer.alloc(10 + 4096 + 33, 0xaa);
+      expect(openRecordInto(key, header, 7, src, 5, 4096 + 17, out, 10)).toBe(FLAG_MORE);
+      expect(openRecordInto(key, header, 8, src, 5 + 4096 + 17, 33 + 17, out, 10 + 4096)).toBe(FLAG_FINAL);
+      expect(out.subarray(10).equals(Buffer.concat([plain, last]))).toBe(true);
+      expect(out.subarray(0, 10).equals(Buffer.alloc(10, 0xaa))).toBe(true);
+
+      const bad = Buffer.from(src);
+      bad[5 + 1 + 1000]! ^= 1; // one ciphertext byte: GCM would yield the rest of the plaintext
+      const into = Buffer.alloc(4096 + 20, 0xaa);
+      expect(codeOf(() => openRecordInto(key, header, 7, bad, 5, 4096 + 17, into, 10))).toBe('tampered');
+      expect(into.includes(plain.subarray(2000, 2064))).toBe(false);
+      expect(into.subarray(0, 10).equals(Buffer.alloc(10, 0xaa))).toBe(true);
+      // the wrong index, a short chunk not flagged final, a record beyond the buffer
+      expect(codeOf(() => openRecordInto(key, header, 9, src, 5, 4096 + 17, into, 0))).toBe('tampered');
+      expect(codeOf(() => openRecordInto(key, header, 7, src, 5, 4000, into, 0))).toBe('tampered');
+      expect(codeOf(() => openRecordInto(key, header, 7, src, 5, src.length, into, 0))).toBe('invalid_state');
+    }
+  });
+
+  it.skipIf(!nativeGcm)('in place, a record that fails holds zeros where its plaintext would be', () => {
+    const key = createChunkKey(randomBytes(32));
+    const plain = randomBytes(4096);
+    const record = sealChunk(key, header, 7, FLAG_MORE, plain);
+    record[record.length - 1]! ^= 1; // the tag
+    expect(codeOf(() => openChunk(key, header, 7, record, true))).toBe('tampered');
+    expect(record.subarray(1, 1 + 4096).equals(Buffer.alloc(4096))).toBe(true);
+  });
 
   it.skipIf(!nativeGcm)('a destroyed key seals and opens nothing', () => {
     const key = createChunkKey(randomBytes(32));

@@ -194,10 +194,97 @@ export function sealChunkInto(
 }
 
 /**
+ * Checks a record's length and flag before any decryption (shared by `openChunk` and
+ * `openRecordInto`); returns the flag.
+ */
+function recordFlag(h: SegmentHeader, index: number, src: Buffer, at: number, length: number): ChunkFlag {
+  const where = `chunk ${index} (segment ${h.segment})`;
+  if (length < RECORD_OVERHEAD || length > h.chunkSize + RECORD_OVERHEAD) {
+    throw new VaultError('tampered', `${where}: record length ${length} is impossible`);
+  }
+  const flag = src[at]!;
+  if (flag !== FLAG_MORE && flag !== FLAG_SEGMENT_END && flag !== FLAG_FINAL) {
+    throw new VaultError('tampered', `${where}: unknown flag ${flag}`);
+  }
+  if (flag !== FLAG_FINAL && length !== h.chunkSize + RECORD_OVERHEAD) {
+    throw new VaultError('tampered', `${where}: a short chunk that is not the final one`);
+  }
+  return flag as ChunkFlag;
+}
+
+const authFailure = (h: SegmentHeader, index: number, cause?: unknown) =>
+  new VaultError(
+    'tampered',
+    `chunk ${index} (segment ${h.segment}) failed authentication (changed, moved or foreign)`,
+    cause === undefined ? undefined : { cause },
+  );
+
+/**
+ * Opens the record at src[at, at + length) into out[outOffset…] (length − RECORD_OVERHEAD plaintext
+ * bytes) and returns its flag: the reader's path, which reads many records into one buffer it reuses
+ * and decrypts each straight into the plaintext buffer it hands on. `out` must not overlap `src`.
+ * Throws `tampered` like `openChunk`; then no unauthenticated byte is in `out` (the binding has
+ * zeroed the record's place, node:crypto's output is never copied there).
+ */
+export function openRecordInto(
+  key: ChunkKey,
+  h: SegmentHeader,
+  index: number,
+  src: Buffer,
+  at: number,
+  length: number,
+  out: Buffer,
+  outOffset: number,
+): ChunkFlag {
+  if (at < 0 || at + length > src.length) {
+    throw new VaultError('invalid_state', `chunk ${index}: the record lies outside the read buffer`);
+  }
+  const flag = recordFlag(h, index, src, at, length);
+  const n = length - RECORD_OVERHEAD;
+  if (outOffset < 0 || out.length - outOffset < n) {
+    throw new VaultError('invalid_state', `chunk ${index}: the plaintext does not fit the output buffer`);
+  }
+  if (isNativeChunkKey(key)) {
+    const iv = nonceFor(h.noncePrefix, index);
+    const aad = aadFor(h, index, flag);
+    const ok = nativeGcm!.openAt
+      ? nativeGcm!.openAt(key.open, iv, aad, src, at + 1, n, out, outOffset)
+      : nativeGcm!.open(
+          key.open,
+          iv,
+          aad,
+          src.subarray(at + 1, at + 1 + n),
+          src.subarray(at + 1 + n, at + length),
+          out,
+          outOffset,
+        );
+    if (!ok) {
+      out.fill(0, outOffset, outOffset + n); // the binding wipes it too; a stale build may not
+      throw authFailure(h, index);
+    }
+    return flag;
+  }
+  const d = createDecipheriv('aes-256-gcm', key, nonceFor(h.noncePrefix, index));
+  d.setAAD(aadFor(h, index, flag));
+  d.setAuthTag(src.subarray(at + 1 + n, at + length));
+  let plain: Buffer;
+  try {
+    plain = d.update(src.subarray(at + 1, at + 1 + n));
+    const rest = d.final(); // GCM's final() yields nothing; it checks the tag
+    if (rest.length) plain = Buffer.concat([plain, rest]);
+  } catch (err) {
+    throw authFailure(h, index, err);
+  }
+  // copied only once authenticated
+  plain.copy(out, outOffset);
+  return flag;
+}
+
+/**
  * Opens one record; any mismatch (byte, index, segment, recording, key) is `tampered`. With
  * `inPlace` (and the native binding) the plaintext is written over the record's ciphertext and
  * returned as a view of `record`: for a caller that owns the buffer and needs the ciphertext no more
- * (the reader's batches). After a failure such a record holds garbage.
+ * (the tail check). After a failure the plaintext's place holds zeros, never unauthenticated bytes.
  */
 export function openChunk(
   key: ChunkKey,
@@ -206,17 +293,7 @@ export function openChunk(
   record: Buffer,
   inPlace = false,
 ): { flag: ChunkFlag; plain: Buffer } {
-  const where = `chunk ${index} (segment ${h.segment})`;
-  if (record.length < RECORD_OVERHEAD || record.length > h.chunkSize + RECORD_OVERHEAD) {
-    throw new VaultError('tampered', `${where}: record length ${record.length} is impossible`);
-  }
-  const flag = record.readUInt8(0);
-  if (flag !== FLAG_MORE && flag !== FLAG_SEGMENT_END && flag !== FLAG_FINAL) {
-    throw new VaultError('tampered', `${where}: unknown flag ${flag}`);
-  }
-  if (flag !== FLAG_FINAL && record.length !== h.chunkSize + RECORD_OVERHEAD) {
-    throw new VaultError('tampered', `${where}: a short chunk that is not the final one`);
-  }
+  const flag = recordFlag(h, index, record, 0, record.length);
   const body = record.subarray(1, record.length - TAG_BYTES);
   if (isNativeChunkKey(key)) {
     const out = inPlace ? body : Buffer.allocUnsafe(body.length);
@@ -224,9 +301,10 @@ export function openChunk(
     if (
       !nativeGcm!.open(key.open, nonceFor(h.noncePrefix, index), aadFor(h, index, flag), body, tag, out, 0)
     ) {
-      throw new VaultError('tampered', `${where} failed authentication (changed, moved or foreign)`);
+      out.fill(0); // the binding wipes it too; a stale build may not
+      throw authFailure(h, index);
     }
-    return { flag: flag as ChunkFlag, plain: out };
+    return { flag, plain: out };
   }
   const d = createDecipheriv('aes-256-gcm', key, nonceFor(h.noncePrefix, index));
   d.setAAD(aadFor(h, index, flag));
@@ -235,11 +313,9 @@ export function openChunk(
     const plain = d.update(body);
     // GCM's final() yields no bytes (it checks the tag); concatenating would copy every chunk once more
     const rest = d.final();
-    return { flag: flag as ChunkFlag, plain: rest.length ? Buffer.concat([plain, rest]) : plain };
+    return { flag, plain: rest.length ? Buffer.concat([plain, rest]) : plain };
   } catch (err) {
-    throw new VaultError('tampered', `${where} failed authentication (changed, moved or foreign)`, {
-      cause: err,
-    });
+    throw authFailure(h, index, err);
   }
 }
 

@@ -90,6 +90,8 @@ export {
   localFolderStore,
   manifestObject,
   memoryStore,
+  openForReading,
+  type ReadHandle,
   recordingPrefix,
   reserveObject,
   segmentObject,

@@ -16,13 +16,28 @@ export interface GcmBinding {
   create(key: Buffer, encrypt: boolean): GcmContext;
   /** ciphertext at out[offset…], the 16-byte tag right after it */
   seal(ctx: GcmContext, iv: Buffer, aad: Buffer, plain: Buffer, out: Buffer, offset: number): void;
-  /** false: the tag does not match (the output must be discarded); out may be `cipher` itself */
+  /** false: the tag does not match (the output is wiped to zeros); out may be `cipher` itself */
   open(
     ctx: GcmContext,
     iv: Buffer,
     aad: Buffer,
     cipher: Buffer,
     tag: Buffer,
+    out: Buffer,
+    offset: number,
+  ): boolean;
+  /**
+   * `open` for the ciphertext src[srcOffset, srcOffset + length) and the 16-byte tag right after it,
+   * without a Buffer view per record (the reader opens many records out of one read buffer). Absent
+   * from a binding built before it existed; callers fall back to `open`.
+   */
+  openAt?(
+    ctx: GcmContext,
+    iv: Buffer,
+    aad: Buffer,
+    src: Buffer,
+    srcOffset: number,
+    length: number,
     out: Buffer,
     offset: number,
   ): boolean;

@@ -16,6 +16,8 @@ import {
   FLAG_SEGMENT_END,
   HEADER_BYTES,
   openChunk,
+  openRecordInto,
+  RECORD_OVERHEAD,
   recordBytes,
   type SegmentHeader,
   segmentFile,
@@ -27,6 +29,8 @@ import { canonicalJson, type Verifier } from './signing.ts';
 import {
   keyObject,
   manifestObject,
+  openForReading,
+  type ReadHandle,
   recordingPrefix,
   segmentObject,
   signatureObject,
@@ -70,7 +74,15 @@ export interface OpenOptions {
   verifier?: Verifier;
 }
 
-const READ_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Ciphertext per read (one buffer per stream, reused: it never leaves the reader) and plaintext per
+ * push (a new buffer each, owned by the consumer). The former reader allocated a new 4 MiB buffer per
+ * read, decrypted it in place and yielded it as 64 KiB views, one async-generator step each; its
+ * profile (2026-12-07, 512 MB) was a third garbage collection. Figures: docs/benchmarks.md
+ * § bench:vault.
+ */
+const READ_BATCH_BYTES = 1024 * 1024;
+const PUSH_BYTES = 256 * 1024;
 
 export async function readWrappedKey(
   store: VaultStore,
@@ -227,58 +239,181 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
     throw new VaultError('incomplete', `sealed recording lost its end after sealing: ${incompleteReason}`);
   }
 
-  async function* chunks(first: number, lastChunk: number): AsyncGenerator<{ index: number; plain: Buffer }> {
-    let index = first;
-    while (index <= lastChunk) {
-      const s = segmentOf(index);
-      const inSeg = index - s.header.firstChunk;
-      const segLast = Math.min(lastChunk, s.header.firstChunk + s.records - 1);
-      const want = Math.max(1, Math.min(segLast - index + 1, Math.floor(READ_BATCH_BYTES / rec)));
-      const off = HEADER_BYTES + inSeg * rec;
-      const buf = await store.read(
-        segmentObject(tenantId, recordingId, s.file),
-        off,
-        Math.min(want * rec, s.fileBytes - off),
+  const isLastSeg = (s: SegmentLayout) => s === last;
+  /** throws unless chunk `index` carries the flag of its place (inside, last of its segment, final) */
+  function checkFlag(s: SegmentLayout, index: number, flag: number): void {
+    const lastOfSeg = index === s.header.firstChunk + s.records - 1;
+    const expected = lastOfSeg ? (isLastSeg(s) ? FLAG_FINAL : FLAG_SEGMENT_END) : FLAG_MORE;
+    let ok = flag === expected;
+    // an unsealed recording may stop anywhere: its last present chunk is not flagged final
+    // (nor is that of a prefix sealed from disk afterwards, whose manifest fixes the count)
+    if (!ok && (incompleteReason || prefixSealed) && isLastSeg(s) && lastOfSeg) ok = flag !== FLAG_FINAL;
+    if (!ok) {
+      throw new VaultError(
+        'tampered',
+        `chunk ${index}: flag ${flag} where ${expected} belongs (segment cut or spliced)`,
       );
-      for (let k = 0; k < want; k++, index++) {
-        const record = buf.subarray(k * rec, Math.min((k + 1) * rec, buf.length));
-        // in place: `buf` was read for this batch alone and its ciphertext is not needed again
-        const { flag, plain } = openChunk(dataKey, s.header, index, record, true);
-        const lastOfSeg = index === s.header.firstChunk + s.records - 1;
-        const isLastSeg = s === last;
-        const expected = lastOfSeg ? (isLastSeg ? FLAG_FINAL : FLAG_SEGMENT_END) : FLAG_MORE;
-        let ok = flag === expected;
-        // an unsealed recording may stop anywhere: its last present chunk is not flagged final
-        // (nor is that of a prefix sealed from disk afterwards, whose manifest fixes the count)
-        if (!ok && (incompleteReason || prefixSealed) && isLastSeg && lastOfSeg) ok = flag !== FLAG_FINAL;
-        if (!ok) {
-          throw new VaultError(
-            'tampered',
-            `chunk ${index}: flag ${flag} where ${expected} belongs (segment cut or spliced)`,
+    }
+  }
+
+  /**
+   * Plaintext bytes [start, endInclusive] as a stream that reads only when its consumer asks for
+   * more (backpressure). One read fills a ciphertext buffer, owned by this stream and reused, with up
+   * to READ_BATCH_BYTES of whole records of one segment (one file handle per segment). Each time the
+   * consumer asks, the next PUSH_BYTES of records in it are opened straight into one new plaintext
+   * buffer, which is pushed only once every chunk in it has been authenticated and found in its
+   * place (index, flag): one push per group, so the stream's buffer holds a single group and a
+   * paused consumer's `read()` never has to concatenate. The consumer owns every buffer it gets
+   * (nothing it holds is overwritten later), no plaintext is left in the reused buffer, and memory
+   * stays bounded by one read buffer, one plaintext group and the stream's high-water mark. A chunk
+   * that fails ends the stream with its error after the authenticated chunks before it, as a
+   * chunk-by-chunk reader would.
+   */
+  function streamRange(start: number, endInclusive: number): Readable {
+    const first = Math.floor(start / chunkSize);
+    const lastChunk = Math.floor(endInclusive / chunkSize);
+    const perPush = Math.max(1, Math.floor(PUSH_BYTES / chunkSize));
+    const perRead = perPush * Math.max(1, Math.floor(READ_BATCH_BYTES / (perPush * rec)));
+    let cipher: Buffer | null = null;
+    /** the next chunk to read from the store */
+    let index = first;
+    /** what `cipher` holds: records of `bufSeg` from chunk `bufFirst`, `bufBytes` bytes; next: `bufNext` */
+    let bufSeg: SegmentLayout | null = null;
+    let bufFirst = 0;
+    let bufCount = 0;
+    let bufBytes = 0;
+    let bufNext = 0;
+    let seg: SegmentLayout | null = null;
+    let handle: ReadHandle | null = null;
+    let busy = false;
+    let wanted = false;
+
+    const closeHandle = async () => {
+      const h = handle;
+      handle = null;
+      seg = null;
+      await h?.close();
+    };
+
+    /** pushes plaintext of chunks [groupFirst, …) that lies in the range; false: the consumer is full */
+    const pushPlain = (plain: Buffer, groupFirst: number, bytes: number): boolean => {
+      const base = groupFirst * chunkSize;
+      const from = Math.max(0, start - base);
+      const to = Math.min(bytes, endInclusive - base + 1);
+      return to > from
+        ? stream.push(from === 0 && to === plain.length ? plain : plain.subarray(from, to))
+        : true;
+    };
+
+    /** opens the next group of records in `cipher` and pushes it; false: the consumer is full */
+    function deliverGroup(): boolean {
+      const s = bufSeg!;
+      const m = Math.min(perPush, bufCount - bufNext);
+      const at0 = bufNext * rec;
+      const groupBytes = Math.min(m * rec, bufBytes - at0);
+      const plain = Buffer.allocUnsafe(groupBytes - m * RECORD_OVERHEAD);
+      const groupFirst = bufFirst + bufNext;
+      let filled = 0;
+      try {
+        for (let j = 0; j < m; j++) {
+          const at = at0 + j * rec;
+          const len = Math.min(rec, bufBytes - at);
+          checkFlag(
+            s,
+            groupFirst + j,
+            openRecordInto(dataKey, s.header, groupFirst + j, cipher!, at, len, plain, filled),
           );
+          filled += len - RECORD_OVERHEAD;
         }
-        yield { index, plain };
+      } catch (err) {
+        // what was authenticated before the failing chunk goes out, then the error (the failing
+        // chunk's place in `plain` holds zeros, and is not pushed)
+        pushPlain(plain, groupFirst, filled);
+        throw err;
+      }
+      bufNext += m;
+      return pushPlain(plain, groupFirst, filled);
+    }
+
+    async function pump(): Promise<void> {
+      try {
+        while (wanted && !stream.destroyed) {
+          if (bufNext < bufCount) {
+            wanted = false;
+            // read on while the consumer takes more (`wanted` is also set by a read() during the push)
+            if (deliverGroup()) wanted = true;
+            continue;
+          }
+          if (index > lastChunk) {
+            await closeHandle();
+            stream.push(null);
+            return;
+          }
+          const s = segmentOf(index);
+          if (seg !== s) {
+            await closeHandle();
+            handle = await openForReading(store, segmentObject(tenantId, recordingId, s.file));
+            seg = s;
+            if (stream.destroyed) return;
+          }
+          const count = Math.min(
+            Math.min(lastChunk, s.header.firstChunk + s.records - 1) - index + 1,
+            perRead,
+          );
+          const off = HEADER_BYTES + (index - s.header.firstChunk) * rec;
+          const bytes = Math.min(count * rec, s.fileBytes - off);
+          cipher ??= Buffer.allocUnsafeSlow(Math.min(perRead, lastChunk - first + 1) * rec);
+          const got = await handle!.read(cipher, 0, bytes, off);
+          if (stream.destroyed) return;
+          if (got < bytes) {
+            throw new VaultError(
+              'tampered',
+              `segment ${s.file} ends at byte ${off + got}, inside chunk ${index + Math.floor(got / rec)} (it was ${s.fileBytes} bytes when opened)`,
+            );
+          }
+          bufSeg = s;
+          bufFirst = index;
+          bufCount = count;
+          bufBytes = bytes;
+          bufNext = 0;
+          index += count;
+        }
+      } catch (err) {
+        stream.destroy(err as Error);
+      } finally {
+        busy = false;
+        if (stream.destroyed) await closeHandle().catch(() => {});
       }
     }
+
+    const stream = new Readable({
+      read() {
+        wanted = true;
+        // not from inside read(): Readable.read() calls this to read ahead while a group is still
+        // buffered, and a group pushed synchronously here would be concatenated with it (a copy)
+        if (!busy) {
+          busy = true;
+          process.nextTick(pump);
+        }
+      },
+      destroy(err, cb) {
+        // while a read is under way, pump closes the handle once it returns
+        if (busy) cb(err);
+        else
+          closeHandle().then(
+            () => cb(err),
+            (e: Error) => cb(err ?? e),
+          );
+      },
+    });
+    return stream;
   }
 
   function readRange(start: number, endInclusive: number): Readable {
     if (start < 0 || endInclusive >= size || start > endInclusive) {
       throw new VaultError('invalid_state', `range ${start}-${endInclusive} is outside 0-${size - 1}`);
     }
-    const first = Math.floor(start / chunkSize);
-    const lastChunk = Math.floor(endInclusive / chunkSize);
-    return Readable.from(
-      (async function* () {
-        for await (const { index, plain } of chunks(first, lastChunk)) {
-          const base = index * chunkSize;
-          const from = Math.max(0, start - base);
-          const to = Math.min(plain.length, endInclusive - base + 1);
-          yield plain.subarray(from, to);
-        }
-      })(),
-      { objectMode: false },
-    );
+    return streamRange(start, endInclusive);
   }
 
   return {

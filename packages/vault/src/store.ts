@@ -25,6 +25,16 @@ export interface AppendHandle {
   close(): Promise<void>;
 }
 
+/** An object opened for reading at offsets into the caller's buffers (the reader's path). */
+export interface ReadHandle {
+  /**
+   * Reads `length` bytes at `position` into buf[offset…] and returns how many it read: fewer only
+   * where the object ends.
+   */
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface VaultStore {
   /** creates the object (fails if it exists) for appending */
   create(key: string): Promise<AppendHandle>;
@@ -32,6 +42,11 @@ export interface VaultStore {
   put(key: string, data: Buffer | string): Promise<void>;
   get(key: string): Promise<Buffer | null>;
   read(key: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * Opens an object for many reads into buffers the caller reuses (one open per segment instead of
+   * one per read, and no new buffer per read). Optional: `openForReading` falls back to `read`.
+   */
+  openRead?(key: string): Promise<ReadHandle>;
   size(key: string): Promise<number | null>;
   /** epoch ms of the object's last change; null if unknown or missing */
   modifiedAt(key: string): Promise<number | null>;
@@ -98,16 +113,18 @@ export function localFolderStore(root: string): VaultStore {
       try {
         // filled by the reads below; a short file returns only the part that was read
         const buf = Buffer.allocUnsafe(length);
-        let got = 0;
-        while (got < length) {
-          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
-        }
+        const got = await readFully(fh, buf, 0, length, offset);
         return got === length ? buf : buf.subarray(0, got);
       } finally {
         await fh.close();
       }
+    },
+    async openRead(key) {
+      const fh = await open(path(key), 'r');
+      return {
+        read: (buf, offset, length, position) => readFully(fh, buf, offset, length, position),
+        close: () => fh.close(),
+      };
     },
     async size(key) {
       try {
@@ -143,6 +160,35 @@ export function localFolderStore(root: string): VaultStore {
       await rm(path(prefix), { recursive: true, force: true });
     },
   };
+}
+
+/** reads until `length` bytes or the end of the file; returns the bytes read */
+async function readFully(
+  fh: FileHandle,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, offset + got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+/** `store.openRead(key)`, or for a store without it a handle whose reads go through `store.read` */
+export function openForReading(store: VaultStore, key: string): Promise<ReadHandle> {
+  if (store.openRead) return store.openRead(key);
+  return Promise.resolve({
+    async read(buf, offset, length, position) {
+      const b = await store.read(key, position, length);
+      return b.copy(buf, offset, 0, Math.min(b.length, length));
+    },
+    async close() {},
+  });
 }
 
 /** Object names of one recording. */
@@ -194,6 +240,17 @@ export function memoryStore(): VaultStore & { objects: Map<string, Buffer> } {
       const b = objects.get(key);
       if (!b) throw new VaultError('not_found', `${key} is missing`);
       return Buffer.from(b.subarray(offset, offset + length));
+    },
+    async openRead(key) {
+      if (!objects.has(key)) throw new VaultError('not_found', `${key} is missing`);
+      return {
+        // the object as it is at each read, like a file that is appended to or cut
+        async read(buf, offset, length, position) {
+          const b = objects.get(key) ?? Buffer.alloc(0);
+          return b.copy(buf, offset, Math.min(position, b.length), Math.min(position + length, b.length));
+        },
+        async close() {},
+      };
     },
     async size(key) {
       return objects.get(key)?.length ?? null;

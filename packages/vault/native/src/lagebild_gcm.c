@@ -9,10 +9,15 @@
  *   seal(ctx, iv: Buffer(12), aad: Buffer, plain: Buffer, out: Buffer, outOffset: number) -> undefined
  *        writes ciphertext (plain.length bytes) at out[outOffset..] and the 16-byte tag right after it
  *   open(ctx, iv, aad, cipher: Buffer, tag: Buffer(16), out: Buffer, outOffset) -> boolean (tag ok)
- *        out may be cipher itself (in place); on false the output must be discarded
+ *        out may be cipher itself (in place); on false the output is wiped (zeros)
+ *   openAt(ctx, iv, aad, src: Buffer, srcOffset, length, out: Buffer, outOffset) -> boolean (tag ok)
+ *        the same for the ciphertext src[srcOffset, srcOffset + length) followed by its 16-byte tag,
+ *        so a reader opens the records of one read buffer without a Buffer view per record; out
+ *        must not overlap src unless it is exactly in place; on false the output is wiped (zeros)
  *   destroy(ctx) -> undefined   frees the context and wipes its key schedule now (GC would later)
  */
 #include <node_api.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -132,6 +137,28 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Decrypts cipherLen bytes at cipher into dst and checks the tag. GCM releases plaintext before the
+ * tag is checked, so on a mismatch the output is wiped: no unauthenticated byte is left in a buffer
+ * whose verified parts a reader may already have handed on.
+ */
+static bool open_into(gcm_t *g, const uint8_t *iv, const uint8_t *aad, size_t aadLen, const uint8_t *cipher,
+                      size_t cipherLen, const uint8_t *tag, uint8_t *dst, bool *failed) {
+  uint8_t tagCopy[16];
+  memcpy(tagCopy, tag, 16);
+  int n = 0, m = 0;
+  *failed = false;
+  if (!begin(g, iv, aad, aadLen) || (cipherLen > 0 && EVP_DecryptUpdate(g->ctx, dst, &n, cipher, (int)cipherLen) != 1) ||
+      EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_SET_TAG, 16, tagCopy) != 1) {
+    OPENSSL_cleanse(dst, cipherLen);
+    *failed = true;
+    return false;
+  }
+  bool ok = EVP_DecryptFinal_ex(g->ctx, dst + n, &m) == 1 && (size_t)(n + m) == cipherLen;
+  if (!ok) OPENSSL_cleanse(dst, cipherLen);
+  return ok;
+}
+
 static napi_value gcm_open(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -150,13 +177,40 @@ static napi_value gcm_open(napi_env env, napi_callback_info info) {
   uint8_t *dst = out + off;
   /* in place is allowed (dst == cipher); any other overlap is not */
   if (dst != cipher && dst < cipher + cipherLen && cipher < dst + cipherLen) FAIL("open: output overlaps the input");
-  uint8_t tagCopy[16];
-  memcpy(tagCopy, tag, 16);
-  int n = 0, m = 0;
-  if (!begin(g, iv, aad, aadLen) || (cipherLen > 0 && EVP_DecryptUpdate(g->ctx, dst, &n, cipher, (int)cipherLen) != 1) ||
-      EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_SET_TAG, 16, tagCopy) != 1)
-    FAIL("open: OpenSSL failed");
-  bool ok = EVP_DecryptFinal_ex(g->ctx, dst + n, &m) == 1 && (size_t)(n + m) == cipherLen;
+  bool failed = false;
+  bool ok = open_into(g, iv, aad, aadLen, cipher, cipherLen, tag, dst, &failed);
+  if (failed) FAIL("open: OpenSSL failed");
+  napi_value result;
+  CHECK(napi_get_boolean(env, ok, &result));
+  return result;
+}
+
+static napi_value gcm_open_at(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  gcm_t *g = argc == 8 ? ctx_arg(env, argv[0]) : NULL;
+  uint8_t *iv, *aad, *src, *out;
+  size_t ivLen, aadLen, srcLen, outLen;
+  int64_t srcOff = -1, len = -1, off = -1;
+  if (!g || !g->ctx || g->encrypt) FAIL("openAt: not an open decryption context");
+  if (!buffer_arg(env, argv[1], &iv, &ivLen) || ivLen != 12 || !buffer_arg(env, argv[2], &aad, &aadLen) ||
+      !buffer_arg(env, argv[3], &src, &srcLen) || napi_get_value_int64(env, argv[4], &srcOff) != napi_ok ||
+      napi_get_value_int64(env, argv[5], &len) != napi_ok || !buffer_arg(env, argv[6], &out, &outLen) ||
+      napi_get_value_int64(env, argv[7], &off) != napi_ok)
+    FAIL("openAt(ctx, iv: 12-byte Buffer, aad, src: Buffer, srcOffset, length, out: Buffer, outOffset)");
+  if (srcOff < 0 || len < 0 || len > INT32_MAX || (uint64_t)srcOff > srcLen || srcLen - (size_t)srcOff < (size_t)len + 16)
+    FAIL("openAt: the record lies outside the source buffer");
+  if (off < 0 || (uint64_t)off > outLen || outLen - (size_t)off < (size_t)len)
+    FAIL("openAt: the plaintext does not fit the output buffer");
+  const uint8_t *cipher = src + srcOff;
+  uint8_t *dst = out + off;
+  size_t cipherLen = (size_t)len;
+  /* in place is allowed (dst == cipher); any other overlap (the tag included) is not */
+  if (dst != cipher && dst < cipher + cipherLen + 16 && cipher < dst + cipherLen) FAIL("openAt: output overlaps the input");
+  bool failed = false;
+  bool ok = open_into(g, iv, aad, aadLen, cipher, cipherLen, cipher + cipherLen, dst, &failed);
+  if (failed) FAIL("openAt: OpenSSL failed");
   napi_value result;
   CHECK(napi_get_boolean(env, ok, &result));
   return result;
@@ -167,6 +221,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"create", NULL, gcm_create, NULL, NULL, NULL, napi_default, NULL},
       {"seal", NULL, gcm_seal, NULL, NULL, NULL, napi_default, NULL},
       {"open", NULL, gcm_open, NULL, NULL, NULL, napi_default, NULL},
+      {"openAt", NULL, gcm_open_at, NULL, NULL, NULL, napi_default, NULL},
       {"destroy", NULL, gcm_destroy, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -1,0 +1,221 @@
+/**
+ * The reader's stream (issue 17): records are read many at a time into one buffer the stream reuses
+ * and opened into plaintext buffers of many chunks that the consumer owns; every chunk is
+ * authenticated before its bytes go out, a file that changes under the reader is an error, and the
+ * stream reads only as fast as its consumer takes.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createKeyring,
+  createRecordingWriter,
+  HEADER_BYTES,
+  localFolderStore,
+  memoryStore,
+  openRecording,
+  type ReadHandle,
+  recordBytes,
+  segmentObject,
+  type VaultError,
+  type VaultStore,
+} from './index.ts';
+import { CHUNK, DEVICE, ringFile, signer, TENANT, verifier } from './test-fixture.ts';
+
+// enough chunks for several plaintext groups per read, several reads per segment and 3 segments
+const PLAIN = randomBytes(2500 * CHUNK + 321);
+const SEGMENT_BYTES = 1000 * recordBytes(CHUNK);
+const keyring = createKeyring(ringFile());
+let dir = '';
+
+async function write(store: VaultStore): Promise<string> {
+  const recordingId = randomUUID();
+  const w = await createRecordingWriter({
+    store,
+    keyring,
+    signer,
+    recordingId,
+    tenantId: TENANT,
+    deviceId: DEVICE,
+    chunkSize: CHUNK,
+    segmentMaxBytes: SEGMENT_BYTES,
+  });
+  for (let off = 0; off < PLAIN.length; off += 65_536) await w.write(PLAIN.subarray(off, off + 65_536));
+  await w.seal();
+  return recordingId;
+}
+
+const open = (store: VaultStore, recordingId: string) =>
+  openRecording({ store, keyring, tenantId: TENANT, recordingId, verifier });
+
+/** every buffer as the stream gave it (no copy), and its error code if it failed */
+async function drain(stream: Readable): Promise<{ parts: Buffer[]; code: string | null; message: string }> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const b of stream) parts.push(b as Buffer);
+  } catch (err) {
+    return { parts, code: (err as VaultError).code ?? 'error', message: (err as Error).message };
+  }
+  return { parts, code: null, message: '' };
+}
+
+/** the same through 'data' events (flowing mode, as `pipe` reads) */
+function dataEvents(stream: Readable): Promise<{ parts: Buffer[]; code: string | null; message: string }> {
+  const parts: Buffer[] = [];
+  return new Promise((resolve) => {
+    stream.on('data', (b: Buffer) => parts.push(b));
+    stream.on('error', (err) =>
+      resolve({ parts, code: (err as VaultError).code ?? 'error', message: err.message }),
+    );
+    stream.on('end', () => resolve({ parts, code: null, message: '' }));
+  });
+}
+
+/** a store that counts its read handles and reads (and may lack openRead, as a store may) */
+function counting(inner: VaultStore, withOpenRead = true) {
+  const n = { opened: 0, closed: 0, reads: 0 };
+  const store: VaultStore = { ...inner, openRead: undefined };
+  if (withOpenRead) {
+    store.openRead = async (key) => {
+      const h = await inner.openRead!(key);
+      n.opened++;
+      return {
+        read: (...args: Parameters<ReadHandle['read']>) => {
+          n.reads++;
+          return h.read(...args);
+        },
+        close: async () => {
+          n.closed++;
+          await h.close();
+        },
+      };
+    };
+  } else {
+    store.read = (key, offset, length) => {
+      n.reads++;
+      return inner.read(key, offset, length);
+    };
+  }
+  return { store, n };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lagebild-vault-reader-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('reader stream', () => {
+  it('gives buffers of many chunks, each the consumer’s own (none is overwritten by later reads)', async () => {
+    for (const store of [localFolderStore(join(dir, 'a')), memoryStore()]) {
+      const r = await open(store, await write(store));
+      expect(r.segments.length).toBe(3);
+      const { parts, code } = await drain(r.readAll());
+      expect(code).toBeNull();
+      // compared only after the whole stream: a buffer reused by the reader would have changed
+      expect(Buffer.concat(parts).equals(PLAIN)).toBe(true);
+      expect(Math.max(...parts.map((p) => p.length))).toBeGreaterThan(CHUNK);
+      expect(Math.max(...parts.map((p) => p.length))).toBeLessThanOrEqual(256 * 1024);
+      expect(parts.length).toBeLessThan(PLAIN.length / CHUNK / 10);
+      expect(new Set(parts.map((p) => p.buffer)).size).toBe(parts.length);
+    }
+  });
+
+  it('serves ranges that start and end inside groups, reads and segments', async () => {
+    const store = memoryStore();
+    const r = await open(store, await write(store));
+    const last = PLAIN.length - 1;
+    for (const [a, b] of [
+      [0, last],
+      [1, last - 1],
+      [255 * CHUNK + 7, 257 * CHUNK + 3], // across a plaintext group
+      [999 * CHUNK + 1, 1001 * CHUNK], // across a segment
+      [700 * CHUNK, 2100 * CHUNK - 1],
+      [2499 * CHUNK + 5, last],
+      [last, last],
+      [1234, 1234],
+    ] as const) {
+      const { parts, code } = await drain(r.readRange(a, b));
+      expect(code).toBeNull();
+      expect(Buffer.concat(parts).equals(PLAIN.subarray(a, b + 1))).toBe(true);
+    }
+  });
+
+  it('a changed chunk inside a group: the chunks before it come out, then `tampered`, no byte of it', async () => {
+    for (const store of [localFolderStore(join(dir, 'b')), memoryStore()]) {
+      const id = await write(store);
+      const bad = 300; // inside the second group of the first segment
+      const key = segmentObject(TENANT, id, 'seg-000000.lbv');
+      const seg = (await store.get(key))!;
+      seg[HEADER_BYTES + bad * recordBytes(CHUNK) + 1 + 100]! ^= 0x40; // one ciphertext byte
+      await store.put(key, seg);
+      // as a pipe (an HTTP response) takes it: 'data' events, flowing
+      const flowing = await dataEvents((await open(store, id)).readAll());
+      expect(flowing.code).toBe('tampered');
+      expect(flowing.message).toMatch(/chunk 300 .*failed authentication/);
+      expect(Buffer.concat(flowing.parts).equals(PLAIN.subarray(0, bad * CHUNK))).toBe(true);
+      // an async iterator drops what is buffered when the stream fails: a prefix, never more
+      const iterated = await drain((await open(store, id)).readAll());
+      expect(iterated.code).toBe('tampered');
+      const got = Buffer.concat(iterated.parts);
+      expect(got.length).toBeLessThanOrEqual(bad * CHUNK);
+      expect(got.equals(PLAIN.subarray(0, got.length))).toBe(true);
+      // GCM is a stream cipher: the failing chunk decrypts to its plaintext but for one byte. None of
+      // it may be anywhere the consumer can reach, not even past the end of a view it was given.
+      const window = PLAIN.subarray(bad * CHUNK + 200, bad * CHUNK + 264);
+      for (const p of [...flowing.parts, ...iterated.parts])
+        expect(Buffer.from(p.buffer).includes(window)).toBe(false);
+    }
+  });
+
+  it('a segment cut after the recording was opened is an error, never a shorter video', async () => {
+    for (const store of [localFolderStore(join(dir, 'c')), memoryStore()]) {
+      const id = await write(store);
+      const r = await open(store, id);
+      await store.truncate(
+        segmentObject(TENANT, id, 'seg-000001.lbv'),
+        HEADER_BYTES + 500 * recordBytes(CHUNK) + 7,
+      );
+      const { parts, code, message } = await drain(r.readAll());
+      expect(code).toBe('tampered');
+      expect(message).toMatch(/seg-000001\.lbv ends at byte/);
+      expect(Buffer.concat(parts).equals(PLAIN.subarray(0, Buffer.concat(parts).length))).toBe(true);
+      expect(Buffer.concat(parts).length).toBeLessThanOrEqual(1500 * CHUNK);
+    }
+  });
+
+  it('reads only as the consumer asks, and closes every segment it opened', async () => {
+    const { store, n } = counting(localFolderStore(join(dir, 'd')));
+    const id = await write(store);
+    const r = await open(store, id);
+    const stream = r.readAll();
+    const it = stream[Symbol.asyncIterator]();
+    const first = await it.next();
+    expect((first.value as Buffer).equals(PLAIN.subarray(0, (first.value as Buffer).length))).toBe(true);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    // the first read (1 MiB of records) is all a consumer that stopped has caused
+    expect(n.reads).toBe(1);
+    stream.destroy();
+    await new Promise((resolve) => stream.once('close', resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(n).toMatchObject({ opened: 1, closed: 1 });
+
+    const all = await drain((await open(store, id)).readAll());
+    expect(Buffer.concat(all.parts).equals(PLAIN)).toBe(true);
+    expect(n.opened).toBe(1 + 3);
+    expect(n.closed).toBe(n.opened);
+  });
+
+  it('reads a store without read handles through its read()', async () => {
+    const { store, n } = counting(memoryStore(), false);
+    const id = await write(store);
+    const { parts, code } = await drain((await open(store, id)).readAll());
+    expect(code).toBeNull();
+    expect(Buffer.concat(parts).equals(PLAIN)).toBe(true);
+    expect(n.reads).toBeGreaterThan(3);
+  });
+});
