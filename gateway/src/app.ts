@@ -39,6 +39,7 @@ import { type Guard, type SessionEndReason, sessionGuard, sessionRefOf } from '.
 import { takeEndedSessions } from './http/session-sweeper.ts';
 import { registerStaticWeb } from './http/static-web.ts';
 import { tenantCheck } from './http/tenant-guard.ts';
+import { releaseUpgradeResponses } from './http/upgrade-responses.ts';
 import { createCoalescer } from './live/coalescer.ts';
 import { attachControlNamespace, tenantRoom } from './live/control-namespace.ts';
 import { attachDeviceNamespace, deviceRoom } from './live/device-namespace.ts';
@@ -180,7 +181,7 @@ async function createHttpServer(
 }
 
 function createIo(app: FastifyInstance, config: GatewayConfig, adapterRedis: Redis): Server {
-  return new Server(app.server, {
+  const io = new Server(app.server, {
     serveClient: false,
     maxHttpBufferSize: 16 * 1024,
     pingInterval: 10_000,
@@ -192,6 +193,8 @@ function createIo(app: FastifyInstance, config: GatewayConfig, adapterRedis: Red
       streamName: 'lb:sio',
     }),
   });
+  releaseUpgradeResponses(io);
+  return io;
 }
 
 /** Incident, alert and dispatch upserts to every dashboard of a tenant, on every gateway. */

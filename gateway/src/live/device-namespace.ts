@@ -142,7 +142,8 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): DeviceNamespac
     const dev = socket.data;
     // A connection lives for hours and a gateway holds 10,000 of them (issue 17): it keeps no more
     // than it needs. Its logger is made when something is logged; the HTTP request it began with
-    // is let go once the handshake (headers, address) has been read from it.
+    // is let go once the handshake (headers, address) has been read from it (and Engine.IO's own
+    // hold on it is cut at connection: http/upgrade-responses.ts).
     const dlog = () => log.child({ deviceId: dev.deviceId, tenantId: dev.tenantId });
     (socket.conn as { request: unknown }).request = null;
     metrics.deviceConnections++;
