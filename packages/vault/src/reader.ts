@@ -78,11 +78,11 @@ export interface OpenOptions {
  * Ciphertext per read (one buffer per stream, reused: it never leaves the reader) and plaintext per
  * push (a new buffer each, owned by the consumer). The former reader allocated a new 4 MiB buffer per
  * read, decrypted it in place and yielded it as 64 KiB views, one async-generator step each; its
- * profile (2026-12-07, 512 MB) was a third garbage collection. Figures: docs/benchmarks.md
- * § bench:vault.
+ * profile (2026-12-07, 512 MB) was a third garbage collection. Pushes of 1 MiB measured better than
+ * of 256 KiB (fewer buffers to allocate and free). Figures: docs/benchmarks.md § bench:vault.
  */
 const READ_BATCH_BYTES = 1024 * 1024;
-const PUSH_BYTES = 256 * 1024;
+const PUSH_BYTES = 1024 * 1024;
 
 export async function readWrappedKey(
   store: VaultStore,
@@ -260,7 +260,7 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
    * Plaintext bytes [start, endInclusive] as a stream that reads only when its consumer asks for
    * more (backpressure). One read fills a ciphertext buffer, owned by this stream and reused, with up
    * to READ_BATCH_BYTES of whole records of one segment (one file handle per segment). Each time the
-   * consumer asks, the next PUSH_BYTES of records in it are opened straight into one new plaintext
+   * consumer asks, the next PUSH_BYTES (at most) of records in it are opened straight into one new plaintext
    * buffer, which is pushed only once every chunk in it has been authenticated and found in its
    * place (index, flag): one push per group, so the stream's buffer holds a single group and a
    * paused consumer's `read()` never has to concatenate. The consumer owns every buffer it gets
@@ -326,8 +326,10 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
           filled += len - RECORD_OVERHEAD;
         }
       } catch (err) {
-        // what was authenticated before the failing chunk goes out, then the error (the failing
-        // chunk's place in `plain` holds zeros, and is not pushed)
+        // what was authenticated before the failing chunk goes out, then the error; the rest of
+        // `plain` (the failing chunk's place and memory never written) is zeroed first, as the
+        // consumer's view shares its memory
+        plain.fill(0, filled);
         pushPlain(plain, groupFirst, filled);
         throw err;
       }
