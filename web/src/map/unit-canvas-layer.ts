@@ -15,7 +15,11 @@
  *   larger than the view by PAN_PADDING on each side and moves with the map pane, so a pan is redrawn
  *   only when it ends or once the view leaves the drawn area;
  * - units outside the drawn area are skipped before they are projected, and projection does not
- *   allocate (mercator.ts).
+ *   allocate (mercator.ts);
+ * - with the sprites, drawing and rasterizing 10,000 units still took the main thread tens of ms per
+ *   redraw: the layer now only chooses and places the units (unit-draw-list.ts) and a worker draws
+ *   them (unit-draw-worker.ts) into an ImageBitmap shown on a `bitmaprenderer` canvas, moved to
+ *   where it was drawn for in the same task; a browser that cannot draws the same list on the page.
  *
  * A class because Leaflet layers own a lifecycle (onAdd/onRemove) that Leaflet calls.
  */
