@@ -274,13 +274,14 @@ try {
 
   /** the gateway's own view of its memory (GET /api/metrics): heap, Buffers and the rest of its RSS */
   type Memory = { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  // a gateway at its limit may not accept the request in time: its own figures are then missing
+  // (n/a), the run goes on
   const gatewayMemory = async (): Promise<Memory | null> =>
     adminCookie
-      ? (
-          (await (await fetch(`${url}/api/metrics`, { headers: { cookie: adminCookie } })).json()) as {
-            memoryMb: Memory;
-          }
-        ).memoryMb
+      ? fetch(`${url}/api/metrics`, { headers: { cookie: adminCookie } })
+          .then((r) => r.json() as Promise<{ memoryMb: Memory }>)
+          .then((m) => m.memoryMb)
+          .catch(() => null)
       : null;
   const memoryBefore = await gatewayMemory();
   let memoryReady: Promise<Memory | null> = Promise.resolve(null);
@@ -304,9 +305,9 @@ try {
   op.close();
 
   const gatewayMetrics = adminCookie
-    ? ((await (await fetch(`${url}/api/metrics`, { headers: { cookie: adminCookie } })).json()) as {
-        eventLoopDelayMs: { p50: number; p99: number; max: number };
-      })
+    ? await fetch(`${url}/api/metrics`, { headers: { cookie: adminCookie } })
+        .then((r) => r.json() as Promise<{ eventLoopDelayMs: { p50: number; p99: number; max: number } }>)
+        .catch(() => null)
     : null;
   let stageChangesPersisted: number | null = null;
   if (stack) {
