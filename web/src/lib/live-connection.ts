@@ -29,6 +29,7 @@ import {
 import { io, type Socket } from 'socket.io-client';
 import type { LiveInput, LiveSession } from './live-session.ts';
 import { perfEnd, perfStart } from './perf-marks.ts';
+import { silenceWatch } from './silence-watch.ts';
 
 type Parsed<T> = { success: true; data: T } | { success: false; error: Parameters<typeof describeIssues>[0] };
 type Schema<T> = { safeParse(msg: unknown): Parsed<T> };
@@ -38,7 +39,7 @@ const RETRY_REFUSED_MS = 5000;
 /**
  * no message for this long: the gateway is lost (it sends `health` every 500 ms, so three in a row
  * are missing); with the watchdog's tick the page says "reconnecting" at most 1.6 s after the
- * gateway's last message, within issue 14's 2 s
+ * gateway's last message, within issue 14's 2 s, counting the time the page itself was running
  */
 export const HEARTBEAT_TIMEOUT_MS = 1500;
 const WATCHDOG_TICK_MS = 100;
@@ -82,15 +83,18 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
   forward('video', MediaEvent, (event) => ({ type: 'video', event }));
   forward('health', GatewayHealth, (msg) => ({ type: 'health', components: msg.components }));
 
-  let lastHeardMs = Date.now();
-  socket.on('connect', () => {
-    lastHeardMs = Date.now();
+  // silence counts only while the page runs: a page busy for seconds must not drop a working
+  // connection whose messages wait behind its own work (silence-watch.ts)
+  const silence = silenceWatch({
+    timeoutMs: HEARTBEAT_TIMEOUT_MS,
+    tickMs: WATCHDOG_TICK_MS,
+    nowMs: Date.now(),
   });
-  socket.onAny(() => {
-    lastHeardMs = Date.now();
-  });
+  socket.on('connect', () => silence.heard(Date.now()));
+  socket.onAny(() => silence.heard(Date.now()));
   const watchdog = window.setInterval(() => {
-    if (closed || !socket.connected || Date.now() - lastHeardMs < HEARTBEAT_TIMEOUT_MS) return;
+    const silent = silence.tick(Date.now());
+    if (closed || !socket.connected || !silent) return;
     session.apply({ type: 'silent' });
     socket.disconnect();
     socket.connect();
