@@ -96,8 +96,8 @@ async function driveServer(o: {
   onReady?: () => void;
 }): Promise<DriveResult> {
   const { serverPids } = o;
-  const serverPid = serverPids.length > 0;
-  const rssBefore = serverPid ? await serverRssMb(serverPids) : null;
+  const watchServer = serverPids.length > 0;
+  const rssBefore = watchServer ? await serverRssMb(serverPids) : null;
   const driverStarted = Date.now();
   let rampS = Number.NaN;
   let connectedAtReady = 0;
@@ -135,7 +135,7 @@ async function driveServer(o: {
         measuring = true;
         o.onReady?.();
         log(`devices connected: ${ready.connected} after ${rampS.toFixed(1)} s; measuring`);
-        if (serverPid)
+        if (watchServer)
           atReady = {
             jiffies: await serverJiffies(serverPids),
             acked: ready.acked,
@@ -144,7 +144,7 @@ async function driveServer(o: {
       }
       if (line.startsWith('{"msg":"result"')) {
         result = JSON.parse(line);
-        if (serverPid) atEnd = { jiffies: await serverJiffies(serverPids), acked: result.acked ?? 0 };
+        if (watchServer) atEnd = { jiffies: await serverJiffies(serverPids), acked: result.acked ?? 0 };
         log(`driver: ${line}`);
       }
     });
@@ -156,7 +156,7 @@ async function driveServer(o: {
   const rss: number[] = [];
   let last: { t: number; server: number; driver: number; busy: number } | undefined;
   const sampler = setInterval(async () => {
-    if (!serverPid || !measuring || !driver.pid) return;
+    if (!watchServer || !measuring || !driver.pid) return;
     try {
       const [server, drv, m] = await Promise.all([
         serverJiffies(serverPids),

@@ -93,8 +93,8 @@ export function classifyBatch(
   const lateFlags: boolean[] = [];
   const changes: PersistedChange[] = [];
   for (const r of sorted) {
-    const prev =
-      (lastAfter.has(r.deviceId) ? lastAfter.get(r.deviceId) : lastPersisted.get(r.deviceId)) ?? null;
+    // lastAfter never holds null: a device gets an entry only with a snapshot
+    const prev = lastAfter.get(r.deviceId) ?? lastPersisted.get(r.deviceId) ?? null;
     const late = prev !== null && r.status.seq <= prev.seq;
     lateFlags.push(late);
     if (late) {

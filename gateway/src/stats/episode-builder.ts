@@ -43,37 +43,35 @@ interface PassOptions {
 const DEVICES_PER_TRANSACTION = 100;
 
 /**
- * Derives the jobs, DEVICES_PER_TRANSACTION at a time. A group that fails is derived again device
- * by device, so one device that cannot be derived holds up no other: it is logged and left marked
- * for the next pass.
+ * Derives a group in one transaction. A group that fails is derived again device by device, so one
+ * device that cannot be derived holds up no other: it is logged and left marked for the next pass.
  */
-async function deriveAll(jobs: readonly DeviceJob[], o: PassOptions): Promise<number> {
-  const opts = { quietMs: o.quietMs, now: o.now };
-  let done = 0;
-  for (let i = 0; i < jobs.length && !o.stopped(); i += DEVICES_PER_TRANSACTION) {
-    const group = jobs.slice(i, i + DEVICES_PER_TRANSACTION);
-    try {
-      done += await deriveDevices(o.pool, group, opts);
-      continue;
-    } catch (err) {
-      if (group.length === 1) {
-        o.log.error({ err, deviceId: group[0]!.deviceId }, 'episode derivation failed');
-        continue;
-      }
-      o.log.warn(
-        { err, devices: group.length },
-        'episode derivation of a group failed; deriving its devices one by one',
-      );
+async function deriveGroup(group: readonly DeviceJob[], o: PassOptions): Promise<number> {
+  try {
+    return await deriveDevices(o.pool, group, { quietMs: o.quietMs, now: o.now });
+  } catch (err) {
+    if (group.length === 1) {
+      o.log.error({ err, deviceId: group[0]!.deviceId }, 'episode derivation failed');
+      return 0;
     }
+    o.log.warn(
+      { err, devices: group.length },
+      'episode derivation of a group failed; deriving its devices one by one',
+    );
+    let done = 0;
     for (const job of group) {
       if (o.stopped()) break;
-      try {
-        done += await deriveDevices(o.pool, [job], opts);
-      } catch (err) {
-        o.log.error({ err, deviceId: job.deviceId }, 'episode derivation failed');
-      }
+      done += await deriveGroup([job], o);
     }
+    return done;
   }
+}
+
+/** Derives the jobs, DEVICES_PER_TRANSACTION at a time. */
+async function deriveAll(jobs: readonly DeviceJob[], o: PassOptions): Promise<number> {
+  let done = 0;
+  for (let i = 0; i < jobs.length && !o.stopped(); i += DEVICES_PER_TRANSACTION)
+    done += await deriveGroup(jobs.slice(i, i + DEVICES_PER_TRANSACTION), o);
   return done;
 }
 
