@@ -69,10 +69,9 @@ function LiveDashboard({ me }: { me: MeResponse }) {
     status.state === 'live',
   );
   useEffect(() => session.onVideo(video.onVideo), [session, video.onVideo]);
-  const live = useLiveSelection(session, frame.units);
+  const live = useLiveSelection(session, frame.onDuty, frame.offDuty);
   const { selection } = live;
 
-  const emergencies = useMemo(() => frame.units.filter((u) => u.emergency), [frame.units]);
   const stackAlerts = useMemo(
     () => alertsForStack(incidentView.alerts, frame.serverNowMs, ACK_VISIBLE_MS),
     [incidentView.alerts, frame.serverNowMs],
@@ -86,7 +85,7 @@ function LiveDashboard({ me }: { me: MeResponse }) {
     <div className="app app-live">
       <SkipLink />
       <AppHeader me={me} status={<ConnectionIndicator state={status.state} />} tools={<SoundToggle />} />
-      <EmergencyBanner units={emergencies} onSelect={live.selectFromList} />
+      <EmergencyBanner units={frame.emergencies} onSelect={live.selectFromList} />
       <SoundBlockedNotice />
       <ConnectionBanner status={status} />
       <DegradedStrip health={status.health} isAdmin={me.user.role === 'admin'} />
@@ -100,7 +99,9 @@ function LiveDashboard({ me }: { me: MeResponse }) {
           />
           <UnitsTab
             shown={selection.tab === 'units'}
-            units={frame.units}
+            onDuty={frame.onDuty}
+            offDutyUnits={frame.offDuty}
+            teams={frame.teams}
             serverNowMs={frame.serverNowMs}
             selectedId={selection.unitId}
             onSelect={live.selectFromList}

@@ -1,6 +1,9 @@
+import type { UnitLive } from '@lagebild/protocol';
 import { describe, expect, it } from 'vitest';
 import { createLiveStore, eventKindOf, mergeUnits, replaceWithSnapshot } from './live-store.ts';
+import { isOnDuty } from './on-duty.ts';
 import { deviceIdOf, makeStageChange, makeUnit } from './test-fixtures.ts';
+import { compareUnits, teamsOf } from './unit-filter.ts';
 
 describe('mergeUnits()', () => {
   it('adds new units and replaces older ones', () => {
@@ -113,5 +116,71 @@ describe('createLiveStore()', () => {
     const store = createLiveStore();
     store.applySnapshot({ serverTime: Date.now() + 60_000, units: [] });
     expect(store.clock.offsetMs).toBeGreaterThan(59_000);
+  });
+});
+
+describe("the store's unit index (issue 17)", () => {
+  /** what the index must equal: computed from every unit the store holds */
+  function expected(units: ReadonlyMap<string, UnitLive>) {
+    const all = [...units.values()];
+    return {
+      onDuty: all.filter(isOnDuty).sort(compareUnits),
+      offDuty: all
+        .filter((u) => !isOnDuty(u))
+        .map((u) => u.deviceId)
+        .sort(),
+      emergencies: all.filter((u) => u.emergency),
+      teams: teamsOf(all.filter(isOnDuty)),
+    };
+  }
+  function actual(store: ReturnType<typeof createLiveStore>) {
+    return {
+      onDuty: store.index.onDuty(),
+      offDuty: store.index
+        .offDuty()
+        .map((u) => u.deviceId)
+        .sort(),
+      emergencies: store.index.emergencies(),
+      teams: store.index.teams(),
+    };
+  }
+
+  it('follows snapshots, seeds and batches: order, shifts ending and starting, emergencies, teams', () => {
+    const store = createLiveStore();
+    store.applyUnits([makeUnit(9, { team: 'Süd' })]);
+    expect(actual(store)).toEqual(expected(store.units));
+    store.applySnapshot({
+      serverTime: 1,
+      units: [
+        makeUnit(3, { callsign: 'KOD 10' }),
+        makeUnit(1, { callsign: 'KOD 2', team: 'Nord' }),
+        makeUnit(2, { unitId: null, callsign: null }),
+        makeUnit(4, { callsign: 'KOD 1', emergency: true }),
+      ],
+    });
+    expect(actual(store)).toEqual(expected(store.units));
+    const batches: UnitLive[][] = [
+      // a position only; a stage change; an emergency; a unit whose shift ends; a new unit and team
+      [makeUnit(3, { seq: 2, callsign: 'KOD 10', position: { lat: 51.5, lng: 6.7, accuracyM: 5 } })],
+      [makeUnit(1, { seq: 2, callsign: 'KOD 2', team: 'Nord', stage: 'recording', announced: true })],
+      [makeUnit(3, { seq: 3, callsign: 'KOD 10', emergency: true })],
+      [makeUnit(1, { seq: 3, unitId: null, callsign: null, team: null })],
+      [makeUnit(2, { seq: 2, callsign: 'KOD 3', team: 'West' }), makeUnit(5, { team: 'Ost' })],
+      [makeUnit(4, { seq: 2, callsign: 'KOD 1' })],
+    ];
+    for (const [i, units] of batches.entries()) {
+      store.applyBatch({ serverTime: 2 + i, units, stageChanges: [] });
+      expect(actual(store)).toEqual(expected(store.units));
+    }
+  });
+
+  it('keeps the teams array while no team comes or goes', () => {
+    const store = createLiveStore();
+    store.applySnapshot({ serverTime: 1, units: [makeUnit(1), makeUnit(2, { team: 'Nord' })] });
+    const teams = store.index.teams();
+    store.applyBatch({ serverTime: 2, units: [makeUnit(1, { seq: 2, stage: 'display' })], stageChanges: [] });
+    expect(store.index.teams()).toBe(teams);
+    store.applyBatch({ serverTime: 3, units: [makeUnit(2, { seq: 2, team: 'Mitte' })], stageChanges: [] });
+    expect(store.index.teams()).toEqual(['Mitte']);
   });
 });

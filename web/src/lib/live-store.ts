@@ -8,7 +8,9 @@
  * (useSyncExternalStore), the canvas map layer reads `units` directly on its animation frame.
  */
 import type { ControlBatch, ControlSnapshot, StageChange, UnitLive } from '@lagebild/protocol';
+import { isOnDuty } from './on-duty.ts';
 import { createServerClock, type ServerClock } from './staleness.ts';
+import { collateLabels, createUnitOrder } from './unit-order.ts';
 
 export type LiveEventKind =
   | 'display'
@@ -42,12 +44,17 @@ export interface MergeResult {
  * dropped; an equal seq is accepted because the gateway re-sends a unit with the same seq when only
  * its `online` flag changed.
  */
-export function mergeUnits(units: Map<string, UnitLive>, incoming: readonly UnitLive[]): MergeResult {
+export function mergeUnits(
+  units: Map<string, UnitLive>,
+  incoming: readonly UnitLive[],
+  onChange?: (prev: UnitLive | undefined, next: UnitLive) => void,
+): MergeResult {
   const result: MergeResult = { changed: [], emergenciesRaised: [], emergenciesCleared: [] };
   for (const next of incoming) {
     const prev = units.get(next.deviceId);
     if (prev && next.seq < prev.seq) continue;
     units.set(next.deviceId, next);
+    onChange?.(prev, next);
     result.changed.push(next.deviceId);
     if (prev && !prev.emergency && next.emergency) result.emergenciesRaised.push(next);
     if (prev?.emergency && !next.emergency) result.emergenciesCleared.push(next);
@@ -87,8 +94,89 @@ export function eventKindOf(change: Pick<StageChange, 'from' | 'to' | 'announced
 
 export const MAX_EVENTS = 200;
 
+/**
+ * What React shows of the units, kept per change (issue 17, bench:map): the on-duty units in the
+ * list's order (unit-order.ts), the cameras without a shift, the emergencies and the teams. At
+ * 10,000 units, copying, filtering and sorting every unit for each of React's frames was most of the
+ * main thread's time per batch; a batch changes a few hundred units and rarely what the order
+ * depends on.
+ */
+export function createUnitIndex() {
+  const order = createUnitOrder();
+  const offDuty = new Map<string, UnitLive>();
+  const emergencies = new Map<string, UnitLive>();
+  /** each unit's place in the store's Map (first seen since the last snapshot): the banner's order */
+  const ordinals = new Map<string, number>();
+  let nextOrdinal = 0;
+  const teamCounts = new Map<string, number>();
+  let teams: readonly string[] | null = null;
+
+  function countTeam(team: string | null, by: number): void {
+    if (team === null) return;
+    const count = (teamCounts.get(team) ?? 0) + by;
+    if (count > 0) teamCounts.set(team, count);
+    else teamCounts.delete(team);
+    if ((count === 1 && by > 0) || count === 0) teams = null;
+  }
+
+  function add(prev: UnitLive | undefined, next: UnitLive): void {
+    if (!ordinals.has(next.deviceId)) ordinals.set(next.deviceId, nextOrdinal++);
+    const prevTeam = prev && isOnDuty(prev) ? prev.team : null;
+    const nextTeam = isOnDuty(next) ? next.team : null;
+    if (prevTeam !== nextTeam) {
+      countTeam(prevTeam, -1);
+      countTeam(nextTeam, 1);
+    }
+    if (isOnDuty(next)) {
+      order.upsert(next);
+      offDuty.delete(next.deviceId);
+    } else {
+      order.remove(next.deviceId);
+      offDuty.set(next.deviceId, next);
+    }
+    if (next.emergency) emergencies.set(next.deviceId, next);
+    else emergencies.delete(next.deviceId);
+  }
+
+  return {
+    /** a unit was added or replaced */
+    changed: add,
+    /** these units and no others, in the store's order */
+    reset(units: Iterable<UnitLive>): void {
+      const all = [...units];
+      offDuty.clear();
+      emergencies.clear();
+      ordinals.clear();
+      nextOrdinal = 0;
+      teamCounts.clear();
+      teams = null;
+      order.reset(all.filter(isOnDuty));
+      for (const unit of all) {
+        ordinals.set(unit.deviceId, nextOrdinal++);
+        if (isOnDuty(unit)) countTeam(unit.team, 1);
+        else offDuty.set(unit.deviceId, unit);
+        if (unit.emergency) emergencies.set(unit.deviceId, unit);
+      }
+    },
+    /** the units on duty in the list's order (urgency, call sign), a new array */
+    onDuty: (): UnitLive[] => order.units(),
+    /** the cameras reporting without a shift, in no particular order */
+    offDuty: (): UnitLive[] => [...offDuty.values()],
+    /** the units in emergency, in the store's order */
+    emergencies: (): UnitLive[] =>
+      [...emergencies.values()].sort((a, b) => ordinals.get(a.deviceId)! - ordinals.get(b.deviceId)!),
+    /** the on-duty units' teams in collation order; the same array until a team comes or goes */
+    teams(): readonly string[] {
+      teams ??= [...teamCounts.keys()].sort(collateLabels);
+      return teams;
+    },
+  };
+}
+export type UnitIndex = ReturnType<typeof createUnitIndex>;
+
 export function createLiveStore(options: { clock?: ServerClock; maxEvents?: number } = {}) {
   const units = new Map<string, UnitLive>();
+  const index = createUnitIndex();
   const clock = options.clock ?? createServerClock();
   const maxEvents = options.maxEvents ?? MAX_EVENTS;
   /** newest first */
@@ -136,6 +224,8 @@ export function createLiveStore(options: { clock?: ServerClock; maxEvents?: numb
 
   return {
     units: units as ReadonlyMap<string, UnitLive>,
+    /** the units as the list shows them, kept per change */
+    index: index as Omit<UnitIndex, 'changed' | 'reset'>,
     clock,
     getVersion: () => version,
     getEvents: (): readonly LiveEvent[] => events,
@@ -149,13 +239,14 @@ export function createLiveStore(options: { clock?: ServerClock; maxEvents?: numb
       clock.observe(msg.serverTime);
       lastMessageAt = Date.now();
       const result = replaceWithSnapshot(units, msg.units);
+      index.reset(units.values());
       pushEvents(emergencyEvents(result, msg.serverTime));
       notify();
     },
     applyBatch(msg: ControlBatch): void {
       clock.observe(msg.serverTime);
       lastMessageAt = Date.now();
-      const result = mergeUnits(units, msg.units);
+      const result = mergeUnits(units, msg.units, index.changed);
       const fresh: LiveEvent[] = [];
       for (const change of msg.stageChanges) {
         const seen = lastEventSeq.get(change.deviceId);
@@ -176,7 +267,7 @@ export function createLiveStore(options: { clock?: ServerClock; maxEvents?: numb
     },
     /** seeds or refreshes from GET /api/units; never removes units */
     applyUnits(list: readonly UnitLive[]): void {
-      const result = mergeUnits(units, list);
+      const result = mergeUnits(units, list, index.changed);
       if (result.changed.length > 0) notify();
     },
   };

@@ -5,9 +5,10 @@
  */
 import type { UnitLive } from '@lagebild/protocol';
 import { freshnessOf } from './staleness.ts';
+import { collateLabels, createUnitOrder, labelOf, statusOf, type UnitStatus, URGENCY } from './unit-order.ts';
 
-/** What the list and map show as a unit's state; emergency overrides the stage. */
-export type UnitStatus = 'emergency' | 'recording' | 'display' | 'standby';
+export { labelOf, statusOf, type UnitStatus };
+
 export const UNIT_STATUSES: readonly UnitStatus[] = ['emergency', 'recording', 'display', 'standby'];
 
 export type StageFilter = 'all' | UnitStatus | 'lost';
@@ -21,22 +22,10 @@ export interface UnitQuery {
 }
 export const EMPTY_QUERY: UnitQuery = { text: '', team: null, stage: 'all' };
 
-const URGENCY: Record<UnitStatus, number> = { emergency: 0, recording: 1, display: 2, standby: 3 };
-const collator = new Intl.Collator('de', { numeric: true, sensitivity: 'base' });
-
-export function statusOf(unit: Pick<UnitLive, 'emergency' | 'stage'>): UnitStatus {
-  return unit.emergency ? 'emergency' : unit.stage;
-}
-
-/** Call sign, or the device label for a camera not assigned to a unit. */
-export function labelOf(unit: Pick<UnitLive, 'callsign' | 'deviceLabel'>): string {
-  return unit.callsign ?? unit.deviceLabel;
-}
-
 export function compareUnits(a: UnitLive, b: UnitLive): number {
   return (
     URGENCY[statusOf(a)] - URGENCY[statusOf(b)] ||
-    collator.compare(labelOf(a), labelOf(b)) ||
+    collateLabels(labelOf(a), labelOf(b)) ||
     a.deviceId.localeCompare(b.deviceId)
   );
 }
@@ -52,9 +41,19 @@ function searchWords(text: string): string[] {
   return fold(text).split(/\s+/).filter(Boolean);
 }
 
+/** folded haystacks by their text: call sign, team and label change only with shifts */
+const folded = new Map<string, string>();
+const FOLDED_MAX = 50_000;
+
 function matchesWords(unit: UnitLive, words: readonly string[]): boolean {
   if (words.length === 0) return true;
-  const haystack = fold(`${unit.callsign ?? ''} ${unit.team ?? ''} ${unit.deviceLabel}`);
+  const text = `${unit.callsign ?? ''} ${unit.team ?? ''} ${unit.deviceLabel}`;
+  let haystack = folded.get(text);
+  if (haystack === undefined) {
+    if (folded.size >= FOLDED_MAX) folded.clear();
+    haystack = fold(text);
+    folded.set(text, haystack);
+  }
   return words.every((w) => haystack.includes(w));
 }
 
@@ -63,67 +62,30 @@ export function matchesText(unit: UnitLive, text: string): boolean {
   return matchesWords(unit, searchWords(text));
 }
 
-function matchesStage(unit: UnitLive, stage: StageFilter, serverNowMs: number): boolean {
-  if (stage === 'all') return true;
-  if (stage === 'lost') return freshnessOf(unit, serverNowMs) === 'lost';
-  return statusOf(unit) === stage;
-}
-
 export interface FilterResult {
   /** sorted by urgency, then call sign */
-  units: UnitLive[];
+  units: readonly UnitLive[];
   /** counts within the text+team filter, so each stage button says what it would show */
   counts: Record<StageFilter, number>;
   total: number;
 }
 
-/**
- * Each label's place in collation order. Sorting 10,000 units with `collator.compare` took ~100 ms
- * each time the list was refreshed (issue 17's bench:map); labels change only with shifts, so they
- * are collated once and the sort compares numbers. Rebuilt when a label it does not know turns up.
- */
-let labelRanks = new Map<string, number>();
-function rankLabels(units: readonly UnitLive[]): Map<string, number> {
-  let missing = false;
-  for (const unit of units) {
-    if (!labelRanks.has(labelOf(unit))) {
-      missing = true;
-      break;
-    }
-  }
-  if (missing) {
-    // keep the labels already ranked (another caller may sort another set), unless they pile up
-    const known = labelRanks.size > 4 * units.length + 1000 ? [] : labelRanks.keys();
-    const labels = [...new Set([...known, ...units.map(labelOf)])].sort(collator.compare);
-    labelRanks = new Map();
-    let rank = 0;
-    for (const [i, label] of labels.entries()) {
-      // labels the collator calls equal ("KOD 1", "Kod 1") share a rank, as compareUnits treats them
-      if (i > 0 && collator.compare(labels[i - 1]!, label) !== 0) rank += 1;
-      labelRanks.set(label, rank);
-    }
-  }
-  return labelRanks;
-}
-
-/** compareUnits for many units: the same order, with the labels' collation ranked once */
-function sortUnits(units: UnitLive[]): void {
-  const ranks = rankLabels(units);
-  const keyed = units.map((unit) => ({
-    unit,
-    urgency: URGENCY[statusOf(unit)],
-    rank: ranks.get(labelOf(unit)) ?? 0,
-  }));
-  keyed.sort(
-    (a, b) =>
-      a.urgency - b.urgency ||
-      a.rank - b.rank ||
-      (a.unit.deviceId < b.unit.deviceId ? -1 : a.unit.deviceId > b.unit.deviceId ? 1 : 0),
-  );
-  for (let i = 0; i < keyed.length; i++) units[i] = keyed[i]!.unit;
-}
-
+/** sorted by compareUnits (the labels' collation ranked once), then filtered and counted */
 export function filterUnits(all: Iterable<UnitLive>, query: UnitQuery, serverNowMs: number): FilterResult {
+  const order = createUnitOrder();
+  order.reset(all);
+  return filterOrdered(order.units(), query, serverNowMs);
+}
+
+/**
+ * filterUnits for units already in list order (unit-order.ts keeps that order per change): the
+ * same result without sorting. Without a filter the list is `ordered` itself.
+ */
+export function filterOrdered(
+  ordered: readonly UnitLive[],
+  query: UnitQuery,
+  serverNowMs: number,
+): FilterResult {
   const counts: Record<StageFilter, number> = {
     all: 0,
     emergency: 0,
@@ -132,24 +94,25 @@ export function filterUnits(all: Iterable<UnitLive>, query: UnitQuery, serverNow
     standby: 0,
     lost: 0,
   };
-  const units: UnitLive[] = [];
   const words = searchWords(query.text);
-  let total = 0;
-  for (const unit of all) {
-    total += 1;
+  const everything = query.team === null && words.length === 0 && query.stage === 'all';
+  const units: UnitLive[] = [];
+  for (const unit of ordered) {
     if (query.team !== null && unit.team !== query.team) continue;
     if (!matchesWords(unit, words)) continue;
     counts.all += 1;
     counts[statusOf(unit)] += 1;
-    if (freshnessOf(unit, serverNowMs) === 'lost') counts.lost += 1;
-    if (matchesStage(unit, query.stage, serverNowMs)) units.push(unit);
+    const lost = freshnessOf(unit, serverNowMs) === 'lost';
+    if (lost) counts.lost += 1;
+    if (everything) continue;
+    if (query.stage === 'all' || (query.stage === 'lost' ? lost : statusOf(unit) === query.stage))
+      units.push(unit);
   }
-  sortUnits(units);
-  return { units, counts, total };
+  return { units: everything ? ordered : units, counts, total: ordered.length };
 }
 
 export function teamsOf(all: Iterable<UnitLive>): string[] {
   const teams = new Set<string>();
   for (const unit of all) if (unit.team) teams.add(unit.team);
-  return [...teams].sort(collator.compare);
+  return [...teams].sort(collateLabels);
 }

@@ -4,8 +4,8 @@
  */
 import type { UnitLive } from '@lagebild/protocol';
 import { useMemo, useState } from 'react';
-import { isOnDuty, offDutyCameras } from '@/lib/on-duty';
-import { EMPTY_QUERY, filterUnits, teamsOf, type UnitQuery } from '@/lib/unit-filter';
+import { offDutyCameras } from '@/lib/on-duty';
+import { EMPTY_QUERY, filterOrdered, type UnitQuery } from '@/lib/unit-filter';
 import { usePreferences } from '../preferences-provider';
 import { UnitFilters } from '../unit-filters';
 import { UnitList } from '../unit-list';
@@ -14,23 +14,27 @@ import { SideTabPanel } from './side-tabs';
 
 export function UnitsTab({
   shown,
-  units,
+  onDuty,
+  offDutyUnits,
+  teams,
   serverNowMs,
   selectedId,
   onSelect,
 }: {
   shown: boolean;
-  units: readonly UnitLive[];
+  /** the units on duty in the list's order */
+  onDuty: readonly UnitLive[];
+  /** the cameras without a shift */
+  offDutyUnits: readonly UnitLive[];
+  teams: readonly string[];
   serverNowMs: number;
   selectedId: string | null;
   onSelect(deviceId: string): void;
 }) {
   const { t } = usePreferences();
   const [query, setQuery] = useState<UnitQuery>(EMPTY_QUERY);
-  const onDuty = useMemo(() => units.filter(isOnDuty), [units]);
-  const offDuty = useMemo(() => offDutyCameras(units, serverNowMs), [units, serverNowMs]);
-  const filtered = useMemo(() => filterUnits(onDuty, query, serverNowMs), [onDuty, query, serverNowMs]);
-  const teams = useMemo(() => teamsOf(onDuty), [onDuty]);
+  const offDuty = useMemo(() => offDutyCameras(offDutyUnits, serverNowMs), [offDutyUnits, serverNowMs]);
+  const filtered = useMemo(() => filterOrdered(onDuty, query, serverNowMs), [onDuty, query, serverNowMs]);
   return (
     <SideTabPanel id="units" shown={shown}>
       <div className="panel-heading">

@@ -17,7 +17,12 @@ import {
 
 type FocusTarget = { deviceId: string } | { point: LatLng };
 
-export function useLiveSelection(session: LiveSession, units: readonly UnitLive[]) {
+/** `onDuty` and `offDuty` together are every unit the store holds (they change with each frame) */
+export function useLiveSelection(
+  session: LiveSession,
+  onDuty: readonly UnitLive[],
+  offDuty: readonly UnitLive[],
+) {
   const [selection, dispatch] = useReducer(reduceSelection, NO_SELECTION);
   /** the unit the URL names, until it shows up or the user chooses something else */
   const pendingSelection = useRef<SelectionRef | null>(null);
@@ -28,7 +33,8 @@ export function useLiveSelection(session: LiveSession, units: readonly UnitLive[
 
   useEffect(() => {
     const ref = pendingSelection.current;
-    const unit = ref ? units.find((u) => matchesSelection(u, ref)) : undefined;
+    const find = (u: UnitLive) => ref !== null && matchesSelection(u, ref);
+    const unit = ref ? (onDuty.find(find) ?? offDuty.find(find)) : undefined;
     if (!unit) return;
     pendingSelection.current = null;
     dispatch({
@@ -36,7 +42,7 @@ export function useLiveSelection(session: LiveSession, units: readonly UnitLive[
       deviceId: unit.deviceId,
       focus: { deviceId: unit.deviceId, nonce: Date.now() },
     });
-  }, [units]);
+  }, [onDuty, offDuty]);
 
   /** the URL follows the selected unit (none when an incident or a picked point takes its place) */
   const showUnitInUrl = useCallback(
