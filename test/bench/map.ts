@@ -110,6 +110,9 @@ interface SizeResult {
   rasterMs: Percentiles;
   /** share of the wall time the main thread was busy in the still window */
   mainThreadBusy: number;
+  /** snapshots the page applied (one per (re)connect) since it opened, and in the still window */
+  snapshots: number;
+  snapshotsStill: number;
   pan: Fps;
   zoom: Fps;
   heapUsedMb: number;
@@ -218,16 +221,17 @@ async function openMap(browser: Browser, url: string, slug: string) {
   await page.addInitScript(() => {
     const w = window as unknown as {
       __LAGEBILD_PERF__: boolean;
-      __bench: { batch: number[]; units: number[]; draw: number[]; raster: number[] };
+      __bench: { batch: number[]; units: number[]; draw: number[]; raster: number[]; snapshots: number[] };
     };
     w.__LAGEBILD_PERF__ = true;
-    w.__bench = { batch: [], units: [], draw: [], raster: [] };
+    w.__bench = { batch: [], units: [], draw: [], raster: [], snapshots: [] };
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         if (e.name === 'lagebild:batch') {
           w.__bench.batch.push(e.duration);
           w.__bench.units.push((e as PerformanceMeasure).detail?.units ?? 0);
-        } else if (e.name === 'lagebild:units-draw') w.__bench.draw.push(e.duration);
+        } else if (e.name === 'lagebild:snapshot') w.__bench.snapshots.push(e.startTime);
+        else if (e.name === 'lagebild:units-draw') w.__bench.draw.push(e.duration);
         else if (e.name === 'lagebild:units-raster') w.__bench.raster.push(e.duration);
       }
       performance.clearMeasures(); // a long run must not fill the timeline
@@ -280,6 +284,7 @@ async function measureMap(
     ],
   });
   const traceStart = Date.now();
+  const stillFrom = await page.evaluate(() => performance.now());
   await page.waitForTimeout(args.seconds * 1000);
   const traceBuffer = await browser.stopTracing();
   const traceSeconds = (Date.now() - traceStart) / 1000;
@@ -294,6 +299,9 @@ async function measureMap(
     ).__bench;
     return { batch: [...b.batch], units: [...b.units], draw: [...b.draw], raster: [...b.raster] };
   });
+  const snapshots = await page.evaluate(
+    () => (window as unknown as { __bench: { snapshots: number[] } }).__bench.snapshots,
+  );
   const perBatch = mainThreadPerBatch(JSON.parse(traceBuffer.toString('utf8')));
   if (args.screenshot) await page.screenshot({ path: join(args.screenshot, `map-${size}.png`) });
 
@@ -353,6 +361,8 @@ async function measureMap(
     drawMs: percentiles(inPage.draw),
     rasterMs: percentiles(inPage.raster),
     mainThreadBusy: round(perBatch.busyShare, 3),
+    snapshots: snapshots.length,
+    snapshotsStill: snapshots.filter((t) => t >= stillFrom).length,
     pan,
     zoom,
     heapUsedMb: round(before.usedSize / 2 ** 20, 1),
@@ -486,6 +496,7 @@ function printReport(rs: SizeResult[]): void {
       (r) => (r.rasterMs.n > 0 ? fmt(r.rasterMs) : 'no worker: drawn on the page'),
     ],
     ['main thread busy (still map)', (r) => `${Math.round(r.mainThreadBusy * 100)} %`],
+    ['snapshots (connections) since open · in still window', (r) => `${r.snapshots} · ${r.snapshotsStill}`],
     ['fps panning (worst frame)', (r) => `${r.pan.fps} (${r.pan.worstFrameMs} ms)`],
     ['fps zooming (worst frame)', (r) => `${r.zoom.fps} (${r.zoom.worstFrameMs} ms)`],
     ['JS heap used / after GC', (r) => `${r.heapUsedMb} / ${r.heapUsedAfterGcMb} MB`],

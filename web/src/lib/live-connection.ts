@@ -60,13 +60,13 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
     toInput: (data: T) => LiveInput,
   ) {
     socket.on(event, (msg: unknown) => {
-      const started = event === 'batch' ? perfStart() : 0;
+      const started = event === 'batch' || event === 'snapshot' ? perfStart() : 0;
       const parsed = schema.safeParse(msg);
       if (parsed.success) session.apply(toInput(parsed.data));
       else console.error(`control ${event} rejected`, describeIssues(parsed.error));
       if (started > 0) {
         const units = parsed.success ? (parsed.data as { units?: unknown[] }).units?.length : undefined;
-        perfEnd('lagebild:batch', started, { units: units ?? 0 });
+        perfEnd(event === 'batch' ? 'lagebild:batch' : 'lagebild:snapshot', started, { units: units ?? 0 });
       }
     });
   }

@@ -11,11 +11,16 @@ declare global {
 }
 
 /**
- * `lagebild:units-draw` is the main thread's part of a units redraw (on the page: all of it; with the
+ * `lagebild:snapshot` is a snapshot applied (one per (re)connect: a page that keeps reconnecting
+ * receives few batches); `lagebild:units-draw` is the main thread's part of a units redraw (on the page: all of it; with the
  * drawing worker: choosing, placing and posting the units); `lagebild:units-raster` the worker's
  * (drawing and rasterizing them), reported when its bitmap arrives.
  */
-export type PerfMeasure = 'lagebild:batch' | 'lagebild:units-draw' | 'lagebild:units-raster';
+export type PerfMeasure =
+  | 'lagebild:batch'
+  | 'lagebild:snapshot'
+  | 'lagebild:units-draw'
+  | 'lagebild:units-raster';
 
 /** performance.now() when measuring, else 0 (pass it to `perfEnd`) */
 export function perfStart(): number {
