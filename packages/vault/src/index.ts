@@ -64,6 +64,7 @@ export {
   loadManifest,
   type OpenedRecording,
   openRecording,
+  type RecordingCursor,
   type RecordingStatus,
   readWrappedKey,
   type VerifyReport,

@@ -25,6 +25,7 @@ import {
   VERSION,
 } from './format.ts';
 import type { Keyring, WrappedKey } from './keyring.ts';
+import { pipeRecording, releasesChunksOnCallback } from './pipe-recording.ts';
 import { canonicalJson, type Verifier } from './signing.ts';
 import {
   keyObject,
@@ -63,6 +64,23 @@ export interface OpenedRecording {
   /** decrypts plaintext bytes [start, endInclusive] */
   readRange(start: number, endInclusive: number): Readable;
   readAll(): Readable;
+  /**
+   * The same bytes pulled into buffers the consumer hands back (`readInto`): no allocation and no
+   * stream per call, for a consumer that knows when its buffers are free again (`pipeRecording`).
+   */
+  cursor(start: number, endInclusive: number): RecordingCursor;
+}
+
+/**
+ * Authenticated plaintext, pulled. `readInto(buf)` fills `buf` from its start and resolves to the
+ * number of bytes written: `buf.length` until the range's end, then fewer, then 0. Every byte it
+ * writes belongs to a chunk whose tag has been verified (a failing chunk's place in `buf` is wiped);
+ * after a failure the call returns the authenticated bytes before it and the next call throws
+ * (`tampered`). One call at a time; `close()` releases the segment file early.
+ */
+export interface RecordingCursor {
+  readInto(buf: Buffer): Promise<number>;
+  close(): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -257,23 +275,19 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
   }
 
   /**
-   * Plaintext bytes [start, endInclusive] as a stream that reads only when its consumer asks for
-   * more (backpressure). One read fills a ciphertext buffer, owned by this stream and reused, with up
-   * to READ_BATCH_BYTES of whole records of one segment (one file handle per segment). Each time the
-   * consumer asks, the next PUSH_BYTES (at most) of records in it are opened straight into one new plaintext
-   * buffer, which is pushed only once every chunk in it has been authenticated and found in its
-   * place (index, flag): one push per group, so the stream's buffer holds a single group and a
-   * paused consumer's `read()` never has to concatenate. The consumer owns every buffer it gets
-   * (nothing it holds is overwritten later), no plaintext is left in the reused buffer, and memory
-   * stays bounded by one read buffer, one plaintext group and the stream's high-water mark. A chunk
-   * that fails ends the stream with its error after the authenticated chunks before it, as a
-   * chunk-by-chunk reader would.
+   * Plaintext bytes [start, endInclusive] pulled into buffers the consumer owns and hands back
+   * (`readInto`). One read fills a ciphertext buffer, owned by the cursor and reused, with whole
+   * records of one segment (one file handle per segment), about as many as the consumer's buffer
+   * holds; each record is authenticated and checked in its place (index, flag) while it is opened
+   * straight into the consumer's buffer, so nothing is allocated per call. Only a chunk that is cut
+   * by the range or by the consumer's buffer is opened in place in the read buffer first (its
+   * plaintext is wiped there once handed on, and on close). A chunk that fails ends the bytes of
+   * that call before it: they are returned, and the next call throws.
    */
-  function streamRange(start: number, endInclusive: number): Readable {
+  function cursorRange(start: number, endInclusive: number): RecordingCursor {
     const first = Math.floor(start / chunkSize);
     const lastChunk = Math.floor(endInclusive / chunkSize);
-    const perPush = Math.max(1, Math.floor(PUSH_BYTES / chunkSize));
-    const perRead = perPush * Math.max(1, Math.floor(READ_BATCH_BYTES / (perPush * rec)));
+    const perRead = Math.min(Math.max(1, Math.floor(READ_BATCH_BYTES / chunkSize)), lastChunk - first + 1);
     let cipher: Buffer | null = null;
     /** the next chunk to read from the store */
     let index = first;
@@ -283,10 +297,14 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
     let bufCount = 0;
     let bufBytes = 0;
     let bufNext = 0;
+    /** authenticated plaintext waiting in `cipher` (a cut chunk opened in place): [pendAt, pendEnd) */
+    let pendAt = 0;
+    let pendEnd = 0;
     let seg: SegmentLayout | null = null;
     let handle: ReadHandle | null = null;
+    let failure: Error | null = null;
     let busy = false;
-    let wanted = false;
+    let closed = false;
 
     const closeHandle = async () => {
       const h = handle;
@@ -295,119 +313,202 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
       await h?.close();
     };
 
-    /** pushes plaintext of chunks [groupFirst, …) that lies in the range; false: the consumer is full */
-    const pushPlain = (plain: Buffer, groupFirst: number, bytes: number): boolean => {
-      const base = groupFirst * chunkSize;
-      const from = Math.max(0, start - base);
-      const to = Math.min(bytes, endInclusive - base + 1);
-      return to > from
-        ? stream.push(from === 0 && to === plain.length ? plain : plain.subarray(from, to))
-        : true;
-    };
+    /** reads the next records (at most `want`) of the range into `cipher` */
+    async function fill(want: number): Promise<void> {
+      const s = segmentOf(index);
+      if (seg !== s) {
+        await closeHandle();
+        handle = await openForReading(store, segmentObject(tenantId, recordingId, s.file));
+        seg = s;
+      }
+      const count = Math.min(Math.min(lastChunk, s.header.firstChunk + s.records - 1) - index + 1, want);
+      const off = HEADER_BYTES + (index - s.header.firstChunk) * rec;
+      const bytes = Math.min(count * rec, s.fileBytes - off);
+      cipher ??= Buffer.allocUnsafeSlow(perRead * rec);
+      const got = await handle!.read(cipher, 0, bytes, off);
+      if (got < bytes) {
+        throw new VaultError(
+          'tampered',
+          `segment ${s.file} ends at byte ${off + got}, inside chunk ${index + Math.floor(got / rec)} (it was ${s.fileBytes} bytes when opened)`,
+        );
+      }
+      bufSeg = s;
+      bufFirst = index;
+      bufCount = count;
+      bufBytes = bytes;
+      bufNext = 0;
+      index += count;
+    }
 
-    /** opens the next group of records in `cipher` and pushes it; false: the consumer is full */
-    function deliverGroup(): boolean {
-      const s = bufSeg!;
-      const m = Math.min(perPush, bufCount - bufNext);
-      const at0 = bufNext * rec;
-      const groupBytes = Math.min(m * rec, bufBytes - at0);
-      const plain = Buffer.allocUnsafe(groupBytes - m * RECORD_OVERHEAD);
-      const groupFirst = bufFirst + bufNext;
+    async function readInto(buf: Buffer): Promise<number> {
+      if (busy) throw new VaultError('invalid_state', 'readInto: the previous call has not finished');
+      if (buf.length === 0) throw new VaultError('invalid_state', 'readInto: an empty buffer');
+      if (failure) throw failure;
+      if (closed) return 0;
+      busy = true;
       let filled = 0;
       try {
-        for (let j = 0; j < m; j++) {
-          const at = at0 + j * rec;
-          const len = Math.min(rec, bufBytes - at);
-          checkFlag(
-            s,
-            groupFirst + j,
-            openRecordInto(dataKey, s.header, groupFirst + j, cipher!, at, len, plain, filled),
-          );
-          filled += len - RECORD_OVERHEAD;
+        while (filled < buf.length) {
+          if (pendAt < pendEnd) {
+            const n = cipher!.copy(buf, filled, pendAt, Math.min(pendEnd, pendAt + buf.length - filled));
+            cipher!.fill(0, pendAt, pendAt + n);
+            pendAt += n;
+            filled += n;
+            continue;
+          }
+          if (bufNext < bufCount) {
+            const s = bufSeg!;
+            const i = bufFirst + bufNext;
+            const at = bufNext * rec;
+            const len = Math.min(rec, bufBytes - at);
+            const n = len - RECORD_OVERHEAD;
+            const base = i * chunkSize;
+            const from = Math.max(0, start - base);
+            const to = Math.min(n, endInclusive - base + 1);
+            if (from === 0 && to === n && buf.length - filled >= n) {
+              // the common case: straight into the consumer's buffer (wiped there if it fails)
+              checkFlag(s, i, openRecordInto(dataKey, s.header, i, cipher!, at, len, buf, filled));
+              filled += n;
+            } else {
+              checkFlag(s, i, openRecordInto(dataKey, s.header, i, cipher!, at, len, cipher!, at + 1));
+              pendAt = at + 1 + from;
+              pendEnd = at + 1 + to;
+              cipher!.fill(0, at + 1, pendAt);
+              cipher!.fill(0, pendEnd, at + 1 + n);
+            }
+            bufNext++;
+            continue;
+          }
+          if (index > lastChunk) break;
+          // about as many records as the rest of the consumer's buffer holds, so that a call is one read
+          await fill(Math.min(perRead, Math.ceil((buf.length - filled) / chunkSize)));
         }
       } catch (err) {
-        // what was authenticated before the failing chunk goes out, then the error; the rest of
-        // `plain` (the failing chunk's place and memory never written) is zeroed first, as the
-        // consumer's view shares its memory
-        plain.fill(0, filled);
-        pushPlain(plain, groupFirst, filled);
-        throw err;
+        failure = err as Error;
+        if (filled === 0) {
+          busy = false;
+          await close();
+          throw err;
+        }
+        await close();
       }
-      bufNext += m;
-      return pushPlain(plain, groupFirst, filled);
+      busy = false;
+      if (filled === 0 || index > lastChunk) {
+        if (bufNext >= bufCount && pendAt >= pendEnd) await closeHandle();
+      }
+      return filled;
     }
+
+    async function close(): Promise<void> {
+      closed = true;
+      if (cipher && pendAt < pendEnd) cipher.fill(0, pendAt, pendEnd);
+      pendAt = pendEnd = 0;
+      bufNext = bufCount = 0;
+      await closeHandle();
+    }
+
+    return {
+      readInto,
+      close: () =>
+        busy ? Promise.reject(new VaultError('invalid_state', 'close: a read is under way')) : close(),
+    };
+  }
+
+  /**
+   * The same bytes as a stream that reads only when its consumer asks for more (backpressure): one
+   * new plaintext buffer per push (the consumer may keep it, e.g. in a socket's write queue), filled
+   * by the cursor above. One push per buffer, so the stream's buffer holds a single group and a
+   * paused consumer's `read()` never has to concatenate. Memory stays bounded by the cursor's read
+   * buffer, one plaintext group and the stream's high-water mark. A chunk that fails ends the
+   * stream with its error after the authenticated chunks before it.
+   */
+  function streamRange(start: number, endInclusive: number): Readable {
+    const cursor = cursorRange(start, endInclusive);
+    let left = endInclusive - start + 1;
+    let wanted = false;
+
+    /** the pump under way, if any: a destroyed stream closes the cursor once it has returned */
+    let pumping: Promise<void> | null = null;
 
     async function pump(): Promise<void> {
       try {
         while (wanted && !stream.destroyed) {
-          if (bufNext < bufCount) {
-            wanted = false;
-            // read on while the consumer takes more (`wanted` is also set by a read() during the push)
-            if (deliverGroup()) wanted = true;
-            continue;
-          }
-          if (index > lastChunk) {
-            await closeHandle();
+          if (left === 0) {
+            await cursor.close();
             stream.push(null);
             return;
           }
-          const s = segmentOf(index);
-          if (seg !== s) {
-            await closeHandle();
-            handle = await openForReading(store, segmentObject(tenantId, recordingId, s.file));
-            seg = s;
-            if (stream.destroyed) return;
-          }
-          const count = Math.min(
-            Math.min(lastChunk, s.header.firstChunk + s.records - 1) - index + 1,
-            perRead,
-          );
-          const off = HEADER_BYTES + (index - s.header.firstChunk) * rec;
-          const bytes = Math.min(count * rec, s.fileBytes - off);
-          cipher ??= Buffer.allocUnsafeSlow(Math.min(perRead, lastChunk - first + 1) * rec);
-          const got = await handle!.read(cipher, 0, bytes, off);
+          wanted = false;
+          const plain = Buffer.allocUnsafe(Math.min(PUSH_BYTES, left));
+          const n = await cursor.readInto(plain);
           if (stream.destroyed) return;
-          if (got < bytes) {
-            throw new VaultError(
-              'tampered',
-              `segment ${s.file} ends at byte ${off + got}, inside chunk ${index + Math.floor(got / rec)} (it was ${s.fileBytes} bytes when opened)`,
-            );
+          if (n < plain.length) plain.fill(0, n); // after a failure: no stale memory behind the view
+          left -= n;
+          // read on while the consumer takes more (`wanted` is also set by a read() during the push)
+          if (n > 0 && stream.push(n === plain.length ? plain : plain.subarray(0, n))) wanted = true;
+          if (n === 0) {
+            await cursor.readInto(plain); // throws the failure that ended the bytes early
+            throw new VaultError('invalid_state', 'the recording ended before its range');
           }
-          bufSeg = s;
-          bufFirst = index;
-          bufCount = count;
-          bufBytes = bytes;
-          bufNext = 0;
-          index += count;
         }
       } catch (err) {
         stream.destroy(err as Error);
       } finally {
-        busy = false;
-        if (stream.destroyed) await closeHandle().catch(() => {});
+        pumping = null;
       }
     }
 
     const stream = new Readable({
       read() {
         wanted = true;
+        started = true;
         // not from inside read(): Readable.read() calls this to read ahead while a group is still
         // buffered, and a group pushed synchronously here would be concatenated with it (a copy)
-        if (!busy) {
-          busy = true;
-          process.nextTick(pump);
-        }
+        pumping ??= new Promise((resolve) => process.nextTick(resolve)).then(pump);
       },
       destroy(err, cb) {
-        // while a read is under way, pump closes the handle once it returns
-        if (busy) cb(err);
-        else
-          closeHandle().then(
+        // 'close' only once the segment file is closed: after the read under way, if any
+        (pumping ?? piping ?? Promise.resolve())
+          .then(() => cursor.close())
+          .then(
             () => cb(err),
             (e: Error) => cb(err ?? e),
           );
       },
     });
+
+    /**
+     * Piped, untouched, into a destination that is done with a chunk when it calls back (an HTTP
+     * response: `reply.send(stream)`, a socket): the plaintext goes through two reused buffers
+     * (`pipeRecording`) instead of a new one per push. Anything else is the ordinary pipe.
+     */
+    let started = false;
+    let piping: Promise<void> | null = null;
+    stream.pipe = <T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T => {
+      if (started || stream.destroyed || !releasesChunksOnCallback(dest)) {
+        return Readable.prototype.pipe.call(stream, dest, opts) as T;
+      }
+      started = true;
+      piping = pipeRecording(cursor, dest, left, () => stream.destroyed).then(
+        (how) => {
+          piping = null;
+          // a destination that went away: destroyed without an error, as fastify and pipe() do
+          if (how === 'closed') {
+            stream.destroy();
+            return;
+          }
+          left = 0;
+          stream.push(null);
+          stream.resume(); // 'end', for whoever waits for it (pipeline, fastify)
+          if (opts?.end !== false) dest.end();
+        },
+        (err: Error) => {
+          piping = null;
+          stream.destroy(err);
+        },
+      );
+      return dest;
+    };
     return stream;
   }
 
@@ -416,6 +517,13 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
       throw new VaultError('invalid_state', `range ${start}-${endInclusive} is outside 0-${size - 1}`);
     }
     return streamRange(start, endInclusive);
+  }
+
+  function cursor(start: number, endInclusive: number): RecordingCursor {
+    if (start < 0 || endInclusive >= size || start > endInclusive) {
+      throw new VaultError('invalid_state', `range ${start}-${endInclusive} is outside 0-${size - 1}`);
+    }
+    return cursorRange(start, endInclusive);
   }
 
   return {
@@ -430,6 +538,7 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
     segments,
     readRange,
     readAll: () => (size === 0 ? Readable.from([]) : readRange(0, size - 1)),
+    cursor,
   };
 }
 
@@ -453,6 +562,9 @@ function emptyRecording(
       throw new VaultError('incomplete', 'nothing was recorded');
     },
     readAll: () => Readable.from([]),
+    cursor: () => {
+      throw new VaultError('incomplete', 'nothing was recorded');
+    },
   };
 }
 
