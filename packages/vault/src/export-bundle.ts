@@ -14,6 +14,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { RecordingManifest } from '@lagebild/protocol';
 import { z } from 'zod';
+import { pipeDirectly, pipeRecording } from './pipe-recording.ts';
 import type { OpenedRecording } from './reader.ts';
 import { canonicalJson, type Signer, sha256, signJson, verifierFromPem } from './signing.ts';
 import { listTar, tarEnd, tarHeader, tarPadding } from './tar.ts';
@@ -301,6 +302,7 @@ export function createExportBundle(input: ExportBundleInput): {
   if (input.playable) size += big(input.playable.size);
   for (const [, b] of small) size += big(b.length);
   const playable = input.playable;
+  const recording = input.recording;
   const stream = Readable.from(
     (async function* () {
       for (const [name, b] of small) {
@@ -319,6 +321,43 @@ export function createExportBundle(input: ExportBundleInput): {
       yield tarEnd();
     })(),
     { objectMode: false },
+  );
+  // piped into the HTTP response: the same parts written directly, the video through the reader's
+  // two reused buffers (`pipeRecording`, issue 17) instead of a new buffer per megabyte
+  pipeDirectly(
+    stream,
+    () =>
+      stream.readableDidRead ||
+      stream.readableFlowing !== null ||
+      stream.readableLength > 0 ||
+      stream.readableEnded,
+    async (dest) => {
+      const put = (b: Buffer) =>
+        stream.destroyed || b.length === 0
+          ? Promise.resolve(!stream.destroyed)
+          : new Promise<boolean>((resolve) => dest.write(b, (err) => resolve(!err)));
+      for (const [name, b] of small) {
+        if (!(await put(tarHeader(name, b.length, input.now)))) return 'closed';
+        if (!(await put(b)) || !(await put(tarPadding(b.length)))) return 'closed';
+      }
+      if (playable && playableName) {
+        if (!(await put(tarHeader(playableName, playable.size, input.now)))) return 'closed';
+        for await (const b of createReadStream(playable.path)) if (!(await put(b as Buffer))) return 'closed';
+        if (!(await put(tarPadding(playable.size)))) return 'closed';
+      }
+      if (!(await put(tarHeader(video, videoBytes, input.now)))) return 'closed';
+      if (videoBytes > 0) {
+        const how = await pipeRecording(
+          recording.cursor(0, videoBytes - 1),
+          dest,
+          videoBytes,
+          () => stream.destroyed,
+        );
+        if (how === 'closed') return how;
+      }
+      if (!(await put(tarPadding(videoBytes))) || !(await put(tarEnd()))) return 'closed';
+      return 'done';
+    },
   );
   return { stream, size, fileName: `lagebild-${m.recordingId}.tar` };
 }

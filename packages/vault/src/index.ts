@@ -60,6 +60,7 @@ export {
   type WrappedKey,
 } from './keyring.ts';
 export { type GcmBinding, nativeGcm, nativeGcmStatus } from './native-gcm.ts';
+export { pipeRecording, releasesChunksOnCallback } from './pipe-recording.ts';
 export {
   loadManifest,
   type OpenedRecording,

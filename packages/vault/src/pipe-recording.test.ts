@@ -12,9 +12,11 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createExportBundle,
   createKeyring,
   createRecordingWriter,
   HEADER_BYTES,
+  loadManifest,
   memoryStore,
   openRecording,
   type ReadHandle,
@@ -73,11 +75,12 @@ function counting(inner: VaultStore) {
 /** an HTTP server whose handler pipes `make()` into its response, as fastify's reply.send(stream) does */
 let server: Server;
 let make: () => Readable;
+let contentLength = PLAIN.length;
 let served: Readable | null = null;
 beforeAll(async () => {
   server = createServer((_req, res) => {
     served = make();
-    res.setHeader('content-length', PLAIN.length);
+    res.setHeader('content-length', contentLength);
     served.on('error', () => res.destroy());
     served.pipe(res);
   });
@@ -154,6 +157,44 @@ describe('reader piped into an HTTP response', () => {
     if (!served!.destroyed) await once(served!, 'close');
     else await new Promise((resolve) => setImmediate(resolve));
     expect(n.closed).toBe(n.opened);
+  });
+});
+
+describe('export bundle piped into an HTTP response', () => {
+  it('is the bundle byte for byte, its video written through the reader’s reused buffers', async () => {
+    const store = memoryStore();
+    const id = await write(store);
+    const r = await open(store, id);
+    const m = (await loadManifest(store, TENANT, id, verifier))!;
+    const bundle = () =>
+      createExportBundle({
+        recording: r,
+        manifestJson: m.json,
+        signature: m.signature,
+        manifestPublicKeyPem: signer.publicKeyPem,
+        signer,
+        exportedBy: 'duisburg.supervisor',
+        recipient: 'StA Duisburg',
+        reason: 'Anzeige',
+        now: 1_700_000_000_000,
+      });
+    const parts: Buffer[] = [];
+    const expected = bundle();
+    for await (const b of expected.stream) parts.push(b as Buffer);
+    const tar = Buffer.concat(parts);
+    expect(tar.length).toBe(expected.size);
+    expect(tar.includes(PLAIN.subarray(0, 4096))).toBe(true);
+    contentLength = expected.size;
+    make = () => bundle().stream;
+    try {
+      const { body, cut } = await fetchAll();
+      expect(cut).toBe(false);
+      // export.json is signed anew per bundle: the same bytes, as both were made with the same `now`
+      expect(body.equals(tar)).toBe(true);
+      if (!served!.readableEnded) await once(served!, 'end');
+    } finally {
+      contentLength = PLAIN.length;
+    }
   });
 });
 

@@ -10,7 +10,7 @@
 
 import { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { VaultError } from './errors.ts';
 import type { RecordingCursor } from './reader.ts';
 
@@ -91,4 +91,44 @@ export async function pipeRecording(
     for (const b of free) b.fill(0);
     await cursor.close().catch(() => {});
   }
+}
+
+/**
+ * Makes `stream.pipe(dest)` into a destination that releases chunks on its write callback run
+ * `write(dest)` (which writes everything the stream would have given, e.g. through `pipeRecording`)
+ * instead of the stream's own reads; a stream already read from (`started()`), or any other
+ * destination, gets the ordinary pipe. Afterwards the stream ends ('end', for pipeline and fastify,
+ * which wait for it) and `dest` is ended unless `{ end: false }`; a failure destroys the stream with
+ * its error (fastify then cuts the response), a destination that went away destroys it without one.
+ * `running()` is the write under way, for a `destroy` that must wait for it.
+ */
+export function pipeDirectly(
+  stream: Readable,
+  started: () => boolean,
+  write: (dest: Writable) => Promise<'done' | 'closed'>,
+): { running: () => Promise<void> | null } {
+  let running: Promise<void> | null = null;
+  stream.pipe = <T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T => {
+    if (started() || running || stream.destroyed || !releasesChunksOnCallback(dest)) {
+      return Readable.prototype.pipe.call(stream, dest, opts) as T;
+    }
+    running = write(dest).then(
+      (how) => {
+        running = null;
+        if (how === 'closed') {
+          stream.destroy();
+          return;
+        }
+        stream.push(null);
+        stream.resume();
+        if (opts?.end !== false) dest.end();
+      },
+      (err: Error) => {
+        running = null;
+        stream.destroy(err);
+      },
+    );
+    return dest;
+  };
+  return { running: () => running };
 }

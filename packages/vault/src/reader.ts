@@ -25,7 +25,7 @@ import {
   VERSION,
 } from './format.ts';
 import type { Keyring, WrappedKey } from './keyring.ts';
-import { pipeRecording, releasesChunksOnCallback } from './pipe-recording.ts';
+import { pipeDirectly, pipeRecording } from './pipe-recording.ts';
 import { canonicalJson, type Verifier } from './signing.ts';
 import {
   keyObject,
@@ -468,7 +468,7 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
       },
       destroy(err, cb) {
         // 'close' only once the segment file is closed: after the read under way, if any
-        (pumping ?? piping ?? Promise.resolve())
+        (pumping ?? direct.running() ?? Promise.resolve())
           .then(() => cursor.close())
           .then(
             () => cb(err),
@@ -483,32 +483,17 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
      * (`pipeRecording`) instead of a new one per push. Anything else is the ordinary pipe.
      */
     let started = false;
-    let piping: Promise<void> | null = null;
-    stream.pipe = <T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T => {
-      if (started || stream.destroyed || !releasesChunksOnCallback(dest)) {
-        return Readable.prototype.pipe.call(stream, dest, opts) as T;
-      }
-      started = true;
-      piping = pipeRecording(cursor, dest, left, () => stream.destroyed).then(
-        (how) => {
-          piping = null;
-          // a destination that went away: destroyed without an error, as fastify and pipe() do
-          if (how === 'closed') {
-            stream.destroy();
-            return;
-          }
-          left = 0;
-          stream.push(null);
-          stream.resume(); // 'end', for whoever waits for it (pipeline, fastify)
-          if (opts?.end !== false) dest.end();
-        },
-        (err: Error) => {
-          piping = null;
-          stream.destroy(err);
-        },
-      );
-      return dest;
-    };
+    const direct = pipeDirectly(
+      stream,
+      () => started,
+      (dest) => {
+        started = true;
+        return pipeRecording(cursor, dest, left, () => stream.destroyed).then((how) => {
+          if (how === 'done') left = 0;
+          return how;
+        });
+      },
+    );
     return stream;
   }
 
