@@ -184,12 +184,33 @@ export function createLiveStore(options: { clock?: ServerClock; maxEvents?: numb
   /** highest stage-change seq per device already turned into an event */
   const lastEventSeq = new Map<string, number>();
   const listeners = new Set<() => void>();
+  const unitListeners = new Set<(units: readonly UnitLive[] | null) => void>();
+  /** the units a message replaced, for unitListeners */
+  let changedUnits: UnitLive[] = [];
+  const indexAndCollect = (prev: UnitLive | undefined, next: UnitLive) => {
+    index.changed(prev, next);
+    changedUnits.push(next);
+  };
   let version = 0;
   let lastMessageAt: number | null = null;
 
   function notify(): void {
     version += 1;
     for (const listener of listeners) listener();
+  }
+
+  /** null: every unit may have changed (a snapshot) */
+  function notifyUnits(units: readonly UnitLive[] | null): void {
+    if (units?.length === 0) return;
+    for (const listener of unitListeners) listener(units);
+  }
+
+  function mergeAndCollect(incoming: readonly UnitLive[]): { result: MergeResult; changed: UnitLive[] } {
+    changedUnits = [];
+    const result = mergeUnits(units, incoming, indexAndCollect);
+    const changed = changedUnits;
+    changedUnits = [];
+    return { result, changed };
   }
 
   function pushEvents(fresh: LiveEvent[]): void {
@@ -235,18 +256,28 @@ export function createLiveStore(options: { clock?: ServerClock; maxEvents?: numb
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    /**
+     * Called with the units each message replaced, or null after a snapshot (read `units`): what the
+     * map's drawing worker keeps its copy of the units by (map/unit-mirror.ts).
+     */
+    subscribeUnits(listener: (units: readonly UnitLive[] | null) => void): () => void {
+      unitListeners.add(listener);
+      return () => unitListeners.delete(listener);
+    },
     applySnapshot(msg: ControlSnapshot): void {
       clock.observe(msg.serverTime);
       lastMessageAt = Date.now();
       const result = replaceWithSnapshot(units, msg.units);
       index.reset(units.values());
       pushEvents(emergencyEvents(result, msg.serverTime));
+      notifyUnits(null);
       notify();
     },
     applyBatch(msg: ControlBatch): void {
       clock.observe(msg.serverTime);
       lastMessageAt = Date.now();
-      const result = mergeUnits(units, msg.units, index.changed);
+      const { result, changed } = mergeAndCollect(msg.units);
+      notifyUnits(changed);
       const fresh: LiveEvent[] = [];
       for (const change of msg.stageChanges) {
         const seen = lastEventSeq.get(change.deviceId);
@@ -267,7 +298,8 @@ export function createLiveStore(options: { clock?: ServerClock; maxEvents?: numb
     },
     /** seeds or refreshes from GET /api/units; never removes units */
     applyUnits(list: readonly UnitLive[]): void {
-      const result = mergeUnits(units, list, index.changed);
+      const { result, changed } = mergeAndCollect(list);
+      notifyUnits(changed);
       if (result.changed.length > 0) notify();
     },
   };

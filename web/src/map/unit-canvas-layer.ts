@@ -17,9 +17,12 @@
  * - units outside the drawn area are skipped before they are projected, and projection does not
  *   allocate (mercator.ts);
  * - with the sprites, drawing and rasterizing 10,000 units still took the main thread tens of ms per
- *   redraw: the layer now only chooses and places the units (unit-draw-list.ts) and a worker draws
- *   them (unit-draw-worker.ts) into an ImageBitmap shown on a `bitmaprenderer` canvas, moved to
- *   where it was drawn for in the same task; a browser that cannot draws the same list on the page.
+ *   redraw: a worker draws them (unit-draw-worker.ts) into an ImageBitmap shown on a
+ *   `bitmaprenderer` canvas, moved to where it was drawn for in the same task;
+ * - choosing and placing 10,000 units (unit-draw-list.ts) still took the main thread ~8 ms per
+ *   redraw: the worker keeps its own copy of the units (unit-mirror.ts), fed with the units each
+ *   batch changed, places them itself and hands back where they are for hover and click; the page
+ *   only forwards the changes. A browser that cannot draws in a worker does all of it on the page.
  *
  * A class because Leaflet layers own a lifecycle (onAdd/onRemove) that Leaflet calls.
  */
@@ -30,11 +33,12 @@ import { perfEnd, perfMeasure, perfStart } from '@/lib/perf-marks';
 import type { UnitStatus } from '@/lib/unit-filter';
 import { fitCanvas } from './fit-canvas';
 import { createGlyphSprites, type GlyphSprites } from './glyph-sprites';
-import { createHitIndex } from './hit-index';
+import { createHitIndex, type HitLookup, hitsOf, NO_HITS } from './hit-index';
 import { type LayerProjector, layerProjector } from './mercator';
-import { createDrawList, drawList, packUnits } from './unit-draw-list';
+import { createDrawList, drawList, type PackView, packUnits } from './unit-draw-list';
 import { canDrawInWorker, type FromDrawWorker, type ToDrawWorker } from './unit-draw-protocol';
 import { drawEmergencyPulse, type MapPalette } from './unit-glyphs';
+import { createUnitEncoder } from './unit-mirror';
 
 export interface UnitCanvasLayerOptions {
   store: LiveStore;
@@ -75,7 +79,6 @@ interface InFlight {
   origin: L.Point;
   cssWidth: number;
   cssHeight: number;
-  emergencyPoints: number[];
   animate: boolean;
 }
 
@@ -91,13 +94,16 @@ export class UnitCanvasLayer extends L.Layer {
   /** layer positions of the emergencies drawn in the last frame, [x0, y0, x1, y1, …] */
   #emergencyPoints: number[] = [];
   /** glyph centres and radii of the frame on screen, in layer pixels */
-  #hits = createHitIndex(2048);
-  /** those of the frame the worker is drawing, swapped with #hits when it is shown */
-  #pendingHits = createHitIndex(2048);
+  #hits: HitLookup = NO_HITS;
+  /** the page's own, when it draws the units itself */
+  #pageHits = createHitIndex(2048);
   #list = createDrawList(2048);
-  /** the command buffer the worker handed back, for the next frame */
-  #spareCommands: Float64Array | null = null;
   #worker: Worker | null = null;
+  /** slots for the worker's copy of the units, and the units changed since its last frame */
+  #encoder = createUnitEncoder();
+  #changed = new Map<string, UnitLive>();
+  /** the worker must be sent every unit (a snapshot, a new worker) */
+  #resend = true;
   #bitmapContext: ImageBitmapRenderingContext | null = null;
   #inFlight: InFlight | null = null;
   /** the store or the view changed while the worker was drawing */
@@ -133,7 +139,12 @@ export class UnitCanvasLayer extends L.Layer {
     map.on('mousemove', this.#onMouseMove, this);
     map.on('mouseout', this.#onMouseOut, this);
     map.on('click', this.#onClick, this);
-    this.#unsubscribe = this.#opts.store.subscribe(() => this.redraw());
+    this.#unsubscribe = this.#opts.store.subscribeUnits((units) => {
+      if (units === null) this.#resend = true;
+      if (this.#resend) this.#changed.clear();
+      else for (const unit of units!) this.#changed.set(unit.deviceId, unit);
+      this.redraw();
+    });
     this.#agingTimer = window.setInterval(() => {
       // batches redraw several times a second; only a quiet map needs this
       if (performance.now() - this.#lastDrawAt >= AGING_REDRAW_MS) this.redraw();
@@ -265,45 +276,31 @@ export class UnitCanvasLayer extends L.Layer {
     const reach = padding + CULL_MARGIN;
     const nw = map.containerPointToLatLng([-reach, -reach]);
     const se = map.containerPointToLatLng([size.x + reach, size.y + reach]);
-    const worker = this.#worker;
-    // on the page the list is drawn at once, so the hits are those on screen; in the worker they
-    // take effect when its bitmap is shown
-    const hits = worker ? this.#pendingHits : this.#hits;
-    packUnits(
-      store.units.values(),
-      store.units.size,
-      {
-        originX: origin.x,
-        originY: origin.y,
-        dpr,
-        project: this.#projector(map),
-        south: se.lat,
-        north: nw.lat,
-        west: nw.lng,
-        east: se.lng,
-        serverNow: store.clock.now(),
-        selectedId: this.#opts.getSelectedId(),
-        hoverId: this.#hoverId,
-        showLabels: zoom >= LABEL_MIN_ZOOM,
-      },
-      this.#list,
-      hits,
-      this.#buckets,
-    );
+    const view: Omit<PackView, 'project'> = {
+      originX: origin.x,
+      originY: origin.y,
+      dpr,
+      south: se.lat,
+      north: nw.lat,
+      west: nw.lng,
+      east: se.lng,
+      serverNow: store.clock.now(),
+      selectedId: this.#opts.getSelectedId(),
+      hoverId: this.#hoverId,
+      showLabels: zoom >= LABEL_MIN_ZOOM,
+    };
     const animate = !this.#reducedMotion?.matches;
+    const worker = this.#worker;
     if (worker) {
-      const list = this.#list;
+      // the worker places the units from its copy: it gets what changed since its last frame
+      const changes = this.#resend
+        ? this.#encoder.encode(store.units.values(), store.units.size, true)
+        : this.#encoder.encode(this.#changed.values(), this.#changed.size, false);
+      this.#resend = false;
+      this.#changed.clear();
       const id = ++this.#frameId;
-      this.#inFlight = {
-        id,
-        zoom,
-        pixelOrigin: map.getPixelOrigin(),
-        origin,
-        cssWidth,
-        cssHeight,
-        emergencyPoints: [...list.emergencyPoints],
-        animate,
-      };
+      const pixelOrigin = map.getPixelOrigin();
+      this.#inFlight = { id, zoom, pixelOrigin, origin, cssWidth, cssHeight, animate };
       const message: ToDrawWorker = {
         type: 'frame',
         id,
@@ -311,17 +308,24 @@ export class UnitCanvasLayer extends L.Layer {
         height: Math.round(cssHeight * dpr),
         dpr,
         pulse: animate,
-        commands: list.commands,
-        count: list.count,
-        glyphs: list.glyphs,
-        labels: list.labels,
+        changes,
+        zoom,
+        pixelOrigin: { x: pixelOrigin.x, y: pixelOrigin.y },
+        view,
       };
-      worker.postMessage(message, [list.commands.buffer]);
-      // the buffer now belongs to the worker until it hands it back
-      list.commands = this.#spareCommands ?? new Float64Array(0);
-      this.#spareCommands = null;
+      worker.postMessage(message, [changes.data.buffer]);
       return;
     }
+    // on the page the list is drawn at once, so the hits are those on screen
+    packUnits(
+      store.units.values(),
+      store.units.size,
+      { ...view, project: this.#projector(map) },
+      this.#list,
+      this.#pageHits.sink,
+      this.#buckets,
+    );
+    this.#hits = this.#pageHits;
     const ctx = fitCanvas(canvas, map, size, dpr, padding);
     if (!ctx) return;
     drawList(ctx, this.#list, this.#spritesFor(dpr), dpr, palette, sosText, animate);
@@ -348,7 +352,6 @@ export class UnitCanvasLayer extends L.Layer {
       return;
     }
     this.#inFlight = null;
-    this.#spareCommands = msg.commands;
     perfMeasure('lagebild:units-raster', msg.ms);
     const map = this.#map;
     const canvas = this.#canvas;
@@ -372,10 +375,8 @@ export class UnitCanvasLayer extends L.Layer {
       this.#bitmapContext.transferFromImageBitmap(msg.bitmap);
       L.DomUtil.setPosition(canvas, frame.origin);
       canvas.style.visibility = '';
-      const shown = this.#pendingHits;
-      this.#pendingHits = this.#hits;
-      this.#hits = shown;
-      this.#showEmergencies(frame.emergencyPoints, frame.animate);
+      this.#hits = hitsOf(msg.hits, this.#encoder.idOf);
+      this.#showEmergencies(msg.emergencyPoints, frame.animate);
     }
     if (this.#dirty) {
       this.#dirty = false;
@@ -402,7 +403,8 @@ export class UnitCanvasLayer extends L.Layer {
     this.#canvas = canvas;
     // where the units are drawn, for the e2e specs and a look in the developer tools
     canvas.dataset.drawing = 'page';
-    if (wanted && canDrawInWorker(window)) {
+    // the worker projects with spherical Mercator (mercator.ts): another CRS draws on the page
+    if (wanted && canDrawInWorker(window) && this.#map?.options.crs === L.CRS.EPSG3857) {
       try {
         const worker = new Worker(new URL('./unit-draw-worker.ts', import.meta.url), { type: 'module' });
         const context = canvas.getContext('bitmaprenderer');
@@ -412,6 +414,8 @@ export class UnitCanvasLayer extends L.Layer {
           worker.onerror = () => this.#startDrawing(false);
           this.#worker = worker;
           this.#bitmapContext = context;
+          this.#resend = true;
+          this.#changed.clear();
           canvas.dataset.drawing = 'worker';
           this.#postPalette();
         } else {

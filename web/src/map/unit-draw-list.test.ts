@@ -38,7 +38,7 @@ describe('packUnits()', () => {
     ];
     const list = createDrawList(2);
     const hits = createHitIndex(2);
-    packUnits(units, units.length, view({ selectedId: deviceIdOf(3) }), list, hits);
+    packUnits(units, units.length, view({ selectedId: deviceIdOf(3) }), list, hits.sink);
     expect(list.count).toBe(4);
     const order = Array.from({ length: list.count }, (_, i) => list.commands[i * STRIDE]);
     // standby would come first, but unit 3 is selected: display (7), recording (2), emergency (1), 3
@@ -70,7 +70,7 @@ describe('packUnits()', () => {
       1,
       view({ originX: 10.25, originY: 20, dpr: 2, showLabels: true }),
       list,
-      createHitIndex(),
+      createHitIndex().sink,
     );
     expect(list.commands[0]).toBe(90); // (100 - 10.25) * 2 = 179.5 → 180 device px
     expect(list.commands[1]).toBe(80);
@@ -81,7 +81,7 @@ describe('packUnits()', () => {
   it('draws the hovered unit as paths and a lost one with its own sprite', () => {
     const units = [makeUnit(1), makeUnit(2, { online: false })];
     const list = createDrawList();
-    packUnits(units, 2, view({ hoverId: deviceIdOf(1) }), list, createHitIndex());
+    packUnits(units, 2, view({ hoverId: deviceIdOf(1) }), list, createHitIndex().sink);
     expect(list.commands[2]).toBe(-1);
     expect(list.glyphs[0]?.hovered).toBe(true);
     expect(list.commands[STRIDE + 2]).toBe(spriteKey('standby', 'lost', null));
@@ -91,7 +91,7 @@ describe('packUnits()', () => {
     const units = Array.from({ length: 3000 }, (_, i) => makeUnit(i + 1));
     const list = createDrawList(1);
     list.commands = new Float64Array(0);
-    packUnits(units, units.length, view(), list, createHitIndex());
+    packUnits(units, units.length, view(), list, createHitIndex().sink);
     expect(list.count).toBe(3000);
     expect(list.commands.length).toBeGreaterThanOrEqual(3000 * STRIDE);
   });
@@ -104,7 +104,7 @@ describe('drawList()', () => {
       makeUnit(2, { emergency: true, position: { lat: 51.41, lng: 6.81, accuracyM: 5 } }),
     ];
     const list = createDrawList();
-    packUnits(units, 2, view({ dpr: 2, showLabels: true }), list, createHitIndex());
+    packUnits(units, 2, view({ dpr: 2, showLabels: true }), list, createHitIndex().sink);
     const calls: string[] = [];
     const ctx = new Proxy(
       {},

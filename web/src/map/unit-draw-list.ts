@@ -12,7 +12,7 @@ import { isOnDuty } from '../lib/on-duty.ts';
 import { type Freshness, freshnessOf } from '../lib/staleness.ts';
 import { labelOf, statusOf, type UnitStatus } from '../lib/unit-filter.ts';
 import { spriteKey } from './glyph-sprites.ts';
-import type { HitIndex } from './hit-index.ts';
+import type { HitSink } from './hit-index.ts';
 import type { LayerProjector } from './mercator.ts';
 import {
   type Canvas2D,
@@ -79,18 +79,33 @@ export interface PackView {
   showLabels: boolean;
 }
 
+/** what packUnits reads of a unit: the page's UnitLive, or the worker's copy (unit-mirror.ts) */
+export type PackUnit = Pick<
+  UnitLive,
+  | 'deviceId'
+  | 'unitId'
+  | 'position'
+  | 'stage'
+  | 'emergency'
+  | 'headingDeg'
+  | 'receivedAt'
+  | 'online'
+  | 'callsign'
+  | 'deviceLabel'
+>;
+
 /**
  * Fills `list` with the units to draw, least urgent first and the selected unit last (never hidden
  * under others), and `hits` with their centres and hit radii in layer pixels in the same order.
  * Cameras without a shift are not units and are not drawn (issue 15).
  */
-export function packUnits(
-  units: Iterable<UnitLive>,
+export function packUnits<U extends PackUnit>(
+  units: Iterable<U>,
   unitCount: number,
   view: PackView,
   list: DrawList,
-  hits: HitIndex,
-  buckets: Record<UnitStatus, UnitLive[]> = { standby: [], display: [], recording: [], emergency: [] },
+  hits: HitSink<U>,
+  buckets: Record<UnitStatus, U[]> = { standby: [], display: [], recording: [], emergency: [] },
 ): void {
   const { south, north, west, east, selectedId, hoverId, showLabels, serverNow, project, dpr } = view;
   if (list.commands.length < unitCount * STRIDE) {
@@ -103,7 +118,7 @@ export function packUnits(
   list.emergencyPoints.length = 0;
   hits.reset();
   for (const status of DRAW_ORDER) buckets[status].length = 0;
-  let selected: UnitLive | null = null;
+  let selected: U | null = null;
   for (const unit of units) {
     const position = unit.position;
     if (!position || !isOnDuty(unit)) continue;
@@ -117,7 +132,7 @@ export function packUnits(
   }
   const ox = view.originX;
   const oy = view.originY;
-  const add = (unit: UnitLive, isSelected: boolean) => {
+  const add = (unit: U, isSelected: boolean) => {
     const position = unit.position!;
     const lx = project.x(position.lng);
     const ly = project.y(position.lat);
@@ -158,7 +173,7 @@ export function packUnits(
       }
     }
     list.count += 1;
-    hits.add(unit.deviceId, lx, ly, HIT_RADIUS[status]);
+    hits.add(unit, lx, ly, HIT_RADIUS[status]);
   };
   for (const status of DRAW_ORDER) for (const unit of buckets[status]) add(unit, false);
   if (selected) add(selected, true);
