@@ -7,7 +7,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import cookie from '@fastify/cookie';
 import { type Db, openDb } from '@lagebild/db';
-import { OkResponse as HealthResponse } from '@lagebild/protocol';
+import { type DeviceDispatchRequest, OkResponse as HealthResponse } from '@lagebild/protocol';
 import { periodic, serviceErrorHandler } from '@lagebild/service-kit';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -42,7 +42,9 @@ import { tenantCheck } from './http/tenant-guard.ts';
 import { releaseUpgradeResponses } from './http/upgrade-responses.ts';
 import { createCoalescer } from './live/coalescer.ts';
 import { attachControlNamespace, tenantRoom } from './live/control-namespace.ts';
-import { attachDeviceNamespace, deviceRoom } from './live/device-namespace.ts';
+import { attachDeviceNamespace, deviceNamespace } from './live/device-namespace.ts';
+import { createDeviceSessions, type DeviceSessions } from './live/device-sessions.ts';
+import { attachDeviceWebSocket } from './live/device-ws.ts';
 import { createLiveStore } from './live/live-store.ts';
 import { createRevoker } from './live/revocations.ts';
 import { createStatusIntake } from './live/status-intake.ts';
@@ -58,6 +60,7 @@ import { createRetentionSweeper, type RetentionSweeper } from './recordings/rete
 import { loadVaultContext } from './recordings/vault-context.ts';
 import { shiftChangeNotifier } from './shifts/shift-change.ts';
 import { registerShiftRoutes } from './shifts/shift-routes.ts';
+import { deviceReports } from './stats/device-reports.ts';
 import { registerEvaluation } from './stats/evaluation.ts';
 import { registerTeamUnitAdminRoutes } from './units/team-unit-admin-routes.ts';
 import { registerUnitRoutes } from './units/unit-routes.ts';
@@ -180,12 +183,20 @@ async function createHttpServer(
   return { app, routes };
 }
 
+/**
+ * How often a connection (Socket.IO's, a device's WebSocket) is pinged; one that has not answered
+ * when the next ping is due is ended, so a camera out of network shows offline within 20 s.
+ */
+const DEVICE_PING_MS = 10_000;
+
 function createIo(app: FastifyInstance, config: GatewayConfig, adapterRedis: Redis): Server {
   const io = new Server(app.server, {
     serveClient: false,
+    // upgrades to other paths are the device WebSocket's, which answers every one (device-ws.ts)
+    destroyUpgrade: false,
     maxHttpBufferSize: 16 * 1024,
-    pingInterval: 10_000,
-    pingTimeout: 10_000,
+    pingInterval: DEVICE_PING_MS,
+    pingTimeout: DEVICE_PING_MS,
     connectionStateRecovery: { maxDisconnectionDuration: config.RECOVERY_WINDOW_MS, skipMiddlewares: false },
     adapter: createAdapter(adapterRedis, {
       maxLen: config.REDIS_STREAM_MAXLEN,
@@ -203,27 +214,6 @@ function controlEmitter(io: Server): ControlEmitter {
   return {
     emit: (tenantId: string, event: string, msg: unknown) =>
       control.to(tenantRoom(tenantId)).emit(event, msg),
-  };
-}
-
-/** Dispatch requests to a device through /device, on whichever gateway holds its socket. */
-function deviceLink(io: Server): DeviceLink {
-  const devices = io.of('/device');
-  return {
-    async send(deviceId, msg) {
-      try {
-        const answers = await devices
-          .to(deviceRoom(deviceId))
-          .timeout(5000)
-          .emitWithAck('dispatch_request', msg);
-        return answers.length > 0;
-      } catch {
-        return false; // no connected device confirmed within 5 s; it gets the request on reconnect
-      }
-    },
-    cancel(deviceId, requestId) {
-      devices.to(deviceRoom(deviceId)).emit('dispatch_cancel', { requestId });
-    },
   };
 }
 
@@ -346,7 +336,13 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
   redis.policy
     .subscribe(POLICY_CHANNEL)
     .catch((err) => log.warn({ err }, 'no policy change subscription; cached policies expire within 30 s'));
-  const link = deviceLink(io);
+  // the devices connected here, over either transport; made once the dispatcher exists
+  let sessions: DeviceSessions | undefined;
+  const link = {
+    send: (deviceId: string, msg: DeviceDispatchRequest) =>
+      sessions ? sessions.sendDispatch(deviceId, msg) : Promise.resolve(false),
+    cancel: (deviceId: string, requestId: string) => sessions?.cancelDispatch(deviceId, requestId),
+  };
   const dispatcher = createDispatcher({
     pool: db.pool,
     live,
@@ -394,8 +390,9 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     onLive: (unit) => dispatcher.onLive(unit),
   });
   const lastSeen = createLastSeen({ pool: db.pool, log: log.child({ mod: 'device' }), intervalMs: 1000 });
-  const devices = attachDeviceNamespace({
-    io,
+  const nsp = deviceNamespace(io);
+  const devices = createDeviceSessions({
+    nsp,
     lastSeen,
     pool: db.pool,
     live,
@@ -405,6 +402,24 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     log: log.child({ mod: 'device' }),
     intake,
     dispatch: dispatcher,
+    report: deviceReports(db.pool, log.child({ mod: 'reports' })),
+  });
+  sessions = devices;
+  attachDeviceNamespace({
+    nsp,
+    pool: db.pool,
+    metrics,
+    log: log.child({ mod: 'device' }),
+    sessions: devices,
+  });
+  const deviceWs = attachDeviceWebSocket({
+    server: app.server,
+    pool: db.pool,
+    metrics,
+    log: log.child({ mod: 'device-ws' }),
+    sessions: devices,
+    tokenSecrets: config.MEDIA_TOKEN_SECRET,
+    pingIntervalMs: DEVICE_PING_MS,
   });
   const sweeper = periodic(
     config.SWEEP_INTERVAL_MS,
@@ -462,10 +477,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     ...http,
     ...stores,
     revoker,
-    disconnectDevice(deviceId, message) {
-      devices.to(deviceRoom(deviceId)).emit('bye', { code: 'forbidden', message });
-      devices.in(deviceRoom(deviceId)).disconnectSockets(true);
-    },
+    disconnectDevice: (deviceId, message) => devices.disconnect(deviceId, message),
   });
   await registerDeviceStatusRoutes({
     app,
@@ -490,7 +502,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     access,
     onChanged: (tenantId) => incidents.invalidatePolicy(tenantId),
   });
-  registerEvaluation({ ...stores, route, app, config, devices });
+  registerEvaluation({ ...stores, route, app, config });
   const retention = vault.store
     ? createRetentionSweeper({
         pool: db.pool,
@@ -559,6 +571,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
         sessionSweep.stop();
         service.stop();
         health.stop();
+        deviceWs.close();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await persister.close();
         await lastSeen.close();

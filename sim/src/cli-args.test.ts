@@ -14,6 +14,7 @@ describe('CLI arguments', () => {
       rate: 1,
       timeScale: 1,
       behaviour: 'realistic',
+      transport: 'socket.io',
       video: false,
     });
     expect(
@@ -24,9 +25,17 @@ describe('CLI arguments', () => {
         '--seed=7',
         '--time-scale=4',
         '--behaviour=steady',
+        '--transport=websocket',
         '--video=on',
       ]),
-    ).toMatchObject({ rate: 2, seed: 7, timeScale: 4, behaviour: 'steady', video: true });
+    ).toMatchObject({
+      rate: 2,
+      seed: 7,
+      timeScale: 4,
+      behaviour: 'steady',
+      transport: 'websocket',
+      video: true,
+    });
     expect(parseCliArgs(['--help'])).toBe('help');
   });
 
@@ -35,6 +44,9 @@ describe('CLI arguments', () => {
     expect(() => parseCliArgs(['--url', 'http://x'])).toThrow(/--credentials <file.json> is required/);
     expect(() => parseCliArgs(['--url', 'http://x', '--credentials', 'c', '--rate', 'fast'])).toThrow(
       /--rate/,
+    );
+    expect(() => parseCliArgs(['--url', 'http://x', '--credentials', 'c', '--transport', 'mqtt'])).toThrow(
+      /socket.io or websocket/,
     );
     expect(() => parseCliArgs(['--url', 'http://x', '--credentials', 'c', '--behaviour', 'wild'])).toThrow(
       /realistic or steady/,

@@ -17,6 +17,8 @@ export const USAGE = `usage: node sim/src/main.ts --url <gateway url> --credenti
   --seed          PRNG seed for reproducible runs (default random)
   --time-scale    speed-up of escalation, battery and signal behaviour (default 1)
   --behaviour     realistic | steady (default realistic)
+  --transport     socket.io | websocket: the device protocol over Socket.IO's /device or over a
+                  plain WebSocket at /api/device/v1/ws (default socket.io)
   --video         on | off: a camera in 'recording' publishes live video over WHIP to the SFU the
                   gateway names (default off; needs the SFU and @roamhq/wrtc)
   --shift-every   seconds of simulated time between two shift changes per city (default off): the
@@ -33,6 +35,9 @@ const Args = z.object({
   behaviour: z
     .enum(['realistic', 'steady'], { error: '--behaviour must be realistic or steady' })
     .default('realistic'),
+  transport: z
+    .enum(['socket.io', 'websocket'], { error: '--transport must be socket.io or websocket' })
+    .default('socket.io'),
   video: z
     .enum(['on', 'off'], { error: '--video must be on or off' })
     .default('off')
@@ -64,6 +69,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
         seed: { type: 'string' },
         'time-scale': { type: 'string' },
         behaviour: { type: 'string' },
+        transport: { type: 'string' },
         video: { type: 'string' },
         'shift-every': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -80,6 +86,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     seed: values.seed,
     timeScale: values['time-scale'],
     behaviour: values.behaviour,
+    transport: values.transport,
     video: values.video,
     shiftEvery: values['shift-every'],
   });

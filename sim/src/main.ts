@@ -1,7 +1,7 @@
 /**
  * CLI: drive simulated cameras against a gateway.
  *   node sim/src/main.ts --url http://127.0.0.1:3000 --credentials devices.json [--rate 1]
- *     [--seed 1] [--time-scale 1] [--behaviour realistic] [--video on]
+ *     [--seed 1] [--time-scale 1] [--behaviour realistic] [--transport websocket] [--video on]
  * With `--video on` a camera in 'recording' publishes live video over WHIP (whip-video.ts): it
  * exchanges its secret for a device token at the gateway, which also names the WHIP URL.
  * Prints one JSON `ready` line on stdout (the local runner waits for it), then a stats line every
@@ -83,6 +83,7 @@ async function main(): Promise<number> {
     seed: args.seed,
     timeScale: args.timeScale,
     behaviour: args.behaviour,
+    transport: args.transport,
     onEvent,
   });
   // shift changes on the Dienst API as each city's supervisor (issue 15); the password comes from

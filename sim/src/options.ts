@@ -27,6 +27,7 @@ const SimOptionsSchema = z.object({
   timeScale: z.number().gt(0).max(10_000).default(1),
   behaviour: z.enum(['realistic', 'steady']).default('realistic'),
   ackTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  transport: z.enum(['socket.io', 'websocket']).default('socket.io'),
   maxInFlight: z.number().int().min(1).max(1000).default(1),
   connectPerSecond: z.number().gt(0).max(100_000).default(500),
   vehicleShare: z.number().min(0).max(1).default(0.2),

@@ -1,22 +1,20 @@
 /**
  * One simulated body camera: its models (patrol, GNSS, escalation, battery, radio), its outbox and
- * its Socket.IO connection to the gateway's `/device` namespace. The simulation's timer wheel
- * calls `tick` once per status period; nothing here owns a periodic timer. The class owns a
- * lifecycle (socket, a few one-shot timers) and ends with `close()`.
+ * its connection to the gateway (Socket.IO's `/device` or the plain WebSocket: device-channel.ts).
+ * The simulation's timer wheel calls `tick` once per status period; nothing here owns a periodic
+ * timer. The class owns a lifecycle (connection, a few one-shot timers) and ends with `close()`.
  */
 import {
-  type DeviceClientToServer,
   type DeviceDispatchRequest,
   type DeviceReportInput,
-  type DeviceServerToClient,
   type DeviceStatus,
-  PROTOCOL_VERSION,
+  type DispatchAnswerAck,
   type ReportAck,
   type Stage,
   StatusAck,
 } from '@lagebild/protocol';
-import { io, type Socket } from 'socket.io-client';
 import { batteryPct, createBattery, stepBattery } from './battery.ts';
+import { type DeviceChannel, type DeviceTransport, openChannel, requestAck } from './device-channel.ts';
 import {
   createEscalation,
   type ManualStageOptions,
@@ -51,6 +49,8 @@ export interface DeviceContext {
   readonly timeScale: number;
   readonly behaviour: Behaviour;
   readonly ackTimeoutMs: number;
+  /** Socket.IO's `/device` or the plain WebSocket (docs/device-protocol.md) */
+  readonly transport: DeviceTransport;
   readonly maxInFlight: number;
   readonly seed: number;
   readonly vehicleShare: number;
@@ -62,8 +62,6 @@ export interface DeviceContext {
   /** ask to be pumped again at the next wheel firing (outbox backing off) */
   wantPump(d: SimDevice): void;
 }
-
-type DeviceSocket = Socket<DeviceServerToClient, DeviceClientToServer>;
 
 export class SimDevice {
   readonly deviceId: string;
@@ -79,7 +77,7 @@ export class SimDevice {
   readonly #escalation;
   readonly #battery;
   readonly #radio;
-  #socket: DeviceSocket | undefined;
+  #channel: DeviceChannel | undefined;
   #nextSeq: number;
   #lastStatus: DeviceStatus | null = null;
   #simNowMs = 0;
@@ -161,36 +159,39 @@ export class SimDevice {
     };
   }
 
-  /** Open the socket and start reporting (the simulation ramps devices up through this). */
+  /** Open the connection and start reporting (the simulation ramps devices up through this). */
   start(nowMs: number): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
     this.#lastStepMs = nowMs;
-    const socket: DeviceSocket = io(`${this.#ctx.url}/device`, {
-      forceNew: true,
-      transports: ['websocket'],
-      autoConnect: false,
-      auth: { deviceId: this.deviceId, secret: this.#secret, protocol: PROTOCOL_VERSION },
-      // a fleet that lost its gateway must not come back in lockstep
-      reconnectionDelay: uniform(this.#rng, 500, 2000),
-      reconnectionDelayMax: 15_000,
-      randomizationFactor: 0.5,
-      timeout: 15_000,
-    });
-    this.#socket = socket;
-    socket.on('connect', () => this.#onConnect());
-    socket.on('disconnect', (reason) => this.#onDisconnect(reason));
-    socket.on('connect_error', (err) => this.#onConnectError(err));
-    socket.on('bye', (msg) => this.#onBye(msg));
-    socket.on('dispatch_request', (msg, ack) => this.#onDispatchRequest(msg, ack));
-    socket.on('dispatch_cancel', ({ requestId }) => {
-      if (this.#assignment?.requestId !== requestId || this.#assignment.phase !== 'to_scene') return;
-      this.#assignment.phase = 'returning';
-      this.#assignment.onSceneLeftMs = 0;
-      this.#ctx.emit?.({ type: 'dispatch', deviceId: this.deviceId, requestId, step: 'cancelled' });
-    });
+    const channel = openChannel(
+      this.#ctx.transport,
+      {
+        url: this.#ctx.url,
+        deviceId: this.deviceId,
+        secret: this.#secret,
+        // a fleet that lost its gateway must not come back in lockstep
+        reconnectionDelay: uniform(this.#rng, 500, 2000),
+        reconnectionDelayMax: 15_000,
+        timeout: 15_000,
+      },
+      {
+        connect: () => this.#onConnect(),
+        disconnect: (reason, byServer) => this.#onDisconnect(reason, byServer),
+        connectError: (code, message, willRetry) => this.#onConnectError(code, message, willRetry),
+        bye: (msg) => this.#onBye(msg),
+        dispatchRequest: (msg, ack) => this.#onDispatchRequest(msg, ack),
+        dispatchCancel: ({ requestId }) => {
+          if (this.#assignment?.requestId !== requestId || this.#assignment.phase !== 'to_scene') return;
+          this.#assignment.phase = 'returning';
+          this.#assignment.onSceneLeftMs = 0;
+          this.#ctx.emit?.({ type: 'dispatch', deviceId: this.deviceId, requestId, step: 'cancelled' });
+        },
+      },
+    );
+    this.#channel = channel;
     this.#produce(nowMs);
-    socket.connect();
+    channel.connect();
   }
 
   /** One status period: advance the models, take a status, send what can be sent. */
@@ -227,7 +228,7 @@ export class SimDevice {
   }
 
   /**
-   * Simulated signal loss for durationMs of real time: the socket closes, statuses keep being
+   * Simulated signal loss for durationMs of real time: the connection closes, statuses keep being
    * taken (with no signal) and buffered, and after the loss the device reconnects and replays
    * them in order. Calling it during a loss extends the loss.
    */
@@ -245,7 +246,7 @@ export class SimDevice {
     this.#offlineUntilMs = until;
     loseSignal(this.#radio);
     clearTimeout(this.#reconnectTimer);
-    this.#socket?.disconnect();
+    this.#channel?.disconnect();
   }
 
   /** Resolves once the device is connected and every status has been acknowledged. */
@@ -264,35 +265,35 @@ export class SimDevice {
 
   /** Send whatever the outbox allows now. */
   pump(nowMs: number): void {
-    const socket = this.#socket;
-    if (!socket || !this.#connected || this.#stopped) return;
+    const channel = this.#channel;
+    if (!channel || !this.#connected || this.#stopped) return;
     const c = this.#ctx.counters;
     for (let e = this.#outbox.next(nowMs); e; e = this.#outbox.next(nowMs)) {
       c.sent++;
       const seq = e.seq;
       const token = e.token;
-      socket
-        .timeout(this.#ctx.ackTimeoutMs)
-        .emit('status', e.event, (err: Error | null, ack: unknown) => this.#onAck(seq, token, err, ack));
+      channel.request('status', e.event, this.#ctx.ackTimeoutMs, (err, ack) =>
+        this.#onAck(seq, token, err, ack),
+      );
     }
     if (this.#outbox.size > 0 && this.#outbox.inFlight === 0) this.#ctx.wantPump(this);
   }
 
   /** An officer's report after an episode (`report` on /device, issue #8); resolves with the ack. */
   async fileReport(report: DeviceReportInput, timeoutMs = 10_000): Promise<ReportAck> {
-    const socket = this.#socket;
-    if (!socket?.connected) return { ok: false, code: 'unavailable', message: 'not connected', retry: true };
-    return socket.timeout(timeoutMs).emitWithAck('report', report);
+    const channel = this.#channel;
+    if (!channel?.connected) return { ok: false, code: 'unavailable', message: 'not connected', retry: true };
+    return requestAck<ReportAck>(channel, 'report', report, timeoutMs);
   }
 
-  /** Close the socket for good (simulation stop). */
+  /** Close the connection for good (simulation stop). */
   close(): void {
     this.#stopped = true;
     for (const t of this.#answerTimers) clearTimeout(t);
     this.#answerTimers.clear();
     clearTimeout(this.#offlineTimer);
     clearTimeout(this.#reconnectTimer);
-    this.#socket?.disconnect();
+    this.#channel?.disconnect();
   }
 
   #assertRunning(what: string): void {
@@ -355,12 +356,15 @@ export class SimDevice {
     const reason = answer === 'decline' ? (decision.reason ?? 'selbst im Einsatz') : null;
     const timer = setTimeout(async () => {
       this.#answerTimers.delete(timer);
-      const socket = this.#socket;
-      if (this.#stopped || !socket?.connected) return; // no answer: the request times out
+      const channel = this.#channel;
+      if (this.#stopped || !channel?.connected) return; // no answer: the request times out
       try {
-        const res = await socket
-          .timeout(10_000)
-          .emitWithAck('dispatch_answer', { requestId, answer, reason });
+        const res = await requestAck<DispatchAnswerAck>(
+          channel,
+          'dispatch_answer',
+          { requestId, answer, reason },
+          10_000,
+        );
         if (!res.ok) {
           this.#ctx.emit?.({ type: 'dispatch', deviceId: this.deviceId, requestId, step: 'answer_refused' });
           return;
@@ -484,27 +488,25 @@ export class SimDevice {
     this.pump(Date.now());
   }
 
-  #onDisconnect(reason: string): void {
+  #onDisconnect(reason: string, byServer: boolean): void {
     if (this.#connected) this.#ctx.counters.connected--;
     this.#connected = false;
     this.#outbox.disconnected();
     this.#ctx.emit?.({ type: 'disconnected', deviceId: this.deviceId, reason });
-    // The gateway closed the connection (another connection of this device replaced it, or it is
-    // shutting down). Socket.IO does not reconnect by itself after a server-side disconnect.
-    if (reason === 'io server disconnect' && !this.#stopped) this.#scheduleReconnect();
+    // The gateway closed the connection on purpose (another connection of this device replaced it,
+    // or it revoked it: a `bye` came first). The channel does not reconnect by itself then.
+    if (byServer && !this.#stopped) this.#scheduleReconnect();
   }
 
-  #onConnectError(err: Error): void {
-    const code = (err as Error & { data?: { code?: unknown } }).data?.code;
-    const codeStr = typeof code === 'string' ? code : null;
-    this.#ctx.emit?.({ type: 'connect_error', deviceId: this.deviceId, code: codeStr, message: err.message });
-    if (codeStr && TERMINAL_CODES.has(codeStr)) {
-      this.#terminate(codeStr, err.message);
+  #onConnectError(code: string | null, message: string, willRetry: boolean): void {
+    this.#ctx.emit?.({ type: 'connect_error', deviceId: this.deviceId, code, message });
+    if (code && TERMINAL_CODES.has(code)) {
+      this.#terminate(code, message);
       return;
     }
-    // A refusal by the gateway's middleware (e.g. 'unavailable') is not retried by Socket.IO
-    // itself; transport errors are (socket.active stays true).
-    if (!this.#socket?.active) this.#scheduleReconnect();
+    // A refusal by the gateway (e.g. 'unavailable') is not retried by the channel itself; network
+    // errors are.
+    if (!willRetry) this.#scheduleReconnect();
   }
 
   #onBye(msg: { code: string; message: string }): void {
@@ -519,7 +521,8 @@ export class SimDevice {
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = setTimeout(
       () => {
-        if (!this.#stopped && this.#offlineUntilMs === 0 && !this.#socket?.connected) this.#socket?.connect();
+        if (!this.#stopped && this.#offlineUntilMs === 0 && !this.#channel?.connected)
+          this.#channel?.connect();
       },
       base * uniform(this.#rng, 0.5, 1),
     );
@@ -531,7 +534,7 @@ export class SimDevice {
     this.#offlineUntilMs = 0;
     restoreSignal(this.#radio, this.#rng);
     this.#ctx.emit?.({ type: 'online', deviceId: this.deviceId });
-    this.#socket?.connect();
+    this.#channel?.connect();
   }
 
   /** The gateway refused this device for good (revoked, bad credentials): stop and report. */

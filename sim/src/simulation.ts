@@ -50,6 +50,7 @@ export function startSimulation(opts: SimulationOptions): Simulation {
     timeScale: o.timeScale,
     behaviour: o.behaviour,
     ackTimeoutMs: o.ackTimeoutMs,
+    transport: o.transport,
     maxInFlight: o.maxInFlight,
     seed: o.seed,
     vehicleShare: o.vehicleShare,

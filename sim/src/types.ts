@@ -42,6 +42,11 @@ export interface SimulationOptions {
   onEvent?: (e: SimEvent) => void;
   /** how long to wait for a status ack before resending (default 10,000 ms) */
   ackTimeoutMs?: number;
+  /**
+   * the device protocol over Socket.IO's `/device` (default) or over a plain WebSocket at
+   * `/api/device/v1/ws` (docs/device-protocol.md)
+   */
+  transport?: 'socket.io' | 'websocket';
   /** statuses awaiting an ack at once per device (default 1, strict order) */
   maxInFlight?: number;
   /** how many devices start connecting per second, to ramp up large fleets (default 500) */

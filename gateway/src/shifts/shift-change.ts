@@ -6,7 +6,7 @@
  * an ended shift's camera moves to the "not on duty" list without waiting for its next status.
  */
 import type { Coalescer } from '../live/coalescer.ts';
-import { type DeviceNamespace, deviceShiftChanged } from '../live/device-namespace.ts';
+import type { DeviceSessions } from '../live/device-sessions.ts';
 import type { DeviceAssignment, LiveStore } from '../live/live-store.ts';
 import type { Logger } from '../logger.ts';
 
@@ -15,13 +15,13 @@ export type ShiftChangeNotifier = (tenantId: string, deviceId: string, to: Devic
 export function shiftChangeNotifier(deps: {
   live: LiveStore;
   coalescer: Coalescer;
-  devices: DeviceNamespace;
+  devices: DeviceSessions;
   log: Logger;
 }): ShiftChangeNotifier {
   return async (tenantId, deviceId, to) => {
-    await deviceShiftChanged(deps.devices, deviceId).catch((err) =>
-      deps.log.warn({ err, deviceId }, 'device identity not refreshed after a shift change'),
-    );
+    await deps.devices
+      .shiftChanged(deviceId)
+      .catch((err) => deps.log.warn({ err, deviceId }, 'device identity not refreshed after a shift change'));
     try {
       const state = await deps.live.reassign(tenantId, deviceId, to);
       if (state) deps.coalescer.add(tenantId, state);

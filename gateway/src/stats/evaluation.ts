@@ -1,23 +1,19 @@
 /**
- * Wires the evaluation feature into a gateway: the statistics/baseline/report HTTP routes, the
- * device `report` event, and the episode builder (stopped when the HTTP server closes).
+ * Wires the evaluation feature into a gateway: the statistics/baseline/report HTTP routes and the
+ * episode builder (stopped when the HTTP server closes). Devices' reports: device-reports.ts.
  */
 import type { FastifyInstance } from 'fastify';
-import type { DeviceNamespace } from '../live/device-namespace.ts';
 import type { Logger } from '../logger.ts';
 import { createEpisodeBuilder } from './episode-builder.ts';
-import { attachReportEvents } from './report-socket.ts';
 import { registerStatsRoutes, type StatsRouteDeps } from './stats-routes.ts';
 
 export interface EvaluationDeps extends StatsRouteDeps {
   app: FastifyInstance;
-  devices: DeviceNamespace;
   log: Logger;
 }
 
 export function registerEvaluation(deps: EvaluationDeps): void {
   registerStatsRoutes(deps);
-  attachReportEvents(deps.devices, deps.db.pool, deps.log.child({ mod: 'reports' }));
   const builder = createEpisodeBuilder({
     pool: deps.db.pool,
     log: deps.log.child({ mod: 'episodes' }),

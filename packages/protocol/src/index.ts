@@ -2,6 +2,7 @@
 export * from './common.ts';
 export * from './control.ts';
 export * from './device.ts';
+export * from './device-ws.ts';
 export * from './dispatch.ts';
 export * from './health.ts';
 export * from './http.ts';

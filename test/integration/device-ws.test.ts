@@ -1,0 +1,254 @@
+/**
+ * The device protocol over a plain WebSocket (`/api/device/v1/ws`, docs/device-protocol.md § W)
+ * across two gateway processes with real PostgreSQL and Redis, spoken by the `ws` client the way any
+ * WebSocket stack would: refusals before the upgrade, the durable ack, bad frames, one connection
+ * per device across both transports and both gateways, revocation.
+ */
+import {
+  DEVICE_WS_PATH,
+  DeviceWsClose,
+  DeviceWsOutbound,
+  deviceWsSubprotocol,
+  MAX_DEVICE_WS_FRAME,
+} from '@lagebild/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { connectDevice, connectOperator, login, type Operator, status, waitFor } from '../src/clients.ts';
+import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
+
+let stack: Stack;
+let duisburg: Stack['tenants'][number];
+let opDu: Operator;
+
+beforeAll(async () => {
+  stack = await startStack({ gateways: 2, devicesPerTenant: 8 });
+  duisburg = stack.tenants[0]!;
+  opDu = await connectOperator(
+    stack.gateways[1]!.url,
+    await login(stack.gateways[1]!.url, 'duisburg.operator', DEMO_PASSWORD),
+  );
+});
+
+afterAll(async () => {
+  opDu?.close();
+  await stack?.stop();
+});
+
+const wsUrl = (base: string, path = DEVICE_WS_PATH) => `${base.replace(/^http/, 'ws')}${path}`;
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+interface WsDevice {
+  ws: WebSocket;
+  /** every frame the gateway sent, parsed */
+  frames: DeviceWsOutbound[];
+  request(type: string, data: unknown): Promise<unknown>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Opens a device WebSocket; rejects with the HTTP status and ErrorBody of a refusal. */
+function openWs(
+  base: string,
+  creds: { deviceId: string; secret: string } | null,
+  opts: { protocols?: string[]; path?: string } = {},
+): Promise<WsDevice> {
+  const ws = new WebSocket(wsUrl(base, opts.path), opts.protocols ?? [deviceWsSubprotocol()], {
+    headers: creds ? { Authorization: basic(creds.deviceId, creds.secret) } : {},
+  });
+  const frames: DeviceWsOutbound[] = [];
+  let ref = 0;
+  const waiting = new Map<number, (data: unknown) => void>();
+  ws.on('message', (data) => {
+    const msg = DeviceWsOutbound.parse(JSON.parse(String(data)));
+    frames.push(msg);
+    if ((msg.type === 'ack' || msg.type === 'error') && msg.ref !== null) waiting.get(msg.ref)?.(msg);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+  return new Promise((resolve, reject) => {
+    ws.once('open', () =>
+      resolve({
+        ws,
+        frames,
+        closed,
+        request(type, data) {
+          const r = ref++;
+          return new Promise((done) => {
+            waiting.set(r, (msg) =>
+              done(
+                (msg as { type: string; data: unknown }).type === 'ack'
+                  ? (msg as { data: unknown }).data
+                  : msg,
+              ),
+            );
+            ws.send(JSON.stringify({ type, ref: r, data }));
+          });
+        },
+      }),
+    );
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () =>
+        reject(
+          Object.assign(new Error(`HTTP ${res.statusCode}`), {
+            status: res.statusCode,
+            body: JSON.parse(body),
+          }),
+        ),
+      );
+    });
+    ws.once('error', reject);
+  });
+}
+
+describe('[W1] refusals come before the upgrade, as HTTP answers with a reason', () => {
+  it('refuses a missing or unknown subprotocol, another version, missing or wrong credentials, another path', async () => {
+    const dev = duisburg.devices[0]!;
+    const url = stack.gateways[0]!.url;
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => ({ status: 101, body: null }),
+        (e) => e as { status: number; body: unknown },
+      );
+    expect(await refused(openWs(url, dev, { protocols: [] }))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'bad_request', message: expect.stringContaining('lagebild.device.v1') } },
+    });
+    expect(await refused(openWs(url, dev, { protocols: ['lagebild.device.v0'] }))).toMatchObject({
+      status: 426,
+      body: { error: { code: 'protocol_too_old' } },
+    });
+    expect(await refused(openWs(url, dev, { protocols: ['lagebild.device.v99'] }))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'protocol_too_new' } },
+    });
+    expect(await refused(openWs(url, null))).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthenticated' } },
+    });
+    expect(await refused(openWs(url, { deviceId: dev.deviceId, secret: 'x'.repeat(43) }))).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthenticated', message: 'unknown device or wrong secret' } },
+    });
+    expect(await refused(openWs(url, dev, { path: '/api/device/v1/other' }))).toMatchObject({
+      status: 404,
+      body: { error: { code: 'not_found' } },
+    });
+    // and the gateway serves on: the device connects with the right offer among others
+    const ok = await openWs(url, dev, { protocols: ['chat', deviceWsSubprotocol()] });
+    expect(ok.ws.protocol).toBe(deviceWsSubprotocol());
+    ok.ws.close();
+    await ok.closed;
+  });
+});
+
+describe('[W2] statuses over the WebSocket', () => {
+  it('acknowledges a status once PostgreSQL holds it, dedups a resent seq, and reaches the dashboards', async () => {
+    const dev = duisburg.devices[1]!;
+    const d = await openWs(stack.gateways[0]!.url, dev);
+    const sent = status(1, { stage: 'display' });
+    expect(await d.request('status', sent)).toEqual({ ok: true, seq: 1, duplicate: false });
+    const rows = await stack.db.pool.query('SELECT seq, stage FROM status_events WHERE device_id = $1', [
+      dev.deviceId,
+    ]);
+    expect(rows.rows.map((r) => [Number(r.seq), r.stage])).toEqual([[1, 'display']]);
+    expect(await d.request('status', sent)).toEqual({ ok: true, seq: 1, duplicate: true });
+    await waitFor(
+      () => opDu.units.get(dev.deviceId)?.seq === 1,
+      3000,
+      'unit on the dashboard of the other gateway',
+    );
+    expect(opDu.units.get(dev.deviceId)).toMatchObject({ online: true, stage: 'display' });
+    d.ws.close();
+    await d.closed;
+    await waitFor(() => opDu.units.get(dev.deviceId)?.online === false, 3000, 'offline after the close');
+  });
+});
+
+describe('[W3] bad frames get a reason, never a crash, and the connection serves on', () => {
+  it('answers text that is not JSON, binary frames, unknown types and bad statuses', async () => {
+    const dev = duisburg.devices[2]!;
+    const d = await openWs(stack.gateways[0]!.url, dev);
+    const errorAfter = async (send: () => void) => {
+      const n = d.frames.length;
+      send();
+      await waitFor(() => d.frames.length > n, 3000, 'an answer');
+      return d.frames[n];
+    };
+    expect(await errorAfter(() => d.ws.send('not json'))).toMatchObject({
+      type: 'error',
+      ref: null,
+      data: { code: 'bad_request', message: 'frame is not JSON' },
+    });
+    expect(await errorAfter(() => d.ws.send(Buffer.from([1, 2, 3])))).toMatchObject({
+      type: 'error',
+      data: { code: 'bad_request' },
+    });
+    expect(
+      await errorAfter(() => d.ws.send(JSON.stringify({ type: 'telnet', ref: 7, data: {} }))),
+    ).toMatchObject({
+      type: 'error',
+      ref: 7,
+      data: { code: 'bad_request' },
+    });
+    expect(
+      await d.request('status', { ...status(1), position: { lat: 123, lng: 7, accuracyM: 3 } }),
+    ).toMatchObject({
+      ok: false,
+      code: 'bad_request',
+      seq: 1,
+      retry: false,
+    });
+    expect(await d.request('status', { ...status(1), unannouncedReason: 'x'.repeat(3000) })).toMatchObject({
+      ok: false,
+      code: 'too_large',
+    });
+    expect(await d.request('status', status(2))).toEqual({ ok: true, seq: 2, duplicate: false });
+    // a frame larger than the protocol's bound ends the connection (1009), nothing else
+    d.ws.send(JSON.stringify({ type: 'status', ref: 99, data: 'x'.repeat(MAX_DEVICE_WS_FRAME) }));
+    expect((await d.closed).code).toBe(1009);
+    const again = await openWs(stack.gateways[0]!.url, dev);
+    expect(await again.request('status', status(3))).toEqual({ ok: true, seq: 3, duplicate: false });
+    again.ws.close();
+  });
+});
+
+describe('[W4] one connection per device, whichever transport and gateway', () => {
+  it('a newer WebSocket replaces a Socket.IO connection, and a newer Socket.IO connection a WebSocket', async () => {
+    const dev = duisburg.devices[3]!;
+    const sio = await connectDevice(stack.gateways[0]!.url, dev);
+    const sioGone = new Promise((resolve) => sio.socket.once('disconnect', resolve));
+    const d = await openWs(stack.gateways[1]!.url, dev);
+    expect(await sioGone).toBe('io server disconnect');
+    expect(await d.request('status', status(1))).toMatchObject({ ok: true });
+    const sio2 = await connectDevice(stack.gateways[0]!.url, dev);
+    expect(await d.closed).toMatchObject({ code: DeviceWsClose.replaced });
+    expect(await sio2.send(status(2))).toMatchObject({ ok: true, seq: 2 });
+    sio2.close();
+  });
+});
+
+describe('[W5] revocation', () => {
+  it('tells a device connected to the other gateway why, closes it, and refuses it from then on', async () => {
+    const dev = duisburg.devices[4]!;
+    const d = await openWs(stack.gateways[1]!.url, dev);
+    const admin = await login(stack.gateways[0]!.url, 'duisburg.admin', DEMO_PASSWORD);
+    const res = await fetch(`${stack.gateways[0]!.url}/api/devices/${dev.deviceId}/revoke`, {
+      method: 'POST',
+      headers: { cookie: admin },
+    });
+    expect(res.status).toBe(200);
+    expect(await d.closed).toMatchObject({ code: DeviceWsClose.revoked });
+    expect(d.frames).toContainEqual({
+      type: 'bye',
+      data: { code: 'forbidden', message: 'this device has been revoked' },
+    });
+    await expect(openWs(stack.gateways[0]!.url, dev)).rejects.toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    });
+  });
+});
