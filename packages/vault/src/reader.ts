@@ -569,9 +569,19 @@ export async function verifyRecording(opts: OpenOptions): Promise<VerifyReport> 
   const r = await openRecording(opts);
   const plain = createHash('sha256');
   let n = 0;
-  for await (const b of r.readAll()) {
-    plain.update(b as Buffer);
-    n += (b as Buffer).length;
+  if (r.size > 0) {
+    // one buffer, reused: the hash has consumed each fill before the next
+    const cursor = r.cursor(0, r.size - 1);
+    const buf = Buffer.allocUnsafeSlow(Math.min(1024 * 1024, r.size));
+    try {
+      for (let got = await cursor.readInto(buf); got > 0; got = await cursor.readInto(buf)) {
+        plain.update(got === buf.length ? buf : buf.subarray(0, got));
+        n += got;
+      }
+    } finally {
+      buf.fill(0);
+      await cursor.close().catch(() => {});
+    }
   }
   const cipher = createHash('sha256');
   const segmentSha256: string[] = [];
