@@ -220,3 +220,71 @@ describe('reader stream', () => {
     expect(n.reads).toBeGreaterThan(3);
   });
 });
+
+describe('reader cursor (readInto)', () => {
+  /** everything of [a, b] through one buffer of `size` bytes, copied out after each call */
+  async function pull(r: Awaited<ReturnType<typeof open>>, a: number, b: number, size: number) {
+    const cursor = r.cursor(a, b);
+    const buf = Buffer.alloc(size);
+    const parts: Buffer[] = [];
+    for (let n = await cursor.readInto(buf); n > 0; n = await cursor.readInto(buf)) {
+      parts.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(parts);
+  }
+
+  it('fills buffers of any size, ranges cut inside chunks, reads and segments', async () => {
+    const store = memoryStore();
+    const r = await open(store, await write(store));
+    const last = PLAIN.length - 1;
+    for (const [a, b, size] of [
+      [0, last, 1024 * 1024],
+      [0, last, 1024 * 1024 + 7],
+      [1, last - 1, 777], // smaller than a chunk: every chunk through the read buffer
+      [1023 * CHUNK + 7, 1025 * CHUNK + 3, 1],
+      [2150 * CHUNK + 1, 2250 * CHUNK, CHUNK + 5], // across the first segment's end
+      [4999 * CHUNK + 5, last, 64 * 1024],
+      [last, last, 3],
+    ] as const) {
+      expect((await pull(r, a, b, size)).equals(PLAIN.subarray(a, b + 1))).toBe(true);
+    }
+  });
+
+  it('a changed chunk: the bytes before it, nothing of it in the buffer, then `tampered`', async () => {
+    const store = memoryStore();
+    const id = await write(store);
+    const bad = 1100; // in the second buffer's worth of chunks
+    const key = segmentObject(TENANT, id, 'seg-000000.lbv');
+    const seg = (await store.get(key))!;
+    seg[HEADER_BYTES + bad * recordBytes(CHUNK) + 1 + 100]! ^= 0x40;
+    await store.put(key, seg);
+    const cursor = (await open(store, id)).cursor(0, PLAIN.length - 1);
+    const buf = Buffer.alloc(1024 * CHUNK, 0xaa);
+    expect(await cursor.readInto(buf)).toBe(buf.length);
+    expect(buf.equals(PLAIN.subarray(0, buf.length))).toBe(true);
+    const n = await cursor.readInto(buf);
+    expect(n).toBe((bad - 1024) * CHUNK);
+    expect(buf.subarray(0, n).equals(PLAIN.subarray(1024 * CHUNK, bad * CHUNK))).toBe(true);
+    // the failing chunk's place and everything after it: zeros, not its plaintext, not older bytes
+    expect(buf.subarray(n).every((x) => x === 0)).toBe(true);
+    await expect(cursor.readInto(buf)).rejects.toMatchObject({ code: 'tampered' });
+    await expect(cursor.readInto(buf)).rejects.toMatchObject({ code: 'tampered' });
+  });
+
+  it('closes its segment file on close() and at the end, and refuses overlapping calls', async () => {
+    const { store, n } = counting(localFolderStore(join(dir, 'e')));
+    const id = await write(store);
+    const r = await open(store, id);
+    const early = r.cursor(0, PLAIN.length - 1);
+    const buf = Buffer.alloc(4096);
+    const pending = early.readInto(buf);
+    await expect(early.readInto(buf)).rejects.toMatchObject({ code: 'invalid_state' });
+    await pending;
+    await early.close();
+    expect(await early.readInto(buf)).toBe(0);
+    expect(n.closed).toBe(n.opened);
+    expect((await pull(r, 0, PLAIN.length - 1, 1024 * 1024)).equals(PLAIN)).toBe(true);
+    expect(n.opened).toBe(1 + 3);
+    expect(n.closed).toBe(n.opened);
+  });
+});

@@ -385,6 +385,8 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
         }
       } catch (err) {
         failure = err as Error;
+        // a chunk authenticated but out of place (its flag) was written there before the check
+        buf.fill(0, filled);
         if (filled === 0) {
           busy = false;
           await close();
@@ -401,7 +403,8 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
 
     async function close(): Promise<void> {
       closed = true;
-      if (cipher && pendAt < pendEnd) cipher.fill(0, pendAt, pendEnd);
+      // ciphertext, but also any plaintext opened in place (a cut chunk, or one that failed its check)
+      cipher?.fill(0);
       pendAt = pendEnd = 0;
       bufNext = bufCount = 0;
       await closeHandle();
@@ -460,6 +463,8 @@ export async function openRecording(opts: OpenOptions): Promise<OpenedRecording>
 
     const stream = new Readable({
       read() {
+        // piped directly (below), the direct writer alone reads the cursor
+        if (direct.running()) return;
         wanted = true;
         started = true;
         // not from inside read(): Readable.read() calls this to read ahead while a group is still
