@@ -178,6 +178,9 @@ export function registerRecordingRoutes({
       const { start, end } = range ?? { start: 0, end: opened.size - 1 };
       reply.header('content-length', end - start + 1);
       if (range) reply.code(206).header('content-range', `bytes ${start}-${end}/${opened.size}`);
+      // fastify pipes it into the response itself, so the reader decrypts into two buffers it reuses
+      // once the response has sent each (issue 17); a stream wrapped around it would cost a new
+      // buffer per MiB (docs/benchmarks.md § bench:vault)
       return reply.send(opened.readRange(start, end));
     },
   );
