@@ -11,7 +11,8 @@
  * and the socket is reopened, so the load balancer can hand it to another gateway.
  *
  * This file only validates what arrives and passes it on: what each message means for the page is
- * decided in live-session.ts.
+ * decided in live-session.ts. It runs in the live socket's worker (live-socket.ts) where the browser
+ * has workers, else on the page: it touches no `window`.
  */
 import {
   Alert,
@@ -92,7 +93,7 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
   });
   socket.on('connect', () => silence.heard(Date.now()));
   socket.onAny(() => silence.heard(Date.now()));
-  const watchdog = window.setInterval(() => {
+  const watchdog = globalThis.setInterval(() => {
     const silent = silence.tick(Date.now());
     if (closed || !socket.connected || !silent) return;
     session.apply({ type: 'silent' });
@@ -112,7 +113,7 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
     if (code === 'unauthenticated' || code === 'forbidden') closed = true;
     session.apply({ type: 'connectError', code, online: navigator.onLine });
     // refused by the server for another reason (e.g. 'unavailable'): retry ourselves, gently
-    if (!closed && !socket.active) window.setTimeout(() => !closed && socket.connect(), RETRY_REFUSED_MS);
+    if (!closed && !socket.active) globalThis.setTimeout(() => !closed && socket.connect(), RETRY_REFUSED_MS);
   });
 
   socket.on('disconnect', (reason) => {
@@ -125,12 +126,12 @@ export function connectLive(session: Pick<LiveSession, 'apply'>): () => void {
   const onOnline = () => {
     if (!socket.connected && !closed) socket.connect();
   };
-  window.addEventListener('online', onOnline);
+  globalThis.addEventListener('online', onOnline);
 
   return () => {
     closed = true;
-    window.clearInterval(watchdog);
-    window.removeEventListener('online', onOnline);
+    globalThis.clearInterval(watchdog);
+    globalThis.removeEventListener('online', onOnline);
     socket.disconnect();
   };
 }

@@ -22,9 +22,15 @@ export type PerfMeasure =
   | 'lagebild:units-draw'
   | 'lagebild:units-raster';
 
+/**
+ * whether the page measures; `globalThis`, not `window`: the live socket's worker runs code that
+ * calls these (and the bundler takes `typeof window` for "object"), and never measures
+ */
+const measuring = (): boolean => (globalThis as { __LAGEBILD_PERF__?: boolean }).__LAGEBILD_PERF__ === true;
+
 /** performance.now() when measuring, else 0 (pass it to `perfEnd`) */
 export function perfStart(): number {
-  return typeof window !== 'undefined' && window.__LAGEBILD_PERF__ === true ? performance.now() : 0;
+  return measuring() ? performance.now() : 0;
 }
 
 /** `detail` travels with the measure (the benchmark reads how many units a batch carried) */
@@ -34,7 +40,7 @@ export function perfEnd(name: PerfMeasure, start: number, detail?: Record<string
 
 /** a duration measured elsewhere (the drawing worker), ending now */
 export function perfMeasure(name: PerfMeasure, durationMs: number): void {
-  if (typeof window === 'undefined' || window.__LAGEBILD_PERF__ !== true) return;
+  if (!measuring()) return;
   const end = performance.now();
   performance.measure(name, { start: Math.max(0, end - durationMs), end });
 }

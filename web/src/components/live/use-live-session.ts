@@ -7,8 +7,8 @@
 import { IncidentsResponse, UnitsResponse } from '@lagebild/protocol';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { ApiError, apiGet } from '@/lib/api';
-import { connectLive } from '@/lib/live-connection';
 import { createLiveSession } from '@/lib/live-session';
+import { connectLiveSocket } from '@/lib/live-socket';
 import { useAlertSound } from '@/lib/use-incident-store';
 
 /** how often closed incidents are checked for having lingered long enough */
@@ -17,7 +17,7 @@ const PRUNE_INTERVAL_MS = 1000;
 export function useLiveSession(onSignedOut: () => void) {
   const [session] = useState(createLiveSession);
 
-  useEffect(() => connectLive(session), [session]);
+  useEffect(() => connectLiveSocket(session), [session]);
 
   useEffect(() => {
     const abort = new AbortController();
