@@ -22,10 +22,11 @@ const Args = z.object({
   'stage-every': z.coerce.number().positive().default(20),
   /** statuses awaiting an ack at once per device; order is kept by the connection either way */
   'in-flight': z.coerce.number().int().min(1).max(100).default(1),
+  transport: z.enum(['websocket', 'socket.io']).default('websocket'),
 });
 const args = parseArgs(
   Args,
-  'status-driver.ts --url URL --credentials FILE --duration S [--rate 1] [--stage-every 20] [--in-flight 1]',
+  'status-driver.ts --url URL --credentials FILE --duration S [--rate 1] [--stage-every 20] [--in-flight 1] [--transport websocket]',
 );
 const devices = JSON.parse(await readFile(args.credentials, 'utf8')) as Array<{
   deviceId: string;
@@ -42,6 +43,8 @@ const sims = args.url.map((url, g) =>
     devices: devices.filter((_, i) => i % args.url.length === g),
     rateHz: args.rate,
     behaviour: 'steady',
+    transport: args.transport,
+    maxInFlight: args['in-flight'],
     seed: 1 + g,
     connectPerSecond: 500 / args.url.length,
   }),

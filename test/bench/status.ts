@@ -1,9 +1,10 @@
 /**
- * `npm run bench:status -- --devices N [--duration 30] [--gateways 1] [--json] [--url http://host:port --credentials f.json]`
+ * `npm run bench:status -- --devices N [--duration 30] [--gateways 1] [--transport websocket|socket.io] [--json] [--url http://host:port --credentials f.json]`
  *
  * Starts embedded PostgreSQL, redis-server and one gateway process (`--gateways 2`: two, behind the
  * one Redis, the devices split between them; or uses --url), provisions N
- * devices, drives them at 1 Hz from a separate driver process, and watches as a dashboard of the
+ * devices, drives them at 1 Hz from a separate driver process (over the plain device WebSocket, or
+ * `--transport socket.io`), and watches as a dashboard of the
  * same tenant. Reports sent / acknowledged / delivered counts, lost stage changes (sent by devices,
  * persisted, and seen by the dashboard), device-to-dashboard latency (device clock at send → batch
  * received; same machine, same clock), and the gateway's CPU and RSS sampled from /proc. Then the
@@ -35,6 +36,11 @@ const Args = z.object({
   rate: z.coerce.number().positive().max(10).default(1),
   /** gateway processes behind the one Redis; the driver spreads the devices over them */
   gateways: z.coerce.number().int().min(1).max(4).default(1),
+  /**
+   * the device protocol the driver speaks: the plain WebSocket (`/api/device/v1/ws`) or Socket.IO's
+   * `/device`; the reference speaks the same one
+   */
+  transport: z.enum(['websocket', 'socket.io']).default('websocket'),
   /** leave out the bare ws reference (it doubles the run) */
   'skip-reference': z.boolean().default(false),
 });
@@ -43,7 +49,7 @@ const args = parseArgs(
     message: '--url needs --credentials devices.json',
     path: ['url'],
   }),
-  'bench:status -- --devices N [--duration s] [--gateways 1] [--json] [--url URL --credentials devices.json]',
+  'bench:status -- --devices N [--duration s] [--gateways 1] [--transport websocket|socket.io] [--json] [--url URL --credentials devices.json]',
 );
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
@@ -115,6 +121,8 @@ async function driveServer(o: {
       String(args['in-flight']),
       '--rate',
       String(args.rate),
+      '--transport',
+      args.transport,
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -327,6 +335,7 @@ try {
     bench: 'status',
     devices: benchDevices.size,
     gateways: gatewayUrls.length,
+    transport: args.transport,
     rateHz: args.rate,
     durationS: args.duration,
     connectionRamp: { devicesConnected: run.connectedAtReady, seconds: round1(run.rampS) },
@@ -382,6 +391,7 @@ try {
   const rows: Array<[string, string]> = [
     ['devices', String(report.devices)],
     ['gateway processes (CPU and memory below: all of them together)', String(report.gateways)],
+    ['device transport (the reference speaks the same)', report.transport],
     ['duration', `${report.durationS} s`],
     [
       'connection ramp (driver opens 500/s)',

@@ -1,5 +1,5 @@
 /**
- * The device protocol over a plain WebSocket (`/api/device/v1/ws`, docs/device-protocol.md § W)
+ * The device protocol over a plain WebSocket (`/api/device/v1/ws`, docs/device-protocol.md D30–D32)
  * across two gateway processes with real PostgreSQL and Redis, spoken by the `ws` client the way any
  * WebSocket stack would: refusals before the upgrade, the durable ack, bad frames, one connection
  * per device across both transports and both gateways, revocation.
@@ -49,10 +49,11 @@ interface WsDevice {
 function openWs(
   base: string,
   creds: { deviceId: string; secret: string } | null,
-  opts: { protocols?: string[]; path?: string } = {},
+  opts: { protocols?: string[]; path?: string; autoPong?: boolean } = {},
 ): Promise<WsDevice> {
   const ws = new WebSocket(wsUrl(base, opts.path), opts.protocols ?? [deviceWsSubprotocol()], {
     headers: creds ? { Authorization: basic(creds.deviceId, creds.secret) } : {},
+    autoPong: opts.autoPong ?? true,
   });
   const frames: DeviceWsOutbound[] = [];
   let ref = 0;
@@ -104,7 +105,7 @@ function openWs(
   });
 }
 
-describe('[W1] refusals come before the upgrade, as HTTP answers with a reason', () => {
+describe('[D30] refusals come before the upgrade, as HTTP answers with a reason', () => {
   it('refuses a missing or unknown subprotocol, another version, missing or wrong credentials, another path', async () => {
     const dev = duisburg.devices[0]!;
     const url = stack.gateways[0]!.url;
@@ -145,7 +146,7 @@ describe('[W1] refusals come before the upgrade, as HTTP answers with a reason',
   });
 });
 
-describe('[W2] statuses over the WebSocket', () => {
+describe('[D31][D10] statuses over the WebSocket', () => {
   it('acknowledges a status once PostgreSQL holds it, dedups a resent seq, and reaches the dashboards', async () => {
     const dev = duisburg.devices[1]!;
     const d = await openWs(stack.gateways[0]!.url, dev);
@@ -168,7 +169,7 @@ describe('[W2] statuses over the WebSocket', () => {
   });
 });
 
-describe('[W3] bad frames get a reason, never a crash, and the connection serves on', () => {
+describe('[D31][D8] bad frames get a reason, never a crash, and the connection serves on', () => {
   it('answers text that is not JSON, binary frames, unknown types and bad statuses', async () => {
     const dev = duisburg.devices[2]!;
     const d = await openWs(stack.gateways[0]!.url, dev);
@@ -216,7 +217,7 @@ describe('[W3] bad frames get a reason, never a crash, and the connection serves
   });
 });
 
-describe('[W4] one connection per device, whichever transport and gateway', () => {
+describe('[D14][D32] one connection per device, whichever transport and gateway', () => {
   it('a newer WebSocket replaces a Socket.IO connection, and a newer Socket.IO connection a WebSocket', async () => {
     const dev = duisburg.devices[3]!;
     const sio = await connectDevice(stack.gateways[0]!.url, dev);
@@ -231,7 +232,7 @@ describe('[W4] one connection per device, whichever transport and gateway', () =
   });
 });
 
-describe('[W5] revocation', () => {
+describe('[D5][D32] revocation', () => {
   it('tells a device connected to the other gateway why, closes it, and refuses it from then on', async () => {
     const dev = duisburg.devices[4]!;
     const d = await openWs(stack.gateways[1]!.url, dev);
@@ -251,4 +252,21 @@ describe('[W5] revocation', () => {
       body: { error: { code: 'forbidden' } },
     });
   });
+});
+
+describe('[D32] silence', () => {
+  it('cuts a connection that answers neither with frames nor pongs, and keeps one that answers pings', async () => {
+    const [mute, quiet] = [duisburg.devices[5]!, duisburg.devices[6]!];
+    const gone = await openWs(stack.gateways[0]!.url, mute, { autoPong: false });
+    const kept = await openWs(stack.gateways[0]!.url, quiet);
+    expect(await gone.request('status', status(1))).toMatchObject({ ok: true });
+    expect(await kept.request('status', status(1))).toMatchObject({ ok: true });
+    await waitFor(() => opDu.units.get(mute.deviceId)?.online === true, 3000, 'online');
+    // pinged after 5 s of silence, cut 5 s later (the test's own timeout bounds the wait)
+    expect((await gone.closed).code).toBe(1006);
+    await waitFor(() => opDu.units.get(mute.deviceId)?.online === false, 3000, 'offline after the cut');
+    expect(kept.ws.readyState).toBe(WebSocket.OPEN);
+    expect(opDu.units.get(quiet.deviceId)?.online).toBe(true);
+    kept.ws.close();
+  }, 30_000);
 });

@@ -1,13 +1,14 @@
 /**
  * The device protocol over a plain WebSocket at `/api/device/v1/ws` (packages/protocol device-ws.ts,
- * docs/device-protocol.md § W): the same session as Socket.IO's `/device` (device-sessions.ts), with
+ * docs/device-protocol.md D30–D32): the same session as Socket.IO's `/device` (device-sessions.ts), with
  * a connection that costs about what a bare `ws` socket costs (issue 17: 10,000 cameras per gateway).
  *
  * The device is authenticated before the upgrade, like the HTTP status endpoints (Basic id:secret or
  * a Bearer device token; device-credentials.ts), and names the protocol version as its subprotocol;
  * a refusal is an HTTP answer with an ErrorBody, which any WebSocket client and curl can read. Every
  * frame is checked against DeviceWsInbound; a frame that is not one gets an `error` frame, never a
- * crash. The gateway pings each connection (one timer for all) and ends one that stops answering.
+ * crash. A connection silent for a while is pinged (one timer for all) and cut if it stays silent;
+ * a camera that reports is never pinged (D32).
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
@@ -33,6 +34,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DeviceIdentity } from './device-directory.ts';
 import type { DeviceLink, DeviceSession, DeviceSessions, LinkCloseReason } from './device-sessions.ts';
+import { releaseReadChunk } from './ws-read-chunk.ts';
 
 export interface DeviceWsDeps {
   server: Server;
@@ -42,8 +44,11 @@ export interface DeviceWsDeps {
   sessions: DeviceSessions;
   /** MEDIA_TOKEN_SECRET: device tokens are accepted when set */
   tokenSecrets: readonly string[];
-  /** a connection that has not answered the previous ping when the next one is due is ended */
-  pingIntervalMs: number;
+  /**
+   * a connection silent this long gets a ping; one silent as long again is cut. A camera reporting
+   * every few seconds is never pinged: its statuses show it is there.
+   */
+  silenceMs: number;
 }
 
 /** a device that does not read its acks is ended before its backlog grows past this */
@@ -116,9 +121,7 @@ export function attachDeviceWebSocket(deps: DeviceWsDeps): { close(): void } {
     links.add(link);
     const session = sessions.open(dev, link);
     ws.on('message', (data: Buffer, isBinary: boolean) => link.receive(session, data, isBinary));
-    ws.on('pong', () => {
-      link.alive = true;
-    });
+    ws.on('pong', () => link.heard());
     ws.on('error', (err) => log.debug({ err, deviceId: dev.deviceId }, 'device WebSocket error'));
     ws.on('close', (code: number) => {
       links.delete(link);
@@ -127,10 +130,10 @@ export function attachDeviceWebSocket(deps: DeviceWsDeps): { close(): void } {
     });
   }
 
-  // one timer for every connection: a device that did not answer the last ping is gone
+  // one timer for every connection
   const pinger = setInterval(() => {
-    for (const link of links) link.ping();
-  }, deps.pingIntervalMs);
+    for (const link of links) link.checkSilence();
+  }, deps.silenceMs);
   pinger.unref();
 
   return {
@@ -145,7 +148,9 @@ export function attachDeviceWebSocket(deps: DeviceWsDeps): { close(): void } {
 /** One device's WebSocket as the sessions see it, plus its requests awaiting the device's ack. */
 class WsLink implements DeviceLink {
   readonly id = randomUUID();
-  alive = true;
+  /** whether anything came from the device since the last silence check */
+  #heard = true;
+  #pinged = false;
   #nextRef = 0;
   #pending: Map<number, (received: boolean) => void> | undefined;
 
@@ -165,6 +170,7 @@ class WsLink implements DeviceLink {
   }
 
   receive(session: DeviceSession, data: Buffer, isBinary: boolean): void {
+    this.heard();
     if (isBinary) {
       this.#error(null, 'bad_request', 'frames are JSON text, not binary');
       return;
@@ -203,13 +209,23 @@ class WsLink implements DeviceLink {
     }
   }
 
-  ping(): void {
-    if (!this.alive) {
-      this.ws.terminate(); // its network is gone: no close handshake to wait for
-      return;
+  /** a frame (message or pong) came in and has been read */
+  heard(): void {
+    this.#heard = true;
+    releaseReadChunk(this.ws);
+  }
+
+  /** silent since the last check: ping it; silent since that ping too: its network is gone */
+  checkSilence(): void {
+    if (this.#heard) {
+      this.#heard = false;
+      this.#pinged = false;
+    } else if (this.#pinged) {
+      this.ws.terminate(); // no close handshake to wait for
+    } else {
+      this.#pinged = true;
+      this.ws.ping();
     }
-    this.alive = false;
-    this.ws.ping();
   }
 
   bye(msg: { code: ErrorCode; message: string }): void {
