@@ -101,7 +101,7 @@ export class UnitCanvasLayer extends L.Layer {
   #worker: Worker | null = null;
   /** slots for the worker's copy of the units, and the units changed since its last frame */
   #encoder = createUnitEncoder();
-  #changed = new Map<string, UnitLive>();
+  #changed: UnitLive[] = [];
   /** the worker must be sent every unit (a snapshot, a new worker) */
   #resend = true;
   #bitmapContext: ImageBitmapRenderingContext | null = null;
@@ -141,8 +141,11 @@ export class UnitCanvasLayer extends L.Layer {
     map.on('click', this.#onClick, this);
     this.#unsubscribe = this.#opts.store.subscribeUnits((units) => {
       if (units === null) this.#resend = true;
-      if (this.#resend) this.#changed.clear();
-      else for (const unit of units!) this.#changed.set(unit.deviceId, unit);
+      // in order, a unit changed twice twice: the worker applies them in turn. Past one entry per
+      // unit (no animation frames in a hidden tab) sending every unit is the smaller message.
+      if (!this.#resend) for (const unit of units!) this.#changed.push(unit);
+      if (this.#changed.length > this.#opts.store.units.size) this.#resend = true;
+      if (this.#resend) this.#changed.length = 0;
       this.redraw();
     });
     this.#agingTimer = window.setInterval(() => {
@@ -295,9 +298,9 @@ export class UnitCanvasLayer extends L.Layer {
       // the worker places the units from its copy: it gets what changed since its last frame
       const changes = this.#resend
         ? this.#encoder.encode(store.units.values(), store.units.size, true)
-        : this.#encoder.encode(this.#changed.values(), this.#changed.size, false);
+        : this.#encoder.encode(this.#changed, this.#changed.length, false);
       this.#resend = false;
-      this.#changed.clear();
+      this.#changed.length = 0;
       const id = ++this.#frameId;
       const pixelOrigin = map.getPixelOrigin();
       this.#inFlight = { id, zoom, pixelOrigin, origin, cssWidth, cssHeight, animate };
@@ -415,7 +418,7 @@ export class UnitCanvasLayer extends L.Layer {
           this.#worker = worker;
           this.#bitmapContext = context;
           this.#resend = true;
-          this.#changed.clear();
+          this.#changed.length = 0;
           canvas.dataset.drawing = 'worker';
           this.#postPalette();
         } else {
