@@ -1,18 +1,25 @@
 /**
  * Issue 11, property-based fuzzing of the Socket.IO namespaces of a real gateway process: the
  * handshakes of /device (auth object) and /control (Origin, Cookie), every client event of /device
- * (status, report, dispatch_answer and names nobody handles) and random events on /control, and raw
- * Engine.IO/Socket.IO packets over long-polling. Each property asserts that the process has not
+ * (status, report, dispatch_answer and names nobody handles) and random events on /control, raw
+ * Engine.IO/Socket.IO packets over long-polling, and the plain device WebSocket (its upgrade's
+ * credentials and subprotocols, and any frame). Each property asserts that the process has not
  * exited and still answers /healthz, that the answer is a refusal (connect_error, or an error ack),
  * and that nothing in the database changed; the gateway's RSS stays bounded over the whole file.
  *
  * Regression (issue 11, reproduction 1): a polling handshake with `Origin: null` (or any value
  * `new URL()` rejects) followed by `40/control,` killed the gateway.
  */
-import { PROTOCOL_VERSION } from '@lagebild/protocol';
+import {
+  DEVICE_WS_PATH,
+  deviceWsSubprotocol,
+  MAX_DEVICE_WS_FRAME,
+  PROTOCOL_VERSION,
+} from '@lagebild/protocol';
 import fc from 'fast-check';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { connectDevice, type TestDevice } from '../src/clients.ts';
 import { cookieArb, jsonish, originArb, rawBody, wrongTypedBody } from '../src/fuzz/arbitraries.ts';
 import { changedTables, dbFingerprint, rssMiB } from '../src/fuzz/fingerprint.ts';
@@ -242,6 +249,129 @@ describe('/device events', () => {
       await unchanged('device events');
     },
     fuzzTimeoutMs(120_000, 40),
+  );
+});
+
+describe('device WebSocket', () => {
+  const wsUrl = () => `${url.replace(/^http/, 'ws')}${DEVICE_WS_PATH}`;
+  /** the upgrade's answer: 101, or the refusal's HTTP status */
+  const upgrade = (headers: Record<string, string>, protocols: string[]) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(wsUrl(), protocols, { headers, handshakeTimeout: 5000 });
+      ws.once('open', () => {
+        ws.terminate();
+        resolve(101);
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      ws.once('error', () => resolve(-1));
+    });
+
+  it(
+    'refuses every upgrade that is not a device\u2019s own credentials with a version it speaks',
+    async () => {
+      const dev = w.rows.dortmund.devices[0]!;
+      const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
+      const authorization = fc.oneof(
+        fc.constant(basic(`${dev.deviceId}:${dev.secret}x`)),
+        fc.constant(basic(`${dev.deviceId}`)),
+        fc.fullUnicodeString({ maxLength: 60 }).map((s) => basic(s)),
+        fc.fullUnicodeString({ maxLength: 60 }).map((s) => `Bearer ${s}`),
+        fc.string({ maxLength: 60 }),
+      );
+      const protocols = fc.array(
+        fc.oneof(
+          fc.constant(deviceWsSubprotocol()),
+          fc.integer({ min: 0, max: 99 }).map((v) => `lagebild.device.v${v}`),
+          fc.stringMatching(/^[a-z.]{1,20}$/),
+        ),
+        { maxLength: 3 },
+      );
+      await fc.assert(
+        fc.asyncProperty(authorization, protocols, async (auth, offered) => {
+          const what = `device WebSocket upgrade ${short(auth)} ${short(offered)}`;
+          // header values a client cannot send at all are not the gateway's to refuse
+          if (!/^[\t\x20-\x7e]*$/.test(auth)) return;
+          const status = await upgrade({ authorization: auth }, [...new Set(offered)]);
+          expect([400, 401, 403, 426, -1], what).toContain(status);
+          await stillServes(what);
+        }),
+        fuzzParams('sockets: device WebSocket upgrade', 200),
+      );
+    },
+    fuzzTimeoutMs(120_000, 20),
+  );
+
+  it(
+    'answers every frame it cannot take with an error frame or an error ack, and serves on',
+    async () => {
+      const dev = w.rows.dortmund.devices[0]!;
+      const authorization = `Basic ${Buffer.from(`${dev.deviceId}:${dev.secret}`).toString('base64')}`;
+      let ws: WebSocket | undefined;
+      let received: Array<{ type: string; ref?: number | null; data?: { ok?: boolean } }> = [];
+      const open = async () => {
+        if (ws?.readyState === WebSocket.OPEN) return ws;
+        ws = new WebSocket(wsUrl(), [deviceWsSubprotocol()], { headers: { authorization } });
+        ws.on('message', (d) => received.push(JSON.parse(String(d))));
+        await new Promise((resolve, reject) => {
+          ws!.once('open', resolve);
+          ws!.once('error', reject);
+        });
+        return ws;
+      };
+      const PROBE = 2 ** 31 - 1;
+      const frame = fc.oneof(
+        rawBody.map((b) => b.slice(0, 12_000)),
+        fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)),
+        fc
+          .record({
+            type: fc.oneof(
+              fc.constantFrom('status', 'report', 'dispatch_answer', 'ack'),
+              fc.string({ maxLength: 12 }),
+            ),
+            ref: fc.oneof(fc.integer({ min: 0, max: PROBE - 1 }), jsonish),
+            data: fc.oneof(jsonish, wrongTypedBody),
+          })
+          .map((f) => JSON.stringify(f)),
+      );
+      await fc.assert(
+        fc.asyncProperty(frame, async (f) => {
+          const what = `device WebSocket frame ${short(typeof f === 'string' ? f : [...f])}`;
+          const socket = await open();
+          received = [];
+          socket.send(f);
+          // a probe every frame is followed by: its answer means the frame before it was handled
+          socket.send(JSON.stringify({ type: 'report', ref: PROBE, data: null }));
+          const gone = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+          const outcome = await Promise.race([
+            gone,
+            new Promise<'answered'>((resolve, reject) => {
+              const t0 = Date.now();
+              const tick = () => {
+                if (received.some((m) => m.ref === PROBE)) return resolve('answered');
+                if (Date.now() - t0 > 5000) return reject(new Error(`no answer to the probe after ${what}`));
+                setTimeout(tick, 5);
+              };
+              tick();
+            }),
+          ]);
+          // a frame over 8 KiB closes the connection (1009) instead of being answered, nothing else does
+          if (outcome !== 'answered') {
+            expect(outcome, what).toBe(1009);
+            expect(Buffer.byteLength(f), what).toBeGreaterThan(MAX_DEVICE_WS_FRAME);
+          }
+          for (const m of received)
+            expect(m.type === 'error' || (m.type === 'ack' && m.data?.ok === false), what).toBe(true);
+          await stillServes(what);
+        }),
+        fuzzParams('sockets: device WebSocket frames', 300),
+      );
+      ws?.terminate();
+      await unchanged('device WebSocket frames');
+    },
+    fuzzTimeoutMs(120_000, 30),
   );
 });
 
