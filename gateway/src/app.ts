@@ -361,6 +361,7 @@ export async function buildGateway(config: GatewayConfig, opts: { log?: Logger }
     batchMax: config.PERSIST_BATCH_MAX,
     queueMax: config.PERSIST_QUEUE_MAX,
     lingerMs: config.PERSIST_LINGER_MS,
+    lanes: config.PERSIST_LANES,
     hooks: persisterHooks(incidents.hooks),
   });
   const control = attachControlNamespace({

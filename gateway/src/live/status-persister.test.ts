@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { DeviceStatus } from '@lagebild/protocol';
 import { describe, expect, it } from 'vitest';
-import { classifyBatch, outcomesOf, type StatusRecord } from './status-persister.ts';
+import { classifyBatch, laneIndex, outcomesOf, type StatusRecord } from './status-persister.ts';
 import type { StageSnapshot } from './transition.ts';
 
 function rec(deviceId: string, seq: number, over: Partial<DeviceStatus> = {}): StatusRecord {
@@ -70,5 +71,16 @@ describe('outcomesOf()', () => {
     const out = outcomesOf(b, new Set(['d1:1']));
     expect(out.get('d1:1')).toEqual({ duplicate: true, late: true });
     expect(out.get('d1:2')).toEqual({ duplicate: false, late: false });
+  });
+});
+
+describe('laneIndex()', () => {
+  it('puts a device always in the same lane, and spreads devices over all lanes', () => {
+    const ids = Array.from({ length: 2000 }, () => randomUUID());
+    for (const id of ids.slice(0, 50)) expect(laneIndex(id, 3)).toBe(laneIndex(id, 3));
+    const perLane = [0, 0, 0];
+    for (const id of ids) perLane[laneIndex(id, 3)]!++;
+    for (const n of perLane) expect(n).toBeGreaterThan(500);
+    expect(laneIndex('any string', 1)).toBe(0);
   });
 });
