@@ -113,6 +113,8 @@ interface SizeResult {
   /** snapshots the page applied (one per (re)connect) since it opened, and in the still window */
   snapshots: number;
   snapshotsStill: number;
+  /** the connection indicator's state at the end of the still window, and how long since a batch */
+  endOfStill: string;
   pan: Fps;
   zoom: Fps;
   heapUsedMb: number;
@@ -221,13 +223,21 @@ async function openMap(browser: Browser, url: string, slug: string) {
   await page.addInitScript(() => {
     const w = window as unknown as {
       __LAGEBILD_PERF__: boolean;
-      __bench: { batch: number[]; units: number[]; draw: number[]; raster: number[]; snapshots: number[] };
+      __bench: {
+        batch: number[];
+        units: number[];
+        draw: number[];
+        raster: number[];
+        snapshots: number[];
+        lastBatchAt: number;
+      };
     };
     w.__LAGEBILD_PERF__ = true;
-    w.__bench = { batch: [], units: [], draw: [], raster: [], snapshots: [] };
+    w.__bench = { batch: [], units: [], draw: [], raster: [], snapshots: [], lastBatchAt: 0 };
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         if (e.name === 'lagebild:batch') {
+          w.__bench.lastBatchAt = e.startTime;
           w.__bench.batch.push(e.duration);
           w.__bench.units.push((e as PerformanceMeasure).detail?.units ?? 0);
         } else if (e.name === 'lagebild:snapshot') w.__bench.snapshots.push(e.startTime);
@@ -299,9 +309,15 @@ async function measureMap(
     ).__bench;
     return { batch: [...b.batch], units: [...b.units], draw: [...b.draw], raster: [...b.raster] };
   });
-  const snapshots = await page.evaluate(
-    () => (window as unknown as { __bench: { snapshots: number[] } }).__bench.snapshots,
-  );
+  const { snapshots, sinceBatchS, connection } = await page.evaluate(() => {
+    const b = (window as unknown as { __bench: { snapshots: number[]; lastBatchAt: number } }).__bench;
+    return {
+      snapshots: b.snapshots,
+      sinceBatchS: (performance.now() - b.lastBatchAt) / 1000,
+      // the connection indicator's state (connection-live, -reconnecting, …)
+      connection: document.querySelector('.connection')?.className.replace('connection ', '') ?? '?',
+    };
+  });
   const perBatch = mainThreadPerBatch(JSON.parse(traceBuffer.toString('utf8')));
   if (args.screenshot) await page.screenshot({ path: join(args.screenshot, `map-${size}.png`) });
 
@@ -363,6 +379,7 @@ async function measureMap(
     mainThreadBusy: round(perBatch.busyShare, 3),
     snapshots: snapshots.length,
     snapshotsStill: snapshots.filter((t) => t >= stillFrom).length,
+    endOfStill: `${connection}, last batch ${round(sinceBatchS, 1)} s before`,
     pan,
     zoom,
     heapUsedMb: round(before.usedSize / 2 ** 20, 1),
@@ -497,6 +514,7 @@ function printReport(rs: SizeResult[]): void {
     ],
     ['main thread busy (still map)', (r) => `${Math.round(r.mainThreadBusy * 100)} %`],
     ['snapshots (connections) since open · in still window', (r) => `${r.snapshots} · ${r.snapshotsStill}`],
+    ['end of the still window: connection, last batch', (r) => r.endOfStill],
     ['fps panning (worst frame)', (r) => `${r.pan.fps} (${r.pan.worstFrameMs} ms)`],
     ['fps zooming (worst frame)', (r) => `${r.zoom.fps} (${r.zoom.worstFrameMs} ms)`],
     ['JS heap used / after GC', (r) => `${r.heapUsedMb} / ${r.heapUsedAfterGcMb} MB`],
