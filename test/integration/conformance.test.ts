@@ -40,7 +40,7 @@ const verdicts = (out: string): Record<string, string> =>
   Object.fromEntries([...out.matchAll(/\b(D\d+) (PASS|FAIL|SKIP)\b/g)].map((m) => [m[1], m[2]]));
 
 describe('npm run conformance', () => {
-  it('[D2][D3][D4][D6][D7][D8][D10][D11][D12][D13][D14][D15][D16][D17][D18][D20][D29] passes every rule it checks against a test stack', async () => {
+  it('[D2][D3][D4][D6][D7][D8][D10][D11][D12][D13][D14][D15][D16][D17][D18][D20][D29][D30][D31][D32] passes every rule it checks against a test stack', async () => {
     const dev = stack.tenants[0]!.devices[0]!;
     const { code, out } = await conformance([
       '--url',
@@ -71,6 +71,9 @@ describe('npm run conformance', () => {
       'D18',
       'D20',
       'D29',
+      'D30',
+      'D31',
+      'D32',
     ])
       expect(v[rule], `${rule}\n${out}`).toBe('PASS');
     // what it sent is in the database: the command spoke to the gateway, not to itself

@@ -1,6 +1,6 @@
 /**
  * The conformance checks: each drives the device through one or more rules of
- * docs/device-protocol.md over Socket.IO or HTTP and throws, saying what it saw, when the gateway
+ * docs/device-protocol.md over Socket.IO, the plain device WebSocket or HTTP and throws, saying what it saw, when the gateway
  * does not do what the rule says. Order matters only for the rate check, which drains the device's
  * bucket and so runs last. Every status event a check sends is a standby position in Duisburg.
  */
@@ -8,12 +8,14 @@ import { PROTOCOL_VERSION, type StatusAck } from '@lagebild/protocol';
 import {
   basicAuth,
   connect,
+  connectWs,
   type DeviceTarget,
   deviceToken,
   handshakeCode,
   postBatch,
   postOsmAnd,
   statusEvent,
+  upgradeAnswer,
 } from './device-client.ts';
 
 export interface CheckContext {
@@ -163,6 +165,71 @@ export const CHECKS: Check[] = [
       try {
         if (!(await ended))
           throw new Error('the first connection was still open 5 s after the second connected');
+      } finally {
+        first.close();
+        second.close();
+      }
+    },
+  },
+  {
+    rules: ['D30'],
+    title:
+      'WebSocket upgrade: no version, another version, wrong secret refused as HTTP; the right one connects',
+    async run({ target: t }) {
+      const v = `lagebild.device.v${PROTOCOL_VERSION}`;
+      const seen = {
+        noVersion: await upgradeAnswer(t, { protocols: [] }),
+        older: await upgradeAnswer(t, { protocols: [`lagebild.device.v${PROTOCOL_VERSION - 1}`] }),
+        newer: await upgradeAnswer(t, { protocols: [`lagebild.device.v${PROTOCOL_VERSION + 1}`] }),
+        noCredentials: await upgradeAnswer(t, { authorization: null }),
+        wrongSecret: await upgradeAnswer(t, { authorization: basicAuth(t.deviceId, `${t.secret}x`) }),
+        right: await upgradeAnswer(t, { protocols: ['chat', v] }),
+      };
+      expectEqual('answers', seen, {
+        noVersion: { status: 400, code: 'bad_request', protocol: null },
+        older: { status: 426, code: 'protocol_too_old', protocol: null },
+        newer: { status: 400, code: 'protocol_too_new', protocol: null },
+        noCredentials: { status: 401, code: 'unauthenticated', protocol: null },
+        wrongSecret: { status: 401, code: 'unauthenticated', protocol: null },
+        right: { status: 101, code: null, protocol: v },
+      });
+    },
+  },
+  {
+    rules: ['D31', 'D10', 'D8'],
+    title:
+      'WebSocket: an event is acked ok, its resend is a duplicate; bad frames get an error, the connection stays',
+    async run(ctx) {
+      const d = await connectWs(ctx.target);
+      try {
+        const e = statusEvent(ctx.nextSeq());
+        expectEqual('first ack', await d.request('status', e), { ok: true, seq: e.seq, duplicate: false });
+        expectEqual('resend ack', await d.request('status', e), { ok: true, seq: e.seq, duplicate: true });
+        const seq = ctx.nextSeq();
+        const bad = (await d.request('status', statusEvent(seq, { batteryPct: 101 }))) as StatusAck;
+        expectAck('batteryPct 101', bad, { ok: false, code: 'bad_request', retry: false, seq });
+        const before = d.frames.length;
+        d.ws.send('not json');
+        const unknown = (await d.request('telnet', {})) as { type?: string; data?: { code?: string } };
+        expectEqual('unknown type', [unknown.type, unknown.data?.code], ['error', 'bad_request']);
+        const notJson = d.frames.slice(before).find((f) => f.type === 'error' && f.ref === null);
+        if (!notJson) throw new Error('a frame that is not JSON got no error frame');
+        const after = statusEvent(ctx.nextSeq());
+        expectAck('after the bad frames', (await d.request('status', after)) as StatusAck, { ok: true });
+      } finally {
+        d.close();
+      }
+    },
+  },
+  {
+    rules: ['D14', 'D32'],
+    title: 'WebSocket: a second connection of the device ends the first with 4409',
+    async run(ctx) {
+      const first = await connectWs(ctx.target);
+      const code = Promise.race([first.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+      const second = await connectWs(ctx.target);
+      try {
+        expectEqual('close code of the first', await code, 4409);
       } finally {
         first.close();
         second.close();

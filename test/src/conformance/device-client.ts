@@ -1,10 +1,11 @@
 /**
- * The conformance command's device: the few calls a camera makes (Socket.IO `/device`, the HTTP
- * batch, OsmAnd, the device token), written from docs/device-protocol.md as a vendor would, with
- * nothing of the gateway imported but the protocol's types.
+ * The conformance command's device: the few calls a camera makes (Socket.IO `/device`, the plain
+ * device WebSocket, the HTTP batch, OsmAnd, the device token), written from docs/device-protocol.md
+ * as a vendor would, with nothing of the gateway imported but the protocol's types.
  */
 import { PROTOCOL_VERSION, type StatusAck } from '@lagebild/protocol';
 import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
 
 export interface DeviceTarget {
   /** the gateway's base URL, e.g. https://lagebild.example.de */
@@ -123,4 +124,105 @@ export async function deviceToken(t: DeviceTarget, secret = t.secret): Promise<H
       body: JSON.stringify({ deviceId: t.deviceId, secret }),
     }),
   );
+}
+
+/** A device WebSocket (D30–D32): every frame the gateway sent, and requests that await their ack. */
+export interface DeviceWs {
+  ws: WebSocket;
+  frames: Array<{ type: string; ref?: number | null; data?: unknown }>;
+  /** sends `{ type, ref, data }` and resolves with the ack's data (or the error frame naming its ref) */
+  request(type: string, data: unknown, timeoutMs?: number): Promise<unknown>;
+  /** resolves with the close code once the gateway closed it */
+  closed: Promise<number>;
+  close(): void;
+}
+
+/** What a WebSocket upgrade got: its HTTP status, and the error body of a refusal. */
+export interface WsRefusal {
+  status: number;
+  body: HttpAnswer['json'];
+}
+
+/** Opens the device WebSocket; rejects with a WsRefusal when the gateway answers the upgrade with an error. */
+export function connectWs(
+  t: DeviceTarget,
+  opts: { authorization?: string | null; protocols?: string[] } = {},
+): Promise<DeviceWs> {
+  const authorization =
+    opts.authorization === undefined ? basicAuth(t.deviceId, t.secret) : opts.authorization;
+  const ws = new WebSocket(
+    `${t.url.replace(/^http/, 'ws')}/api/device/v1/ws`,
+    opts.protocols ?? [`lagebild.device.v${PROTOCOL_VERSION}`],
+    { headers: authorization ? { authorization } : {}, handshakeTimeout: 10_000 },
+  );
+  const frames: DeviceWs['frames'] = [];
+  const waiting = new Map<number, (f: DeviceWs['frames'][number]) => void>();
+  let nextRef = 1;
+  ws.on('message', (data) => {
+    let f: DeviceWs['frames'][number];
+    try {
+      f = JSON.parse(String(data));
+    } catch {
+      f = { type: 'not-json' };
+    }
+    frames.push(f);
+    if (typeof f.ref === 'number') waiting.get(f.ref)?.(f);
+  });
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () =>
+      resolve({
+        ws,
+        frames,
+        closed,
+        close: () => ws.close(),
+        request: (type, data, timeoutMs = 10_000) =>
+          new Promise((done, fail) => {
+            const ref = nextRef++;
+            const timer = setTimeout(
+              () => fail(new Error(`no answer to ${type} ref ${ref} in ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+            waiting.set(ref, (f) => {
+              clearTimeout(timer);
+              done(f.type === 'ack' ? f.data : f);
+            });
+            ws.send(JSON.stringify({ type, ref, data }));
+          }),
+      }),
+    );
+    ws.once('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => {
+        let body: HttpAnswer['json'] = {};
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: the status says enough
+        }
+        reject({ status: res.statusCode ?? 0, body } satisfies WsRefusal);
+      });
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** The HTTP status of a WebSocket upgrade (101 when it connected) and the code of a refusal. */
+export async function upgradeAnswer(
+  t: DeviceTarget,
+  opts: { authorization?: string | null; protocols?: string[] },
+): Promise<{ status: number; code: string | null; protocol: string | null }> {
+  try {
+    const d = await connectWs(t, opts);
+    const protocol = d.ws.protocol;
+    d.close();
+    return { status: 101, code: null, protocol };
+  } catch (err) {
+    const r = err as WsRefusal;
+    if (typeof r.status !== 'number') throw err;
+    return { status: r.status, code: r.body.error?.code ?? null, protocol: null };
+  }
 }
