@@ -221,18 +221,23 @@ class WsChannel implements DeviceChannel {
 
   #receive(data: Buffer, isBinary: boolean): void {
     if (isBinary) return;
-    const parsed = DeviceWsOutbound.safeParse(safeJson(data.toString('utf8')));
+    const raw = safeJson(data.toString('utf8')) as { type?: unknown; ref?: unknown; data?: unknown } | null;
+    // the frame that comes once a second, an ack, is recognised by hand (its data is checked by the
+    // request's owner: StatusAck, ReportAck, DispatchAnswerAck); every other frame by the schema
+    if (raw?.type === 'ack' && typeof raw.ref === 'number') {
+      const p = this.#pending.get(raw.ref);
+      if (!p) return;
+      this.#pending.delete(raw.ref);
+      clearTimeout(p.timer);
+      p.cb(null, raw.data);
+      return;
+    }
+    const parsed = DeviceWsOutbound.safeParse(raw);
     if (!parsed.success) return; // a gateway answering garbage is treated like one that did not answer
     const msg = parsed.data;
     switch (msg.type) {
-      case 'ack': {
-        const p = this.#pending.get(msg.ref);
-        if (!p) return;
-        this.#pending.delete(msg.ref);
-        clearTimeout(p.timer);
-        p.cb(null, msg.data);
-        return;
-      }
+      case 'ack':
+        return; // handled above
       case 'dispatch_request':
         this.#events.dispatchRequest(msg.data as DeviceDispatchRequest, () =>
           this.#ws?.send(JSON.stringify({ type: 'ack', ref: msg.ref, data: true })),
