@@ -59,6 +59,25 @@ describe('createUnitOrder()', () => {
     }
   });
 
+  it('sorts a reset with known and new labels (a reconnect, a new shift) as a full sort does', () => {
+    const next = random(4);
+    const order = createUnitOrder();
+    const first = Array.from({ length: 400 }, (_, i) => randomUnit(i + 1, next, 1));
+    order.reset(first);
+    // the same units and a few new labels: ranked one by one
+    const again = [
+      ...first.slice(0, 300),
+      makeUnit(900, { callsign: 'KOD 7a' }),
+      makeUnit(901, { callsign: 'Aaa' }),
+    ];
+    order.reset(again);
+    expect(order.units()).toEqual([...again].sort(compareUnits));
+    // many new labels: ranked by one sort
+    const many = Array.from({ length: 300 }, (_, i) => makeUnit(1000 + i, { callsign: `Neu ${i}` }));
+    order.reset([...again, ...many]);
+    expect(order.units()).toEqual([...again, ...many].sort(compareUnits));
+  });
+
   it('holds the newest object of a unit whose place did not change', () => {
     const order = createUnitOrder();
     order.reset([makeUnit(1), makeUnit(2)]);

@@ -105,6 +105,9 @@ export function createLabelRanks() {
   };
 }
 
+/** more new labels than this in a reset are ranked by one sort of all labels, fewer one by one */
+const NEW_LABELS_SORTED = 256;
+
 /** The on-duty units in list order (urgency, then call sign in natural order, then device). */
 export function createUnitOrder() {
   let entries: Entry[] = [];
@@ -155,10 +158,18 @@ export function createUnitOrder() {
       entries.splice(indexOf(held), 1);
       byId.delete(deviceId);
     },
-    /** these units and no others, sorted once */
+    /**
+     * these units and no others, sorted once. The labels known from before keep their ranks (a
+     * reconnect's snapshot brings the same labels: collating 10,000 of them again took ~100 ms); a
+     * first snapshot, or one with many new labels, ranks them all in one sort.
+     */
     reset(units: Iterable<UnitLive>): void {
       const list = [...units];
-      labelRanks.reset(list.map(labelOf));
+      const labels = list.map(labelOf);
+      let unknown = 0;
+      for (const label of labels) if (labelRanks.rankOfKnown(label) === undefined) unknown += 1;
+      if (unknown > NEW_LABELS_SORTED) labelRanks.reset(labels);
+      else for (const label of labels) labelRanks.rankOf(label);
       byId.clear();
       entries = list.map((unit) => {
         const label = labelOf(unit);
