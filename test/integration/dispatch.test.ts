@@ -384,7 +384,7 @@ describe('manual incidents', () => {
 describe('the simulator as the other side', () => {
   // over the plain WebSocket (the raw Socket.IO clients above cover /device): a request from a
   // supervisor on gateway A reaches the camera on gateway B, which confirms and answers
-  it('[DSP8][DSP10][D23][W6] confirms receipt, accepts and heads for the incident', async () => {
+  it('[DSP8][DSP10][D23][D31] confirms receipt, accepts and heads for the incident', async () => {
     const dortmund = stack.tenants[1]!;
     const sim = startSimulation({
       url: B,

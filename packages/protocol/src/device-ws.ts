@@ -1,7 +1,7 @@
 /**
  * The device protocol over a plain WebSocket (RFC 6455): the same events, acks and guarantees as
  * the Socket.IO namespace `/device` (device.ts), without Socket.IO's framing, handshake and
- * per-socket state, so a gateway holds many more cameras (issue 17). docs/device-protocol.md § W.
+ * per-socket state, so a gateway holds many more cameras (issue 17). docs/device-protocol.md D30–D32.
  *
  * - Upgrade `GET /api/device/v1/ws` with `Authorization: Basic base64(<deviceId>:<secret>)` (or
  *   `Bearer <device token>`) and `Sec-WebSocket-Protocol: lagebild.device.v<PROTOCOL_VERSION>`.
