@@ -11,9 +11,11 @@
  * - main-thread time per status batch, from a Chromium trace of the map standing still: the batches
  *   are the page's `lagebild:batch` User Timing measures (web/src/lib/perf-marks.ts, switched on by
  *   `window.__LAGEBILD_PERF__`); everything the renderer's main thread runs from the task that
- *   received one batch to the task that received the next is charged to it (validation, merge, the
- *   canvas redraw, React's list frame, GC), as wall time and as the thread's CPU time (the latter is
- *   what a busy machine disturbs least); plus the handler and the canvas draw alone;
+ *   received one batch to the task that received the next is charged to it (the store, the canvas
+ *   frame's part on the page, React's list frame, GC; and the parsing and validation where the socket
+ *   runs on the page), as wall time and as the thread's CPU time (the latter is what a busy machine
+ *   disturbs least); plus the handler and the canvas draw alone; and whether the page reconnected
+ *   (its snapshots) or lost its batches in the still window;
  * - frames per second while panning (mouse drags) and while zooming (wheel), counted with
  *   requestAnimationFrame in the page, with the longest frame;
  * - the JS heap (used, before and after a forced collection).
@@ -102,7 +104,7 @@ interface SizeResult {
   perBatchWallMs: Percentiles;
   /** the same, the main thread's own CPU time */
   perBatchCpuMs: Percentiles;
-  /** socket handler: validation + store update (`lagebild:batch`) */
+  /** the page's batch handler (`lagebild:batch`): the store, and validation where the socket is on the page */
   handlerMs: Percentiles;
   /** the units canvas redraw on the main thread (`lagebild:units-draw`) */
   drawMs: Percentiles;
@@ -506,7 +508,7 @@ function printReport(rs: SizeResult[]): void {
     ['units per batch p50 / p95', (r) => `${r.unitsPerBatch.p50} / ${r.unitsPerBatch.p95}`],
     ['main thread per batch, wall p50 / p95', (r) => fmt(r.perBatchWallMs)],
     ['main thread per batch, CPU p50 / p95', (r) => fmt(r.perBatchCpuMs)],
-    ['  batch handler (validate + store) p50 / p95', (r) => fmt(r.handlerMs)],
+    ['  batch handler on the page p50 / p95', (r) => fmt(r.handlerMs)],
     ['  units canvas redraw (main thread) p50 / p95', (r) => fmt(r.drawMs)],
     [
       'units drawn in the worker p50 / p95',
