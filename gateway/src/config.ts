@@ -30,8 +30,11 @@ export const GatewayEnv = z.object({
   /** a commit waits this long for more events once one is queued (fewer, larger commits) */
   PERSIST_LINGER_MS: z.coerce.number().min(0).max(50).default(2),
   PERSIST_BATCH_MAX: z.coerce.number().int().min(1).max(20_000).default(2000),
-  /** commits in flight at once, each device always in the same one (status-persister.ts) */
-  PERSIST_LANES: z.coerce.number().int().min(1).max(8).default(2),
+  /**
+   * commits in flight at once, each device always in the same one (status-persister.ts); more than
+   * one only where PostgreSQL has cores to spare (docs/operations.md)
+   */
+  PERSIST_LANES: z.coerce.number().int().min(1).max(8).default(1),
   /** entries the Socket.IO Redis stream keeps (bounds memory and the recovery window) */
   REDIS_STREAM_MAXLEN: z.coerce.number().int().min(100).default(2000),
   RECOVERY_WINDOW_MS: z.coerce.number().int().min(0).default(120_000),

@@ -233,9 +233,11 @@ export interface StatusPersisterOptions {
 }
 
 /**
- * The persister: `lanes` independent writers, each device's events always in the same one. One
- * writer waits for each commit before the next (round trips, the WAL flush), which capped a gateway
- * near 5,000 statuses a second while its CPU and PostgreSQL's had room (issue 17, 10,000 devices).
+ * The persister: `lanes` independent writers, each device's events always in the same one. A writer
+ * waits for each commit before the next (round trips, the WAL flush); where PostgreSQL has cores to
+ * spare, more lanes commit side by side. On one 2-core machine with everything on it two lanes did
+ * worse at 10,000 devices than one (smaller commits competing for the same cores; docs/benchmarks.md),
+ * so the default is one.
  */
 export function createStatusPersister(opts: StatusPersisterOptions): StatusPersister {
   const n = Math.max(1, opts.lanes ?? 1);
