@@ -13,7 +13,7 @@
  * floor, and its memory per connected device (issue 17: within 3x, <= 20 KB).
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,6 +60,8 @@ interface DriveResult {
   cpu: number[];
   driverCpu: number[];
   machineCpu: number[];
+  /** per second while measuring: PostgreSQL's (all its processes) and Redis's CPU */
+  storesCpu: number[];
   /** the server's RSS (MB) each second while measuring */
   rss: number[];
   /** the server's CPU time per acknowledged status between all devices connected and the end */
@@ -85,6 +87,38 @@ async function rssMb(pid: number): Promise<number> {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const serverJiffies = async (pids: number[]) => sum(await Promise.all(pids.map(processJiffies)));
 const serverRssMb = async (pids: number[]) => sum(await Promise.all(pids.map(rssMb)));
+/**
+ * The stack's PostgreSQL (its postmaster, found by its data directory, and every backend under it)
+ * and its redis-server: their processes now (backends come and go).
+ */
+async function storePids(dataDir: string, redisPid: number): Promise<number[]> {
+  const procs = await Promise.all(
+    (await readdir('/proc'))
+      .filter((d) => /^\d+$/.test(d))
+      .map(async (d) => {
+        try {
+          const [stat, cmd] = await Promise.all([
+            readFile(`/proc/${d}/stat`, 'utf8'),
+            readFile(`/proc/${d}/cmdline`, 'utf8'),
+          ]);
+          return { pid: Number(d), ppid: Number(stat.split(') ')[1]!.split(' ')[1]), cmd: cmd.split('\0') };
+        } catch {
+          return null; // gone meanwhile
+        }
+      }),
+  );
+  const live = procs.filter((p) => p !== null);
+  const master = live.find((p) => p.cmd.includes('-D') && p.cmd[p.cmd.indexOf('-D') + 1] === dataDir);
+  return [
+    redisPid,
+    ...(master ? [master.pid, ...live.filter((p) => p.ppid === master.pid).map((p) => p.pid)] : []),
+  ];
+}
+const storesJiffies = async (o: { dataDir: string; redisPid: number }) => {
+  const pids = await storePids(o.dataDir, o.redisPid);
+  return sum(await Promise.all(pids.map((p) => processJiffies(p).catch(() => 0))));
+};
+
 async function machineJiffies() {
   const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   return { busy: f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!, cores: cpus().length };
@@ -99,6 +133,8 @@ async function driveServer(o: {
   urls: string[];
   credentialsFile: string;
   serverPids: number[];
+  /** the stack's PostgreSQL data directory and Redis pid, when the bench started them */
+  stores?: { dataDir: string; redisPid: number };
   onReady?: () => void;
 }): Promise<DriveResult> {
   const { serverPids } = o;
@@ -161,15 +197,17 @@ async function driveServer(o: {
   const cpu: number[] = [];
   const driverCpu: number[] = [];
   const machineCpu: number[] = [];
+  const storesCpu: number[] = [];
   const rss: number[] = [];
-  let last: { t: number; server: number; driver: number; busy: number } | undefined;
+  let last: { t: number; server: number; driver: number; busy: number; stores: number } | undefined;
   const sampler = setInterval(async () => {
     if (!watchServer || !measuring || !driver.pid) return;
     try {
-      const [server, drv, m] = await Promise.all([
+      const [server, drv, m, stores] = await Promise.all([
         serverJiffies(serverPids),
         processJiffies(driver.pid),
         machineJiffies(),
+        o.stores ? storesJiffies(o.stores) : 0,
       ]);
       const t = Date.now();
       if (last) {
@@ -177,8 +215,10 @@ async function driveServer(o: {
         cpu.push(share(server - last.server));
         driverCpu.push(share(drv - last.driver));
         machineCpu.push(share(m.busy - last.busy) / m.cores);
+        // a backend that ended between two samples takes its time with it: a lower bound
+        if (o.stores) storesCpu.push(Math.max(0, share(stores - last.stores)));
       }
-      last = { t, server, driver: drv, busy: m.busy };
+      last = { t, server, driver: drv, busy: m.busy, stores };
       rss.push(await serverRssMb(serverPids));
     } catch {}
   }, 1000);
@@ -193,6 +233,7 @@ async function driveServer(o: {
     cpu,
     driverCpu,
     machineCpu,
+    storesCpu,
     rss,
     rampS,
     connectedAtReady,
@@ -294,17 +335,26 @@ try {
   const memoryBefore = await gatewayMemory();
   let memoryReady: Promise<Memory | null> = Promise.resolve(null);
 
+  // PostgreSQL's and Redis's CPU beside the gateway's and the driver's (when this bench started them)
+  const storesOf = stack
+    ? {
+        dataDir: (await stack.db.pool.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!
+          .data_directory,
+        redisPid: stack.redis.pid,
+      }
+    : undefined;
   log(`driving ${benchDevices.size} devices at ${args.rate} Hz for ${args.duration} s`);
   const run = await driveServer({
     urls: gatewayUrls,
     credentialsFile: credentialsFile!,
     serverPids: gatewayPids,
+    stores: storesOf,
     onReady: () => {
       measuring = true;
       memoryReady = gatewayMemory();
     },
   });
-  const { result, cpu, driverCpu, machineCpu, rss } = run;
+  const { result, cpu, driverCpu, machineCpu, storesCpu, rss } = run;
   if (result.sent === undefined)
     throw new Error('the device driver ended without a result (see its error above)');
   await new Promise((r) => setTimeout(r, 500)); // last batches
@@ -355,6 +405,8 @@ try {
     gatewayCpuPct: { avg: Math.round(avg(cpu)), max: Math.round(Math.max(...cpu, 0)) },
     driverCpuPct: Math.round(avg(driverCpu)),
     machineCpuPct: Math.round(avg(machineCpu)),
+    /** PostgreSQL's and Redis's CPU together (null with --url) */
+    storesCpuPct: storesCpu.length ? Math.round(avg(storesCpu)) : null,
     gatewayEventLoopDelayMs: gatewayMetrics?.eventLoopDelayMs ?? null,
     gatewayRssMb: { avg: Math.round(avg(rss)), max: Math.round(Math.max(...rss, 0)) },
     // issue 17's goals: CPU per status within 3x of the bare ws reference, <= 20 KB per device
@@ -424,6 +476,10 @@ try {
     ],
     ['gateway CPU avg / max', `${report.gatewayCpuPct.avg} / ${report.gatewayCpuPct.max} % of one core`],
     ['device driver CPU avg', `${report.driverCpuPct} % of one core`],
+    [
+      'PostgreSQL + Redis CPU avg',
+      report.storesCpuPct === null ? 'n/a' : `${report.storesCpuPct} % of one core`,
+    ],
     ['machine CPU avg (all processes)', `${report.machineCpuPct} % of all ${cpus().length} cores`],
     [
       'gateway event-loop delay p50 / p99 / max',
