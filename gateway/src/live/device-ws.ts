@@ -267,6 +267,9 @@ class WsLink implements DeviceLink {
   }
 }
 
+/** how long a refused upgrade's connection may stay half-open after the answer */
+const REFUSAL_LINGER_MS = 5000;
+
 /** An HTTP answer on a connection that asked to upgrade, then the connection is closed. */
 function refuse(socket: Duplex, status: number, code: ErrorCode, message: string): void {
   if (!socket.writable) return void socket.destroy();
@@ -278,4 +281,6 @@ function refuse(socket: Duplex, status: number, code: ErrorCode, message: string
       'Connection: close\r\n\r\n' +
       body,
   );
+  // a client that never closes its side is not kept waiting for
+  setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
 }
