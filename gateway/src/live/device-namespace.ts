@@ -112,10 +112,10 @@ export function attachDeviceNamespace(deps: DeviceNamespaceDeps): void {
 }
 
 /**
- * A device's socket as the sessions see it. Its messages go to it on this gateway at once (`local`):
- * with connection-state recovery on, a plain `socket.emit` is first published to the Redis stream
- * and written after the round trip, so a `bye` would arrive after the close that follows it. A
- * device needs neither message replayed: pending dispatch requests are sent again on reconnect.
+ * A device's socket as the sessions see it. `bye` and `dispatch_cancel` go to it on this gateway at
+ * once (`local`): with connection-state recovery on, a plain `socket.emit` is first published to the
+ * Redis stream and written after the round trip, so a `bye` would arrive after the close that
+ * follows it; a device needs neither replayed after a reconnect.
  */
 function socketLink(nsp: DeviceNamespace, socket: DeviceSocket): DeviceLink {
   const only = () => nsp.local.to(socket.id);

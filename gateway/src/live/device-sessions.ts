@@ -67,8 +67,6 @@ export interface DeviceSessions {
   disconnect(deviceId: string, message: string): void;
   /** a shift started or ended: the gateway holding the device re-reads which unit wears it */
   shiftChanged(deviceId: string): Promise<void>;
-  /** devices connected to this gateway */
-  readonly size: number;
 }
 
 export interface DeviceSessionsDeps {
@@ -190,7 +188,7 @@ export function createDeviceSessions(deps: DeviceSessionsDeps): DeviceSessions {
         .catch((err) => dlog().warn({ err }, 'pending dispatch requests not delivered'));
     })();
 
-    let open = true;
+    let isOpen = true;
     return {
       status: (raw) => intake.take(dev, view, raw, ready),
       dispatchAnswer: (raw) =>
@@ -200,8 +198,8 @@ export function createDeviceSessions(deps: DeviceSessionsDeps): DeviceSessions {
         }),
       report: (raw) => deps.report(dev, raw),
       closed(reason) {
-        if (!open) return;
-        open = false;
+        if (!isOpen) return;
+        isOpen = false;
         metrics.deviceConnections--;
         if (connected.get(dev.deviceId)?.link === link) connected.delete(dev.deviceId);
         deps.dispatch.onDeviceDisconnected(dev.deviceId);
@@ -242,9 +240,6 @@ export function createDeviceSessions(deps: DeviceSessionsDeps): DeviceSessions {
     async shiftChanged(deviceId) {
       nsp.serverSideEmit(EV.shift, deviceId);
       await local.shift(deviceId);
-    },
-    get size() {
-      return connected.size;
     },
   };
 }
