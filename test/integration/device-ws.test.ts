@@ -5,15 +5,15 @@
  * per device across both transports and both gateways, revocation.
  */
 import {
-  DEVICE_WS_PATH,
   DeviceWsClose,
   DeviceWsOutbound,
   deviceWsSubprotocol,
   MAX_DEVICE_WS_FRAME,
 } from '@lagebild/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectDevice, connectOperator, login, type Operator, status, waitFor } from '../src/clients.ts';
+import { connectWs, type DeviceWs } from '../src/conformance/device-client.ts';
 import { DEMO_PASSWORD, type Stack, startStack } from '../src/stack.ts';
 
 let stack: Stack;
@@ -34,75 +34,25 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const wsUrl = (base: string, path = DEVICE_WS_PATH) => `${base.replace(/^http/, 'ws')}${path}`;
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+/** every connection a test opened: each frame the gateway sent must be one of DeviceWsOutbound */
+const opened: DeviceWs[] = [];
+afterEach(() => {
+  for (const d of opened.splice(0)) for (const f of d.frames) DeviceWsOutbound.parse(f);
+});
 
-interface WsDevice {
-  ws: WebSocket;
-  /** every frame the gateway sent, parsed */
-  frames: DeviceWsOutbound[];
-  request(type: string, data: unknown): Promise<unknown>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-/** Opens a device WebSocket; rejects with the HTTP status and ErrorBody of a refusal. */
-function openWs(
+/**
+ * Opens a device WebSocket with the conformance command's client; rejects with the HTTP status and
+ * ErrorBody of a refusal. `creds` null: no Authorization header.
+ */
+async function openWs(
   base: string,
   creds: { deviceId: string; secret: string } | null,
   opts: { protocols?: string[]; path?: string; autoPong?: boolean } = {},
-): Promise<WsDevice> {
-  const ws = new WebSocket(wsUrl(base, opts.path), opts.protocols ?? [deviceWsSubprotocol()], {
-    headers: creds ? { Authorization: basic(creds.deviceId, creds.secret) } : {},
-    autoPong: opts.autoPong ?? true,
-  });
-  const frames: DeviceWsOutbound[] = [];
-  let ref = 0;
-  const waiting = new Map<number, (data: unknown) => void>();
-  ws.on('message', (data) => {
-    const msg = DeviceWsOutbound.parse(JSON.parse(String(data)));
-    frames.push(msg);
-    if ((msg.type === 'ack' || msg.type === 'error') && msg.ref !== null) waiting.get(msg.ref)?.(msg);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
-  );
-  return new Promise((resolve, reject) => {
-    ws.once('open', () =>
-      resolve({
-        ws,
-        frames,
-        closed,
-        request(type, data) {
-          const r = ref++;
-          return new Promise((done) => {
-            waiting.set(r, (msg) =>
-              done(
-                (msg as { type: string; data: unknown }).type === 'ack'
-                  ? (msg as { data: unknown }).data
-                  : msg,
-              ),
-            );
-            ws.send(JSON.stringify({ type, ref: r, data }));
-          });
-        },
-      }),
-    );
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () =>
-        reject(
-          Object.assign(new Error(`HTTP ${res.statusCode}`), {
-            status: res.statusCode,
-            body: JSON.parse(body),
-          }),
-        ),
-      );
-    });
-    ws.once('error', reject);
-  });
+): Promise<DeviceWs> {
+  const target = { url: base, deviceId: creds?.deviceId ?? '', secret: creds?.secret ?? '' };
+  const d = await connectWs(target, { ...opts, authorization: creds ? undefined : null });
+  opened.push(d);
+  return d;
 }
 
 describe('[D30] refusals come before the upgrade, as HTTP answers with a reason', () => {
@@ -210,7 +160,7 @@ describe('[D31][D8] bad frames get a reason, never a crash, and the connection s
     expect(await d.request('status', status(2))).toEqual({ ok: true, seq: 2, duplicate: false });
     // a frame larger than the protocol's bound ends the connection (1009), nothing else
     d.ws.send(JSON.stringify({ type: 'status', ref: 99, data: 'x'.repeat(MAX_DEVICE_WS_FRAME) }));
-    expect((await d.closed).code).toBe(1009);
+    expect(await d.closed).toBe(1009);
     const again = await openWs(stack.gateways[0]!.url, dev);
     expect(await again.request('status', status(3))).toEqual({ ok: true, seq: 3, duplicate: false });
     again.ws.close();
@@ -226,7 +176,7 @@ describe('[D14][D32] one connection per device, whichever transport and gateway'
     expect(await sioGone).toBe('io server disconnect');
     expect(await d.request('status', status(1))).toMatchObject({ ok: true });
     const sio2 = await connectDevice(stack.gateways[0]!.url, dev);
-    expect(await d.closed).toMatchObject({ code: DeviceWsClose.replaced });
+    expect(await d.closed).toBe(DeviceWsClose.replaced);
     expect(await sio2.send(status(2))).toMatchObject({ ok: true, seq: 2 });
     sio2.close();
   });
@@ -242,7 +192,7 @@ describe('[D5][D32] revocation', () => {
       headers: { cookie: admin },
     });
     expect(res.status).toBe(200);
-    expect(await d.closed).toMatchObject({ code: DeviceWsClose.revoked });
+    expect(await d.closed).toBe(DeviceWsClose.revoked);
     expect(d.frames).toContainEqual({
       type: 'bye',
       data: { code: 'forbidden', message: 'this device has been revoked' },
@@ -263,7 +213,7 @@ describe('[D32] silence', () => {
     expect(await kept.request('status', status(1))).toMatchObject({ ok: true });
     await waitFor(() => opDu.units.get(mute.deviceId)?.online === true, 3000, 'online');
     // pinged after 5 s of silence, cut 5 s later (the test's own timeout bounds the wait)
-    expect((await gone.closed).code).toBe(1006);
+    expect(await gone.closed).toBe(1006);
     await waitFor(() => opDu.units.get(mute.deviceId)?.online === false, 3000, 'offline after the cut');
     expect(kept.ws.readyState).toBe(WebSocket.OPEN);
     expect(opDu.units.get(quiet.deviceId)?.online).toBe(true);

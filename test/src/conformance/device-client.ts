@@ -146,14 +146,19 @@ export interface WsRefusal {
 /** Opens the device WebSocket; rejects with a WsRefusal when the gateway answers the upgrade with an error. */
 export function connectWs(
   t: DeviceTarget,
-  opts: { authorization?: string | null; protocols?: string[] } = {},
+  opts: { authorization?: string | null; protocols?: string[]; path?: string; autoPong?: boolean } = {},
 ): Promise<DeviceWs> {
   const authorization =
     opts.authorization === undefined ? basicAuth(t.deviceId, t.secret) : opts.authorization;
   const ws = new WebSocket(
-    `${t.url.replace(/^http/, 'ws')}/api/device/v1/ws`,
+    `${t.url.replace(/^http/, 'ws')}${opts.path ?? '/api/device/v1/ws'}`,
     opts.protocols ?? [`lagebild.device.v${PROTOCOL_VERSION}`],
-    { headers: authorization ? { authorization } : {}, handshakeTimeout: 10_000 },
+    {
+      headers: authorization ? { authorization } : {},
+      handshakeTimeout: 10_000,
+      // false: answer no ping, as a device whose network is gone
+      autoPong: opts.autoPong ?? true,
+    },
   );
   const frames: DeviceWs['frames'] = [];
   const waiting = new Map<number, (f: DeviceWs['frames'][number]) => void>();
