@@ -7,6 +7,7 @@
  * or changed, the rest as the numbers below.
  */
 import type { UnitLive } from '@lagebild/protocol';
+import type { PackUnit } from './unit-draw-list.ts';
 
 /** numbers per unit in `UnitChanges.data` */
 export const UNIT_FIELDS = 9;
@@ -26,21 +27,8 @@ export interface UnitChanges {
   names: (number | string)[];
 }
 
-/** what packUnits reads of a unit, as the worker holds it */
-export interface MirrorUnit
-  extends Pick<
-    UnitLive,
-    | 'deviceId'
-    | 'unitId'
-    | 'position'
-    | 'stage'
-    | 'emergency'
-    | 'headingDeg'
-    | 'receivedAt'
-    | 'online'
-    | 'callsign'
-    | 'deviceLabel'
-  > {
+/** what packUnits reads of a unit (PackUnit), as the worker holds it, with its slot */
+export interface MirrorUnit extends PackUnit {
   slot: number;
 }
 
