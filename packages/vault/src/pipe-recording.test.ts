@@ -5,7 +5,6 @@
  * byte of it, the segment files are closed however it ends, and any other destination gets the
  * ordinary pipe (buffers it may keep).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,44 +12,19 @@ import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createExportBundle,
-  createKeyring,
-  createRecordingWriter,
   HEADER_BYTES,
   loadManifest,
   memoryStore,
-  openRecording,
   type ReadHandle,
   recordBytes,
   segmentObject,
   type VaultStore,
 } from './index.ts';
 import { pipeRecording } from './pipe-recording.ts';
-import { CHUNK, DEVICE, ringFile, signer, TENANT, verifier } from './test-fixture.ts';
+import { CHUNK, segmentedRecording, signer, TENANT, verifier } from './test-fixture.ts';
 
-// more than two 1 MiB buffers' worth, over 3 segments
-const PLAIN = randomBytes(5000 * CHUNK + 321);
-const SEGMENT_BYTES = 2200 * recordBytes(CHUNK);
-const keyring = createKeyring(ringFile());
-
-async function write(store: VaultStore): Promise<string> {
-  const recordingId = randomUUID();
-  const w = await createRecordingWriter({
-    store,
-    keyring,
-    signer,
-    recordingId,
-    tenantId: TENANT,
-    deviceId: DEVICE,
-    chunkSize: CHUNK,
-    segmentMaxBytes: SEGMENT_BYTES,
-  });
-  for (let off = 0; off < PLAIN.length; off += 65_536) await w.write(PLAIN.subarray(off, off + 65_536));
-  await w.seal();
-  return recordingId;
-}
-
-const open = (store: VaultStore, recordingId: string) =>
-  openRecording({ store, keyring, tenantId: TENANT, recordingId, verifier });
+// 5,000 chunks over 3 segments: several reads per segment, more than two 1 MiB buffers' worth
+const { plain: PLAIN, write, open } = segmentedRecording();
 
 /** a store that counts the read handles it opened and closed */
 function counting(inner: VaultStore) {

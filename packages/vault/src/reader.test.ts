@@ -4,52 +4,26 @@
  * authenticated before its bytes go out, a file that changes under the reader is an error, and the
  * stream reads only as fast as its consumer takes.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createKeyring,
-  createRecordingWriter,
   HEADER_BYTES,
   localFolderStore,
   memoryStore,
-  openRecording,
   type ReadHandle,
   recordBytes,
   segmentObject,
   type VaultError,
   type VaultStore,
 } from './index.ts';
-import { CHUNK, DEVICE, ringFile, signer, TENANT, verifier } from './test-fixture.ts';
+import { CHUNK, segmentedRecording, TENANT } from './test-fixture.ts';
 
-// enough chunks for several plaintext groups per read, several reads per segment and 3 segments
-const PLAIN = randomBytes(5000 * CHUNK + 321);
-const SEGMENT_BYTES = 2200 * recordBytes(CHUNK);
-const keyring = createKeyring(ringFile());
+// 5,000 chunks over 3 segments: several reads per segment, more than two 1 MiB buffers' worth
+const { plain: PLAIN, write, open } = segmentedRecording();
 let dir = '';
-
-async function write(store: VaultStore): Promise<string> {
-  const recordingId = randomUUID();
-  const w = await createRecordingWriter({
-    store,
-    keyring,
-    signer,
-    recordingId,
-    tenantId: TENANT,
-    deviceId: DEVICE,
-    chunkSize: CHUNK,
-    segmentMaxBytes: SEGMENT_BYTES,
-  });
-  for (let off = 0; off < PLAIN.length; off += 65_536) await w.write(PLAIN.subarray(off, off + 65_536));
-  await w.seal();
-  return recordingId;
-}
-
-const open = (store: VaultStore, recordingId: string) =>
-  openRecording({ store, keyring, tenantId: TENANT, recordingId, verifier });
 
 /** every buffer as the stream gave it (no copy), and its error code if it failed */
 async function drain(stream: Readable): Promise<{ parts: Buffer[]; code: string | null; message: string }> {
